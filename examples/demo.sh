@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make demo`: build a scratch data repo from examples/demo-repo and take a short tour.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+demo=${OPP_DEMO_DIR:-$here/../.demo}
+rm -rf "$demo"
+mkdir -p "$demo"
+cp -R "$here/demo-repo" "$demo/crm"
+cd "$demo/crm"
+git init -q
+git add -A
+git -c user.name="opp demo" -c user.email=demo@opp.invalid \
+    commit -q -m "demo: sample data from examples/demo-repo"
+export OPP_USER=${OPP_USER:-"Demo User"}
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step opp validate
+step opp catalog list
+printf '\n\033[1m$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date 2027-01-29)\033[0m\n'
+ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 \
+     --close-date 2027-01-29)
+echo "$ID"
+step opp add-product "$ID" LIC-STD --qty 20
+step opp add-product "$ID" CONS-DAY --qty 3 --discount 5
+step opp stage "$ID" proposal
+step opp list --status open
+step opp show "$ID"
+step git log --oneline -5
+printf '\nThe demo data repo is in %s; cd there and try more opp commands.\n' "$(pwd)"

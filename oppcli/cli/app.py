@@ -1,0 +1,108 @@
+"""The ``opp`` command group: global options, the repo lookup, and the one place that
+turns every error into a one-line message and an exit status.
+
+Command modules import only click at start-up; models, YAML and git are imported
+inside the commands that need them, so that ``opp --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Optional
+
+import click
+
+from ..errors import ExitStatus, OppError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class State:
+    """What every command may need, found lazily."""
+
+    def __init__(self, repo_arg: Optional[str]):
+        self.repo_arg = repo_arg
+        self._repo: Any = None
+
+    @property
+    def repo(self):
+        if self._repo is None:
+            from ..store import Repo
+
+            self._repo = Repo.find(self.repo_arg)
+        return self._repo
+
+
+def error_line(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def note(message: str) -> None:
+    """A message for people (stderr), never mixed with data."""
+    click.echo(message, err=True)
+
+
+class OppGroup(click.Group):
+    """A group whose errors are one line on stderr with the contract's exit status."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):  # type: ignore[override]
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  **extra)
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            error_line(f"{exc.format_message()}{hint}")
+            sys.exit(ExitStatus.USAGE)
+        except click.ClickException as exc:
+            error_line(exc.format_message())
+            sys.exit(exc.exit_code)
+        except OppError as exc:
+            error_line(str(exc))
+            sys.exit(exc.exit_status)
+        except click.Abort:
+            error_line("aborted")
+            sys.exit(ExitStatus.REFUSED)
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (opp list | head): not an error of ours
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(ExitStatus.OK)
+        except Exception as exc:  # a bug: say so in one line, with a way to see more
+            if os.environ.get("OPP_DEBUG"):
+                raise
+            error_line(f"internal error: {type(exc).__name__}: {exc} "
+                       "(set OPP_DEBUG=1 for the traceback, and please report it)")
+            sys.exit(ExitStatus.REFUSED)
+        sys.exit(result if isinstance(result, int) else ExitStatus.OK)
+
+
+@click.group(cls=OppGroup, context_settings=CONTEXT_SETTINGS)
+@click.option("--repo", "repo_arg", metavar="DIR", envvar="OPP_REPO",
+              help="The data repo (env OPP_REPO). Default: the nearest folder up holding "
+                   "opp.yaml.")
+@click.pass_context
+def cli(ctx: click.Context, repo_arg: Optional[str]) -> None:
+    """opp: sales opportunities as YAML files in a git repo.
+
+    Every change is one git commit; read commands print tables for people and
+    JSON or CSV for scripts (--format). Exit status: 0 done, 1 refused by a rule
+    or invalid data, 2 wrong usage.
+
+    \b
+    Start:  opp init crm && cd crm
+            opp catalog add SRV-01 --name "Support plan" --price 1200
+            ID=$(opp new "Acme renewal" --customer "Acme Corp")
+            opp add-product $ID SRV-01 --qty 2
+            opp show $ID
+    """
+    ctx.obj = State(repo_arg)
+
+
+pass_state = click.pass_obj

@@ -1,0 +1,368 @@
+"""Commands on opportunities: new, show, list, set, stage, close, reopen (R1, R4-R8, R16-R17a)."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import click
+
+from .app import cli, note, pass_state
+from .output import emit_csv, emit_json, format_option, table
+from .params import CURRENCY, DATE, LINE, MONEY, parse_date
+
+
+def apply_change(state, ref: str, kind: str, change: Callable, describe: Callable):
+    """Run ``change(opp, repo) -> opp`` as one commit; ``describe(before, after)`` is the
+    action in words (commit subject and the note printed on stderr)."""
+    repo = state.repo
+    with repo.change(ref, kind) as tx:
+        before = tx.opportunity
+        tx.opportunity = change(before, repo)
+        tx.action = describe(before, tx.opportunity)
+    if tx.writes:
+        note(f"{tx.opportunity.id}: {tx.action}")
+    else:
+        note(f"{tx.opportunity.id}: nothing to change")
+    return tx.opportunity
+
+
+def amount_words(opp) -> str:
+    from ..money import money_human
+
+    source = {"manual": "typed", "products": "total of the products",
+              "quote": "total of the accepted quote"}[opp.amount_source]
+    return f"amount {money_human(opp.amount, opp.currency)} ({source})"
+
+
+# ---------------------------------------------------------------- new
+
+
+@cli.command()
+@click.argument("name", type=LINE)
+@click.option("--customer", required=True, type=LINE, help="The account the deal is with.")
+@click.option("--amount", type=MONEY, help="The value of the deal, while it has no products.")
+@click.option("--objective", type=MONEY, help="What you think the deal may be worth.")
+@click.option("--stage", help="Stage id or label (default: opp.yaml's default_stage).")
+@click.option("--close-date", type=DATE, help="Expected close date, YYYY-MM-DD.")
+@click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
+@click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
+@pass_state
+def new(state, name, customer, amount, objective, stage, close_date, owner, currency) -> None:
+    """Create an opportunity; prints its id alone on stdout.
+
+    \b
+    Example:  ID=$(opp new "Acme renewal" --customer "Acme Corp" --objective 5000 \\
+                  --close-date 2026-12-31)
+    """
+    from .. import ids, rules
+    from ..store import opportunity_subject, today
+
+    repo = state.repo
+    with repo.transaction() as tx:
+        settings = repo.settings
+        chosen = rules.resolve_stage(settings, stage) if stage else None
+        opp = rules.new_opportunity(
+            settings, opp_id=ids.new_id(set(repo.ids())), name=name, customer=customer,
+            owner=owner or repo.identity.name, today=today(), amount=amount,
+            objective=objective, stage=chosen, close_date=close_date, currency=currency)
+        tx.save_opportunity(opp)
+        tx.kind = "new"
+        tx.subject = opportunity_subject(opp, f"new opportunity for {customer}")
+        tx.trailers["Opp-Id"] = opp.id
+    click.echo(opp.id)
+
+
+# ---------------------------------------------------------------- show and list
+
+
+def _render(opp, settings) -> str:
+    """The opportunity as a card for people."""
+    from ..money import money_human, plain
+    from ..views import stage_info
+
+    status, label, probability = stage_info(opp, settings)
+    cur = opp.currency
+    lines = [f"{opp.id}  {opp.name}", ""]
+    fields = [
+        ("customer", opp.customer),
+        ("stage", f"{label} ({probability} %, {status})"),
+        ("amount", f"{money_human(opp.amount, cur)}  ({ {'manual': 'typed', 'products': 'from products', 'quote': 'from the accepted quote'}[opp.amount_source]})"),
+        ("objective", money_human(opp.objective, cur) if opp.objective is not None else "-"),
+        ("close date", f"{opp.close_date or '-'}" + ("" if status == "open" else " (closed)")),
+        ("owner", opp.owner),
+    ]
+    if opp.lost_reason:
+        fields.append(("lost reason", opp.lost_reason))
+    if opp.ref:
+        fields.append(("ref", opp.ref))
+    fields.append(("created", str(opp.created)))
+    width = max(len(k) for k, _ in fields)
+    lines += [f"  {k:<{width}}  {v}" for k, v in fields]
+
+    def section(title: str, rows, headers, align=None) -> None:
+        if rows:
+            lines.extend(["", f"{title} ({len(rows)})"])
+            lines.extend("  " + row for row in table(rows, headers, align=align).splitlines())
+
+    if settings.modules.catalog:
+        section("Products", [[p.id, p.sku, p.name, plain(p.quantity), money_human(p.unit_price),
+                              f"{plain(p.discount)} %", money_human(p.total)]
+                             for p in opp.products],
+                ["line", "sku", "name", "qty", "unit price", "discount", "total"],
+                ["left", "left", "left", "right", "right", "right", "right"])
+    if settings.modules.quotes:
+        section("Quotes", [[q.id, q.status, str(q.created), len(q.lines), money_human(q.total)]
+                           for q in opp.quotes], ["quote", "status", "created", "lines", "total"],
+                ["left", "left", "left", "right", "right"])
+    section("Contacts", [[c.id, c.name, c.role, c.email, c.phone] for c in opp.contacts],
+            ["id", "name", "role", "email", "phone"])
+    section("Partners", [[p.id, p.account, p.role] for p in opp.partners],
+            ["id", "account", "role"])
+    section("Competitors", [[c.id, c.account, c.role, c.products] for c in opp.competitors],
+            ["id", "account", "role", "products"])
+    section("Activities", [[a.id, str(a.date), a.type, a.subject, "done" if a.done else "to do"]
+                           for a in sorted(opp.activities, key=lambda a: a.date)],
+            ["id", "date", "type", "subject", "state"])
+    section("Documents", [[d.id, d.title, d.path, d.size] for d in opp.documents],
+            ["id", "title", "path", "bytes"])
+    if opp.notes:
+        lines.extend(["", f"Notes ({len(opp.notes)})"])
+        for n in opp.notes:
+            lines.append(f"  {n.date:%Y-%m-%d %H:%M} {n.author} [{n.id}]")
+            lines.extend(f"    {t}" for t in n.text.splitlines())
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("ref", metavar="ID")
+@format_option("text", "json")
+@pass_state
+def show(state, ref: str, fmt: str) -> None:
+    """Show one opportunity: its data and every panel.
+
+    ID is an id or any prefix of it that names one opportunity.
+
+    \b
+    Example:  opp show 4k7q --format json
+    """
+    from ..views import detail
+
+    repo = state.repo
+    opp = repo.load(repo.resolve(ref))
+    if fmt == "json":
+        emit_json(detail(opp, repo.settings))
+    else:
+        click.echo(_render(opp, repo.settings))
+
+
+LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amount",
+                "amount_source", "objective", "currency", "close_date", "owner", "ref"]
+
+
+@cli.command("list")
+@click.option("--stage", help="Only this stage (id or label).")
+@click.option("--status", type=click.Choice(["open", "won", "lost"]), help="Only this status.")
+@click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--owner", help="Only this owner (case-insensitive).")
+@format_option("table", "json", "csv")
+@pass_state
+def list_(state, stage, status, customer, owner, fmt: str) -> None:
+    """List opportunities, a row each, by close date.
+
+    \b
+    Example:  opp list --status open --owner alice --format csv
+    """
+    from ..money import money_human
+    from ..rules import resolve_stage
+    from ..views import summary
+
+    repo = state.repo
+    settings = repo.settings
+    stage_id = resolve_stage(settings, stage).id if stage else None
+    rows = []
+    for opp in repo.load_all():
+        row = summary(opp, settings)
+        if stage_id and opp.stage != stage_id:
+            continue
+        if status and row["status"] != status:
+            continue
+        if customer and customer.casefold() not in opp.customer.casefold():
+            continue
+        if owner and owner.casefold() != opp.owner.casefold():
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: (r["close_date"] is None, r["close_date"] or "", r["name"].casefold()))
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv(rows, LIST_COLUMNS)
+    elif not rows:
+        note("no opportunities" + (" match" if any((stage, status, customer, owner)) else
+                                   " yet; create one with: opp new NAME --customer CUSTOMER"))
+    else:
+        from decimal import Decimal
+
+        click.echo(table([[r["id"], r["name"], r["customer"], r["stage"],
+                           money_human(Decimal(r["amount"]), r["currency"]),
+                           r["close_date"], r["owner"]] for r in rows],
+                         ["id", "name", "customer", "stage", "amount", "close", "owner"],
+                         align=["left", "left", "left", "left", "right", "left", "left"]))
+
+
+# ---------------------------------------------------------------- set
+
+
+SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "currency", "ref")
+
+
+@cli.command("set", context_settings={"ignore_unknown_options": True})
+@click.argument("ref", metavar="ID")
+@click.argument("field", metavar="FIELD",
+                type=click.Choice(SETTABLE + ("close_date",), case_sensitive=False))
+@click.argument("value")
+@pass_state
+def set_(state, ref: str, field: str, value: str) -> None:
+    """Change a field: name, customer, amount, objective, close-date, owner, currency, ref.
+
+    The amount can be typed only while the opportunity is open and has no
+    products (R5); otherwise it is the products' total. 'none' clears the
+    objective, the close date or the ref.
+
+    \b
+    Example:  opp set 4k7q close-date 2027-01-31
+    """
+    from .. import rules
+    from ..errors import UsageError
+    from ..money import money_str, parse_money
+
+    field = field.lower().replace("_", "-")
+    attr = field.replace("-", "_")
+    clear = value.strip().lower() in ("none", "")
+
+    def parsed():
+        try:
+            if clear:
+                if field in ("objective", "close-date", "ref"):
+                    return None
+                raise ValueError(f"{field} cannot be empty")
+            if field in ("amount", "objective"):
+                return parse_money(value, field)
+            if field == "close-date":
+                return parse_date(value)
+            if field == "currency":
+                return CURRENCY.convert(value, None, None)
+            return LINE.convert(value, None, None)
+        except (ValueError, click.BadParameter) as exc:
+            message = exc.format_message() if isinstance(exc, click.BadParameter) else str(exc)
+            raise UsageError(f"invalid {field}: {message}") from None
+
+    new_value = parsed()
+
+    def change(opp, repo):
+        if field == "amount":
+            return rules.set_amount(opp, repo.settings, new_value)
+        if field == "objective":
+            return rules.set_objective(opp, repo.settings, new_value)
+        return rules.set_field(opp, repo.settings, attr, new_value)
+
+    def describe(before, after) -> str:
+        old, new_ = getattr(before, attr), getattr(after, attr)
+        if field in ("amount", "objective"):
+            old = money_str(old) if old is not None else "none"
+            new_ = money_str(new_) if new_ is not None else "none"
+        return f"set {field} {old or 'none'} -> {new_ or 'none'}"
+
+    apply_change(state, ref, "set", change, describe)
+
+
+# ---------------------------------------------------------------- stages and closing
+
+
+def _stage_words(before, after) -> str:
+    words = f"stage {before.stage} -> {after.stage}"
+    if after.close_date and after.close_date != before.close_date:
+        words += f", closed {after.close_date}"
+    if after.lost_reason:
+        words += f" ({after.lost_reason})"
+    return words
+
+
+@cli.command()
+@click.argument("ref", metavar="ID")
+@click.argument("stage_name", metavar="STAGE")
+@click.option("--date", "close_date", type=DATE, help="Closing day, for a won or lost stage.")
+@click.option("--reason", type=LINE, help="Why it was lost, for a lost stage.")
+@pass_state
+def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
+    """Move an open opportunity to STAGE (id or label).
+
+    A won or lost stage closes it, on --date (default today).
+
+    \b
+    Example:  opp stage 4k7q negotiation
+    """
+    from .. import rules
+    from ..store import today
+
+    def change(opp, repo):
+        target = rules.resolve_stage(repo.settings, stage_name)
+        return rules.change_stage(opp, repo.settings, target, today=today(),
+                                  close_date=close_date, reason=reason)
+
+    apply_change(state, ref, "stage", change, _stage_words)
+
+
+@cli.command()
+@click.argument("ref", metavar="ID")
+@click.option("--won", "outcome", flag_value="won", help="Close as won.")
+@click.option("--lost", "outcome", flag_value="lost", help="Close as lost.")
+@click.option("--reason", type=LINE, help="Why it was lost (a lost reason of opp.yaml, or "
+                                           "free text).")
+@click.option("--date", "close_date", type=DATE, help="The closing day (default today).")
+@pass_state
+def close(state, ref: str, outcome: Optional[str], reason, close_date) -> None:
+    """Close an opportunity as won or lost; the close date becomes --date (default today).
+
+    \b
+    Example:  opp close 4k7q --lost --reason price
+    """
+    from .. import rules
+    from ..errors import UsageError
+    from ..store import today
+
+    if outcome is None:
+        raise UsageError("say how it ended: --won or --lost")
+    if reason and outcome == "won":
+        raise UsageError("--reason is for closing as lost, not won")
+
+    def change(opp, repo):
+        return rules.close(opp, repo.settings, won=outcome == "won", today=today(),
+                           close_date=close_date, reason=reason)
+
+    apply_change(state, ref, "close", change,
+                 lambda b, a: f"close {outcome}: " + _stage_words(b, a))
+
+
+@cli.command()
+@click.argument("ref", metavar="ID")
+@click.option("--stage", "stage_name", help="The open stage to return to (default: the last "
+                                            "open stage).")
+@click.option("--close-date", type=DATE, help="A new expected close date.")
+@pass_state
+def reopen(state, ref: str, stage_name, close_date) -> None:
+    """Reopen a closed opportunity so that it can be changed again.
+
+    The actual close date and the lost reason are cleared; give a new expected
+    close date with --close-date.
+
+    \b
+    Example:  opp reopen 4k7q --stage proposal --close-date 2027-03-31
+    """
+    from .. import rules
+
+    def change(opp, repo):
+        target = rules.resolve_stage(repo.settings, stage_name) if stage_name else None
+        return rules.reopen(opp, repo.settings, target, close_date)
+
+    apply_change(state, ref, "reopen", change,
+                 lambda b, a: f"reopen: stage {b.stage} -> {a.stage}")

@@ -1,0 +1,32 @@
+"""Identifiers: short to type, random so that clones working offline never collide.
+
+No counters: two salespeople creating deals in their own clones must not pick the
+same id. Opportunity ids carry 40 random bits, panel items 30 bits (unique within
+their panel); the alphabet leaves out letters that read like digits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Collection
+
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case
+OPP_ID_LENGTH = 8
+ITEM_ID_LENGTH = 6
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def new_id(taken: Collection[str] = (), length: int = OPP_ID_LENGTH) -> str:
+    """A fresh id not in ``taken`` (pass a set: membership is tested once per try)."""
+    while True:
+        candidate = _random(length)
+        if candidate not in taken:
+            return candidate
+
+
+def new_item_id(taken: Collection[str] = ()) -> str:
+    """A fresh id for an item of a panel (a product line, quote, note…)."""
+    return new_id(taken, ITEM_ID_LENGTH)

@@ -1,0 +1,92 @@
+"""Exact money arithmetic: parsing with a dot, half-up rounding to cents, printing.
+
+Every amount in opp is a ``Decimal``; binary floating point never touches money.
+Parsing functions raise ``ValueError`` with a message fit for a user, so that the
+command line can turn it into a one-line usage error.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
+                  minimum: Decimal | None = None, maximum: Decimal | None = None,
+                  positive: bool = False) -> Decimal:
+    """Parse a plain decimal written with a dot (``12.50``), refusing everything else.
+
+    Commas, thousands separators, exponents, NaN and infinities are refused with a
+    message that says how to write the number instead.
+    """
+    raw = str(text).strip()
+    if not raw:
+        raise ValueError(f"{what} is empty; write a number such as 12.50")
+    if not _PLAIN.match(raw):
+        if re.fullmatch(r"[+-]?\d+,\d+", raw):
+            raise ValueError(f"{what} '{raw}' uses a comma; write decimals with a dot: "
+                             f"{raw.replace(',', '.')}")
+        if re.fullmatch(r"[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?", raw):
+            raise ValueError(f"{what} '{raw}' has a thousands separator; write it without one, "
+                             "with a dot for decimals, e.g. 1234.50")
+        raise ValueError(f"{what} '{raw}' is not a number; write it with digits and a dot, e.g. 12.50")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:  # pragma: no cover - the pattern already guards this
+        raise ValueError(f"{what} '{raw}' is not a number") from None
+    if places is not None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            raise ValueError(f"{what} '{raw}' has more than {places} decimals")
+    if positive and value <= 0:
+        raise ValueError(f"{what} must be greater than zero, not {raw}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{what} must be at least {minimum}, not {raw}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{what} must be at most {maximum}, not {raw}")
+    return value
+
+
+def parse_money(text: str, what: str = "amount") -> Decimal:
+    """A non-negative amount with at most two decimals, returned with exactly two."""
+    return cents(parse_decimal(text, what, places=2, minimum=Decimal(0)))
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round half-up to the cent: the one rounding rule of opp (R10)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
+    """quantity x unit price x (1 - discount/100), rounded half-up to cents (R10)."""
+    return cents(quantity * unit_price * (1 - discount / HUNDRED))
+
+
+def weighted(amount: Decimal, probability: Decimal | int) -> Decimal:
+    """The amount weighted by a stage probability in percent, rounded to cents."""
+    return cents(amount * Decimal(probability) / HUNDRED)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain text without exponent or trailing zeros: 2, 1.5, 12.5."""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def money_str(value: Decimal) -> str:
+    """Money as the exact string of JSON and CSV output: ``2400.30``."""
+    return str(cents(value))
+
+
+def money_human(value: Decimal, currency: str | None = None) -> str:
+    """Money for people: thousands separators, two decimals, currency after."""
+    text = f"{cents(value):,.2f}"
+    return f"{text} {currency}" if currency else text

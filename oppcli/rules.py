@@ -1,0 +1,402 @@
+"""The domain of opp, rules R1-R20 of ``domain.md``, as pure functions.
+
+Each function takes models and returns new ones, or raises a ``RuleError`` whose
+message says why and what to do instead. No I/O, no click, no git: every rule is a
+unit test away. ``problems`` states the same rules as checks over stored data, for
+``opp validate`` and for every load.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Optional, Sequence
+
+from . import ids
+from .errors import NotFound, RuleError, UsageError
+from .model import (
+    CatalogItem,
+    Opportunity,
+    ProductLine,
+    Quote,
+    QuoteLine,
+    Settings,
+    Stage,
+)
+from .money import ZERO, cents, line_total
+
+# ---------------------------------------------------------------- lookups
+
+
+def near(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' when one of the choices is close to ``word``."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def resolve_stage(settings: Settings, text: str) -> Stage:
+    """A stage by id or label, case-insensitive (R16)."""
+    key = text.strip().casefold()
+    for stage in settings.stages:
+        if key in (stage.id.casefold(), stage.label.casefold()):
+            return stage
+    ids_ = [s.id for s in settings.stages]
+    raise NotFound(f"unknown stage '{text}'{near(key, ids_)}; stages are: {', '.join(ids_)}")
+
+
+def stage_of(opp: Opportunity, settings: Settings) -> Stage:
+    """The opportunity's stage; ``RuleError`` when the settings no longer have it."""
+    try:
+        return settings.stage(opp.stage)
+    except KeyError:
+        raise RuleError(f"opportunity {opp.id} is at stage '{opp.stage}', which opp.yaml does "
+                        f"not define; add it to opp.yaml or move the opportunity") from None
+
+
+def status(opp: Opportunity, settings: Settings) -> str:
+    """open, won or lost: the kind of the opportunity's stage."""
+    return stage_of(opp, settings).kind
+
+
+def first_stage(settings: Settings, kind: str) -> Stage:
+    return next(s for s in settings.stages if s.kind == kind)
+
+
+def find_line(lines: Sequence, ref: str, what: str, opp_id: str):
+    """A line of a panel by its id or by its SKU (when that SKU is on one line only)."""
+    key = ref.strip().casefold()
+    by_id = [line for line in lines if line.id == key]
+    if by_id:
+        return by_id[0]
+    by_sku = [line for line in lines if line.sku and line.sku.casefold() == key]
+    if len(by_sku) == 1:
+        return by_sku[0]
+    if len(by_sku) > 1:
+        choices = ", ".join(line.id for line in by_sku)
+        raise UsageError(f"SKU '{ref}' is on {len(by_sku)} {what} lines of {opp_id}; "
+                         f"name one by its line id: {choices}")
+    have = ", ".join(f"{line.sku or line.id}" for line in lines) or "none"
+    raise NotFound(f"no {what} line '{ref}' on {opp_id}; it has: {have}")
+
+
+# ---------------------------------------------------------------- guards
+
+
+def ensure_open(opp: Opportunity, settings: Settings, doing: str = "change it") -> None:
+    """R17: a closed opportunity is read-only (but for notes, activities, documents)."""
+    kind = status(opp, settings)
+    if kind != "open":
+        when = f" on {opp.close_date}" if opp.close_date else ""
+        raise RuleError(f"opportunity {opp.id} is closed ({kind}{when}); reopen it before you "
+                        f"{doing}: opp reopen {opp.id}")
+
+
+def _closing_date(close_date: Optional[date], today: date) -> date:
+    if close_date is None:
+        return today
+    if close_date > today:
+        raise UsageError(f"close date {close_date} is in the future; a deal closes on the day "
+                         f"it is won or lost (today is {today})")
+    return close_date
+
+
+# ---------------------------------------------------------------- creating (R1)
+
+
+def new_opportunity(settings: Settings, *, opp_id: str, name: str, customer: str, owner: str,
+                    today: date, amount: Optional[Decimal] = None,
+                    objective: Optional[Decimal] = None, stage: Optional[Stage] = None,
+                    close_date: Optional[date] = None, currency: Optional[str] = None,
+                    lost_reason: Optional[str] = None, ref: Optional[str] = None) -> Opportunity:
+    """A new opportunity; a won or lost stage creates it closed (R16, R17a)."""
+    stage = stage or settings.stage(settings.default_stage)
+    if stage.kind == "open" and lost_reason:
+        raise UsageError("a lost reason belongs to a lost opportunity")
+    if stage.kind != "open":
+        close_date = _closing_date(close_date, today)
+    if stage.kind != "lost":
+        lost_reason = None
+    opp = Opportunity(id=opp_id, name=name, customer=customer, stage=stage.id,
+                      amount=cents(amount if amount is not None else ZERO),
+                      amount_source="manual", objective=objective,
+                      currency=currency or settings.currency, close_date=close_date,
+                      owner=owner, lost_reason=lost_reason, ref=ref, created=today)
+    return Opportunity.model_validate(opp.model_dump())
+
+
+# ---------------------------------------------------------------- amount and objective (R4-R8)
+
+
+def set_amount(opp: Opportunity, settings: Settings, amount: Decimal) -> Opportunity:
+    """R5: a typed amount, only while open and without products."""
+    ensure_open(opp, settings, "change the amount")
+    if opp.products:
+        raise RuleError(f"the amount of {opp.id} is the total of its {len(opp.products)} "
+                        f"product line(s) ({opp.amount}); change the products instead, or "
+                        "remove them all to type an amount")
+    return opp.model_copy(update={"amount": cents(amount), "amount_source": "manual"})
+
+
+def set_objective(opp: Opportunity, settings: Settings, objective: Optional[Decimal]
+                  ) -> Opportunity:
+    """R8: a free estimate, changeable at any time while open (None clears it)."""
+    ensure_open(opp, settings, "change the objective")
+    value = cents(objective) if objective is not None else None
+    return opp.model_copy(update={"objective": value})
+
+
+EDITABLE = ("name", "customer", "close_date", "owner", "currency", "ref")
+
+
+def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opportunity:
+    """Change a plain field of an open opportunity (R17 keeps closed ones read-only)."""
+    if field not in EDITABLE:
+        raise UsageError(f"field '{field}' cannot be set this way")
+    ensure_open(opp, settings, f"change its {field.replace('_', ' ')}")
+    if field == "currency" and value != opp.currency:
+        if opp.products or opp.quotes:
+            raise RuleError(f"{opp.id} has products or quotes priced in {opp.currency}; "
+                            "remove them before changing the currency")
+    updated = opp.model_copy(update={field: value})
+    return Opportunity.model_validate(updated.model_dump())
+
+
+# ---------------------------------------------------------------- products (R6, R9, R10)
+
+
+def products_total(lines: Iterable) -> Decimal:
+    """The sum of the rounded line totals (R10)."""
+    return sum((line.total for line in lines), ZERO)
+
+
+def with_products(opp: Opportunity, lines: list[ProductLine]) -> Opportunity:
+    """R6: the amount follows the products; with none left it becomes typable again at 0."""
+    if lines:
+        return opp.model_copy(update={"products": lines, "amount": products_total(lines),
+                                      "amount_source": "products"})
+    return opp.model_copy(update={"products": [], "amount": ZERO, "amount_source": "manual"})
+
+
+def require_module(settings: Settings, module: str) -> None:
+    """R3: refuse a module's commands while the module is off, saying how to turn it on."""
+    if not getattr(settings.modules, module):
+        raise RuleError(f"the {module} module is off; turn it on by setting "
+                        f"'{module}: true' under 'modules:' in opp.yaml")
+
+
+def add_product(opp: Opportunity, settings: Settings, item: CatalogItem, *,
+                quantity: Decimal = Decimal(1), unit_price: Optional[Decimal] = None,
+                discount: Decimal = Decimal(0), line_id: Optional[str] = None) -> Opportunity:
+    """R9-R10: a catalog product line; the amount becomes the products' total."""
+    require_module(settings, "catalog")
+    ensure_open(opp, settings, "change its products")
+    if unit_price is None:
+        if opp.currency != settings.currency:
+            raise UsageError(f"catalog prices are in {settings.currency} and {opp.id} is in "
+                             f"{opp.currency}; give the unit price with --price")
+        unit_price = item.price
+    line = ProductLine(id=line_id or ids.new_item_id({p.id for p in opp.products}),
+                       sku=item.sku, name=item.name, quantity=quantity,
+                       unit_price=cents(unit_price), discount=discount,
+                       total=line_total(quantity, cents(unit_price), discount))
+    return with_products(opp, [*opp.products, line])
+
+
+def update_product(opp: Opportunity, settings: Settings, ref: str, *,
+                   quantity: Optional[Decimal] = None, unit_price: Optional[Decimal] = None,
+                   discount: Optional[Decimal] = None) -> Opportunity:
+    """R6: change a product line's quantity, price or discount; the amount follows."""
+    require_module(settings, "catalog")
+    ensure_open(opp, settings, "change its products")
+    line = find_line(opp.products, ref, "product", opp.id)
+    quantity = line.quantity if quantity is None else quantity
+    unit_price = line.unit_price if unit_price is None else cents(unit_price)
+    discount = line.discount if discount is None else discount
+    changed = line.model_copy(update={"quantity": quantity, "unit_price": unit_price,
+                                      "discount": discount,
+                                      "total": line_total(quantity, unit_price, discount)})
+    return with_products(opp, [changed if p.id == line.id else p for p in opp.products])
+
+
+def remove_product(opp: Opportunity, settings: Settings, ref: str) -> Opportunity:
+    """R6: remove a product line; the amount follows."""
+    require_module(settings, "catalog")
+    ensure_open(opp, settings, "change its products")
+    line = find_line(opp.products, ref, "product", opp.id)
+    return with_products(opp, [p for p in opp.products if p.id != line.id])
+
+
+# ---------------------------------------------------------------- stages and closing (R16-R17a)
+
+
+def accepted_quote(opp: Opportunity) -> Optional[Quote]:
+    return next((q for q in opp.quotes if q.status == "accepted"), None)
+
+
+def products_from_quote(quote: Quote) -> list[ProductLine]:
+    """R14: the quote's catalog lines as product lines (manual lines are not products)."""
+    return [ProductLine(id=line.id, sku=line.sku, name=line.description,
+                        quantity=line.quantity, unit_price=line.unit_price,
+                        discount=line.discount, total=line.total)
+            for line in quote.lines if line.sku]
+
+
+def _won(opp: Opportunity) -> dict:
+    """R7: closing won takes the accepted quote's total and lines when there is one."""
+    quote = accepted_quote(opp)
+    if quote is None:
+        return {}
+    return {"products": products_from_quote(quote), "amount": quote.total,
+            "amount_source": "quote"}
+
+
+def change_stage(opp: Opportunity, settings: Settings, stage: Stage, *, today: date,
+                 close_date: Optional[date] = None, reason: Optional[str] = None
+                 ) -> Opportunity:
+    """Move an open opportunity; a won or lost stage closes it (R16, R17, R17a)."""
+    current = stage_of(opp, settings)
+    if current.kind != "open":
+        if stage.kind == "open":
+            raise RuleError(f"opportunity {opp.id} is closed ({current.kind}); move it back "
+                            f"with: opp reopen {opp.id} --stage {stage.id}")
+        ensure_open(opp, settings, "move it")
+    if stage.id == opp.stage:
+        raise RuleError(f"opportunity {opp.id} is already at stage '{stage.id}'")
+    if stage.kind == "open":
+        if reason:
+            raise UsageError("--reason is for closing as lost")
+        if close_date is not None:
+            raise UsageError("--date is the closing day; to change the expected close date use: "
+                             f"opp set {opp.id} close-date DATE")
+        return opp.model_copy(update={"stage": stage.id})
+    if stage.kind == "won" and reason:
+        raise UsageError("--reason is for closing as lost, not won")
+    update = {"stage": stage.id, "close_date": _closing_date(close_date, today),
+              "lost_reason": reason if stage.kind == "lost" else None}
+    if stage.kind == "won":
+        update.update(_won(opp))
+    return opp.model_copy(update=update)
+
+
+def close(opp: Opportunity, settings: Settings, *, won: bool, today: date,
+          close_date: Optional[date] = None, reason: Optional[str] = None) -> Opportunity:
+    """Close as won or lost on ``close_date`` (default today), R17 and R17a."""
+    ensure_open(opp, settings, "close it again")
+    stage = first_stage(settings, "won" if won else "lost")
+    return change_stage(opp, settings, stage, today=today, close_date=close_date, reason=reason)
+
+
+def reopen(opp: Opportunity, settings: Settings, stage: Optional[Stage] = None,
+           close_date: Optional[date] = None) -> Opportunity:
+    """Reopen a closed opportunity at an open stage (default: the last open one).
+
+    The actual close date no longer holds, so it is cleared unless a new expected
+    date is given; the lost reason goes too.
+    """
+    kind = status(opp, settings)
+    if kind == "open":
+        raise RuleError(f"opportunity {opp.id} is already open (stage '{opp.stage}')")
+    open_stages = [s for s in settings.stages if s.kind == "open"]
+    stage = stage or open_stages[-1]
+    if stage.kind != "open":
+        raise UsageError(f"reopen needs an open stage; open stages are: "
+                         f"{', '.join(s.id for s in open_stages)}")
+    return opp.model_copy(update={"stage": stage.id, "close_date": close_date,
+                                  "lost_reason": None})
+
+
+# ---------------------------------------------------------------- checks over stored data
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rule that stored data breaks; ``loc`` is the path to the field."""
+
+    loc: tuple
+    message: str
+
+
+def _unique_ids(items: Sequence, panel: str) -> list[Problem]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append(Problem((panel, i, "id"), f"{panel} id '{item.id}' appears twice"))
+        seen.add(item.id)
+    return out
+
+
+def _line_problems(lines: Sequence, where: tuple) -> list[Problem]:
+    out = []
+    for i, line in enumerate(lines):
+        expected = line_total(line.quantity, line.unit_price, line.discount)
+        if line.total != expected:
+            out.append(Problem((*where, i, "total"),
+                               f"line total {line.total} should be {expected} "
+                               f"(quantity x unit price x (1 - discount/100))"))
+    return out
+
+
+def _same_lines(products: Sequence[ProductLine], quote_lines: Sequence[QuoteLine]) -> bool:
+    def key(line) -> tuple:
+        return (line.sku.casefold(), line.quantity, line.unit_price, line.discount)
+    return sorted(map(key, products)) == sorted(key(q) for q in quote_lines if q.sku)
+
+
+def problems(opp: Opportunity, settings: Settings) -> list[Problem]:
+    """Every rule the stored opportunity breaks, in file order; empty when all hold."""
+    out: list[Problem] = []
+    try:
+        kind = settings.stage(opp.stage).kind
+    except KeyError:
+        out.append(Problem(("stage",), f"unknown stage '{opp.stage}'; stages are: "
+                           f"{', '.join(s.id for s in settings.stages)}"))
+        kind = None
+    if kind in ("won", "lost") and opp.close_date is None:
+        out.append(Problem(("close_date",), f"a {kind} opportunity needs its close date"))
+    if opp.lost_reason is not None and kind not in ("lost", None):
+        out.append(Problem(("lost_reason",), "only a lost opportunity has a lost reason"))
+
+    out += _line_problems(opp.products, ("products",))
+    total = products_total(opp.products)
+    if opp.amount_source == "products":
+        if not opp.products:
+            out.append(Problem(("amount_source",),
+                               "amount_source is 'products' but there are no products; "
+                               "use 'manual'"))
+        elif opp.amount != total:
+            out.append(Problem(("amount",), f"amount {opp.amount} should be {total}, the total "
+                               "of the products (R4)"))
+    elif opp.amount_source == "manual" and opp.products:
+        out.append(Problem(("amount_source",), "an opportunity with products takes its amount "
+                           f"from them: amount_source 'products', amount {total} (R5)"))
+
+    accepted = [q for q in opp.quotes if q.status == "accepted"]
+    if len(accepted) > 1:
+        out.append(Problem(("quotes",), "more than one accepted quote (R15): "
+                           + ", ".join(q.id for q in accepted)))
+    for i, quote in enumerate(opp.quotes):
+        out += _line_problems(quote.lines, ("quotes", i, "lines"))
+        quote_sum = products_total(quote.lines)
+        if quote.total != quote_sum:
+            out.append(Problem(("quotes", i, "total"), f"quote {quote.id} total {quote.total} "
+                               f"should be {quote_sum}, the sum of its lines (R12)"))
+        out += _unique_ids(quote.lines, f"quotes.{quote.id}.lines")
+    if opp.amount_source == "quote":
+        if not accepted:
+            out.append(Problem(("amount_source",), "amount_source is 'quote' but no quote is "
+                               "accepted"))
+        else:
+            quote = accepted[0]
+            if opp.amount != quote.total:
+                out.append(Problem(("amount",), f"amount {opp.amount} should be "
+                                   f"{quote.total}, the total of accepted quote {quote.id} (R14)"))
+            if not _same_lines(opp.products, quote.lines):
+                out.append(Problem(("products",), f"products should be the catalog lines of "
+                                   f"accepted quote {quote.id} (R14)"))
+    for panel in ("products", "quotes", "contacts", "partners", "competitors", "activities",
+                  "documents", "notes"):
+        out += _unique_ids(getattr(opp, panel), panel)
+    return out

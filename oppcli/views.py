@@ -1,0 +1,71 @@
+"""Opportunities as plain records: the JSON shapes of the contract, rows for lists.
+
+Money becomes its exact two-decimal string, quantities and discounts their plain
+decimal text, dates ISO strings; nothing here touches files or the terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Opportunity, Settings
+from .money import money_str, plain
+
+
+def _money(value) -> str | None:
+    return None if value is None else money_str(value)
+
+
+def _date(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _line(line, name_key: str) -> dict:
+    return {"id": line.id, "sku": line.sku, name_key: getattr(line, name_key),
+            "quantity": plain(line.quantity), "unit_price": money_str(line.unit_price),
+            "discount": plain(line.discount), "total": money_str(line.total)}
+
+
+def stage_info(opp: Opportunity, settings: Settings) -> tuple[str, str, int]:
+    """(status, label, probability); a stage opp.yaml lacks reads as open at 0 %."""
+    try:
+        stage = settings.stage(opp.stage)
+        return stage.kind, stage.label, stage.probability
+    except KeyError:
+        return "open", opp.stage, 0
+
+
+def summary(opp: Opportunity, settings: Settings) -> dict[str, Any]:
+    """The row of ``opp list --format json``."""
+    status, label, probability = stage_info(opp, settings)
+    return {"id": opp.id, "name": opp.name, "customer": opp.customer, "stage": opp.stage,
+            "stage_label": label, "status": status, "probability": probability,
+            "amount": money_str(opp.amount), "amount_source": opp.amount_source,
+            "objective": _money(opp.objective), "currency": opp.currency,
+            "close_date": _date(opp.close_date), "owner": opp.owner, "ref": opp.ref}
+
+
+def detail(opp: Opportunity, settings: Settings) -> dict[str, Any]:
+    """``opp show --format json``: every field and panel."""
+    out = summary(opp, settings)
+    out.update({
+        "lost_reason": opp.lost_reason,
+        "created": _date(opp.created),
+        "products": [_line(p, "name") for p in opp.products],
+        "quotes": [{"id": q.id, "status": q.status, "created": _date(q.created),
+                    "sent": _date(q.sent), "closed": _date(q.closed),
+                    "total": money_str(q.total),
+                    "lines": [_line(line, "description") for line in q.lines]}
+                   for q in opp.quotes],
+        "contacts": [c.model_dump(mode="json") for c in opp.contacts],
+        "partners": [p.model_dump(mode="json") for p in opp.partners],
+        "competitors": [c.model_dump(mode="json") for c in opp.competitors],
+        "activities": [a.model_dump(mode="json") for a in opp.activities],
+        "documents": [d.model_dump(mode="json") for d in opp.documents],
+        "notes": [n.model_dump(mode="json") for n in opp.notes],
+    })
+    if not settings.modules.catalog:
+        out.pop("products")
+    if not settings.modules.quotes:
+        out.pop("quotes")
+    return out

@@ -1,0 +1,181 @@
+"""YAML the safe way: loading without tags, aliases or floats; writing in a stable order.
+
+Loading uses PyYAML's safe loader (the C one when present), turns every YAML
+float straight into a ``Decimal`` (money never passes through binary floating
+point), and refuses what a data file has no business holding: aliases (and
+so YAML bombs), duplicate keys, unknown tags, and a top level that is not a
+mapping. Every refusal is a ``DataError`` naming the file and line.
+
+Writing keeps the key order given by the caller (the models' field order),
+block style, no aliases, no line folding: small diffs and easy merges.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import DataError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 64
+
+_LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
+    pass
+
+
+def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node).replace("_", "")  # type: ignore[arg-type]
+    lowered = text.lower()
+    if lowered in (".inf", "+.inf", "-.inf", ".nan"):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{text}' is not a finite number", node.start_mark)
+    return Decimal(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse aliases, duplicate keys and absurd nesting, without recursion.
+
+    An alias shares its anchor's node, so a node met twice is an alias; it is
+    reported where it is used (the key it sits under, or its sequence).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int, yaml.Node]] = [(root, 0, root)]
+    while stack:
+        node, depth, where = stack.pop()
+        if id(node) in seen:
+            raise _NodeError("anchors and aliases (&, *) are not allowed; write the value out",
+                             where)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _NodeError(f"nesting deeper than {MAX_DEPTH} levels", node)
+        children: list[tuple[yaml.Node, int, yaml.Node]] = []
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value == "<<":
+                        raise _NodeError("merge keys (<<) are not allowed", key)
+                    if key.value in keys:
+                        raise _NodeError(f"duplicate key '{key.value}'", key)
+                    keys.add(key.value)
+                children += [(key, depth + 1, key), (value, depth + 1, key)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, depth + 1, node) for item in node.value]
+        stack.extend(reversed(children))  # document order, so the second use is the alias
+
+
+class _NodeError(Exception):
+    def __init__(self, message: str, node: yaml.Node):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
+def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, yaml.Node | None]:
+    """Parse one YAML document safely; return the data and its node tree (for line numbers)."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise DataError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", path)
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not valid UTF-8 (byte {exc.start})", path) from None
+    elif len(text) > MAX_FILE_BYTES:
+        raise DataError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", path)
+    if "\x00" in text:
+        raise DataError("file holds NUL bytes; it is not a YAML text file", path)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            data = None
+        else:
+            _check_nodes(node)
+            data = loader.construct_document(node)
+    except _NodeError as exc:
+        mark = exc.node.start_mark
+        raise DataError(exc.message, path, mark.line + 1, mark.column + 1) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            problem = "custom tags (!...) are not allowed" + problem[problem.find(" for the tag"):]
+        raise DataError(problem, path, mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"invalid YAML: {exc}", path) from None
+    except (ValueError, ArithmeticError) as exc:
+        raise DataError(f"invalid value: {exc}", path) from None
+    finally:
+        loader.dispose()
+    if mapping and not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        line = node.start_mark.line + 1 if node is not None else None
+        raise DataError(f"expected a mapping of fields at the top, found {kind}", path, line, 1)
+    return data, node
+
+
+def locate(node: yaml.Node | None, loc: Iterable[Any], *, key: bool = False
+           ) -> tuple[int | None, int | None]:
+    """The 1-based line and column of the value at ``loc`` (a pydantic error path), or of
+    its key with ``key=True`` (for a key that should not be there).
+
+    Falls back to the deepest node found, so that an error always points somewhere useful.
+    """
+    if node is None:
+        return None, None
+    loc = tuple(loc)
+    last = loc[-1] if loc else None
+    current = node
+    for part in loc:
+        found = None
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    found = key_node if key and part == last else value
+                    break
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(current.value):
+                found = current.value[part]
+        if found is None:
+            break
+        current = found
+    return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and not any(c in value for c in "\r\t") and value == value.strip(" "):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(data: Any, header: str | None = None) -> str:
+    """Block-style YAML in the caller's key order; ``header`` becomes a first comment line."""
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=10_000)
+    return f"# {header}\n{text}" if header else text

@@ -1,0 +1,108 @@
+"""Shared fixtures: a hermetic environment, a fresh data repo, and ``opp(...)``.
+
+Every test runs with no git identity (HOME is a temporary folder), as CI does.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from oppcli.cli import cli
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for var in ("OPP_REPO", "OPP_USER", "OPP_TODAY", "OPP_DEBUG", "GIT_AUTHOR_NAME",
+                "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+class Opp:
+    """``opp("list", "--format", "json")`` runs the CLI in-process and checks the exit."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def __call__(self, *args: str, code: int = 0, input: str | None = None, env=None):
+        result = CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env,
+                                    catch_exceptions=False, prog_name="opp")
+        assert result.exit_code == code, (
+            f"opp {' '.join(map(str, args))} exited {result.exit_code}, expected {code}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}")
+        if code:
+            # refusals: one line, no traceback
+            assert result.stderr.count("\n") == 1, result.stderr
+            assert "Traceback" not in result.stderr
+        return result
+
+    def json(self, *args: str):
+        import json
+
+        return json.loads(self(*args, "--format", "json").stdout)
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True,
+                              check=True).stdout
+
+    def commits(self) -> int:
+        return int(self.git("rev-list", "--count", "HEAD").strip())
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD").strip()
+
+    def status(self) -> str:
+        return self.git("status", "--porcelain")
+
+    def file(self, opp_id: str) -> Path:
+        return self.root / "opportunities" / f"{opp_id}.yaml"
+
+    def new(self, name: str = "Acme renewal", *args: str, env=None) -> str:
+        if "--customer" not in args:
+            args = ("--customer", "Acme Corp", *args)
+        return self("new", name, *args, env=env).stdout.strip()
+
+
+@pytest.fixture
+def crm(tmp_path, monkeypatch) -> Opp:
+    """A fresh data repo with a small catalog; the current folder is its root."""
+    root = tmp_path / "crm"
+    opp = Opp(root)
+    monkeypatch.chdir(tmp_path)
+    opp("init", str(root))
+    monkeypatch.chdir(root)
+    opp("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200", "--unit", "year")
+    opp("catalog", "add", "LIC-10", "--name", "Licence pack", "--price", "99.99")
+    opp("catalog", "add", "CONS", "--name", "Consulting day", "--price", "950.00")
+    return opp
+
+
+@pytest.fixture
+def unchanged(crm):
+    """Asserts, around a refusal, that nothing was written or committed."""
+    class Guard:
+        def __enter__(self):
+            self.head = crm.head()
+            self.files = {p: p.read_bytes() for p in crm.root.rglob("*")
+                          if p.is_file() and ".git" not in p.parts}
+            return self
+
+        def __exit__(self, *exc):
+            if exc[0] is None:
+                assert crm.head() == self.head, "a refused command committed"
+                after = {p: p.read_bytes() for p in crm.root.rglob("*")
+                         if p.is_file() and ".git" not in p.parts}
+                assert after == self.files, "a refused command changed files"
+                assert crm.status() == ""
+    return Guard()

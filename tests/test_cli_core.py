@@ -1,0 +1,415 @@
+"""The core commands end to end in temporary git repos: successes, refusals, commits."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from oppcli.ids import ALPHABET
+
+
+def test_init_writes_settings_and_commits_once(tmp_path, monkeypatch):
+    from conftest import Opp
+
+    monkeypatch.chdir(tmp_path)
+    opp = Opp(tmp_path / "new")
+    opp("init", "new", "--currency", "usd")
+    settings = yaml.safe_load((tmp_path / "new" / "opp.yaml").read_text())
+    assert settings["currency"] == "USD"
+    assert settings["modules"] == {"catalog": True, "quotes": True}
+    assert [s["id"] for s in settings["stages"]] == [
+        "prospecting", "qualification", "proposal", "negotiation", "closed-won", "closed-lost"]
+    assert [s["probability"] for s in settings["stages"]] == [10, 25, 50, 75, 100, 0]
+    assert settings["default_stage"] == "prospecting"
+    assert settings["lost_reasons"] and settings["activity_types"] and settings["roles"]
+    assert opp.commits() == 1 and opp.status() == ""
+    r = opp("init", "new", code=1)
+    assert "already an opp data repo" in r.stderr
+
+
+def test_no_git_identity_uses_opp_user_then_os_user(crm):
+    crm.new("A", env={"OPP_USER": "Dana Scully"})
+    assert crm.git("log", "-1", "--format=%an|%cn").strip() == "Dana Scully|Dana Scully"
+    opp_id = crm.new("B")
+    import getpass
+    assert crm.git("log", "-1", "--format=%an").strip() == getpass.getuser()
+    assert crm.json("show", opp_id)["owner"] == getpass.getuser()
+
+
+def test_git_identity_wins(crm):
+    crm.git("config", "user.name", "Fox Mulder")
+    crm.git("config", "user.email", "fox@fbi.example")
+    opp_id = crm.new("A", env={"OPP_USER": "someone else"})
+    assert crm.git("log", "-1", "--format=%an <%ae>").strip() == "Fox Mulder <fox@fbi.example>"
+    assert crm.json("show", opp_id)["owner"] == "Fox Mulder"
+
+
+def test_new_prints_the_id_alone_and_makes_one_commit(crm):
+    before = crm.commits()
+    r = crm("new", "Acme renewal", "--customer", "Acme Corp", "--objective", "5000",
+            "--close-date", "2026-12-31", "--owner", "alice", "--amount", "1200.5")
+    opp_id = r.stdout.strip()
+    assert r.stdout == opp_id + "\n" and len(opp_id) == 8 and set(opp_id) <= set(ALPHABET)
+    assert crm.commits() == before + 1 and crm.status() == ""
+    subject = crm.git("log", "-1", "--format=%s").strip()
+    assert subject == f"{opp_id} Acme renewal: new opportunity for Acme Corp"
+    assert "Opp-Action: new" in crm.git("log", "-1", "--format=%b")
+    data = crm.json("show", opp_id)
+    assert data["amount"] == "1200.50" and data["amount_source"] == "manual"
+    assert data["objective"] == "5000.00" and data["close_date"] == "2026-12-31"
+    assert data["stage"] == "prospecting" and data["status"] == "open"
+    assert data["probability"] == 10 and data["currency"] == "EUR"
+    assert data["owner"] == "alice" and data["lost_reason"] is None
+
+
+def test_the_file_is_stable_block_yaml_with_exact_money(crm):
+    opp_id = crm.new("Deal", "--amount", "0.1")
+    text = crm.file(opp_id).read_text()
+    assert text.startswith(f"id: {opp_id}\nname: Deal\ncustomer: Acme Corp\nstage: prospecting\n")
+    assert "amount: 0.10\n" in text and "{" not in text and "&" not in text
+    assert f"created: {date.today()}" in text
+
+
+def test_products_drive_the_amount(crm):
+    opp_id = crm.new("Deal", "--amount", "999")
+    crm("add-product", opp_id, "SRV-01", "--qty", "2", "--discount", "10")
+    crm("add-product", opp_id, "LIC-10", "--qty", "3")
+    data = crm.json("show", opp_id)
+    assert data["amount"] == "2459.97" and data["amount_source"] == "products"
+    assert [(p["sku"], p["quantity"], p["unit_price"], p["discount"], p["total"])
+            for p in data["products"]] == [("SRV-01", "2", "1200.00", "10", "2160.00"),
+                                           ("LIC-10", "3", "99.99", "0", "299.97")]
+    crm("update-product", opp_id, "LIC-10", "--qty", "1", "--price", "100")
+    assert crm.json("show", opp_id)["amount"] == "2260.00"
+    crm("remove-product", opp_id, "SRV-01")
+    crm("remove-product", opp_id, "LIC-10")
+    data = crm.json("show", opp_id)
+    assert data["amount"] == "0.00" and data["amount_source"] == "manual" and not data["products"]
+    crm("set", opp_id, "amount", "75")
+    assert crm.json("show", opp_id)["amount"] == "75.00"
+
+
+def test_each_change_is_one_commit_with_a_templated_subject(crm):
+    opp_id = crm.new("Deal")
+    steps = [
+        (("add-product", opp_id, "SRV-01", "--qty", "2"), "add product SRV-01 x2"),
+        (("set", opp_id, "objective", "5000"), "set objective none -> 5000.00"),
+        (("stage", opp_id, "Proposal"), "stage prospecting -> proposal"),
+        (("close", opp_id, "--lost", "--reason", "price", "--date", "2026-11-01"),
+         "close lost: stage proposal -> closed-lost, closed 2026-11-01 (price)"),
+        (("reopen", opp_id, "--stage", "negotiation"), "reopen: stage closed-lost -> negotiation"),
+    ]
+    for args, action in steps:
+        before = crm.commits()
+        crm(*args)
+        assert crm.commits() == before + 1
+        assert crm.git("log", "-1", "--format=%s").strip() == f"{opp_id} Deal: {action}"
+        assert crm.git("show", "--name-only", "--format=", "HEAD").split() == [
+            f"opportunities/{opp_id}.yaml"]
+    log = crm.git("log", "--oneline", "--", f"opportunities/{opp_id}.yaml").splitlines()
+    assert len(log) == 6
+
+
+def test_close_and_reopen(crm):
+    opp_id = crm.new("Deal", "--close-date", "2027-01-31")
+    crm("close", opp_id, "--won")
+    data = crm.json("show", opp_id)
+    assert (data["stage"], data["status"], data["close_date"]) == (
+        "closed-won", "won", date.today().isoformat())
+    assert data["probability"] == 100
+    crm("reopen", opp_id, "--close-date", "2027-03-01")
+    data = crm.json("show", opp_id)
+    assert (data["status"], data["stage"], data["close_date"]) == ("open", "negotiation",
+                                                                   "2027-03-01")
+    crm("stage", opp_id, "closed-lost", "--reason", "went with a competitor")
+    data = crm.json("show", opp_id)
+    assert data["status"] == "lost" and data["lost_reason"] == "went with a competitor"
+
+
+def test_closed_opportunities_are_read_only(crm, unchanged):
+    opp_id = crm.new("Deal")
+    crm("close", opp_id, "--won", "--date", "2026-11-01")
+    with unchanged:
+        for args in [("set", opp_id, "amount", "5"), ("set", opp_id, "name", "X"),
+                     ("set", opp_id, "objective", "5"), ("add-product", opp_id, "SRV-01"),
+                     ("stage", opp_id, "proposal"), ("close", opp_id, "--lost")]:
+            r = crm(*args, code=1)
+            assert "closed" in r.stderr and f"opp reopen {opp_id}" in r.stderr
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (("set", "{id}", "amount", "12,50"), 2, "write decimals with a dot: 12.50"),
+    (("set", "{id}", "amount", "-5"), 2, "at least 0"),
+    (("set", "{id}", "amount", "ten"), 2, "not a number"),
+    (("set", "{id}", "objective", "1.001"), 2, "more than 2 decimals"),
+    (("set", "{id}", "close-date", "2026-02-30"), 2, "not a real date"),
+    (("set", "{id}", "close-date", "31/12/2026"), 2, "YYYY-MM-DD"),
+    (("set", "{id}", "nickname", "x"), 2, "Invalid value for 'FIELD'"),
+    (("set", "{id}", "name", ""), 2, "cannot be empty"),
+    (("set", "{id}", "currency", "euro"), 2, "three letters"),
+    (("add-product", "{id}", "NOPE"), 1, "no product 'NOPE' in the catalog"),
+    (("add-product", "{id}", "SRV-0"), 1, "did you mean 'SRV-01'"),
+    (("add-product", "{id}", "SRV-01", "--qty", "0"), 2, "greater than zero"),
+    (("add-product", "{id}", "SRV-01", "--qty", "-1"), 2, "greater than zero"),
+    (("add-product", "{id}", "SRV-01", "--discount", "101"), 2, "at most 100"),
+    (("add-product", "{id}", "SRV-01", "--discount", "-1"), 2, "at least 0"),
+    (("add-product", "{id}", "SRV-01", "--price", "1,5"), 2, "with a dot"),
+    (("add-product", "{id}", "../etc", ), 2, "not a valid SKU"),
+    (("remove-product", "{id}", "SRV-01"), 1, "no product line 'SRV-01'"),
+    (("update-product", "{id}", "SRV-01"), 2, "nothing to change"),
+    (("stage", "{id}", "won-ish"), 1, "unknown stage 'won-ish'"),
+    (("stage", "{id}", "prospecting"), 1, "already at stage"),
+    (("close", "{id}"), 2, "--won or --lost"),
+    (("close", "{id}", "--won", "--reason", "price"), 2, "not won"),
+    (("close", "{id}", "--won", "--date", "2999-01-01"), 2, "in the future"),
+    (("reopen", "{id}"), 1, "already open"),
+    (("show", "zzzzzzzzzz"), 1, "no opportunity 'zzzzzzzzzz'"),
+    (("new", "X"), 2, "Missing option '--customer'"),
+    (("new", "X", "--customer", "Y", "--stage", "nowhere"), 1, "unknown stage"),
+    (("new", "line\nbreak", "--customer", "Y"), 2, "one line"),
+    (("list", "--status", "maybe"), 2, "Invalid value"),
+    (("catalog", "add", "SRV-01", "--name", "Dup", "--price", "1"), 1, "already in the catalog"),
+    (("catalog", "add", "X-1", "--name", "X", "--price", "1.234"), 2, "more than 2 decimals"),
+    (("catalog", "update", "NOPE", "--price", "1"), 1, "no product 'NOPE'"),
+])
+def test_bad_input_is_refused_with_one_line_and_changes_nothing(crm, unchanged, args, code, words):
+    opp_id = crm.new("Deal")
+    with unchanged:
+        r = crm(*[a.replace("{id}", opp_id) for a in args], code=code)
+    assert words in r.stderr, r.stderr
+    assert r.stderr.startswith("error: ")
+
+
+def test_set_fields(crm):
+    opp_id = crm.new("Deal")
+    crm("set", opp_id, "name", "Better deal")
+    crm("set", opp_id, "customer", "Globex")
+    crm("set", opp_id, "close_date", "2027-01-31")
+    crm("set", opp_id, "owner", "bob")
+    crm("set", opp_id, "objective", "7000")
+    crm("set", opp_id, "currency", "usd")
+    crm("set", opp_id, "ref", "SF-0001")
+    data = crm.json("show", opp_id)
+    assert (data["name"], data["customer"], data["close_date"], data["owner"], data["objective"],
+            data["currency"], data["ref"]) == ("Better deal", "Globex", "2027-01-31", "bob",
+                                                "7000.00", "USD", "SF-0001")
+    crm("set", opp_id, "objective", "none")
+    crm("set", opp_id, "close-date", "none")
+    data = crm.json("show", opp_id)
+    assert data["objective"] is None and data["close_date"] is None
+
+
+def test_setting_the_same_value_commits_nothing(crm):
+    opp_id = crm.new("Deal")
+    before = crm.commits()
+    r = crm("set", opp_id, "name", "Deal")
+    assert "nothing to change" in r.stderr and crm.commits() == before
+
+
+def test_prefixes_and_ambiguity(crm):
+    ids = {crm.new(f"Deal {i}") for i in range(40)}
+    one = sorted(ids)[0]
+    assert crm.json("show", one[:6])["id"] == one
+    assert crm.json("show", one.upper())["id"] == one
+    clash = {i[0] for i in ids if sum(j[0] == i[0] for j in ids) > 1}
+    if clash:
+        r = crm("show", sorted(clash)[0], code=1)
+        assert "matches" in r.stderr and "type more of the id" in r.stderr and "(Deal" in r.stderr
+
+
+def test_list_filters_and_formats(crm):
+    a = crm.new("Alpha", "--owner", "alice", "--close-date", "2027-01-01", "--amount", "1000")
+    b = crm.new("Beta", "--customer", "Globex Corp", "--owner", "Bob", "--close-date",
+                "2026-12-01")
+    c = crm.new("Gamma", "--owner", "alice")
+    crm("stage", b, "negotiation")
+    crm("close", c, "--lost")
+    assert [r["id"] for r in crm.json("list")] == [c, b, a]  # by close date (c closed today)
+    row = crm.json("list", "--owner", "ALICE", "--status", "open")[0]
+    assert row["id"] == a and row["amount"] == "1000.00"
+    assert set(row) >= {"id", "name", "customer", "stage", "status", "amount", "currency",
+                        "close_date", "owner"}
+    assert [r["id"] for r in crm.json("list", "--customer", "globex")] == [b]
+    assert [r["id"] for r in crm.json("list", "--stage", "Negotiation")] == [b]
+    assert [r["id"] for r in crm.json("list", "--status", "lost")] == [c]
+    csv_text = crm("list", "--format", "csv").stdout
+    assert csv_text.splitlines()[0].startswith("id,name,customer,stage,status")
+    assert f"{a},Alpha,Acme Corp,prospecting,open,10,1000.00," in csv_text
+    table = crm("list").stdout
+    assert "1,000.00 EUR" in table and "Alpha" in table
+    assert "no opportunities match" in crm("list", "--owner", "nobody").stderr
+
+
+def test_show_text(crm):
+    opp_id = crm.new("Deal", "--objective", "3000")
+    crm("add-product", opp_id, "SRV-01", "--qty", "2", "--discount", "10")
+    out = crm("show", opp_id).stdout
+    assert out.startswith(f"{opp_id}  Deal")
+    assert "2,160.00 EUR  (from products)" in out and "3,000.00 EUR" in out
+    assert "Products (1)" in out and "SRV-01" in out and "10 %" in out
+
+
+def test_catalog_commands(crm):
+    crm("catalog", "update", "SRV-01", "--price", "1300", "--name", "Support plan+")
+    crm("catalog", "remove", "CONS")
+    items = crm.json("catalog", "list")
+    assert items == [{"sku": "LIC-10", "name": "Licence pack", "price": "99.99", "unit": None},
+                     {"sku": "SRV-01", "name": "Support plan+", "price": "1300.00",
+                      "unit": "year"}]
+    assert crm.git("log", "-1", "--format=%s").strip() == "catalog: remove CONS"
+    assert "1,300.00 EUR" in crm("catalog", "list").stdout
+
+
+def test_catalog_price_change_keeps_existing_lines(crm):
+    opp_id = crm.new("Deal")
+    crm("add-product", opp_id, "SRV-01")
+    crm("catalog", "update", "SRV-01", "--price", "2000")
+    assert crm.json("show", opp_id)["amount"] == "1200.00"
+
+
+def test_catalog_module_off(crm, unchanged):
+    opp_id = crm.new("Deal")
+    path = crm.root / "opp.yaml"
+    path.write_text(path.read_text().replace("catalog: true", "catalog: false"))
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "off"],
+                   cwd=crm.root, check=True)
+    with unchanged:
+        for args in [("add-product", opp_id, "SRV-01"), ("catalog", "list"),
+                     ("catalog", "add", "X", "--name", "X", "--price", "1")]:
+            r = crm(*args, code=1)
+            assert "catalog module is off" in r.stderr and "opp.yaml" in r.stderr
+    assert "products" not in crm.json("show", opp_id)
+
+
+def test_repo_discovery(crm, tmp_path, monkeypatch):
+    opp_id = crm.new("Deal")
+    (crm.root / "deep" / "er").mkdir(parents=True)
+    monkeypatch.chdir(crm.root / "deep" / "er")
+    assert crm.json("show", opp_id)["id"] == opp_id
+    monkeypatch.chdir(tmp_path)
+    assert crm.json("--repo", str(crm.root), "show", opp_id)["id"] == opp_id
+    r = crm("show", opp_id, code=1)
+    assert "not inside an opp data repo" in r.stderr and "opp init" in r.stderr
+    r = crm("show", opp_id, "--format", "json", env={"OPP_REPO": str(crm.root)})
+    assert json.loads(r.stdout)["id"] == opp_id
+    r = crm("--repo", str(tmp_path / "nowhere"), "list", code=1)
+    assert "not an opp data repo" in r.stderr
+
+
+def test_broken_settings_are_named(crm):
+    (crm.root / "opp.yaml").write_text("currency: EUR\nstages: [\n")
+    r = crm("list", code=1)
+    assert r.stderr.startswith("error: opp.yaml:")
+    (crm.root / "opp.yaml").write_text("- a list\n")
+    assert "expected a mapping" in crm("list", code=1).stderr
+    (crm.root / "opp.yaml").write_text("currency: EUR\nstagez: []\n")
+    r = crm("list", code=1)
+    assert "opp.yaml:2:1: stagez: unknown field" in r.stderr
+    (crm.root / "opp.yaml").unlink()
+    assert "not inside an opp data repo" in crm("list", code=1).stderr
+
+
+def test_hand_edits_are_never_overwritten(crm, unchanged):
+    opp_id = crm.new("Deal")
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("name: Deal", "name: Hand edited"))
+    head = crm.head()
+    r = crm("set", opp_id, "objective", "5", code=1)
+    assert "uncommitted changes" in r.stderr and f"opportunities/{opp_id}.yaml" in r.stderr
+    assert "Hand edited" in path.read_text() and crm.head() == head
+
+
+def test_a_failing_commit_changes_nothing(crm):
+    opp_id = crm.new("Deal")
+    before = crm.file(opp_id).read_bytes()
+    head = crm.head()
+    hook = crm.root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    r = crm("add-product", opp_id, "SRV-01", code=1)
+    assert "git commit failed" in r.stderr and "hook says no" in r.stderr
+    assert crm.file(opp_id).read_bytes() == before and crm.head() == head
+    assert crm.status() == ""
+    r = crm("new", "Other", "--customer", "X", code=1)
+    assert crm.status() == "" and len(list((crm.root / "opportunities").iterdir())) == 1
+
+
+def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
+    good = crm.new("Good")
+    bad = crm.new("Bad")
+    crm("add-product", bad, "SRV-01")
+    path = crm.file(bad)
+    path.write_text(path.read_text().replace("amount: 1200.00", "amount: 5.00")
+                    .replace("customer: Acme Corp", "customer: Acme Corp\ncolour: red"))
+    r = crm("list", code=1)
+    assert f"opportunities/{bad}.yaml:" in r.stderr
+    assert crm.json("show", good)["id"] == good
+    r = crm("validate", code=1)
+    assert f"opportunities/{bad}.yaml:4:1: colour: unknown field" in r.stdout
+    r = crm("validate", "--format", "json", code=1)
+    errors = json.loads(r.stdout)["errors"]
+    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 4, "column": 1,
+                       "message": "colour: unknown field"}]
+    path.write_text(path.read_text().replace("colour: red\n", ""))
+    errors = json.loads(crm("validate", "--format", "json", code=1).stdout)["errors"]
+    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 5, "column": 9,
+                       "message": "amount 5.00 should be 1200.00, the total of the products (R4)"}]
+    (crm.root / "opportunities" / "notes.txt").write_text("hello")
+    (crm.root / "opportunities" / "zzzz.yaml").write_text("id: [")
+    out = crm("validate", code=1).stdout
+    assert "notes.txt: not an opportunity file" in out and "zzzz.yaml:2:1: did not find expected node content" in out
+    path.write_text(path.read_text().replace("amount: 5.00", "amount: 1200.00"))
+    (crm.root / "opportunities" / "notes.txt").unlink()
+    (crm.root / "opportunities" / "zzzz.yaml").unlink()
+    r = crm("validate")
+    assert json.loads(crm("validate", "--format", "json").stdout) == {"errors": []}
+    assert "valid" in r.stderr
+
+
+def test_validate_given_paths(crm):
+    opp_id = crm.new("Deal")
+    (crm.root / "opportunities" / "bad1.yaml").write_text("nope: 1\n")
+    crm("validate", f"opportunities/{opp_id}.yaml", "README.md")
+    crm("validate", "opportunities/bad1.yaml", code=1)
+
+
+def test_no_traceback_for_internal_errors(crm, monkeypatch):
+    from oppcli import rules
+
+    monkeypatch.setattr(rules, "set_objective", lambda *a: 1 / 0)
+    opp_id = crm.new("Deal")
+    r = crm("set", opp_id, "objective", "5", code=1)
+    assert "internal error: ZeroDivisionError" in r.stderr and "OPP_DEBUG" in r.stderr
+
+
+def run_opp(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "oppcli", *args], cwd=cwd, capture_output=True,
+                          text=True)
+
+
+def test_parallel_changes_queue_on_the_lock_and_lose_nothing(crm):
+    opp_id = crm.new("Deal")
+    before = crm.commits()
+    procs = [subprocess.Popen([sys.executable, "-m", "oppcli", "add-product", opp_id, "LIC-10",
+                               "--qty", str(i + 1)], cwd=crm.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for i in range(8)]
+    for p in procs:
+        assert p.wait() == 0, p.stderr.read()
+    data = crm.json("show", opp_id)
+    assert sorted(int(p["quantity"]) for p in data["products"]) == list(range(1, 9))
+    assert data["amount"] == f"{99.99 * 36:.2f}"
+    assert crm.commits() == before + 8 and crm.status() == ""
+
+
+def test_console_entry_point_and_exit_codes(crm):
+    r = run_opp(crm.root, "show", "nope")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    r = run_opp(crm.root, "add-product")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Missing argument" in r.stderr
+    r = run_opp(crm.root, "--help")
+    assert r.returncode == 0 and "add-product" in r.stdout
