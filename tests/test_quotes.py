@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from oppcli import quotes, rules, yamlio
-from oppcli.errors import NotFound, OppError, RuleError, UsageError
+from oppcli.errors import NotFound, RuleError, UsageError
 from oppcli.model import CatalogItem, Opportunity, Settings
 from oppcli.money import line_total
 from oppcli.quote_document import escape, markdown
@@ -607,6 +607,7 @@ def story(crm, today):
     (("quote", "add-line", "{id}", "{draft}", "--sku", "../x"), 2, "not a valid SKU"),
     (("quote", "update-line", "{id}", "{draft}", "SRV-01"), 2, "nothing to change"),
     (("close-quote", "{id}", "{sent}"), 2, "--accepted or --rejected"),
+    (("close-quote", "{id}", "{sent}", "--accepted", "--rejected"), 2, "not both"),
     (("close-quote", "{id}", "{sent}", "--accepted", "--date", "2999-01-01"), 2,
      "in the future"),
     (("close-quote", "{id}", "{sent}", "--rejected", "--date", "2026-11-25"), 2,

@@ -245,13 +245,12 @@ def quote_send(state, ref: str, quote: str) -> None:
 @cli.command("close-quote")
 @click.argument("ref", metavar="ID")
 @click.argument("quote", metavar="QUOTE")
-@click.option("--accepted", "outcome", flag_value="accepted",
+@click.option("--accepted", is_flag=True,
               help="The customer accepted: the deal is won with the quote's total.")
-@click.option("--rejected", "outcome", flag_value="rejected",
-              help="The customer said no: only the quote changes.")
+@click.option("--rejected", is_flag=True, help="The customer said no: only the quote changes.")
 @click.option("--date", "close_date", type=DATE, help="The day of the answer (default today).")
 @pass_state
-def close_quote(state, ref: str, quote: str, outcome: Optional[str], close_date) -> None:
+def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, close_date) -> None:
     """Close a sent quote as accepted or rejected.
 
     Accepting does, in one commit (R14): the products become the quote's catalog
@@ -266,10 +265,12 @@ def close_quote(state, ref: str, quote: str, outcome: Optional[str], close_date)
     from ..money import money_str
     from ..store import today
 
-    if outcome is None:
-        from ..errors import UsageError
+    from ..errors import UsageError
 
-        raise UsageError("say how it ended: --accepted or --rejected")
+    if accepted == rejected:
+        raise UsageError("say how it ended: --accepted or --rejected"
+                         + (", not both" if accepted else ""))
+    outcome = "accepted" if accepted else "rejected"
 
     def change(opp, repo):
         return quotes.close_quote(opp, repo.settings, quote, accepted=outcome == "accepted",
