@@ -396,6 +396,9 @@ def problems(opp: Opportunity, settings: Settings) -> list[Problem]:
             if not _same_lines(opp.products, quote.lines):
                 out.append(Problem(("products",), f"products should be the catalog lines of "
                                    f"accepted quote {quote.id} (R14)"))
+    from .quotes import quote_problems  # here: quotes.py builds on this module
+
+    out += quote_problems(opp)
     for panel in ("products", "quotes", "contacts", "partners", "competitors", "activities",
                   "documents", "notes"):
         out += _unique_ids(getattr(opp, panel), panel)

@@ -26,6 +26,14 @@ def _line(line, name_key: str) -> dict:
             "discount": plain(line.discount), "total": money_str(line.total)}
 
 
+def quote_record(quote) -> dict[str, Any]:
+    """A quote as in ``opp show --format json``: status, dates, total and lines."""
+    return {"id": quote.id, "status": quote.status, "created": _date(quote.created),
+            "sent": _date(quote.sent), "closed": _date(quote.closed),
+            "total": money_str(quote.total),
+            "lines": [_line(line, "description") for line in quote.lines]}
+
+
 def stage_info(opp: Opportunity, settings: Settings) -> tuple[str, str, int]:
     """(status, label, probability); a stage opp.yaml lacks reads as open at 0 %."""
     try:
@@ -52,11 +60,7 @@ def detail(opp: Opportunity, settings: Settings) -> dict[str, Any]:
         "lost_reason": opp.lost_reason,
         "created": _date(opp.created),
         "products": [_line(p, "name") for p in opp.products],
-        "quotes": [{"id": q.id, "status": q.status, "created": _date(q.created),
-                    "sent": _date(q.sent), "closed": _date(q.closed),
-                    "total": money_str(q.total),
-                    "lines": [_line(line, "description") for line in q.lines]}
-                   for q in opp.quotes],
+        "quotes": [quote_record(q) for q in opp.quotes],
         "contacts": [c.model_dump(mode="json") for c in opp.contacts],
         "partners": [p.model_dump(mode="json") for p in opp.partners],
         "competitors": [c.model_dump(mode="json") for c in opp.competitors],

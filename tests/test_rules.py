@@ -146,8 +146,8 @@ def test_closed_won_with_an_accepted_quote_takes_its_total():  # R7
                      unit_price=D("1000.00"), total=D("1000.00"))
     manual = QuoteLine(id="l2", description="Setup", quantity=D(1), unit_price=D("250.00"),
                        total=D("250.00"))
-    quote = Quote(id="q1", status="accepted", created=TODAY, lines=[line, manual],
-                  total=D("1250.00"))
+    quote = Quote(id="q1", status="accepted", created=TODAY, sent=TODAY, closed=TODAY,
+                  lines=[line, manual], total=D("1250.00"))
     opp = rules.add_product(new(), S, SRV).model_copy(update={"quotes": [quote]})
     won = rules.close(opp, S, won=True, today=TODAY)
     assert won.amount == D("1250.00") and won.amount_source == "quote"
