@@ -314,13 +314,13 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
 
 @cli.command()
 @click.argument("ref", metavar="ID")
-@click.option("--won", "outcome", flag_value="won", help="Close as won.")
-@click.option("--lost", "outcome", flag_value="lost", help="Close as lost.")
+@click.option("--won", is_flag=True, help="Close as won.")
+@click.option("--lost", is_flag=True, help="Close as lost.")
 @click.option("--reason", type=LINE, help="Why it was lost (a lost reason of opp.yaml, or "
                                            "free text).")
 @click.option("--date", "close_date", type=DATE, help="The closing day (default today).")
 @pass_state
-def close(state, ref: str, outcome: Optional[str], reason, close_date) -> None:
+def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
     """Close an opportunity as won or lost; the close date becomes --date (default today).
 
     \b
@@ -330,8 +330,9 @@ def close(state, ref: str, outcome: Optional[str], reason, close_date) -> None:
     from ..errors import UsageError
     from ..store import today
 
-    if outcome is None:
-        raise UsageError("say how it ended: --won or --lost")
+    if won == lost:
+        raise UsageError("say how it ended: either --won or --lost")
+    outcome = "won" if won else "lost"
     if reason and outcome == "won":
         raise UsageError("--reason is for closing as lost, not won")
 
