@@ -43,7 +43,8 @@ def _git(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
                         "git, install it first") from None
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace")
-        if "does not have any commits" in message or "unknown revision" in message:
+        if any(w in message for w in ("does not have any commits", "unknown revision",
+                                      "bad revision 'HEAD'")):
             raise RepoError("the data repo has no commits yet, so it has no history to read")
         raise RepoError(f"git {args[0]} failed: {one_line(message, 300)}")
     return proc.stdout

@@ -374,14 +374,13 @@ def _sign(old: Any, new: Any, up: str, down: str) -> str:
 def changes_of(before: Optional[Record], after: Optional[Record]) -> list[tuple]:
     """What moved between two states of one deal, as (kind, direction, old, new) tuples
     in CHANGE_KINDS order. Closing and reopening are reported as won/lost/reopened;
-    the close date they set or clear is part of that, not a slip."""
+    the close date they set or clear is part of that, not a slip. A deal that is new
+    and already closed is only new here (``changes`` knows whether it closed in the
+    window)."""
     if before is None and after is None:
         return []
     if before is None:
-        out = [("new", None, None, after.stage)]
-        if after.status != "open":
-            out.append((after.status, None, None, after.stage))
-        return out
+        return [("new", None, None, after.stage)]
     if after is None:
         return [("deleted", None, before.stage, None)]
     out = []
@@ -408,6 +407,11 @@ def changes_of(before: Optional[Record], after: Optional[Record]) -> list[tuple]
     if before.owner != after.owner:
         out.append(("owner", None, before.owner, after.owner))
     return out
+
+
+def _closed_within(r: Optional[Record], since: date, until: Optional[date]) -> bool:
+    return (r is not None and r.status != "open" and r.close_date is not None
+            and since <= r.close_date and (until is None or r.close_date <= until))
 
 
 @dataclass(frozen=True)
@@ -466,6 +470,11 @@ def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
         record = step.after or step.before
         for kind, direction, old, new in changes_of(step.before, step.after):
             out.append(Change(step.commit, record, kind, direction, old, new))
+        if step.before is None and _closed_within(step.after, since, until):
+            # created closed (imported, or typed in after the fact): won or lost in the
+            # window only when it closed in the window
+            out.append(Change(step.commit, record, step.after.status, None, None,
+                              step.after.stage))
 
     counts: dict[str, dict[str, Any]] = {}
     for c in out:

@@ -237,7 +237,21 @@ def test_changes_of_each_kind():
     lost = rec("d", "closed-lost", "100.00", close_date=date(2026, 11, 2))
     assert kinds(base, lost) == [("lost", None)]
     assert kinds(lost, rec("d", "negotiation", "100.00")) == [("reopened", None)]
-    assert kinds(None, won) == [("new", None), ("won", None)]
+    assert kinds(None, won) == [("new", None)]  # the report decides (below)
+
+
+def test_a_deal_created_closed_is_won_or_lost_in_the_window_it_closed_in():
+    won = rec("w", "closed-won", "10.00", close_date=date(2026, 11, 2))
+    lost = rec("l", "closed-lost", "20.00", close_date=date(2025, 1, 31))  # an old one
+    report = reports.changes([Step(C1, None, won), Step(C1, None, lost)], date(2026, 11, 1),
+                             date(2026, 11, 8))
+    assert [(c.record.id, c.kind) for c in report.changes] == [
+        ("w", "new"), ("w", "won"), ("l", "new")]
+    t = report.totals[0]
+    assert (t.new_count, t.new_amount, t.won_count, t.won_amount, t.lost_count) == (
+        2, D("30.00"), 1, D("10.00"), 0)
+    later = reports.changes([Step(C1, None, won)], date(2026, 11, 3))
+    assert [c.kind for c in later.changes] == ["new"]
 
 
 def test_changes_report_lists_every_step_and_totals_per_currency():

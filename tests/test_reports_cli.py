@@ -285,6 +285,8 @@ def test_as_of_reads_the_repo_as_it_was(hist):
     assert [(r["stage"], r["count"], r["amount"]) for r in data["rows"] if r["count"]] == [
         ("prospecting", 1, "1000.00")]
     assert data["as_of"] == "2026-10-02"
+    assert data["as_of_commit"] == hist.git("rev-list", "-1", "--before=2026-10-02T23:59:59Z",
+                                            "HEAD").strip()
     # end of the day: the 2026-11-02 11:00 amount change is in, 2026-11-03 is not
     data = hist.json("pipeline", "--as-of", "2026-11-02")
     rows = {(r["stage"], r["currency"]): r for r in data["rows"] if r["count"]}
@@ -426,3 +428,60 @@ def test_new_commands_have_help_with_an_example(crm):
     for command in ("pipeline", "forecast", "changes"):
         text = crm(command, "--help").stdout
         assert "Example:" in text and "--format" in text
+
+
+def test_history_is_first_parent_a_merge_counts_when_made(hist):
+    a = hist.ids["a"]
+
+    def git(*args, day=None):
+        env = {**__import__("os").environ, **(at(day) if day else {})}
+        subprocess.run(["git", "-c", "user.name=Hand", "-c", "user.email=hand@example.com",
+                        *args], cwd=hist.root, env=env, check=True, capture_output=True)
+
+    git("checkout", "-q", "-b", "other")
+    hist("stage", a, "negotiation", env=at("2026-11-12"))
+    git("checkout", "-q", "-")
+    hist.new("Delta", "--amount", "40", env=at("2026-11-13"))
+    git("merge", "-q", "--no-ff", "-m", "merge other", "other", day="2026-11-14")
+    # on 2026-11-12 the branch's commit was not on this line of history yet
+    as_of = hist.json("pipeline", "--as-of", "2026-11-12")
+    assert [(r["stage"], r["count"]) for r in as_of["rows"]
+            if r["currency"] == "EUR" and r["count"]] == [("prospecting", 1),
+                                                         ("closed-lost", 1)]
+    data = hist.json("changes", "--since", "2026-11-12")
+    assert [(x["at"][:10], x["kind"], x["direction"], x["author"]) for x in data["changes"]] \
+        == [("2026-11-13", "new", None, "Rita"), ("2026-11-14", "stage", "forward", "Hand")]
+    assert data["commits"] == 2
+
+
+def test_no_history_yet_is_refused(tmp_path, monkeypatch):
+    from conftest import Opp
+
+    root = tmp_path / "crm"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / "opp.yaml").write_text("currency: EUR\n")
+    monkeypatch.chdir(root)
+    crm = Opp(root)
+    assert crm.json("pipeline")["totals"][0]["open_count"] == 0
+    for args in (["pipeline", "--as-of", "2026-01-01"], ["changes", "--since", "2026-01-01"]):
+        r = crm(*args, code=1)
+        assert "no commits yet" in r.stderr
+
+
+def test_history_uses_a_few_git_processes_not_one_per_file(hist, monkeypatch):
+    for i in range(6):
+        hist.new(f"Deal {i}", "--amount", str(i + 1), env=at("2026-11-16"))
+    calls = []
+    real_run = subprocess.run
+
+    def counting(args, *a, **kw):
+        calls.append(args[3] if args[:3] == ["git", "-c", "core.quotepath=off"] else args)
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    assert sum(r["count"] for r in hist.json("pipeline", "--as-of", "2026-11-16")["rows"]) == 9
+    assert calls == ["log", "ls-tree", "cat-file"]
+    calls.clear()
+    assert len(hist.json("changes", "--since", "2026-10-01")["changes"]) > 9
+    assert calls == ["log", "cat-file"]

@@ -96,6 +96,11 @@ def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]],
     click.echo("\n".join(out), nl=False)
 
 
+def _as_of_json(source, as_of) -> dict[str, Any]:
+    return {"as_of": as_of.isoformat() if as_of else None,
+            "as_of_commit": source.commit.sha if as_of else None}
+
+
 def _as_of_words(source, as_of) -> str:
     if as_of is None:
         return ""
@@ -131,9 +136,7 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     stages, records, settings = _records(source, owner, customer, stage_name)
     report = build(records, stages, settings.currency)
     if fmt == "json":
-        data = report.as_dict()
-        data["as_of"] = as_of.isoformat() if as_of else None
-        emit_json(data)
+        emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
         return
     if fmt == "csv":
         emit_csv([r.as_dict() for r in report.rows], PIPELINE_COLUMNS)
@@ -202,9 +205,7 @@ def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt
              f"{'y' if report.unscheduled_left_out == 1 else 'ies'} without a close date left "
              "out by --from/--to (without them they show as 'unscheduled')")
     if fmt == "json":
-        data = report.as_dict()
-        data["as_of"] = as_of.isoformat() if as_of else None
-        emit_json(data)
+        emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
         return
     if fmt == "csv":
         emit_csv([r.as_dict() for r in report.rows], FORECAST_COLUMNS)
