@@ -27,4 +27,6 @@ step opp stage "$ID" proposal
 step opp list --status open
 step opp show "$ID"
 step git log --oneline -5
+step opp pipeline
+step opp forecast
 printf '\nThe demo data repo is in %s; cd there and try more opp commands.\n' "$(pwd)"

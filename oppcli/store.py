@@ -304,6 +304,20 @@ class Repo:
         """Every opportunity; refuses (names the file) rather than skip an invalid one."""
         return [self.load(i) for i in self.ids()]
 
+    # -------------------------------------------------------- records for reports
+
+    def records(self) -> list:
+        """Every opportunity as a plain ``records.Record``, for reports.
+
+        Reports read these and never YAML, so that an index keyed by git blob id can
+        replace this loop without touching them. Refuses (names the file) rather than
+        skip an invalid opportunity: totals must never silently miss data.
+        """
+        from .records import record
+
+        settings = self.settings
+        return [record(opp, settings) for opp in self.load_all()]
+
     # -------------------------------------------------------- changing
 
     @contextmanager

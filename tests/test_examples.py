@@ -27,3 +27,7 @@ def test_demo_script_runs(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Wayne Enterprises rollout" in r.stdout
     assert "7,507.50 EUR" in r.stdout
+    # it ends with the pipeline and the forecast
+    assert r.stdout.index("$ opp pipeline") < r.stdout.index("$ opp forecast")
+    assert "Pipeline" in r.stdout and "Forecast by month" in r.stdout
+    assert "2027-01" in r.stdout.split("$ opp forecast")[1]

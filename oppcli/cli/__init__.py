@@ -5,6 +5,7 @@ from __future__ import annotations
 from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
 from . import quotes  # noqa: F401
+from . import reports  # noqa: F401  (register commands)
 
 
 def main() -> None:

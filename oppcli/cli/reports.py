@@ -1,0 +1,322 @@
+"""Reports: pipeline, forecast and changes (R18, R19), for people (table), for a CI
+job summary (markdown) and for tools (json, csv).
+
+The numbers come from ``reports.py`` over plain records; this module only picks
+the data (today's files, or the repo as of a day, or a window of history), calls
+the report and prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import click
+
+from .app import cli, note, pass_state
+from .output import emit_csv, emit_json, format_option, table
+from .params import DATE
+
+REPORT_FORMATS = ("table", "json", "csv", "markdown")
+RIGHT, LEFT = "right", "left"
+
+
+def filter_options(f: Callable) -> Callable:
+    """--owner, --customer, --stage: which opportunities a report covers."""
+    f = click.option("--stage", "stage_name", metavar="STAGE",
+                     help="Only this stage (id or label).")(f)
+    f = click.option("--customer", help="Only customers whose name contains this text.")(f)
+    f = click.option("--owner", help="Only this owner (case-insensitive).")(f)
+    return f
+
+
+def as_of_option(f: Callable) -> Callable:
+    return click.option("--as-of", "as_of", type=DATE, metavar="DATE",
+                        help="Read the repo as it was at its last commit dated on or before "
+                             "DATE (its data and settings of then).")(f)
+
+
+def _source(state, as_of):
+    """Today's files, or the data repo as of a day (read from git)."""
+    repo = state.repo
+    if as_of is None:
+        return repo
+    from ..history import snapshot
+
+    return snapshot(repo, as_of)
+
+
+def _records(source, owner, customer, stage_name):
+    """(stages, selected records, settings); refuses on any invalid file."""
+    from ..errors import DataError
+    from ..records import stages
+    from ..reports import select
+    from ..rules import resolve_stage
+
+    past = getattr(source, "commit", None)
+    try:
+        settings = source.settings
+        every = source.records()
+    except DataError as exc:
+        hint = "" if past else " (opp validate lists every problem)"
+        raise DataError(f"{exc.message}; no report while a file is invalid, its totals would "
+                        f"miss data{hint}", exc.path, exc.line, exc.column) from None
+    if past:
+        note(f"as of the end of the day: commit {past.sha[:10]} of {past.at.date()} "
+             f"({past.subject})")
+    all_stages = stages(settings)
+    stage_id = resolve_stage(settings, stage_name).id if stage_name else None
+    chosen = [s for s in all_stages if s.id == stage_id] if stage_id else all_stages
+    return chosen, select(every, owner=owner, customer=customer, stage=stage_id), settings
+
+
+def _money(value, currency: str) -> str:
+    from ..money import money_human
+
+    return money_human(value, currency)
+
+
+def _rate(rate: Optional[float]) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f} %"
+
+
+def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
+                 subtitle: str = "") -> None:
+    """Print titled tables: aligned text for people, or GitHub-flavoured Markdown."""
+    out = []
+    for i, (title, headers, rows, align) in enumerate(sections):
+        if fmt == "markdown":
+            out.append(f"{'###' if i == 0 else '####'} {title}\n")
+            if i == 0 and subtitle:
+                out.append(f"_{subtitle}_\n")
+            cells = [[str(v).replace("|", "\\|") for v in row] for row in rows]
+            out.append(table(cells, headers, align=align, fmt="pipe") + "\n")
+        else:
+            heading = f"{title} ({subtitle})" if i == 0 and subtitle else title
+            out.append(f"{heading}\n\n{table(rows, headers, align=align)}\n")
+    click.echo("\n".join(out), nl=False)
+
+
+def _as_of_json(source, as_of) -> dict[str, Any]:
+    return {"as_of": as_of.isoformat() if as_of else None,
+            "as_of_commit": source.commit.sha if as_of else None}
+
+
+def _as_of_words(source, as_of) -> str:
+    if as_of is None:
+        return ""
+    return f"as of {as_of}, commit {source.commit.sha[:10]}"
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+PIPELINE_COLUMNS = ["stage", "stage_label", "kind", "probability", "currency", "count",
+                    "amount", "weighted", "objective", "objective_count"]
+
+
+@cli.command()
+@as_of_option
+@filter_options
+@format_option(*REPORT_FORMATS)
+@pass_state
+def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
+    """The pipeline: per stage and currency, count, amount, weighted amount, objective.
+
+    Weighted = amount x stage probability, rounded half-up to the cent per
+    opportunity. Totals per currency: open, won and lost deals and the win rate
+    won / (won + lost). Currencies are never added together. CSV holds the rows.
+
+    \b
+    Example:  opp pipeline --owner alice
+              opp pipeline --as-of 2026-09-30 --format json
+    """
+    from ..reports import pipeline as build
+
+    source = _source(state, as_of)
+    stages, records, settings = _records(source, owner, customer, stage_name)
+    report = build(records, stages, settings.currency)
+    if fmt == "json":
+        emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
+        return
+    if fmt == "csv":
+        emit_csv([r.as_dict() for r in report.rows], PIPELINE_COLUMNS)
+        return
+    # people see each stage once when it is empty, and once per currency it holds
+    rows = []
+    for stage in stages:
+        mine = [r for r in report.rows if r.stage.id == stage.id]
+        held = [r for r in mine if r.count] or mine[:1]
+        rows += [[r.stage.label, f"{r.stage.probability} %", r.count,
+                  _money(r.amount, r.currency) if r.count else "-",
+                  _money(r.weighted, r.currency) if r.count else "-",
+                  _money(r.objective, r.currency) if r.count else "-"] for r in held]
+    totals = [[t.currency, t.open_count, _money(t.open_amount, t.currency),
+               _money(t.open_weighted, t.currency), t.won_count,
+               _money(t.won_amount, t.currency), t.lost_count,
+               _money(t.lost_amount, t.currency), _rate(t.win_rate)] for t in report.totals]
+    _emit_tables(fmt, [
+        ("Pipeline", ["Stage", "Probability", "Count", "Amount", "Weighted", "Objective"],
+         rows, [LEFT] + [RIGHT] * 5),
+        ("Totals", ["Currency", "Open", "Open amount", "Open weighted", "Won", "Won amount",
+                    "Lost", "Lost amount", "Win rate"], totals, [LEFT] + [RIGHT] * 8),
+    ], _as_of_words(source, as_of))
+
+
+# ---------------------------------------------------------------- forecast
+
+
+FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objective",
+                    "objective_count"]
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage"]),
+              default="month", show_default=True, help="Group by close period, owner or stage.")
+@click.option("--from", "start", type=DATE, metavar="DATE",
+              help="Only deals closing on or after DATE (leaves out undated ones).")
+@click.option("--to", "end", type=DATE, metavar="DATE",
+              help="Only deals closing on or before DATE (leaves out undated ones).")
+@as_of_option
+@filter_options
+@format_option(*REPORT_FORMATS)
+@pass_state
+def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt: str) -> None:
+    """The forecast: expected revenue of open and won deals per close period, owner or stage.
+
+    Won deals count at 100 %, open ones at their stage probability (weighted),
+    lost ones not at all; the objective stands beside. Open deals without a
+    close date fall in the group 'unscheduled', which --from/--to leave out
+    (a note says how many). Currencies are never added together.
+
+    \b
+    Example:  opp forecast --by quarter --from 2026-10-01 --to 2027-03-31
+              opp forecast --by owner --format markdown >> "$GITHUB_STEP_SUMMARY"
+    """
+    from ..errors import UsageError
+    from ..reports import forecast as build
+
+    if start and end and end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    source = _source(state, as_of)
+    _, records, settings = _records(source, owner, customer, stage_name)
+    report = build(records, by, start=start, end=end, default_currency=settings.currency)
+    if report.unscheduled_left_out:
+        note(f"{report.unscheduled_left_out} open opportunit"
+             f"{'y' if report.unscheduled_left_out == 1 else 'ies'} without a close date left "
+             "out by --from/--to (without them they show as 'unscheduled')")
+    if fmt == "json":
+        emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
+        return
+    if fmt == "csv":
+        emit_csv([r.as_dict() for r in report.rows], FORECAST_COLUMNS)
+        return
+    rows = [[r.group, r.count, _money(r.amount, r.currency), _money(r.weighted, r.currency),
+             _money(r.objective, r.currency)] for r in report.rows]
+    totals = [[t.currency, t.count, _money(t.amount, t.currency),
+               _money(t.weighted, t.currency), _money(t.objective, t.currency)]
+              for t in report.totals]
+    window = " to ".join(filter(None, [str(start or "…"), str(end or "…")])) \
+        if start or end else ""
+    subtitle = ", ".join(filter(None, [window and f"closing {window}",
+                                       _as_of_words(source, as_of)]))
+    _emit_tables(fmt, [
+        (f"Forecast by {by}", [by.capitalize(), "Count", "Amount", "Weighted", "Objective"],
+         rows, [LEFT] + [RIGHT] * 4),
+        ("Totals", ["Currency", "Count", "Amount", "Weighted", "Objective"], totals,
+         [LEFT] + [RIGHT] * 4),
+    ], subtitle)
+
+
+# ---------------------------------------------------------------- changes
+
+
+CHANGE_COLUMNS = ["at", "commit", "author", "id", "name", "customer", "owner", "stage",
+                  "currency", "amount", "kind", "direction", "old", "new"]
+
+
+def _change_words(c) -> str:
+    from ..money import money_human
+
+    r = c.record
+    amount = _money(r.amount, r.currency)
+    if c.kind == "new":
+        return f"new at {c.new}, {amount}"
+    if c.kind == "deleted":
+        return f"deleted (was at {c.old}, {amount})"
+    if c.kind in ("won", "lost"):
+        return f"{c.kind} {amount}" + (f" (from {c.old})" if c.old else "")
+    if c.kind == "reopened":
+        return f"reopened at {c.new} (was {c.old})"
+    if c.kind == "stage":
+        return f"stage {c.old} -> {c.new} ({c.direction})"
+    if c.kind == "amount":
+        delta = c.new - c.old
+        sign = "+" if delta > 0 else "-"
+        return (f"amount {money_human(c.old)} -> {amount} "
+                f"({sign}{money_human(abs(delta))})")
+    if c.kind == "close_date":
+        if c.direction in ("slipped", "pulled-in"):
+            days = abs((c.new - c.old).days)
+            return f"close date {c.old} -> {c.new} ({c.direction} {days} days)"
+        return f"close date {c.old or 'none'} -> {c.new or 'none'}"
+    return f"{c.kind.replace('_', ' ')} {c.old} -> {c.new}"
+
+
+@cli.command()
+@click.option("--since", required=True, type=DATE, metavar="DATE",
+              help="First day of the window (commits dated on or after it).")
+@click.option("--until", type=DATE, metavar="DATE",
+              help="Last day of the window (default: up to now).")
+@click.option("--owner", help="Only deals of this owner (before or after the change).")
+@click.option("--customer", help="Only customers whose name contains this text.")
+@format_option(*REPORT_FORMATS)
+@pass_state
+def changes(state, since, until, owner, customer, fmt: str) -> None:
+    """What moved in the pipeline between --since and --until, from git history.
+
+    Every commit dated in the window (whole days, first-parent history) is
+    compared with the commit before it: new deals, stage moves forward and
+    back, won, lost, reopened, amount changes, close dates set, slipped (later)
+    or pulled in, owners changed, deals deleted. Each change is listed with its
+    day and author, oldest first, and totals per currency follow. For the net
+    effect, compare 'opp pipeline --as-of' of the two days.
+
+    \b
+    Example:  opp changes --since 2026-11-02 --until 2026-11-08
+              opp changes --since "$(date -d '7 days ago' +%F)" --format markdown
+    """
+    from ..history import steps
+    from ..reports import changes as build
+
+    repo = state.repo
+    report = build(steps(repo, since, until), since, until, owner=owner, customer=customer)
+    if fmt == "json":
+        emit_json(report.as_dict())
+        return
+    if fmt == "csv":
+        emit_csv([c.as_dict() for c in report.changes], CHANGE_COLUMNS)
+        return
+    window = f"{since} to {until or 'now'}"
+    if not report.changes:
+        note(f"no changes from {window}")
+        if fmt == "markdown":
+            click.echo(f"### Changes\n\n_No changes from {window}._")
+        return
+    rows = [[c.commit.at.date(), f"{c.record.id} {c.record.name}", c.record.owner,
+             _change_words(c), c.commit.author] for c in report.changes]
+    totals = [[t.currency, t.new_count, _money(t.new_amount, t.currency), t.won_count,
+               _money(t.won_amount, t.currency), t.lost_count,
+               _money(t.lost_amount, t.currency), t.forward_count, t.back_count,
+               t.slipped_count, t.pulled_in_count, _money_signed(t.amount_change, t.currency)]
+              for t in report.totals]
+    _emit_tables(fmt, [
+        ("Changes", ["Date", "Opportunity", "Owner", "Change", "By"], rows, [LEFT] * 5),
+        ("Totals", ["Currency", "New", "New amount", "Won", "Won amount", "Lost",
+                    "Lost amount", "Forward", "Back", "Slipped", "Pulled in",
+                    "Amount change"], totals, [LEFT] + [RIGHT] * 11),
+    ], window)
+
+
+def _money_signed(value, currency: str) -> str:
+    text = _money(abs(value), currency)
+    return f"-{text}" if value < 0 else (f"+{text}" if value > 0 else text)

@@ -1,0 +1,276 @@
+"""Reading the data repo's history from git: the repo as of a day, and what changed
+in a window of days.
+
+Whatever the size of the history, a handful of git processes do the work:
+``git log`` lists the commits (with ``--raw``: every changed file's old and new
+blob ids), ``git ls-tree -r`` lists a commit's files, and one ``git cat-file
+--batch`` reads every blob needed. Files are parsed and checked by the same code
+as today's files (``store.Repo``), against the settings of their own time, and
+each blob is parsed once.
+
+History here is the first-parent history of HEAD: the branch as it evolved in
+this clone, a merge (``opp sync``) counting as one change at the time it was made.
+A commit's day is its committer date in its own time zone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, Optional
+
+from . import yamlio
+from .errors import DataError, RepoError, UsageError
+from .records import Record, record
+from .reports import Commit, Step
+from .store import OPPORTUNITIES_DIR, SETTINGS_FILE, Repo, one_line
+
+_PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
+
+
+def _git(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
+    """Run git in ``root`` and return its raw output; ``RepoError`` when it fails."""
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
+                              input=input, capture_output=True, env=env)
+    except FileNotFoundError:
+        raise RepoError("git is not installed or not on PATH; opp reads its history from "
+                        "git, install it first") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace")
+        if any(w in message for w in ("does not have any commits", "unknown revision",
+                                      "bad revision 'HEAD'")):
+            raise RepoError("the data repo has no commits yet, so it has no history to read")
+        raise RepoError(f"git {args[0]} failed: {one_line(message, 300)}")
+    return proc.stdout
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def read_blobs(root: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
+    """The contents of many blobs, read by one ``git cat-file --batch``."""
+    wanted = sorted(set(blob_ids))
+    if not wanted:
+        return {}
+    out = _git(root, "cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        if len(header) != 3:
+            raise RepoError(f"git cannot read blob {blob} ({_text(out[pos:end])}); "
+                            "is the repository complete? try: git fsck")
+        size = int(header[2])
+        blobs[blob] = out[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+    return blobs
+
+
+def _is_null(blob: str) -> bool:
+    return set(blob) == {"0"}
+
+
+def _opportunity_path(path: str) -> bool:
+    """``opportunities/<id>.yaml``: the files ``Repo.ids`` counts."""
+    folder, _, name = path.partition("/")
+    return (folder == OPPORTUNITIES_DIR and "/" not in name and name.endswith(".yaml")
+            and not name.startswith("."))
+
+
+# ---------------------------------------------------------------- a commit's files
+
+
+class Snapshot(Repo):
+    """The data repo as it was at one commit: read-only, its files git blobs.
+
+    It is a ``Repo`` for reading: ``settings``, ``ids``, ``load``, ``records`` work
+    as on today's files, with the same checks, and errors name the commit too.
+    """
+
+    def __init__(self, root: Path, commit: Commit, files: dict[str, str],
+                 blobs: dict[str, bytes], where: Optional[str] = None):
+        super().__init__(root)
+        self.commit = commit
+        self.files = files  # relpath -> blob id
+        self.blobs = blobs  # blob id -> bytes
+        self.where = where or f"commit {commit.sha[:10]} of {commit.at.date()}"
+
+    def _here(self, exc: DataError) -> DataError:
+        return DataError(f"{exc.message} (in {self.where})", exc.path, exc.line, exc.column)
+
+    def read_yaml(self, relpath: str, *, required: bool = True):
+        blob = self.files.get(relpath)
+        if blob is None:
+            if required:
+                raise DataError("file is missing", relpath)
+            return None, None
+        return yamlio.load(self.blobs[blob], relpath)
+
+    @cached_property
+    def settings(self):
+        try:
+            return Repo.settings.func(self)  # type: ignore[attr-defined]
+        except DataError as exc:
+            raise self._here(exc) from None
+
+    def ids(self) -> list[str]:
+        prefix = len(OPPORTUNITIES_DIR) + 1
+        return sorted(p[prefix:-5] for p in self.files if _opportunity_path(p))
+
+    def load(self, opp_id: str):
+        result = self.load_errors(f"{OPPORTUNITIES_DIR}/{opp_id}.yaml")
+        if isinstance(result, list):
+            raise self._here(result[0])
+        return result
+
+    def transaction(self, subject: str = ""):
+        raise RepoError("the data repo as of a past day is read-only")
+
+    change = transaction
+
+
+# ---------------------------------------------------------------- as of a day
+
+
+def _commits(repo: Repo) -> list[Commit]:
+    """The first-parent history of HEAD, newest first."""
+    out = _git(repo.root, "log", "--first-parent", "--format=%H%x1f%cI%x1f%an%x1f%s", "HEAD")
+    commits = []
+    for line in _text(out).splitlines():
+        sha, at, author, subject = (line.split("\x1f", 3) + ["", "", ""])[:4]
+        commits.append(Commit(sha, datetime.fromisoformat(at), author, subject))
+    return commits
+
+
+def commit_as_of(repo: Repo, day: date) -> Commit:
+    """The last commit dated on or before the end of ``day``; refuses when there is none."""
+    commits = _commits(repo)
+    for commit in commits:
+        if commit.at.date() <= day:
+            return commit
+    first = min(c.at.date() for c in commits)
+    raise RepoError(f"the data repo has no commit on or before {day}: its history starts "
+                    f"on {first}; give --as-of {first} or later")
+
+
+def snapshot(repo: Repo, day: date) -> Snapshot:
+    """The data repo as it was at its last commit dated on or before ``day``: its
+    files and settings of then, not today's data filtered."""
+    commit = commit_as_of(repo, day)
+    listing = _git(repo.root, "ls-tree", "-r", "-z", commit.sha, "--", *_PATHS)
+    files: dict[str, str] = {}
+    for entry in filter(None, listing.split(b"\0")):
+        meta, _, path = entry.partition(b"\t")
+        kind, blob = meta.split()[1:3]
+        if kind == b"blob":
+            files[_text(path)] = _text(blob)
+    if SETTINGS_FILE not in files:
+        raise RepoError(f"on {day} (commit {commit.sha[:10]} of {commit.at.date()}) the data "
+                        f"repo had no {SETTINGS_FILE} yet; give a later --as-of")
+    wanted = [b for p, b in files.items() if p == SETTINGS_FILE or _opportunity_path(p)]
+    return Snapshot(repo.root, commit, files, read_blobs(repo.root, wanted))
+
+
+# ---------------------------------------------------------------- what changed
+
+
+@dataclass(frozen=True)
+class _FileChange:
+    commit: Commit
+    path: str
+    old: Optional[str]  # blob ids; None when the file did not exist on that side
+    new: Optional[str]
+    settings_before: Optional[str]
+    settings_after: Optional[str]
+
+
+def _log_raw(repo: Repo) -> list[tuple[Commit, list[tuple[str, str, str]]]]:
+    """Oldest first: each first-parent commit touching the data, with its files'
+    (path, old blob, new blob)."""
+    out = _git(repo.root, "log", "-z", "--first-parent", "-m", "--raw", "--no-renames",
+               "--no-abbrev", "--relative", "--format=%x1e%H%x1f%cI%x1f%an%x1f%s", "HEAD",
+               "--", *_PATHS)
+    result = []
+    for chunk in out.split(b"\x1e"):
+        if not chunk.strip():
+            continue
+        header, _, raw = chunk.partition(b"\0")
+        sha, at, author, subject = (_text(header).split("\x1f", 3) + ["", "", ""])[:4]
+        commit = Commit(sha.strip(), datetime.fromisoformat(at), author, subject)
+        tokens = [t for t in raw.lstrip(b"\n").split(b"\0") if t]
+        files = []
+        for meta, path in zip(tokens[0::2], tokens[1::2]):
+            fields = _text(meta).split()
+            files.append((_text(path), fields[2], fields[3]))
+        result.append((commit, files))
+    result.reverse()
+    return result
+
+
+def steps(repo: Repo, since: date, until: Optional[date] = None) -> list[Step]:
+    """Every opportunity file changed by a commit dated in [since, until] (whole days),
+    oldest first: its record before the commit (its first parent) and after it, each
+    read with the settings of its own side."""
+    if until is not None and until < since:
+        raise UsageError(f"--until {until} is before --since {since}")
+    changed: list[_FileChange] = []
+    settings_blob: Optional[str] = None
+    for commit, files in _log_raw(repo):
+        before = settings_blob
+        for path, _old, new in files:
+            if path == SETTINGS_FILE:
+                settings_blob = None if _is_null(new) else new
+        day = commit.at.date()
+        if day < since or (until is not None and day > until):
+            continue
+        for path, old, new in files:
+            if _opportunity_path(path):
+                changed.append(_FileChange(commit, path, None if _is_null(old) else old,
+                                           None if _is_null(new) else new, before,
+                                           settings_blob))
+    wanted = set()
+    for c in changed:
+        wanted.update(b for b in (c.old, c.new, c.settings_before, c.settings_after) if b)
+    blobs = read_blobs(repo.root, wanted)
+    reader = _Reader(repo.root, blobs)
+    return [Step(c.commit,
+                 reader.record(c.path, c.old, c.settings_before, c.commit, before=True),
+                 reader.record(c.path, c.new, c.settings_after, c.commit, before=False))
+            for c in changed]
+
+
+class _Reader:
+    """Records from blobs, each (file blob, settings blob) pair parsed once."""
+
+    def __init__(self, root: Path, blobs: dict[str, bytes]):
+        self.root = root
+        self.blobs = blobs
+        self.settings: dict[str, object] = {}
+        self.records: dict[tuple[str, str, str], Record] = {}
+
+    def record(self, path: str, blob: Optional[str], settings_blob: Optional[str],
+               commit: Commit, *, before: bool) -> Optional[Record]:
+        if blob is None:
+            return None
+        where = (f"the parent of commit {commit.sha[:10]}" if before
+                 else f"commit {commit.sha[:10]} of {commit.at.date()}")
+        if settings_blob is None:
+            raise DataError(f"{SETTINGS_FILE} is missing (in {where})", path)
+        key = (path, blob, settings_blob)
+        if key not in self.records:
+            view = Snapshot(self.root, commit, {SETTINGS_FILE: settings_blob, path: blob},
+                            self.blobs, where)
+            if settings_blob not in self.settings:
+                self.settings[settings_blob] = view.settings
+            view.__dict__["settings"] = self.settings[settings_blob]
+            opp = view.load(path[len(OPPORTUNITIES_DIR) + 1:-5])
+            self.records[key] = record(opp, self.settings[settings_blob])
+        return self.records[key]
