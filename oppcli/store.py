@@ -643,13 +643,13 @@ def undo_last(repo: Repo) -> Undone:
             raise RepoError("nothing to undo: the data repo has no commits yet")
         sha, parents, subject, action, opp_id = head.stdout.rstrip("\n").split("\x1f")
         short = sha[:8]
+        if len(parents.split()) > 1:
+            raise RepoError(f"the last commit {short} is a merge; undo does not revert merges; "
+                            f"use git if you mean to: git revert -m 1 {short}")
         if not action.strip():
             raise RepoError(f"the last commit {short} \"{one_line(subject, 60)}\" was not made "
                             "by opp (no Opp-Action trailer); undo only reverts opp's own last "
                             f"change; revert it with git if you mean to: git revert {short}")
-        if len(parents.split()) > 1:
-            raise RepoError(f"the last commit {short} is a merge; undo does not revert merges; "
-                            f"use git if you mean to: git revert -m 1 {short}")
         if not parents.strip() or action.strip() == "init":
             raise RepoError("nothing to undo: the last commit created the data repo")
         raw = git(root, "diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",

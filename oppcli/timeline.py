@@ -15,9 +15,13 @@ Decisions:
 - The commit that added an activity or a note that is still there does not list
   that addition: the activity or note is its own entry, which names the commit
   (``commit``). A commit whose only change was that addition is therefore not
-  listed twice; later edits and removals of the item are listed as changes.
+  listed twice; later edits of the item are listed as changes. An item that was
+  removed and added again (undo, redo) keeps every change, so the story reads.
 - An activity has a date, not a time: it sits at the start of its day (local
   time), before the changes of that day.
+- Changes keep git's order (its history, not the dates written in commits, which
+  rebases and clocks can skew); activities and notes are slotted in between them
+  by time.
 - Git runs three times whatever the length of the history: ``rev-parse`` (is there
   any history?), one ``git log`` and one ``git cat-file --batch`` for every version.
 """
@@ -267,8 +271,7 @@ def diff(old: Optional[dict], new: Optional[dict]) -> list[dict]:
 
     creating = not old
     old, new = old or {}, new or {}
-    keys = list(Opportunity.model_fields)
-    keys += [k for k in (*new, *old) if k not in keys]
+    keys = list(dict.fromkeys([*Opportunity.model_fields, *new, *old]))
     out: list[dict] = []
     for key in keys:
         if key in (_SKIP_AT_CREATION if creating else ()):
@@ -314,9 +317,8 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
     lists them) and the activities and notes of ``opp`` (the opportunity now); an
     activity not done and dated after ``today`` is planned."""
     present = {(panel, item.id) for panel in OWN_ENTRIES for item in getattr(opp, panel)}
-    added_by: dict[tuple, Revision] = {}
-    entries: list[tuple[datetime, int, dict]] = []
-    for seq, rev in enumerate(reversed(revisions)):
+    computed: list[tuple[Revision, list[dict]]] = []
+    for rev in reversed(revisions):
         changes = compare(rev.before[0] if rev.before else None, rev.after)
         if len(rev.before) > 1:  # a merge: only what differs from every parent
             for other in rev.before[1:]:
@@ -324,43 +326,65 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
                 changes = [c for c in changes if _key(c) in theirs]
             if not changes:
                 continue
-        kept = []
+        computed.append((rev, changes))
+
+    def ref(change: dict) -> tuple:
+        return change["field"], change.get("item")
+
+    # the commit that added an activity or note still there, when only one did: the
+    # item's own entry stands for it (one added, removed and added again keeps them all)
+    additions: dict[tuple, list[Revision]] = {}
+    for rev, changes in computed:
         for c in changes:
-            ref = (c["field"], c.get("item"))
-            if c["old"] is None and ref in present:
-                added_by.setdefault(ref, rev)
-            else:
-                kept.append(c)
-        if not kept and len(kept) != len(changes):
+            if c["old"] is None and ref(c) in present:
+                additions.setdefault(ref(c), []).append(rev)
+    added_by = {key: revs[0] for key, revs in additions.items() if len(revs) == 1}
+    changes_: list[tuple[datetime, dict]] = []
+    for rev, changes in computed:
+        kept = [c for c in changes if not (c["old"] is None and added_by.get(ref(c)) is rev)]
+        if changes and not kept:
             continue  # it only added what is listed as its own entry
-        entries.append((rev.at, seq, {
+        changes_.append((rev.at, {
             "at": rev.at.isoformat(), "author": rev.author, "kind": "change",
             "summary": rev.subject, "changes": kept, "commit": rev.commit,
             "action": rev.action}))
-    seq = len(entries)
+    own: list[tuple[datetime, dict]] = []
     for activity in opp.activities:
         rev = added_by.get(("activities", activity.id))
         at = datetime.combine(activity.date, time()).astimezone()
         state = "done" if activity.done else ("planned" if activity.date > today
                                               else "to do")
-        entries.append((at, seq, {
+        own.append((at, {
             "at": at.isoformat(), "author": activity.author or (rev.author if rev else None),
             "kind": "activity", "summary": f"{activity.type}: {activity.subject} ({state})",
             "changes": [], "commit": rev.commit if rev else None, "item": activity.id,
             "type": activity.type, "subject": activity.subject,
             "date": activity.date.isoformat(), "done": activity.done,
             "notes": activity.notes}))
-        seq += 1
     for note in opp.notes:
         rev = added_by.get(("notes", note.id))
         at = _local(note.date)
-        entries.append((at, seq, {
+        own.append((at, {
             "at": at.isoformat(), "author": note.author, "kind": "note",
             "summary": _excerpt(note.text, 80), "changes": [],
             "commit": rev.commit if rev else None, "item": note.id, "text": note.text}))
-        seq += 1
-    entries.sort(key=lambda e: (e[0], e[1]))
-    return [entry for _, _, entry in entries]
+    own.sort(key=lambda e: e[0])
+    return _interleave(changes_, own)
+
+
+def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, dict]]
+                ) -> list[dict]:
+    """Changes in history order, with activities and notes slotted in by time: a change
+    never moves ahead of one git made before it, even when their dates disagree."""
+    out, i, j = [], 0, 0
+    while i < len(changes) or j < len(own):
+        if j == len(own) or (i < len(changes) and changes[i][0] <= own[j][0]):
+            out.append(changes[i][1])
+            i += 1
+        else:
+            out.append(own[j][1])
+            j += 1
+    return out
 
 
 def timeline(repo, opp_id: str) -> list[dict]:

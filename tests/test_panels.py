@@ -525,3 +525,14 @@ def test_git_log_reads_as_the_deals_history(crm, deal, tmp_path):
         "attach document \"Offer\" (" + actions[5].split("(")[1],
         "stage prospecting -> proposal",
     ]
+
+
+def test_every_new_command_has_help_with_an_example(crm):
+    from oppcli.cli import cli
+
+    for group in ("contact", "partner", "competitor", "activity", "doc", "note"):
+        for name in cli.commands[group].commands:
+            text = crm(group, name, "--help").stdout
+            assert "Example:" in text, f"opp {group} {name}"
+    for name in ("timeline", "undo"):
+        assert "Example:" in crm(name, "--help").stdout

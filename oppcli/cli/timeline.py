@@ -69,10 +69,10 @@ def render(entries: list[dict], opp_id: str) -> str:
 @format_option("text", "json")
 @pass_state
 def timeline(state, ref: str, fmt: str) -> None:
-    """The story of an opportunity, oldest first: every change with its author,
-    time and fields old → new, with the activities and notes at their dates.
+    """Show an opportunity's story, oldest first: changes, activities and notes.
 
-    Changes come from the git history of the opportunity's file (followed
+    Every change comes with its author, time and the fields that changed, old →
+    new; activities and notes sit at their own dates. Changes come from the git history of the opportunity's file (followed
     across renames). A commit that only added an activity or a note is shown
     as that activity or note.
 
