@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -73,7 +73,7 @@ def parse_log(text: str) -> list[dict]:
     for chunk in text.split("\x1e")[1:]:
         header, _, rest = chunk.partition("\0")
         commit, author, email, at, subject, action = header.split("\x1f")
-        tokens = [t for t in rest.lstrip("\n").split("\0")]
+        tokens = rest.lstrip("\n").split("\0")
         blobs = None
         i = 0
         while i < len(tokens):
@@ -309,7 +309,13 @@ def _key(change: dict) -> tuple:
 
 
 def _local(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.astimezone()
+    """An aware time: a naive one is taken as local time (UTC where the OS cannot say)."""
+    if moment.tzinfo:
+        return moment
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError, OSError):  # years the OS clock cannot place
+        return moment.replace(tzinfo=timezone.utc)
 
 
 def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
@@ -351,7 +357,7 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
     own: list[tuple[datetime, dict]] = []
     for activity in opp.activities:
         rev = added_by.get(("activities", activity.id))
-        at = datetime.combine(activity.date, time()).astimezone()
+        at = _local(datetime.combine(activity.date, time()))
         state = "done" if activity.done else ("planned" if activity.date > today
                                               else "to do")
         own.append((at, {

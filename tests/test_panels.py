@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import yaml
 
 from oppcli import panels
@@ -536,3 +538,29 @@ def test_every_new_command_has_help_with_an_example(crm):
             assert "Example:" in text, f"opp {group} {name}"
     for name in ("timeline", "undo"):
         assert "Example:" in crm(name, "--help").stdout
+
+
+@given(st.lists(st.one_of(st.tuples(st.just("add"), st.text("abcdefgh ", min_size=1,
+                                                                max_size=8)),
+                          st.tuples(st.just("remove"), st.integers(0, 30))), max_size=40))
+def test_item_ids_stay_unique_and_name_one_item(steps):
+    settings = Settings()
+    opp = _opp()
+    names: dict[str, str] = {}
+    for verb, arg in steps:
+        if verb == "add":
+            if not arg.strip():
+                continue
+            opp, item = panels.add(opp, settings, "competitors", {"account": arg + str(len(
+                names))})
+            names[item.id] = item.account
+        elif opp.competitors:
+            victim = opp.competitors[arg % len(opp.competitors)]
+            # the shortest unique prefix names it
+            prefix = next(victim.id[:n] for n in range(1, 7)
+                          if sum(c.id.startswith(victim.id[:n]) for c in opp.competitors) == 1)
+            opp, gone = panels.remove(opp, settings, "competitors", prefix)
+            assert gone == victim
+        ids_ = [c.id for c in opp.competitors]
+        assert len(ids_) == len(set(ids_))
+        assert all(names[c.id] == c.account for c in opp.competitors)

@@ -1,11 +1,9 @@
 """``opp timeline`` (R20) and ``opp undo`` end to end, with commits placed in time."""
 
-import json
 import subprocess
 import time
 
 import pytest
-import yaml
 
 from oppcli import timeline as tl
 

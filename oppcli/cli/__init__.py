@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .app import cli
-from . import repo, catalog, opportunities, products, panels, timeline  # noqa: F401  (register commands)
+from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
+from . import panels, timeline  # noqa: F401  (register commands)
 
 
 def main() -> None:

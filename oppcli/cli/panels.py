@@ -116,7 +116,8 @@ def _list(state, ref: str, panel: str, fmt: str, keep: Optional[Callable] = None
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
-        emit_csv(rows, COLUMNS[panel])
+        emit_csv([{k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()}
+                  for row in rows], COLUMNS[panel])
     elif not rows:
         note(empty or f"{opp.id} has no {panel}")
     elif panel == "notes":

@@ -72,13 +72,13 @@ def timeline(state, ref: str, fmt: str) -> None:
     """Show an opportunity's story, oldest first: changes, activities and notes.
 
     Every change comes with its author, time and the fields that changed, old →
-    new; activities and notes sit at their own dates. Changes come from the git history of the opportunity's file (followed
-    across renames). A commit that only added an activity or a note is shown
-    as that activity or note.
+    new; activities and notes sit at their own dates. Changes come from the git
+    history of the opportunity's file (followed across renames). A commit that
+    only added an activity or a note is shown as that activity or note.
 
     \b
     Example:  opp timeline 4k7q
-              opp timeline 4k7q --format json | jq '.[] | select(.kind == "change")'
+              opp timeline 4k7q --format json | jq '.[] | select(.kind == "note")'
     """
     from ..timeline import timeline as build
 
