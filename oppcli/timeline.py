@@ -36,8 +36,6 @@ from typing import Any, Optional
 
 from .errors import DataError
 
-PANEL_KEYS = ("products", "quotes", "contacts", "partners", "competitors", "activities",
-              "documents", "notes")
 OWN_ENTRIES = ("activities", "notes")
 """Panels whose items are entries of their own in the timeline."""
 

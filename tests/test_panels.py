@@ -10,9 +10,9 @@ import re
 from datetime import datetime
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-import yaml
 
 from oppcli import panels
 from oppcli.errors import NotFound, RuleError, UsageError
