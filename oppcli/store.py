@@ -18,13 +18,13 @@ import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from . import yamlio
-from .errors import DataError, NotFound, RepoError, UsageError
+from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 
 SETTINGS_FILE = "opp.yaml"
 CATALOG_FILE = "catalog.yaml"
@@ -501,3 +501,207 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
         tx.save_model(CATALOG_FILE, catalog or Catalog())
         tx.commit()
     return repo
+
+
+# ---------------------------------------------------------------- time
+
+
+def now() -> datetime:
+    """This moment, timezone-aware, to the second; ``OPP_NOW`` (ISO 8601) overrides it."""
+    forced = os.environ.get("OPP_NOW")
+    if forced:
+        moment = datetime.fromisoformat(forced)
+        return (moment if moment.tzinfo else moment.astimezone()).replace(microsecond=0)
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+# ---------------------------------------------------------------- reading git objects
+
+
+def read_blobs(root: Path, names: list[str]) -> dict[str, Optional[bytes]]:
+    """The bytes of many git objects (blob ids or ``rev:path``) from one ``git cat-file``;
+    ``None`` for a name git does not have."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    try:
+        proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True,
+                              input="".join(f"{n}\n" for n in wanted).encode("utf-8"),
+                              env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"))
+    except FileNotFoundError:
+        raise RepoError("git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        raise RepoError(f"git cat-file failed: {one_line(proc.stderr.decode(errors='replace'))}")
+    out, pos, found = proc.stdout, 0, {}
+    for name in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            found[name] = None
+            continue
+        size = int(header[2])
+        found[name] = out[pos:pos + size] if header[1] == b"blob" else None
+        pos += size + 1
+    return found
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def read_regular_file(path: Path, check_size=None) -> bytes:
+    """The bytes of a regular file (a symlink is followed: its content is what is read).
+
+    Folders, devices, FIFOs, sockets and missing paths are refused with a message
+    naming what the path is. The file is opened without blocking (a FIFO never
+    hangs) and checked on the open descriptor, so it cannot be swapped in between.
+    ``check_size(size)`` may refuse by raising, before anything is read.
+    """
+    import stat
+
+    shown = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        dangling = os.path.islink(path)
+        raise NotFound(f"{shown}: " + ("a symlink to a missing file" if dangling else
+                                      "no such file")) from None
+    except IsADirectoryError:
+        raise RuleError(f"{shown} is a folder; attach files one by one "
+                        "(or an archive of the folder)") from None
+    except PermissionError:
+        raise RuleError(f"{shown}: permission denied; opp cannot read it") from None
+    except OSError as exc:
+        raise RuleError(f"{shown}: cannot open it ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(info.st_mode) else
+                    "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else
+                    "a character device" if stat.S_ISCHR(info.st_mode) else
+                    "a block device" if stat.S_ISBLK(info.st_mode) else
+                    "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+            hint = ("attach files one by one (or an archive of the folder)"
+                    if stat.S_ISDIR(info.st_mode) else "only regular files can be attached")
+            raise RuleError(f"{shown} is {kind}; {hint}")
+        if check_size is not None:
+            check_size(info.st_size)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError as exc:
+        raise RuleError(f"{shown}: cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def files_in(repo: "Repo", relfolder: str) -> set[str]:
+    """The paths (relative to the repo) of the entries of a folder; empty when it is missing."""
+    try:
+        return {f"{relfolder}/{name}" for name in os.listdir(repo.root / relfolder)}
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+
+
+# ---------------------------------------------------------------- undo
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What ``undo_last`` reverted: the commit, its subject, and the new commit's subject."""
+
+    commit: str
+    subject: str
+    revert_subject: str
+
+
+def _undo_subject(subject: str, prefixes: list[str]) -> str:
+    """``<id> <name>: undo <action>`` (``undo: <subject>`` for other commits); undoing an
+    undo says redo, and back. ``prefixes`` are the ``<id> <name>: `` the subject may carry."""
+    prefix = next((p for p in prefixes if subject.startswith(p)), "")
+    action = subject[len(prefix):]
+    for word, other in (("undo ", "redo "), ("redo ", "undo "), ("undo: ", "redo: "),
+                        ("redo: ", "undo: ")):
+        if action.startswith(word):
+            return one_line(prefix + other + action[len(word):])
+    return one_line(f"{prefix}undo {action}" if prefix else f"undo: {subject}")
+
+
+def _name_in(data: Optional[bytes]) -> str:
+    """The ``name`` of an opportunity file's bytes, or '' when it has none."""
+    if not data:
+        return ""
+    try:
+        loaded, _ = yamlio.load(data, "")
+    except DataError:
+        return ""
+    name = loaded.get("name")
+    return name if isinstance(name, str) else ""
+
+
+def undo_last(repo: Repo) -> Undone:
+    """Revert the last commit when opp made it: one new commit restoring, byte for byte,
+    every file it touched as it was before (the last commit reverts cleanly by
+    construction). Refuses a commit without an ``Opp-Action`` trailer, a merge, the
+    creation of the repo, and files with uncommitted changes. Undoing an undo re-applies.
+    """
+    with repo.transaction() as tx:
+        root = repo.root
+        head = git(root, "log", "-1", "--format=%H%x1f%P%x1f%s%x1f"
+                   "%(trailers:key=Opp-Action,valueonly,separator=%x2C)%x1f"
+                   "%(trailers:key=Opp-Id,valueonly,separator=%x2C)", "HEAD", check=False)
+        if head.returncode != 0:
+            raise RepoError("nothing to undo: the data repo has no commits yet")
+        sha, parents, subject, action, opp_id = head.stdout.rstrip("\n").split("\x1f")
+        short = sha[:8]
+        if len(parents.split()) > 1:
+            raise RepoError(f"the last commit {short} is a merge; undo does not revert merges; "
+                            f"use git if you mean to: git revert -m 1 {short}")
+        if not action.strip():
+            raise RepoError(f"the last commit {short} \"{one_line(subject, 60)}\" was not made "
+                            "by opp (no Opp-Action trailer); undo only reverts opp's own last "
+                            f"change; revert it with git if you mean to: git revert {short}")
+        if not parents.strip() or action.strip() == "init":
+            raise RepoError("nothing to undo: the last commit created the data repo")
+        raw = git(root, "diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",
+                  "--relative", f"{sha}^", sha).stdout.split("\0")
+        entries = []  # (path, blob before, blob after); None where the file is absent
+        for meta, path in zip(raw[0::2], raw[1::2]):
+            old_mode, new_mode, old_blob, new_blob, _status = meta.lstrip(":").split(" ")
+            if {old_mode, new_mode} - {"000000", "100644"}:
+                raise RepoError(f"the last commit {short} changed {path} in a way undo cannot "
+                                f"restore exactly (mode {old_mode} -> {new_mode}); use git: "
+                                f"git revert {short}")
+            entries.append((path, None if old_mode == "000000" else old_blob,
+                            None if new_mode == "000000" else new_blob))
+        if not entries:
+            raise RepoError(f"the last commit {short} changed no file of this data repo; "
+                            "nothing to undo")
+        tx.refuse_hand_edits([path for path, _, _ in entries])
+        opp_id = opp_id.strip()
+        opp_file = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+        blobs = read_blobs(root, [blob for path, old, new in entries
+                                  for blob in (old, new if path == opp_file else None) if blob])
+        prefixes = []
+        for path, old, new in entries:
+            if old is None:
+                tx.write(path, None)
+            elif blobs[old] is None:
+                raise RepoError(f"git does not have {path} as it was before {short}; "
+                                "cannot undo")
+            else:
+                tx.write_bytes(path, blobs[old])
+            if path == opp_file:  # the subject names the opportunity as it was then
+                for blob in (new, old):
+                    name = _name_in(blobs.get(blob)) if blob else ""
+                    if name:
+                        prefixes.append(f"{opp_id} {one_line(name, 40)}: ")
+        tx.kind = "undo"
+        tx.subject = _undo_subject(subject, prefixes)
+        tx.trailers["Opp-Reverts"] = sha
+        if opp_id:
+            tx.trailers["Opp-Id"] = opp_id
+    return Undone(sha, subject, tx.subject)

@@ -1,0 +1,627 @@
+"""The panels: contacts, partners, competitors, activities, documents, notes (R1, R2, R17).
+
+Every panel has the same verbs: ``add`` (prints the new item's id alone on stdout),
+``list``, ``edit``, ``remove``; activities add ``done``, documents ``attach``.
+ITEM is an item's id or a unique prefix of it. Contacts, partners and competitors
+of a closed opportunity are read-only; activities, documents and notes are not.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import click
+
+from .app import cli, note, pass_state
+from .opportunities import apply_change
+from .output import emit_csv, emit_json, format_option, table
+from .params import DATE, LINE, WORD
+
+COLUMNS = {
+    "contacts": ["id", "name", "role", "email", "phone"],
+    "partners": ["id", "account", "role"],
+    "competitors": ["id", "account", "role", "products", "notes"],
+    "activities": ["id", "date", "type", "subject", "done", "author", "notes"],
+    "documents": ["id", "title", "path", "size", "sha256", "added"],
+    "notes": ["id", "date", "author", "text"],
+}
+
+
+def _cleared(value: Optional[str]) -> Optional[str]:
+    """'none' (or an empty value) clears an optional field."""
+    return None if value is None or value.strip().lower() in ("", "none") else value
+
+
+def _fields(**given) -> dict:
+    """The options actually given, as fields to change; '' and 'none' clear a field."""
+    out = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        out[key] = _cleared(value) if isinstance(value, str) else value
+    return out
+
+
+def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
+    """Add an item as one commit; print its id on stdout."""
+    from .. import panels
+    from ..store import today
+
+    added = {}
+
+    def change(opp, repo):
+        opp, added["item"] = panels.add(opp, repo.settings, panel, fields, today=today())
+        return opp
+
+    apply_change(state, ref, kind, change,
+                 lambda b, a: f"add {panels.WORD[panel]} {panels.label(panel, added['item'])}")
+    click.echo(added["item"].id)
+
+
+def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
+    """Change fields of an item as one commit."""
+    from .. import panels
+    from ..store import today
+
+    words = {}
+
+    def change(opp, repo):
+        opp, before, after = panels.edit(opp, repo.settings, panel, item, fields,
+                                         today=today())
+        words["action"] = _edit_words(panel, before, after)
+        return opp
+
+    apply_change(state, ref, kind, change, lambda b, a: words["action"])
+
+
+def _edit_words(panel: str, before, after) -> str:
+    from .. import panels
+    from ..timeline import value_text
+
+    what = panels.label(panel, before) if panel != "notes" else before.id
+    parts = [f"{field} {_short(value_text(old))} -> {_short(value_text(new))}"
+             for field, old, new in panels.changed_fields(before, after)]
+    return f"edit {panels.WORD[panel]} {what}: " + (", ".join(parts) or "no change")
+
+
+def _short(text: Optional[str]) -> str:
+    from ..panels import excerpt
+
+    return "none" if text is None else excerpt(text, 40)
+
+
+def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
+    from .. import panels
+
+    removed = {}
+
+    def change(opp, repo):
+        opp, removed["item"] = panels.remove(opp, repo.settings, panel, item)
+        return opp
+
+    apply_change(state, ref, kind, change,
+                 lambda b, a: f"remove {panels.WORD[panel]} "
+                              f"{panels.label(panel, removed['item'])}")
+
+
+def _list(state, ref: str, panel: str, fmt: str, keep: Optional[Callable] = None,
+          empty: str = "") -> None:
+    """Print a panel as a table, JSON (the items as stored) or CSV."""
+    repo = state.repo
+    opp = repo.load(repo.resolve(ref))
+    items = [i for i in getattr(opp, panel) if keep is None or keep(i)]
+    if panel == "activities":
+        items.sort(key=lambda a: a.date)
+    rows = [i.model_dump(mode="json") for i in items]
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv([{k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()}
+                  for row in rows], COLUMNS[panel])
+    elif not rows:
+        note(empty or f"{opp.id} has no {panel}")
+    elif panel == "notes":
+        for n in items:
+            click.echo(f"{n.date:%Y-%m-%d %H:%M} {n.author} [{n.id}]")
+            click.echo("\n".join(f"  {line}" for line in n.text.splitlines()))
+    else:
+        shown = [c for c in COLUMNS[panel]
+                 if c not in ("sha256", "notes") or panel == "competitors"]
+        data = []
+        for row in rows:
+            if panel == "activities":
+                row = {**row, "done": "done" if row["done"] else "to do"}
+            data.append([row.get(c) for c in shown])
+        align = ["right" if c == "size" else "left" for c in shown]
+        click.echo(table(data, ["state" if c == "done" else c for c in shown], align=align))
+
+
+def _list_and_remove(group: click.Group, name: str, panel: str) -> None:
+    """Give a relations group its list and remove commands."""
+
+    @group.command("list", help=f"List the {panel} of an opportunity.\n\n\b\n"
+                                f"Example:  opp {name} list 4k7q --format json")
+    @click.argument("ref", metavar="ID")
+    @format_option("table", "json", "csv")
+    @pass_state
+    def list_items(state, ref: str, fmt: str) -> None:
+        _list(state, ref, panel, fmt)
+
+    @group.command("remove", help=f"Remove a {name} (ITEM: its id or a unique prefix).\n\n"
+                                  f"\b\nExample:  opp {name} remove 4k7q x3m")
+    @click.argument("ref", metavar="ID")
+    @click.argument("item", metavar="ITEM")
+    @pass_state
+    def remove_item(state, ref: str, item: str) -> None:
+        _remove(state, ref, item, panel, f"{name}-remove")
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@cli.group()
+def contact() -> None:
+    """Contacts: referents at the customer, each with a role.
+
+    Roles come from opp.yaml (roles.contacts). A closed opportunity's contacts
+    are read-only until it is reopened.
+    """
+
+
+_list_and_remove(contact, "contact", "contacts")
+
+
+@contact.command("add")
+@click.argument("ref", metavar="ID")
+@click.argument("name", type=LINE)
+@click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.contacts.")
+@click.option("--email", type=LINE, help="E-mail address.")
+@click.option("--phone", type=LINE, help="Phone number.")
+@pass_state
+def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
+    """Add a contact; prints its id alone on stdout.
+
+    \b
+    Example:  opp contact add 4k7q "Jane Doe" --role decision-maker --email jane@acme.example
+    """
+    _add(state, ref, "contacts", _fields(name=name, role=role, email=email, phone=phone),
+         "contact-add")
+
+
+@contact.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--name", type=LINE, help="New name.")
+@click.option("--role", type=WORD, help="New role.")
+@click.option("--email", help="New e-mail ('none' clears it).")
+@click.option("--phone", help="New phone ('none' clears it).")
+@pass_state
+def contact_edit(state, ref: str, item: str, name, role, email, phone) -> None:
+    """Change a contact's name, role, e-mail or phone.
+
+    \b
+    Example:  opp contact edit 4k7q x3m --role buyer --phone none
+    """
+    _edit(state, ref, item, "contacts", _fields(name=name, role=role, email=email, phone=phone),
+          "contact-edit")
+
+
+# ---------------------------------------------------------------- partners
+
+
+@cli.group()
+def partner() -> None:
+    """Partners: accounts that supply or support the sale, each with a role.
+
+    Roles come from opp.yaml (roles.partners). A closed opportunity's partners
+    are read-only until it is reopened.
+    """
+
+
+_list_and_remove(partner, "partner", "partners")
+
+
+@partner.command("add")
+@click.argument("ref", metavar="ID")
+@click.argument("account", type=LINE)
+@click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
+@pass_state
+def partner_add(state, ref: str, account: str, role: str) -> None:
+    """Add a partner; prints its id alone on stdout.
+
+    \b
+    Example:  opp partner add 4k7q "Globex" --role reseller
+    """
+    _add(state, ref, "partners", _fields(account=account, role=role), "partner-add")
+
+
+@partner.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--account", type=LINE, help="New account name.")
+@click.option("--role", type=WORD, help="New role.")
+@pass_state
+def partner_edit(state, ref: str, item: str, account, role) -> None:
+    """Change a partner's account or role.
+
+    \b
+    Example:  opp partner edit 4k7q p2 --role integrator
+    """
+    _edit(state, ref, item, "partners", _fields(account=account, role=role), "partner-edit")
+
+
+# ---------------------------------------------------------------- competitors
+
+
+@cli.group()
+def competitor() -> None:
+    """Competitors: companies offering similar products.
+
+    Roles, optional, come from opp.yaml (roles.competitors). A closed
+    opportunity's competitors are read-only until it is reopened.
+    """
+
+
+_list_and_remove(competitor, "competitor", "competitors")
+
+
+@competitor.command("add")
+@click.argument("ref", metavar="ID")
+@click.argument("account", type=LINE)
+@click.option("--role", type=WORD, help="A role of opp.yaml's roles.competitors.")
+@click.option("--products", type=LINE, help="What they offer.")
+@click.option("--notes", help="Free notes (several lines allowed).")
+@pass_state
+def competitor_add(state, ref: str, account: str, role, products, notes) -> None:
+    """Add a competitor; prints its id alone on stdout.
+
+    \b
+    Example:  opp competitor add 4k7q "Initech" --role incumbent --products "CRM Suite"
+    """
+    _add(state, ref, "competitors",
+         _fields(account=account, role=role, products=products, notes=notes),
+         "competitor-add")
+
+
+@competitor.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--account", type=LINE, help="New account name.")
+@click.option("--role", help="New role ('none' clears it).")
+@click.option("--products", help="What they offer ('none' clears it).")
+@click.option("--notes", help="Free notes ('none' clears them).")
+@pass_state
+def competitor_edit(state, ref: str, item: str, account, role, products, notes) -> None:
+    """Change a competitor's account, role, products or notes.
+
+    \b
+    Example:  opp competitor edit 4k7q c9 --notes "cut prices by 20 % in May"
+    """
+    _edit(state, ref, item, "competitors",
+          _fields(account=account, role=role, products=products, notes=notes),
+          "competitor-edit")
+
+
+# ---------------------------------------------------------------- activities
+
+
+@cli.group()
+def activity() -> None:
+    """Activities: calls, visits, meetings, e-mails, tasks done for the deal.
+
+    Types come from opp.yaml (activity_types). Activities can be added and
+    changed on closed opportunities too (R17).
+    """
+
+
+@activity.command("add")
+@click.argument("ref", metavar="ID")
+@click.option("--type", "type_", required=True, type=WORD,
+              help="An activity type of opp.yaml (call, visit, meeting, email, task…).")
+@click.option("--subject", required=True, type=LINE, help="What it is about.")
+@click.option("--date", "on", type=DATE, help="Its day, YYYY-MM-DD (default today; a later "
+                                              "day plans it).")
+@click.option("--done", is_flag=True, help="It has been done already.")
+@click.option("--notes", help="Free notes (several lines allowed).")
+@pass_state
+def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, notes) -> None:
+    """Add an activity; prints its id alone on stdout.
+
+    \b
+    Example:  opp activity add 4k7q --type call --subject "Discovery call" --done
+              opp activity add 4k7q --type meeting --subject "Demo" --date 2026-12-03
+    """
+    from ..store import today
+
+    _add(state, ref, "activities",
+         _fields(type=type_, subject=subject, date=on or today(), done=done, notes=notes,
+                 author=state.repo.identity.name), "activity-add")
+
+
+@activity.command("list")
+@click.argument("ref", metavar="ID")
+@click.option("--open", "only_open", is_flag=True, help="Only activities not done yet.")
+@format_option("table", "json", "csv")
+@pass_state
+def activity_list(state, ref: str, only_open: bool, fmt: str) -> None:
+    """List the activities of an opportunity by date.
+
+    \b
+    Example:  opp activity list 4k7q --open
+    """
+    _list(state, ref, "activities", fmt, (lambda a: not a.done) if only_open else None,
+          "no activity to do" if only_open else "")
+
+
+@activity.command("done")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--date", "on", type=DATE, help="The day it was done (default: its date, or "
+                                              "today for one planned later).")
+@pass_state
+def activity_done(state, ref: str, item: str, on) -> None:
+    """Mark an activity done.
+
+    \b
+    Example:  opp activity done 4k7q a7
+    """
+    from .. import panels
+    from ..store import today
+
+    words = {}
+
+    def change(opp, repo):
+        opp, before, after = panels.mark_done(opp, item, today=today(), on=on)
+        words["action"] = f"activity done: {after.type} \"{after.subject}\" on {after.date}"
+        if before.date != after.date:
+            words["action"] += f" (was planned {before.date})"
+        return opp
+
+    apply_change(state, ref, "activity-done", change, lambda b, a: words["action"])
+
+
+@activity.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--type", "type_", type=WORD, help="New type.")
+@click.option("--subject", type=LINE, help="New subject.")
+@click.option("--date", "on", type=DATE, help="New day.")
+@click.option("--done/--not-done", default=None, help="Mark it done, or not done.")
+@click.option("--notes", help="New notes ('none' clears them).")
+@pass_state
+def activity_edit(state, ref: str, item: str, type_, subject, on, done, notes) -> None:
+    """Change an activity's type, subject, date, state or notes.
+
+    \b
+    Example:  opp activity edit 4k7q a7 --date 2026-12-10 --not-done
+    """
+    _edit(state, ref, item, "activities",
+          _fields(type=type_, subject=subject, date=on, done=done, notes=notes),
+          "activity-edit")
+
+
+@activity.command("remove")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@pass_state
+def activity_remove(state, ref: str, item: str) -> None:
+    """Remove an activity.
+
+    \b
+    Example:  opp activity remove 4k7q a7
+    """
+    _remove(state, ref, item, "activities", "activity-remove")
+
+
+# ---------------------------------------------------------------- documents
+
+
+@cli.group()
+def doc() -> None:
+    """Documents: files kept with the deal under documents/<ID>/, tracked by git.
+
+    Documents can be attached and removed on closed opportunities too (R17).
+    """
+
+
+@doc.command("attach")
+@click.argument("ref", metavar="ID")
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("--title", type=LINE, help="A title (default: the file's name).")
+@click.option("--large", is_flag=True, help="Store a file over 10 MB anyway.")
+@pass_state
+def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
+    """Copy a file into documents/<ID>/ and list it; prints the document's id.
+
+    The copy gets a name opp makes (the document id and the file's extension),
+    so no user text becomes a path; a symlink is copied as its content. Folders,
+    devices and FIFOs are refused. Files over 10 MB are refused unless --large:
+    git keeps them in every clone forever (consider a shared drive or git LFS).
+    The file and the opportunity change in one commit.
+
+    \b
+    Example:  opp doc attach 4k7q ~/offers/acme-offer.pdf --title "Offer v2"
+    """
+    import hashlib
+    import os
+
+    from .. import panels
+    from ..store import files_in, read_regular_file, today
+
+    name = os.path.basename(file.rstrip("/")) or file
+    data = read_regular_file(os.path.expanduser(file),
+                             lambda size: panels.check_document_size(size, file, large))
+    repo = state.repo
+    with repo.change(ref, "doc-attach") as tx:
+        opp = tx.opportunity
+        tx.opportunity, document = panels.add_document(
+            opp, source_name=name, title=title, size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), today=today(),
+            taken=files_in(repo, panels.document_folder(opp.id)))
+        tx.write_bytes(document.path, data)
+        tx.action = f"attach document {panels.label('documents', document)}"
+    note(f"{opp.id}: {tx.action} as {document.path}")
+    click.echo(document.id)
+
+
+@doc.command("list")
+@click.argument("ref", metavar="ID")
+@format_option("table", "json", "csv")
+@pass_state
+def doc_list(state, ref: str, fmt: str) -> None:
+    """List the documents of an opportunity: title, path, size, sha256.
+
+    Paths are relative to the data repo's root.
+
+    \b
+    Example:  opp doc list 4k7q --format json
+    """
+    _list(state, ref, "documents", fmt)
+
+
+@doc.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--title", required=True, type=LINE, help="The new title.")
+@pass_state
+def doc_edit(state, ref: str, item: str, title: str) -> None:
+    """Change a document's title (the stored file stays as it is).
+
+    \b
+    Example:  opp doc edit 4k7q d4 --title "Offer v3"
+    """
+    _edit(state, ref, item, "documents", {"title": title}, "doc-edit")
+
+
+@doc.command("remove")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@pass_state
+def doc_remove(state, ref: str, item: str) -> None:
+    """Remove a document and delete its file, in one commit.
+
+    \b
+    Example:  opp doc remove 4k7q d4
+    """
+    from pathlib import PurePosixPath
+
+    from .. import panels
+    from ..store import files_in
+
+    repo = state.repo
+    with repo.change(ref, "doc-remove") as tx:
+        tx.opportunity, document = panels.remove(tx.opportunity, repo.settings, "documents",
+                                                 item)
+        path = panels.removable_path(tx.opportunity, document)
+        if path:
+            tx.refuse_hand_edits([path])
+            if path in files_in(repo, str(PurePosixPath(path).parent)):
+                tx.write(path, None)
+        tx.action = f"remove document {panels.label('documents', document)}"
+    note(f"{tx.opportunity.id}: {tx.action}")
+    if not path:
+        note(f"note: {document.path} is not a file opp stored; it was left in place")
+
+
+# ---------------------------------------------------------------- notes
+
+
+class _NoteGroup(click.Group):
+    """``opp note ID TEXT`` is short for ``opp note add ID TEXT``."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("note", cls=_NoteGroup, subcommand_metavar="ID TEXT | COMMAND [ARGS]...")
+def note_group() -> None:
+    """Notes: messages about the deal, with who wrote them and when.
+
+    'opp note ID TEXT' adds one (short for 'opp note add ID TEXT'). Notes can be
+    added on closed opportunities too (R17).
+
+    \b
+    Example:  opp note 4k7q "Customer asked for a 10 % discount; see with Bob"
+              opp note list 4k7q
+    """
+
+
+def _note_text(text: str) -> str:
+    if text == "-":
+        import sys
+
+        text = sys.stdin.read()
+    return text
+
+
+@note_group.command("add")
+@click.argument("ref", metavar="ID")
+@click.argument("text")
+@pass_state
+def note_add(state, ref: str, text: str) -> None:
+    """Add a note (TEXT '-' reads it from stdin); prints its id alone on stdout.
+
+    The note records its author (your git identity, else OPP_USER, else your
+    user name) and the time, to the second with your time zone.
+
+    \b
+    Example:  opp note 4k7q "Call Jane back on Monday"
+              git log -1 --format=%B | opp note add 4k7q -
+    """
+    from .. import panels
+    from ..store import now
+
+    added = {}
+    body = _note_text(text)
+
+    def change(opp, repo):
+        opp, added["item"] = panels.add_note(opp, author=repo.identity.name, text=body,
+                                             at=now())
+        return opp
+
+    apply_change(state, ref, "note", change,
+                 lambda b, a: f"note {panels.label('notes', added['item'])}")
+    click.echo(added["item"].id)
+
+
+@note_group.command("list")
+@click.argument("ref", metavar="ID")
+@format_option("text", "json", "csv")
+@pass_state
+def note_list(state, ref: str, fmt: str) -> None:
+    """List the notes of an opportunity, oldest first.
+
+    \b
+    Example:  opp note list 4k7q
+    """
+    _list(state, ref, "notes", fmt)
+
+
+@note_group.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.argument("text")
+@pass_state
+def note_edit(state, ref: str, item: str, text: str) -> None:
+    """Replace a note's text (TEXT '-' reads it from stdin); author and time stay.
+
+    \b
+    Example:  opp note edit 4k7q n5 "Call Jane back on Tuesday"
+    """
+    body = _note_text(text).replace("\r\n", "\n")
+    _edit(state, ref, item, "notes", {"text": body}, "note-edit")
+
+
+@note_group.command("remove")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@pass_state
+def note_remove(state, ref: str, item: str) -> None:
+    """Remove a note.
+
+    \b
+    Example:  opp note remove 4k7q n5
+    """
+    _remove(state, ref, item, "notes", "note-remove")

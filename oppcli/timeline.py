@@ -1,0 +1,398 @@
+"""The timeline of an opportunity (R20): who changed what and when, with its activities.
+
+The change record is the git history of the opportunity's file, followed across
+renames: every commit that touched it becomes a ``change`` entry with its author,
+time (the author date), subject, and the fields that changed, old -> new, found by
+parsing the file before and after the commit. Activities and notes of the
+opportunity join the list at their own dates (kinds ``activity`` and ``note``).
+
+Decisions:
+
+- Each commit is compared with its (first) parent's version of the file, so
+  changes made on two clones and merged read as the two changes they were. A merge
+  commit is listed only for what the merge itself decided: fields whose merged
+  value differs from every parent.
+- The commit that added an activity or a note that is still there does not list
+  that addition: the activity or note is its own entry, which names the commit
+  (``commit``). A commit whose only change was that addition is therefore not
+  listed twice; later edits of the item are listed as changes. An item that was
+  removed and added again (undo, redo) keeps every change, so the story reads.
+- An activity has a date, not a time: it sits at the start of its day (local
+  time), before the changes of that day.
+- Changes keep git's order (its history, not the dates written in commits, which
+  rebases and clocks can skew); activities and notes are slotted in between them
+  by time.
+- Git runs three times whatever the length of the history: ``rev-parse`` (is there
+  any history?), one ``git log`` and one ``git cat-file --batch`` for every version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from .errors import DataError
+
+OWN_ENTRIES = ("activities", "notes")
+"""Panels whose items are entries of their own in the timeline."""
+
+_SKIP_AT_CREATION = ("id", "created", "amount_source")
+_NULL_BLOB = "0" * 40
+
+# ---------------------------------------------------------------- reading git
+
+
+@dataclass
+class Revision:
+    """One commit that touched the file, with the file's data after it and in each parent
+    (``None`` where the file is absent, ``Broken`` where it is not readable YAML)."""
+
+    commit: str
+    author: str
+    email: str
+    at: datetime
+    subject: str
+    action: Optional[str]
+    before: list[Any]
+    after: Any
+
+
+_FORMAT = ("%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f"
+           "%(trailers:key=Opp-Action,valueonly,separator=%x2C)")
+
+
+def parse_log(text: str) -> list[dict]:
+    """The records of ``git log --follow -c --raw -z --no-abbrev --format=_FORMAT``:
+    header fields and, per commit, the blob ids before (one per parent) and after."""
+    records = []
+    for chunk in text.split("\x1e")[1:]:
+        header, _, rest = chunk.partition("\0")
+        commit, author, email, at, subject, action = header.split("\x1f")
+        tokens = rest.lstrip("\n").split("\0")
+        blobs = None
+        i = 0
+        while i < len(tokens):
+            token = tokens[i].lstrip("\n")
+            i += 1
+            if not token.startswith(":"):
+                continue
+            colons = len(token) - len(token.lstrip(":"))
+            fields = token[colons:].split(" ")
+            if colons == 1:  # :old new oldsha newsha status
+                shas, status = fields[2:4], fields[4]
+                i += 2 if status[:1] in ("R", "C") else 1
+            else:  # a merge: n parents' modes, the result's, n+1 shas, statuses
+                shas, status = fields[colons + 1: 2 * colons + 2], fields[-1]
+                i += 1
+            if blobs is None:  # the followed file is the only path; keep the first anyway
+                blobs = [None if s == _NULL_BLOB else s for s in shas]
+        if blobs is None:
+            continue
+        records.append({"commit": commit, "author": author, "email": email,
+                        "at": datetime.fromisoformat(at), "subject": subject,
+                        "action": action.strip() or None, "before": blobs[:-1],
+                        "after": blobs[-1]})
+    return records
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A version of the file that is not readable YAML (a bad hand edit was committed)."""
+
+    message: str
+
+
+def _parse(data: Optional[bytes], where: str):
+    if data is None:
+        return None
+    from . import yamlio
+
+    try:
+        loaded, _ = yamlio.load(data, where)
+    except DataError as exc:
+        return Broken(str(exc))
+    return loaded
+
+
+def history(repo, opp_id: str) -> list[Revision]:
+    """Every commit that touched ``opportunities/<id>.yaml`` (following renames), newest
+    first, each with the file's data before and after."""
+    from .store import OPPORTUNITIES_DIR, git, read_blobs
+
+    relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+    has_head = git(repo.root, "rev-parse", "-q", "--verify", "HEAD", check=False)
+    if has_head.returncode != 0:
+        return []
+    out = git(repo.root, "log", "--follow", "-c", "--raw", "-z", "--no-abbrev",
+              "--no-color", f"--format={_FORMAT}", "--", relpath).stdout
+    records = parse_log(out)
+    blobs = read_blobs(repo.root, [b for r in records for b in (*r["before"], r["after"]) if b])
+    parsed: dict[str, Any] = {}
+
+    def data(blob: Optional[str]) -> Any:
+        if blob is None:
+            return None
+        if blob not in parsed:
+            parsed[blob] = _parse(blobs.get(blob), relpath)
+        return parsed[blob]
+
+    return [Revision(r["commit"], r["author"], r["email"], r["at"], r["subject"], r["action"],
+                     [data(b) for b in r["before"]], data(r["after"])) for r in records]
+
+
+# ---------------------------------------------------------------- comparing versions
+
+
+def value_text(value: Any) -> Optional[str]:
+    """A stored value as the text the timeline shows (decimals exact, dates ISO)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int)):
+        return str(value)
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def _g(item: dict, key: str) -> str:
+    return value_text(item.get(key)) or ""
+
+
+def _excerpt(text: str, limit: int) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def describe(panel: str, item: dict) -> str:
+    """An item of a panel, as stored, in a few words."""
+    if panel in ("products", "quotes.lines"):
+        what = _g(item, "sku") if panel == "products" else (_g(item, "sku")
+                                                            or _g(item, "description"))
+        if panel == "products":
+            what += f" {_g(item, 'name')}"
+        words = f"{what} x{_g(item, 'quantity')} at {_g(item, 'unit_price')}"
+        if item.get("discount"):
+            words += f" -{_g(item, 'discount')}%"
+        return f"{words} = {_g(item, 'total')}"
+    if panel == "quotes":
+        return f"quote {_g(item, 'id')} ({_g(item, 'status')}, {_g(item, 'total')})"
+    if panel in ("contacts", "partners", "competitors"):
+        name = _g(item, "name") if panel == "contacts" else _g(item, "account")
+        return name + (f" ({_g(item, 'role')})" if item.get("role") else "")
+    if panel == "activities":
+        words = f"{_g(item, 'type')} \"{_g(item, 'subject')}\" on {_g(item, 'date')}"
+        return words + (" (done)" if item.get("done") else "")
+    if panel == "documents":
+        return f"\"{_g(item, 'title')}\" ({_g(item, 'path')}, {_g(item, 'size')} bytes)"
+    if panel == "notes":
+        return f"{_g(item, 'author')}: \"{_excerpt(_g(item, 'text'), 60)}\""
+    return _g(item, "id")
+
+
+def item_name(panel: str, item: dict) -> str:
+    """The short name of an item, to say which one a field change is about."""
+    if panel == "products":
+        return _g(item, "sku")
+    if panel == "quotes":
+        return f"quote {_g(item, 'id')}"
+    if panel == "quotes.lines":
+        return _g(item, "sku") or _excerpt(_g(item, "description"), 30)
+    if panel == "contacts":
+        return _g(item, "name")
+    if panel in ("partners", "competitors"):
+        return _g(item, "account")
+    if panel == "activities":
+        return _g(item, "subject")
+    if panel == "documents":
+        return _g(item, "title")
+    if panel == "notes":
+        return _excerpt(_g(item, "text"), 30)
+    return _g(item, "id")
+
+
+def _items(value: Any) -> Optional[list[dict]]:
+    """The value as a panel (a list of mappings with ids), or None when it is not one."""
+    if not isinstance(value, list):
+        return None
+    if all(isinstance(i, dict) and isinstance(i.get("id"), str) for i in value):
+        return value
+    return None
+
+
+def _panel_changes(field: str, old: list[dict], new: list[dict], owner: str = ""
+                   ) -> list[dict]:
+    old_by = {i["id"]: i for i in old}
+    new_by = {i["id"]: i for i in new}
+    out = []
+
+    def change(old_text, new_text, item_id, item, sub=""):
+        name = item_name(field, item)
+        out.append({"field": f"{field}.{sub}" if sub else field, "old": old_text,
+                    "new": new_text, "item": item_id,
+                    "label": f"{owner} {name}".strip() if owner else name})
+
+    for item_id, item in old_by.items():
+        if item_id not in new_by:
+            change(describe(field, item), None, item_id, item)
+    for item_id, item in new_by.items():
+        before = old_by.get(item_id)
+        if before is None:
+            change(None, describe(field, item), item_id, item)
+            continue
+        for key in [*item, *(k for k in before if k not in item)]:
+            if key == "id" or before.get(key) == item.get(key):
+                continue
+            old_list, new_list = _items(before.get(key)), _items(item.get(key))
+            if old_list is not None and new_list is not None:
+                out += _panel_changes(f"{field}.{key}", old_list, new_list,
+                                      owner=item_name(field, item))
+            else:
+                change(value_text(before.get(key)), value_text(item.get(key)), item_id, item,
+                       key)
+    return out
+
+
+def diff(old: Optional[dict], new: Optional[dict]) -> list[dict]:
+    """The changes from one version of an opportunity file to the next, in file order:
+    ``{"field", "old", "new"}``, plus ``item`` and ``label`` for an item of a panel.
+
+    Works on the parsed YAML, not the model, so that a version broken by hand still
+    reads; a panel item added or removed is one change whose old/new describes it."""
+    from .model import Opportunity
+
+    creating = not old
+    old, new = old or {}, new or {}
+    keys = list(dict.fromkeys([*Opportunity.model_fields, *new, *old]))
+    out: list[dict] = []
+    for key in keys:
+        if key in (_SKIP_AT_CREATION if creating else ()):
+            continue
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        old_list, new_list = _items(a if a is not None else []), _items(b if b is not None
+                                                                        else [])
+        if old_list is not None and new_list is not None and (isinstance(a, list)
+                                                              or isinstance(b, list)):
+            out += _panel_changes(key, old_list, new_list)
+        else:
+            out.append({"field": key, "old": value_text(a), "new": value_text(b)})
+    return out
+
+
+def compare(old: Any, new: Any) -> list[dict]:
+    """``diff`` between two versions; a version that is not readable YAML is one change
+    of the pseudo-field ``file``, since its fields cannot be told."""
+    if isinstance(old, Broken) or isinstance(new, Broken):
+        def state(version: Any) -> Optional[str]:
+            if isinstance(version, Broken):
+                return f"unreadable ({version.message})"
+            return None if version is None else "readable"
+        return [{"field": "file", "old": state(old), "new": state(new)}]
+    return diff(old, new)
+
+
+def _key(change: dict) -> tuple:
+    return (change["field"], change.get("item"), change["new"])
+
+
+# ---------------------------------------------------------------- the timeline
+
+
+def _local(moment: datetime) -> datetime:
+    """An aware time: a naive one is taken as local time (UTC where the OS cannot say)."""
+    if moment.tzinfo:
+        return moment
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError, OSError):  # years the OS clock cannot place
+        return moment.replace(tzinfo=timezone.utc)
+
+
+def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
+    """The timeline, oldest first: changes from ``revisions`` (newest first, as git
+    lists them) and the activities and notes of ``opp`` (the opportunity now); an
+    activity not done and dated after ``today`` is planned."""
+    present = {(panel, item.id) for panel in OWN_ENTRIES for item in getattr(opp, panel)}
+    computed: list[tuple[Revision, list[dict]]] = []
+    for rev in reversed(revisions):
+        changes = compare(rev.before[0] if rev.before else None, rev.after)
+        if len(rev.before) > 1:  # a merge: only what differs from every parent
+            for other in rev.before[1:]:
+                theirs = {_key(c) for c in compare(other, rev.after)}
+                changes = [c for c in changes if _key(c) in theirs]
+            if not changes:
+                continue
+        computed.append((rev, changes))
+
+    def ref(change: dict) -> tuple:
+        return change["field"], change.get("item")
+
+    # the commit that added an activity or note still there, when only one did: the
+    # item's own entry stands for it (one added, removed and added again keeps them all)
+    additions: dict[tuple, list[Revision]] = {}
+    for rev, changes in computed:
+        for c in changes:
+            if c["old"] is None and ref(c) in present:
+                additions.setdefault(ref(c), []).append(rev)
+    added_by = {key: revs[0] for key, revs in additions.items() if len(revs) == 1}
+    changes_: list[tuple[datetime, dict]] = []
+    for rev, changes in computed:
+        kept = [c for c in changes if not (c["old"] is None and added_by.get(ref(c)) is rev)]
+        if changes and not kept:
+            continue  # it only added what is listed as its own entry
+        changes_.append((rev.at, {
+            "at": rev.at.isoformat(), "author": rev.author, "kind": "change",
+            "summary": rev.subject, "changes": kept, "commit": rev.commit,
+            "action": rev.action}))
+    own: list[tuple[datetime, dict]] = []
+    for activity in opp.activities:
+        rev = added_by.get(("activities", activity.id))
+        at = _local(datetime.combine(activity.date, time()))
+        state = "done" if activity.done else ("planned" if activity.date > today
+                                              else "to do")
+        own.append((at, {
+            "at": at.isoformat(), "author": activity.author or (rev.author if rev else None),
+            "kind": "activity", "summary": f"{activity.type}: {activity.subject} ({state})",
+            "changes": [], "commit": rev.commit if rev else None, "item": activity.id,
+            "type": activity.type, "subject": activity.subject,
+            "date": activity.date.isoformat(), "done": activity.done,
+            "notes": activity.notes}))
+    for note in opp.notes:
+        rev = added_by.get(("notes", note.id))
+        at = _local(note.date)
+        own.append((at, {
+            "at": at.isoformat(), "author": note.author, "kind": "note",
+            "summary": _excerpt(note.text, 80), "changes": [],
+            "commit": rev.commit if rev else None, "item": note.id, "text": note.text}))
+    own.sort(key=lambda e: e[0])
+    return _interleave(changes_, own)
+
+
+def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, dict]]
+                ) -> list[dict]:
+    """Changes in history order, with activities and notes slotted in by time: a change
+    never moves ahead of one git made before it, even when their dates disagree."""
+    out, i, j = [], 0, 0
+    while i < len(changes) or j < len(own):
+        if j == len(own) or (i < len(changes) and changes[i][0] <= own[j][0]):
+            out.append(changes[i][1])
+            i += 1
+        else:
+            out.append(own[j][1])
+            j += 1
+    return out
+
+
+def timeline(repo, opp_id: str) -> list[dict]:
+    """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract)."""
+    from .store import today
+
+    return build(history(repo, opp_id), repo.load(opp_id), today())
