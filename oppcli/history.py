@@ -15,8 +15,6 @@ A commit's day is its committer date in its own time zone.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -28,26 +26,14 @@ from .errors import DataError, RepoError, UsageError
 from .records import Record, record
 from .reports import Commit, Step
 from .store import OPPORTUNITIES_DIR, SETTINGS_FILE, Repo, one_line
+from .store import git_raw
+from .store import read_blobs as store_read_blobs
 
 _PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
 
 
 def _git(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
-    """Run git in ``root`` and return its raw output; ``RepoError`` when it fails."""
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    try:
-        proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                              input=input, capture_output=True, env=env)
-    except FileNotFoundError:
-        raise RepoError("git is not installed or not on PATH; opp reads its history from "
-                        "git, install it first") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace")
-        if any(w in message for w in ("does not have any commits", "unknown revision",
-                                      "bad revision 'HEAD'")):
-            raise RepoError("the data repo has no commits yet, so it has no history to read")
-        raise RepoError(f"git {args[0]} failed: {one_line(message, 300)}")
-    return proc.stdout
+    return git_raw(root, *args, input=input)
 
 
 def _text(data: bytes) -> str:
@@ -55,23 +41,14 @@ def _text(data: bytes) -> str:
 
 
 def read_blobs(root: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
-    """The contents of many blobs, read by one ``git cat-file --batch``."""
-    wanted = sorted(set(blob_ids))
-    if not wanted:
-        return {}
-    out = _git(root, "cat-file", "--batch", input="".join(f"{b}\n" for b in wanted).encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for blob in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        if len(header) != 3:
-            raise RepoError(f"git cannot read blob {blob} ({_text(out[pos:end])}); "
-                            "is the repository complete? try: git fsck")
-        size = int(header[2])
-        blobs[blob] = out[end + 1:end + 1 + size]
-        pos = end + 1 + size + 1
-    return blobs
+    """The contents of many blobs, read by one ``git cat-file --batch`` (store.read_blobs);
+    a blob git does not have is an error here: history must be complete."""
+    found = store_read_blobs(root, sorted(set(blob_ids)))
+    missing = [b for b, data in found.items() if data is None]
+    if missing:
+        raise RepoError(f"git cannot read blob {missing[0]}; is the repository complete? "
+                        "try: git fsck")
+    return found  # type: ignore[return-value]
 
 
 def _is_null(blob: str) -> bool:

@@ -518,21 +518,35 @@ def now() -> datetime:
 # ---------------------------------------------------------------- reading git objects
 
 
+def git_raw(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
+    """Run git in ``root`` and return its raw stdout (bytes); ``RepoError`` when it fails.
+
+    For output that may hold any bytes (blobs, ``-z`` lists); ``git()`` is for text.
+    """
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    try:
+        proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
+                              input=input, capture_output=True, env=env)
+    except FileNotFoundError:
+        raise RepoError("git is not installed or not on PATH; opp keeps its history in git, "
+                        "install it first") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace")
+        if any(w in message for w in ("does not have any commits", "unknown revision",
+                                      "bad revision 'HEAD'")):
+            raise RepoError("the data repo has no commits yet, so it has no history to read")
+        raise RepoError(f"git {args[0]} failed: {one_line(message, 300)}")
+    return proc.stdout
+
+
 def read_blobs(root: Path, names: list[str]) -> dict[str, Optional[bytes]]:
     """The bytes of many git objects (blob ids or ``rev:path``) from one ``git cat-file``;
     ``None`` for a name git does not have."""
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return {}
-    try:
-        proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, capture_output=True,
-                              input="".join(f"{n}\n" for n in wanted).encode("utf-8"),
-                              env=dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C"))
-    except FileNotFoundError:
-        raise RepoError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
-        raise RepoError(f"git cat-file failed: {one_line(proc.stderr.decode(errors='replace'))}")
-    out, pos, found = proc.stdout, 0, {}
+    out = git_raw(root, "cat-file", "--batch", input="".join(f"{n}\n" for n in wanted).encode())
+    pos, found = 0, {}
     for name in wanted:
         end = out.index(b"\n", pos)
         header = out[pos:end].split(b" ")
