@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
+from . import sync  # noqa: F401  (team sync, #8)
 
 
 def main() -> None:
