@@ -274,7 +274,7 @@ def _git_level(path: str, stages: set[int]) -> dict:
 
 
 def pending(repo: Repo) -> list[dict]:
-    """Every conflict left: one record per unmerged path, oldest opp first."""
+    """Every conflict left: one record per unmerged path, in path order."""
     out = []
     for path, stages in sorted(unmerged(repo.root).items()):
         record = read_record(repo.git_dir, path)
@@ -393,12 +393,16 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optio
     current = (top / path).read_bytes() if (top / path).exists() else b""
     if hashlib.sha256(current).hexdigest() != record.get("written"):
         raise RepoError(f"{path} was edited since the merge; keep your edit with "
-                        f"'git add {path}' (then opp sync), or undo it to settle with opp")
+                        f"'git add {path}' (then opp sync), or drop it with "
+                        f"'git checkout -m {path}' and settle with opp resolve")
     entries = record["conflicts"]
     choices = [tuple(c) for c in record.get("choices", [])]
     default = None
     if field:
-        matching = [e for e in entries if e["field"].casefold() == field.strip().casefold()]
+        wanted = field.strip().casefold()
+        matching = [e for e in entries if e["field"].casefold() == wanted] or [
+            e for e in entries if e["field"].casefold().replace("-", "_")
+            == wanted.replace("-", "_")]  # close-date as opp set spells it
         if not matching:
             fields = ", ".join(e["field"] for e in entries)
             raise NotFound(f"no conflict on '{field}' in {_who(record)}; its conflicts: {fields}")
@@ -571,6 +575,9 @@ def sync(repo: Repo) -> list[str]:
                             "git switch BRANCH")
         remote = _remote(root, branch)
         clear_records(repo.git_dir)
+        routed = _route_to_driver(repo)
+        if routed:
+            said.append(routed)
         for _ in range(SYNC_ROUNDS):
             _fetch(root, remote)
             theirs = _ref(root, remote.tracking)
@@ -597,6 +604,30 @@ def sync(repo: Repo) -> list[str]:
             said.append(f"{remote.label} changed meanwhile; merging again")
         raise RepoError(f"{remote.label} kept changing while opp synced ({SYNC_ROUNDS} tries); "
                         "your commits are safe here, run opp sync again")
+
+
+def _route_to_driver(repo: Repo) -> Optional[str]:
+    """A data repo made before opp had its driver lacks the .gitattributes lines:
+    route its files to the driver locally (.git/info/attributes), committing nothing."""
+    from .store import GITATTRIBUTES
+
+    attributes = repo.root / ".gitattributes"
+    if attributes.is_file() and "merge=opp" in attributes.read_text(errors="replace"):
+        return None
+    local = repo.root / git(repo.root, "rev-parse", "--git-path",
+                            "info/attributes").stdout.strip()
+    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
+    lines = [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
+             if line and not line.startswith("#")]
+    existing = local.read_text() if local.is_file() else ""
+    missing = [line for line in lines if line not in existing.splitlines()]
+    if not missing:
+        return None
+    glue = "" if not existing or existing.endswith("\n") else "\n"
+    _atomic_write(local, (existing + glue + "\n".join(missing) + "\n").encode())
+    return ("note: .gitattributes does not route opp's files to its merge driver; done for "
+            "this clone in .git/info/attributes (commit the lines of 'opp init' to "
+            ".gitattributes to do it for everyone)")
 
 
 def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:

@@ -366,6 +366,10 @@ def test_resolve_refusals(team, tmp_path):
     path.write_text(path.read_text().replace("amount: 3000.00", "amount: 2999.00"))
     r = team.bob("resolve", opp_id, "--ours", code=1)
     assert "edited since the merge" in r.stderr and "amount: 2999.00" in path.read_text()
+    # dropped by recreating the merge (through the driver again) ...
+    team.bob.git("checkout", "-m", f"opportunities/{opp_id}.yaml")
+    assert "amount: 3000.00" in path.read_text() and team.bob.json("conflicts")
+    path.write_text(path.read_text().replace("amount: 3000.00", "amount: 2999.00"))
     # ... and can be kept the git way: stage it, and sync commits the merge and pushes
     team.bob.git("add", f"opportunities/{opp_id}.yaml")
     r = team.bob("sync")
@@ -404,7 +408,7 @@ def test_conflicts_of_one_deal_can_be_settled_one_by_one(team):
     assert "amount set to 30.00 (ours)" in r.stderr
     assert "still has 1 conflict(s): close_date" in r.stderr
     assert [c["field"] for c in team.bob.json("conflicts")] == ["close_date"]
-    r = team.bob("resolve", opp_id, "close_date", "--value", "2027-02-15")
+    r = team.bob("resolve", opp_id, "close-date", "--value", "2027-02-15")
     assert "merge committed" in r.stderr
     data = team.bob.json("show", opp_id)
     assert (data["amount"], data["close_date"]) == ("30.00", "2027-02-15")
@@ -488,3 +492,62 @@ def test_a_stale_git_index_lock_is_refused_with_a_clear_message(crm, unchanged):
     lock.unlink()
     crm("set", opp_id, "name", "Free again")
     assert crm.json("show", opp_id)["name"] == "Free again"
+
+
+def test_catalog_conflicts_are_settled_by_sku(team):
+    team.alice("catalog", "add", "NEW-1", "--name", "New thing", "--price", "10")
+    team.alice("sync")
+    team.bob("catalog", "add", "NEW-1", "--name", "New thing", "--price", "12")
+    team.bob("catalog", "add", "BOB-1", "--name", "Bob's thing", "--price", "1")
+    r = team.bob("sync", code=1)
+    assert "catalog.yaml: products.NEW-1.price is 12.00 here and 10.00 on origin/master" \
+        in r.stderr
+    assert "opp resolve catalog products.NEW-1.price --ours" in r.stderr
+    team.bob.assert_no_markers()
+    team.bob("resolve", "catalog", "--theirs")
+    rows = {p["sku"]: p["price"] for p in team.bob.json("catalog", "list")}
+    assert rows == {"BOB-1": "1.00", "LIC-10": "99.99", "NEW-1": "10.00", "SRV-01": "1200.00"}
+
+
+def test_the_driver_command_survives_spaces_in_the_python_path(team, tmp_path, monkeypatch):
+    folder = tmp_path / "my python"
+    folder.mkdir()
+    wrapper = folder / "python"
+    wrapper.write_text(f"#!/bin/sh\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(wrapper))
+    opp_id = team.alice.new("Deal")
+    team.alice("sync")
+    team.bob("sync")
+    config = (team.bob.root / ".git" / "config").read_text()
+    assert "driver = '" + str(wrapper) + "' -m oppcli merge-driver %O %A %B %P" in config
+    team.alice.append(opp_id, "notes", note("alice1", "from Alice", "Alice"))
+    team.alice("sync")
+    team.bob.append(opp_id, "notes", note("bob001", "from Bob", "Bob"))
+    team.bob("sync")
+    assert [n["id"] for n in team.bob.json("show", opp_id)["notes"]] == ["bob001", "alice1"]
+
+
+def test_the_merge_keeps_the_comment_lines_heading_a_file():
+    from oppcli.sync import _header
+
+    text = b"# yaml-language-server: $schema=../schemas/opportunity.schema.json\nid: x\n"
+    assert _header(text) == "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
+    assert _header(b"id: x\n# not a header\n") == "" and _header(None) == ""
+
+
+def test_a_repo_without_the_gitattributes_lines_is_routed_locally(team):
+    team.alice.raw_git("rm", "-q", ".gitattributes")
+    team.alice.raw_git("commit", "-qm", "an older data repo")
+    opp_id = team.alice.new("Deal")
+    team.alice("sync")
+    team.bob("sync")
+    team.alice.append(opp_id, "notes", note("alice1", "from Alice", "Alice"))
+    team.alice("sync")
+    team.bob.append(opp_id, "notes", note("bob001", "from Bob", "Bob"))
+    r = team.bob("sync")
+    assert "done for this clone in .git/info/attributes" in r.stderr
+    assert {n["id"] for n in team.bob.json("show", opp_id)["notes"]} == {"alice1", "bob001"}
+    assert "opportunities/*.yaml merge=opp" in \
+        (team.bob.root / ".git" / "info" / "attributes").read_text()
+    assert "info/attributes" not in team.bob("sync").stderr

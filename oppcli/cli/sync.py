@@ -60,7 +60,8 @@ def conflicts(state, fmt: str) -> None:
 @click.argument("field", metavar="[FIELD]", required=False)
 @click.option("--ours", "side", flag_value="ours", help="Keep this clone's value.")
 @click.option("--theirs", "side", flag_value="theirs", help="Keep the other side's value.")
-@click.option("--value", help="Set this value instead (for a single field).")
+@click.option("--value", metavar="VALUE", help="Set this value instead (one field; "
+              "'none' clears it).")
 @pass_state
 def resolve(state, ref: str, field: Optional[str], side: Optional[str],
             value: Optional[str]) -> None:
