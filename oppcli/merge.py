@@ -28,6 +28,7 @@ No I/O here: ``oppcli.sync`` reads the files and git, this module only decides.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -365,7 +366,8 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     if not (isinstance(o, dict) and isinstance(t, dict)):
         return Merged(None, [WHOLE_FILE])
     merger = _Merger(choices, default)
-    data = merger.mapping(b if isinstance(b, dict) else {}, o, t, ())
+    # settling recomputes values in place: work on a copy, never on the sides
+    data = copy.deepcopy(merger.mapping(b if isinstance(b, dict) else {}, o, t, ()))
     _settle(kind, data)
     conflicts = [c for c in merger.conflicts if not _derived(kind, data, c, (o, t))]
     stages_from = tuple(x.get("stage") for x in (o, t) if isinstance(x.get("stage"), str))
@@ -395,7 +397,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
             if value is MISSING:
                 data.pop(f, None)
             else:
-                data[f] = value
+                data[f] = copy.deepcopy(value)
             had = [c for c in conflicts if c.path[:1] == (f,)]
             conflicts = [c for c in conflicts if c.path[:1] != (f,)]
             if default is None and (had or not choices):

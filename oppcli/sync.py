@@ -195,8 +195,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     """
     kind = merge.kind_of(path)
     raw = [p.read_bytes() if p.exists() else None for p in (base, ours, theirs)]
-    worktree = Path.cwd()  # git runs merge drivers at the top of the work tree
-    git_dir = Path(git(worktree, "rev-parse", "--absolute-git-dir").stdout.strip())
+    where = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--show-toplevel").stdout
+    git_dir, worktree = (Path(line) for line in where.splitlines()[:2])
     if kind is None:
         # only opp's files are routed here; anything else keeps git's own text merge
         return git(worktree, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",

@@ -5,7 +5,6 @@ commands live elsewhere); raw git commits pass an identity with -c, as no git
 identity is configured in tests.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -454,7 +453,7 @@ def test_twenty_parallel_changes_give_twenty_commits_and_lose_nothing(crm):
     data = crm.json("show", opp_id)
     assert sorted(int(p["quantity"]) for p in data["products"]) == list(range(1, 21))
     assert data["amount"] == str(D("1200.00") * 210)
-    subjects = crm.git("log", f"-20", "--format=%s").splitlines()
+    subjects = crm.git("log", "-20", "--format=%s").splitlines()
     assert all(s.startswith(f"{opp_id} Busy deal: add product SRV-01 x") for s in subjects)
     crm("validate")
 
