@@ -80,6 +80,7 @@ def team(tmp_path, monkeypatch):
         pass
     t = Team()
     t.remote, t.alice, t.bob, t.carol = remote, alice, clone("bob"), clone("carol")
+    t.upstream = "origin/" + alice.git("symbolic-ref", "--short", "HEAD").strip()
     return t
 
 
@@ -152,9 +153,9 @@ def test_local_ahead_pushes_and_remote_ahead_fast_forwards(team):
     before = team.bob.commits()
     opp_id = team.alice.new("Deal")
     team.alice("stage", opp_id, "proposal")
-    assert "pushed 2 commits to origin/master" in team.alice("sync").stderr
+    assert f"pushed 2 commits to {team.upstream}" in team.alice("sync").stderr
     r = team.bob("sync")
-    assert "fast-forwarded 2 commits from origin/master" in r.stderr
+    assert f"fast-forwarded 2 commits from {team.upstream}" in r.stderr
     assert team.bob.commits() == before + 2 and team.bob.head() == team.alice.head()
     assert team.bob.json("show", opp_id)["stage"] == "proposal"
 
@@ -175,7 +176,7 @@ def test_concurrent_edits_of_one_deal_merge_through_sync_and_lose_nothing(team):
     team.bob("set", opp_id, "close-date", "2027-01-31")
     assert "pushed" in team.alice("sync").stderr
     r = team.bob("sync")
-    assert "merged 3 commits from origin/master" in r.stderr and "pushed" in r.stderr
+    assert f"merged 3 commits from {team.upstream}" in r.stderr and "pushed" in r.stderr
     assert "fast-forwarded" in team.alice("sync").stderr
     assert team.alice.head() == team.bob.head()
     for clone in (team.alice, team.bob):
@@ -229,9 +230,9 @@ exit 0
     alice_id = team.alice.new("Alice's deal")
     r = team.alice("sync")
     assert flag.exists()
-    assert "origin/master changed meanwhile; merging again" in r.stderr
-    assert "merged 1 commit from origin/master" in r.stderr
-    assert r.stderr.rstrip().endswith("to origin/master")
+    assert f"{team.upstream} changed meanwhile; merging again" in r.stderr
+    assert f"merged 1 commit from {team.upstream}" in r.stderr
+    assert r.stderr.rstrip().endswith(f"to {team.upstream}")
     team.bob("sync")
     assert {alice_id, carol_id} <= {p.stem for p in (team.bob.root / "opportunities").glob("*")}
     assert team.bob.head() == team.alice.head()
@@ -294,7 +295,7 @@ def test_a_true_conflict_stops_the_sync_and_one_command_settles_it(team):
     opp_id = both_change_the_amount(team)
     r = team.bob("sync", code=1)
     message = r.stderr
-    assert f"{opp_id} Acme renewal: amount is 3000.00 here and 2500.00 on origin/master " \
+    assert f"{opp_id} Acme renewal: amount is 3000.00 here and 2500.00 on {team.upstream} " \
            "(was 1200.00)" in message
     assert f"opp resolve {opp_id} amount --ours (or --theirs" in message
     # no markers, a valid file taking ours for now, the other changes merged
@@ -385,7 +386,7 @@ def test_a_deal_deleted_on_one_side_and_changed_on_the_other(team):
     team.alice("sync")
     team.bob("set", opp_id, "customer", "Still interested")
     r = team.bob("sync", code=1)
-    assert f"{opp_id}: changed here and deleted on origin/master" in r.stderr
+    assert f"{opp_id}: changed here and deleted on {team.upstream}" in r.stderr
     team.bob("resolve", opp_id, "--ours")
     team.bob("sync")
     team.alice("sync")
@@ -444,8 +445,8 @@ def opp_process(root: Path, *args: str, env=None) -> subprocess.Popen:
 def test_twenty_parallel_changes_give_twenty_commits_and_lose_nothing(crm):
     opp_id = crm.new("Busy deal")
     before = crm.commits()
-    procs = [opp_process(crm.root, "add-product", opp_id, "SRV-01", "--qty", str(n))
-             for n in range(1, 21)]
+    procs = [opp_process(crm.root, "add-product", opp_id, "SRV-01", "--qty", str(n),
+                         env={"OPP_LOCK_TIMEOUT": "600"}) for n in range(1, 21)]
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
@@ -499,7 +500,7 @@ def test_catalog_conflicts_are_settled_by_sku(team):
     team.bob("catalog", "add", "NEW-1", "--name", "New thing", "--price", "12")
     team.bob("catalog", "add", "BOB-1", "--name", "Bob's thing", "--price", "1")
     r = team.bob("sync", code=1)
-    assert "catalog.yaml: products.NEW-1.price is 12.00 here and 10.00 on origin/master" \
+    assert f"catalog.yaml: products.NEW-1.price is 12.00 here and 10.00 on {team.upstream}" \
         in r.stderr
     assert "opp resolve catalog products.NEW-1.price --ours" in r.stderr
     team.bob.assert_no_markers()
