@@ -14,7 +14,9 @@ import fcntl
 import getpass
 import os
 import re
+import shlex
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +71,8 @@ def git(root: Path, *args: str, input: Optional[str] = None, env: Optional[dict]
         raise RepoError("git is not installed or not on PATH; opp keeps its history in git, "
                         "install it first") from None
     result = GitResult(proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0 and "index.lock': File exists" in proc.stderr:
+        raise RepoError(INDEX_LOCK_HELP)
     if check and proc.returncode != 0:
         message = one_line(proc.stderr or proc.stdout, 300) or f"exit status {proc.returncode}"
         raise RepoError(f"git {args[0]} failed: {message}")
@@ -144,10 +148,12 @@ class Repo:
             if not (root / SETTINGS_FILE).is_file():
                 raise RepoError(f"{root} is not an opp data repo (no {SETTINGS_FILE}); "
                                 f"create one with: opp init {root}")
+            ensure_merge_driver(root.resolve())
             return cls(root.resolve())
         here = Path.cwd().resolve()
         for folder in (here, *here.parents):
             if (folder / SETTINGS_FILE).is_file():
+                ensure_merge_driver(folder)
                 return cls(folder)
         raise RepoError(f"not inside an opp data repo (no {SETTINGS_FILE} here or above); "
                         "create one with 'opp init DIR', or point at one with --repo DIR "
@@ -345,6 +351,7 @@ class Repo:
     def transaction(self, subject: str = "") -> Iterator["Transaction"]:
         """Lock, let the caller stage writes, then write and commit them all or nothing."""
         with self.lock():
+            refuse_during_merge(self.git_dir)
             # a fresh look at the data now that we hold the lock
             for name in ("settings", "catalog"):
                 self.__dict__.pop(name, None)
@@ -499,7 +506,13 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
         tx = Transaction(repo, "init: opp data repo", kind="init")
         tx.save_model(SETTINGS_FILE, settings or Settings())
         tx.save_model(CATALOG_FILE, catalog or Catalog())
+        attributes = path / ".gitattributes"
+        existing = attributes.read_text() if attributes.is_file() else ""
+        if "merge=opp" not in existing:
+            glue = "" if not existing or existing.endswith("\n") else "\n"
+            tx.write(".gitattributes", existing + glue + GITATTRIBUTES)
         tx.commit()
+    ensure_merge_driver(repo.root)
     return repo
 
 
@@ -719,3 +732,73 @@ def undo_last(repo: Repo) -> Undone:
         if opp_id:
             tx.trailers["Opp-Id"] = opp_id
     return Undone(sha, subject, tx.subject)
+
+# ---------------------------------------------------------------- team sync (#8): merge driver
+# git clones files but not config: .gitattributes (committed by init) names the driver,
+# and every opp command installs its definition into the clone's config when missing.
+
+GITATTRIBUTES = """\
+# opp merges its files field by field and item by item (see README, Team sync)
+opportunities/*.yaml merge=opp
+catalog.yaml merge=opp
+opp.yaml merge=opp
+"""
+
+INDEX_LOCK_HELP = ("git's lock .git/index.lock exists: another git command is running here, or "
+                   "one was killed and left it behind; if no git is running, remove it "
+                   "(rm .git/index.lock) and try again")
+
+
+def merge_driver_command() -> str:
+    """The driver command for git: this very Python running opp, whatever the PATH."""
+    python = shlex.quote(sys.executable) if sys.executable else "python3"
+    return f"{python} -m oppcli merge-driver %O %A %B %P"
+
+
+def _git_config_path(root: Path) -> Optional[Path]:
+    """The config file of the git repo holding ``root``, found without running git."""
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git / "config"
+        if dot_git.is_file():  # a linked worktree or submodule: "gitdir: PATH"
+            try:
+                text = dot_git.read_text().strip()
+                gitdir = (folder / text.split(":", 1)[1].strip()).resolve()
+                common = gitdir / "commondir"
+                if common.is_file():
+                    gitdir = (gitdir / common.read_text().strip()).resolve()
+            except (OSError, IndexError):
+                return None
+            return gitdir / "config"
+    return None
+
+
+def ensure_merge_driver(root: Path) -> None:
+    """Define opp's merge driver in the repo's git config unless it already is.
+
+    Cheap when installed: one small file read, no git process. Concurrent opp
+    processes may race to write it; git's own config lock keeps the file whole,
+    and a process that loses the race leaves it to the winner.
+    """
+    config = _git_config_path(root)
+    if config is None:
+        return
+    command = merge_driver_command()
+    try:
+        text = config.read_text(errors="replace")
+    except OSError:
+        return
+    if f"driver = {command}\n" in text:
+        return
+    git(root, "config", "merge.opp.name", "opp: merge opportunities, catalog and settings "
+        "field by field", check=False)
+    git(root, "config", "merge.opp.driver", command, check=False)
+
+
+def refuse_during_merge(git_dir: Path) -> None:
+    """No opp change while a merge waits for its conflicts to be settled."""
+    if (git_dir / "MERGE_HEAD").exists():
+        raise RepoError("a merge is in progress (opp sync or git pull stopped on a conflict); "
+                        "list what is left with 'opp conflicts', settle it with "
+                        "'opp resolve ID FIELD --ours|--theirs', then run opp sync")

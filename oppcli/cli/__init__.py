@@ -7,6 +7,7 @@ from . import repo, catalog, opportunities, products  # noqa: F401  (register co
 from . import quotes  # noqa: F401
 from . import reports  # noqa: F401  (register commands)
 from . import panels, timeline  # noqa: F401  (register commands)
+from . import sync  # noqa: F401  (team sync, #8)
 
 
 def main() -> None:
