@@ -170,7 +170,7 @@ def test_removed_on_one_side_and_changed_on_the_other_is_a_conflict_losing_nothi
 
 def test_closing_by_a_quote_while_the_other_side_adds_a_product_is_a_conflict():
     base = rules.add_product(deal(), S, SRV, line_id="line01")
-    quote = Quote(id="q00001", status="accepted", created=TODAY, closed=TODAY,
+    quote = Quote(id="q00001", status="accepted", created=TODAY, sent=TODAY, closed=TODAY,
                   lines=[QuoteLine(id="ql0001", sku="SRV-01", description="Support plan",
                                    quantity=D(2), unit_price=D("1000.00"),
                                    total=D("2000.00")),

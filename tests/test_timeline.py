@@ -247,9 +247,8 @@ def test_timeline_lists_what_a_merge_decided(crm):
                             "-q", "side"], cwd=crm.root, capture_output=True, text=True)
     assert merge.returncode != 0  # both changed the objective: a conflict
     text = crm.file(opp_id).read_text()
-    head = text.split("<<<<<<<")[0]
-    tail = text.split(">>>>>>>")[1].split("\n", 1)[1]
-    crm.file(opp_id).write_text(head + "objective: 250.00\n" + tail)
+    assert "<<<<<<<" not in text  # the merge driver keeps ours, without markers
+    crm.file(opp_id).write_text(text.replace("objective: 300.00", "objective: 250.00"))
     crm.git("add", "-A")
     hand_commit(crm, "merge side: objective agreed at 250")
     entries = crm.json("timeline", opp_id)
