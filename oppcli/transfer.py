@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,8 +80,8 @@ CATALOG_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
-                   r"(?:Z|[+-]\d{2}:?\d{2})?)?")
+_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T][0-9]{2}:[0-9]{2}"
+                   r"(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _OPP_ID = re.compile(r"[0-9a-z]{4,32}")
 _SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -618,6 +617,8 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
             after = update_opportunity(target, values, settings, today)
         except OppError as exc:
             raise _RowFailed([f"{target.id}: {exc.message}"]) from None
+        except ValueError as exc:  # a model refused a value the checks above let through
+            raise _RowFailed([f"{target.id}: invalid row: {exc}"]) from None
         if after == target:
             return Entry(line, "unchanged", target, target)
         changed = tuple(n for n in Opportunity.model_fields
@@ -676,10 +677,6 @@ def csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
     for row in rows:
         writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
     return buf.getvalue()
-
-
-def json_text(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 # ---------------------------------------------------------------- catalog import
@@ -752,7 +749,11 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
                 plan.errors.append(RowError(line, f"new product {values['sku']} needs its "
                                                   f"{' and '.join(missing)}"))
                 continue
-            item = CatalogItem(**values)
+            try:
+                item = CatalogItem(**values)
+            except ValueError as exc:  # pragma: no cover - the checks above come first
+                plan.errors.append(RowError(line, f"invalid row: {exc}"))
+                continue
             products[key] = item
             plan.created.append(item)
             continue

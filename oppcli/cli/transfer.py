@@ -131,7 +131,6 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
         with repo.transaction() as tx:
             settings = repo.settings
             stage_map = parse_stage_map(stage_maps, settings)
-            _note_ignored(columns)
             existing = repo.load_all()
             with progress(len(data.rows), "checking rows") as step:
                 plan = plan_import(data, columns, settings, repo.catalog, existing,
@@ -167,6 +166,7 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
             click.echo(table([[r["line"], r["action"], r["id"], r["ref"], r["name"],
                                ", ".join(r["changed"])] for r in shown],
                              ["line", "action", "id", "ref", "name", "changes"]))
+    _note_ignored(columns)
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
     if dry_run:
@@ -203,8 +203,8 @@ def export(state, fmt: str) -> None:
     settings = repo.settings
     opportunities = repo.load_all()
     if fmt == "json":
-        emit_json([{**detail(opp, settings), "created": opp.created.isoformat(),
-                    "product": single_product(opp)} for opp in opportunities])
+        emit_json([{**detail(opp, settings), "product": single_product(opp)}
+                   for opp in opportunities])
     else:
         click.echo(csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS),
                    nl=False)
@@ -245,7 +245,6 @@ def catalog_import(state, file, dry_run: bool, maps, fmt: str) -> None:
     try:
         with repo.transaction() as tx:
             require_module(repo.settings, "catalog")
-            _note_ignored(columns)
             plan = plan_catalog_import(data, columns, repo.catalog)
             if plan.errors:
                 raise _Refused(plan.errors)
@@ -269,6 +268,7 @@ def catalog_import(state, file, dry_run: bool, maps, fmt: str) -> None:
     elif dry_run and rows:
         click.echo(table([[r["action"], r["sku"], r["name"]] for r in rows],
                          ["action", "sku", "name"]))
+    _note_ignored(columns)
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
     if dry_run:
