@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from . import yamlio
 from .errors import DataError, NotFound, RepoError, UsageError
@@ -383,6 +383,7 @@ class Transaction:
     opportunity: Any = None
     writes: dict[str, Optional[bytes]] = field(default_factory=dict)
     trailers: dict[str, str] = field(default_factory=dict)
+    progress: Optional[Callable[[int], None]] = None  # told of each 100 files written
 
     def refuse_hand_edits(self, relpaths: list[str]) -> None:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
@@ -437,11 +438,13 @@ class Transaction:
         try:
             # only our files may go into the commit: is anything else staged already?
             alone = batch and git(root, "diff", "--cached", "--quiet", check=False).returncode == 0
-            for relpath, data in self.writes.items():
+            for count, (relpath, data) in enumerate(self.writes.items(), 1):
                 if data is None:
                     (root / relpath).unlink(missing_ok=True)
                 else:
                     _atomic_write(root / relpath, data, fsync=not batch)
+                if self.progress is not None and count % 100 == 0:
+                    self.progress(100)
             if batch:
                 os.sync()  # one sync for the whole batch instead of one fsync per file
                 _stage_many(self.repo, self.writes)

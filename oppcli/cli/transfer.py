@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Callable, Iterator
 
 import click
@@ -128,7 +128,8 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
     repo = state.repo
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
-        with repo.transaction() as tx:
+        # the writing bar stays open until the transaction has written and committed
+        with ExitStack() as bars, repo.transaction() as tx:
             settings = repo.settings
             stage_map = parse_stage_map(stage_maps, settings)
             existing = repo.load_all()
@@ -143,11 +144,12 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
             if not dry_run and plan.writes:
                 tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{e.opportunity.id}.yaml"
                                       for e in plan.entries if e.action == "update"])
-                with progress(len(plan.writes), "writing files") as step:
-                    for count, opp in enumerate(plan.writes, 1):
-                        tx.save_opportunity(opp)
-                        if count % 100 == 0:
-                            step(100)
+                step = bars.enter_context(progress(2 * len(plan.writes), "writing files"))
+                for count, opp in enumerate(plan.writes, 1):
+                    tx.save_opportunity(opp)
+                    if count % 100 == 0:
+                        step(100)
+                tx.progress = step
                 tx.kind = "import"
                 tx.subject = one_line(f"import: {report['created']} new, {report['updated']} "
                                       f"updated from {os.path.basename(name)}")
