@@ -389,14 +389,16 @@ class Transaction:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
         if not relpaths:
             return
-        scope = list(relpaths)
+        scope, wanted = list(relpaths), None
         if len(scope) > MANY_PATHS:  # keep the command line short: ask about their folders
             scope = sorted({p.rsplit("/", 1)[0] if "/" in p else p for p in relpaths})
+            # porcelain paths start at the top of the work tree, which may be above us
+            prefix = git(self.repo.root, "rev-parse", "--show-prefix").stdout.strip()
+            wanted = {prefix + p for p in relpaths}
         out = git(self.repo.root, "status", "--porcelain", "--untracked-files=all", "--",
                   *scope).stdout
-        wanted = set(relpaths)
         dirty = [line[3:] for line in out.splitlines()
-                 if line.strip() and line[3:] in wanted]
+                 if line.strip() and (wanted is None or line[3:] in wanted)]
         if dirty:
             raise RepoError(f"{dirty[0]} has uncommitted changes; commit them "
                             f"(git commit {dirty[0]}) or discard them "
@@ -512,8 +514,10 @@ def _stage_many(repo: "Repo", writes: dict[str, Optional[bytes]]) -> None:
             ids = dict(line.split(" ", 1) for line in marks.read_text().splitlines())
         finally:
             marks.unlink(missing_ok=True)
+        # --index-info takes paths from the top of the work tree, which may be above us
+        prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
         git(root, "update-index", "-z", "--index-info",
-            input="".join(f"100644 {ids[f':{i}']}\t{p}\0"
+            input="".join(f"100644 {ids[f':{i}']}\t{prefix}{p}\0"
                           for i, (p, _) in enumerate(written, 1)))
     if removed:
         git(root, "update-index", "--remove", "-z", "--stdin", input=_pathspec(removed))

@@ -460,9 +460,9 @@ def _set_products(opp: Opportunity, settings: Settings, item: CatalogItem,
         return rules.add_product(opp, settings, item, unit_price=price)
     if single_product(opp) is None:
         raise RuleError(f"opportunity {opp.id} has {len(opp.products)} product line(s) that "
-                       "are not one line of quantity 1; the product column stands for a "
-                       "single line: leave it blank on this row, or change the products with "
-                       f"opp update-product {opp.id}")
+                        "are not one line of quantity 1; the product column stands for a "
+                        "single line: leave it blank on this row, or change the products with "
+                        f"opp update-product {opp.id}")
     line = opp.products[0]
     if line.sku.casefold() != item.sku.casefold():
         opp = rules.remove_product(opp, settings, line.id)
@@ -483,15 +483,15 @@ def update_opportunity(opp: Opportunity, values: dict, settings: Settings,
             changes = _closed_differences(opp, values)
             if changes:
                 raise RuleError(f"opportunity {opp.id} is closed ({kind}) and read-only (R17), "
-                               f"but this row changes its {', '.join(changes)}; give an open "
-                               "stage in the row to reopen it, or leave those cells as they "
-                               "are")
+                                f"but this row changes its {', '.join(changes)}; give an open "
+                                "stage in the row to reopen it, or leave those cells as they "
+                                "are")
             return opp
         opp = rules.reopen(opp, settings, target, values.get("close_date"))
     final = target or rules.stage_of(opp, settings)
     if reason is not None and final.kind != "lost":
         raise RuleError(f"lost_reason '{reason}' is for a lost stage; this row leaves the "
-                       f"opportunity at '{final.id}'")
+                        f"opportunity at '{final.id}'")
     for name in ("name", "customer", "owner", "currency", "ref"):
         if name in values and values[name] != getattr(opp, name):
             opp = rules.set_field(opp, settings, name, values[name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from datetime import date
 from decimal import Decimal as D
 
@@ -704,3 +705,30 @@ def test_catalog_import_end_to_end(crm, unchanged):
     assert "new product Nameless needs its price" in result.stdout
     assert result.stderr == "error: 3 problem(s) in 3 row(s) of ../bad.csv; nothing was " \
                             "imported\n"
+
+
+def test_large_imports_in_a_data_repo_below_the_top_of_its_git_work_tree(tmp_path, monkeypatch):
+    """opp init in a folder of an existing git repo: git's paths start above us."""
+    from conftest import Opp
+
+    top = tmp_path / "top"
+    top.mkdir()
+    monkeypatch.chdir(top)
+    subprocess.run(["git", "init", "-q"], cwd=top, check=True)
+    opp = Opp(top / "crm")
+    opp("init", "crm")
+    monkeypatch.chdir(top / "crm")
+    rows = "".join(f"R{i},Deal {i},C\n" for i in range(120))
+    (tmp_path / "big.csv").write_text("ref,name,customer\n" + rows)
+    opp("import", tmp_path / "big.csv")
+    assert opp.git("status", "--porcelain") == ""
+    assert len(opp.git("ls-files", "opportunities").split()) == 120
+    first = sorted((top / "crm" / "opportunities").iterdir())[0]
+    first.write_text(first.read_text() + "# hand edit\n")
+    (tmp_path / "big.csv").write_text("ref,name,customer\n" + rows.replace("Deal", "Big deal"))
+    result = opp("import", tmp_path / "big.csv", code=1)
+    assert f"crm/opportunities/{first.name} has uncommitted changes" in result.stderr
+    opp.git("checkout", "-q", "--", ".")
+    opp("import", tmp_path / "big.csv")
+    assert opp.git("status", "--porcelain") == ""
+    assert {r["name"][:3] for r in opp.json("list")} == {"Big"}
