@@ -732,3 +732,25 @@ def test_large_imports_in_a_data_repo_below_the_top_of_its_git_work_tree(tmp_pat
     opp("import", tmp_path / "big.csv")
     assert opp.git("status", "--porcelain") == ""
     assert {r["name"][:3] for r in opp.json("list")} == {"Big"}
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.one_of(
+    st.binary(max_size=200),
+    st.tuples(headers, st.lists(st.lists(cells, max_size=9), max_size=4)).map(
+        lambda hr: csv_bytes([hr[0], *hr[1]]))))
+def test_the_command_imports_or_refuses_in_one_line(crm, data):
+    from click.testing import CliRunner
+
+    from oppcli.cli import cli
+
+    path = crm.root.parent / "fuzz.csv"
+    path.write_bytes(data)
+    head = crm.head()
+    result = CliRunner().invoke(cli, ["import", str(path)], catch_exceptions=False)
+    assert result.exit_code in (0, 1, 2), result.output
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.exit_code:
+        assert result.stderr.count("\n") == 1 and crm.head() == head
+    assert crm.status() == ""
