@@ -478,7 +478,7 @@ class Transaction:
                     _atomic_write(root / relpath, data)
             except OSError:
                 pass
-        # unstage what 'git add' may have staged; a repo without commits has nothing to reset
+        # unstage what was staged; a repo without commits has nothing to reset
         paths = _pathspec(list(previous))
         if git(root, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode == 0:
             git(root, "reset", "-q", *_PATHSPEC_STDIN, input=paths, check=False)
