@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from . import yamlio
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
@@ -58,23 +58,27 @@ class GitResult:
     stderr: str
 
 
-def git(root: Path, *args: str, input: Optional[str] = None, env: Optional[dict] = None,
-        check: bool = True) -> GitResult:
+def git(root: Path, *args: str, input: Optional[str | bytes] = None,
+        env: Optional[dict] = None, check: bool = True) -> GitResult:
     """Run git in ``root``; ``RepoError`` with git's own words when it fails and ``check``."""
     full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     if env:
         full_env.update(env)
+    binary = isinstance(input, bytes)
     try:
         proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                              input=input, capture_output=True, text=True, env=full_env)
+                              input=input, capture_output=True, text=not binary, env=full_env)
     except FileNotFoundError:
         raise RepoError("git is not installed or not on PATH; opp keeps its history in git, "
                         "install it first") from None
-    result = GitResult(proc.returncode, proc.stdout, proc.stderr)
-    if check and proc.returncode != 0 and "index.lock': File exists" in proc.stderr:
+    out, err = proc.stdout, proc.stderr
+    if binary:
+        out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    result = GitResult(proc.returncode, out, err)
+    if check and proc.returncode != 0 and "index.lock': File exists" in err:
         raise RepoError(INDEX_LOCK_HELP)
     if check and proc.returncode != 0:
-        message = one_line(proc.stderr or proc.stdout, 300) or f"exit status {proc.returncode}"
+        message = one_line(err or out, 300) or f"exit status {proc.returncode}"
         raise RepoError(f"git {args[0]} failed: {message}")
     return result
 
@@ -118,14 +122,15 @@ def identity(root: Path) -> Identity:
 # ---------------------------------------------------------------- the repo
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -399,12 +404,22 @@ class Transaction:
     opportunity: Any = None
     writes: dict[str, Optional[bytes]] = field(default_factory=dict)
     trailers: dict[str, str] = field(default_factory=dict)
+    progress: Optional[Callable[[int], None]] = None  # told of each 100 files written
 
     def refuse_hand_edits(self, relpaths: list[str]) -> None:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
+        if not relpaths:
+            return
+        scope, wanted = list(relpaths), None
+        if len(scope) > MANY_PATHS:  # keep the command line short: ask about their folders
+            scope = sorted({p.rsplit("/", 1)[0] if "/" in p else p for p in relpaths})
+            # porcelain paths start at the top of the work tree, which may be above us
+            prefix = git(self.repo.root, "rev-parse", "--show-prefix").stdout.strip()
+            wanted = {prefix + p for p in relpaths}
         out = git(self.repo.root, "status", "--porcelain", "--untracked-files=all", "--",
-                  *relpaths).stdout
-        dirty = [line[3:] for line in out.splitlines() if line.strip()]
+                  *scope).stdout
+        dirty = [line[3:] for line in out.splitlines()
+                 if line.strip() and (wanted is None or line[3:] in wanted)]
         if dirty:
             raise RepoError(f"{dirty[0]} has uncommitted changes; commit them "
                             f"(git commit {dirty[0]}) or discard them "
@@ -442,18 +457,29 @@ class Transaction:
             except FileNotFoundError:
                 previous[relpath] = None
         paths = list(self.writes)
+        batch = len(paths) > MANY_PATHS
         try:
-            for relpath, data in self.writes.items():
+            # only our files may go into the commit: is anything else staged already?
+            alone = batch and git(root, "diff", "--cached", "--quiet", check=False).returncode == 0
+            for count, (relpath, data) in enumerate(self.writes.items(), 1):
                 if data is None:
                     (root / relpath).unlink(missing_ok=True)
                 else:
-                    _atomic_write(root / relpath, data)
-            git(root, "add", "-A", "--", *paths)
+                    _atomic_write(root / relpath, data, fsync=not batch)
+                if self.progress is not None and count % 100 == 0:
+                    self.progress(100)
+            if batch:
+                os.sync()  # one sync for the whole batch instead of one fsync per file
+                _stage_many(self.repo, self.writes)
+            else:
+                git(root, "update-index", "--add", "--remove", "-z", "--stdin",
+                    input=_pathspec(paths))
             message = one_line(self.subject or "opp: change") + "\n"
             trailers = {"Opp-Action": self.action_name(), **self.trailers}
             message += "\n" + "".join(f"{k}: {one_line(v, 200)}\n" for k, v in trailers.items())
-            git(root, "commit", "-q", "--no-status", "-F", "-", "--", *paths, input=message,
-                env=self.repo.identity.env())
+            only = () if alone else _PATHSPEC_STDIN
+            git(root, "commit", "-q", "--no-status", "-m", message, *only,
+                input=None if alone else _pathspec(paths), env=self.repo.identity.env())
         except BaseException:
             self._restore(previous)
             raise
@@ -473,11 +499,50 @@ class Transaction:
                     _atomic_write(root / relpath, data)
             except OSError:
                 pass
-        # unstage what 'git add' may have staged; a repo without commits has nothing to reset
+        # unstage what was staged; a repo without commits has nothing to reset
+        paths = _pathspec(list(previous))
         if git(root, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode == 0:
-            git(root, "reset", "-q", "--", *previous, check=False)
+            git(root, "reset", "-q", *_PATHSPEC_STDIN, input=paths, check=False)
         else:
-            git(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *previous, check=False)
+            git(root, "rm", "-q", "--cached", "--ignore-unmatch", *_PATHSPEC_STDIN,
+                input=paths, check=False)
+
+
+# Paths reach git on stdin, NUL-separated, never as arguments: an import of many
+# thousand files would exceed the system's argument-length limit.
+MANY_PATHS = 100
+_PATHSPEC_STDIN = ("--pathspec-from-file=-", "--pathspec-file-nul")
+
+
+def _pathspec(paths: list[str]) -> str:
+    return "".join(f"{p}\0" for p in paths)
+
+
+def _stage_many(repo: "Repo", writes: dict[str, Optional[bytes]]) -> None:
+    """Stage many files fast: the blobs go into one pack through ``git fast-import``
+    instead of one loose object file each (file creation is what costs), the index
+    gets their ids, then a refresh records the files' stat data. Used for batches
+    (imports) only: it skips clean filters, which opp's own YAML files never need."""
+    root = repo.root
+    written = [(p, d) for p, d in writes.items() if d is not None]
+    removed = [p for p, d in writes.items() if d is None]
+    if written:
+        marks = repo.git_dir / f"opp-marks.{os.getpid()}"
+        try:
+            git(root, "fast-import", "--quiet", f"--export-marks={marks}",
+                input=b"".join(b"blob\nmark :%d\ndata %d\n%s\n" % (i, len(d), d)
+                               for i, (_, d) in enumerate(written, 1)))
+            ids = dict(line.split(" ", 1) for line in marks.read_text().splitlines())
+        finally:
+            marks.unlink(missing_ok=True)
+        # --index-info takes paths from the top of the work tree, which may be above us
+        prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+        git(root, "update-index", "-z", "--index-info",
+            input="".join(f"100644 {ids[f':{i}']}\t{prefix}{p}\0"
+                          for i, (p, _) in enumerate(written, 1)))
+    if removed:
+        git(root, "update-index", "--remove", "-z", "--stdin", input=_pathspec(removed))
+    git(root, "update-index", "-q", "--refresh", check=False)
 
 
 def dump_model(model: Any, header: Optional[str] = None) -> str:

@@ -12,6 +12,8 @@ block style, no aliases, no line folding: small diffs and easy merges.
 
 from __future__ import annotations
 
+import re
+from datetime import date as date_type
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -176,6 +178,119 @@ _Dumper.add_representer(str, _represent_str)
 
 def dump(data: Any, header: str | None = None) -> str:
     """Block-style YAML in the caller's key order; ``header`` becomes a first comment line."""
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=10_000)
+    text = fast_dump(data)
+    if text is None:
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=10_000)
     return f"# {header}\n{text}" if header else text
+
+
+# ---------------------------------------------------------------- the fast path of dump
+#
+# PyYAML's representer is pure Python and was the largest cost of an import. Files
+# of opp are simple (mappings, lists, short one-line strings, decimals, dates), so
+# ``fast_dump`` writes them directly, byte for byte what ``yaml.dump`` above writes
+# (a property test holds it to that), and gives up (None) on anything else:
+# multi-line or long strings, strings needing escapes, datetimes, nested lists.
+
+_SIMPLE = re.compile(r"[\w(][\w .,()/&+'@-]*")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_resolver = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Unsupported(Exception):
+    pass
+
+
+_FIRST = set(_resolver.yaml_implicit_resolvers)  # first characters of non-strings
+_KEYS: dict[str, str] = {}
+
+
+def _implicit(text: str) -> str:
+    """The tag a plain scalar reads as (``str`` unless it looks like a number, date…)."""
+    if text and text[0] not in _FIRST:
+        return _STR
+    return _resolver.resolve(yaml.ScalarNode, text, (True, False))
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        if len(value) > 1000 or value.endswith(" ") or not _SIMPLE.fullmatch(value):
+            raise _Unsupported
+        if _implicit(value) == _STR:
+            return value
+        if "'" in value:
+            raise _Unsupported
+        return f"'{value}'"  # looks like a number, date or bool: quoted as PyYAML does
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+        if _implicit(text) != tag:
+            raise _Unsupported
+        return text
+    if type(value) is date_type:
+        return value.isoformat()
+    raise _Unsupported
+
+
+def _key(key: Any) -> str:
+    if key in _KEYS:
+        return key
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or _implicit(key) != _STR:
+        raise _Unsupported
+    _KEYS[key] = key
+    return key
+
+
+def _mapping(data: dict, indent: str, out: list, first: str | None = None) -> None:
+    for key, value in data.items():
+        head = first if first is not None else indent
+        first = None
+        if isinstance(value, dict):
+            if not value:
+                out.append(f"{head}{_key(key)}: {{}}\n")
+            else:
+                out.append(f"{head}{_key(key)}:\n")
+                _mapping(value, indent + "  ", out)
+        elif isinstance(value, list):
+            if not value:
+                out.append(f"{head}{_key(key)}: []\n")
+            else:
+                out.append(f"{head}{_key(key)}:\n")
+                _sequence(value, indent, out)
+        else:
+            out.append(f"{head}{_key(key)}: {_scalar(value)}\n")
+
+
+def _sequence(items: list, indent: str, out: list) -> None:
+    for item in items:
+        if isinstance(item, dict):
+            if not item:
+                out.append(f"{indent}- {{}}\n")
+            else:
+                _mapping(item, indent + "  ", out, first=f"{indent}- ")
+        elif isinstance(item, list):
+            raise _Unsupported
+        else:
+            out.append(f"{indent}- {_scalar(item)}\n")
+
+
+def fast_dump(data: Any) -> str | None:
+    """``data`` as ``dump`` writes it, or None when it is not simple enough for this path."""
+    if not isinstance(data, dict) or not data:
+        return None
+    out: list[str] = []
+    try:
+        _mapping(data, "", out)
+    except _Unsupported:
+        return None
+    return "".join(out)

@@ -14,7 +14,28 @@ from click.testing import CliRunner
 
 from oppcli.cli import cli
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-sales-opportunities"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATASET_NAME = "crm-sales-opportunities"
+
+
+def dataset_candidates() -> list[Path]:
+    """Where the public CRM data set may be: $OPP_DATASET_DIR, next to the project,
+    or the team's shared folder."""
+    out = []
+    if os.environ.get("OPP_DATASET_DIR"):
+        out.append(Path(os.environ["OPP_DATASET_DIR"]))
+    out += [PROJECT_ROOT.parent / "shared" / "data" / DATASET_NAME,
+            Path("/work/shared/data") / DATASET_NAME]
+    return out
+
+
+@pytest.fixture(scope="session")
+def dataset_dir() -> Path:
+    """The read-only folder of the public data set (see its SOURCE.md); skips when absent."""
+    for folder in dataset_candidates():
+        if (folder / "sales_pipeline.csv").is_file() and (folder / "products.csv").is_file():
+            return folder
+    pytest.skip("the public CRM data set is not here (set OPP_DATASET_DIR to its folder)")
 
 
 @pytest.fixture(autouse=True)

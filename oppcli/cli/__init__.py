@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .app import cli
-from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
+from . import repo, catalog, opportunities, products, transfer  # noqa: F401  (register commands)
 from . import quotes  # noqa: F401
 from . import reports  # noqa: F401  (register commands)
 from . import panels, timeline  # noqa: F401  (register commands)
