@@ -172,3 +172,38 @@ def test_reimporting_the_data_set_changes_nothing(dataset_repo, dataset_dir):
     assert "nothing changed (8800 unchanged); no commit" in result.stderr
     assert opp.git("rev-parse", "HEAD") == head
     assert opp.git("status", "--porcelain") == ""
+
+
+def test_pipeline_reproduces_the_published_totals(dataset_repo):
+    opp, _, _ = dataset_repo
+    report = opp.json("--repo", opp.root, "pipeline")
+    (totals,) = report["totals"]
+    assert totals["currency"] == "USD"
+    assert (totals["won_count"], totals["won_amount"]) == (4238, "10005534.00")
+    assert (totals["lost_count"], totals["open_count"]) == (2473, 2089)
+    assert round(totals["win_rate"] * 100, 2) == 63.15
+    rows = {r["stage"]: r for r in report["rows"]}
+    assert rows["won"]["count"] == 4238 and rows["won"]["weighted"] == "10005534.00"
+    assert rows["engaging"]["count"] == 1589 and rows["prospecting"]["count"] == 500
+
+
+def test_forecast_by_quarter_and_owner_reproduces_the_published_figures(dataset_repo):
+    opp, rows, _ = dataset_repo
+    report = opp.json("--repo", opp.root, "forecast", "--by", "quarter")
+    groups = {r["group"]: r for r in report["rows"]}
+    exact: dict[str, D] = defaultdict(D)
+    for r in won(rows):
+        exact[quarter(r["close_date"])] += D(r["amount"])
+    for q, millions in {"2017-Q1": "1.13", "2017-Q2": "3.09", "2017-Q3": "2.98",
+                        "2017-Q4": "2.80"}.items():
+        assert D(groups[q]["amount"]) == exact[q]
+        assert round(D(groups[q]["amount"]) / 1_000_000, 2) == D(millions)
+        assert groups[q]["weighted"] == groups[q]["amount"]  # won deals count at 100 %
+    assert [groups[q]["count"] for q in ("2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4")] == [
+        531, 1254, 1257, 1196]
+    assert groups["unscheduled"]["count"] == 2089  # open deals carry no close date
+    assert report["totals"][0]["amount"] == "10005534.00"
+    by_owner = {r["group"]: r for r in opp.json("--repo", opp.root, "forecast", "--by",
+                                                "owner")["rows"]}
+    assert by_owner["Darcel Schlecht"]["amount"] == "1153214.00"
+    assert by_owner["Violet Mclelland"]["amount"] == "123431.00"
