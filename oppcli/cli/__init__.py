@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
+from . import ecosystem  # noqa: F401  (register commands)
 
 
 def main() -> None:
