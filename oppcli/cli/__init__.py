@@ -6,6 +6,11 @@ from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
 from . import ecosystem  # noqa: F401  (register commands)
 
+# after every command module: shell completion by parameter name (oppcli/completion.py)
+from ..completion import attach as _attach_completion
+
+_attach_completion(cli)
+
 
 def main() -> None:
     cli(prog_name="opp")
