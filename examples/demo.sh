@@ -18,6 +18,7 @@ if [ ! -t 1 ] || [ -n "${NO_COLOR:-}" ]; then bold='' plain=''; fi
 step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 step opp validate
+step opp config get stages
 step opp catalog list
 step opp list --status won
 printf '\n%s$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date 2027-01-29)%s\n' "$bold" "$plain"

@@ -255,6 +255,34 @@ def currencies(ctx, param, incomplete: str):
     return _matching(((c, None) for c in found), incomplete)
 
 
+_KEYS = ["currency", "default_stage", "activity_types", "lost_reasons", "roles",
+         "roles.contacts", "roles.partners", "roles.competitors", "modules", "modules.catalog",
+         "modules.quotes", "stages"]
+
+
+@_quiet
+def config_keys(ctx, param, incomplete: str):
+    """The keys of ``opp config``, with the stages of opp.yaml."""
+    ids = [str(s["id"]) for s in _list(_settings(ctx).get("stages"))
+           if isinstance(s, dict) and "id" in s]
+    names = _KEYS + [f"stages.{i}" for i in ids]
+    names += [f"stages.{i}.{f}" for i in ids for f in ("label", "probability", "kind",
+                                                       "position")]
+    return _matching(((n, None) for n in names), incomplete)
+
+
+@_quiet
+def config_items(ctx, param, incomplete: str):
+    """What ``opp config remove KEY`` can remove: the items of that list, or stages."""
+    key = str(ctx.params.get("key") or "").replace("-", "_").lower()
+    if key == "stages":
+        return stages.__wrapped__(ctx, param, incomplete)
+    node: Any = _settings(ctx)
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return _matching(((str(v), None) for v in _list(node)), incomplete)
+
+
 # ---------------------------------------------------------------- attaching
 
 ARGUMENTS = {"ref": opportunities, "quote": quotes, "sku": skus, "stage_name": stages,

@@ -181,3 +181,11 @@ def test_head_fields_read_names_cheaply():
             "stage: proposal\nproducts:\n- id: p1\n  name: not this\nowner: Al\n")
     assert head_fields(text) == {"name": "Acme: 'the' deal", "customer": "Acme\tCorp",
                                  "stage": "proposal", "owner": "Al"}
+
+
+def test_config_keys_and_values(crm):
+    assert "stages.proposal.probability" in values("config set", "stages.pro")
+    assert values("config get", "mod") == ["modules", "modules.catalog", "modules.quotes"]
+    assert values("config remove lost_reasons", "n") == ["no budget", "no decision"]
+    assert values("config remove stages", "closed") == ["closed-won", "closed-lost"]
+    assert values("config add stages x --after", "neg") == ["negotiation"]

@@ -49,3 +49,4 @@ def test_demo_script_runs(tmp_path):
     assert "Wayne Enterprises rollout" in r.stdout
     assert "7,507.50 EUR" in r.stdout
     assert "Oscorp lab licences" in r.stdout and "23,500.00 USD" in r.stdout
+    assert "negotiation" in r.stdout and "Negotiation" in r.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
-from . import ecosystem  # noqa: F401  (register commands)
+from . import config, ecosystem  # noqa: F401  (register commands)
 
 # after every command module: shell completion by parameter name (oppcli/completion.py)
 from ..completion import attach as _attach_completion
