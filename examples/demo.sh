@@ -13,11 +13,15 @@ git -c user.name="opp demo" -c user.email=demo@opp.invalid \
     commit -q -m "demo: sample data from examples/demo-repo"
 export OPP_USER=${OPP_USER:-"Demo User"}
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+bold=$'\033[1m' plain=$'\033[0m'
+if [ ! -t 1 ] || [ -n "${NO_COLOR:-}" ]; then bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 step opp validate
+step opp config get stages
 step opp catalog list
-printf '\n\033[1m$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date 2027-01-29)\033[0m\n'
+step opp list --status won
+printf '\n%s$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date 2027-01-29)%s\n' "$bold" "$plain"
 ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 \
      --close-date 2027-01-29)
 echo "$ID"
@@ -30,3 +34,4 @@ step git log --oneline -5
 step opp pipeline
 step opp forecast
 printf '\nThe demo data repo is in %s; cd there and try more opp commands.\n' "$(pwd)"
+printf 'Tab completion: eval "$(opp completion bash)"; editors validate the files from their first line.\n'

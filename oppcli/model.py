@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .money import CENT
+from .schemas import MONEY_SCHEMA
 
 # ---------------------------------------------------------------- field types
 
@@ -70,20 +71,37 @@ def _text(value: str) -> str:
     return value
 
 
-Money = Annotated[Decimal, AfterValidator(_money),
-                  WithJsonSchema({"type": "number", "minimum": 0})]
+# What the JSON Schemas say (schemas.py): the same constraints in a form that editors and
+# third-party validators check; validation itself stays with the validators above. Money
+# and dates get theirs from schemas.py, which knows how YAML values reach a validator.
+_VISIBLE = r"[^\s\u0000-\u001f\u007f]"
+_LINE_CHAR = r"[^\u0000-\u0008\u000a-\u001f\u007f]"  # no control characters, tab allowed
+_TEXT_CHAR = r"[^\u0000-\u0008\u000b-\u001f\u007f]"  # the same, plus line feeds
+_ONE_LINE = "^" + _LINE_CHAR + "*" + _VISIBLE + _LINE_CHAR + "*$"
+_SOME_TEXT = "^" + _TEXT_CHAR + "*" + _VISIBLE + _TEXT_CHAR + "*$"
+
+
+def _string_schema(pattern: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length,
+                           "pattern": pattern})
+
+
+Money = Annotated[Decimal, AfterValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
 Quantity = Annotated[Decimal, AfterValidator(_quantity),
                      WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
 Discount = Annotated[Decimal, AfterValidator(_discount),
                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
-Line = Annotated[str, AfterValidator(_line), Field(max_length=500)]
-Text = Annotated[str, AfterValidator(_text), Field(max_length=100_000)]
+Line = Annotated[str, AfterValidator(_line), Field(max_length=500),
+                 _string_schema(_ONE_LINE, 500)]
+Text = Annotated[str, AfterValidator(_text), Field(max_length=100_000),
+                 _string_schema(_SOME_TEXT, 100_000)]
 OppId = Annotated[str, Field(pattern=r"^[0-9a-z]{4,32}$")]
 ItemId = Annotated[str, Field(pattern=r"^[0-9a-z]{2,32}$")]
 Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 StageId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Word = Annotated[str, AfterValidator(_line), Field(max_length=100)]
+Word = Annotated[str, AfterValidator(_line), Field(max_length=100),
+                 _string_schema(_ONE_LINE, 100)]
 
 
 class Model(BaseModel):

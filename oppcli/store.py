@@ -329,6 +329,29 @@ class Repo:
         settings = self.settings
         return [record(opp, settings) for opp in self.load_all()]
 
+    def peek(self, opp_id: str, size: int = 4096) -> str:
+        """The start of an opportunity file, unchecked: cheap look-ups (shell completion)."""
+        with open(self.path_of(opp_id), "rb") as fh:
+            return fh.read(size).decode("utf-8", errors="replace")
+
+    # -------------------------------------------------------- JSON Schemas (editors)
+
+    def schema_refresh(self, force: bool = False) -> dict[str, bytes]:
+        """The repo's copies of opp's JSON Schemas (.opp/schemas/) to write, by path: those
+        that differ from this opp's, when one is missing or older (always with ``force``)."""
+        from . import schemas
+
+        have = {}
+        for name in schemas.SCHEMA_FILES:
+            try:
+                have[name] = (self.root / schemas.REPO_SCHEMA_DIR / name).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                have[name] = None
+        if not (force or schemas.outdated(have)):
+            return {}
+        return {f"{schemas.REPO_SCHEMA_DIR}/{name}": text.encode("utf-8")
+                for name, text in schemas.rendered().items() if text != have[name]}
+
     # -------------------------------------------------------- changing
 
     @contextmanager
@@ -433,7 +456,10 @@ class Transaction:
         self.writes[relpath] = data
 
     def save_model(self, relpath: str, model: Any, header: Optional[str] = None) -> None:
-        self.write(relpath, dump_model(model, header))
+        """Stage a model as YAML; opp's files start with the line naming their JSON Schema."""
+        from .schemas import header as schema_header
+
+        self.write(relpath, dump_model(model, header or schema_header(relpath)))
 
     def save_opportunity(self, opp: Any) -> None:
         """Stage an opportunity after checking every rule against the settings."""
@@ -449,6 +475,7 @@ class Transaction:
         """Write every staged file atomically and make one commit of exactly those files."""
         if not self.writes:
             return
+        self.writes.update(self.repo.schema_refresh())
         root = self.repo.root
         previous: dict[str, Optional[bytes]] = {}
         for relpath in self.writes:
@@ -867,3 +894,32 @@ def refuse_during_merge(git_dir: Path) -> None:
         raise RepoError("a merge is in progress (opp sync or git pull stopped on a conflict); "
                         "list what is left with 'opp conflicts', settle it with "
                         "'opp resolve ID FIELD --ours|--theirs', then run opp sync")
+
+def upgrade(repo: Repo) -> list[str]:
+    """Bring a data repo's files up to this opp: its JSON Schema copies, and the schema
+    line at the top of opp.yaml, catalog.yaml and every opportunity (the rest of each
+    file is left as it is). One commit, or none when all are current; the paths written."""
+    from . import __version__
+    from .schemas import with_header
+
+    with repo.transaction() as tx:
+        tx.kind = "upgrade"
+        tx.subject = f"upgrade: JSON Schemas and file headers of opp {__version__}"
+        changed = {}
+        for relpath in [SETTINGS_FILE, CATALOG_FILE,
+                        *(f"{OPPORTUNITIES_DIR}/{i}.yaml" for i in repo.ids())]:
+            try:
+                text = (repo.root / relpath).read_text("utf-8")
+            except FileNotFoundError:
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                raise DataError(f"cannot read: {exc}", relpath) from None
+            fixed = with_header(text, relpath)
+            if fixed != text:
+                changed[relpath] = fixed
+        if changed:
+            tx.refuse_hand_edits(list(changed))
+        for relpath, text in changed.items():
+            tx.write(relpath, text)
+        tx.writes.update(repo.schema_refresh(force=True))
+    return list(tx.writes)

@@ -20,9 +20,11 @@ def _relative(repo: Repo, path: Path) -> str:
 def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
                   ) -> tuple[list[DataError], int]:
     """(errors, number of files checked). The settings come first: without them
-    no opportunity can be checked."""
+    no opportunity can be checked; given among ``paths``, every file is checked."""
     from .model import Catalog, Settings
 
+    if paths is not None and SETTINGS_FILE in (_relative(repo, p) for p in paths):
+        paths = None  # every opportunity depends on the settings: check them all
     errors: list[DataError] = []
     data, node = None, None
     try:

@@ -70,7 +70,9 @@ def test_new_prints_the_id_alone_and_makes_one_commit(crm):
 def test_the_file_is_stable_block_yaml_with_exact_money(crm):
     opp_id = crm.new("Deal", "--amount", "0.1")
     text = crm.file(opp_id).read_text()
-    assert text.startswith(f"id: {opp_id}\nname: Deal\ncustomer: Acme Corp\nstage: prospecting\n")
+    assert text.startswith("# yaml-language-server: "
+                           "$schema=../.opp/schemas/opportunity.schema.json\n"
+                           f"id: {opp_id}\nname: Deal\ncustomer: Acme Corp\nstage: prospecting\n")
     assert "amount: 0.10\n" in text and "{" not in text and "&" not in text
     assert f"created: {date.today()}" in text
 
@@ -351,14 +353,15 @@ def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
     assert f"opportunities/{bad}.yaml:" in r.stderr
     assert crm.json("show", good)["id"] == good
     r = crm("validate", code=1)
-    assert f"opportunities/{bad}.yaml:4:1: colour: unknown field" in r.stdout
+    # line 1 is the schema line for editors
+    assert f"opportunities/{bad}.yaml:5:1: colour: unknown field" in r.stdout
     r = crm("validate", "--format", "json", code=1)
     errors = json.loads(r.stdout)["errors"]
-    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 4, "column": 1,
+    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 5, "column": 1,
                        "message": "colour: unknown field"}]
     path.write_text(path.read_text().replace("colour: red\n", ""))
     errors = json.loads(crm("validate", "--format", "json", code=1).stdout)["errors"]
-    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 5, "column": 9,
+    assert errors == [{"path": f"opportunities/{bad}.yaml", "line": 6, "column": 9,
                        "message": "amount 5.00 should be 1200.00, the total of the products (R4)"}]
     (crm.root / "opportunities" / "notes.txt").write_text("hello")
     (crm.root / "opportunities" / "zzzz.yaml").write_text("id: [")

@@ -1,18 +1,39 @@
-"""The sample data repo in examples/ is valid, and the demo runs."""
+"""The sample data repo in examples/ is valid and complete, and the demo runs."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO = EXAMPLES / "demo-repo"
 
 
 def test_demo_repo_is_valid(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "oppcli", "--repo", str(EXAMPLES / "demo-repo"),
-                        "validate"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "oppcli", "--repo", str(DEMO), "validate"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_demo_repo_is_a_complete_sample():
+    """Every stage, two currencies, quotes in every state, every panel."""
+    opps = [yaml.safe_load(p.read_text()) for p in sorted((DEMO / "opportunities").glob("*.yaml"))]
+    settings = yaml.safe_load((DEMO / "opp.yaml").read_text())
+    assert len(opps) >= 12
+    assert {o["stage"] for o in opps} == {s["id"] for s in settings["stages"]}
+    assert {o["currency"] for o in opps} == {"EUR", "USD"}
+    quotes = [q for o in opps for q in o["quotes"]]
+    assert {q["status"] for q in quotes} == {"draft", "sent", "accepted", "rejected"}
+    won_by_quote = [o for o in opps if o["amount_source"] == "quote"]
+    assert won_by_quote and all(o["stage"] == "closed-won" for o in won_by_quote)
+    assert any(q["sku"] is None for o in won_by_quote for q in o["quotes"][-1]["lines"])
+    for panel in ("products", "contacts", "partners", "competitors", "activities", "documents",
+                  "notes"):
+        assert any(o[panel] for o in opps), panel
+    for doc in (d for o in opps for d in o["documents"]):
+        assert (DEMO / doc["path"]).stat().st_size == doc["size"]
 
 
 def test_demo_script_runs(tmp_path):
@@ -31,3 +52,5 @@ def test_demo_script_runs(tmp_path):
     assert r.stdout.index("$ opp pipeline") < r.stdout.index("$ opp forecast")
     assert "Pipeline" in r.stdout and "Forecast by month" in r.stdout
     assert "2027-01" in r.stdout.split("$ opp forecast")[1]
+    assert "Oscorp lab licences" in r.stdout and "23,500.00 USD" in r.stdout
+    assert "negotiation" in r.stdout and "Negotiation" in r.stdout

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import click
 
+from .. import __version__
 from ..errors import ExitStatus, OppError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -21,8 +22,9 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: Optional[str]):
+    def __init__(self, repo_arg: Optional[str], quiet: bool = False):
         self.repo_arg = repo_arg
+        self.quiet = quiet
         self._repo: Any = None
 
     @property
@@ -34,13 +36,23 @@ class State:
         return self._repo
 
 
+def colour() -> Optional[bool]:
+    """False when NO_COLOR is set (https://no-color.org); else None: click colours only
+    a terminal."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
 def error_line(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(click.style("error:", fg="red", bold=True) + f" {message}", err=True,
+               color=colour())
 
 
 def note(message: str) -> None:
-    """A message for people (stderr), never mixed with data."""
-    click.echo(message, err=True)
+    """A message for people (stderr), never mixed with data; --quiet silences it."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and getattr(ctx.find_root().obj, "quiet", False):
+        return
+    click.echo(message, err=True, color=colour())
 
 
 class OppGroup(click.Group):
@@ -87,22 +99,30 @@ class OppGroup(click.Group):
 @click.option("--repo", "repo_arg", metavar="DIR", envvar="OPP_REPO",
               help="The data repo (env OPP_REPO). Default: the nearest folder up holding "
                    "opp.yaml.")
+@click.option("-q", "--quiet", is_flag=True, envvar="OPP_QUIET",
+              help="No notes on stderr, for scripts (env OPP_QUIET); errors and data still "
+                   "print.")
+@click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: Optional[str]) -> None:
+def cli(ctx: click.Context, repo_arg: Optional[str], quiet: bool) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and
     JSON or CSV for scripts (--format). Exit status: 0 done, 1 refused by a rule
-    or invalid data, 2 wrong usage.
+    or invalid data, 2 wrong usage. Colour only on a terminal, never with
+    NO_COLOR set. Every command has --help with an example.
 
     \b
-    Start:  opp init crm && cd crm
-            opp catalog add SRV-01 --name "Support plan" --price 1200
-            ID=$(opp new "Acme renewal" --customer "Acme Corp")
-            opp add-product $ID SRV-01 --qty 2
-            opp show $ID
+    Example:
+      opp init crm && cd crm
+      opp catalog add SRV-01 --name "Support plan" --price 1200
+      ID=$(opp new "Acme renewal" --customer "Acme Corp")
+      opp add-product $ID SRV-01 --qty 2
+      opp show $ID
     """
-    ctx.obj = State(repo_arg)
+    ctx.obj = State(repo_arg, quiet)
+    if colour() is False:
+        ctx.color = False
 
 
 pass_state = click.pass_obj

@@ -13,7 +13,11 @@ from .params import LINE, MONEY, SKU, WORD
 
 @cli.group()
 def catalog() -> None:
-    """The product catalog: only its products can be added to an opportunity."""
+    """The product catalog: only its products can be added to an opportunity.
+
+    \b
+    Example:  opp catalog add SRV-01 --name "Support plan" --price 1200 && opp catalog list
+    """
 
 
 def _change_catalog(state, action: str, edit) -> None:

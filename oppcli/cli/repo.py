@@ -15,18 +15,34 @@ from .params import CURRENCY
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--currency", type=CURRENCY, help="The default currency (default EUR).")
-def init(directory: str, currency: Optional[str]) -> None:
+@click.option("--upgrade", is_flag=True,
+              help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
+                   "the top of every file, in one commit.")
+@pass_state
+def init(state, directory: str, currency: Optional[str], upgrade: bool) -> None:
     """Create a data repo in DIRECTORY (default: here), with default settings.
 
     Runs 'git init' when DIRECTORY is not already in a git work tree, writes
-    opp.yaml and catalog.yaml, and makes one commit.
+    opp.yaml, catalog.yaml and the JSON Schemas editors use (.opp/schemas/),
+    and makes one commit. With --upgrade, brings an existing data repo up to
+    this opp instead (any change refreshes outdated schemas too).
 
     \b
     Example:  opp init crm && cd crm && opp catalog list
+              opp init --upgrade
     """
     from ..model import Settings
-    from ..store import init as init_repo
+    from ..store import Repo, init as init_repo, upgrade as upgrade_repo
 
+    if upgrade:
+        if currency:
+            raise click.UsageError("--currency is for a new data repo; change it with: "
+                                   "opp config set currency CODE")
+        repo = state.repo if directory == "." else Repo.find(directory)
+        written = upgrade_repo(repo)
+        note(f"upgraded {len(written)} file(s) in {repo.root}" if written
+             else f"{repo.root} is up to date")
+        return
     settings = Settings(currency=currency) if currency else None
     repo = init_repo(Path(directory), settings)
     note(f"created an opp data repo in {repo.root}")
@@ -41,14 +57,16 @@ def validate(state, paths: tuple[str, ...], fmt: str) -> None:
 
     Prints every problem as FILE:LINE:COLUMN: MESSAGE (or JSON with --format
     json) and exits 1 when there is any; exit 0 means every file holds. With
-    PATHS, only those files are checked (as a pre-commit hook does).
+    PATHS, only those files are checked (as a pre-commit hook does), and all of
+    them when opp.yaml is one; PATHS may sit in a data repo below the current
+    folder (a git root above it), which is then the one checked.
 
     \b
     Example:  opp validate --format json
     """
     from ..validation import validate_repo
 
-    repo = state.repo
+    repo = _repo_of(state, paths)
     errors, checked = validate_repo(repo, [Path(p) for p in paths] or None)
     if fmt == "json":
         emit_json({"errors": [{"path": e.path, "line": e.line, "column": e.column,
@@ -63,3 +81,20 @@ def validate(state, paths: tuple[str, ...], fmt: str) -> None:
         note(f"all {checked} file(s) valid")
     if errors:
         raise SystemExit(1)
+
+
+def _repo_of(state, paths: tuple[str, ...]):
+    """The repo of --repo, OPP_REPO or the current folder; failing that, the one holding
+    the first of ``paths`` (a pre-commit hook runs at the git root, maybe above it)."""
+    from ..errors import RepoError
+    from ..store import SETTINGS_FILE, Repo
+
+    try:
+        return state.repo
+    except RepoError:
+        if state.repo_arg or not paths:
+            raise
+        for folder in Path(paths[0]).resolve().parents:
+            if (folder / SETTINGS_FILE).is_file():
+                return Repo(folder)
+        raise
