@@ -66,7 +66,7 @@ def test_every_file_opp_writes_names_its_schema_in_the_repo(crm):
     assert tracked == sorted(f"{REPO_SCHEMA_DIR}/{n}" for n in SCHEMA_FILES)
     first = crm.git("rev-list", "--max-parents=0", "HEAD").strip()
     assert sorted(crm.git("show", "--name-only", "--format=", first).split()) == sorted(
-        ["opp.yaml", "catalog.yaml", *tracked])
+        ["opp.yaml", "catalog.yaml", ".gitattributes", *tracked])
 
 
 def test_a_change_refreshes_copies_written_by_an_older_opp(crm):

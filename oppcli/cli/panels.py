@@ -165,6 +165,9 @@ def contact() -> None:
 
     Roles come from opp.yaml (roles.contacts). A closed opportunity's contacts
     are read-only until it is reopened.
+
+    \b
+    Example:  opp contact list 4k7q
     """
 
 
@@ -215,6 +218,9 @@ def partner() -> None:
 
     Roles come from opp.yaml (roles.partners). A closed opportunity's partners
     are read-only until it is reopened.
+
+    \b
+    Example:  opp partner list 4k7q --format json
     """
 
 
@@ -259,6 +265,9 @@ def competitor() -> None:
 
     Roles, optional, come from opp.yaml (roles.competitors). A closed
     opportunity's competitors are read-only until it is reopened.
+
+    \b
+    Example:  opp competitor list 4k7q
     """
 
 
@@ -311,6 +320,9 @@ def activity() -> None:
 
     Types come from opp.yaml (activity_types). Activities can be added and
     changed on closed opportunities too (R17).
+
+    \b
+    Example:  opp activity list 4k7q --open
     """
 
 
@@ -421,6 +433,9 @@ def doc() -> None:
     """Documents: files kept with the deal under documents/<ID>/, tracked by git.
 
     Documents can be attached and removed on closed opportunities too (R17).
+
+    \b
+    Example:  opp doc list 4k7q
     """
 
 

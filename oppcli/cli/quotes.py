@@ -23,6 +23,9 @@ def quote() -> None:
     A quote starts as a draft holding a copy of the products; add catalog or
     manual lines, send it, then close it with 'opp close-quote'. Accepting it
     closes the deal as won with the quote's total.
+
+    \b
+    Example:  Q=$(opp quote new 4k7q) && opp quote send 4k7q $Q
     """
 
 
