@@ -6,6 +6,7 @@ from .app import cli
 from . import repo, catalog, opportunities, products  # noqa: F401  (register commands)
 from . import quotes  # noqa: F401
 from . import reports  # noqa: F401  (register commands)
+from . import dashboard  # noqa: F401  (register commands)
 
 
 def main() -> None:
