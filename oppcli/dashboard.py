@@ -207,7 +207,9 @@ def _accessible(root, *, chart_id: str, title: str, summary: str,
 
     for parent in list(root.iter()):
         for child in list(parent):
-            if callable(child.tag) or child.tag == "script":  # a comment, or a script
+            # a comment, a script, or pygal's data for its script
+            if callable(child.tag) or child.tag == "script" or (
+                    child.tag == "desc" and child.get("class")):
                 parent.remove(child)
     for child in list(root):
         if child.tag == "title":  # pygal's own ("Pygal" when the chart has no title)
@@ -267,27 +269,33 @@ class Column:
 
 
 def _cell(column: Column, value: Any, tag: str = "td") -> Html:
+    scope = "row" if tag == "th" else None
     if column.kind == "money":
         return el(tag, money_human(Decimal(value)), class_="num", data_key=column.key,
-                  data_value=value)
+                  data_value=value, scope=scope)
     if column.kind == "count":
-        return el(tag, value, class_="num", data_key=column.key, data_value=value)
+        return el(tag, value, class_="num", data_key=column.key, data_value=value, scope=scope)
     if column.kind == "rate":
         return el(tag, rate_words(value), class_="num", data_key=column.key,
-                  data_value="null" if value is None else repr(value))
+                  data_value="null" if value is None else repr(value), scope=scope)
     if column.kind == "date":
-        return el(tag, value or "–", data_key=column.key, data_value=value or "")
-    return el(tag, value, data_key=column.key)
+        return el(tag, value or "–", data_key=column.key, data_value=value or "", scope=scope)
+    return el(tag, value, data_key=column.key, scope=scope)
 
 
 def table(name: str, currency: str, caption: str, columns: Sequence[Column],
-          rows: Sequence[dict], total: Optional[dict] = None, total_label: str = "Total") -> Html:
+          rows: Sequence[dict], total: Optional[dict] = None, total_label: str = "Total",
+          row_header: str = "") -> Html:
     """A data table: every figure in a ``data-value`` attribute as the JSON has it (plain
-    decimals), and in the cell as people read it (thousands separators)."""
+    decimals), and in the cell as people read it (thousands separators). The cell of
+    ``row_header`` (default: the first column) names its row: a row header."""
+    row_header = row_header or columns[0].key
     head = el("thead", el("tr", join(el("th", c.header, scope="col",
                                         class_="num" if c.kind in ("money", "count", "rate")
                                         else None) for c in columns)))
-    body = el("tbody", join(el("tr", join(_cell(c, r.get(c.key)) for c in columns),
+    body = el("tbody", join(el("tr", join(_cell(c, r.get(c.key),
+                                                "th" if c.key == row_header else "td")
+                                          for c in columns),
                                data_row=r.get("_row")) for r in rows))
     foot = None
     if total is not None:
@@ -449,7 +457,8 @@ def top_card(records: Sequence[Record], currency: str) -> Html:
                Column("stage_label", "Stage"), Column("close_date", "Close date", "date"),
                Column("amount", "Amount", "money"), Column("weighted", "Weighted", "money")]
     rows = [{**deal_dict(r), "rank": i, "_row": r.id} for i, r in enumerate(deals, 1)]
-    return card(title, table("top", currency, f"{title}, {currency}, by amount", columns, rows),
+    return card(title, table("top", currency, f"{title}, {currency}, by amount", columns, rows,
+                             row_header="name"),
                 kind="top wide")
 
 
@@ -491,7 +500,8 @@ def changes_card(changes: Changes, currency: str, describe: Callable[[Change], s
     summary = el("p", _change_totals_words(total, currency), class_="summary",
                  data_currency=currency)
     return card(title, intro, summary,
-                table("changes", currency, f"{title}, {currency}, newest first", columns, rows),
+                table("changes", currency, f"{title}, {currency}, newest first", columns, rows,
+                      row_header="name"),
                 more, kind="changes wide")
 
 
@@ -652,6 +662,10 @@ th, td { padding: .3rem .5rem; border-bottom: 1px solid #e2e8f0; text-align: lef
   vertical-align: top; }
 td[data-key="group"], td[data-key="date"], td[data-key="close_date"] { white-space: nowrap; }
 thead th { border-bottom: 2px solid #94a3b8; white-space: nowrap; }
+tbody th { font-weight: 500; }
+/* free text (a long name, an address in it) wraps anywhere rather than widen the page */
+[data-key="name"], [data-key="customer"], [data-key="owner"], [data-key="change"],
+[data-key="author"] { overflow-wrap: anywhere; min-width: 6rem; }
 tfoot th, tfoot td { border-top: 2px solid #94a3b8; font-weight: 650; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 footer { padding-top: .5rem; padding-bottom: 2rem; font-size: .85rem; }
@@ -670,9 +684,18 @@ footer code { color: $text; }
   nav { display: none; }
   .currency + .currency { break-before: page; }
   .card, .kpis div { border-color: #999; break-inside: avoid; }
-  .card.wide { break-inside: auto; }
+  .card.top, .card.changes { break-inside: auto; }  /* long lists flow on */
+  h3 { break-after: avoid; }
   .table-wrap { overflow: visible; }
-  figure svg { max-height: 18rem; width: auto; max-width: 100%; }
+  .kpis { grid-template-columns: repeat(5, minmax(0, 1fr)); gap: .4rem; }
+  .kpis dd { font-size: 11pt; }
+  .grid { grid-template-columns: minmax(0, 1fr); gap: .6rem; }
+  .parts { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); }
+  .outcome .parts { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .card { padding: .5rem .75rem; margin-bottom: .6rem; }
+  table { font-size: 8.5pt; }
+  th, td { padding: .2rem .3rem; }
+  figure svg { max-height: 16rem; width: auto; max-width: 100%; }
   .top table, .changes table { min-width: 0; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
