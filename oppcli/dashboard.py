@@ -33,7 +33,7 @@ from .errors import OppError
 from .money import money_human, money_str
 from .records import Record
 from .reports import Change, ChangeTotal, Changes, Commit, Forecast, Pipeline, PipelineTotal
-from .reports import forecast_weighted
+from .reports import UNSCHEDULED, forecast_weighted
 
 TOP_DEALS = 10  # open deals listed per currency, largest first
 CHANGES_DAYS = 7  # the changes section: the seven days ending with the page's day
@@ -374,6 +374,17 @@ def funnel_card(pipeline: Pipeline, currency: str) -> Html:
                       foot, "Open total"), kind="funnel", split=True)
 
 
+def _period_labels(n: int) -> dict[str, Any]:
+    """pygal options that keep n period labels apart: upright up to 5, then turned
+    upright-down, and past 12 only every second, third… one written."""
+    if n <= 5:
+        return {}
+    options: dict[str, Any] = {"x_label_rotation": 90}
+    if n > 12:
+        options.update(x_labels_major_every=(n + 11) // 12, show_minor_x_labels=False)
+    return options
+
+
 def forecast_card(forecast: Forecast, currency: str) -> Html:
     rows = [r for r in forecast.rows if r.currency == currency]
     total = next((t for t in forecast.totals if t.currency == currency), None)
@@ -388,10 +399,17 @@ def forecast_card(forecast: Forecast, currency: str) -> Html:
     if total is None or not total.count:
         return card(title, el("p", f"No open or won deals in {currency} to forecast.",
                               class_="empty"), *notes, kind="forecast wide")
-    summary = (f"{_plural(len(rows), 'period')}, {rows[0].group} to {rows[-1].group}: amount "
-               f"{_money(total.amount, currency)}, weighted {_money(total.weighted, currency)}, "
-               f"objective {_money(total.objective, currency)}. Won deals count in full, "
-               f"open ones at their stage probability.")
+    periods = [r.group for r in rows if r.group != UNSCHEDULED]
+    if not periods:
+        span = "only open deals without a close date"
+    else:
+        span = f"{_plural(len(periods), 'period')}, {periods[0]} to {periods[-1]}"
+        if len(periods) < len(rows):
+            span += ", and open deals without a close date"
+    summary = (f"{span[0].upper()}{span[1:]}: amount {_money(total.amount, currency)}, "
+               f"weighted {_money(total.weighted, currency)}, objective "
+               f"{_money(total.objective, currency)}. Won deals count in full, open ones at "
+               "their stage probability.")
     labels = [r.group for r in rows]
     series = [Series(name, [getattr(r, key) for r in rows],
                      [f"{r.group}, {name.lower()}: {_money(getattr(r, key), currency)}"
@@ -401,7 +419,7 @@ def forecast_card(forecast: Forecast, currency: str) -> Html:
     drawn = any(getattr(total, k) for k in ("amount", "weighted", "objective"))
     svg = None if not drawn else chart("Bar", f"{currency.lower()}-forecast", f"{title}, {currency}", summary, labels,
                 series, [AMOUNT, WEIGHTED, OBJECTIVE],
-                x_label_rotation=30 if len(rows) > 6 else 0)
+                **_period_labels(len(rows)))
     columns = [Column("group", forecast.by.capitalize()), Column("count", "Count", "count"),
                Column("amount", "Amount", "money"), Column("weighted", "Weighted", "money"),
                Column("objective", "Objective", "money")]
