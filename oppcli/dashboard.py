@@ -243,8 +243,7 @@ def chart(kind: str, chart_id: str, title: str, summary: str, labels: Sequence[s
     pygal, _ = _pygal()
     options = dict(js=[], disable_xml_declaration=True, style=_style(colors), width=440,
                    height=320, margin=8, spacing=12, truncate_label=-1, truncate_legend=-1,
-                   legend_at_bottom=True, value_formatter=_compact, print_zeroes=False,
-                   max_scale=6, min_scale=3)
+                   legend_at_bottom=True, value_formatter=_compact, max_scale=6, min_scale=3)
     options.update(config)
     graph = getattr(pygal, kind)(**options)
     graph.uuid = chart_id  # pygal names the <svg> chart-<uuid> and scopes its CSS by it
@@ -265,7 +264,7 @@ def chart(kind: str, chart_id: str, title: str, summary: str, labels: Sequence[s
 class Column:
     key: str
     header: str
-    kind: str = "text"  # text | money | count | rate | date
+    kind: str = "text"  # text | money | count | date
 
 
 def _cell(column: Column, value: Any, tag: str = "td") -> Html:
@@ -275,9 +274,6 @@ def _cell(column: Column, value: Any, tag: str = "td") -> Html:
                   data_value=value, scope=scope)
     if column.kind == "count":
         return el(tag, value, class_="num", data_key=column.key, data_value=value, scope=scope)
-    if column.kind == "rate":
-        return el(tag, rate_words(value), class_="num", data_key=column.key,
-                  data_value="null" if value is None else repr(value), scope=scope)
     if column.kind == "date":
         return el(tag, value or "–", data_key=column.key, data_value=value or "", scope=scope)
     return el(tag, value, data_key=column.key, scope=scope)
@@ -291,7 +287,7 @@ def table(name: str, currency: str, caption: str, columns: Sequence[Column],
     ``row_header`` (default: the first column) names its row: a row header."""
     row_header = row_header or columns[0].key
     head = el("thead", el("tr", join(el("th", c.header, scope="col",
-                                        class_="num" if c.kind in ("money", "count", "rate")
+                                        class_="num" if c.kind in ("money", "count")
                                         else None) for c in columns)))
     body = el("tbody", join(el("tr", join(_cell(c, r.get(c.key),
                                                 "th" if c.key == row_header else "td")

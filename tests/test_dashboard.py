@@ -144,8 +144,9 @@ def values(row, *keys):
 
 
 @pytest.fixture
-def book(crm, monkeypatch):
-    """Two currencies, every kind of stage, names to escape, changes this week.
+def book(tmp_path, monkeypatch):
+    """Two currencies, every kind of stage, names to escape, changes this week; every
+    commit dated 2026-11-26, the day the page describes, whatever the clock says.
 
     EUR  A Acme renewal   alice negotiation 75 %  2 x 1200 = 2400.00  obj 3000  2026-12-15
          B EVIL pilot     bob   prospecting 10 %  1000.05             obj 1500  2026-11-20
@@ -155,7 +156,16 @@ def book(crm, monkeypatch):
     USD  F Umbrella       carol qualification 25 % 999.99             obj 2000  2027-01-31
          G Wayne          alice closed-won        100.00                        2026-11-01
     """
+    from conftest import Opp
+
     monkeypatch.setenv("OPP_TODAY", "2026-11-26")
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(var, "2026-11-26T10:00:00+00:00")
+    monkeypatch.chdir(tmp_path)
+    crm = Opp(tmp_path / "crm")
+    crm("init", str(crm.root))
+    monkeypatch.chdir(crm.root)
+    crm("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200")
     ids = {}
     ids["A"] = crm.new("Acme renewal", "--owner", "alice", "--stage", "negotiation",
                        "--objective", "3000", "--close-date", "2026-12-15")
@@ -409,12 +419,15 @@ def test_writes_pipeline_html_by_default(book):
     assert not list(book.root.glob(".pipeline.html.*"))  # no temporary file left
 
 
-def test_refusals(book, unchanged):
-    with unchanged:
-        r = book("dashboard", "--from", "2027-01-01", "--to", "2026-01-01", code=2)
-        assert "--to 2026-01-01 is before --from 2027-01-01" in r.stderr
-        book("dashboard", "--by", "owner", code=2)
-        book("dashboard", "--as-of", "2020-01-01", "-o", "-", code=1)
+def test_refusals(book):
+    head, files = book.head(), sorted(p.name for p in book.root.iterdir())
+    r = book("dashboard", "--from", "2027-01-01", "--to", "2026-01-01", code=2)
+    assert "--to 2026-01-01 is before --from 2027-01-01" in r.stderr
+    book("dashboard", "--by", "owner", code=2)
+    r = book("dashboard", "--as-of", "2020-01-01", code=1)
+    assert "no commit on or before 2020-01-01" in r.stderr
+    assert book.head() == head and book.status() == ""
+    assert sorted(p.name for p in book.root.iterdir()) == files  # no page written
     path = book.file(book.ids["B"])
     path.write_text("name: [unclosed\n")
     r = book("dashboard", code=1)
