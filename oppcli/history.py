@@ -251,3 +251,20 @@ class _Reader:
             opp = view.load(path[len(OPPORTUNITIES_DIR) + 1:-5])
             self.records[key] = record(opp, self.settings[settings_blob])
         return self.records[key]
+
+
+# ---------------------------------------------------------------- where today's files stand
+
+
+def head(repo: Repo) -> Commit:
+    """The commit HEAD points at: what today's files were last committed as."""
+    out = _text(_git(repo.root, "log", "-1", "--format=%H%x1f%cI%x1f%an%x1f%s", "HEAD"))
+    sha, at, author, subject = (out.rstrip("\n").split("\x1f", 3) + ["", "", ""])[:4]
+    return Commit(sha, datetime.fromisoformat(at), author, subject)
+
+
+def uncommitted(repo: Repo) -> int:
+    """How many data files (settings and opportunities) differ from HEAD: edited, added
+    or deleted and not committed yet, so a reader of a report knows it is not only HEAD."""
+    out = _git(repo.root, "status", "--porcelain", "--untracked-files=all", "--", *_PATHS)
+    return sum(1 for line in out.splitlines() if line.strip())  # a rename is one line

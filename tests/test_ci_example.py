@@ -30,6 +30,10 @@ def test_workflow_shape():
     assert "opp validate" in runs and "GITHUB_STEP_SUMMARY" in runs
     assert "opp forecast --by month --format markdown" in runs
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in all_steps)
+    assert "opp dashboard -o site/index.html" in runs
+    uploads = [s["with"] for s in all_steps if s.get("uses", "").startswith(
+        "actions/upload-artifact@")]
+    assert {"name": "opp-dashboard", "path": "site/"} in uploads
 
 
 def test_workflow_steps_run_on_the_demo_repo(tmp_path):
@@ -53,7 +57,7 @@ def test_workflow_steps_run_on_the_demo_repo(tmp_path):
                            capture_output=True, text=True)
         assert r.returncode == 0, f"{step.get('name')}: {r.stdout}{r.stderr}"
         ran += 1
-    assert ran == 3
+    assert ran == 4
     text = summary.read_text()
     for heading in ("### Forecast by month", "### Forecast by owner", "### Pipeline",
                     "### Changes"):
@@ -64,3 +68,6 @@ def test_workflow_steps_run_on_the_demo_repo(tmp_path):
     pipeline = json.loads((repo / "opp-report" / "pipeline.json").read_text())
     assert {t["currency"] for t in pipeline["totals"]} == {"EUR", "USD"}
     json.loads((repo / "opp-report" / "changes.json").read_text())
+    page = (repo / "site" / "index.html").read_text()
+    assert page.startswith("<!doctype html>") and 'id="opp-data"' in page
+    assert page.count('role="img"') >= 3  # charts

@@ -9,6 +9,7 @@ from . import reports  # noqa: F401  (register commands)
 from . import panels, timeline  # noqa: F401  (register commands)
 from . import sync  # noqa: F401  (team sync, #8)
 from . import config, ecosystem  # noqa: F401  (register commands)
+from . import dashboard  # noqa: F401  (register commands)
 
 # after every command module: shell completion by parameter name (oppcli/completion.py)
 from ..completion import attach as _attach_completion

@@ -1,0 +1,123 @@
+"""``opp dashboard``: the pipeline, forecast and last week's changes as one HTML page.
+
+The numbers are the reports' own (``reports.py``, picked the same way as ``opp
+pipeline``, ``opp forecast`` and ``opp changes``); ``dashboard.py`` turns them into
+the page. pygal, which draws the charts, is imported only here, inside the command.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from .app import cli, note, pass_state
+from .params import DATE
+from .reports import as_of_option
+
+DEFAULT_OUTPUT = "pipeline.html"
+
+
+@cli.command()
+@click.option("-o", "--output", default=DEFAULT_OUTPUT, show_default=True, metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the page; '-' writes it to stdout.")
+@as_of_option
+@click.option("--by", type=click.Choice(["month", "quarter"]), default="month",
+              show_default=True, help="The forecast's close periods.")
+@click.option("--from", "start", type=DATE, metavar="DATE",
+              help="Forecast only deals closing on or after DATE (as opp forecast --from).")
+@click.option("--to", "end", type=DATE, metavar="DATE",
+              help="Forecast only deals closing on or before DATE (as opp forecast --to).")
+@pass_state
+def dashboard(state, output: str, as_of, by: str, start, end) -> None:
+    """Write the pipeline dashboard: one self-contained HTML page with charts.
+
+    Per currency: the key figures, the funnel of open deals by stage (count and
+    amount), the forecast by month or quarter (amount, weighted, objective), won
+    vs lost and the win rate, the 10 largest open deals, and what changed in the
+    7 days ending today (or on the --as-of day). The footer names the data repo's
+    commit and the day. Figures are those of opp pipeline, opp forecast and opp
+    changes; the page fetches nothing, so it opens offline in any browser.
+
+    \b
+    Example:  opp dashboard -o pipeline.html && xdg-open pipeline.html
+              opp dashboard --as-of 2026-09-30 --by quarter -o q3.html
+    """
+    from .. import __version__
+    from ..dashboard import Source, changes_window, page
+    from ..errors import UsageError
+    from ..history import head, steps, uncommitted
+    from ..reports import changes as build_changes
+    from ..reports import forecast as build_forecast
+    from ..reports import pipeline as build_pipeline
+    from ..store import today
+    from .reports import _change_words, _records, _source
+
+    if start and end and end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    repo = state.repo
+    source = _source(state, as_of)
+    stages, records, settings = _records(source, None, None, None)
+    pipeline = build_pipeline(records, stages, settings.currency)
+    forecast = build_forecast(records, by, start=start, end=end,
+                              default_currency=settings.currency)
+    day = as_of or today()
+    since, until = changes_window(day)
+    changes = build_changes(steps(repo, since, until), since, until)
+    facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
+                   uncommitted=0 if as_of else uncommitted(repo),
+                   generated_at=_now(), name=repo.root.name, version=__version__)
+    text = page(pipeline, forecast, changes, records, facts, describe=_change_words)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    _write(output, text)
+    sections = sorted({t.currency for t in pipeline.totals})
+    note(f"wrote {output} ({len(text.encode()) // 1024 + 1} KB; {', '.join(sections)}): "
+         "open it in any browser, it fetches nothing")
+
+
+def _now():
+    """Now, in the local time zone; ``SOURCE_DATE_EPOCH`` (seconds) fixes it, for pages
+    that must come out byte for byte the same (reproducible builds, tests)."""
+    import os
+    from datetime import datetime, timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            from ..errors import UsageError
+
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds "
+                             "since 1970-01-01") from None
+    return datetime.now().astimezone()
+
+
+def _write(output: str, text: str) -> None:
+    """Write the page whole or not at all: a web server or a browser reading it while it
+    is written never sees half a page."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(output)
+    tmp: Optional[str] = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                   dir=path.parent if str(path.parent) else ".")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
