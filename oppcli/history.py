@@ -268,3 +268,27 @@ def uncommitted(repo: Repo) -> int:
     or deleted and not committed yet, so a reader of a report knows it is not only HEAD."""
     out = _git(repo.root, "status", "--porcelain", "--untracked-files=all", "--", *_PATHS)
     return sum(1 for line in out.splitlines() if line.strip())  # a rename is one line
+
+
+def stage_before_closing(repo: Repo, opp_id: str, open_stages: set[str],
+                         depth: int = 50) -> Optional[str]:
+    """The last open stage the opportunity had, read from its file's recent history
+    (newest first; at most ``depth`` commits, three git processes at most); None when
+    none is found. ``opp reopen`` returns a deal there rather than to a guessed stage."""
+    from .store import git
+
+    path = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+    shas = git(repo.root, "log", "-n", str(depth), "--format=%H", "--", path,
+               check=False).stdout.split()
+    blobs = store_read_blobs(repo.root, [f"{sha}:./{path}" for sha in shas])
+    for sha in shas:
+        data = blobs.get(f"{sha}:./{path}")
+        if not data:
+            continue
+        try:
+            loaded, _ = yamlio.load(data, path)
+        except DataError:
+            continue
+        if loaded.get("stage") in open_stages:
+            return loaded["stage"]
+    return None

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from .money import CENT
+from .money import CENT, MAX_MONEY, MAX_QUANTITY
 from .schemas import MONEY_SCHEMA
 
 # ---------------------------------------------------------------- field types
@@ -32,6 +32,8 @@ def _money(value: Decimal) -> Decimal:
     _finite(value)
     if value < 0:
         raise ValueError("money cannot be negative")
+    if value > MAX_MONEY:
+        raise ValueError(f"money is at most {MAX_MONEY}")
     if value != value.quantize(CENT):
         raise ValueError(f"money has at most two decimals, not {value}")
     return value.quantize(CENT)
@@ -41,6 +43,8 @@ def _quantity(value: Decimal) -> Decimal:
     _finite(value)
     if value <= 0:
         raise ValueError("quantity must be greater than zero")
+    if value > MAX_QUANTITY:
+        raise ValueError(f"quantity is at most {MAX_QUANTITY}")
     return value
 
 
@@ -88,7 +92,8 @@ def _string_schema(pattern: str, max_length: int) -> WithJsonSchema:
 
 Money = Annotated[Decimal, AfterValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
 Quantity = Annotated[Decimal, AfterValidator(_quantity),
-                     WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
+                     WithJsonSchema({"type": "number", "exclusiveMinimum": 0,
+                                     "maximum": 1000000000})]
 Discount = Annotated[Decimal, AfterValidator(_discount),
                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
 Line = Annotated[str, AfterValidator(_line), Field(max_length=500),

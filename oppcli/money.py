@@ -7,12 +7,19 @@ command line can turn it into a one-line usage error.
 
 from __future__ import annotations
 
+import decimal
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
+# The largest amount opp stores: a trillion minus a cent. With quantities up to a
+# billion and 60 significant digits of working precision, no total of any size
+# of repo can overflow or lose a cent.
+MAX_MONEY = Decimal("999999999999.99")
+MAX_QUANTITY = Decimal("1000000000")
+decimal.getcontext().prec = 60
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
@@ -29,6 +36,11 @@ def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
     if not raw:
         raise ValueError(f"{what} is empty; write a number such as 12.50")
     if not _PLAIN.match(raw):
+        if re.fullmatch(r"[+-]?\d{1,3},\d{3}", raw):
+            whole, part = raw.split(",")
+            raise ValueError(f"{what} '{raw}' is ambiguous; write {whole}{part} if the comma "
+                             f"separates thousands, or {whole}.{part.rstrip('0') or '0'} if it "
+                             "is a decimal comma (opp takes a dot for decimals)")
         if re.fullmatch(r"[+-]?\d+,\d+", raw):
             raise ValueError(f"{what} '{raw}' uses a comma; write decimals with a dot: "
                              f"{raw.replace(',', '.')}")
@@ -55,7 +67,7 @@ def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
 
 def parse_money(text: str, what: str = "amount") -> Decimal:
     """A non-negative amount with at most two decimals, returned with exactly two."""
-    return cents(parse_decimal(text, what, places=2, minimum=Decimal(0)))
+    return cents(parse_decimal(text, what, places=2, minimum=Decimal(0), maximum=MAX_MONEY))
 
 
 def cents(value: Decimal) -> Decimal:

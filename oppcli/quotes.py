@@ -68,7 +68,7 @@ def catalog_lines(quote: Quote) -> list[QuoteLine]:
 
 def quotes_total(lines) -> Decimal:
     """R12: the sum of the rounded line totals."""
-    return rules.products_total(lines)
+    return rules.bounded(rules.products_total(lines), "the quote total")
 
 
 # ---------------------------------------------------------------- guards
@@ -145,14 +145,14 @@ def add_catalog_line(opp: Opportunity, settings: Settings, quote_ref: str, item:
     quote = _editable(opp, settings, quote_ref, "change its quotes")
     if unit_price is None:
         if opp.currency != settings.currency:
-            raise UsageError(f"catalog prices are in {settings.currency} and {opp.id} is in "
+            raise RuleError(f"catalog prices are in {settings.currency} and {opp.id} is in "
                              f"{opp.currency}; give the unit price with --price")
         unit_price = item.price
     price = cents(unit_price)
     line = QuoteLine(id=line_id or _line_id(quote), sku=item.sku,
                      description=description or item.name, quantity=quantity,
                      unit_price=price, discount=discount,
-                     total=line_total(quantity, price, discount))
+                     total=rules.bounded(line_total(quantity, price, discount), "the line total"))
     return _with_quote(opp, quote.model_copy(update={"lines": [*quote.lines, line]}))
 
 
@@ -165,7 +165,7 @@ def add_manual_line(opp: Opportunity, settings: Settings, quote_ref: str, *, des
     price = cents(unit_price)
     line = QuoteLine(id=line_id or _line_id(quote), sku=None, description=description,
                      quantity=quantity, unit_price=price, discount=discount,
-                     total=line_total(quantity, price, discount))
+                     total=rules.bounded(line_total(quantity, price, discount), "the line total"))
     return _with_quote(opp, quote.model_copy(update={"lines": [*quote.lines, line]}))
 
 
@@ -182,7 +182,7 @@ def update_line(opp: Opportunity, settings: Settings, quote_ref: str, line_ref: 
     changed = line.model_copy(update={
         "quantity": quantity, "unit_price": unit_price, "discount": discount,
         "description": line.description if description is None else description,
-        "total": line_total(quantity, unit_price, discount)})
+        "total": rules.bounded(line_total(quantity, unit_price, discount), "the line total")})
     lines = [changed if x.id == line.id else x for x in quote.lines]
     return _with_quote(opp, quote.model_copy(update={"lines": lines}))
 

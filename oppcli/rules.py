@@ -9,6 +9,7 @@ unit test away. ``problems`` states the same rules as checks over stored data, f
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +26,7 @@ from .model import (
     Settings,
     Stage,
 )
-from .money import ZERO, cents, line_total
+from .money import MAX_MONEY, ZERO, cents, line_total, money_human
 
 # ---------------------------------------------------------------- lookups
 
@@ -36,12 +37,20 @@ def near(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+def loose_key(text: str) -> str:
+    """Letters and digits only, case-folded: 'GTX Pro', 'GTXPro' and 'gtx-pro' match."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
 def resolve_stage(settings: Settings, text: str) -> Stage:
     """A stage by id or label, case-insensitive (R16)."""
     key = text.strip().casefold()
     for stage in settings.stages:
         if key in (stage.id.casefold(), stage.label.casefold()):
             return stage
+    loose = [s for s in settings.stages if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
+    if len(loose) == 1:  # 'closedwon', 'Closed Won', 'closed_won' all name closed-won
+        return loose[0]
     ids_ = [s.id for s in settings.stages]
     raise NotFound(f"unknown stage '{text}'{near(key, ids_)}; stages are: {', '.join(ids_)}")
 
@@ -65,7 +74,8 @@ def first_stage(settings: Settings, kind: str) -> Stage:
 
 
 def find_line(lines: Sequence, ref: str, what: str, opp_id: str):
-    """A line of a panel by its id or by its SKU (when that SKU is on one line only)."""
+    """A line of a panel by its id (or a unique prefix of it), or by its SKU when that
+    SKU is on one line only."""
     key = ref.strip().casefold()
     by_id = [line for line in lines if line.id == key]
     if by_id:
@@ -77,8 +87,14 @@ def find_line(lines: Sequence, ref: str, what: str, opp_id: str):
         choices = ", ".join(line.id for line in by_sku)
         raise UsageError(f"SKU '{ref}' is on {len(by_sku)} {what} lines of {opp_id}; "
                          f"name one by its line id: {choices}")
-    have = ", ".join(f"{line.sku or line.id}" for line in lines) or "none"
-    raise NotFound(f"no {what} line '{ref}' on {opp_id}; it has: {have}")
+    by_prefix = [line for line in lines if key and line.id.startswith(key)]
+    if len(by_prefix) == 1:
+        return by_prefix[0]
+    have = ", ".join(f"{line.id} ({line.sku or 'manual'})" for line in lines) or "none"
+    if by_prefix:
+        raise UsageError(f"'{ref}' matches {len(by_prefix)} {what} lines of {opp_id}; type "
+                         f"more of the line id: {have}")
+    raise NotFound(f"no {what} line '{ref}' on {opp_id}; its lines are: {have}")
 
 
 # ---------------------------------------------------------------- guards
@@ -133,9 +149,10 @@ def set_amount(opp: Opportunity, settings: Settings, amount: Decimal) -> Opportu
     """R5: a typed amount, only while open and without products."""
     ensure_open(opp, settings, "change the amount")
     if opp.products:
-        raise RuleError(f"the amount of {opp.id} is the total of its {len(opp.products)} "
-                        f"product line(s) ({opp.amount}); change the products instead, or "
-                        "remove them all to type an amount")
+        raise RuleError(f"the amount of {opp.id} is the total of its products "
+                        f"({products_total(opp.products)} over {len(opp.products)} "
+                        f"line{'s' if len(opp.products) > 1 else ''}); change the products "
+                        "instead, or remove them all to type an amount (R5)")
     return opp.model_copy(update={"amount": cents(amount), "amount_source": "manual"})
 
 
@@ -166,6 +183,14 @@ def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opport
 # ---------------------------------------------------------------- products (R6, R9, R10)
 
 
+def bounded(value: Decimal, what: str) -> Decimal:
+    """``value`` when opp can store it as money; otherwise a refusal naming the limit."""
+    if value > MAX_MONEY:
+        raise RuleError(f"{what} would be {money_human(value)}, more than the largest amount "
+                        f"opp stores ({money_human(MAX_MONEY)}); lower the quantity or price")
+    return value
+
+
 def products_total(lines: Iterable) -> Decimal:
     """The sum of the rounded line totals (R10)."""
     return sum((line.total for line in lines), ZERO)
@@ -174,7 +199,8 @@ def products_total(lines: Iterable) -> Decimal:
 def with_products(opp: Opportunity, lines: list[ProductLine]) -> Opportunity:
     """R6: the amount follows the products; with none left it becomes typable again at 0."""
     if lines:
-        return opp.model_copy(update={"products": lines, "amount": products_total(lines),
+        return opp.model_copy(update={"products": lines,
+                                      "amount": bounded(products_total(lines), "the amount"),
                                       "amount_source": "products"})
     return opp.model_copy(update={"products": [], "amount": ZERO, "amount_source": "manual"})
 
@@ -194,13 +220,14 @@ def add_product(opp: Opportunity, settings: Settings, item: CatalogItem, *,
     ensure_open(opp, settings, "change its products")
     if unit_price is None:
         if opp.currency != settings.currency:
-            raise UsageError(f"catalog prices are in {settings.currency} and {opp.id} is in "
-                             f"{opp.currency}; give the unit price with --price")
+            raise RuleError(f"catalog prices are in {settings.currency} and {opp.id} is in "
+                            f"{opp.currency}; give the unit price with --price")
         unit_price = item.price
     line = ProductLine(id=line_id or ids.new_item_id({p.id for p in opp.products}),
                        sku=item.sku, name=item.name, quantity=quantity,
                        unit_price=cents(unit_price), discount=discount,
-                       total=line_total(quantity, cents(unit_price), discount))
+                       total=bounded(line_total(quantity, cents(unit_price), discount),
+                                     "the line total"))
     return with_products(opp, [*opp.products, line])
 
 
@@ -216,7 +243,8 @@ def update_product(opp: Opportunity, settings: Settings, ref: str, *,
     discount = line.discount if discount is None else discount
     changed = line.model_copy(update={"quantity": quantity, "unit_price": unit_price,
                                       "discount": discount,
-                                      "total": line_total(quantity, unit_price, discount)})
+                                      "total": bounded(line_total(quantity, unit_price,
+                                                                  discount), "the line total")})
     return with_products(opp, [changed if p.id == line.id else p for p in opp.products])
 
 
@@ -262,18 +290,22 @@ def change_stage(opp: Opportunity, settings: Settings, stage: Stage, *, today: d
             raise RuleError(f"opportunity {opp.id} is closed ({current.kind}); move it back "
                             f"with: opp reopen {opp.id} --stage {stage.id}")
         ensure_open(opp, settings, "move it")
-    if stage.id == opp.stage:
-        raise RuleError(f"opportunity {opp.id} is already at stage '{stage.id}'")
     if stage.kind == "open":
         if reason:
             raise UsageError("--reason is for closing as lost")
         if close_date is not None:
             raise UsageError("--date is the closing day; to change the expected close date use: "
                              f"opp set {opp.id} close-date DATE")
-        return opp.model_copy(update={"stage": stage.id})
+        return opp.model_copy(update={"stage": stage.id})  # the same stage: nothing changes
     if stage.kind == "won" and reason:
         raise UsageError("--reason is for closing as lost, not won")
-    update = {"stage": stage.id, "close_date": _closing_date(close_date, today),
+    # a close date before 'created' is allowed: 'created' is the day the record entered
+    # opp, and deals are often recorded after the fact
+    closing = _closing_date(close_date, today)
+    if reason:  # a configured lost reason keeps its configured spelling
+        reason = next((r for r in settings.lost_reasons if r.casefold() == reason.casefold()),
+                      reason)
+    update = {"stage": stage.id, "close_date": closing,
               "lost_reason": reason if stage.kind == "lost" else None}
     if stage.kind == "won":
         update.update(_won(opp))

@@ -64,6 +64,7 @@ MONEY_SCHEMA: dict[str, Any] = {
                 "(see oppcli/schemas.py).",
     "type": "number",
     "minimum": 0,
+    "maximum": 999999999999.99,
     "anyOf": [{"multipleOf": d} for d in CENT_DIVISORS],
 }
 

@@ -26,20 +26,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from . import yamlio
+from .env import lock_timeout, now, today  # noqa: F401  (the clock, read in one place)
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 
 SETTINGS_FILE = "opp.yaml"
 CATALOG_FILE = "catalog.yaml"
 OPPORTUNITIES_DIR = "opportunities"
 DOCUMENTS_DIR = "documents"
-LOCK_TIMEOUT = float(os.environ.get("OPP_LOCK_TIMEOUT", "60"))
 SUBJECT_MAX = 120
-
-
-def today() -> date:
-    """Today's date; ``OPP_TODAY`` (YYYY-MM-DD) overrides it for demos and tests."""
-    forced = os.environ.get("OPP_TODAY")
-    return date.fromisoformat(forced) if forced else date.today()
 
 
 def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
@@ -137,6 +131,17 @@ def _atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
         raise
 
 
+def _prune_empty(root: Path, folder: Path) -> None:
+    """Remove ``folder`` and its parents below ``root`` while they are empty (git keeps no
+    empty folders, so a deleted document must not leave one behind)."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
 class Repo:
     """A data repo: a folder with ``opp.yaml`` inside a git work tree."""
 
@@ -151,8 +156,15 @@ class Repo:
         if explicit:
             root = Path(explicit).expanduser()
             if not (root / SETTINGS_FILE).is_file():
-                raise RepoError(f"{root} is not an opp data repo (no {SETTINGS_FILE}); "
-                                f"create one with: opp init {root}")
+                full = root.resolve()
+                above = next((f for f in full.parents if (f / SETTINGS_FILE).is_file()), None)
+                if above is not None:
+                    hint = f"it is inside the data repo {above}; use --repo {above}"
+                elif root.exists() and not root.is_dir():
+                    hint = "it is a file; give the folder that holds opp.yaml"
+                else:
+                    hint = f"create one with: opp init {root}"
+                raise RepoError(f"{root} is not an opp data repo (no {SETTINGS_FILE}); {hint}")
             ensure_merge_driver(root.resolve())
             return cls(root.resolve())
         here = Path.cwd().resolve()
@@ -360,7 +372,8 @@ class Repo:
         path = self.git_dir / "opp.lock"
         fh = open(path, "a+")
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
+            timeout = lock_timeout()
+            deadline = time.monotonic() + timeout
             while True:
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -368,7 +381,7 @@ class Repo:
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise RepoError(f"another opp is still changing this repo after "
-                                        f"{LOCK_TIMEOUT:.0f} s; try again (OPP_LOCK_TIMEOUT "
+                                        f"{timeout:.0f} s; try again (OPP_LOCK_TIMEOUT "
                                         "sets the wait)") from None
                     time.sleep(0.02)
             yield
@@ -473,16 +486,20 @@ class Transaction:
 
     def commit(self) -> None:
         """Write every staged file atomically and make one commit of exactly those files."""
+        root = self.repo.root
+
+        def current(relpath: str) -> Optional[bytes]:
+            try:
+                return (root / relpath).read_bytes()
+            except FileNotFoundError:
+                return None
+
+        # a write that changes nothing is no change: it never makes a commit of its own
+        self.writes = {p: d for p, d in self.writes.items() if d != current(p)}
         if not self.writes:
             return
         self.writes.update(self.repo.schema_refresh())
-        root = self.repo.root
-        previous: dict[str, Optional[bytes]] = {}
-        for relpath in self.writes:
-            try:
-                previous[relpath] = (root / relpath).read_bytes()
-            except FileNotFoundError:
-                previous[relpath] = None
+        previous: dict[str, Optional[bytes]] = {p: current(p) for p in self.writes}
         paths = list(self.writes)
         batch = len(paths) > MANY_PATHS
         try:
@@ -491,6 +508,7 @@ class Transaction:
             for count, (relpath, data) in enumerate(self.writes.items(), 1):
                 if data is None:
                     (root / relpath).unlink(missing_ok=True)
+                    _prune_empty(root, (root / relpath).parent)
                 else:
                     _atomic_write(root / relpath, data, fsync=not batch)
                 if self.progress is not None and count % 100 == 0:
@@ -606,18 +624,6 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
         tx.commit()
     ensure_merge_driver(repo.root)
     return repo
-
-
-# ---------------------------------------------------------------- time
-
-
-def now() -> datetime:
-    """This moment, timezone-aware, to the second; ``OPP_NOW`` (ISO 8601) overrides it."""
-    forced = os.environ.get("OPP_NOW")
-    if forced:
-        moment = datetime.fromisoformat(forced)
-        return (moment if moment.tzinfo else moment.astimezone()).replace(microsecond=0)
-    return datetime.now().astimezone().replace(microsecond=0)
 
 
 # ---------------------------------------------------------------- reading git objects

@@ -9,12 +9,32 @@ from .errors import DataError
 from .store import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE, Repo
 
 
-def _relative(repo: Repo, path: Path) -> str:
+def _relative(repo: Repo, path: Path) -> Optional[str]:
+    """The path relative to the data repo's root; None when it lies outside."""
     full = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
     try:
         return full.relative_to(repo.root).as_posix()
     except ValueError:
-        return path.as_posix()
+        return None
+
+
+def _given(repo: Repo, paths: list[Path]) -> tuple[list[str], list[DataError]]:
+    """The repo-relative targets among ``paths``, and an error for each path that is not a
+    file opp checks: a mistyped path must fail, never pass unchecked."""
+    targets, errors = [], []
+    for path in paths:
+        rel = _relative(repo, path)
+        if rel is None:
+            errors.append(DataError(f"not in the data repo {repo.root}", str(path)))
+        elif not (repo.root / rel).exists():
+            errors.append(DataError("no such file", rel))
+        elif rel in (SETTINGS_FILE, CATALOG_FILE) or (
+                rel.startswith(f"{OPPORTUNITIES_DIR}/") and rel.count("/") == 1):
+            targets.append(rel)
+        else:
+            errors.append(DataError("not a file opp checks (opp.yaml, catalog.yaml or "
+                                    f"{OPPORTUNITIES_DIR}/<id>.yaml)", rel))
+    return targets, errors
 
 
 def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
@@ -23,9 +43,11 @@ def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
     no opportunity can be checked; given among ``paths``, every file is checked."""
     from .model import Catalog, Settings
 
-    if paths is not None and SETTINGS_FILE in (_relative(repo, p) for p in paths):
-        paths = None  # every opportunity depends on the settings: check them all
     errors: list[DataError] = []
+    if paths is not None:
+        given, errors = _given(repo, paths)
+        if SETTINGS_FILE in given:
+            paths = None  # every opportunity depends on the settings: check them all
     data, node = None, None
     try:
         data, node = repo.read_yaml(SETTINGS_FILE)
@@ -33,7 +55,7 @@ def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
     except DataError as exc:
         settings = [exc]
     if isinstance(settings, list):
-        return settings, 1
+        return settings + errors, 1 + len(errors)
     repo.__dict__["settings"] = settings
 
     if paths is None:
@@ -43,8 +65,8 @@ def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
             targets += sorted(f"{OPPORTUNITIES_DIR}/{p.name}" for p in folder.iterdir()
                               if not p.name.startswith("."))
     else:
-        targets = [_relative(repo, p) for p in paths]
-    checked = 1
+        targets = given
+    checked = 1 + len(errors)
     for rel in targets:
         if rel == SETTINGS_FILE:
             continue
@@ -59,9 +81,6 @@ def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
                 result = repo.model_errors(Catalog, CATALOG_FILE, data, node)
                 if isinstance(result, list):
                     errors += result
-            continue
-        if not (rel.startswith(f"{OPPORTUNITIES_DIR}/") and rel.count("/") == 1):
-            checked -= 1  # not an opp file (a pre-commit hook may pass others): skip
             continue
         if not rel.endswith(".yaml") or (repo.root / rel).is_dir():
             errors.append(DataError("not an opportunity file; opportunities are "

@@ -68,8 +68,6 @@ def detail(opp: Opportunity, settings: Settings) -> dict[str, Any]:
         "documents": [d.model_dump(mode="json") for d in opp.documents],
         "notes": [n.model_dump(mode="json") for n in opp.notes],
     })
-    if not settings.modules.catalog:
-        out.pop("products")
-    if not settings.modules.quotes:
-        out.pop("quotes")
+    # the JSON shape is the contract's whatever the modules (R3 hides panels from people,
+    # not keys from scripts): a module that is off keeps its data, shown as stored
     return out

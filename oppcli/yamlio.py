@@ -44,6 +44,18 @@ def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decima
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
+def _construct_timestamp(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Any:
+    """A date or time, with an impossible one (2026-02-30) refused at its line."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{node.value}' is not a real date ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def _check_nodes(root: yaml.Node) -> None:
     """Refuse aliases, duplicate keys and absurd nesting, without recursion.
 

@@ -125,12 +125,41 @@ def test_close_and_reopen(crm):
         "closed-won", "won", date.today().isoformat())
     assert data["probability"] == 100
     crm("reopen", opp_id, "--close-date", "2027-03-01")
-    data = crm.json("show", opp_id)
-    assert (data["status"], data["stage"], data["close_date"]) == ("open", "negotiation",
+    data = crm.json("show", opp_id)  # back at the stage it had before it closed
+    assert (data["status"], data["stage"], data["close_date"]) == ("open", "prospecting",
                                                                    "2027-03-01")
+    crm("stage", opp_id, "qualification")
     crm("stage", opp_id, "closed-lost", "--reason", "went with a competitor")
     data = crm.json("show", opp_id)
     assert data["status"] == "lost" and data["lost_reason"] == "went with a competitor"
+    crm("reopen", opp_id)
+    assert crm.json("show", opp_id)["stage"] == "qualification"
+    crm("close", opp_id, "--lost", "--reason", "PRICE")  # a configured reason's spelling
+    assert crm.json("show", opp_id)["lost_reason"] == "price"
+    crm("reopen", opp_id, "--stage", "Negotiation")
+    assert crm.json("show", opp_id)["stage"] == "negotiation"
+
+
+def test_the_same_stage_again_changes_nothing(crm):
+    opp_id = crm.new("Deal")
+    before = crm.commits()
+    r = crm("stage", opp_id, "prospecting")
+    assert "nothing to change" in r.stderr and crm.commits() == before
+
+
+def test_closing_won_after_an_accepted_quote_says_what_it_takes(crm):
+    opp_id = crm.new("Deal")
+    crm("add-product", opp_id, "SRV-01")
+    quote = crm("quote", "new", opp_id).stdout.strip()
+    crm("quote", "add-line", opp_id, quote, "--description", "Setup", "--price", "500")
+    crm("quote", "send", opp_id, quote)
+    crm("close-quote", opp_id, quote, "--accepted")
+    crm("reopen", opp_id)
+    crm("add-product", opp_id, "LIC-10")
+    assert crm.json("show", opp_id)["amount"] == "1299.99"
+    r = crm("close", opp_id, "--won")
+    assert "amount 1299.99 -> 1700.00 and products from the accepted quote" in r.stderr
+    assert crm.json("show", opp_id)["amount"] == "1700.00"
 
 
 def test_closed_opportunities_are_read_only(crm, unchanged):
@@ -165,7 +194,6 @@ def test_closed_opportunities_are_read_only(crm, unchanged):
     (("remove-product", "{id}", "SRV-01"), 1, "no product line 'SRV-01'"),
     (("update-product", "{id}", "SRV-01"), 2, "nothing to change"),
     (("stage", "{id}", "won-ish"), 1, "unknown stage 'won-ish'"),
-    (("stage", "{id}", "prospecting"), 1, "already at stage"),
     (("close", "{id}"), 2, "either --won or --lost"),
     (("close", "{id}", "--won", "--lost"), 2, "either --won or --lost"),
     (("close", "{id}", "--won", "--reason", "price"), 2, "not won"),
@@ -286,7 +314,8 @@ def test_catalog_module_off(crm, unchanged):
                      ("catalog", "add", "X", "--name", "X", "--price", "1")]:
             r = crm(*args, code=1)
             assert "catalog module is off" in r.stderr and "opp.yaml" in r.stderr
-    assert "products" not in crm.json("show", opp_id)
+    assert crm.json("show", opp_id)["products"] == []  # JSON keeps the contract's shape
+    assert "Products" not in crm("show", opp_id).stdout
 
 
 def test_repo_discovery(crm, tmp_path, monkeypatch):
@@ -378,8 +407,20 @@ def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
 def test_validate_given_paths(crm):
     opp_id = crm.new("Deal")
     (crm.root / "opportunities" / "bad1.yaml").write_text("nope: 1\n")
-    crm("validate", f"opportunities/{opp_id}.yaml", "README.md")
+    crm("validate", f"opportunities/{opp_id}.yaml", "opp.yaml", code=1)  # opp.yaml: all
+    (crm.root / "opportunities" / "bad1.yaml").unlink()
+    crm("validate", f"opportunities/{opp_id}.yaml", "catalog.yaml")
+    (crm.root / "opportunities" / "bad1.yaml").write_text("nope: 1\n")
     crm("validate", "opportunities/bad1.yaml", code=1)
+    # a path that is not checked must never pass as valid
+    outside = crm.root.parent / "elsewhere.yaml"
+    outside.write_text("a: [\n")
+    for path, words in [("nonexist.yaml", "nonexist.yaml: no such file"),
+                        (str(outside), "not in the data repo"),
+                        ("/etc/passwd", "not in the data repo"),
+                        (".gitattributes", "not a file opp checks")]:
+        r = crm("validate", f"opportunities/{opp_id}.yaml", path, code=1)
+        assert words in r.stdout, (path, r.stdout)
 
 
 def test_no_traceback_for_internal_errors(crm, monkeypatch):
@@ -417,3 +458,139 @@ def test_console_entry_point_and_exit_codes(crm):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Missing argument" in r.stderr
     r = run_opp(crm.root, "--help")
     assert r.returncode == 0 and "add-product" in r.stdout
+
+
+# ---------------------------------------------------------------- found by a try-out
+
+
+@pytest.mark.parametrize("args, words", [
+    (("catalog", "add", "H", "--name", "H", "--price", "999999999999999999999999999999.99"),
+     "at most 999999999999.99"),
+    (("new", "X", "--customer", "Y", "--amount", "1000000000000"), "at most 999999999999.99"),
+    (("new", "X", "--customer", "Y", "--objective", "1e30"), "not a number"),
+    (("add-product", "{id}", "SRV-01", "--qty", "1000000001"), "at most 1000000000"),
+    (("set", "{id}", "amount", "2,000"), "ambiguous; write 2000 if the comma separates "
+                                         "thousands, or 2.0 if it is a decimal comma"),
+    (("set", "{id}", "amount", "12,5"), "write decimals with a dot: 12.5"),
+])
+def test_money_has_bounds_and_clear_hints(crm, unchanged, args, words):
+    opp_id = crm.new("Deal")
+    with unchanged:
+        r = crm(*[a.replace("{id}", opp_id) for a in args], code=2)
+    assert words in r.stderr
+
+
+def test_the_largest_amounts_never_overflow_a_report(crm):
+    crm("catalog", "add", "BIG", "--name", "Big", "--price", "999999999999.99")
+    for _ in range(3):
+        opp_id = crm.new("Deal", "--objective", "999999999999.99")
+        crm("add-product", opp_id, "BIG")
+    r = crm("add-product", opp_id, "BIG", "--qty", "1000000000", "--discount", "33.33", code=1)
+    assert "the line total would be 666,699,999,999,993,333,000.00" in r.stderr
+    r = crm("add-product", opp_id, "BIG", code=1)
+    assert "the amount would be 1,999,999,999,999.98" in r.stderr
+    totals = crm.json("pipeline")["totals"][0]
+    assert totals["open_amount"] == "2999999999999.97"
+    crm("forecast")
+    crm("validate")
+
+
+def test_hand_edited_money_beyond_the_bound_is_invalid(crm):
+    opp_id = crm.new("Deal", "--amount", "5")
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("amount: 5.00", "amount: 99999999999999999999.99"))
+    r = crm("validate", code=1)
+    assert "amount: money is at most 999999999999.99" in r.stdout
+    assert "amount: money is at most" in crm("pipeline", code=1).stderr
+
+
+@pytest.mark.parametrize("var, value, words", [
+    ("OPP_TODAY", "garbage", "OPP_TODAY='garbage' is not a date"),
+    ("OPP_TODAY", "2026-13-01", "OPP_TODAY='2026-13-01' is not a date"),
+    ("OPP_NOW", "garbage", "OPP_NOW='garbage' is not an ISO 8601 time"),
+    ("OPP_LOCK_TIMEOUT", "abc", "OPP_LOCK_TIMEOUT='abc' is not a number of seconds"),
+])
+def test_malformed_environment_is_refused_naming_the_variable(crm, unchanged, var, value, words):
+    opp_id = crm.new("Deal")
+    with unchanged:
+        for args in (("note", opp_id, "x"), ("new", "T", "--customer", "U"), ("list",)):
+            r = crm(*args, code=2, env={var: value})
+            assert words in r.stderr
+
+
+def test_opp_today_and_now(crm):
+    opp_id = crm.new("Deal", env={"OPP_TODAY": "2026-01-15"})
+    assert crm.json("show", opp_id)["created"] == "2026-01-15"
+    crm("note", opp_id, "hello", env={"OPP_TODAY": "2026-01-15"})
+    assert crm.json("show", opp_id)["notes"][0]["date"].startswith("2026-01-15T")
+    crm("note", opp_id, "again", env={"OPP_NOW": "2026-02-01T10:30:00+01:00"})
+    assert crm.json("show", opp_id)["notes"][1]["date"] == "2026-02-01T10:30:00+01:00"
+
+
+def test_a_catalog_update_that_changes_nothing_commits_nothing(crm):
+    crm("catalog", "update", "srv-01", "--price", "1300")
+    assert crm.git("log", "-1", "--format=%s").strip() == "catalog: update SRV-01 price=1300.00"
+    before = crm.commits()
+    r = crm("catalog", "update", "SRV-01", "--price", "1300")
+    assert "nothing to change" in r.stderr and crm.commits() == before and crm.status() == ""
+    crm("catalog", "update", "SRV-01", "--unit", "none")
+    assert crm.json("catalog", "list")[-1]["unit"] is None
+
+
+def test_product_lines_by_id_prefix(crm, unchanged):
+    opp_id = crm.new("Deal")
+    crm("add-product", opp_id, "SRV-01")
+    crm("add-product", opp_id, "SRV-01", "--discount", "50")
+    lines = [p["id"] for p in crm.json("show", opp_id)["products"]]
+    with unchanged:
+        r = crm("remove-product", opp_id, "SRV-01", code=2)
+        assert all(line in r.stderr for line in lines)
+        r = crm("update-product", opp_id, "zzzzzz", "--qty", "2", code=1)
+        assert f"{lines[0]} (SRV-01)" in r.stderr
+    crm("update-product", opp_id, lines[1][:4], "--qty", "2")
+    assert crm.json("show", opp_id)["products"][1]["quantity"] == "2"
+
+
+def test_errors_stay_on_one_line(crm):
+    r = crm("catalog", "add", "A\nB", "--name", "x", "--price", "1", code=2)
+    assert "'A\\nB'" in r.stderr
+
+
+def test_repo_hints(crm, tmp_path):
+    r = crm("--repo", str(crm.root / "opportunities"), "list", code=1)
+    assert f"inside the data repo {crm.root}; use --repo {crm.root}" in r.stderr
+    (tmp_path / "notes.txt").write_text("x")
+    r = crm("--repo", str(tmp_path / "notes.txt"), "list", code=1)
+    assert "it is a file" in r.stderr
+
+
+def test_bare_opp_prints_help(crm):
+    r = crm()
+    assert r.stdout.startswith("Usage: opp") and "add-product" in r.stdout
+    assert crm("quote").stdout.startswith("Usage: opp quote")
+
+
+def test_an_impossible_date_is_located(crm):
+    opp_id = crm.new("Deal", "--close-date", "2027-01-31")
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("2027-01-31", "2026-02-30"))
+    (error,) = json.loads(crm("validate", "--format", "json", code=1).stdout)["errors"]
+    assert error["line"] == 10 and error["column"] == 13
+    assert "'2026-02-30' is not a real date" in error["message"]
+
+
+def test_delete(crm, unchanged, tmp_path):
+    opp_id = crm.new("Deal")
+    (tmp_path / "offer.pdf").write_bytes(b"%PDF")
+    crm("doc", "attach", opp_id, tmp_path / "offer.pdf")
+    with unchanged:
+        r = crm("delete", opp_id, code=2)
+        assert "--yes" in r.stderr
+    before = crm.commits()
+    crm("delete", opp_id[:5], "--yes")
+    assert crm.commits() == before + 1 and crm.status() == ""
+    assert not crm.file(opp_id).exists() and not (crm.root / "documents" / opp_id).exists()
+    assert crm.git("log", "-1", "--format=%s").strip() == f"{opp_id} Deal: delete"
+    assert crm("show", opp_id, code=1)
+    crm("undo")
+    assert crm.json("show", opp_id)["documents"][0]["size"] == 4

@@ -287,7 +287,7 @@ def test_an_amount_on_an_opportunity_with_products_is_refused():  # R5
     before = rules.add_product(opp(ref="SF-1"), S, item, quantity=D(2))
     assert plan("ref,amount\nSF-1,2400\n", existing=[before]).entries[0].action == "unchanged"
     result = plan("ref,amount\nSF-1,10\n", existing=[before])
-    assert "the amount of abcd1234 is the total of its 1 product line(s)" in \
+    assert "the amount of abcd1234 is the total of its products (2400.00 over 1 line)" in \
         result.errors[0].message
     result = plan("ref,product\nSF-1,GTX-Pro\n", existing=[before])
     assert "the product column stands for a single line" in result.errors[0].message
@@ -295,7 +295,7 @@ def test_an_amount_on_an_opportunity_with_products_is_refused():  # R5
 
 def test_the_product_column_keeps_its_line_up_to_date():
     before = one("ref,name,customer,product,amount\nSF-1,A,B,GTX-Pro,100\n")
-    assert "is the total of its 1 product line(s)" in \
+    assert "is the total of its products (100.00 over 1 line)" in \
         plan("ref,amount\nSF-1,150\n", existing=[before]).errors[0].message  # R5
     repriced = one("ref,product,amount\nSF-1,GTX-Pro,150\n", existing=[before])
     assert repriced.products[0].unit_price == D("150.00") and repriced.amount == D("150.00")

@@ -8,6 +8,7 @@ inside the commands that need them, so that ``opp --help`` stays instant.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, Optional
 
@@ -43,6 +44,9 @@ def colour() -> Optional[bool]:
 
 
 def error_line(message: str) -> None:
+    """One line on stderr, whatever the message quotes: control characters (a newline
+    typed into a name, say) are shown escaped."""
+    message = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message.strip())
     click.echo(click.style("error:", fg="red", bold=True) + f" {message}", err=True,
                color=colour())
 
@@ -63,6 +67,9 @@ class OppGroup(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
                                   **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare 'opp' or 'opp quote'
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(ExitStatus.OK)
         except click.UsageError as exc:
             hint = ""
             if exc.ctx is not None:
@@ -89,6 +96,13 @@ class OppGroup(click.Group):
         except Exception as exc:  # a bug: say so in one line, with a way to see more
             if os.environ.get("OPP_DEBUG"):
                 raise
+            if type(exc).__module__.startswith("pydantic") and hasattr(exc, "errors"):
+                # a value a rule did not foresee reached a model: refuse it, don't crash
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first.get("loc", ()))
+                message = str(first.get("msg", exc)).removeprefix("Value error, ")
+                error_line(f"invalid value{' for ' + where if where else ''}: {message}")
+                sys.exit(ExitStatus.REFUSED)
             error_line(f"internal error: {type(exc).__name__}: {exc} "
                        "(set OPP_DEBUG=1 for the traceback, and please report it)")
             sys.exit(ExitStatus.REFUSED)
@@ -120,6 +134,9 @@ def cli(ctx: click.Context, repo_arg: Optional[str], quiet: bool) -> None:
       opp add-product $ID SRV-01 --qty 2
       opp show $ID
     """
+    from ..env import check
+
+    check()
     ctx.obj = State(repo_arg, quiet)
     if colour() is False:
         ctx.color = False

@@ -20,8 +20,10 @@ def catalog() -> None:
     """
 
 
-def _change_catalog(state, action: str, edit) -> None:
-    """Apply ``edit(catalog) -> catalog`` under the lock, as one commit."""
+def _change_catalog(state, verb: str, words: str, edit) -> None:
+    """Apply ``edit(catalog) -> (catalog, sku)`` under the lock, as one commit whose
+    subject reads ``catalog: VERB SKU WORDS`` with the SKU as the catalog spells it;
+    says so when nothing changed (and commits nothing)."""
     from ..rules import require_module
     from ..store import CATALOG_FILE, one_line
 
@@ -29,11 +31,12 @@ def _change_catalog(state, action: str, edit) -> None:
     with repo.transaction() as tx:
         require_module(repo.settings, "catalog")
         tx.refuse_hand_edits([CATALOG_FILE])
-        updated = edit(repo.catalog)
+        updated, sku = edit(repo.catalog)
         updated.products.sort(key=lambda p: p.sku.casefold())
         tx.save_model(CATALOG_FILE, updated)
-        tx.subject = one_line(f"catalog: {action}")
-        tx.action = f"catalog-{action.split(' ', 1)[0]}"
+        tx.subject = one_line(f"catalog: {verb} {sku} {words}".strip())
+        tx.kind = f"catalog-{verb}"
+    note(f"catalog: {verb} {sku}" if tx.writes else f"catalog: {sku}: nothing to change")
 
 
 def _lookup(cat, sku: str):
@@ -69,17 +72,16 @@ def catalog_add(state, sku: str, name: str, price, unit: Optional[str]) -> None:
             raise RuleError(f"SKU '{existing.sku}' is already in the catalog "
                             f"({existing.name}); change it with: opp catalog update {sku}")
         item = CatalogItem(sku=sku, name=name, price=price, unit=unit)
-        return Catalog(products=[*cat.products, item])
+        return Catalog(products=[*cat.products, item]), sku
 
-    _change_catalog(state, f"add {sku} {name}", edit)
-    note(f"added {sku} to the catalog")
+    _change_catalog(state, "add", name, edit)
 
 
 @catalog.command("update")
 @click.argument("sku", type=SKU)
 @click.option("--name", type=LINE, help="A new name.")
 @click.option("--price", type=MONEY, help="A new unit price (opportunities keep theirs).")
-@click.option("--unit", type=WORD, help="A new unit of sale.")
+@click.option("--unit", type=WORD, help="A new unit of sale ('none' clears it).")
 @pass_state
 def catalog_update(state, sku: str, name, price, unit) -> None:
     """Change a catalog product. Lines already on opportunities keep their price.
@@ -94,15 +96,16 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
                if v is not None}
     if not changes:
         raise UsageError("nothing to change; give --name, --price or --unit")
+    if unit is not None and unit.lower() == "none":
+        changes["unit"] = None
 
-    def edit(cat: Catalog) -> Catalog:
+    def edit(cat: Catalog):
         item = _lookup(cat, sku)
         return Catalog(products=[p.model_copy(update=changes) if p is item else p
-                                 for p in cat.products])
+                                 for p in cat.products]), item.sku
 
-    _change_catalog(state, f"update {sku} " + " ".join(f"{k}={v}" for k, v in changes.items()),
-                    edit)
-    note(f"updated {sku}")
+    words = " ".join(f"{k}={'none' if v is None else v}" for k, v in changes.items())
+    _change_catalog(state, "update", words, edit)
 
 
 @catalog.command("remove")
@@ -116,12 +119,11 @@ def catalog_remove(state, sku: str) -> None:
     """
     from ..model import Catalog
 
-    def edit(cat: Catalog) -> Catalog:
+    def edit(cat: Catalog):
         item = _lookup(cat, sku)
-        return Catalog(products=[p for p in cat.products if p is not item])
+        return Catalog(products=[p for p in cat.products if p is not item]), item.sku
 
-    _change_catalog(state, f"remove {sku}", edit)
-    note(f"removed {sku} from the catalog")
+    _change_catalog(state, "remove", "", edit)
 
 
 @catalog.command("list")

@@ -29,7 +29,8 @@ def apply_change(state, ref: str, kind: str, change: Callable, describe: Callabl
 def amount_words(opp) -> str:
     from ..money import money_human
 
-    source = {"manual": "typed", "products": "total of the products",
+    source = {"manual": "typed" if opp.amount else "no products",
+              "products": "total of the products",
               "quote": "total of the accepted quote"}[opp.amount_source]
     return f"amount {money_human(opp.amount, opp.currency)} ({source})"
 
@@ -284,6 +285,10 @@ def _stage_words(before, after) -> str:
         words += f", closed {after.close_date}"
     if after.lost_reason:
         words += f" ({after.lost_reason})"
+    if after.amount_source == "quote" and before.amount_source != "quote":
+        # R7: winning takes the accepted quote's total and catalog lines; say so
+        words += (f", amount {before.amount} -> {after.amount} and products from the "
+                  "accepted quote")
     return words
 
 
@@ -346,8 +351,8 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
 
 @cli.command()
 @click.argument("ref", metavar="ID")
-@click.option("--stage", "stage_name", help="The open stage to return to (default: the last "
-                                            "open stage).")
+@click.option("--stage", "stage_name", help="The open stage to return to (default: the stage "
+                                            "it had before it closed).")
 @click.option("--close-date", type=DATE, help="A new expected close date.")
 @pass_state
 def reopen(state, ref: str, stage_name, close_date) -> None:
@@ -362,8 +367,57 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
     from .. import rules
 
     def change(opp, repo):
-        target = rules.resolve_stage(repo.settings, stage_name) if stage_name else None
+        if stage_name:
+            target = rules.resolve_stage(repo.settings, stage_name)
+        else:  # back where it was before it closed, when history tells
+            from ..history import stage_before_closing
+
+            open_ids = {s.id for s in repo.settings.stages if s.kind == "open"}
+            previous = stage_before_closing(repo, opp.id, open_ids)
+            target = repo.settings.stage(previous) if previous else None
         return rules.reopen(opp, repo.settings, target, close_date)
 
     apply_change(state, ref, "reopen", change,
                  lambda b, a: f"reopen: stage {b.stage} -> {a.stage}")
+
+
+# ---------------------------------------------------------------- delete
+
+
+@cli.command()
+@click.argument("ref", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def delete(state, ref: str, yes: bool) -> None:
+    """Delete an opportunity and its documents, in one commit.
+
+    Its history stays in git: 'opp changes' reports the deletion, and
+    'opp undo' (or git) brings it back. Asks for confirmation on a terminal;
+    scripts pass --yes.
+
+    \b
+    Example:  opp delete 4k7q --yes
+    """
+    import sys
+
+    from ..errors import UsageError
+    from ..store import DOCUMENTS_DIR, OPPORTUNITIES_DIR, files_in, opportunity_subject
+
+    repo = state.repo
+    opp = repo.load(repo.resolve(ref))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"deleting {opp.id} ({opp.name}) needs --yes when not asked on a "
+                             "terminal")
+        click.confirm(f"Delete {opp.id} {opp.name} ({opp.customer})?", abort=True, err=True)
+    with repo.transaction() as tx:
+        path = f"{OPPORTUNITIES_DIR}/{opp.id}.yaml"
+        documents = sorted(files_in(repo, f"{DOCUMENTS_DIR}/{opp.id}"))
+        tx.refuse_hand_edits([path, *documents])
+        current = repo.load(opp.id)  # under the lock: what is deleted is what is there
+        for relpath in [path, *documents]:
+            tx.write(relpath, None)
+        tx.kind = "delete"
+        tx.subject = opportunity_subject(current, "delete")
+        tx.trailers["Opp-Id"] = current.id
+    note(f"{opp.id}: deleted" + (f" with {len(documents)} document(s)" if documents else ""))

@@ -31,9 +31,9 @@ class _Decimal(click.ParamType):
         return money.cents(result) if self.name == "money" else result
 
 
-MONEY = _Decimal("money", "amount", places=2, minimum=Decimal(0))
+MONEY = _Decimal("money", "amount", places=2, minimum=Decimal(0), maximum=money.MAX_MONEY)
 QUANTITY = _Decimal("quantity", "quantity", places=4, positive=True,
-                    maximum=Decimal("1000000000"))
+                    maximum=money.MAX_QUANTITY)
 DISCOUNT = _Decimal("discount", "discount", places=2, minimum=Decimal(0),
                     maximum=Decimal(100))
 

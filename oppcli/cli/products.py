@@ -40,20 +40,22 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
 
     def change(opp, repo):
         rules.require_module(repo.settings, "catalog")
+        rules.ensure_open(opp, repo.settings, "change its products")
         item = repo.catalog.find(sku)
         if item is None:
             skus = [p.sku for p in repo.catalog.products]
             raise NotFound(f"no product '{sku}' in the catalog{rules.near(sku, skus)}; only "
                            "catalog products can be added (R9); see: opp catalog list")
-        if any(p.sku.casefold() == item.sku.casefold() for p in opp.products):
-            note(f"note: {item.sku} is already on {opp.id}; adding a second line "
-                 f"(change the first with: opp update-product {opp.id} {item.sku} --qty N)")
         return rules.add_product(opp, repo.settings, item, quantity=qty, unit_price=price,
                                  discount=discount)
 
     after = apply_change(state, ref, "add-product", change,
                          lambda b, a: f"add product {a.products[-1].sku}"
                                       + _line_words(qty, price, discount))
+    sku_now = after.products[-1].sku
+    if sum(p.sku == sku_now for p in after.products) > 1:
+        note(f"note: {sku_now} is now on {after.id} more than once (a line each); to change "
+             f"one line instead: opp update-product {after.id} LINE --qty N")
     note(f"{after.id}: {amount_words(after)}")
 
 
