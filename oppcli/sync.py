@@ -183,9 +183,12 @@ def _merge_files(kind: str, path: str, base: Optional[bytes], ours: Optional[byt
                                 for side in sides}}
         rule = "; ".join(f"{side}: {exc}" for side, exc in bad.items())
         ident = (Path(path).stem if kind == merge.OPPORTUNITY else None)
+        readable = [d for d in sides.values() if isinstance(d, dict)]
+        name = readable[0].get("name") if readable and ident else None
         return merge.Merged(None, [merge.Conflict((), None, "the whole file", "the whole file",
                                                   rule=f"not readable as YAML ({rule})",
-                                                  shown=shown)], id=ident)
+                                                  shown=shown)], id=ident,
+                            name=name if isinstance(name, str) else None)
     o, t = sides["ours"], sides["theirs"]
     settings = _settings_near(worktree, path) if kind == merge.OPPORTUNITY else None
     return merge.merge_document(kind, b, o, t, settings=settings, **settle)
