@@ -13,10 +13,11 @@ Decisions:
   commit is listed for what the merge decided: the values it settled in a conflict
   (opp's ``Opp-Settled`` trailers, else its ``Opp-Resolved`` ones), old (its first
   parent) -> new, flagged as such with both sides' values, whichever side won; and
-  any value that differs from what the timeline has shown so far (changes of two
-  branches interleave by date, so the last one shown need not be the one the
-  merge kept). So the last value shown for each field is the file's at that merge,
-  and the timeline always ends on the file as it is.
+  any value it brought or made (differing from a parent's) that differs from what
+  the timeline has shown so far (changes of two branches interleave by date, so
+  the last one shown need not be the one the merge kept). A merge that left the
+  file as both parents had it decides nothing. So the timeline always ends on the
+  file as it is: the last value shown for each field is the file's.
 - The commit that added an activity or a note that is still there does not list
   that addition: the activity or note is its own entry, which names the commit
   (``commit``). A commit whose only change was that addition is therefore not
@@ -169,9 +170,7 @@ def history(repo, opp_id: str) -> list[Revision]:
         r["settled_here"] = settled_fields(r, opp_id) if len(r["parents"]) > 1 else None
         if r["after"] is None and r["before"] is None:  # a merge git gave no blobs for
             r["after"] = f"{r['commit']}:{current}"
-            r["before"] = ([f"{p}:{current}" for p in r["parents"]] if r["settled_here"]
-                           else [None] * len(r["parents"]))
-            r["unknown_before"] = not r["settled_here"]
+            r["before"] = [f"{p}:{current}" for p in r["parents"]]
     names = [b for r in records for b in (*r["before"], r["after"]) if b]
     blobs = read_blobs(repo.root, names)
     parsed: dict[bytes, Any] = {}
@@ -185,13 +184,10 @@ def history(repo, opp_id: str) -> list[Revision]:
         return parsed[raw]
 
     return [Revision(r["commit"], r["author"], r["email"], r["at"], r["subject"], r["action"],
-                     [_UNKNOWN if r.get("unknown_before") else data(b) for b in r["before"]],
+                     [data(b) for b in r["before"]],
                      data(r["after"]), r["settled_here"], len(r["parents"]) > 1
                      or len(r["before"]) > 1)
             for r in records]
-
-
-_UNKNOWN: Any = object()  # a parent's version not read (not needed)
 
 
 def settled_fields(record: dict, opp_id: str) -> Optional[list[str]]:
@@ -398,7 +394,7 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         parent = rev.before[0] if rev.before else None
         if rev.merge:
             changes = _merge_changes(rev, shown)
-            shown = rev.after
+            shown = _told_merge(rev, shown)
             if changes:
                 computed.append((rev, changes))
             continue
@@ -492,14 +488,16 @@ def _settled(change: dict, fields: list[str]) -> bool:
 
 def _merge_changes(rev: Revision, shown: Any) -> list[dict]:
     """What a merge decided: the conflicts it settled (old: its first parent's value;
-    ``conflict``, ``ours``, ``theirs``), then every value that differs from what the
-    timeline told before it."""
+    ``conflict``, ``ours``, ``theirs``), then the values it brought or made (those
+    differing from a parent) that differ from what the timeline told before it. A
+    merge that left the file as both parents had it decides nothing here, even when
+    the timeline has told changes of a branch it does not hold yet."""
     after = rev.after
     if after is None and shown is None:
         return []
     out: list[dict] = []
     settled_keys: set = set()
-    if rev.settled and len(rev.before) > 1 and rev.before[0] is not _UNKNOWN \
+    if rev.settled and len(rev.before) > 1 \
             and (rev.before[0] is None) != (rev.before[1] is None):
         # deleted on one side, changed on the other: the file itself was the question
         def state(version: Any) -> str:
@@ -507,7 +505,7 @@ def _merge_changes(rev: Revision, shown: Any) -> list[dict]:
         out.append({"field": "file", "old": state(rev.before[0]), "new": state(after),
                     "conflict": True, "ours": state(rev.before[0]),
                     "theirs": state(rev.before[1])})
-    elif rev.settled and len(rev.before) > 1 and rev.before[0] is not _UNKNOWN:
+    elif rev.settled and len(rev.before) > 1:
         ours, theirs = rev.before[0], rev.before[1]
         from_theirs = {_ref(c): c for c in compare(theirs, after)}
         for c in compare(ours, after):
@@ -522,11 +520,23 @@ def _merge_changes(rev: Revision, shown: Any) -> list[dict]:
                             "theirs": c["old"]})
                 settled_keys.add(key)
     if after is None:
+        if all(parent is None for parent in rev.before):
+            return out
         return out + [{"field": "file", "old": "present", "new": None}]
+    made = {_ref(c) for parent in rev.before for c in compare(parent, after)}
     for c in compare(shown, after) if shown is not None else compare(None, after):
-        if _ref(c) not in settled_keys:
+        if _ref(c) not in settled_keys and _ref(c) in made:
             out.append(c)
     return out
+
+
+def _told_merge(rev: Revision, shown: Any) -> Any:
+    """The file as the timeline tells it after a merge: what the merge holds where it
+    differs from a parent, what was told before elsewhere."""
+    told = shown
+    for parent in rev.before:
+        told = _told(parent, rev.after, told)
+    return told
 
 
 def _ref(change: dict) -> tuple:

@@ -440,3 +440,63 @@ def test_the_timeline_tells_a_deletion_refused_in_a_merge(team):
     assert "file: kept present (conflict settled: ours present, theirs deleted)" in \
         team.bob("timeline", opp_id).stdout
     assert_timeline_ends_on_the_file(team.bob, opp_id)
+
+
+def test_values_are_read_by_the_parser_of_their_field():
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from oppcli.cli.sync import parse_conflict_value as read
+    from oppcli.errors import NotFound, UsageError
+    from oppcli.model import Settings
+
+    s = Settings()
+    assert read("opportunity", ("amount",), " 2750.5 ", s) == Decimal("2750.50")
+    assert read("opportunity", ("objective",), "none", s) is None
+    assert read("opportunity", ("products", "abc123", "quantity"), "2.5", s) == Decimal("2.5")
+    assert read("opportunity", ("products", "abc123", "discount"), "12.5", s) == Decimal("12.5")
+    assert read("opportunity", ("close_date",), "2027-01-31", s) == date(2027, 1, 31)
+    assert read("opportunity", ("stage",), "Closed won", s) == "closed-won"
+    assert read("opportunity", ("currency",), "usd", s) == "USD"
+    assert read("opportunity", ("activities", "a1", "done"), "yes", s) is True
+    assert read("opportunity", ("notes", "n1", "date"), "2026-01-02T10:00:00+01:00", s) == \
+        datetime.fromisoformat("2026-01-02T10:00:00+01:00")
+    assert read("opportunity", ("notes", "n1", "text"), "two\nlines", s) == "two\nlines"
+    assert read("catalog", ("products", "SRV-01", "price"), "1200", s) == Decimal("1200.00")
+    assert read("settings", ("stages", "proposal", "probability"), "40", s) == 40
+    assert read("settings", ("modules", "quotes"), "false", s) is False
+    for path, text, words in ((("amount",), "2,750", "uses a comma; write decimals with a dot"),
+                              (("products", "x", "quantity"), "0", "greater than zero"),
+                              (("products", "x", "discount"), "101", "at most 100"),
+                              (("close_date",), "31/01/2027", "YYYY-MM-DD"),
+                              (("catalog",), "maybe", None),
+                              (("stages", "p", "probability"), "101", "at most 100"),
+                              (("name",), "two\nlines", "one line")):
+        try:
+            read("settings" if path[0] in ("stages", "catalog") else "opportunity", path, text, s)
+        except UsageError as exc:
+            assert exc.exit_status == 2 and (words is None or words in str(exc)), str(exc)
+        else:
+            assert path == ("catalog",)  # not under modules: plain text
+    with pytest.raises(UsageError, match="not yes or no"):
+        read("settings", ("modules", "catalog"), "maybe", s)
+    with pytest.raises(NotFound, match="unknown stage"):
+        read("opportunity", ("stage",), "nowhere", s)
+
+
+def test_a_merge_of_other_work_between_two_changes_adds_nothing(team):
+    """Alice's change (not shared yet) is dated before Bob's merge of Carol's unrelated
+    deal: that merge holds Bob's version of the deal, but decided nothing about it."""
+    opp_id = team.alice.new("Deal", "--amount", "1200", env=at("10-01"))
+    team.alice("sync")
+    team.bob("sync")
+    team.carol("sync")
+    team.alice("set", opp_id, "amount", "3000", env=at("10-02", "10:00:00"))
+    team.carol.new("Carol's deal", env=at("10-02", "10:30:00"))
+    team.carol("sync")
+    team.bob.new("Bob's deal", env=at("10-02", "10:45:00"))
+    assert "merged" in team.bob("sync", env=at("10-02", "11:00:00")).stderr
+    team.alice("sync", env=at("10-02", "12:00:00"))
+    entries = team.alice.json("timeline", opp_id)
+    assert [e["action"] for e in entries] == ["new", "set"]
+    assert_timeline_ends_on_the_file(team.alice, opp_id)
