@@ -16,7 +16,12 @@ that have nothing to do with each other. Here a merge works on the data instead:
 - what the rules derive is recomputed, never merged (R6, R10, R12, R14): line
   totals, quote totals, and the amount when products or an accepted quote drive it;
 - the result must pass the model and ``rules.problems``; a field that breaks them
-  becomes a conflict (taking ours), and when even that fails the whole file is one.
+  becomes a conflict (taking ours). When ours' value of that field alone does not
+  mend it (Bob added a product while Alice closed the deal by accepting a quote,
+  R14), the fields the rules tie together (stage, amount, products, quotes…) are
+  taken from one side as a group: one conflict names the field, the rule, and what
+  each side did, in words. When even that fails the whole file is one conflict,
+  still naming the deal and the rule.
 
 A conflict never loses a side: the merged document takes ours for the conflicting
 field and the ``Conflict`` keeps base, ours and theirs. ``choices`` (a side or a
@@ -66,6 +71,9 @@ class Conflict:
     base: Any
     ours: Any
     theirs: Any
+    rule: Optional[str] = None  # why the sides cannot both stand (a rule they break together)
+    fields: tuple = ()  # the fields the rule ties to this one: settled with it, from one side
+    shown: Optional[dict] = None  # base/ours/theirs in words, where values say too little
 
     @property
     def field(self) -> str:
@@ -81,6 +89,8 @@ class Merged:
 
     data: Optional[dict]
     conflicts: list[Conflict] = field(default_factory=list)
+    id: Optional[str] = None  # the opportunity's id and name (from the sides), for messages
+    name: Optional[str] = None
 
     @property
     def whole_file(self) -> bool:
@@ -88,6 +98,10 @@ class Merged:
 
 
 WHOLE_FILE = Conflict((), None, "the whole file", "the whole file")
+
+COUPLED = ("stage", "amount", "amount_source", "close_date", "lost_reason", "products", "quotes")
+"""An opportunity's fields that the rules tie together (R4-R7, R14, R17a): when a merge
+of them breaks a rule, they are taken from one side as a group."""
 
 
 class MergeRefused(RuleError):
@@ -353,21 +367,24 @@ def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
 
 def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: Any = None,
                    choices: Optional[dict[tuple, tuple[str, Any]]] = None,
-                   default: Optional[str] = None) -> Merged:
+                   default: Optional[str] = None, pending: Any = ()) -> Merged:
     """Merge three versions of one opp file (parsed YAML; ``base`` None when absent).
 
     The result always passes the model and the rules, or is a whole-file conflict
     (``data`` None). With ``choices``/``default`` (settling conflicts), a settlement
-    that cannot pass raises ``MergeRefused`` instead, saying why.
+    that cannot pass raises ``MergeRefused`` instead, saying why. ``pending`` are the
+    paths of conflicts still to settle (a rule conflict stays one until chosen).
     """
     choices = dict(choices or {})
     b = normalize(kind, base if base is not None else {})
     o, t = normalize(kind, ours), normalize(kind, theirs)
+    ident = _identity(kind, o, t)
     if not (isinstance(o, dict) and isinstance(t, dict)):
-        return Merged(None, [WHOLE_FILE])
+        return Merged(None, [WHOLE_FILE], **ident)
+    bd = b if isinstance(b, dict) else {}
     merger = _Merger(choices, default)
     # settling recomputes values in place: work on a copy, never on the sides
-    data = copy.deepcopy(merger.mapping(b if isinstance(b, dict) else {}, o, t, ()))
+    data = copy.deepcopy(merger.mapping(bd, o, t, ()))
     _settle(kind, data)
     conflicts = [c for c in merger.conflicts if not _derived(kind, data, c, (o, t))]
     stages_from = tuple(x.get("stage") for x in (o, t) if isinstance(x.get("stage"), str))
@@ -376,13 +393,66 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     # fields the rules tie to a settled one follow the side it was settled with
     picked = {how for how, _ in choices.values() if how in SIDES}
     side = default or (picked.pop() if len(picked) == 1 else "ours")
-    side_doc = t if side == "theirs" else o
     model, errors = check(kind, data, settings, stages_from)
-    for step in ("fields", "everything"):
+    broken = list(errors)  # what the plain merge breaks: the rule the conflict names
+    merged_data = copy.deepcopy(data)
+    data, model, errors, taken = _mend(kind, data, model, errors, t if side == "theirs" else o,
+                                       chosen, settings, stages_from)
+    order = {f: i for i, f in enumerate(_model(kind).model_fields)}
+    group = tuple(sorted(taken, key=lambda f: order.get(f, len(order))))
+    first = [f for f, _ in broken if f in group]
+    primary = first[0] if first else (group[0] if group else None)
+    waiting = primary is not None and (primary,) in set(map(tuple, pending)) \
+        and primary not in chosen
+    if waiting and side != "ours" and default is None:
+        # that conflict is still to settle: ours for now, whatever settled the others
+        data, model, errors, taken = _mend(kind, copy.deepcopy(merged_data), *check(
+            kind, merged_data, settings, stages_from), o, chosen, settings, stages_from)
+        group = tuple(sorted(taken, key=lambda f: order.get(f, len(order))))
+    rule = _rule_words(kind, broken, bd, o, t, settings)
+    if errors:
+        if choices or default:
+            raise MergeRefused(errors[0][1])
+        shown = {"base": "", **{s_: summarize(kind, bd, doc, settings)
+                               for s_, doc in (("ours", o), ("theirs", t))}}
+        return Merged(None, [Conflict((), None, "the whole file", "the whole file",
+                                      rule=rule, shown=shown)], **ident)
+    if group and primary is not None:
+        had = [c for c in conflicts if c.path[:1] and c.path[0] in group]
+        conflicts = [c for c in conflicts if not (c.path[:1] and c.path[0] in group)]
+        if default is None and (had or not choices or waiting):
+            shown = None
+            if kind == OPPORTUNITY:
+                shown = {"base": state_words(bd, settings),
+                         **{s_: summarize(kind, bd, doc, settings, group)
+                            for s_, doc in (("ours", o), ("theirs", t))}}
+            conflicts.append(Conflict((primary,), _none(bd.get(primary, MISSING)),
+                                      _none(o.get(primary, MISSING)),
+                                      _none(t.get(primary, MISSING)), rule=rule,
+                                      fields=tuple(f for f in group if f != primary),
+                                      shown=shown))
+    conflicts.sort(key=lambda c: (order.get(c.path[0], len(order)) if c.path else -1))
+    return Merged(model.model_dump(mode="python"), conflicts, **ident)
+
+
+def _mend(kind: str, data: dict, model: Any, errors: list, side_doc: dict, chosen: set,
+          settings: Any, stages_from: tuple) -> tuple[dict, Any, list, list[str]]:
+    """Take fields whole from ``side_doc`` until ``data`` passes the rules: the fields
+    named by the problems, then (an opportunity) every field the rules tie together,
+    then (a rule over the whole file) every field. Never a field in ``chosen``.
+    Returns (data, model, errors left, the fields taken)."""
+    taken: list[str] = []
+    steps = ("fields", "coupled", "everything") if kind == OPPORTUNITY else ("fields",
+                                                                               "everything")
+    for step in steps:
         if not errors:
             break
+        named = {f for f, _ in errors if f}
         if step == "fields":
-            fields = {f for f, _ in errors if f}
+            fields = named
+        elif step == "coupled":  # the rules tie these: take them all from one side
+            fields = named | {k for k in COUPLED
+                              if not same(data.get(k, MISSING), side_doc.get(k, MISSING))}
         elif any(not f for f, _ in errors):  # a rule over the whole file (settings)
             fields = {k for k in {*data, *side_doc}
                       if not same(data.get(k, MISSING), side_doc.get(k, MISSING))}
@@ -391,27 +461,144 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
         fields -= chosen
         if not fields:
             continue
-        # the rules couple these fields: take one side for each whole field
         for f in sorted(fields):
             value = side_doc.get(f, MISSING)
             if value is MISSING:
                 data.pop(f, None)
             else:
                 data[f] = copy.deepcopy(value)
-            had = [c for c in conflicts if c.path[:1] == (f,)]
-            conflicts = [c for c in conflicts if c.path[:1] != (f,)]
-            if default is None and (had or not choices):
-                conflicts.append(Conflict((f,), _none(b.get(f, MISSING)), _none(o.get(f, MISSING)),
-                                          _none(t.get(f, MISSING))))
+        taken += [f for f in sorted(fields) if f not in taken]
         _settle(kind, data)
         model, errors = check(kind, data, settings, stages_from)
-    if errors:
-        if choices or default:
-            raise MergeRefused(errors[0][1])
-        return Merged(None, [WHOLE_FILE])
-    order = {f: i for i, f in enumerate(_model(kind).model_fields)}
-    conflicts.sort(key=lambda c: (order.get(c.path[0], len(order)) if c.path else -1))
-    return Merged(model.model_dump(mode="python"), conflicts)
+    return data, model, errors, taken
+
+
+def _identity(kind: str, ours: Any, theirs: Any) -> dict:
+    """The id and name of the opportunity being merged (ours first), for messages."""
+    if kind != OPPORTUNITY:
+        return {}
+    for doc in (ours, theirs):
+        if isinstance(doc, dict) and doc.get("id"):
+            name = doc.get("name")
+            return {"id": str(doc["id"]), "name": str(name) if name else None}
+    return {}
+
+
+def _stage_kind(stage: Any, settings: Any) -> Optional[str]:
+    from .model import Settings
+
+    try:
+        return (settings or Settings()).stage(stage).kind
+    except (KeyError, TypeError):
+        return None
+
+
+def _rule_words(kind: str, broken: list, base: dict, ours: dict, theirs: dict,
+                settings: Any) -> Optional[str]:
+    """The rule a merge breaks, in words: the first problem found, and R17 when one
+    side closed the deal while the other changed it."""
+    if not broken:
+        return None
+    words = broken[0][1]
+    if kind == OPPORTUNITY:
+        closing = [_stage_kind(doc.get("stage"), settings) for doc in (ours, theirs)]
+        if _stage_kind(base.get("stage"), settings) in ("open", None) and \
+                any(k in ("won", "lost") for k in closing):
+            words += "; a closed opportunity is read-only until reopened (R17)"
+    return words
+
+
+def state_words(doc: Any, settings: Any = None) -> str:
+    """An opportunity's deal fields in a few words: stage, amount, products."""
+    if not isinstance(doc, dict) or not doc:
+        return "(none)"
+    products = [p for p in doc.get("products") or [] if isinstance(p, dict)]
+    amount = doc.get("amount")
+    words = [str(doc.get("stage") or "?")]
+    if amount is not None:
+        words.append(f"amount {plain(amount)}")
+    words.append(f"{len(products)} product{'s' if len(products) != 1 else ''}")
+    return ", ".join(words)
+
+
+def _line_words(line: dict) -> str:
+    what = line.get("sku") or line.get("description") or line.get("id")
+    qty = line.get("quantity")
+    return f"{what} x{plain(qty)}" if qty is not None else str(what)
+
+
+_ITEM_WORDS = {"products": "product", "quotes": "quote", "contacts": "contact",
+               "partners": "partner", "competitors": "competitor", "activities": "activity",
+               "documents": "document", "notes": "note"}
+
+
+def summarize(kind: str, base: Any, side: Any, settings: Any = None,
+              fields: Optional[tuple] = None) -> str:
+    """What one side changed since the base, in words ("closed won by quote q1 (2500.00),
+    added product SRV x5"), over ``fields`` (default: all)."""
+    if not isinstance(side, dict):
+        return "not readable as YAML" if side is not None else "deleted"
+    base = base if isinstance(base, dict) else {}
+    keys = [k for k in (fields or dict.fromkeys([*side, *base]))
+            if not same(base.get(k, MISSING), side.get(k, MISSING))]
+    if not keys:
+        return "no change"
+    if kind != OPPORTUNITY:
+        return "changed " + ", ".join(str(k) for k in keys)
+    parts: list[str] = []
+    skip: set = set()
+    said: set = set()  # items already told (the accepted quote)
+    was = {q.get("id"): q.get("status") for q in base.get("quotes") or [] if isinstance(q, dict)}
+    for quote in side.get("quotes") or []:
+        if isinstance(quote, dict) and quote.get("status") == "accepted" and \
+                was.get(quote.get("id")) != "accepted":
+            parts.append(f"closed won by quote {quote.get('id')} "
+                         f"({plain(quote.get('total'))})")
+            skip |= {"stage", "amount", "amount_source", "close_date", "products"}
+            said.add(quote.get("id"))
+    stage_kind = _stage_kind(side.get("stage"), settings)
+    for k in keys:
+        if k in skip:
+            continue
+        old, new = base.get(k, MISSING), side.get(k, MISSING)
+        if k == "stage":
+            if stage_kind == "won":
+                parts.append(f"closed won {plain(side.get('close_date')) or ''}".rstrip())
+            elif stage_kind == "lost":
+                reason = side.get("lost_reason")
+                parts.append("closed lost" + (f" ({reason})" if reason else ""))
+            elif _stage_kind(old, settings) in ("won", "lost"):
+                parts.append(f"reopened at {new}")
+            else:
+                parts.append(f"stage {describe(old)} → {describe(new)}".replace("'", ""))
+        elif k in ("amount_source", "lost_reason") or (
+                k == "close_date" and "stage" in keys and stage_kind in ("won", "lost")):
+            continue  # said with the stage or the products
+        elif k == "amount" and side.get("amount_source") != "manual":
+            continue  # derived: said by the products or the quote
+        elif k in _ITEM_WORDS and isinstance(new, list):
+            parts += _item_words(k, old if isinstance(old, list) else [], new, said)
+        else:
+            parts.append(f"{k} {describe(old)} → {describe(new)}")
+    return ", ".join(parts) or "no change"
+
+
+def _item_words(panel: str, old: list, new: list, said: set = frozenset()) -> list[str]:
+    word = _ITEM_WORDS[panel]
+    before = {x.get("id"): x for x in old if isinstance(x, dict) and x.get("id") not in said}
+    after = {x.get("id"): x for x in new if isinstance(x, dict) and x.get("id") not in said}
+
+    def name(item: dict) -> str:
+        if panel == "products":
+            return _line_words(item)
+        if panel == "quotes":
+            return f"{item.get('id')} ({item.get('status')})"
+        return describe(item)
+    out = [f"added {word} {name(x)}" for k, x in after.items() if k not in before]
+    out += [f"removed {word} {name(x)}" for k, x in before.items() if k not in after]
+    out += [f"changed {word} {name(x)}" for k, x in after.items()
+            if k in before and not same(before[k], x)]
+    return out
 
 
 def value_at(data: Any, path: tuple) -> Any:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import merge, yamlio
 from .errors import DataError, NotFound, RepoError, UsageError
@@ -103,11 +103,18 @@ def _write_record(git_dir: Path, path: str, record: Optional[dict]) -> None:
     _atomic_write(target, json.dumps(record, indent=1, ensure_ascii=False).encode())
 
 
-def _log_resolution(git_dir: Path, line: str) -> None:
+def _log_resolution(git_dir: Path, line: str, log: str = "resolved.log") -> None:
     folder = _records_dir(git_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "resolved.log", "a", encoding="utf-8") as fh:
-        fh.write(one_line(line, 200) + "\n")
+    with open(folder / log, "a", encoding="utf-8") as fh:
+        fh.write(one_line(line, 200 if log == "resolved.log" else 2000) + "\n")
+
+
+def _log_settled(git_dir: Path, path: str, fields: list[str], how: str) -> None:
+    """What a settlement decided, for tools (the timeline): the merge commit gets an
+    ``Opp-Settled: <path> <field>[,<field>…] <ours|theirs|value>`` trailer per line;
+    ``*`` stands for the whole file."""
+    _log_resolution(git_dir, f"{path} {','.join(fields) or '*'} {how}", "settled.log")
 
 
 # ---------------------------------------------------------------- reading the three versions
@@ -146,16 +153,43 @@ def _settings_near(worktree: Path, path: str):
         return Settings()
 
 
+def _settings_of(top: Path, path: str):
+    """The settings file being merged, as it stands (ours for now), for reading a value."""
+    from pydantic import ValidationError
+
+    from .model import Settings
+
+    try:
+        return Settings.model_validate(yamlio.load((top / path).read_bytes(), path)[0])
+    except (OSError, DataError, ValidationError, ValueError):
+        return Settings()
+
+
 def _merge_files(kind: str, path: str, base: Optional[bytes], ours: Optional[bytes],
-                 theirs: Optional[bytes], worktree: Path, **settle) -> merge.Merged:
+                 theirs: Optional[bytes], worktree: Path, **settle: Any) -> merge.Merged:
     try:
         b = _parse(base, path)
     except DataError:
         b = None  # an unreadable base only makes more conflicts
-    try:
-        o, t = _parse(ours, path), _parse(theirs, path)
-    except DataError:
-        return merge.Merged(None, [merge.WHOLE_FILE])
+    sides = {}
+    for side, raw in (("ours", ours), ("theirs", theirs)):
+        try:
+            sides[side] = _parse(raw, path)
+        except DataError as exc:
+            sides[side] = exc
+    bad = {side: exc for side, exc in sides.items() if isinstance(exc, DataError)}
+    if bad:
+        shown = {"base": "", **{side: "not readable" if side in bad else "readable"
+                                for side in sides}}
+        rule = "; ".join(f"{side}: {exc}" for side, exc in bad.items())
+        ident = (Path(path).stem if kind == merge.OPPORTUNITY else None)
+        readable = [d for d in sides.values() if isinstance(d, dict)]
+        name = readable[0].get("name") if readable and ident else None
+        return merge.Merged(None, [merge.Conflict((), None, "the whole file", "the whole file",
+                                                  rule=f"not readable as YAML ({rule})",
+                                                  shown=shown)], id=ident,
+                            name=name if isinstance(name, str) else None)
+    o, t = sides["ours"], sides["theirs"]
     settings = _settings_near(worktree, path) if kind == merge.OPPORTUNITY else None
     return merge.merge_document(kind, b, o, t, settings=settings, **settle)
 
@@ -170,14 +204,16 @@ def _record(path: str, kind: str, merged: merge.Merged, written: bytes,
     is_opp = kind == merge.OPPORTUNITY
     return {
         "path": path, "kind": kind,
-        "id": (data.get("id") or Path(path).stem) if is_opp else None,
-        "name": data.get("name") if is_opp else None,
+        "id": (data.get("id") or merged.id or Path(path).stem) if is_opp else None,
+        "name": (data.get("name") or merged.name) if is_opp else None,
         "whole_file": merged.whole_file,
         "conflicts": [{"field": c.field, "path": merge.plain(list(c.path)),
                        "base": merge.plain(c.base), "ours": merge.plain(c.ours),
                        "theirs": merge.plain(c.theirs), "item": merge.is_item(c),
-                       "shown": {side: merge.describe(c.value(side), item=merge.is_item(c))
-                                 for side in ("base", "ours", "theirs")}}
+                       "rule": c.rule, "fields": list(c.fields),
+                       "shown": c.shown or {
+                           side: merge.describe(c.value(side), item=merge.is_item(c))
+                           for side in ("base", "ours", "theirs")}}
                       for c in merged.conflicts],
         "choices": choices,
         "written": hashlib.sha256(written).hexdigest(),
@@ -238,11 +274,25 @@ def _value(entry: dict, side: str) -> str:
     return shown.get(side) or merge.describe(entry.get(side), item=entry.get("item", False))
 
 
+def _fields_word(entry: dict) -> str:
+    """The conflict's field, with the fields a rule ties to it: 'products (with stage…)'."""
+    tied = entry.get("fields") or []
+    return entry["field"] + (f" (with {', '.join(tied)})" if tied else "")
+
+
 def _one(record: dict, entry: dict, here: str, there: str) -> str:
     if record.get("whole_file") or not entry.get("field"):
         if entry.get("ours") in GIT_STATES:
             return f"{_who(record)}: {entry['ours']} {here} and {entry['theirs']} {there}"
-        return f"{_who(record)}: the file cannot be merged field by field"
+        words = f"{_who(record)}: the file cannot be merged field by field"
+        if entry.get("rule"):
+            words += (f" ({entry['rule']}): {_value(entry, 'ours')} {here}, "
+                      f"{_value(entry, 'theirs')} {there}")
+        return words
+    if entry.get("rule"):
+        return (f"{_who(record)}: {_fields_word(entry)} cannot take both sides: "
+                f"{_value(entry, 'ours')} {here}, {_value(entry, 'theirs')} {there}, "
+                f"and {entry['rule']}")
     return (f"{_who(record)}: {entry['field']} is {_value(entry, 'ours')} {here} and "
             f"{_value(entry, 'theirs')} {there} (was {_value(entry, 'base')})")
 
@@ -251,14 +301,17 @@ def _command(record: dict, entry: dict) -> str:
     ref = _ref_word(record)
     if record.get("whole_file") or not entry.get("field"):
         return f"opp resolve {ref} --ours (or --theirs)"
-    extra = "" if entry.get("item") else ", or --value VALUE"
+    single = not (entry.get("item") or entry.get("rule") or entry.get("fields")
+                  or isinstance(entry.get("ours"), (dict, list))
+                  or isinstance(entry.get("theirs"), (dict, list)))
+    extra = ", or --value VALUE" if single else ""
     return f"opp resolve {ref} {entry['field']} --ours (or --theirs{extra})"
 
 
 GIT_STATES = ("changed", "deleted", "added", "absent")
 
 
-def _git_level(path: str, stages: set[int]) -> dict:
+def _git_level(path: str, stages: set[int], top: Optional[Path] = None) -> dict:
     """A conflict git found without opp's driver (e.g. changed here, deleted there)."""
     def state(stage: int) -> str:
         if stage not in stages:
@@ -266,7 +319,17 @@ def _git_level(path: str, stages: set[int]) -> dict:
         return "changed" if 1 in stages else "added"
     kind = merge.kind_of(path)
     ident = Path(path).stem if kind == merge.OPPORTUNITY else None
-    return {"path": path, "kind": kind, "id": ident, "name": None, "whole_file": True,
+    name = None
+    if ident and top is not None:
+        for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
+            try:
+                data = _parse(_show(top, stage, path), path) if stage in stages else None
+            except DataError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                name = data["name"]
+                break
+    return {"path": path, "kind": kind, "id": ident, "name": name, "whole_file": True,
             "conflicts": [{"field": "", "path": [], "base": None, "ours": state(2),
                            "theirs": state(3), "item": False,
                            "shown": {"base": "", "ours": state(2), "theirs": state(3)}}],
@@ -276,9 +339,12 @@ def _git_level(path: str, stages: set[int]) -> dict:
 def pending(repo: Repo) -> list[dict]:
     """Every conflict left: one record per unmerged path, in path order."""
     out = []
-    for path, stages in sorted(unmerged(repo.root).items()):
+    paths = unmerged(repo.root)
+    top = _top(repo.root) if paths else None
+    for path, stages in sorted(paths.items()):
         record = read_record(repo.git_dir, path)
-        out.append(record if record and record.get("conflicts") else _git_level(path, stages))
+        out.append(record if record and record.get("conflicts")
+                   else _git_level(path, stages, top))
     return out
 
 
@@ -289,6 +355,7 @@ def conflict_rows(repo: Repo) -> list[dict]:
         for entry in record["conflicts"]:
             rows.append({"path": record["path"], "id": record.get("id"),
                          "name": record.get("name"), "field": entry["field"] or None,
+                         "fields": entry.get("fields") or [], "rule": entry.get("rule"),
                          "base": entry["base"], "ours": entry["ours"],
                          "theirs": entry["theirs"], "resolve": _command(record, entry),
                          "shown": {side: _value(entry, side)
@@ -341,20 +408,23 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], Optional[dict]]:
                      f"{', '.join(ident(p) or p for p in exact)}; type more of it")
 
 
-def _parse_value(text: str) -> Any:
-    """A typed value for ``--value``: 'none' clears; the model turns text into its type."""
+def _parse_value(kind: str, path: tuple, text: str, settings: Any) -> Any:
+    """A typed value for ``--value``: 'none' clears; the model turns text into its type.
+    (The command line passes its own parser, that of the command setting the field.)"""
     return None if text.strip().casefold() in ("none", "null", "") else text.strip()
 
 
 def resolve(repo: Repo, ref: str, field: Optional[str], side: Optional[str],
-            value: Optional[str]) -> list[str]:
+            value: Optional[str], parse: Callable[[str, tuple, str, Any], Any] = _parse_value
+            ) -> list[str]:
     """Settle one conflict (``field``) or all of a file's, keeping ``side`` or ``value``.
 
+    ``parse(kind, path, text, settings)`` turns a ``value`` into the field's type.
     Stages the file when nothing is left in it and commits the merge when nothing
     is left at all. Returns what happened, in words.
     """
     if (side is None) == (value is None):
-        raise UsageError("say what to keep: --ours, --theirs or --value VALUE")
+        raise UsageError("give one of --ours, --theirs or --value to say what to keep")
     if value is not None and not field:
         raise UsageError("--value sets one field: give the FIELD too (see: opp conflicts)")
     with repo.lock():
@@ -368,8 +438,9 @@ def resolve(repo: Repo, ref: str, field: Optional[str], side: Optional[str],
             _take_side(repo.root, path, stages, side)
             messages.append(f"{path}: kept the version of {side}")
             _log_resolution(repo.git_dir, f"{path} (whole file) {side}")
+            _log_settled(repo.git_dir, path, [], side)
         else:
-            messages += _resolve_fields(repo, top, path, record, field, side, value)
+            messages += _resolve_fields(repo, top, path, record, field, side, value, parse)
         left = unmerged(repo.root)
         if left:
             messages.append(f"{len(left)} file(s) still in conflict; see: opp conflicts")
@@ -389,7 +460,7 @@ def _take_side(root: Path, path: str, stages: set[int], side: str) -> None:
 
 
 def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optional[str],
-                    side: Optional[str], value: Optional[str]) -> list[str]:
+                    side: Optional[str], value: Optional[str], parse: Callable) -> list[str]:
     current = (top / path).read_bytes() if (top / path).exists() else b""
     if hashlib.sha256(current).hexdigest() != record.get("written"):
         raise RepoError(f"{path} was edited since the merge; keep your edit with "
@@ -407,12 +478,19 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optio
             fields = ", ".join(e["field"] for e in entries)
             raise NotFound(f"no conflict on '{field}' in {_who(record)}; its conflicts: {fields}")
         entry = matching[0]
-        if value is not None and (entry.get("item") or isinstance(entry["ours"], (dict, list))
+        if value is not None and (entry.get("item") or entry.get("rule")
+                                  or isinstance(entry["ours"], (dict, list))
                                   or isinstance(entry["theirs"], (dict, list))):
             raise UsageError(f"{entry['field']} is not a single value; keep a side with "
                              "--ours or --theirs")
         how = side or "value"
-        choices.append((entry["path"], how, _parse_value(value) if value is not None else None))
+        typed = None
+        if value is not None:
+            settings = _settings_near(top, path) if record["kind"] == merge.OPPORTUNITY else None
+            if record["kind"] == merge.SETTINGS:
+                settings = _settings_of(top, path)
+            typed = parse(record["kind"], tuple(entry["path"]), value, settings)
+        choices.append((entry["path"], how, typed))
         settled = [entry]
     else:
         default = side
@@ -422,7 +500,7 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optio
     merged = _merge_files(kind, path, b, o, t, top,
                           choices={tuple(p): (how, v) for p, how, v in
                                    ((tuple(c[0]), c[1], c[2]) for c in choices)},
-                          default=default)
+                          default=default, pending=[tuple(e["path"]) for e in entries])
     if merged.whole_file:
         raise RepoError(f"{path} can no longer be merged field by field; keep one side with "
                         f"opp resolve {_ref_word(record)} --ours (or --theirs)")
@@ -430,14 +508,21 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optio
     _atomic_write(top / path, written)
     words = []
     for e in settled:
-        now = merge.value_at(merged.data, tuple(e["path"]))
-        shown = merge.describe(now, item=e.get("item", False))
-        words.append(f"{_who(record)}: {e['field']} set to {shown}"
-                     + (f" ({side})" if side else ""))
+        if e.get("rule") and side:
+            words.append(f"{_who(record)}: {_fields_word(e)} as {side} "
+                         f"({(e.get('shown') or {}).get(side) or side})")
+        else:
+            now = merge.value_at(merged.data, tuple(e["path"]))
+            shown = merge.describe(now, item=e.get("item", False))
+            words.append(f"{_who(record)}: {e['field']} set to {shown}"
+                         + (f" ({side})" if side else ""))
+        _log_settled(repo.git_dir, path, [e["field"], *(e.get("fields") or [])],
+                     side or "value")
     for line in words:
         _log_resolution(repo.git_dir, line)
     if merged.conflicts:
-        new = _record(path, kind, merged, written, [list(c) for c in choices])
+        new = _record(path, kind, merged, written,
+                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
         new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
         _write_record(repo.git_dir, path, new)
         return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "
@@ -465,6 +550,11 @@ def finish_merge(repo: Repo) -> str:
     except OSError:
         settled = ""
     trailers = "".join(f"Opp-Resolved: {line}\n" for line in settled.splitlines() if line)
+    try:
+        decided = (_records_dir(git_dir) / "settled.log").read_text(encoding="utf-8")
+    except OSError:
+        decided = ""
+    trailers += "".join(f"Opp-Settled: {line}\n" for line in decided.splitlines() if line)
     if trailers:
         last = message.split("\n\n")[-1]
         glue = "\n" if last.startswith("Opp-Action:") else "\n\n"

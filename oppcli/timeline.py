@@ -10,15 +10,24 @@ Decisions:
 
 - Each commit is compared with its (first) parent's version of the file, so
   changes made on two clones and merged read as the two changes they were. A merge
-  commit is listed only for what the merge itself decided: fields whose merged
-  value differs from every parent.
+  commit is listed for what the merge decided: the values it settled in a conflict
+  (opp's ``Opp-Settled`` trailers, else its ``Opp-Resolved`` ones), old (its first
+  parent) -> new, flagged as such with both sides' values, whichever side won; and
+  any value it brought or made (differing from a parent's) that differs from what
+  the timeline has shown so far (changes of two branches interleave by date, so
+  the last one shown need not be the one the merge kept). A merge that left the
+  file as both parents had it decides nothing. So the timeline always ends on the
+  file as it is: the last value shown for each field is the file's.
 - The commit that added an activity or a note that is still there does not list
   that addition: the activity or note is its own entry, which names the commit
   (``commit``). A commit whose only change was that addition is therefore not
   listed twice; later edits of the item are listed as changes. An item that was
   removed and added again (undo, redo) keeps every change, so the story reads.
-- An activity has a date, not a time: it sits at the start of its day (local
-  time), before the changes of that day.
+- An activity has a date, not a time: ``at`` is the start of its day (local
+  time). It is listed there, except that an activity recorded on its own day is
+  listed where the commit that recorded it stands (after that day's earlier
+  changes), and nothing is listed before the commit that created the opportunity.
+- A deleted opportunity's timeline (its full id given) ends with its deletion.
 - Changes keep git's order (its history, not the dates written in commits, which
   rebases and clocks can skew); activities and notes are slotted in between them
   by time.
@@ -58,21 +67,34 @@ class Revision:
     action: Optional[str]
     before: list[Any]
     after: Any
+    settled: Optional[list[str]] = None  # a merge's settled fields of this file ('*': all)
+    merge: bool = False
 
 
 _FORMAT = ("%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f"
-           "%(trailers:key=Opp-Action,valueonly,separator=%x2C)")
+           "%(trailers:key=Opp-Action,valueonly,separator=%x2C)%x1f%P%x1f"
+           "%(trailers:key=Opp-Settled,valueonly,separator=%x1d)%x1f"
+           "%(trailers:key=Opp-Resolved,valueonly,separator=%x1d)")
 
 
 def parse_log(text: str) -> list[dict]:
     """The records of ``git log --follow -c --raw -z --no-abbrev --format=_FORMAT``:
-    header fields and, per commit, the blob ids before (one per parent) and after."""
+    header fields and, per commit, the blob ids before (one per parent) and after,
+    the path after it (and ``source``, the path before a rename), the parents and
+    the ``Opp-Settled``/``Opp-Resolved`` trailers. A merge that left the file as one
+    of its parents had it has no blob ids (``before``/``after`` None): git lists every
+    merge when following a file, so those are kept for the caller to read."""
     records = []
     for chunk in text.split("\x1e")[1:]:
         header, _, rest = chunk.partition("\0")
-        commit, author, email, at, subject, action = header.split("\x1f")
+        commit, author, email, at, subject, action, *extra = header.split("\x1f")
+        parents = extra[0].split() if extra else []
+        settled = [t.strip() for t in extra[1].split("\x1d") if t.strip()] if len(extra) > 1 \
+            else []
+        resolved = [t.strip() for t in extra[2].split("\x1d") if t.strip()] if len(extra) > 2 \
+            else []
         tokens = rest.lstrip("\n").split("\0")
-        blobs = None
+        blobs = path = source = None
         i = 0
         while i < len(tokens):
             token = tokens[i].lstrip("\n")
@@ -81,20 +103,27 @@ def parse_log(text: str) -> list[dict]:
                 continue
             colons = len(token) - len(token.lstrip(":"))
             fields = token[colons:].split(" ")
+            paths: list[str] = []
             if colons == 1:  # :old new oldsha newsha status
                 shas, status = fields[2:4], fields[4]
-                i += 2 if status[:1] in ("R", "C") else 1
+                count = 2 if status[:1] in ("R", "C") else 1
             else:  # a merge: n parents' modes, the result's, n+1 shas, statuses
                 shas, status = fields[colons + 1: 2 * colons + 2], fields[-1]
-                i += 1
+                count = 1
+            paths, i = tokens[i:i + count], i + count
             if blobs is None:  # the followed file is the only path; keep the first anyway
                 blobs = [None if s == _NULL_BLOB else s for s in shas]
-        if blobs is None:
+                path = paths[-1] if paths else None
+                source = paths[0] if len(paths) == 2 else None
+        if blobs is None and len(parents) < 2:
             continue
         records.append({"commit": commit, "author": author, "email": email,
                         "at": datetime.fromisoformat(at), "subject": subject,
-                        "action": action.strip() or None, "before": blobs[:-1],
-                        "after": blobs[-1]})
+                        "action": action.strip() or None,
+                        "before": blobs[:-1] if blobs else None,
+                        "after": blobs[-1] if blobs else None, "path": path,
+                        "source": source, "parents": parents, "settled": settled,
+                        "resolved": resolved})
     return records
 
 
@@ -119,7 +148,8 @@ def _parse(data: Optional[bytes], where: str):
 
 def history(repo, opp_id: str) -> list[Revision]:
     """Every commit that touched ``opportunities/<id>.yaml`` (following renames), newest
-    first, each with the file's data before and after."""
+    first, each with the file's data before and after; and every merge whose result
+    may matter to the story (git lists them all when following a file)."""
     from .store import OPPORTUNITIES_DIR, git, read_blobs
 
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
@@ -129,18 +159,59 @@ def history(repo, opp_id: str) -> list[Revision]:
     out = git(repo.root, "log", "--follow", "-c", "--raw", "-z", "--no-abbrev",
               "--no-color", f"--format={_FORMAT}", "--", relpath).stdout
     records = parse_log(out)
-    blobs = read_blobs(repo.root, [b for r in records for b in (*r["before"], r["after"]) if b])
-    parsed: dict[str, Any] = {}
+    # the path of the file at each commit: git's (from the top) once a change names it
+    current = f"./{relpath}"
+    for r in records:
+        if r["path"]:
+            current = r["path"]
+        r["at_path"] = current
+        if r["source"]:
+            current = r["source"]
+        r["settled_here"] = settled_fields(r, opp_id) if len(r["parents"]) > 1 else None
+        if r["after"] is None and r["before"] is None:  # a merge git gave no blobs for
+            r["after"] = f"{r['commit']}:{current}"
+            r["before"] = [f"{p}:{current}" for p in r["parents"]]
+    names = [b for r in records for b in (*r["before"], r["after"]) if b]
+    blobs = read_blobs(repo.root, names)
+    parsed: dict[bytes, Any] = {}
 
-    def data(blob: Optional[str]) -> Any:
-        if blob is None:
+    def data(name: Optional[str]) -> Any:
+        raw = blobs.get(name) if name else None
+        if raw is None:
             return None
-        if blob not in parsed:
-            parsed[blob] = _parse(blobs.get(blob), relpath)
-        return parsed[blob]
+        if raw not in parsed:  # many names (merges) hold the same bytes: parse once
+            parsed[raw] = _parse(raw, relpath)
+        return parsed[raw]
 
     return [Revision(r["commit"], r["author"], r["email"], r["at"], r["subject"], r["action"],
-                     [data(b) for b in r["before"]], data(r["after"])) for r in records]
+                     [data(b) for b in r["before"]],
+                     data(r["after"]), r["settled_here"], len(r["parents"]) > 1
+                     or len(r["before"]) > 1)
+            for r in records]
+
+
+def settled_fields(record: dict, opp_id: str) -> Optional[list[str]]:
+    """The fields of ``opportunities/<opp_id>.yaml`` a merge settled in conflicts, from
+    its ``Opp-Settled`` trailers (else, for merges of older opp versions, its
+    ``Opp-Resolved`` ones): field paths as opp conflicts names them, '*' for the whole
+    file; None when it settled nothing there."""
+    import re
+
+    name = f"opportunities/{opp_id}.yaml"
+    out: list[str] = []
+    for line in record.get("settled") or []:
+        parts = line.split(" ")
+        if len(parts) >= 3 and (parts[0] == name or parts[0].endswith("/" + name)):
+            out += parts[1].split(",")
+    if not out and not record.get("settled"):
+        for line in record.get("resolved") or []:
+            if line.startswith(f"{opp_id} "):
+                found = re.search(r": (\S+) set to ", line)
+                if found:
+                    out.append(found.group(1))
+            elif name in line and "(whole file)" in line:
+                out.append("*")
+    return out or None
 
 
 # ---------------------------------------------------------------- comparing versions
@@ -299,10 +370,6 @@ def compare(old: Any, new: Any) -> list[dict]:
     return diff(old, new)
 
 
-def _key(change: dict) -> tuple:
-    return (change["field"], change.get("item"), change["new"])
-
-
 # ---------------------------------------------------------------- the timeline
 
 
@@ -322,14 +389,20 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
     activity not done and dated after ``today`` is planned."""
     present = {(panel, item.id) for panel in OWN_ENTRIES for item in getattr(opp, panel)}
     computed: list[tuple[Revision, list[dict]]] = []
+    shown: Any = None  # the file as the changes listed so far tell it
     for rev in reversed(revisions):
-        changes = compare(rev.before[0] if rev.before else None, rev.after)
-        if len(rev.before) > 1:  # a merge: only what differs from every parent
-            for other in rev.before[1:]:
-                theirs = {_key(c) for c in compare(other, rev.after)}
-                changes = [c for c in changes if _key(c) in theirs]
-            if not changes:
-                continue
+        parent = rev.before[0] if rev.before else None
+        if rev.merge:
+            changes = _merge_changes(rev, shown)
+            shown = _told_merge(rev, shown)
+            if changes:
+                computed.append((rev, changes))
+            continue
+        if rev.after is None and isinstance(parent, dict):
+            changes = [{"field": "file", "old": "present", "new": None}]  # deleted
+        else:
+            changes = compare(parent, rev.after)
+        shown = _told(parent, rev.after, shown)
         computed.append((rev, changes))
 
     def ref(change: dict) -> tuple:
@@ -348,14 +421,24 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         kept = [c for c in changes if not (c["old"] is None and added_by.get(ref(c)) is rev)]
         if changes and not kept:
             continue  # it only added what is listed as its own entry
-        changes_.append((rev.at, {
-            "at": rev.at.isoformat(), "author": rev.author, "kind": "change",
-            "summary": rev.subject, "changes": kept, "commit": rev.commit,
-            "action": rev.action}))
+        entry = {"at": rev.at.isoformat(), "author": rev.author, "kind": "change",
+                 "summary": rev.subject, "changes": kept, "commit": rev.commit,
+                 "action": rev.action}
+        if rev.merge:
+            entry["merge"] = True
+            entry["resolution"] = any(c.get("conflict") for c in kept)
+        if rev.after is None and not rev.merge:
+            entry["deleted"] = True
+        changes_.append((rev.at, entry))
+    # nothing before the opportunity was created
+    start = changes_[0][0] if changes_ else None
     own: list[tuple[datetime, dict]] = []
     for activity in opp.activities:
         rev = added_by.get(("activities", activity.id))
         at = _local(datetime.combine(activity.date, time()))
+        place = at
+        if rev is not None and _local(rev.at).date() == activity.date:
+            place = rev.at  # recorded on its day: where the commit that recorded it is
         state = "done" if activity.done else ("planned" if activity.date > today
                                               else "to do")
         own.append((at, {
@@ -364,16 +447,100 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
             "changes": [], "commit": rev.commit if rev else None, "item": activity.id,
             "type": activity.type, "subject": activity.subject,
             "date": activity.date.isoformat(), "done": activity.done,
-            "notes": activity.notes}))
+            "notes": activity.notes}, place))
     for note in opp.notes:
         rev = added_by.get(("notes", note.id))
         at = _local(note.date)
         own.append((at, {
             "at": at.isoformat(), "author": note.author, "kind": "note",
             "summary": _excerpt(note.text, 80), "changes": [],
-            "commit": rev.commit if rev else None, "item": note.id, "text": note.text}))
-    own.sort(key=lambda e: e[0])
-    return _interleave(changes_, own)
+            "commit": rev.commit if rev else None, "item": note.id, "text": note.text}, at))
+    placed = []
+    for _, entry, place in own:
+        if start is not None and place < start:
+            place = start
+        placed.append((place, entry))
+    placed.sort(key=lambda e: e[0])
+    return _interleave(changes_, placed)
+
+
+def _told(parent: Any, after: Any, shown: Any) -> Any:
+    """The file as the timeline tells it once a commit's change (parent -> after) is
+    listed: what the commit changed, over what was told before."""
+    if not (isinstance(parent, dict) and isinstance(after, dict) and isinstance(shown, dict)):
+        return after
+    from .merge import merge_values
+
+    told, _ = merge_values(parent, shown, after, default="theirs")
+    return told
+
+
+def _settled(change: dict, fields: list[str]) -> bool:
+    """Whether a change is about one of the fields a merge settled (conflict paths)."""
+    top, item = change["field"].split(".")[0], change.get("item")
+    for path in fields:
+        parts = path.split(".")
+        if path == "*" or (parts[0] == top and (len(parts) == 1 or item is None
+                                               or item in parts)):
+            return True
+    return False
+
+
+def _merge_changes(rev: Revision, shown: Any) -> list[dict]:
+    """What a merge decided: the conflicts it settled (old: its first parent's value;
+    ``conflict``, ``ours``, ``theirs``), then the values it brought or made (those
+    differing from a parent) that differ from what the timeline told before it. A
+    merge that left the file as both parents had it decides nothing here, even when
+    the timeline has told changes of a branch it does not hold yet."""
+    after = rev.after
+    if after is None and shown is None:
+        return []
+    out: list[dict] = []
+    settled_keys: set = set()
+    if rev.settled and len(rev.before) > 1 \
+            and (rev.before[0] is None) != (rev.before[1] is None):
+        # deleted on one side, changed on the other: the file itself was the question
+        def state(version: Any) -> str:
+            return "deleted" if version is None else "present"
+        out.append({"field": "file", "old": state(rev.before[0]), "new": state(after),
+                    "conflict": True, "ours": state(rev.before[0]),
+                    "theirs": state(rev.before[1])})
+    elif rev.settled and len(rev.before) > 1:
+        ours, theirs = rev.before[0], rev.before[1]
+        from_theirs = {_ref(c): c for c in compare(theirs, after)}
+        for c in compare(ours, after):
+            if _settled(c, rev.settled):
+                other = from_theirs.get(_ref(c))
+                out.append({**c, "conflict": True, "ours": c["old"],
+                            "theirs": other["old"] if other else c["new"]})
+                settled_keys.add(_ref(c))
+        for key, c in from_theirs.items():  # kept ours: the merge equals its first parent
+            if key not in settled_keys and _settled(c, rev.settled):
+                out.append({**c, "old": c["new"], "conflict": True, "ours": c["new"],
+                            "theirs": c["old"]})
+                settled_keys.add(key)
+    if after is None:
+        if all(parent is None for parent in rev.before):
+            return out
+        return out + [{"field": "file", "old": "present", "new": None}]
+    made = {_ref(c) for parent in rev.before for c in compare(parent, after)}
+    for c in compare(shown, after) if shown is not None else compare(None, after):
+        if _ref(c) not in settled_keys and _ref(c) in made:
+            out.append(c)
+    return out
+
+
+def _told_merge(rev: Revision, shown: Any) -> Any:
+    """The file as the timeline tells it after a merge: what the merge holds where it
+    differs from a parent, what was told before elsewhere."""
+    told = shown
+    for parent in rev.before:
+        told = _told(parent, rev.after, told)
+    return told
+
+
+def _ref(change: dict) -> tuple:
+    return change["field"], change.get("item")
 
 
 def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, dict]]
@@ -396,3 +563,31 @@ def timeline(repo, opp_id: str) -> list[dict]:
     from .store import today
 
     return build(history(repo, opp_id), repo.load(opp_id), today())
+
+
+def deleted_timeline(repo, ref: str) -> Optional[list[dict]]:
+    """The story of an opportunity whose file is gone (``ref`` its full id), ending with
+    its deletion; None when ``ref`` names no file the history holds."""
+    import re
+    from types import SimpleNamespace
+
+    from pydantic import ValidationError
+
+    from .model import Opportunity
+    from .store import today
+
+    opp_id = ref.strip().casefold()
+    if not re.fullmatch(r"[0-9a-z]{4,32}", opp_id):
+        return None
+    revisions = history(repo, opp_id)
+    if not any(not rev.merge for rev in revisions):
+        return None
+    last: Any = SimpleNamespace(activities=[], notes=[])
+    for rev in revisions:  # newest first: the last version it had
+        if isinstance(rev.after, dict):
+            try:
+                last = Opportunity.model_validate(rev.after)
+            except (ValidationError, ValueError):
+                pass
+            break
+    return build(revisions, last, today())

@@ -400,6 +400,7 @@ class Entry:
     opportunity: Opportunity
     before: Optional[Opportunity] = None
     changed: tuple[str, ...] = ()
+    new_id: bool = False  # the id was made up for this run (a dry run shows none)
 
 
 @dataclass
@@ -643,7 +644,8 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
                                 f"--map COLUMN={name}, or give --default {name}=VALUE")
     if messages:
         raise _RowFailed(messages)
-    if opp_id is None:
+    made_up = opp_id is None
+    if made_up:
         opp_id = ids.new_id(taken)
     taken.add(opp_id)
     try:
@@ -652,7 +654,7 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
         raise _RowFailed([exc.message]) from None
     except ValueError as exc:  # a model refused a value the checks above let through
         raise _RowFailed([f"invalid row: {exc}"]) from None
-    return Entry(line, "create", opp)
+    return Entry(line, "create", opp, new_id=made_up)
 
 
 # ---------------------------------------------------------------- export
@@ -692,14 +694,25 @@ class CatalogPlan:
 
 
 def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> CatalogPlan:
-    """Products by SKU (made from the name when the file has no SKU column): new ones
-    added, existing ones updated with the cells given, every bad row reported."""
+    """Products by SKU: new ones added, existing ones updated with the cells given, every
+    bad row reported.
+
+    A row without a SKU names its product: one of the catalog whose name matches
+    (case, spaces and punctuation ignored) is updated; otherwise the SKU is made from
+    the name. Two products never end up with one name (loosely compared): a row that
+    would create or rename one so is refused, as ``opp import`` could no longer tell
+    them apart by name.
+    """
     if "sku" not in columns.fields and "name" not in columns.fields:
         raise UsageError("the file has neither a sku nor a name column; name them with "
                          "--map COLUMN=sku --map COLUMN=name")
     products = {p.sku.casefold(): p for p in catalog.products}
+    by_name: dict[str, list[CatalogItem]] = {}
+    for item in catalog.products:
+        by_name.setdefault(loose_key(item.name), []).append(item)
     plan = CatalogPlan(catalog)
     seen: dict[str, int] = {}
+    named: dict[str, int] = {}  # loose name -> line of the row creating or renaming to it
     width = len(table.header)
     for line, cells in table.rows:
         messages: list[str] = []
@@ -729,10 +742,19 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
             if "name" not in values:
                 messages.append("the row has neither a SKU nor a name")
             else:
-                try:
-                    values["sku"] = derive_sku(values["name"])
-                except ValueError as exc:
-                    messages.append(str(exc))
+                holders = by_name.get(loose_key(values["name"]), [])
+                if len(holders) > 1:
+                    messages.append(f"{columns.column('name')} '{values['name']}' could be "
+                                    f"{' or '.join(p.sku for p in holders)}; add a sku column "
+                                    "to say which")
+                elif holders:
+                    # the product of that name: update it (the name found it; it stays)
+                    values["sku"], values["name"] = holders[0].sku, holders[0].name
+                else:
+                    try:
+                        values["sku"] = derive_sku(values["name"])
+                    except ValueError as exc:
+                        messages.append(str(exc))
         if messages:
             plan.errors.extend(RowError(line, m) for m in messages)
             continue
@@ -743,6 +765,12 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
             continue
         seen[key] = line
         current = products.get(key)
+        if "name" in values and (current is None
+                                 or loose_key(values["name"]) != loose_key(current.name)):
+            clash = _name_clash(values["name"], key, by_name, named, line)
+            if clash:
+                plan.errors.append(RowError(line, clash))
+                continue
         if current is None:
             missing = [n for n in ("name", "price") if n not in values]
             if missing:
@@ -756,6 +784,8 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
                 continue
             products[key] = item
             plan.created.append(item)
+            _rename(by_name, None, item)
+            named[loose_key(item.name)] = line
             continue
         after = current.model_copy(update={k: v for k, v in values.items() if k != "sku"})
         if after == current:
@@ -763,5 +793,32 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
         else:
             products[key] = after
             plan.updated.append((current, after))
+            if loose_key(after.name) != loose_key(current.name):
+                _rename(by_name, current, after)
+                named[loose_key(after.name)] = line
     plan.catalog = Catalog(products=sorted(products.values(), key=lambda p: p.sku.casefold()))
     return plan
+
+
+def _name_clash(name: str, sku_key: str, by_name: dict[str, list[CatalogItem]],
+                named: dict[str, int], line: int) -> Optional[str]:
+    """Why a product (SKU ``sku_key``) cannot take ``name``: another product has it."""
+    key = loose_key(name)
+    others = [p for p in by_name.get(key, []) if p.sku.casefold() != sku_key]
+    if not others:
+        return None
+    other = others[0]
+    where = (f"line {named[key]} of this file gives it to {other.sku}" if key in named
+             else f"catalog product {other.sku} is called '{other.name}'")
+    return (f"name '{name}' is taken: {where}; two products with one name could not be "
+            f"told apart by name (opp import's product column): update {other.sku} "
+            "instead (its sku in the sku column), or choose another name")
+
+
+def _rename(by_name: dict[str, list[CatalogItem]], before: Optional[CatalogItem],
+            after: CatalogItem) -> None:
+    if before is not None:
+        bucket = by_name.get(loose_key(before.name), [])
+        by_name[loose_key(before.name)] = [p for p in bucket
+                                           if p.sku.casefold() != before.sku.casefold()]
+    by_name.setdefault(loose_key(after.name), []).append(after)

@@ -185,10 +185,62 @@ def test_closing_by_a_quote_while_the_other_side_adds_a_product_is_a_conflict():
     assert [c.field for c in merged.conflicts] == ["products"]
     assert merged.data["amount"] == D("2500.00") and merged.data["stage"] == "closed-won"
     assert [p["id"] for p in merged.data["products"]] == ["ql0001"]
-    with pytest.raises(merge.MergeRefused, match="accepted quote"):
-        run(base, ours, theirs, choices={("products",): ("theirs", None)})
+    (conflict,) = merged.conflicts
+    assert conflict.rule.startswith("products should be the catalog lines of accepted quote "
+                                    "q00001 (R14)")
+    assert "read-only until reopened (R17)" in conflict.rule
+    assert conflict.shown["ours"] == "closed won by quote q00001 (2500.00)"
+    assert conflict.shown["theirs"] == "added product LIC-10 x1"
+    # keeping the product takes the fields R14 ties to it from that side too: still open
+    kept = run(base, ours, theirs, choices={("products",): ("theirs", None)})
+    assert kept.conflicts == [] and kept.data["stage"] == "prospecting"
+    assert [p["id"] for p in kept.data["products"]] == ["line01", "line02"]
+    assert kept.data["amount"] == D("1299.99") and kept.data["quotes"] == []
     # keeping the closing side settles it; R14 holds
     assert run(base, ours, theirs, default="ours").conflicts == []
+
+
+def test_a_product_added_here_while_a_quote_was_accepted_there_is_one_named_conflict():
+    """The QA case: ours' products alone cannot stand beside theirs' accepted quote, so
+    the fields R14 ties together are taken from one side as a group."""
+    base = rules.add_product(deal(), S, SRV, line_id="line01")
+    quote = Quote(id="q00001", status="sent", created=TODAY, sent=TODAY,
+                  lines=[QuoteLine(id="line01", sku="SRV-01", description="Support plan",
+                                   quantity=D(1), unit_price=D("1200.00"),
+                                   total=D("1200.00"))], total=D("1200.00"))
+    base = base.model_copy(update={"quotes": [quote]})
+    from oppcli import quotes
+
+    theirs = quotes.close_quote(base, S, "q00001", accepted=True, today=TODAY)
+    ours = rules.add_product(base, S, SRV, quantity=D(5), line_id="line02")
+    merged = run(base, ours, theirs)
+    assert not merged.whole_file
+    (conflict,) = merged.conflicts
+    assert conflict.field == "products"
+    assert set(conflict.fields) >= {"stage", "quotes", "amount_source"}
+    assert conflict.rule.startswith("products should be the catalog lines of accepted quote "
+                                    "q00001 (R14)")
+    assert conflict.shown == {"base": "prospecting, amount 1200.00, 1 product",
+                              "ours": "added product SRV-01 x5",
+                              "theirs": "closed won by quote q00001 (1200.00)"}
+    # ours for now, as a whole: open, both products, the quote still sent
+    assert merged.data["stage"] == "prospecting" and merged.data["amount"] == D("7200.00")
+    assert merged.data["quotes"][0]["status"] == "sent"
+    assert (merged.id, merged.name) == ("4k7qz2ma", "Acme renewal")
+    for how, stage in (("ours", "prospecting"), ("theirs", "closed-won")):
+        settled = run(base, ours, theirs, choices={("products",): (how, None)},
+                      pending=[("products",)])
+        assert settled.conflicts == [] and settled.data["stage"] == stage
+        assert rules.problems(Opportunity.model_validate(settled.data), S) == []
+    # settling another conflict of the deal leaves this one waiting, ours for now
+    other = run(base, ours.model_copy(update={"name": "A"}),
+                theirs.model_copy(update={"name": "B"}))
+    assert [c.field for c in other.conflicts] == ["name", "products"]
+    left = run(base, ours.model_copy(update={"name": "A"}), theirs.model_copy(
+        update={"name": "B"}), choices={("name",): ("theirs", None)},
+        pending=[("name",), ("products",)])
+    assert [c.field for c in left.conflicts] == ["products"]
+    assert left.data["name"] == "B" and left.data["stage"] == "prospecting"
 
 
 def test_fields_tied_by_a_rule_follow_the_side_chosen_for_the_conflict():

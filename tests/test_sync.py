@@ -359,7 +359,7 @@ def test_resolve_refusals(team, tmp_path):
     assert f"conflicts are on: {opp_id}" in r.stderr
     r = team.bob("resolve", opp_id, "--value", "3", code=2)
     assert "give the FIELD" in r.stderr
-    r = team.bob("resolve", opp_id, "amount", "--value", "-5", code=1)
+    r = team.bob("resolve", opp_id, "amount", "--value", "-5", code=2)
     assert "amount" in r.stderr and team.bob.json("conflicts")
     # a hand edit of the file since the merge is not overwritten
     path = team.bob.file(opp_id)
@@ -386,7 +386,7 @@ def test_a_deal_deleted_on_one_side_and_changed_on_the_other(team):
     team.alice("sync")
     team.bob("set", opp_id, "customer", "Still interested")
     r = team.bob("sync", code=1)
-    assert f"{opp_id}: changed here and deleted on {team.upstream}" in r.stderr
+    assert f"{opp_id} Doomed deal: changed here and deleted on {team.upstream}" in r.stderr
     team.bob("resolve", opp_id, "--ours")
     team.bob("sync")
     team.alice("sync")

@@ -27,6 +27,43 @@ COLUMNS = {
 }
 
 
+class TextArgsCommand(click.Command):
+    """A command whose free-text arguments may start with '-' (``opp note ID "-5% agreed"``).
+
+    Click would read ``-5% agreed`` as short options. Here every argument that is not
+    one of this command's options (nor an option's value) is passed after ``--``, so
+    it stays text; a ``--word`` that is no option still gets click's "No such option"
+    (a mistyped option is likelier than text spelled like one).
+    """
+
+    def parse_args(self, ctx, args):
+        takes_value = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not param.is_flag and not param.count
+        options: list[str] = []
+        texts: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--":
+                texts += args[i:]
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and i < len(args):
+                    options.append(args[i])
+                    i += 1
+            elif arg.startswith("--") and len(arg) > 2 and " " not in name:
+                options.append(arg)  # click says "No such option", with a suggestion
+            else:
+                texts.append(arg)
+        return super().parse_args(ctx, [*options, "--", *texts] if texts else options)
+
+
 def _cleared(value: Optional[str]) -> Optional[str]:
     """'none' (or an empty value) clears an optional field."""
     return None if value is None or value.strip().lower() in ("", "none") else value
@@ -174,7 +211,7 @@ def contact() -> None:
 _list_and_remove(contact, "contact", "contacts")
 
 
-@contact.command("add")
+@contact.command("add", cls=TextArgsCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("name", type=LINE)
 @click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.contacts.")
@@ -227,7 +264,7 @@ def partner() -> None:
 _list_and_remove(partner, "partner", "partners")
 
 
-@partner.command("add")
+@partner.command("add", cls=TextArgsCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("account", type=LINE)
 @click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
@@ -274,7 +311,7 @@ def competitor() -> None:
 _list_and_remove(competitor, "competitor", "competitors")
 
 
-@competitor.command("add")
+@competitor.command("add", cls=TextArgsCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("account", type=LINE)
 @click.option("--role", type=WORD, help="A role of opp.yaml's roles.competitors.")
@@ -398,15 +435,22 @@ def activity_done(state, ref: str, item: str, on) -> None:
 @click.option("--type", "type_", type=WORD, help="New type.")
 @click.option("--subject", type=LINE, help="New subject.")
 @click.option("--date", "on", type=DATE, help="New day.")
-@click.option("--done/--not-done", default=None, help="Mark it done, or not done.")
+@click.option("--done", is_flag=True, help="Mark it done.")
+@click.option("--not-done", is_flag=True, help="Mark it not done.")
 @click.option("--notes", help="New notes ('none' clears them).")
 @pass_state
-def activity_edit(state, ref: str, item: str, type_, subject, on, done, notes) -> None:
+def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, not_done: bool,
+                  notes) -> None:
     """Change an activity's type, subject, date, state or notes.
 
     \b
     Example:  opp activity edit 4k7q a7 --date 2026-12-10 --not-done
     """
+    from ..errors import UsageError
+
+    if done and not_done:
+        raise UsageError("--done and --not-done contradict each other; give one of them")
+    done = True if done else False if not_done else None
     _edit(state, ref, item, "activities",
           _fields(type=type_, subject=subject, date=on, done=done, notes=notes),
           "activity-edit")
@@ -571,7 +615,7 @@ def _note_text(text: str) -> str:
     return text
 
 
-@note_group.command("add")
+@note_group.command("add", cls=TextArgsCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("text")
 @pass_state
@@ -603,10 +647,12 @@ def note_add(state, ref: str, text: str) -> None:
 
 @note_group.command("list")
 @click.argument("ref", metavar="ID")
-@format_option("text", "json", "csv")
+@format_option("table", "json", "csv", "text")
 @pass_state
 def note_list(state, ref: str, fmt: str) -> None:
     """List the notes of an opportunity, oldest first.
+
+    The table (or its alias text) shows each note under its date, author and id.
 
     \b
     Example:  opp note list 4k7q
@@ -614,7 +660,7 @@ def note_list(state, ref: str, fmt: str) -> None:
     _list(state, ref, "notes", fmt)
 
 
-@note_group.command("edit")
+@note_group.command("edit", cls=TextArgsCommand)
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @click.argument("text")

@@ -37,6 +37,9 @@ def sync(state) -> None:
 def conflicts(state, fmt: str) -> None:
     """List the conflicts a sync or git pull left: opportunity, field, both values.
 
+    Fields that a rule ties together (a deal won by a quote on one side, a product
+    added on the other) are one conflict, with the rule below the table.
+
     \b
     Example:  opp conflicts --format json
     """
@@ -44,42 +47,118 @@ def conflicts(state, fmt: str) -> None:
 
     rows = conflict_rows(state.repo)
     if fmt == "json":
-        emit_json([{k: v for k, v in r.items() if k != "shown"} for r in rows])
+        emit_json(rows)
     elif not rows:
         note("no conflicts")
     else:
-        click.echo(table([[r["id"] or r["path"], r["name"] or "", r["field"] or "(whole file)",
-                           r["shown"]["base"], r["shown"]["ours"], r["shown"]["theirs"]]
+        def field(row: dict) -> str:
+            if not row["field"]:
+                return "(whole file)"
+            tied = row["fields"]
+            return row["field"] + (f" (with {', '.join(tied)})" if tied else "")
+
+        click.echo(table([[r["id"] or r["path"], r["name"] or "", field(r),
+                           r["shown"]["base"] or "-", r["shown"]["ours"], r["shown"]["theirs"]]
                           for r in rows],
                          ["id", "name", "field", "base", "ours (here)", "theirs (there)"]))
+        for r in rows:
+            if r["rule"]:
+                click.echo(f"{r['id'] or r['path']} {field(r)}: {r['rule']}")
         note(f"settle each with, e.g.: {rows[0]['resolve']}")
 
 
 @cli.command()
 @click.argument("ref", metavar="ID")
 @click.argument("field", metavar="[FIELD]", required=False)
-@click.option("--ours", "side", flag_value="ours", help="Keep this clone's value.")
-@click.option("--theirs", "side", flag_value="theirs", help="Keep the other side's value.")
+@click.option("--ours", is_flag=True, help="Keep this clone's value.")
+@click.option("--theirs", is_flag=True, help="Keep the other side's value.")
 @click.option("--value", metavar="VALUE", help="Set this value instead (one field; "
-              "'none' clears it).")
+              "'none' clears it), written as for the command that sets that field.")
 @pass_state
-def resolve(state, ref: str, field: Optional[str], side: Optional[str],
+def resolve(state, ref: str, field: Optional[str], ours: bool, theirs: bool,
             value: Optional[str]) -> None:
     """Settle a conflict left by a sync: keep ours, theirs, or a new value.
 
     ID is the opportunity (or 'catalog', 'settings', or a file path); FIELD is
     one field as 'opp conflicts' lists it; without FIELD the choice settles
-    every conflict of that file. When none is left, the merge is committed:
-    run 'opp sync' again to share it.
+    every conflict of that file. A --value is read as the commands read that
+    field: money and quantities with a dot, dates YYYY-MM-DD, a stage by id or
+    label. When none is left, the merge is committed: run 'opp sync' again to
+    share it.
 
     \b
     Example:  opp resolve 4k7q amount --theirs
               opp resolve 4k7q close_date --value 2027-01-31
     """
+    from ..errors import UsageError
     from ..sync import resolve as run
 
-    for line in run(state.repo, ref, field, side, value):
+    given = [name for name, on in (("--ours", ours), ("--theirs", theirs),
+                                   ("--value", value is not None)) if on]
+    if len(given) != 1:
+        raise UsageError("give one of --ours, --theirs or --value"
+                         + (f", not {' and '.join(given)} together" if given else
+                            " to say what to keep"))
+    side = "ours" if ours else "theirs" if theirs else None
+    for line in run(state.repo, ref, field, side, value, parse=parse_conflict_value):
         note(line)
+
+
+_MONEY_FIELDS = ("amount", "objective", "price", "unit_price")
+_DATE_FIELDS = ("close_date", "date", "created", "sent", "closed", "added")
+_YES, _NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parse_conflict_value(kind: str, path: tuple, text: str, settings):
+    """``--value`` as the command that sets the field reads it: the same parsers, the
+    same messages (``UsageError``, exit 2); 'none' clears. ``path`` is the conflict's
+    (field names and item ids); the last name says what the value is."""
+    from ..errors import UsageError
+    from ..money import parse_decimal, parse_money
+    from ..rules import resolve_stage
+    from .params import CURRENCY, DISCOUNT, LINE, QUANTITY, WORD, parse_date
+
+    name = str(path[-1]) if path else ""
+    words = name.replace("_", " ")
+    raw = text.strip()
+    if raw.casefold() in ("none", "null", ""):
+        return None
+    try:
+        if name in _MONEY_FIELDS:
+            return parse_money(raw, words)
+        if name == "quantity":
+            return QUANTITY.convert(raw, None, None)
+        if name == "discount":
+            return DISCOUNT.convert(raw, None, None)
+        if name == "date" and path[:1] == ("notes",):
+            from datetime import datetime
+
+            try:
+                return datetime.fromisoformat(raw)
+            except ValueError:
+                raise ValueError(f"'{raw}' is not a time; write it as "
+                                 "YYYY-MM-DDTHH:MM:SS+01:00") from None
+        if name in _DATE_FIELDS:
+            return parse_date(raw)
+        if name == "currency":
+            return CURRENCY.convert(raw, None, None)
+        if name in ("stage", "default_stage"):
+            return resolve_stage(settings, raw).id
+        if name in ("done", "catalog", "quotes") and (name == "done" or path[:1] == ("modules",)):
+            if raw.casefold() in _YES + _NO:
+                return raw.casefold() in _YES
+            raise ValueError(f"'{raw}' is not yes or no")
+        if name == "probability":
+            number = parse_decimal(raw, words, places=0, minimum=0, maximum=100)
+            return int(number)
+        if name in ("text", "notes"):
+            return text  # several lines allowed
+        if name in ("role", "type", "kind", "unit"):
+            return WORD.convert(raw, None, None)
+        return LINE.convert(raw, None, None)
+    except (ValueError, click.BadParameter) as exc:
+        message = exc.format_message() if isinstance(exc, click.BadParameter) else str(exc)
+        raise UsageError(f"invalid {words or 'value'}: {message}") from None
 
 
 @cli.command("merge-driver", hidden=True)

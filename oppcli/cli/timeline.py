@@ -26,22 +26,46 @@ def _action(entry: dict, opp_id: str) -> str:
     return subject
 
 
+def _named(what: str, text: str) -> str:
+    """'quote q1' rather than 'quote quote q1' (a quote's label names it already)."""
+    return text if text.startswith(what + " ") else f"{what} {text}"
+
+
 def _change_line(change: dict, creating: bool = False) -> str:
     field, old, new = change["field"], change["old"], change["new"]
+    if change.get("conflict"):
+        return _conflict_line(change)
     if "item" in change:
         panel, _, sub = field.partition(".")
         what = {"products": "product", "quotes": "quote", "contacts": "contact",
                 "partners": "partner", "competitors": "competitor", "activities": "activity",
                 "documents": "document", "notes": "note"}.get(panel, panel)
+        label = change.get("label") or ""
         if sub.startswith("lines"):
-            what, sub = "quote line", sub[len("lines"):].lstrip(".")
+            # a quote's line: 'quote q1 line SRV-01' (its label is 'quote q1 SRV-01')
+            words = label.split(" ", 2)
+            owner = " ".join(words[:2]) if words[0] == "quote" and len(words) > 1 else "quote"
+            what, sub = f"{owner} line", sub[len("lines"):].lstrip(".")
+            label = words[2] if words[0] == "quote" and len(words) > 2 else label
         if not sub:
-            return f"+ {what} {new}" if old is None else f"- {what} {old}"
-        return f"{what} {change['label']}: {sub} {old or '-'} {_ARROW} {new or '-'}"
+            return f"+ {_named(what, new)}" if old is None else f"- {_named(what, old)}"
+        return f"{_named(what, label)}: {sub} {old or '-'} {_ARROW} {new or '-'}"
     if creating:
         return f"{field.replace('_', ' ')}: {new}"
     return f"{field.replace('_', ' ')}: {old if old is not None else '-'} {_ARROW} " \
            f"{new if new is not None else '-'}"
+
+
+def _conflict_line(change: dict) -> str:
+    """A value a merge settled: 'amount: 2500.00 → 3000.00 (conflict settled: ours
+    2500.00, theirs 3000.00)'."""
+    plain = {k: v for k, v in change.items() if k not in ("conflict", "ours", "theirs")}
+    sides = f"conflict settled: ours {change['ours'] or '-'}, theirs {change['theirs'] or '-'}"
+    if change["old"] == change["new"]:
+        label = change.get("label")
+        name = change["field"].replace("_", " ") + (f" {label}" if label else "")
+        return f"{name}: kept {change['new'] or '-'} ({sides})"
+    return f"{_change_line(plain)} ({sides})"
 
 
 def render(entries: list[dict], opp_id: str) -> str:
@@ -50,7 +74,11 @@ def render(entries: list[dict], opp_id: str) -> str:
     for e in entries:
         when = _when(e)
         if e["kind"] == "change":
-            lines.append(f"{when}  {e['author']}: {_action(e, opp_id)}")
+            extra = " (conflict resolution)" if e.get("resolution") else ""
+            lines.append(f"{when}  {e['author']}: {_action(e, opp_id)}{extra}")
+            if e.get("deleted"):
+                lines.append("      the opportunity was deleted (its file removed)")
+                continue
             creating = all(c["old"] is None for c in e["changes"])
             lines.extend(f"      {_change_line(c, creating)}" for c in e["changes"])
         elif e["kind"] == "activity":
@@ -74,17 +102,27 @@ def timeline(state, ref: str, fmt: str) -> None:
     Every change comes with its author, time and the fields that changed, old →
     new; activities and notes sit at their own dates. Changes come from the git
     history of the opportunity's file (followed across renames). A commit that
-    only added an activity or a note is shown as that activity or note.
+    only added an activity or a note is shown as that activity or note. A merge
+    shows what it decided (conflicts it settled, flagged as such). A deleted
+    opportunity's story, given its full id, ends with its deletion.
 
     \b
     Example:  opp timeline 4k7q
               opp timeline 4k7q --format json | jq '.[] | select(.kind == "note")'
     """
-    from ..timeline import timeline as build
+    from ..errors import NotFound
+    from ..timeline import deleted_timeline, timeline as build
 
     repo = state.repo
-    opp_id = repo.resolve(ref)
-    entries = build(repo, opp_id)
+    try:
+        opp_id = repo.resolve(ref)
+        entries = build(repo, opp_id)
+    except NotFound:
+        entries = deleted_timeline(repo, ref)  # a deal deleted since, named in full
+        if entries is None:
+            raise
+        opp_id = ref.strip().casefold()
+        note(f"{opp_id} was deleted; its story up to the deletion:")
     if fmt == "json":
         emit_json(entries)
     elif entries:

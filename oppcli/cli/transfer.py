@@ -157,7 +157,9 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
         _refuse(name, exc.errors, fmt, report)
         return
 
-    rows = [{"line": e.line, "action": e.action, "id": e.opportunity.id,
+    # a dry run makes up ids it never stores: a new row has none yet (null; "(new)")
+    rows = [{"line": e.line, "action": e.action,
+             "id": None if dry_run and e.new_id else e.opportunity.id,
              "ref": e.opportunity.ref, "name": e.opportunity.name, "changed": list(e.changed)}
             for e in plan.entries]
     if fmt == "json":
@@ -165,7 +167,7 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
     elif dry_run:
         shown = [r for r in rows if r["action"] != "unchanged"]
         if shown:
-            click.echo(table([[r["line"], r["action"], r["id"], r["ref"], r["name"],
+            click.echo(table([[r["line"], r["action"], r["id"] or "(new)", r["ref"], r["name"],
                                ", ".join(r["changed"])] for r in shown],
                              ["line", "action", "id", "ref", "name", "changes"]))
     _note_ignored(columns)
