@@ -75,8 +75,8 @@ def test_resolve_takes_exactly_one_of_ours_theirs_value(team):
 
 def test_resolve_reads_a_value_as_the_command_setting_the_field_does(team):
     opp_id = amount_conflict(team)
-    for value, words in (("2,750", "amount '2,750' uses a comma; write decimals with a dot: "
-                                   "2.750"),
+    for value, words in (("2,75", "amount '2,75' uses a comma; write decimals with a dot: "
+                                   "2.75"),
                          ("1.234,50", "has a thousands separator"),
                          ("12.345", "has more than 2 decimals"),
                          ("-5", "amount must be at least 0"),
@@ -465,7 +465,7 @@ def test_values_are_read_by_the_parser_of_their_field():
     assert read("catalog", ("products", "SRV-01", "price"), "1200", s) == Decimal("1200.00")
     assert read("settings", ("stages", "proposal", "probability"), "40", s) == 40
     assert read("settings", ("modules", "quotes"), "false", s) is False
-    for path, text, words in ((("amount",), "2,750", "uses a comma; write decimals with a dot"),
+    for path, text, words in ((("amount",), "2,75", "uses a comma; write decimals with a dot"),
                               (("products", "x", "quantity"), "0", "greater than zero"),
                               (("products", "x", "discount"), "101", "at most 100"),
                               (("close_date",), "31/01/2027", "YYYY-MM-DD"),
