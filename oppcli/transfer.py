@@ -92,9 +92,7 @@ def header_key(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
 
 
-def loose_key(text: str) -> str:
-    """Letters and digits only, case-folded: 'GTX Pro', 'GTXPro' and 'gtx-pro' match."""
-    return re.sub(r"[\W_]+", "", text.casefold())
+loose_key = rules.loose_key  # one definition of "the same name, loosely"
 
 
 # ---------------------------------------------------------------- reading a CSV file
@@ -324,13 +322,10 @@ class Lookup:
         if found is None:
             found = self.stage_map.get(key)
             if found is None:
-                try:
+                try:  # by id or label, then loosely ('Closed Won' finds closed-won)
                     found = rules.resolve_stage(self.settings, text)
                 except OppError as exc:
-                    loose = [s for s in self.settings.stages
-                             if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
-                    found = loose[0] if len(loose) == 1 else (
-                        f"{what}: {exc.message}; or map it with --stage-map '{text}=STAGE'")
+                    found = f"{what}: {exc.message}; or map it with --stage-map '{text}=STAGE'"
             self._stages[key] = found
         if isinstance(found, str):
             raise ValueError(found)
