@@ -594,3 +594,14 @@ def test_delete(crm, unchanged, tmp_path):
     assert crm("show", opp_id, code=1)
     crm("undo")
     assert crm.json("show", opp_id)["documents"][0]["size"] == 4
+
+
+def test_help_groups_every_command_in_a_section(crm):
+    from oppcli.cli import cli
+    from oppcli.cli.app import SECTIONS
+
+    placed = {n for names in SECTIONS.values() for n in names}
+    visible = {n for n, c in cli.commands.items() if not c.hidden}
+    assert visible <= placed, visible - placed
+    out = crm("--help").stdout
+    assert "Deals:" in out and "Reports:" in out and "Other:" not in out

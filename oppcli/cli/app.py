@@ -59,8 +59,39 @@ def note(message: str) -> None:
     click.echo(message, err=True, color=colour())
 
 
+# The sections of 'opp --help', in the order a salesperson meets them.
+SECTIONS = {
+    "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "delete"],
+    "Products and quotes": ["add-product", "update-product", "remove-product", "quote",
+                            "close-quote", "catalog"],
+    "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
+                           "timeline", "undo"],
+    "Reports": ["pipeline", "forecast", "changes", "dashboard"],
+    "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
+    "Setup": ["init", "config", "schema", "completion", "index"],
+}
+
+
 class OppGroup(click.Group):
     """A group whose errors are one line on stderr with the contract's exit status."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The top level's commands in sections (SECTIONS), anything else under 'Other'."""
+        if ctx.parent is not None:
+            return super().format_commands(ctx, formatter)
+        commands = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
+        commands = {n: c for n, c in commands.items() if c is not None and not c.hidden}
+        placed = {n for names in SECTIONS.values() for n in names}
+        sections = [(title, [n for n in names if n in commands])
+                    for title, names in SECTIONS.items()]
+        sections.append(("Other", sorted(n for n in commands if n not in placed)))
+        pad = max(len(n) for n in commands)  # one column for every section
+        width = formatter.width - 6 - pad
+        for title, names in sections:
+            if names:
+                with formatter.section(title):
+                    formatter.write_dl([(n.ljust(pad), commands[n].get_short_help_str(width))
+                                        for n in names])
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):  # type: ignore[override]
