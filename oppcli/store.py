@@ -235,6 +235,31 @@ class Repo:
         data, node = self.read_yaml(SETTINGS_FILE)
         return self.parse_model(Settings, SETTINGS_FILE, data, node)
 
+    def settings_bytes(self) -> Optional[bytes]:
+        """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
+        try:
+            return (self.root / SETTINGS_FILE).read_bytes()
+        except OSError:
+            return None
+
+    def settings_from_bytes(self, data: bytes):
+        """``settings`` parsed from these very bytes of ``opp.yaml`` (the ones the index
+        keys its copy on), and kept as ``settings``."""
+        from .model import Settings
+
+        loaded, node = yamlio.load(data, SETTINGS_FILE)
+        settings = self.parse_model(Settings, SETTINGS_FILE, loaded, node)
+        self.__dict__["settings"] = settings
+        return settings
+
+    def report_settings(self):
+        """The settings as reports and lists read them (``records.PlainSettings``), from
+        the index when it knows this ``opp.yaml``: no pydantic on that path."""
+        from . import index
+        from .records import plain_settings
+
+        return index.report_settings(self) if index.enabled() else plain_settings(self.settings)
+
     @cached_property
     def catalog(self):
         from .model import Catalog
@@ -320,11 +345,16 @@ class Repo:
     def records(self) -> list:
         """Every opportunity as a plain ``records.Record``, for reports.
 
-        Reports read these and never YAML, so that an index keyed by git blob id can
-        replace this loop without touching them. Refuses (names the file) rather than
-        skip an invalid opportunity: totals must never silently miss data.
+        Reports read these and never YAML. They come from the index (``index.py``,
+        keyed by git blob id) unless ``OPP_NO_INDEX`` is set, and are the same either
+        way. Refuses (names the file) rather than skip an invalid opportunity: totals
+        must never silently miss data.
         """
+        from . import index
         from .records import record
+
+        if index.enabled():
+            return index.working_records(self)
 
         settings = self.settings
         return [record(opp, settings) for opp in self.load_all()]
@@ -358,7 +388,7 @@ class Repo:
         with self.lock():
             refuse_during_merge(self.git_dir)
             # a fresh look at the data now that we hold the lock
-            for name in ("settings", "catalog"):
+            for name in ("settings", "catalog", "_plain_settings"):
                 self.__dict__.pop(name, None)
             tx = Transaction(self, subject)
             yield tx
@@ -483,6 +513,11 @@ class Transaction:
         except BaseException:
             self._restore(previous)
             raise
+        if not batch:  # the next report finds these files parsed already
+            from . import index
+
+            if index.enabled():
+                index.remember(self.repo, {p: d for p, d in self.writes.items() if d})
 
     def action_name(self) -> str:
         """The ``Opp-Action`` trailer: the command's name, e.g. add-product."""

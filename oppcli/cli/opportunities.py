@@ -173,24 +173,22 @@ def list_(state, stage, status, customer, owner, fmt: str) -> None:
     Example:  opp list --status open --owner alice --format csv
     """
     from ..money import money_human
-    from ..rules import resolve_stage
-    from ..views import summary
+    from ..records import resolve_stage, summary
 
     repo = state.repo
-    settings = repo.settings
+    settings = repo.report_settings()
     stage_id = resolve_stage(settings, stage).id if stage else None
     rows = []
-    for opp in repo.load_all():
-        row = summary(opp, settings)
-        if stage_id and opp.stage != stage_id:
+    for r in repo.records():  # from the index: no YAML parsed for unchanged files
+        if stage_id and r.stage != stage_id:
             continue
-        if status and row["status"] != status:
+        if status and r.status != status:
             continue
-        if customer and customer.casefold() not in opp.customer.casefold():
+        if customer and customer.casefold() not in r.customer.casefold():
             continue
-        if owner and owner.casefold() != opp.owner.casefold():
+        if owner and owner.casefold() != r.owner.casefold():
             continue
-        rows.append(row)
+        rows.append(summary(r))
     rows.sort(key=lambda r: (r["close_date"] is None, r["close_date"] or "", r["name"].casefold()))
     if fmt == "json":
         emit_json(rows)
