@@ -8,6 +8,7 @@ from . import quotes  # noqa: F401
 from . import reports  # noqa: F401  (register commands)
 from . import panels, timeline  # noqa: F401  (register commands)
 from . import sync  # noqa: F401  (team sync, #8)
+from . import index  # noqa: F401  (the index of parsed files, #9)
 
 
 def main() -> None:
