@@ -122,6 +122,7 @@ class Entry:
 
     rec: Optional[str]
     err: Optional[str]
+    detail: Optional[str] = None  # when just parsed and valid: ``views.detail`` as JSON
 
 
 # rec fields, in order
@@ -223,7 +224,25 @@ def parse(data: bytes) -> Entry:
     if found:
         line, column = yamlio.locate(node, found[0].loc)
         err = _error_text(DataError(found[0].message, None, line, column))
-    return Entry(SEP.join(fields), err)
+    return Entry(SEP.join(fields), err, None if err else _detail(opp))
+
+
+_NEUTRAL: Any = None
+
+
+def _detail(opp) -> str:
+    """``views.detail`` of a valid opportunity as JSON, read with settings that have every
+    module on; ``working_detail`` puts in the stage's label, status and probability
+    and leaves out the panels of modules that are off."""
+    import json
+
+    from .model import Settings
+    from .views import detail
+
+    global _NEUTRAL
+    if _NEUTRAL is None:
+        _NEUTRAL = Settings()
+    return json.dumps(detail(opp, _NEUTRAL), ensure_ascii=False, separators=(",", ":"))
 
 
 def _parse_many(items: list[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
@@ -327,6 +346,8 @@ CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, stat TEXT NOT NULL,
                                   crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
                                      crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
+                                    crc INTEGER NOT NULL);
 """
 
 
@@ -402,7 +423,7 @@ class Index:
             except sqlite3.OperationalError:
                 row = None
             if not row or row[0] != fingerprint():
-                for table in ("meta", "blobs", "files", "settings"):
+                for table in ("meta", "blobs", "files", "settings", "details"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     con.execute(statement)
@@ -468,6 +489,24 @@ class Index:
             out[name] = (stat, blob, Entry(rec, err))
         return out
 
+    def file_row(self, name: str) -> Optional[tuple]:
+        """(stat, blob, entry) of one working-tree file, as ``files`` gives them."""
+        rows = self._rows("SELECT stat, blob, rec, err, crc FROM files WHERE name = ?", (name,))
+        if not rows:
+            return None
+        stat, blob, rec, err, crc = rows[0]
+        if _crc(blob, rec, err) != crc:
+            raise Corrupt(f"file row {name}")
+        return stat, blob, Entry(rec, err)
+
+    def detail(self, blob: str) -> Optional[str]:
+        rows = self._rows("SELECT data, crc FROM details WHERE blob = ?", (blob,))
+        if not rows:
+            return None
+        if _crc(blob, rows[0][0]) != rows[0][1]:
+            raise Corrupt(f"detail row {blob}")
+        return rows[0][0]
+
     def settings(self, blob: str) -> Optional[PlainSettings]:
         import json
 
@@ -484,7 +523,7 @@ class Index:
 
     def counts(self) -> dict[str, int]:
         return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
-                for table in ("blobs", "files", "settings")}
+                for table in ("blobs", "files", "settings", "details")}
 
     # -------------------------------------------------------- writing
 
@@ -505,6 +544,9 @@ class Index:
                     con.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
                                     [(b, e.rec, e.err, _crc(b, e.rec, e.err))
                                      for b, e in entries.items()])
+                    con.executemany("INSERT OR REPLACE INTO details VALUES (?, ?, ?)",
+                                    [(b, e.detail, _crc(b, e.detail))
+                                     for b, e in entries.items() if e.detail])
                 if files:
                     gone = [(n,) for n, v in files.items() if v is None]
                     if gone:
@@ -729,6 +771,60 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
         else:
             out.append(make_record(entry or found[blob], opp_id, f"{prefix}{opp_id}.yaml",
                                    settings, ranks))
+    return out
+
+
+def working_detail(repo, opp_id: str) -> dict:
+    """``opp show --format json`` of a working-tree file: from the index when it has the
+    file's content (else parsed and remembered), after the checks ``Repo.load`` makes."""
+    settings = report_settings(repo)
+    return _retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
+
+
+def _working_detail(repo, index: Optional[Index], opp_id: str,
+                    settings: PlainSettings) -> dict:
+    import json
+
+    from .store import OPPORTUNITIES_DIR
+
+    relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+    path = os.path.join(repo.root, relpath)
+    try:
+        info = os.stat(path)
+        if index is None or not stat_module.S_ISREG(info.st_mode):
+            raise OSError
+        stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+        row = index.file_row(opp_id)
+        data = None
+        if row is not None and row[0] == stat:
+            blob, entry = row[1], row[2]
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            blob, entry = blob_id(data), None
+        text = index.detail(blob)
+        if entry is None:
+            entry = index.entries([blob]).get(blob)
+        if entry is None or (text is None and entry.rec is not None and entry.err is None):
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                blob = blob_id(data)
+            entry = parse(data)
+            index.write(entries={blob: entry})
+            text = entry.detail
+    except OSError:  # gone, unreadable, not a file: the careful path words it
+        from .views import detail as full_detail
+
+        return full_detail(repo.load(opp_id), repo.settings)
+    make_record(entry, opp_id, relpath, settings, stage_ranks(settings))  # the checks
+    out = json.loads(text)
+    stage = settings.stage(out["stage"])
+    out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
+    if not settings.modules.catalog:
+        out.pop("products")
+    if not settings.modules.quotes:
+        out.pop("quotes")
     return out
 
 

@@ -25,8 +25,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from . import yamlio
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
+
+
+class _LazyYamlio:
+    """``yamlio`` (and PyYAML) imported on first use: reports served by the index never
+    parse YAML, and start faster without it."""
+
+    def __getattr__(self, name: str):
+        from . import yamlio as module
+
+        return getattr(module, name)
+
+
+yamlio = _LazyYamlio()
 
 SETTINGS_FILE = "opp.yaml"
 CATALOG_FILE = "catalog.yaml"
@@ -335,6 +347,17 @@ class Repo:
         if isinstance(result, list):
             raise result[0]
         return result
+
+    def detail(self, opp_id: str) -> dict:
+        """``opp show --format json`` of one opportunity (``views.detail``), from the
+        index when it knows the file (no YAML parsed, no pydantic), as ``load`` checks it."""
+        from . import index
+
+        if index.enabled():
+            return index.working_detail(self, opp_id)
+        from .views import detail
+
+        return detail(self.load(opp_id), self.settings)
 
     def load_all(self) -> list:
         """Every opportunity; refuses (names the file) rather than skip an invalid one."""

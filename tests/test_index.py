@@ -49,6 +49,7 @@ def reports(root: Path, *, shows: bool = True) -> list[tuple[str, ...]]:
         for name in sorted(os.listdir(folder))[:4]:
             if name.endswith(".yaml"):
                 out.append(("show", name[:-5], "--format", "json"))
+                out.append(("show", name[:-5]))
     return out
 
 
