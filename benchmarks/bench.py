@@ -375,8 +375,15 @@ class Scale:
         self.git("fast-import", "--quiet", input=b"".join(stream))
         self.git("reset", "-q", "--hard")
         self.ids = sorted(opps)
-        self.open_ids = sorted(i for i, o in opps.items()
-                               if settings.stage(o.stage).kind == "open")
+        self.open_ids = sorted(i for i, o in opps.items()  # catalog prices are in EUR
+                               if settings.stage(o.stage).kind == "open" and o.currency == "EUR")
+
+    def reuse(self) -> None:
+        """Take the repo a previous run kept (``--keep``, then ``--reuse DIR``)."""
+        rows = list(csv.DictReader(self.opp("list", "--format", "csv").stdout.splitlines()))
+        self.ids = sorted(r["id"] for r in rows)
+        self.open_ids = sorted(r["id"] for r in rows
+                               if r["status"] == "open" and r["currency"] == "EUR")
 
     # -------------------------------------------------------- floors
 
@@ -534,12 +541,17 @@ def scale_table(n: int, figures: list[Figure], floors: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def scale(n: int, workdir: Path, runs: int, with_import: bool) -> str:
+def scale(n: int, workdir: Path, runs: int, with_import: bool,
+          reuse: Optional[Path] = None) -> str:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(PROJECT / "oppcli")],
                    check=True)
-    s = Scale(n, workdir, runs)
+    s = Scale(n, reuse or workdir, runs)
     began = time.perf_counter()
-    s.build()
+    if reuse:
+        s.reuse()
+        n = s.n = len(s.ids)
+    else:
+        s.build()
     built = time.perf_counter() - began
     c_floor = s.floor_c_loader()
     yq_seconds, yq_note = s.floor_yq()
@@ -576,13 +588,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--skip-transfer", action="store_true",
                         help="only the scale part (with its one timed import)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="time the scale repo a --keep run left in DIR (skips building)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="opp-bench-"))
     results: list[Result] = []
     try:
         if not args.skip_scale and not args.only:
-            print(scale(args.n, workdir, args.runs, with_import=True), flush=True)
+            print(scale(args.n, workdir, args.runs, with_import=not args.reuse,
+                        reuse=args.reuse), flush=True)
             print()
         if not args.skip_transfer:
             bench = Bench(args.n, workdir / "transfer")

@@ -293,8 +293,7 @@ class _Reader:
             plain = self.settings[settings_blob]
             try:
                 self.records[key] = index.make_record(
-                    self.entries[blob], path[len(OPPORTUNITIES_DIR) + 1:-5], path, plain,
-                    index.stage_ranks(plain))
+                    self.entries[blob], path[len(OPPORTUNITIES_DIR) + 1:-5], path, plain)
             except DataError as exc:
                 raise view._here(exc) from None
         if key not in self.records:

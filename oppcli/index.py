@@ -286,24 +286,46 @@ def _error(err: str, relpath: str) -> DataError:
                      int(column) if column else None)
 
 
-def make_record(entry: Entry, opp_id: str, relpath: str, settings: PlainSettings,
-                ranks: dict[str, tuple]) -> Record:
-    """The record of an entry found at ``relpath``, read with ``settings`` (``ranks`` is
-    ``stage_ranks(settings)``); the first error ``Repo.load`` would raise for that
-    file otherwise, in the same words and place."""
-    rec = entry.rec
-    if rec is None:
-        raise _error(entry.err or f"unreadable{SEP}{SEP}", relpath)
-    f = rec.split(SEP)
-    stage = ranks.get(f[4])
-    # the usual case first: the stage exists and the rules that read it hold
-    if f[0] != opp_id or stage is None or entry.err is not None or \
-            (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
-        _refuse(f, entry, opp_id, relpath, settings)
-    return Record(f[0], f[1], f[2], f[3], f[4], stage[1], stage[0], stage[2], stage[3],
-                  Decimal(f[5]), Decimal(f[6]) if f[6] else None, f[7],
-                  date.fromisoformat(f[8]) if f[8] else None, date.fromisoformat(f[9]),
-                  f[10], f[11] or None)
+def make_record(entry: Entry, opp_id: str, relpath: str, settings: PlainSettings) -> Record:
+    """The record of an entry found at ``relpath``, read with ``settings``; the first
+    error ``Repo.load`` would raise for that file otherwise, in the same words and place."""
+    return _Builder(settings).record(entry.rec, entry.err, opp_id, relpath)
+
+
+class _Builder:
+    """Records from entries under one set of settings; equal small values (dates, owners,
+    customers, stages) are shared between records, which saves time and memory."""
+
+    def __init__(self, settings: PlainSettings):
+        self.settings = settings
+        self.ranks = stage_ranks(settings)
+        self.dates: dict[str, date] = {}
+        self.words: dict[str, str] = {}
+
+    def date(self, text: str) -> Optional[date]:
+        if not text:
+            return None
+        found = self.dates.get(text)
+        if found is None:
+            found = self.dates[text] = date.fromisoformat(text)
+        return found
+
+    def record(self, rec: Optional[str], err: Optional[str], opp_id: str,
+               relpath: str) -> Record:
+        if rec is None:
+            raise _error(err or f"unreadable{SEP}{SEP}", relpath)
+        f = rec.split(SEP)
+        stage = self.ranks.get(f[4])
+        # the usual case first: the stage exists and the rules that read it hold
+        if f[0] != opp_id or stage is None or err is not None or \
+                (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
+            _refuse(f, Entry(rec, err), opp_id, relpath, self.settings)
+        words = self.words
+        return Record(f[0], f[1], words.setdefault(f[2], f[2]), words.setdefault(f[3], f[3]),
+                      stage[4], stage[1], stage[0], stage[2], stage[3], Decimal(f[5]),
+                      Decimal(f[6]) if f[6] else None, words.setdefault(f[7], f[7]),
+                      self.date(f[8]), self.date(f[9]), words.setdefault(f[10], f[10]),
+                      f[11] or None)
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
@@ -330,8 +352,9 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
 
 
 def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
-    """stage id -> (rank, label, kind, probability)."""
-    return {s.id: (i, s.label, s.kind, s.probability) for i, s in enumerate(settings.stages)}
+    """stage id -> (rank, label, kind, probability, id)."""
+    return {s.id: (i, s.label, s.kind, s.probability, s.id)
+            for i, s in enumerate(settings.stages)}
 
 
 # ---------------------------------------------------------------- the database
@@ -476,17 +499,21 @@ class Index:
         return out
 
     def files(self) -> dict[str, tuple]:
-        """name -> (stat, blob, entry): the working tree as last seen, each file with a
+        """name -> (stat, blob, rec, err): the working tree as last seen, each file with a
         copy of its blob's entry (one table read in order: the warm path), checked
         against its CRC. The CRC leaves out name and stat: damage there can only make a
         file be read again, never give it another file's entry."""
         out = {}
         crc32 = zlib.crc32
-        for name, stat, blob, rec, err, crc in self._rows(
-                "SELECT name, stat, blob, rec, err, crc FROM files"):
-            if crc32(f"{blob}{SEP}{rec or ''}{SEP}{err or ''}".encode()) != crc:
-                raise Corrupt(f"file row {name}")
-            out[name] = (stat, blob, Entry(rec, err))
+        assert self.con is not None
+        try:
+            for name, stat, blob, rec, err, crc in self.con.execute(
+                    "SELECT name, stat, blob, rec, err, crc FROM files"):
+                if crc32(f"{blob}{SEP}{rec or ''}{SEP}{err or ''}".encode()) != crc:
+                    raise Corrupt(f"file row {name}")
+                out[name] = (stat, blob, rec, err)
+        except sqlite3.DatabaseError as exc:
+            raise Corrupt(str(exc)) from None
         return out
 
     def file_row(self, name: str) -> Optional[tuple]:
@@ -634,12 +661,13 @@ def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[st
 
     settings = report_settings(repo)
     known = entries_for(repo, {blob for _, blob in items}, read)
-    ranks = stage_ranks(settings)
+    build = _Builder(settings)
     out = []
     for opp_id, blob in items:
+        entry = known[blob]
         try:
-            out.append(make_record(known[blob], opp_id, f"{OPPORTUNITIES_DIR}/{opp_id}.yaml",
-                                   settings, ranks))
+            out.append(build.record(entry.rec, entry.err, opp_id,
+                                    f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"))
         except DataError as exc:
             raise wrap(exc) from None
     return out
@@ -699,78 +727,86 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
     from .store import OPPORTUNITIES_DIR
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
-    started = time.time_ns()
-    racy_after = started - RACY_SECONDS * 1_000_000_000
+    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
     try:
         names = sorted(n[:-5] for n in os.listdir(folder)
                        if n.endswith(".yaml") and not n.startswith("."))
     except FileNotFoundError:
         names = []
     known = index.files() if index is not None else {}
+    build = _Builder(settings)
+    prefix = f"{OPPORTUNITIES_DIR}/"
 
-    plan: list[tuple[str, Optional[str], Optional[Entry]]] = []  # (id, blob, entry)
-    fresh: dict[str, str] = {}  # id -> stat data to keep ('' when too recent to trust)
+    out: list[Any] = [None] * len(names)
+    # files not taken from the index as they are, in id order: (position, id, stat data
+    # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
+    pending: list[list] = []
     S_ISREG = stat_module.S_ISREG
     dir_fd = os.open(folder, os.O_RDONLY) if names else -1
     try:
-        for opp_id in names:
+        for pos, opp_id in enumerate(names):
             try:
                 info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd)
             except OSError:
-                plan.append((opp_id, None, None))  # the careful path words the error
+                pending.append([pos, opp_id, None, None, None, None])
                 continue
             if not S_ISREG(info.st_mode):
-                plan.append((opp_id, None, None))
+                pending.append([pos, opp_id, None, None, None, None])
                 continue
             stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
             row = known.get(opp_id)
             if row is not None and row[0] == stat:
-                plan.append((opp_id, row[1], row[2]))
+                if row[3] is None:
+                    try:
+                        out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
+                        continue
+                    except DataError:
+                        pass  # raised below, in id order
+                pending.append([pos, opp_id, stat, row[1], row[2], row[3]])
                 continue
-            fresh[opp_id] = stat if max(info.st_mtime_ns, info.st_ctime_ns) < racy_after \
-                else ""
-            plan.append((opp_id, None, None))
+            keep = stat if max(info.st_mtime_ns, info.st_ctime_ns) < racy_after else ""
+            pending.append([pos, opp_id, keep, None, None, None])
     finally:
         if dir_fd >= 0:
             os.close(dir_fd)
 
     # read (after the stat above: a write in between only makes the stat stale) and hash
     contents: dict[str, bytes] = {}
-    for i, (opp_id, blob, entry) in enumerate(plan):
-        if opp_id not in fresh:
+    for item in pending:
+        if item[2] is None or item[3] is not None:
             continue
         try:
-            with open(os.path.join(folder, f"{opp_id}.yaml"), "rb") as fh:
+            with open(os.path.join(folder, f"{item[1]}.yaml"), "rb") as fh:
                 data = fh.read()
         except OSError:
-            fresh.pop(opp_id)
-            continue  # stays (id, None, None): the careful path words the error
-        blob = blob_id(data)
-        contents[blob] = data
-        plan[i] = (opp_id, blob, None)
+            item[2] = None  # the careful path words the error
+            continue
+        item[3] = blob_id(data)
+        contents[item[3]] = data
 
-    wanted = set(contents)
-    found = index.entries(wanted) if index is not None and wanted else {}
+    found = index.entries(contents) if index is not None and contents else {}
     new = parse_all({b: d for b, d in contents.items() if b not in found})
     found.update(new)
     file_rows: dict[str, Optional[tuple[str, str, Entry]]] = {
         opp_id: None for opp_id in set(known) - set(names)}
-    for opp_id, blob, entry in plan:
-        if opp_id in fresh:
-            file_rows[opp_id] = (fresh[opp_id], blob, found[blob]) if fresh[opp_id] else None
-    file_rows = {k: v for k, v in file_rows.items() if v is not None or k in known}
+    for pos, opp_id, keep, blob, rec, err in pending:
+        if blob in contents:
+            if keep:
+                file_rows[opp_id] = (keep, blob, found[blob])
+            elif opp_id in known:
+                file_rows[opp_id] = None
     if index is not None and (new or file_rows):
         index.write(entries=new, files=file_rows)
 
-    ranks = stage_ranks(settings)
-    out = []
-    prefix = f"{OPPORTUNITIES_DIR}/"
-    for opp_id, blob, entry in plan:
-        if blob is None:
-            out.append(_careful(repo, opp_id, settings))
+    for item in pending:  # in id order: the first invalid file is the one named
+        pos, opp_id, keep, blob = item[:4]
+        if keep is None:
+            out[pos] = _careful(repo, opp_id, settings)
+        elif blob in contents:
+            entry = found[blob]
+            out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
         else:
-            out.append(make_record(entry or found[blob], opp_id, f"{prefix}{opp_id}.yaml",
-                                   settings, ranks))
+            out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
     return out
 
 
@@ -817,7 +853,7 @@ def _working_detail(repo, index: Optional[Index], opp_id: str,
         from .views import detail as full_detail
 
         return full_detail(repo.load(opp_id), repo.settings)
-    make_record(entry, opp_id, relpath, settings, stage_ranks(settings))  # the checks
+    make_record(entry, opp_id, relpath, settings)  # the checks Repo.load makes
     out = json.loads(text)
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)

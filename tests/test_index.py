@@ -500,3 +500,21 @@ def apply(deals, root: Path, main: str, steps: list[tuple[str, int]]) -> None:
             if index_file.exists():
                 index_file.write_bytes(os.urandom(k * 1000 + 100))
         same(root, shows=k == 0)
+
+
+# ---------------------------------------------------------------- the commit of a change
+
+
+def test_a_change_commits_its_file_alone_whether_or_not_something_else_is_staged(deals):
+    a, b, c, d = deals.ids
+    deals("note", a, "nothing else staged")  # the fast way: a plain commit of the index
+    assert deals.git("show", "--name-only", "--format=", "HEAD").split() == [
+        f"opportunities/{a}.yaml"]
+    assert deals.status() == ""
+    (deals.root / "notes.txt").write_text("mine\n")
+    deals.git("add", "notes.txt")
+    deals("note", b, "something else staged")  # only this file goes in
+    assert deals.git("show", "--name-only", "--format=", "HEAD").split() == [
+        f"opportunities/{b}.yaml"]
+    assert deals.git("diff", "--cached", "--name-only").split() == ["notes.txt"]
+    same(deals.root, shows=False)
