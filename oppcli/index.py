@@ -268,6 +268,76 @@ def parse_all(items: dict[str, bytes]) -> dict[str, Entry]:
     return out
 
 
+_BULK: dict[str, Any] = {}  # set by the parent before the fork: folder, blob ids known
+
+
+def _read_and_parse(ids: list[str]) -> list[tuple]:
+    """In a worker: read, hash and (unless the index has the blob) parse these files."""
+    folder, known = _BULK["folder"], _BULK["known"]
+    out: list[tuple] = []
+    for opp_id in ids:
+        try:
+            with open(os.path.join(folder, f"{opp_id}.yaml"), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            out.append((opp_id, None, None))
+            continue
+        blob = blob_id(data)
+        if blob in known:
+            out.append((opp_id, blob, None))
+        else:
+            entry = parse(data)
+            out.append((opp_id, blob, (entry.rec, entry.err, entry.detail)))
+    return out
+
+
+def _bulk(index: Optional[Index], folder: str, items: list[list], workers: int
+          ) -> dict[str, Entry]:
+    """Read, hash and parse many files in worker processes; entries go to the index in
+    batches as they come (memory stays flat); sets each item's blob (or marks it
+    unreadable). Returns blob -> entry (without the show data) for every item."""
+    import multiprocessing
+
+    from . import model, rules, views  # noqa: F401  (imported once, before the fork)
+
+    known: set[str] = set()
+    if index is not None and index.con is not None:
+        try:
+            known = {b for (b,) in index.con.execute("SELECT blob FROM blobs")}
+        except sqlite3.DatabaseError as exc:
+            raise Corrupt(str(exc)) from None
+    by_id = {item[1]: item for item in items}
+    ids = list(by_id)
+    size = max(100, min(1000, len(ids) // (workers * 8)))
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    found: dict[str, Entry] = {}
+    batch: dict[str, Entry] = {}
+    _BULK.update(folder=folder, known=known)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_read_and_parse, chunks):
+                for opp_id, blob, parsed in part:
+                    item = by_id[opp_id]
+                    if blob is None:
+                        item[2] = None  # unreadable: the careful path words the error
+                        continue
+                    item[3] = blob
+                    if parsed is not None and blob not in found:
+                        batch[blob] = Entry(*parsed)
+                        found[blob] = Entry(parsed[0], parsed[1])
+                if index is not None and len(batch) >= 5000:
+                    index.write(entries=batch)
+                    batch = {}
+    finally:
+        _BULK.clear()
+    if index is not None and batch:
+        index.write(entries=batch)
+    need = {item[3] for item in items if item[3] is not None and item[3] not in found}
+    if need and index is not None:
+        found.update(index.entries(need))
+    return found
+
+
 def _workers(count: int) -> int:
     if count < PARALLEL_MIN or os.name != "posix" or not hasattr(os, "fork"):
         return 1
@@ -771,38 +841,44 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
             os.close(dir_fd)
 
     # read (after the stat above: a write in between only makes the stat stale) and hash
-    contents: dict[str, bytes] = {}
-    for item in pending:
-        if item[2] is None or item[3] is not None:
-            continue
-        try:
-            with open(os.path.join(folder, f"{item[1]}.yaml"), "rb") as fh:
-                data = fh.read()
-        except OSError:
-            item[2] = None  # the careful path words the error
-            continue
-        item[3] = blob_id(data)
-        contents[item[3]] = data
+    to_read = [item for item in pending if item[2] is not None and item[3] is None]
+    workers = _workers(len(to_read))
+    if workers > 1:  # many (a fresh clone, no index yet): worker processes do it all
+        found = _bulk(index, folder, to_read, workers)
+    else:
+        contents: dict[str, bytes] = {}
+        for item in to_read:
+            try:
+                with open(os.path.join(folder, f"{item[1]}.yaml"), "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                item[2] = None  # the careful path words the error
+                continue
+            item[3] = blob_id(data)
+            contents[item[3]] = data
+        found = index.entries(contents) if index is not None and contents else {}
+        new = parse_all({b: d for b, d in contents.items() if b not in found})
+        found.update(new)
+        if index is not None and new:
+            index.write(entries=new)
 
-    found = index.entries(contents) if index is not None and contents else {}
-    new = parse_all({b: d for b, d in contents.items() if b not in found})
-    found.update(new)
     file_rows: dict[str, Optional[tuple[str, str, Entry]]] = {
         opp_id: None for opp_id in set(known) - set(names)}
-    for pos, opp_id, keep, blob, rec, err in pending:
-        if blob in contents:
-            if keep:
-                file_rows[opp_id] = (keep, blob, found[blob])
-            elif opp_id in known:
-                file_rows[opp_id] = None
-    if index is not None and (new or file_rows):
-        index.write(entries=new, files=file_rows)
+    for item in to_read:
+        opp_id, keep, blob = item[1], item[2], item[3]
+        if keep:
+            file_rows[opp_id] = (keep, blob, found[blob])
+        elif opp_id in known:
+            file_rows[opp_id] = None
+    if index is not None and file_rows:
+        index.write(files=file_rows)
+    reread = {item[1] for item in to_read}
 
     for item in pending:  # in id order: the first invalid file is the one named
         pos, opp_id, keep, blob = item[:4]
         if keep is None:
             out[pos] = _careful(repo, opp_id, settings)
-        elif blob in contents:
+        elif opp_id in reread:
             entry = found[blob]
             out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
         else:

@@ -518,3 +518,24 @@ def test_a_change_commits_its_file_alone_whether_or_not_something_else_is_staged
         f"opportunities/{b}.yaml"]
     assert deals.git("diff", "--cached", "--name-only").split() == ["notes.txt"]
     same(deals.root, shows=False)
+
+
+def test_many_files_are_parsed_by_worker_processes_with_the_same_result(deals, monkeypatch):
+    """A fresh clone parses every file in worker processes; forced here with a few."""
+    monkeypatch.setattr(index, "PARALLEL_MIN", 2)
+    a, b, c, d = deals.ids
+    for path in deals.root.glob(".git/opp-index*"):
+        path.unlink()
+    same(deals.root)
+    (deals.root / "opportunities" / "zzzz0000.yaml").mkdir()  # not a file
+    for p in deals.root.glob(".git/opp-index*"):
+        p.unlink()
+    results = same(deals.root, shows=False)
+    assert results[0][0] == 1 and "zzzz0000.yaml" in results[0][2]
+    (deals.root / "opportunities" / "zzzz0000.yaml").rmdir()
+    path = deals.file(b)
+    path.write_text(path.read_text().replace("currency: USD", "currency: usd"))
+    for p in deals.root.glob(".git/opp-index*"):
+        p.unlink()
+    results = same(deals.root, shows=False)
+    assert results[0][0] == 1 and f"opportunities/{b}.yaml" in results[0][2]
