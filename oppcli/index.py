@@ -103,6 +103,12 @@ def _crc(*parts: Optional[str]) -> int:
     return zlib.crc32(SEP.join(p or "" for p in parts).encode("utf-8", "surrogatepass"))
 
 
+def _file_crc(rec: Optional[str], err: Optional[str]) -> int:
+    """The CRC of a file row's entry (as ``Index.files`` checks it, fast)."""
+    text = (rec or "") if err is None else f"{rec or ''}{SEP}{err}"
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
 class Corrupt(Exception):
     """The index does not hold what it says: throw it away."""
 
@@ -390,12 +396,17 @@ class _Builder:
         if f[0] != opp_id or stage is None or err is not None or \
                 (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
             _refuse(f, Entry(rec, err), opp_id, relpath, self.settings)
-        words = self.words
-        return Record(f[0], f[1], words.setdefault(f[2], f[2]), words.setdefault(f[3], f[3]),
+        words, dates = self.words, self.dates
+        customer, owner, currency, source, closed, created = (f[2], f[3], f[7], f[10], f[8],
+                                                              f[9])
+        return Record(f[0], f[1], words.get(customer) or words.setdefault(customer, customer),
+                      words.get(owner) or words.setdefault(owner, owner),
                       stage[4], stage[1], stage[0], stage[2], stage[3], Decimal(f[5]),
-                      Decimal(f[6]) if f[6] else None, words.setdefault(f[7], f[7]),
-                      self.date(f[8]), self.date(f[9]), words.setdefault(f[10], f[10]),
-                      f[11] or None)
+                      Decimal(f[6]) if f[6] else None,
+                      words.get(currency) or words.setdefault(currency, currency),
+                      (dates.get(closed) or self.date(closed)) if closed else None,
+                      dates.get(created) or self.date(created),
+                      words.get(source) or words.setdefault(source, source), f[11] or None)
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
@@ -571,15 +582,17 @@ class Index:
     def files(self) -> dict[str, tuple]:
         """name -> (stat, blob, rec, err): the working tree as last seen, each file with a
         copy of its blob's entry (one table read in order: the warm path), checked
-        against its CRC. The CRC leaves out name and stat: damage there can only make a
-        file be read again, never give it another file's entry."""
+        against its CRC. The CRC covers the entry only: damage to the name, stat data or
+        blob id can only make a file be read again (or its row be rewritten), never give
+        it another content's answer."""
         out = {}
         crc32 = zlib.crc32
         assert self.con is not None
         try:
             for name, stat, blob, rec, err, crc in self.con.execute(
                     "SELECT name, stat, blob, rec, err, crc FROM files"):
-                if crc32(f"{blob}{SEP}{rec or ''}{SEP}{err or ''}".encode()) != crc:
+                text = (rec or "") if err is None else f"{rec or ''}{SEP}{err}"
+                if crc32(text.encode("utf-8", "surrogatepass")) != crc:
                     raise Corrupt(f"file row {name}")
                 out[name] = (stat, blob, rec, err)
         except sqlite3.DatabaseError as exc:
@@ -592,7 +605,7 @@ class Index:
         if not rows:
             return None
         stat, blob, rec, err, crc = rows[0]
-        if _crc(blob, rec, err) != crc:
+        if _file_crc(rec, err) != crc:
             raise Corrupt(f"file row {name}")
         return stat, blob, Entry(rec, err)
 
@@ -649,7 +662,7 @@ class Index:
                     if gone:
                         con.executemany("DELETE FROM files WHERE name = ?", gone)
                     con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                                    [(n, s, b, e.rec, e.err, _crc(b, e.rec, e.err))
+                                    [(n, s, b, e.rec, e.err, _file_crc(e.rec, e.err))
                                      for n, v in files.items() if v is not None
                                      for s, b, e in [v]])
                 if settings:

@@ -539,3 +539,27 @@ def test_many_files_are_parsed_by_worker_processes_with_the_same_result(deals, m
         p.unlink()
     results = same(deals.root, shows=False)
     assert results[0][0] == 1 and f"opportunities/{b}.yaml" in results[0][2]
+
+
+def test_concurrent_processes_share_the_index(deals):
+    """Several opp processes building and reading the index at once: all answer the
+    same, and the index they leave is whole."""
+    for path in deals.root.glob(".git/opp-index*"):
+        path.unlink()
+    reference = run("pipeline", "--format", "json", no_index=True)[1]
+    env = {**os.environ, "OPP_NO_INDEX": ""}
+    procs = [subprocess.Popen([sys.executable, "-m", "oppcli", *args], cwd=deals.root,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+             for args in [("pipeline", "--format", "json")] * 4 +
+             [("note", deals.ids[0], "at the same time")] +
+             [("pipeline", "--format", "json")] * 3]
+    outputs = [p.communicate() + (p.returncode,) for p in procs]
+    assert all(code == 0 for _, _, code in outputs), outputs
+    for (out, _, _), p in zip(outputs, procs):
+        if "pipeline" in p.args:
+            assert out == reference
+    same(deals.root)
+    con = sqlite3.connect(deals.root / ".git" / index.FILE_NAME)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
