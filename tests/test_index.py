@@ -147,14 +147,14 @@ def test_a_warm_report_parses_nothing(deals, monkeypatch, trusting):
     assert code == 0 and out == run("pipeline", "--format", "json", no_index=True)[1]
 
 
-def test_reports_from_the_index_do_not_import_pydantic(deals):
+def test_reports_from_the_index_import_neither_pydantic_nor_yaml(deals):
     run("pipeline")
     probe = ("import sys\nfrom oppcli.cli import cli\n"
              "for args in (['pipeline'], ['forecast', '--format', 'json'], "
-             "['list', '--format', 'json']):\n"
+             f"['list', '--format', 'json'], ['show', '{deals.ids[0]}']):\n"
              "    try:\n        cli(args, prog_name='opp')\n"
              "    except SystemExit as exc:\n        assert exc.code == 0, exc.code\n"
-             "print('pydantic' in sys.modules)\n")
+             "print('pydantic' in sys.modules or 'yaml' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", probe], cwd=deals.root, capture_output=True,
                          text=True, env={**os.environ, "OPP_NO_INDEX": ""}, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
