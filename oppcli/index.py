@@ -263,7 +263,7 @@ def parse_all(items: dict[str, bytes]) -> dict[str, Entry]:
         return dict(_parse_many(todo))
     import multiprocessing
 
-    from . import model, rules  # noqa: F401  (imported once, before the fork)
+    from . import model, rules, views  # noqa: F401  (imported once, before the fork)
 
     size = max(200, len(todo) // (workers * 8))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
