@@ -1,13 +1,23 @@
-"""Benchmarks of opp on a generated pipeline: ``make bench`` (N=10000 rows by default).
+"""Benchmarks of opp on a generated pipeline: ``make bench`` (N=10000 by default,
+``make bench N=100000`` for the big run).
 
-Each measurement is a function registered with ``@measurement("name")``: it gets the
-``Bench`` (a fresh data repo, the generated CSV, a way to run opp) and returns what
-it timed. They run in the order they are registered, each on the repo as the
-previous ones left it; add one by writing a function below. Timings are wall-clock
-seconds of ``python -m oppcli`` in a subprocess, as a user would see them.
+Two parts, both printed as tables:
 
-    python benchmarks/bench.py --n 10000            # all measurements
+- Speed at scale (#9): a data repo of N opportunities with a year of history (13
+  monthly commits, made quickly through ``git fast-import``) is timed against the
+  targets of issue #9 (reports warm, after a change, cold; show; one change; import;
+  ``--help``; peak memory; ``--as-of`` a month back), beside the two floors measured
+  in the same run: parsing every file with PyYAML's C loader, and ``yq`` where it is
+  installed. Each figure is the median of several runs (``--runs``).
+- Import and export (#6): measurements registered with ``@measurement("name")``,
+  run in order on a fresh repo filled by ``opp import`` of a generated CSV.
+
+Timings are wall-clock seconds of ``python -m oppcli`` in a subprocess, as a user
+would see them (byte-compiled first, as an installed package is).
+
+    python benchmarks/bench.py --n 10000            # everything
     python benchmarks/bench.py --n 2000 --only import
+    python benchmarks/bench.py --n 100000 --skip-transfer
 """
 
 from __future__ import annotations
@@ -17,12 +27,14 @@ import csv
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -179,6 +191,379 @@ def list_json(bench: Bench) -> float:
     return bench.timed("list", "--format", "json")
 
 
+# ---------------------------------------------------------------- speed at scale (#9)
+
+PROJECT = Path(__file__).resolve().parents[1]
+HISTORY_MONTHS = 12  # a commit a month for a year, then today's
+
+
+@dataclass
+class Figure:
+    """One row of the scale table: a measured value against its target."""
+
+    name: str
+    value: Optional[float]  # seconds, MB or a ratio; None when not measured
+    target: Optional[float] = None
+    unit: str = "s"
+    note: str = ""
+
+    def verdict(self) -> str:
+        if self.value is None or self.target is None:
+            return ""
+        return "pass" if self.value <= self.target else "FAIL"
+
+
+# the targets of issue #9: (10,000 opportunities, 100,000 opportunities)
+TARGETS = {
+    "warm": (0.3, 1.5), "after change": (0.35, 2.0), "cold ratio": (1.2, 1.2),
+    "show": (0.2, 0.25), "change": (0.3, 0.5), "import": (20.0, 200.0), "help": (0.12, 0.12),
+    "memory": (250.0, 250.0), "as-of": (1.0, 5.0),
+}
+
+
+def target(name: str, n: int) -> float:
+    small, big = TARGETS[name]
+    if n <= 10_000:
+        return small
+    if n >= 100_000:
+        return big
+    return small + (big - small) * (n - 10_000) / 90_000  # in between: interpolated
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    stdout: str
+
+
+def run(cmd: list[str], env: dict, cwd: Optional[Path] = None, check: bool = True) -> Run:
+    """Run a command; its wall time and peak memory (maximum resident set size)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    peak_mb = 0.0
+    try:
+        import resource
+
+        # communicate() reaped it; ru_maxrss of the children is the largest so far, so
+        # each command is also measured alone below where its memory matters
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    except ImportError:
+        pass
+    if check and proc.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed: {err.decode().strip()}")
+    return Run(seconds, peak_mb, out.decode())
+
+
+def peak_memory(cmd: list[str], env: dict) -> float:
+    """Peak resident memory of one command, in MB, read by a fresh measuring process."""
+    probe = ("import resource, subprocess, sys; "
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.strip()) / 1024
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Scale:
+    """A data repo of N opportunities with a year of history, and the timings."""
+
+    def __init__(self, n: int, workdir: Path, runs: int):
+        self.n = n
+        self.runs = runs
+        self.repo = workdir / "scale"
+        self.rng = random.Random(9)
+        self.ids: list[str] = []
+
+    def env(self, **extra: str) -> dict:
+        env = dict(os.environ, OPP_USER="bench", OPP_REPO=str(self.repo), **extra)
+        env.pop("OPP_NO_INDEX", None)
+        return env
+
+    def opp(self, *args: str, **env: str) -> Run:
+        return run([sys.executable, "-m", "oppcli", *map(str, args)], self.env(**env))
+
+    def git(self, *args: str, input: Optional[bytes] = None, env: Optional[dict] = None
+            ) -> str:
+        return subprocess.run(["git", *args], cwd=self.repo, input=input, capture_output=True,
+                              check=True, env=env).stdout.decode()
+
+    # -------------------------------------------------------- generating
+
+    def build(self) -> None:
+        """``opp init`` a year ago, then one commit a month adding that month's deals and
+        moving some older ones on (through ``git fast-import``), then check out."""
+        sys.path.insert(0, str(PROJECT))
+        from oppcli.model import Opportunity, Settings
+        from oppcli.store import dump_model
+
+        today = date.today()
+        start = today - timedelta(days=30 * (HISTORY_MONTHS + 1))
+        stamp = f"{start.isoformat()}T09:00:00+00:00"
+        dated = dict(GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp)
+        self.opp("init", self.repo, **dated)
+        for sku, name, price in PRODUCTS:
+            self.opp("catalog", "add", sku, "--name", name, "--price", price, **dated)
+        self.git("config", "core.untrackedCache", "true")
+        settings = Settings()
+        alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+        taken: set[str] = set()
+        opps: dict[str, Opportunity] = {}
+        rng = self.rng
+        stream: list[bytes] = []
+        mark = 0
+        branch = self.git("symbolic-ref", "HEAD").strip()
+        parent = self.git("rev-parse", "HEAD").strip()
+        per_month = [self.n // (HISTORY_MONTHS + 1)] * (HISTORY_MONTHS + 1)
+        per_month[-1] += self.n - sum(per_month)
+        open_stages = [s for s in settings.stages if s.kind == "open"]
+        for month, count in enumerate(per_month):
+            day = start + timedelta(days=30 * (month + 1))
+            if month == HISTORY_MONTHS:
+                day = today
+            changed: dict[str, Opportunity] = {}
+            # a few older open deals move on a stage
+            for opp_id in rng.sample(sorted(opps), min(len(opps), count // 20)):
+                opp = opps[opp_id]
+                ranks = [s.id for s in open_stages]
+                if opp.stage in ranks and ranks.index(opp.stage) + 1 < len(ranks):
+                    changed[opp_id] = opp.model_copy(
+                        update={"stage": ranks[ranks.index(opp.stage) + 1]})
+            for _ in range(count):
+                while True:
+                    opp_id = "".join(rng.choice(alphabet) for _ in range(8))
+                    if opp_id not in taken:
+                        break
+                taken.add(opp_id)
+                stage = rng.choices(settings.stages, weights=[20, 15, 15, 10, 25, 15])[0]
+                closed = stage.kind != "open"
+                close = (day - timedelta(days=rng.randint(0, 25)) if closed
+                         else day + timedelta(days=rng.randint(1, 365)))
+                changed[opp_id] = Opportunity(
+                    id=opp_id, name=f"{rng.choice(['Renewal', 'Expansion', 'Upsell'])} "
+                    f"{len(taken)}", customer=rng.choice(CUSTOMERS), stage=stage.id,
+                    amount=Decimal(rng.randint(0, 5_000_000)) / 100,
+                    objective=Decimal(rng.randint(1000, 90000)) if rng.random() < 0.5
+                    else None, currency="EUR" if rng.random() < 0.95 else "USD",
+                    close_date=close, owner=rng.choice(OWNERS),
+                    lost_reason=rng.choice(["price", "timing"]) if stage.kind == "lost"
+                    else None, ref=f"CRM-{len(taken):07d}",
+                    created=day - timedelta(days=rng.randint(0, 25)))
+            opps.update(changed)
+            files = []
+            for opp_id, opp in changed.items():
+                data = dump_model(opp).encode()
+                mark += 1
+                stream.append(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
+                files.append(b"M 100644 :%d opportunities/%s.yaml\n" % (mark, opp_id.encode()))
+            when = int(time.mktime(day.timetuple())) + 10 * 3600
+            message = f"bench: {count} new, {len(changed) - count} moved on".encode()
+            stream.append(b"commit %s\ncommitter bench <bench@opp.invalid> %d +0000\n"
+                          b"data %d\n%s\n" % (branch.encode(), when, len(message), message))
+            if parent:
+                stream.append(b"from %s\n" % parent.encode())
+                parent = ""
+            stream.extend(files)
+            stream.append(b"\n")
+        self.git("fast-import", "--quiet", input=b"".join(stream))
+        self.git("reset", "-q", "--hard")
+        self.ids = sorted(opps)
+        self.open_ids = sorted(i for i, o in opps.items()  # catalog prices are in EUR
+                               if settings.stage(o.stage).kind == "open" and o.currency == "EUR")
+
+    def reuse(self) -> None:
+        """Take the repo a previous run kept (``--keep``, then ``--reuse DIR``)."""
+        rows = list(csv.DictReader(self.opp("list", "--format", "csv").stdout.splitlines()))
+        self.ids = sorted(r["id"] for r in rows)
+        self.open_ids = sorted(r["id"] for r in rows
+                               if r["status"] == "open" and r["currency"] == "EUR")
+
+    # -------------------------------------------------------- floors
+
+    def floor_c_loader(self) -> float:
+        """Parse every opportunity file with PyYAML's C loader, in a fresh process."""
+        code = ("import os, yaml\n"
+                "folder = 'opportunities'\n"
+                "for name in os.listdir(folder):\n"
+                "    with open(os.path.join(folder, name), 'rb') as fh:\n"
+                "        yaml.load(fh.read(), Loader=yaml.CSafeLoader)\n")
+        return median([run([sys.executable, "-c", code], self.env(), cwd=self.repo).seconds
+                       for _ in range(self.runs)])
+
+    def floor_yq(self) -> tuple[Optional[float], str]:
+        """Sum the amounts of every file with ``yq`` (the jq wrapper, or mikefarah's)."""
+        yq = shutil.which("yq")
+        if not yq:
+            return None, "yq not installed"
+        version = subprocess.run([yq, "--version"], capture_output=True, text=True)
+        text = (version.stdout + version.stderr).strip()
+        if "mikefarah" in text or "version v4" in text:  # the Go yq: one value per file
+            script = ("find opportunities -name '*.yaml' -print0 | xargs -0 "
+                      f"{yq} ea -N '.amount' | awk '{{s+=$1}} END {{print s}}'")
+        else:  # kislyuk's yq: jq over every file (--slurp), xargs batches, awk adds up
+            script = ("find opportunities -name '*.yaml' -print0 | xargs -0 "
+                      f"{yq} -s 'map(.amount) | add' | awk '{{s+=$1}} END {{print s}}'")
+        runs = max(1, min(self.runs, 3 if self.n <= 20_000 else 1))
+        seconds = median([run(["bash", "-c", script], self.env(), cwd=self.repo).seconds
+                          for _ in range(runs)])
+        return seconds, f"{yq} ({text.splitlines()[0] if text else '?'}), {runs} run(s)"
+
+    # -------------------------------------------------------- opp
+
+    def timed(self, *args: str, runs: Optional[int] = None, before=None) -> float:
+        values = []
+        for i in range(runs or self.runs):
+            if before is not None:
+                before(i)
+            values.append(self.opp(*args).seconds)
+        return median(values)
+
+    def index_file(self) -> Path:
+        return self.repo / ".git" / "opp-index.sqlite3"
+
+    def drop_index(self, _i: int = 0) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.index_file()}{suffix}").unlink(missing_ok=True)
+
+    def hand_edit(self, i: int) -> None:
+        """Edit one file as a person would (its objective), without opp."""
+        path = self.repo / "opportunities" / f"{self.open_ids[i]}.yaml"
+        text = path.read_text()
+        lines = [f"objective: {1000 + i}.00" if line.startswith("objective:") else line
+                 for line in text.splitlines()]
+        path.write_text("\n".join(lines) + "\n")
+
+    def figures(self, c_floor: float) -> list[Figure]:
+        n, out = self.n, []
+        fig = out.append
+        fig(Figure("opp --help", self.timed("--help", runs=max(self.runs, 9)),
+                   target("help", n)))
+        cold = self.timed("pipeline", before=self.drop_index)
+        fig(Figure("opp pipeline, cold (no index)", cold, None,
+                   note=f"{cold / c_floor:.2f} x the C loader floor"))
+        fig(Figure("  cold / C-loader floor", cold / c_floor, target("cold ratio", n), "x"))
+        fig(Figure("opp pipeline, warm", self.timed("pipeline"), target("warm", n)))
+        fig(Figure("opp forecast, warm", self.timed("forecast"), target("warm", n)))
+        fig(Figure("opp pipeline --format json, warm",
+                   self.timed("pipeline", "--format", "json")))
+        fig(Figure("opp list --format json, warm", self.timed("list", "--format", "json")))
+
+        # a change made with opp, then the first report
+        after = []
+        for i in range(self.runs):
+            self.opp("note", self.ids[i * 7 % len(self.ids)], f"bench note {i}")
+            after.append(self.opp("pipeline").seconds)
+        fig(Figure("opp pipeline, first run after opp note", median(after),
+                   target("after change", n)))
+        after = []
+        for i in range(self.runs):
+            self.opp("note", self.ids[i * 11 % len(self.ids)], f"bench note {i}")
+            after.append(self.opp("forecast").seconds)
+        fig(Figure("opp forecast, first run after opp note", median(after),
+                   target("after change", n)))
+        after = []
+        for i in range(self.runs):
+            self.hand_edit(i)
+            after.append(self.opp("pipeline").seconds)
+        self.git("checkout", "-q", "--", "opportunities")
+        fig(Figure("opp pipeline, first run after a hand edit", median(after),
+                   target("after change", n), note="parses the file: imports pydantic"))
+        self.opp("pipeline")
+
+        fig(Figure("opp show ID", median([self.opp("show", self.ids[i * 13 % n]).seconds
+                                          for i in range(self.runs)]), target("show", n)))
+        fig(Figure("opp show ID --format json",
+                   median([self.opp("show", self.ids[i * 17 % n], "--format", "json").seconds
+                           for i in range(self.runs)])))
+        fig(Figure("opp note ID TEXT (commit included)",
+                   median([self.opp("note", self.ids[i * 19 % n], f"change {i}").seconds
+                           for i in range(self.runs)]), target("change", n)))
+        fig(Figure("opp add-product ID SKU (commit included)",
+                   median([self.opp("add-product", self.open_ids[i * 23 % len(self.open_ids)],
+                                    "SRV-01").seconds for i in range(self.runs)]),
+                   target("change", n)))
+
+        self.opp("pipeline")
+        fig(Figure("peak memory, opp pipeline warm",
+                   peak_memory([sys.executable, "-m", "oppcli", "pipeline"], self.env()),
+                   target("memory", n), "MB"))
+        self.drop_index()
+        fig(Figure("peak memory, opp pipeline cold",
+                   peak_memory([sys.executable, "-m", "oppcli", "pipeline"], self.env()),
+                   target("memory", n), "MB"))
+        month_ago = (date.today() - timedelta(days=30)).isoformat()
+        first = self.opp("pipeline", "--as-of", month_ago).seconds
+        fig(Figure("opp pipeline --as-of a month back", self.timed("pipeline", "--as-of",
+                                                                  month_ago),
+                   target("as-of", n), note=f"first run {first:.2f} s"))
+        fig(Figure("opp forecast --as-of a month back", self.timed("forecast", "--as-of",
+                                                                  month_ago),
+                   target("as-of", n)))
+        week_ago = (date.today() - timedelta(days=7)).isoformat()
+        fig(Figure("opp changes --since a week back", self.timed("changes", "--since",
+                                                                week_ago)))
+        return out
+
+
+def import_figure(n: int, workdir: Path) -> Figure:
+    """``opp import`` of N generated rows into a fresh repo (once: it is slow)."""
+    bench = Bench(n, workdir / "import")
+    bench.workdir.mkdir()
+    setup(bench)
+    seconds = bench.timed("import", bench.csv_path)
+    return Figure("opp import N rows (fresh repo, one commit)", seconds, target("import", n),
+                  note=f"{n / seconds:,.0f} rows/s")
+
+
+def scale_table(n: int, figures: list[Figure], floors: list[Figure]) -> str:
+    width = max(len(f.name) for f in figures + floors)
+    lines = [f"opp at scale, N = {n:,} opportunities, {os.cpu_count()} CPU(s), "
+             f"python {sys.version.split()[0]}, medians",
+             f"{'measurement':<{width}}  {'value':>9}  {'target':>9}  verdict  note",
+             f"{'-' * width}  {'-' * 9}  {'-' * 9}  -------  ----"]
+
+    def show(value: Optional[float], unit: str) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.2f} {unit}" if unit != "MB" else f"{value:.0f} MB"
+
+    for f in floors + figures:
+        tgt = "" if f.target is None else ("<= " + show(f.target, f.unit))
+        lines.append(f"{f.name:<{width}}  {show(f.value, f.unit):>9}  {tgt:>9}  "
+                     f"{f.verdict():<7}  {f.note}")
+    return "\n".join(lines)
+
+
+def scale(n: int, workdir: Path, runs: int, with_import: bool,
+          reuse: Optional[Path] = None) -> str:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(PROJECT / "oppcli")],
+                   check=True)
+    s = Scale(n, reuse or workdir, runs)
+    began = time.perf_counter()
+    if reuse:
+        s.reuse()
+        n = s.n = len(s.ids)
+    else:
+        s.build()
+    built = time.perf_counter() - began
+    c_floor = s.floor_c_loader()
+    yq_seconds, yq_note = s.floor_yq()
+    floors = [Figure("floor: parse every file, PyYAML C loader", c_floor),
+              Figure("floor: yq, sum of amount over every file", yq_seconds, note=yq_note)]
+    figures = s.figures(c_floor)
+    if with_import:
+        figures.append(import_figure(n, workdir))
+    return scale_table(n, figures, floors) + f"\n(repo of {n:,} files and 13 monthly " \
+        f"commits generated in {built:.1f} s)"
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -194,37 +579,51 @@ def setup(bench: Bench) -> None:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=10_000, help="rows to generate (10000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per median (5)")
     parser.add_argument("--only", action="append", default=[],
-                        help="run only measurements whose name holds this text (repeatable; "
-                             "later ones still run on the state the skipped ones would leave)")
+                        help="run only import/export measurements whose name holds this text "
+                             "(repeatable; later ones still run on the state the skipped ones "
+                             "would leave); skips the scale part")
+    parser.add_argument("--skip-scale", action="store_true", help="only import and export")
+    parser.add_argument("--skip-transfer", action="store_true",
+                        help="only the scale part (with its one timed import)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="time the scale repo a --keep run left in DIR (skips building)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="opp-bench-"))
-    bench = Bench(args.n, workdir)
     results: list[Result] = []
     try:
-        setup(bench)
-        for name, run in MEASUREMENTS:
-            wanted = not args.only or any(o in name for o in args.only)
-            # the repo must hold the imported rows for everything after the import
-            if wanted or name == "import N rows into a fresh repo":
-                result = run(bench)
-                if wanted:
-                    results.append(result)
+        if not args.skip_scale and not args.only:
+            print(scale(args.n, workdir, args.runs, with_import=not args.reuse,
+                        reuse=args.reuse), flush=True)
+            print()
+        if not args.skip_transfer:
+            bench = Bench(args.n, workdir / "transfer")
+            bench.workdir.mkdir()
+            setup(bench)
+            for name, run_one in MEASUREMENTS:
+                wanted = not args.only or any(o in name for o in args.only)
+                # the repo must hold the imported rows for everything after the import
+                if wanted or name == "import N rows into a fresh repo":
+                    result = run_one(bench)
+                    if wanted:
+                        results.append(result)
     finally:
         if args.keep:
             print(f"work folder kept: {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    width = max(len(r.name) for r in results)
-    print(f"opp benchmarks, N = {args.n:,} rows, {os.cpu_count()} CPU(s), "
-          f"python {sys.version.split()[0]}")
-    print(f"{'measurement':<{width}}  {'seconds':>8}  note")
-    print(f"{'-' * width}  {'-' * 8}  ----")
-    for r in results:
-        print(f"{r.name:<{width}}  {r.seconds:>8.2f}  {r.note}")
+    if results:
+        width = max(len(r.name) for r in results)
+        print(f"opp import and export, N = {args.n:,} rows, {os.cpu_count()} CPU(s), "
+              f"python {sys.version.split()[0]}")
+        print(f"{'measurement':<{width}}  {'seconds':>8}  note")
+        print(f"{'-' * width}  {'-' * 8}  ----")
+        for r in results:
+            print(f"{r.name:<{width}}  {r.seconds:>8.2f}  {r.note}")
     return 0
 
 

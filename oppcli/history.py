@@ -89,7 +89,35 @@ class Snapshot(Repo):
             if required:
                 raise DataError("file is missing", relpath)
             return None, None
+        if blob not in self.blobs:
+            self.read(blob)
         return yamlio.load(self.blobs[blob], relpath)
+
+    def read(self, *blob_ids: str) -> dict[str, bytes]:
+        """These blobs' bytes, read from git (one ``cat-file``) unless already here."""
+        missing = [b for b in blob_ids if b not in self.blobs]
+        if missing:
+            self.blobs.update(read_blobs(self.root, missing))
+        return {b: self.blobs[b] for b in blob_ids}
+
+    def settings_bytes(self) -> Optional[bytes]:
+        blob = self.files.get(SETTINGS_FILE)
+        return self.read(blob)[blob] if blob else None
+
+    def settings_from_bytes(self, data: bytes):
+        return self.settings
+
+    def records(self) -> list[Record]:
+        """As ``Repo.records``, of this commit: from the index, which shares its entries
+        with today's files (most blobs of a month ago are today's too)."""
+        from . import index
+
+        if not index.enabled():
+            return super().records()
+        prefix = f"{OPPORTUNITIES_DIR}/"
+        items = [(i, self.files[f"{prefix}{i}.yaml"]) for i in self.ids()]
+        return index.records_of_blobs(self, items, lambda blobs: self.read(*blobs),
+                                      self._here)
 
     @cached_property
     def settings(self):
@@ -152,7 +180,11 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
     if SETTINGS_FILE not in files:
         raise RepoError(f"on {day} (commit {commit.sha[:10]} of {commit.at.date()}) the data "
                         f"repo had no {SETTINGS_FILE} yet; give a later --as-of")
-    wanted = [b for p, b in files.items() if p == SETTINGS_FILE or _opportunity_path(p)]
+    from . import index
+
+    # with the index, a blob is read only when the index lacks it
+    wanted = [b for p, b in files.items()
+              if p == SETTINGS_FILE or (_opportunity_path(p) and not index.enabled())]
     return Snapshot(repo.root, commit, files, read_blobs(repo.root, wanted))
 
 
@@ -213,11 +245,17 @@ def steps(repo: Repo, since: date, until: Optional[date] = None) -> list[Step]:
                 changed.append(_FileChange(commit, path, None if _is_null(old) else old,
                                            None if _is_null(new) else new, before,
                                            settings_blob))
-    wanted = set()
-    for c in changed:
-        wanted.update(b for b in (c.old, c.new, c.settings_before, c.settings_after) if b)
-    blobs = read_blobs(repo.root, wanted)
-    reader = _Reader(repo.root, blobs)
+    from . import index
+
+    opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
+    settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
+    if index.enabled():  # parsed blobs come from the index; git reads only the others
+        blobs = read_blobs(repo.root, settings_blobs)
+        entries = index.entries_for(repo, opp_blobs,
+                                    lambda wanted: read_blobs(repo.root, wanted))
+        reader = _Reader(repo.root, blobs, entries, index.for_repo(repo))
+    else:
+        reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs))
     return [Step(c.commit,
                  reader.record(c.path, c.old, c.settings_before, c.commit, before=True),
                  reader.record(c.path, c.new, c.settings_after, c.commit, before=False))
@@ -227,9 +265,12 @@ def steps(repo: Repo, since: date, until: Optional[date] = None) -> list[Step]:
 class _Reader:
     """Records from blobs, each (file blob, settings blob) pair parsed once."""
 
-    def __init__(self, root: Path, blobs: dict[str, bytes]):
+    def __init__(self, root: Path, blobs: dict[str, bytes], entries: Optional[dict] = None,
+                 index=None):
         self.root = root
         self.blobs = blobs
+        self.entries = entries  # blob -> index.Entry, when the index is used
+        self.index = index
         self.settings: dict[str, object] = {}
         self.records: dict[tuple[str, str, str], Record] = {}
 
@@ -242,6 +283,19 @@ class _Reader:
         if settings_blob is None:
             raise DataError(f"{SETTINGS_FILE} is missing (in {where})", path)
         key = (path, blob, settings_blob)
+        if key not in self.records and self.entries is not None:
+            from . import index
+
+            view = Snapshot(self.root, commit, {SETTINGS_FILE: settings_blob}, self.blobs, where)
+            view.__dict__["_index"] = self.index
+            if settings_blob not in self.settings:
+                self.settings[settings_blob] = index.report_settings(view)
+            plain = self.settings[settings_blob]
+            try:
+                self.records[key] = index.make_record(
+                    self.entries[blob], path[len(OPPORTUNITIES_DIR) + 1:-5], path, plain)
+            except DataError as exc:
+                raise view._here(exc) from None
         if key not in self.records:
             view = Snapshot(self.root, commit, {SETTINGS_FILE: settings_blob, path: blob},
                             self.blobs, where)

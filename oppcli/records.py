@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,46 @@ class StageInfo:
 
 
 @dataclass(frozen=True)
+class PlainModules:
+    catalog: bool = True
+    quotes: bool = True
+
+
+@dataclass(frozen=True)
+class PlainSettings:
+    """What reports and lists need of ``opp.yaml``: its currency, stages and modules."""
+
+    currency: str
+    stages: tuple[StageInfo, ...]
+    modules: PlainModules = PlainModules()
+
+    def stage(self, stage_id: str) -> StageInfo:
+        """The stage with this id; ``KeyError`` when there is none."""
+        for s in self.stages:
+            if s.id == stage_id:
+                return s
+        raise KeyError(stage_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"currency": self.currency,
+                "stages": [[s.id, s.label, s.probability, s.kind] for s in self.stages],
+                "modules": [self.modules.catalog, self.modules.quotes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PlainSettings":
+        return cls(data["currency"], tuple(StageInfo(*s) for s in data["stages"]),
+                   PlainModules(*data["modules"]))
+
+
+def plain_settings(settings) -> PlainSettings:
+    """The plain view of a (pydantic) ``Settings``."""
+    if isinstance(settings, PlainSettings):
+        return settings
+    return PlainSettings(settings.currency, tuple(stages(settings)),
+                         PlainModules(settings.modules.catalog, settings.modules.quotes))
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One opportunity as the reports see it."""
 
@@ -43,6 +83,8 @@ class Record:
     currency: str
     close_date: Optional[date]
     created: date
+    amount_source: str = "manual"  # manual | products | quote
+    ref: Optional[str] = None
 
 
 def stages(settings) -> list[StageInfo]:
@@ -56,4 +98,73 @@ def record(opp, settings) -> Record:
     return Record(id=opp.id, name=opp.name, customer=opp.customer, owner=opp.owner,
                   stage=opp.stage, stage_label=stage.label, stage_rank=rank, status=stage.kind,
                   probability=stage.probability, amount=opp.amount, objective=opp.objective,
-                  currency=opp.currency, close_date=opp.close_date, created=opp.created)
+                  currency=opp.currency, close_date=opp.close_date, created=opp.created,
+                  amount_source=opp.amount_source, ref=opp.ref)
+
+
+def summary(r: Record) -> dict[str, Any]:
+    """The row of ``opp list --format json`` (the same as ``views.summary``)."""
+    from .money import money_str
+
+    return {"id": r.id, "name": r.name, "customer": r.customer, "stage": r.stage,
+            "stage_label": r.stage_label, "status": r.status, "probability": r.probability,
+            "amount": money_str(r.amount), "amount_source": r.amount_source,
+            "objective": None if r.objective is None else money_str(r.objective),
+            "currency": r.currency,
+            "close_date": None if r.close_date is None else r.close_date.isoformat(),
+            "owner": r.owner, "ref": r.ref}
+
+
+# ---------------------------------------------------------------- rules that read the settings
+
+
+def stage_problems(stage: str, close_date: Optional[date], lost_reason: Optional[str],
+                   settings) -> list[tuple[tuple, str]]:
+    """The rules of a stored opportunity that depend on the settings' stages, as
+    (loc, message) in file order: its stage exists, a closed one has a close date,
+    only a lost one has a lost reason (R16, R17, R17a). ``rules.problems`` starts
+    with these; the index applies them at read time, so that a change of
+    ``opp.yaml`` never needs a file parsed again."""
+    out: list[tuple[tuple, str]] = []
+    try:
+        kind = settings.stage(stage).kind
+    except KeyError:
+        out.append((("stage",), f"unknown stage '{stage}'; stages are: "
+                                f"{', '.join(s.id for s in settings.stages)}"))
+        kind = None
+    if kind in ("won", "lost") and close_date is None:
+        out.append((("close_date",), f"a {kind} opportunity needs its close date"))
+    if lost_reason is not None and kind not in ("lost", None):
+        out.append((("lost_reason",), "only a lost opportunity has a lost reason"))
+    return out
+
+
+def near(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' when one of the choices is close to ``word``."""
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def loose_key(text: str) -> str:
+    """Letters and digits only, case-folded: 'GTX Pro', 'GTXPro' and 'gtx-pro' match."""
+    import re
+
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def resolve_stage(settings, text: str):
+    """A stage of the settings (pydantic or plain) by id or label, case-insensitive, else
+    loosely when that names one stage ('Closed Won', 'closedwon' find closed-won) (R16)."""
+    from .errors import NotFound
+
+    key = text.strip().casefold()
+    for stage in settings.stages:
+        if key in (stage.id.casefold(), stage.label.casefold()):
+            return stage
+    loose = [s for s in settings.stages if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
+    if len(loose) == 1:
+        return loose[0]
+    ids_ = [s.id for s in settings.stages]
+    raise NotFound(f"unknown stage '{text}'{near(key, ids_)}; stages are: {', '.join(ids_)}")

@@ -154,28 +154,24 @@ def pipeline(records: Sequence[Record], stages: Sequence[StageInfo],
     currencies = _currencies(records, default_currency)
 
     sums = {(s.id, c): _Sum() for s in order for c in currencies}
+    # per currency and status (open, won, lost), in one pass: each weighted amount once
+    by_status = {(c, k): _Sum() for c in currencies for k in ("open", "won", "lost")}
     for r in records:
-        sums[(r.stage, r.currency)].add(r, weighted(r.amount, r.probability))
+        w = weighted(r.amount, r.probability)
+        sums[(r.stage, r.currency)].add(r, w)
+        by_status[(r.currency, r.status)].add(r, w)
     rows = [PipelineRow(stage=s, currency=c, **sums[(s.id, c)].fields())
             for s in order for c in currencies]
 
     totals = []
     for c in currencies:
-        mine = [r for r in records if r.currency == c]
-        open_ = [r for r in mine if r.status == "open"]
-        won = [r for r in mine if r.status == "won"]
-        lost = [r for r in mine if r.status == "lost"]
+        open_, won, lost = (by_status[(c, k)] for k in ("open", "won", "lost"))
         totals.append(PipelineTotal(
-            currency=c, open_count=len(open_), open_amount=_total(open_),
-            open_weighted=sum((weighted(r.amount, r.probability) for r in open_), ZERO),
-            open_objective=sum((r.objective for r in open_ if r.objective is not None), ZERO),
-            won_count=len(won), won_amount=_total(won),
-            lost_count=len(lost), lost_amount=_total(lost)))
+            currency=c, open_count=open_.count, open_amount=open_.amount,
+            open_weighted=open_.weighted, open_objective=open_.objective,
+            won_count=won.count, won_amount=won.amount,
+            lost_count=lost.count, lost_amount=lost.amount))
     return Pipeline(rows, totals)
-
-
-def _total(records: Iterable[Record]) -> Decimal:
-    return sum((r.amount for r in records), ZERO)
 
 
 # ---------------------------------------------------------------- forecast (R18)

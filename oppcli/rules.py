@@ -8,8 +8,6 @@ unit test away. ``problems`` states the same rules as checks over stored data, f
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,32 +25,12 @@ from .model import (
     Stage,
 )
 from .money import MAX_MONEY, ZERO, cents, line_total, money_human
+from .records import loose_key, near, resolve_stage, stage_problems  # noqa: F401  (part of this API)
 
 # ---------------------------------------------------------------- lookups
 
 
-def near(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean X?)' when one of the choices is close to ``word``."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
-def loose_key(text: str) -> str:
-    """Letters and digits only, case-folded: 'GTX Pro', 'GTXPro' and 'gtx-pro' match."""
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def resolve_stage(settings: Settings, text: str) -> Stage:
-    """A stage by id or label, case-insensitive (R16)."""
-    key = text.strip().casefold()
-    for stage in settings.stages:
-        if key in (stage.id.casefold(), stage.label.casefold()):
-            return stage
-    loose = [s for s in settings.stages if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
-    if len(loose) == 1:  # 'closedwon', 'Closed Won', 'closed_won' all name closed-won
-        return loose[0]
-    ids_ = [s.id for s in settings.stages]
-    raise NotFound(f"unknown stage '{text}'{near(key, ids_)}; stages are: {', '.join(ids_)}")
+# near and resolve_stage live in records.py, which reports load without pydantic
 
 
 def stage_of(opp: Opportunity, settings: Settings) -> Stage:
@@ -379,18 +357,15 @@ def _same_lines(products: Sequence[ProductLine], quote_lines: Sequence[QuoteLine
 
 def problems(opp: Opportunity, settings: Settings) -> list[Problem]:
     """Every rule the stored opportunity breaks, in file order; empty when all hold."""
-    out: list[Problem] = []
-    try:
-        kind = settings.stage(opp.stage).kind
-    except KeyError:
-        out.append(Problem(("stage",), f"unknown stage '{opp.stage}'; stages are: "
-                           f"{', '.join(s.id for s in settings.stages)}"))
-        kind = None
-    if kind in ("won", "lost") and opp.close_date is None:
-        out.append(Problem(("close_date",), f"a {kind} opportunity needs its close date"))
-    if opp.lost_reason is not None and kind not in ("lost", None):
-        out.append(Problem(("lost_reason",), "only a lost opportunity has a lost reason"))
+    return [Problem(loc, message) for loc, message in
+            stage_problems(opp.stage, opp.close_date, opp.lost_reason, settings)
+            ] + form_problems(opp)
 
+
+def form_problems(opp: Opportunity) -> list[Problem]:
+    """The rules of a stored opportunity that hold whatever the settings (R4-R15), in file
+    order: ``problems`` without the stage checks."""
+    out: list[Problem] = []
     out += _line_problems(opp.products, ("products",))
     total = products_total(opp.products)
     if opp.amount_source == "products":

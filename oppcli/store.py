@@ -25,9 +25,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from . import yamlio
 from .env import lock_timeout, now, today  # noqa: F401  (the clock, read in one place)
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
+
+
+class _LazyYamlio:
+    """``yamlio`` (and PyYAML) imported on first use: reports served by the index never
+    parse YAML, and start faster without it."""
+
+    def __getattr__(self, name: str):
+        from . import yamlio as module
+
+        return getattr(module, name)
+
+
+yamlio = _LazyYamlio()
 
 SETTINGS_FILE = "opp.yaml"
 CATALOG_FILE = "catalog.yaml"
@@ -247,6 +259,31 @@ class Repo:
         data, node = self.read_yaml(SETTINGS_FILE)
         return self.parse_model(Settings, SETTINGS_FILE, data, node)
 
+    def settings_bytes(self) -> Optional[bytes]:
+        """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
+        try:
+            return (self.root / SETTINGS_FILE).read_bytes()
+        except OSError:
+            return None
+
+    def settings_from_bytes(self, data: bytes):
+        """``settings`` parsed from these very bytes of ``opp.yaml`` (the ones the index
+        keys its copy on), and kept as ``settings``."""
+        from .model import Settings
+
+        loaded, node = yamlio.load(data, SETTINGS_FILE)
+        settings = self.parse_model(Settings, SETTINGS_FILE, loaded, node)
+        self.__dict__["settings"] = settings
+        return settings
+
+    def report_settings(self):
+        """The settings as reports and lists read them (``records.PlainSettings``), from
+        the index when it knows this ``opp.yaml``: no pydantic on that path."""
+        from . import index
+        from .records import plain_settings
+
+        return index.report_settings(self) if index.enabled() else plain_settings(self.settings)
+
     @cached_property
     def catalog(self):
         from .model import Catalog
@@ -323,6 +360,17 @@ class Repo:
             raise result[0]
         return result
 
+    def detail(self, opp_id: str) -> dict:
+        """``opp show --format json`` of one opportunity (``views.detail``), from the
+        index when it knows the file (no YAML parsed, no pydantic), as ``load`` checks it."""
+        from . import index
+
+        if index.enabled():
+            return index.working_detail(self, opp_id)
+        from .views import detail
+
+        return detail(self.load(opp_id), self.settings)
+
     def load_all(self) -> list:
         """Every opportunity; refuses (names the file) rather than skip an invalid one."""
         return [self.load(i) for i in self.ids()]
@@ -332,11 +380,16 @@ class Repo:
     def records(self) -> list:
         """Every opportunity as a plain ``records.Record``, for reports.
 
-        Reports read these and never YAML, so that an index keyed by git blob id can
-        replace this loop without touching them. Refuses (names the file) rather than
-        skip an invalid opportunity: totals must never silently miss data.
+        Reports read these and never YAML. They come from the index (``index.py``,
+        keyed by git blob id) unless ``OPP_NO_INDEX`` is set, and are the same either
+        way. Refuses (names the file) rather than skip an invalid opportunity: totals
+        must never silently miss data.
         """
+        from . import index
         from .records import record
+
+        if index.enabled():
+            return index.working_records(self)
 
         settings = self.settings
         return [record(opp, settings) for opp in self.load_all()]
@@ -394,7 +447,7 @@ class Repo:
         with self.lock():
             refuse_during_merge(self.git_dir)
             # a fresh look at the data now that we hold the lock
-            for name in ("settings", "catalog"):
+            for name in ("settings", "catalog", "_plain_settings"):
                 self.__dict__.pop(name, None)
             tx = Transaction(self, subject)
             yield tx
@@ -503,8 +556,11 @@ class Transaction:
         paths = list(self.writes)
         batch = len(paths) > MANY_PATHS
         try:
-            # only our files may go into the commit: is anything else staged already?
-            alone = batch and git(root, "diff", "--cached", "--quiet", check=False).returncode == 0
+            # only our files may go into the commit: is anything else staged already? When
+            # not, a plain commit of the index does it: committing paths (--only) makes git
+            # build a second index from HEAD, which costs more than all the rest in a repo
+            # of 100,000 files (#9)
+            alone = git(root, "diff", "--cached", "--quiet", check=False).returncode == 0
             for count, (relpath, data) in enumerate(self.writes.items(), 1):
                 if data is None:
                     (root / relpath).unlink(missing_ok=True)
@@ -528,6 +584,11 @@ class Transaction:
         except BaseException:
             self._restore(previous)
             raise
+        if not batch:  # the next report finds these files parsed already
+            from . import index
+
+            if index.enabled():
+                index.remember(self.repo, {p: d for p, d in self.writes.items() if d})
 
     def action_name(self) -> str:
         """The ``Opp-Action`` trailer: the command's name, e.g. add-product."""

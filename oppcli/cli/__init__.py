@@ -10,6 +10,7 @@ from . import panels, timeline  # noqa: F401  (register commands)
 from . import sync  # noqa: F401  (team sync, #8)
 from . import config, ecosystem  # noqa: F401  (register commands)
 from . import dashboard  # noqa: F401  (register commands)
+from . import index  # noqa: F401  (the index of parsed files, #9)
 
 # after every command module: shell completion by parameter name (oppcli/completion.py)
 from ..completion import attach as _attach_completion

@@ -76,27 +76,35 @@ def new(state, name, customer, amount, objective, stage, close_date, owner, curr
 # ---------------------------------------------------------------- show and list
 
 
-def _render(opp, settings) -> str:
-    """The opportunity as a card for people."""
-    from ..money import money_human, plain
-    from ..views import stage_info
+def _render(d: dict, settings) -> str:
+    """The opportunity as a card for people, from its ``opp show --format json`` data
+    (``views.detail``), so that the card can come from the index without pydantic."""
+    from datetime import datetime
+    from decimal import Decimal
 
-    status, label, probability = stage_info(opp, settings)
-    cur = opp.currency
-    lines = [f"{opp.id}  {opp.name}", ""]
+    from ..money import money_human
+
+    def money(text, currency=None) -> str:
+        return money_human(Decimal(text), currency)
+
+    status, label, probability = d["status"], d["stage_label"], d["probability"]
+    cur = d["currency"]
+    lines = [f"{d['id']}  {d['name']}", ""]
+    source = {"manual": "typed", "products": "from products",
+              "quote": "from the accepted quote"}[d["amount_source"]]
     fields = [
-        ("customer", opp.customer),
+        ("customer", d["customer"]),
         ("stage", f"{label} ({probability} %, {status})"),
-        ("amount", f"{money_human(opp.amount, cur)}  ({ {'manual': 'typed', 'products': 'from products', 'quote': 'from the accepted quote'}[opp.amount_source]})"),
-        ("objective", money_human(opp.objective, cur) if opp.objective is not None else "-"),
-        ("close date", f"{opp.close_date or '-'}" + ("" if status == "open" else " (closed)")),
-        ("owner", opp.owner),
+        ("amount", f"{money(d['amount'], cur)}  ({source})"),
+        ("objective", money(d["objective"], cur) if d["objective"] is not None else "-"),
+        ("close date", f"{d['close_date'] or '-'}" + ("" if status == "open" else " (closed)")),
+        ("owner", d["owner"]),
     ]
-    if opp.lost_reason:
-        fields.append(("lost reason", opp.lost_reason))
-    if opp.ref:
-        fields.append(("ref", opp.ref))
-    fields.append(("created", str(opp.created)))
+    if d["lost_reason"]:
+        fields.append(("lost reason", d["lost_reason"]))
+    if d["ref"]:
+        fields.append(("ref", d["ref"]))
+    fields.append(("created", d["created"]))
     width = max(len(k) for k, _ in fields)
     lines += [f"  {k:<{width}}  {v}" for k, v in fields]
 
@@ -106,31 +114,35 @@ def _render(opp, settings) -> str:
             lines.extend("  " + row for row in table(rows, headers, align=align).splitlines())
 
     if settings.modules.catalog:
-        section("Products", [[p.id, p.sku, p.name, plain(p.quantity), money_human(p.unit_price),
-                              f"{plain(p.discount)} %", money_human(p.total)]
-                             for p in opp.products],
+        section("Products", [[p["id"], p["sku"], p["name"], p["quantity"],
+                              money(p["unit_price"]), f"{p['discount']} %", money(p["total"])]
+                             for p in d["products"]],
                 ["line", "sku", "name", "qty", "unit price", "discount", "total"],
                 ["left", "left", "left", "right", "right", "right", "right"])
     if settings.modules.quotes:
-        section("Quotes", [[q.id, q.status, str(q.created), len(q.lines), money_human(q.total)]
-                           for q in opp.quotes], ["quote", "status", "created", "lines", "total"],
+        section("Quotes", [[q["id"], q["status"], q["created"], len(q["lines"]),
+                            money(q["total"])] for q in d["quotes"]],
+                ["quote", "status", "created", "lines", "total"],
                 ["left", "left", "left", "right", "right"])
-    section("Contacts", [[c.id, c.name, c.role, c.email, c.phone] for c in opp.contacts],
-            ["id", "name", "role", "email", "phone"])
-    section("Partners", [[p.id, p.account, p.role] for p in opp.partners],
+    section("Contacts", [[c["id"], c["name"], c["role"], c["email"], c["phone"]]
+                         for c in d["contacts"]], ["id", "name", "role", "email", "phone"])
+    section("Partners", [[p["id"], p["account"], p["role"]] for p in d["partners"]],
             ["id", "account", "role"])
-    section("Competitors", [[c.id, c.account, c.role, c.products] for c in opp.competitors],
-            ["id", "account", "role", "products"])
-    section("Activities", [[a.id, str(a.date), a.type, a.subject, "done" if a.done else "to do"]
-                           for a in sorted(opp.activities, key=lambda a: a.date)],
+    section("Competitors", [[c["id"], c["account"], c["role"], c["products"]]
+                            for c in d["competitors"]], ["id", "account", "role", "products"])
+    section("Activities", [[a["id"], a["date"], a["type"], a["subject"],
+                            "done" if a["done"] else "to do"]
+                           for a in sorted(d["activities"], key=lambda a: a["date"])],
             ["id", "date", "type", "subject", "state"])
-    section("Documents", [[d.id, d.title, d.path, d.size] for d in opp.documents],
+    section("Documents", [[x["id"], x["title"], x["path"], x["size"]] for x in d["documents"]],
             ["id", "title", "path", "bytes"])
-    if opp.notes:
-        lines.extend(["", f"Notes ({len(opp.notes)})"])
-        for n in opp.notes:
-            lines.append(f"  {n.date:%Y-%m-%d %H:%M} {n.author} [{n.id}]")
-            lines.extend(f"    {t}" for t in n.text.splitlines())
+    if d["notes"]:
+        lines.extend(["", f"Notes ({len(d['notes'])})"])
+        for n in d["notes"]:
+            at = n["date"]
+            at = datetime.fromisoformat(at[:-1] + "+00:00" if at.endswith("Z") else at)
+            lines.append(f"  {at:%Y-%m-%d %H:%M} {n['author']} [{n['id']}]")
+            lines.extend(f"    {t}" for t in n["text"].splitlines())
     return "\n".join(lines)
 
 
@@ -146,14 +158,12 @@ def show(state, ref: str, fmt: str) -> None:
     \b
     Example:  opp show 4k7q --format json
     """
-    from ..views import detail
-
     repo = state.repo
-    opp = repo.load(repo.resolve(ref))
+    data = repo.detail(repo.resolve(ref))  # from the index when it has this file
     if fmt == "json":
-        emit_json(detail(opp, repo.settings))
+        emit_json(data)
     else:
-        click.echo(_render(opp, repo.settings))
+        click.echo(_render(data, repo.report_settings()))
 
 
 LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amount",
@@ -174,24 +184,22 @@ def list_(state, stage, status, customer, owner, fmt: str) -> None:
     Example:  opp list --status open --owner alice --format csv
     """
     from ..money import money_human
-    from ..rules import resolve_stage
-    from ..views import summary
+    from ..records import resolve_stage, summary
 
     repo = state.repo
-    settings = repo.settings
+    settings = repo.report_settings()
     stage_id = resolve_stage(settings, stage).id if stage else None
     rows = []
-    for opp in repo.load_all():
-        row = summary(opp, settings)
-        if stage_id and opp.stage != stage_id:
+    for r in repo.records():  # from the index: no YAML parsed for unchanged files
+        if stage_id and r.stage != stage_id:
             continue
-        if status and row["status"] != status:
+        if status and r.status != status:
             continue
-        if customer and customer.casefold() not in opp.customer.casefold():
+        if customer and customer.casefold() not in r.customer.casefold():
             continue
-        if owner and owner.casefold() != opp.owner.casefold():
+        if owner and owner.casefold() != r.owner.casefold():
             continue
-        rows.append(row)
+        rows.append(summary(r))
     rows.sort(key=lambda r: (r["close_date"] is None, r["close_date"] or "", r["name"].casefold()))
     if fmt == "json":
         emit_json(rows)

@@ -48,13 +48,12 @@ def _source(state, as_of):
 def _records(source, owner, customer, stage_name):
     """(stages, selected records, settings); refuses on any invalid file."""
     from ..errors import DataError
-    from ..records import stages
+    from ..records import resolve_stage, stages
     from ..reports import select
-    from ..rules import resolve_stage
 
     past = getattr(source, "commit", None)
     try:
-        settings = source.settings
+        settings = source.report_settings()
         every = source.records()
     except DataError as exc:
         hint = "" if past else " (opp validate lists every problem)"
