@@ -238,8 +238,7 @@ _NEUTRAL: Any = None
 
 def _detail(opp) -> str:
     """``views.detail`` of a valid opportunity as JSON, read with settings that have every
-    module on; ``working_detail`` puts in the stage's label, status and probability
-    and leaves out the panels of modules that are off."""
+    module on; ``working_detail`` puts in the stage's label, status and probability."""
     import json
 
     from .model import Settings
@@ -946,11 +945,7 @@ def _working_detail(repo, index: Optional[Index], opp_id: str,
     out = json.loads(text)
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
-    if not settings.modules.catalog:
-        out.pop("products")
-    if not settings.modules.quotes:
-        out.pop("quotes")
-    return out
+    return out  # every key whatever the modules, as views.detail gives it
 
 
 def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:

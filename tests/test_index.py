@@ -276,7 +276,7 @@ def test_settings_changes_apply_without_reparsing(deals, monkeypatch):
     settings.write_text(text[:start] + text[end:])
     results = same(deals.root)
     assert results[0][0] == 1 and "unknown stage 'negotiation'" in results[0][2]
-    assert f"opportunities/{deals.ids[0]}.yaml:4" in results[0][2]
+    assert f"opportunities/{deals.ids[0]}.yaml:5" in results[0][2]  # after the schema line
 
 
 def test_invalid_files_refuse_and_are_remembered(deals, monkeypatch):
@@ -287,7 +287,7 @@ def test_invalid_files_refuse_and_are_remembered(deals, monkeypatch):
     results = same(deals.root)
     parse = index.parse
     code, out, err = results[0]
-    assert code == 1 and f"opportunities/{b}.yaml:5" in err and "no report" in err
+    assert code == 1 and f"opportunities/{b}.yaml:6" in err and "no report" in err
     con = sqlite3.connect(deals.root / ".git" / index.FILE_NAME)
     assert con.execute("SELECT count(*) FROM blobs WHERE rec IS NULL").fetchone()[0] == 1
     con.close()
