@@ -950,6 +950,18 @@ def ensure_merge_driver(root: Path) -> None:
         return
     if f"driver = {command}\n" in text:
         return
+    # another Python that runs opp's driver (python vs python3, another venv) is as good
+    # while it exists: rewriting the config on every command from another one costs a write
+    for line in text.splitlines():
+        if line.strip().startswith("driver = ") and line.rstrip().endswith(
+                "-m oppcli merge-driver %O %A %B %P"):
+            try:
+                python = shlex.split(line.strip()[len("driver = "):])[0]
+            except (ValueError, IndexError):
+                break
+            if os.access(python, os.X_OK):
+                return
+            break
     git(root, "config", "merge.opp.name", "opp: merge opportunities, catalog and settings "
         "field by field", check=False)
     git(root, "config", "merge.opp.driver", command, check=False)
