@@ -551,3 +551,17 @@ def test_a_repo_without_the_gitattributes_lines_is_routed_locally(team):
     assert "opportunities/*.yaml merge=opp" in \
         (team.bob.root / ".git" / "info" / "attributes").read_text()
     assert "info/attributes" not in team.bob("sync").stderr
+
+
+def test_an_existing_driver_of_another_python_is_kept(crm):
+    """python vs python3 (or another venv) must not rewrite .git/config on every command."""
+    import shutil
+
+    other = shutil.which("python3") or shutil.which("python")
+    crm.git("config", "merge.opp.driver", f"{other} -m oppcli merge-driver %O %A %B %P")
+    before = (crm.root / ".git" / "config").read_text()
+    crm("list")
+    assert (crm.root / ".git" / "config").read_text() == before
+    crm.git("config", "merge.opp.driver", "/nonexistent/python -m oppcli merge-driver %O %A %B %P")
+    crm("list")
+    assert "/nonexistent/" not in (crm.root / ".git" / "config").read_text()
