@@ -167,12 +167,35 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def head(root: Path) -> Optional[str]:
-    """The commit HEAD is at; None on a branch without commits yet."""
+def head(repo) -> Optional[str]:
+    """The commit HEAD is at; None on a branch without commits yet. Read from the ref's
+    own file when it has one (a loose ref wins over packed ones in git too), else asked
+    of git (packed refs, other ref stores)."""
     from .store import git
 
-    out = git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+    git_dir = repo.git_dir
+    try:
+        text = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        text = ""
+    if text.startswith("ref: refs/") and ".." not in text:
+        for base in (git_dir, _common_dir(git_dir)):
+            try:
+                value = (base / text[5:]).read_text().strip()
+            except OSError:
+                continue
+            if len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value):
+                return value
+    out = git(repo.root, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _common_dir(git_dir: Path) -> Path:
+    """The folder of the refs and objects a linked worktree shares with its repo."""
+    try:
+        return (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
+    except OSError:
+        return git_dir
 
 
 def begin(repo, previous: dict[str, Optional[bytes]], message: str) -> None:
@@ -180,7 +203,7 @@ def begin(repo, previous: dict[str, Optional[bytes]], message: str) -> None:
     commit message to come. Nothing is written to the work tree when this fails."""
     files = list(previous.items())
     body = b"".join(data for _, data in files if data is not None)
-    header = {**identity(), "time": time.time(), "head": head(repo.root), "message": message,
+    header = {**identity(), "time": time.time(), "head": head(repo), "message": message,
               "files": [[p, None if d is None else len(d)] for p, d in files],
               "sha256": hashlib.sha256(body).hexdigest()}
     path = _path(repo)
@@ -324,7 +347,7 @@ def recover(repo, own: bool = False) -> Optional[str]:
                         "the repo lock is free (was .git/opp.lock removed?); let it finish, "
                         "then try again")
     _remove_leftovers(repo, entry)
-    now = head(repo.root)
+    now = head(repo)
     if now == entry.head:
         _restore(repo, entry)
         outcome = "rolled back"
@@ -419,11 +442,7 @@ def _remove_leftovers(repo, entry: Entry) -> None:
 
 def _git_locks(git_dir: Path) -> list[Path]:
     """The lock files a git killed in the middle of a commit may leave."""
-    common = git_dir
-    try:
-        common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
-    except OSError:
-        pass
+    common = _common_dir(git_dir)
     locks = [git_dir / "index.lock", git_dir / "HEAD.lock", common / "packed-refs.lock",
              *git_dir.glob("next-index-*.lock")]
     try:

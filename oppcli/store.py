@@ -714,6 +714,12 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
     except PermissionError:
         raise RuleError(f"{shown}: permission denied; opp cannot read it") from None
     except OSError as exc:
+        try:  # a socket cannot even be opened: say what it is
+            socket = stat.S_ISSOCK(os.stat(path).st_mode)
+        except OSError:
+            socket = False
+        if socket:
+            raise RuleError(f"{shown} is a socket; only regular files can be attached") from None
         raise RuleError(f"{shown}: cannot open it ({exc.strerror})") from None
     try:
         info = os.fstat(fd)

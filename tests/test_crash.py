@@ -148,7 +148,8 @@ def test_killed_at_any_moment_of_a_change_the_repo_is_before_or_after(crm):
         ids = opportunity_ids(crm.root)
         deal = rng.choice(ids)
         return rng.choice([
-            ["add-product", deal, rng.choice(["SRV-01", "LIC-10", "CONS"]), "--qty", str(n % 7 + 1)],
+            ["add-product", deal, rng.choice(["SRV-01", "LIC-10", "CONS"]), "--qty",
+             str(n % 7 + 1)],
             ["set", deal, "objective", f"{n}.50"],
             ["note", deal, f"note {n}\nsecond line"],
             ["stage", deal, rng.choice(["qualification", "proposal", "negotiation"])],

@@ -134,16 +134,65 @@ def test_opp_killed_while_git_commits_leaves_a_stale_lock_the_next_command_remov
     opp_id = crm.new("Deal")
     crm("add-product", opp_id, "LIC-10")
     state = State(crm)
-    env = fake_git(tmp_path, '[ "$sub" = commit ] && { : > "$($real rev-parse --git-dir)'
-                             '/index.lock"; kill -9 $PPID; kill -9 $$; }')
+    env = fake_git(tmp_path, '[ "$sub" = commit ] && { gd=$($real rev-parse --git-dir); '
+                             ': > "$gd/index.lock"; : > "$gd/$($real symbolic-ref HEAD).lock"; '
+                             'kill -9 $PPID; kill -9 $$; }')
+    branch = crm.git("symbolic-ref", "HEAD").strip()
     r = run_opp(crm.root, "add-product", opp_id, "SRV-01", "--qty", "3", env=env)
     assert r.returncode == -signal.SIGKILL
     assert (crm.root / ".git" / journal.JOURNAL).exists()
     assert (crm.root / ".git" / "index.lock").exists()
+    assert (crm.root / ".git" / f"{branch}.lock").exists()
     assert crm.file(opp_id).read_bytes() != state.files[crm.file(opp_id)]  # half-made
     crm("validate")  # a read repairs first
     state.assert_same()
+    assert not (crm.root / ".git" / f"{branch}.lock").exists()
     crm("add-product", opp_id, "SRV-01")
+
+
+def test_a_lock_older_than_the_change_is_never_removed(crm, tmp_path):
+    """A stale index.lock from before the change (a git of the user's, maybe still
+    running) is left alone even when an interrupted change is repaired."""
+    opp_id = crm.new("Deal")
+    state = State(crm)
+    lock = crm.root / ".git" / "index.lock"
+    lock.write_text("")
+    os.utime(lock, (time.time() - 60, time.time() - 60))
+    env = fake_git(tmp_path, '[ "$sub" = update-index ] && { kill -9 $PPID; exit 1; }')
+    r = run_opp(crm.root, "add-product", opp_id, "SRV-01", env=env)
+    assert r.returncode == -signal.SIGKILL
+    crm("show", opp_id)  # repaired (the index was never touched), the lock left alone
+    assert lock.exists() and not (crm.root / ".git" / journal.JOURNAL).exists()
+    r = crm("add-product", opp_id, "SRV-01", code=1)  # and refused as before
+    assert "rm .git/index.lock" in r.stderr
+    lock.unlink()
+    state.assert_same()
+
+
+def test_an_init_killed_halfway_is_undone_and_init_works_again(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from oppcli.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    real_write, calls = store._atomic_write, []
+
+    def dying_write(path, data, fsync=True):
+        calls.append(path)
+        if len(calls) == 3:
+            raise SystemExit("killed")
+        real_write(path, data, fsync)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_atomic_write", dying_write)
+        patch.setattr(journal, "rollback", lambda repo, exc: exc)
+        CliRunner().invoke(cli, ["init", "crm"])
+    assert (tmp_path / "crm" / "opp.yaml").exists()  # half made, not committed
+    result = CliRunner().invoke(cli, ["init", "crm"])
+    assert result.exit_code == 0, result.output
+    log = subprocess.run(["git", "log", "--format=%s"], cwd=tmp_path / "crm",
+                         capture_output=True, text=True).stdout
+    assert log == "init: opp data repo\n"
 
 
 def test_opp_killed_right_after_its_commit_keeps_the_change(crm, tmp_path):
