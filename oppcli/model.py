@@ -19,7 +19,18 @@ from .schemas import MONEY_SCHEMA
 
 # ---------------------------------------------------------------- field types
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# invisible controls that make text display in another order than it is stored
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(value: str) -> str:
+    found = _BIDI.search(value)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise ValueError(f"holds an invisible text-direction control ({code}), which makes "
+                         "text display otherwise than it reads; remove it")
+    return value
 
 
 def _finite(value: Decimal) -> Decimal:
@@ -59,11 +70,11 @@ def _line(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("cannot be empty")
-    if "\n" in value or "\r" in value:
+    if any(c in value for c in "\n\r\u2028\u2029"):
         raise ValueError("must fit on one line")
     if _CONTROL.search(value):
         raise ValueError("holds control characters")
-    return value
+    return _visible(value)
 
 
 def _text(value: str) -> str:
@@ -72,15 +83,16 @@ def _text(value: str) -> str:
         raise ValueError("cannot be empty")
     if _CONTROL.search(value):
         raise ValueError("holds control characters")
-    return value
+    return _visible(value)
 
 
 # What the JSON Schemas say (schemas.py): the same constraints in a form that editors and
 # third-party validators check; validation itself stays with the validators above. Money
 # and dates get theirs from schemas.py, which knows how YAML values reach a validator.
-_VISIBLE = r"[^\s\u0000-\u001f\u007f]"
-_LINE_CHAR = r"[^\u0000-\u0008\u000a-\u001f\u007f]"  # no control characters, tab allowed
-_TEXT_CHAR = r"[^\u0000-\u0008\u000b-\u001f\u007f]"  # the same, plus line feeds
+_NOT_SHOWN = r"\u007f-\u009f\u202a-\u202e\u2066-\u2069"  # C1 controls, direction controls
+_VISIBLE = r"[^\s\u0000-\u001f" + _NOT_SHOWN + "]"
+_LINE_CHAR = r"[^\u0000-\u0008\u000a-\u001f\u2028\u2029" + _NOT_SHOWN + "]"  # tab allowed
+_TEXT_CHAR = r"[^\u0000-\u0008\u000b-\u001f" + _NOT_SHOWN + "]"  # the same, plus line feeds
 _ONE_LINE = "^" + _LINE_CHAR + "*" + _VISIBLE + _LINE_CHAR + "*$"
 _SOME_TEXT = "^" + _TEXT_CHAR + "*" + _VISIBLE + _TEXT_CHAR + "*$"
 

@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from . import journal
 from .env import lock_timeout, now, today  # noqa: F401  (the clock, read in one place)
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 
@@ -67,13 +68,18 @@ class GitResult:
 def git(root: Path, *args: str, input: Optional[str | bytes] = None,
         env: Optional[dict] = None, check: bool = True) -> GitResult:
     """Run git in ``root``; ``RepoError`` with git's own words when it fails and ``check``."""
-    full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    options, fds, heir_env = journal.for_git(args)  # a change's gits inherit its lock
+    # no optional locks: a read (git status) never takes index.lock, so that opp killed
+    # outside a change's journal leaves no stale lock behind
+    full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_OPTIONAL_LOCKS="0",
+                    **heir_env)
     if env:
         full_env.update(env)
     binary = isinstance(input, bytes)
     try:
-        proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                              input=input, capture_output=True, text=not binary, env=full_env)
+        proc = subprocess.run(["git", *options, "-c", "core.quotepath=off", *args], cwd=root,
+                              input=input, capture_output=True, text=not binary, env=full_env,
+                              pass_fds=fds)
     except FileNotFoundError:
         raise RepoError("git is not installed or not on PATH; opp keeps its history in git, "
                         "install it first") from None
@@ -84,7 +90,9 @@ def git(root: Path, *args: str, input: Optional[str | bytes] = None,
     if check and proc.returncode != 0 and "index.lock': File exists" in err:
         raise RepoError(INDEX_LOCK_HELP)
     if check and proc.returncode != 0:
-        message = one_line(err or out, 300) or f"exit status {proc.returncode}"
+        status = (f"killed by signal {-proc.returncode}" if proc.returncode < 0
+                  else f"exit status {proc.returncode}")
+        message = one_line(err or out, 300) or status
         raise RepoError(f"git {args[0]} failed: {message}")
     return result
 
@@ -138,8 +146,10 @@ def _atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a failed write names no file: say which
         raise
 
 
@@ -178,15 +188,20 @@ class Repo:
                     hint = f"create one with: opp init {root}"
                 raise RepoError(f"{root} is not an opp data repo (no {SETTINGS_FILE}); {hint}")
             ensure_merge_driver(root.resolve())
-            return cls(root.resolve())
+            return cls(root.resolve())._settled()
         here = Path.cwd().resolve()
         for folder in (here, *here.parents):
             if (folder / SETTINGS_FILE).is_file():
                 ensure_merge_driver(folder)
-                return cls(folder)
+                return cls(folder)._settled()
         raise RepoError(f"not inside an opp data repo (no {SETTINGS_FILE} here or above); "
                         "create one with 'opp init DIR', or point at one with --repo DIR "
                         "or OPP_REPO")
+
+    def _settled(self) -> "Repo":
+        """This repo, once a change under way is done or an interrupted one repaired."""
+        journal.settle(self)
+        return self
 
     @cached_property
     def git_dir(self) -> Path:
@@ -212,15 +227,12 @@ class Repo:
         return path.relative_to(self.root).as_posix()
 
     def read_yaml(self, relpath: str, *, required: bool = True) -> tuple[Any, Any]:
-        path = self.root / relpath
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        # a regular file only, of bounded size: never a link out of the repo, never a FIFO
+        data = journal.read_data_file(self.root, relpath, yamlio.MAX_FILE_BYTES)
+        if data is None:
             if required:
-                raise DataError("file is missing", relpath) from None
+                raise DataError("file is missing", relpath)
             return None, None
-        except OSError as exc:
-            raise DataError(f"cannot read: {exc.strerror}", relpath) from None
         return yamlio.load(data, relpath)
 
     def parse_model(self, model: type, relpath: str, data: Any, node: Any):
@@ -353,7 +365,7 @@ class Repo:
     def load(self, opp_id: str):
         """One opportunity, fully checked; ``DataError`` naming file and line otherwise."""
         relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
-        if not (self.root / relpath).exists():
+        if not os.path.lexists(self.root / relpath):
             raise NotFound(f"no opportunity '{opp_id}'; list them with: opp list")
         result = self.load_errors(relpath)
         if isinstance(result, list):
@@ -396,8 +408,9 @@ class Repo:
 
     def peek(self, opp_id: str, size: int = 4096) -> str:
         """The start of an opportunity file, unchecked: cheap look-ups (shell completion)."""
-        with open(self.path_of(opp_id), "rb") as fh:
-            return fh.read(size).decode("utf-8", errors="replace")
+        data = journal.read_data_file(self.root, f"{OPPORTUNITIES_DIR}/{opp_id}.yaml",
+                                      yamlio.MAX_FILE_BYTES) or b""
+        return data[:size].decode("utf-8", errors="replace")
 
     # -------------------------------------------------------- JSON Schemas (editors)
 
@@ -409,8 +422,10 @@ class Repo:
         have = {}
         for name in schemas.SCHEMA_FILES:
             try:
-                have[name] = (self.root / schemas.REPO_SCHEMA_DIR / name).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
+                data = journal.read_data_file(self.root, f"{schemas.REPO_SCHEMA_DIR}/{name}",
+                                              yamlio.MAX_FILE_BYTES)
+                have[name] = None if data is None else data.decode("utf-8")
+            except (DataError, UnicodeDecodeError):
                 have[name] = None
         if not (force or schemas.outdated(have)):
             return {}
@@ -423,7 +438,11 @@ class Repo:
     def lock(self) -> Iterator[None]:
         """An exclusive lock on the repo; the kernel frees it if the holder dies."""
         path = self.git_dir / "opp.lock"
-        fh = open(path, "a+")
+        try:
+            fh = open(path, "a+")
+        except OSError as exc:
+            raise RepoError(f"cannot lock the data repo ({path}): {exc.strerror}; opp needs to "
+                            "write there to change anything (is it read-only?)") from None
         try:
             timeout = lock_timeout()
             deadline = time.monotonic() + timeout
@@ -437,7 +456,9 @@ class Repo:
                                         f"{timeout:.0f} s; try again (OPP_LOCK_TIMEOUT "
                                         "sets the wait)") from None
                     time.sleep(0.02)
-            yield
+            with journal.holding(fh.fileno()):
+                journal.recover(self)  # a change killed halfway is undone first
+                yield
         finally:
             fh.close()
 
@@ -446,6 +467,7 @@ class Repo:
         """Lock, let the caller stage writes, then write and commit them all or nothing."""
         with self.lock():
             refuse_during_merge(self.git_dir)
+            journal.refuse_git_operation(self.git_dir)
             # a fresh look at the data now that we hold the lock
             for name in ("settings", "catalog", "_plain_settings"):
                 self.__dict__.pop(name, None)
@@ -538,23 +560,31 @@ class Transaction:
         self.save_model(f"{OPPORTUNITIES_DIR}/{opp.id}.yaml", opp)
 
     def commit(self) -> None:
-        """Write every staged file atomically and make one commit of exactly those files."""
+        """Write every staged file atomically and make one commit of exactly those files.
+
+        All or nothing: a journal of the files as they were is written first
+        (``journal.py``), so that a failure here, or opp killed at any point, leaves the
+        files, the index and HEAD as they were before, or as they are after the commit.
+        """
         root = self.repo.root
+        journal.check_paths(root, self.writes)  # never a path outside the data repo
 
         def current(relpath: str) -> Optional[bytes]:
-            try:
-                return (root / relpath).read_bytes()
-            except FileNotFoundError:
-                return None
+            return journal.read_data_file(root, relpath, 1 << 62, error=RepoError)
 
         # a write that changes nothing is no change: it never makes a commit of its own
         self.writes = {p: d for p, d in self.writes.items() if d != current(p)}
         if not self.writes:
             return
         self.writes.update(self.repo.schema_refresh())
+        journal.check_paths(root, self.writes)
         previous: dict[str, Optional[bytes]] = {p: current(p) for p in self.writes}
         paths = list(self.writes)
         batch = len(paths) > MANY_PATHS
+        message = one_line(self.subject or "opp: change") + "\n"
+        trailers = {"Opp-Action": self.action_name(), **self.trailers}
+        message += "\n" + "".join(f"{k}: {one_line(v, 200)}\n" for k, v in trailers.items())
+        journal.begin(self.repo, previous, message)
         try:
             # only our files may go into the commit: is anything else staged already? When
             # not, a plain commit of the index does it: committing paths (--only) makes git
@@ -575,15 +605,15 @@ class Transaction:
             else:
                 git(root, "update-index", "--add", "--remove", "-z", "--stdin",
                     input=_pathspec(paths))
-            message = one_line(self.subject or "opp: change") + "\n"
-            trailers = {"Opp-Action": self.action_name(), **self.trailers}
-            message += "\n" + "".join(f"{k}: {one_line(v, 200)}\n" for k, v in trailers.items())
             only = () if alone else _PATHSPEC_STDIN
             git(root, "commit", "-q", "--no-status", "-m", message, *only,
                 input=None if alone else _pathspec(paths), env=self.repo.identity.env())
-        except BaseException:
-            self._restore(previous)
-            raise
+        except BaseException as exc:
+            error = journal.rollback(self.repo, exc)  # the files, index and HEAD as before
+            if error is exc:
+                raise
+            raise error from None
+        journal.end(self.repo)
         if not batch:  # the next report finds these files parsed already
             from . import index
 
@@ -594,24 +624,6 @@ class Transaction:
         """The ``Opp-Action`` trailer: the command's name, e.g. add-product."""
         word = self.kind or (self.action.split(" ", 1)[0] if self.action else "change")
         return re.sub(r"[^a-z0-9-]+", "-", word.lower()).strip("-") or "change"
-
-    def _restore(self, previous: dict[str, Optional[bytes]]) -> None:
-        root = self.repo.root
-        for relpath, data in previous.items():
-            try:
-                if data is None:
-                    (root / relpath).unlink(missing_ok=True)
-                else:
-                    _atomic_write(root / relpath, data)
-            except OSError:
-                pass
-        # unstage what was staged; a repo without commits has nothing to reset
-        paths = _pathspec(list(previous))
-        if git(root, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode == 0:
-            git(root, "reset", "-q", *_PATHSPEC_STDIN, input=paths, check=False)
-        else:
-            git(root, "rm", "-q", "--cached", "--ignore-unmatch", *_PATHSPEC_STDIN,
-                input=paths, check=False)
 
 
 # Paths reach git on stdin, NUL-separated, never as arguments: an import of many
@@ -664,6 +676,8 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
     from .model import Catalog, Settings
 
     path = Path(path).expanduser()
+    if path.is_dir() and (path / SETTINGS_FILE).exists():
+        Repo(path.resolve())._settled()  # an init killed halfway is undone first
     if (path / SETTINGS_FILE).exists():
         raise RepoError(f"{path} is already an opp data repo ({SETTINGS_FILE} exists)")
     if path.exists() and not path.is_dir():
@@ -674,11 +688,13 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
         git(path, "init", "-q")
     repo = Repo(path.resolve())
     with repo.lock():
+        refuse_during_merge(repo.git_dir)
+        journal.refuse_git_operation(repo.git_dir)
         tx = Transaction(repo, "init: opp data repo", kind="init")
         tx.save_model(SETTINGS_FILE, settings or Settings())
         tx.save_model(CATALOG_FILE, catalog or Catalog())
-        attributes = path / ".gitattributes"
-        existing = attributes.read_text() if attributes.is_file() else ""
+        existing = (journal.read_data_file(repo.root, ".gitattributes", 1 << 20, error=RepoError)
+                    or b"").decode("utf-8", "replace")
         if "merge=opp" not in existing:
             glue = "" if not existing or existing.endswith("\n") else "\n"
             tx.write(".gitattributes", existing + glue + GITATTRIBUTES)
@@ -695,10 +711,12 @@ def git_raw(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
 
     For output that may hold any bytes (blobs, ``-z`` lists); ``git()`` is for text.
     """
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    options, fds, heir_env = journal.for_git(args)
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_OPTIONAL_LOCKS="0",
+               **heir_env)
     try:
-        proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=root,
-                              input=input, capture_output=True, env=env)
+        proc = subprocess.run(["git", *options, "-c", "core.quotepath=off", *args], cwd=root,
+                              input=input, capture_output=True, env=env, pass_fds=fds)
     except FileNotFoundError:
         raise RepoError("git is not installed or not on PATH; opp keeps its history in git, "
                         "install it first") from None
@@ -758,6 +776,12 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
     except PermissionError:
         raise RuleError(f"{shown}: permission denied; opp cannot read it") from None
     except OSError as exc:
+        try:  # a socket cannot even be opened: say what it is
+            socket = stat.S_ISSOCK(os.stat(path).st_mode)
+        except OSError:
+            socket = False
+        if socket:
+            raise RuleError(f"{shown} is a socket; only regular files can be attached") from None
         raise RuleError(f"{shown}: cannot open it ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
@@ -987,11 +1011,12 @@ def upgrade(repo: Repo) -> list[str]:
         changed = {}
         for relpath in [SETTINGS_FILE, CATALOG_FILE,
                         *(f"{OPPORTUNITIES_DIR}/{i}.yaml" for i in repo.ids())]:
-            try:
-                text = (repo.root / relpath).read_text("utf-8")
-            except FileNotFoundError:
+            data = journal.read_data_file(repo.root, relpath, yamlio.MAX_FILE_BYTES)
+            if data is None:
                 continue
-            except (OSError, UnicodeDecodeError) as exc:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
                 raise DataError(f"cannot read: {exc}", relpath) from None
             fixed = with_header(text, relpath)
             if fixed != text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -11,10 +12,10 @@ from .store import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE, Repo
 
 def _relative(repo: Repo, path: Path) -> Optional[str]:
     """The path relative to the data repo's root; None when it lies outside."""
-    full = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
     try:
+        full = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
         return full.relative_to(repo.root).as_posix()
-    except ValueError:
+    except (ValueError, OSError):  # outside, or no path at all (too long, a NUL byte)
         return None
 
 
@@ -26,7 +27,7 @@ def _given(repo: Repo, paths: list[Path]) -> tuple[list[str], list[DataError]]:
         rel = _relative(repo, path)
         if rel is None:
             errors.append(DataError(f"not in the data repo {repo.root}", str(path)))
-        elif not (repo.root / rel).exists():
+        elif not os.path.lexists(repo.root / rel):
             errors.append(DataError("no such file", rel))
         elif rel in (SETTINGS_FILE, CATALOG_FILE) or (
                 rel.startswith(f"{OPPORTUNITIES_DIR}/") and rel.count("/") == 1):
@@ -82,7 +83,7 @@ def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
                 if isinstance(result, list):
                     errors += result
             continue
-        if not rel.endswith(".yaml") or (repo.root / rel).is_dir():
+        if not rel.endswith(".yaml"):  # a folder or link named *.yaml: load_errors says so
             errors.append(DataError("not an opportunity file; opportunities are "
                                     f"{OPPORTUNITIES_DIR}/<id>.yaml", rel))
             continue

@@ -4,7 +4,10 @@ Loading uses PyYAML's safe loader (the C one when present), turns every YAML
 float straight into a ``Decimal`` (money never passes through binary floating
 point), and refuses what a data file has no business holding: aliases (and
 so YAML bombs), duplicate keys, unknown tags, and a top level that is not a
-mapping. Every refusal is a ``DataError`` naming the file and line.
+mapping. Every refusal is a ``DataError`` naming the file and line. Cost is bounded
+before parsing: at most ``MAX_FILE_BYTES`` of text, ``MAX_NODES`` values (a file of
+millions of one-character values would otherwise take gigabytes), and nesting at most
+``MAX_DEPTH`` deep (libyaml itself stops at 1000).
 
 Writing keeps the key order given by the caller (the models' field order),
 block style, no aliases, no line folding: small diffs and easy merges.
@@ -23,6 +26,7 @@ from .errors import DataError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
+MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
 
 _LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -95,6 +99,38 @@ class _NodeError(Exception):
         self.node = node
 
 
+def _estimate(text: str) -> int:
+    """An upper bound of the number of YAML nodes in ``text``, counted at C speed: every
+    node but the first needs one of these characters (an item's dash, a key's colon, a
+    flow separator or bracket)."""
+    return (1 + 2 * (text.count(":") + text.count(",") + text.count("?")) + text.count("-")
+            + text.count("[") + text.count("{"))
+
+
+def _check_size(text: str, path: str) -> None:
+    """Refuse more than ``MAX_NODES`` values without building them: when the cheap bound
+    is over, count the parser's events (constant memory) up to the limit."""
+    if _estimate(text) <= MAX_NODES:
+        return
+    loader = _LoaderBase(text)
+    count = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent,
+                                  yaml.CollectionStartEvent)):
+                count += 1
+                if count > MAX_NODES:
+                    mark = event.start_mark
+                    raise DataError(f"more than {MAX_NODES:,} values; opp files are far "
+                                    "smaller (is it the right file?)", path,
+                                    mark.line + 1 if mark else None)
+    except yaml.YAMLError:
+        return  # the parse below says what is wrong, at its line
+    finally:
+        loader.dispose()
+
+
 def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, yaml.Node | None]:
     """Parse one YAML document safely; return the data and its node tree (for line numbers)."""
     if isinstance(text, bytes):
@@ -108,6 +144,7 @@ def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, ya
         raise DataError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", path)
     if "\x00" in text:
         raise DataError("file holds NUL bytes; it is not a YAML text file", path)
+    _check_size(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -188,8 +225,26 @@ _Dumper.add_representer(Decimal, _represent_decimal)
 _Dumper.add_representer(str, _represent_str)
 
 
+def _values(data: Any, limit: int) -> int:
+    """The number of YAML nodes ``data`` makes (keys count), counted up to ``limit`` + 1."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count
+
+
 def dump(data: Any, header: str | None = None) -> str:
-    """Block-style YAML in the caller's key order; ``header`` becomes a first comment line."""
+    """Block-style YAML in the caller's key order; ``header`` becomes a first comment line.
+    Never writes what ``load`` would refuse for its size."""
+    if _values(data, MAX_NODES) > MAX_NODES:
+        raise DataError(f"the file would hold more than {MAX_NODES:,} values, more than opp "
+                        "reads back; split the data (a catalog this large belongs elsewhere)")
     text = fast_dump(data)
     if text is None:
         text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,

@@ -46,7 +46,8 @@ def colour() -> Optional[bool]:
 def error_line(message: str) -> None:
     """One line on stderr, whatever the message quotes: control characters (a newline
     typed into a name, say) are shown escaped."""
-    message = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message.strip())
+    message = re.sub("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+                     lambda m: m.group().encode("unicode_escape").decode(), message.strip())
     click.echo(click.style("error:", fg="red", bold=True) + f" {message}", err=True,
                color=colour())
 
@@ -95,6 +96,10 @@ class OppGroup(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):  # type: ignore[override]
+        if any("\0" in str(a) for a in (sys.argv[1:] if args is None else args)):
+            # a real command line cannot hold one; a caller passing arguments can
+            error_line("an argument holds a NUL byte; no text or path opp takes may")
+            sys.exit(ExitStatus.USAGE)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
                                   **extra)
@@ -124,6 +129,12 @@ class OppGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(ExitStatus.OK)
+        except OSError as exc:  # the system refused (a path too long, no space…): say so
+            if os.environ.get("OPP_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            error_line(f"{where}{exc.strerror or exc}")
+            sys.exit(ExitStatus.REFUSED)
         except Exception as exc:  # a bug: say so in one line, with a way to see more
             if os.environ.get("OPP_DEBUG"):
                 raise

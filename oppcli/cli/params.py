@@ -77,7 +77,8 @@ class _Currency(click.ParamType):
 
 CURRENCY = _Currency()
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks of any kind too
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class _Line(click.ParamType):
@@ -93,6 +94,10 @@ class _Line(click.ParamType):
             self.fail("cannot be empty", param, ctx)
         if _CONTROL.search(text):
             self.fail("must be one line without control characters", param, ctx)
+        found = _BIDI.search(text)
+        if found:
+            self.fail(f"holds an invisible text-direction control (U+{ord(found.group()):04X}), "
+                      "which makes text display otherwise than it reads; remove it", param, ctx)
         if len(text) > self.limit:
             self.fail(f"is longer than {self.limit} characters", param, ctx)
         return text

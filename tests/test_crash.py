@@ -1,0 +1,219 @@
+"""Crash safety: opp killed (SIGKILL) at random moments of a change leaves the data repo
+as it was before the change or as it is after it, and the next command repairs the rest.
+
+The soak test runs real ``python -m oppcli`` processes against a data repo and kills
+each after a random delay spread over the time a change takes (measured first), some
+alone (the gits they started live on) and some with their whole process group (git
+dies too, and may leave its lock files behind). After every kill: ``opp validate``
+passes, the work tree is clean (no temporary file, no stray index entry), HEAD is the
+commit before the change or one new commit on top of it made by that change, every
+stored document has the bytes its opportunity lists, and no journal or git lock is
+left. ``OPP_CRASH_KILLS`` and ``OPP_CRASH_BATCH_KILLS`` raise the counts for a longer
+soak run (defaults 200 and 30).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from oppcli.cli import cli
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and flock")
+
+KILLS = int(os.environ.get("OPP_CRASH_KILLS", "200"))
+BATCH_KILLS = int(os.environ.get("OPP_CRASH_BATCH_KILLS", "30"))
+
+
+def spawn(root: Path, args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "oppcli", *args], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def timed(root: Path, args: list[str]) -> float:
+    start = time.monotonic()
+    proc = spawn(root, args)
+    assert proc.wait() == 0, args
+    return time.monotonic() - start
+
+
+def wait_for_the_lock(root: Path) -> None:
+    """Until no process of the killed opp is left: its gits inherit the repo lock."""
+    with open(root / ".git" / "opp.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def documents_intact(root: Path) -> None:
+    """Every document an opportunity lists is stored with its bytes; nothing else is."""
+    listed = set()
+    for path in (root / "opportunities").glob("*.yaml"):
+        for doc in yaml.safe_load(path.read_text()).get("documents", []):
+            stored = root / doc["path"]
+            assert hashlib.sha256(stored.read_bytes()).hexdigest() == doc["sha256"], doc
+            listed.add(doc["path"])
+    stored = {p.relative_to(root).as_posix() for p in (root / "documents").rglob("*")
+              if p.is_file()} if (root / "documents").exists() else set()
+    assert stored == listed
+
+
+class Killer:
+    """Runs changes in a data repo and kills each at a random moment."""
+
+    def __init__(self, root: Path, rng: random.Random):
+        self.root = root
+        self.rng = rng
+        self.seen: Counter = Counter()
+
+    def window(self, change: list[str], read: list[str]) -> tuple[float, float]:
+        """From a little before a read command would be done (imports, loading) to a
+        little after the change would be: where the change's writes happen."""
+        startup = min(timed(self.root, read) for _ in range(2))
+        whole = max(timed(self.root, change) for _ in range(2))
+        return startup * 0.7, whole * 1.15
+
+    def run(self, args: list[str], window: tuple[float, float]) -> None:
+        root = self.root
+        before = git(root, "rev-parse", "HEAD").strip()
+        proc = spawn(root, args)
+        group = self.rng.random() < 0.5
+        try:
+            proc.wait(timeout=self.rng.uniform(*window))
+            self.seen["finished"] += 1
+        except subprocess.TimeoutExpired:
+            if group:  # the whole process group: git dies with opp
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:  # opp alone: the git it started lives on, holding the lock
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            self.seen["killed"] += 1
+        wait_for_the_lock(root)
+        if (root / ".git" / "opp-journal").exists():
+            self.seen["journal left"] += 1
+        if (root / ".git" / "index.lock").exists():
+            self.seen["index.lock left"] += 1
+        self.check(args, before)
+
+    def check(self, args: list[str], before: str) -> None:
+        root = self.root
+        result = CliRunner().invoke(cli, ["--repo", str(root), "validate"])
+        assert result.exit_code == 0, (args, result.output)
+        assert not (root / ".git" / "opp-journal").exists()
+        assert not (root / ".git" / "index.lock").exists()
+        assert not list((root / ".git").glob("refs/heads/*.lock"))
+        assert git(root, "status", "--porcelain", "--untracked-files=all") == "", args
+        after = git(root, "rev-parse", "HEAD").strip()
+        if after == before:
+            self.seen["before"] += 1
+        else:  # exactly one commit, made by this change
+            parents, action = git(root, "log", "-1", "--format=%P%x1f%(trailers:key=Opp-Action,"
+                                  "valueonly)", after).strip().split("\x1f")
+            assert parents == before and action, (args, parents, action)
+            self.seen["after"] += 1
+        documents_intact(root)
+
+
+def opportunity_ids(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "opportunities").glob("*.yaml"))
+
+
+@pytest.mark.slow
+def test_killed_at_any_moment_of_a_change_the_repo_is_before_or_after(crm):
+    rng = random.Random(os.environ.get("OPP_CRASH_SEED", "10"))
+    for name in ("Acme renewal", "Globex pilot", "Initech"):
+        crm.new(name)
+    killer = Killer(crm.root, rng)
+    some = opportunity_ids(crm.root)[0]
+    window = killer.window(["add-product", some, "SRV-01"], ["show", some])
+
+    def change(n: int) -> list[str]:
+        ids = opportunity_ids(crm.root)
+        deal = rng.choice(ids)
+        return rng.choice([
+            ["add-product", deal, rng.choice(["SRV-01", "LIC-10", "CONS"]), "--qty",
+             str(n % 7 + 1)],
+            ["set", deal, "objective", f"{n}.50"],
+            ["note", deal, f"note {n}\nsecond line"],
+            ["stage", deal, rng.choice(["qualification", "proposal", "negotiation"])],
+            ["new", f"Deal {n}", "--customer", "Acme"],
+            ["contact", "add", deal, f"Person {n}", "--role", "buyer"],
+            ["activity", "add", deal, "--type", "call", "--subject", f"Call {n}"],
+            ["undo"],
+        ])
+
+    for n in range(KILLS):
+        killer.run(change(n), window)
+    print(dict(killer.seen))
+    # the delays covered the change: killed before it wrote, while it wrote, after it
+    assert killer.seen["journal left"] and killer.seen["before"] and killer.seen["after"]
+    subprocess.run(["git", "fsck", "--no-dangling"], cwd=crm.root, check=True,
+                   capture_output=True)
+
+
+@pytest.mark.slow
+def test_killed_in_the_middle_of_an_import_or_a_document_the_repo_is_before_or_after(crm):
+    rng = random.Random(os.environ.get("OPP_CRASH_SEED", "10"))
+    root = crm.root
+    sheet = root.parent / "sheet.csv"
+    blob = root.parent / "offer.pdf"
+
+    def write_sheet(n: int) -> None:  # 300 rows: created once, then every one updated
+        with open(sheet, "w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["ref", "name", "customer", "amount", "stage"])
+            for i in range(300):
+                out.writerow([f"R{i}", f"Deal {i}", f"Customer {i % 17}", f"{n * 10 + i}.00",
+                              "proposal"])
+
+    write_sheet(0)
+    crm("import", str(sheet))
+    killer = Killer(root, rng)
+    blob.write_bytes(os.urandom(3 * 1024 * 1024))
+    some = opportunity_ids(root)[0]
+    write_sheet(1)
+    windows = {"import": killer.window(["import", str(sheet)], ["show", some]),
+               "attach": killer.window(["doc", "attach", some, str(blob)], ["show", some])}
+
+    for n in range(2, BATCH_KILLS + 2):
+        deal = rng.choice(opportunity_ids(root))
+        kind = rng.choice(["import", "attach", "attach", "remove", "delete"])
+        if kind == "import":
+            write_sheet(n)
+            args = ["import", str(sheet)]
+        elif kind == "attach":
+            blob.write_bytes(os.urandom(rng.randrange(1, 4) * 1024 * 1024))
+            args = ["doc", "attach", deal, str(blob)]
+        else:
+            with_docs = [p.stem for p in (root / "opportunities").glob("*.yaml")
+                         if "documents:\n-" in p.read_text()]
+            if not with_docs:
+                continue
+            deal = rng.choice(with_docs)
+            if kind == "delete":
+                args = ["delete", deal, "--yes"]
+            else:
+                item = yaml.safe_load((root / "opportunities" / f"{deal}.yaml").read_text()
+                                      )["documents"][0]["id"]
+                args = ["doc", "remove", deal, item]
+        killer.run(args, windows["import" if kind == "import" else "attach"])
+    print(dict(killer.seen))
+    assert killer.seen["killed"]
+    subprocess.run(["git", "fsck", "--no-dangling"], cwd=root, check=True, capture_output=True)
