@@ -165,6 +165,8 @@ def _fast_load(data: bytes):
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if yamlio._estimate(text) > yamlio.MAX_NODES:
+        return None  # the careful path counts the values and refuses, memory bounded
     loader = _fast_loader()(text)
     try:
         node = loader.get_single_node()
@@ -808,6 +810,8 @@ def working_records(repo) -> list[Record]:
 def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> list[Record]:
     from .store import OPPORTUNITIES_DIR
 
+    from .journal import MAX_FILE_BYTES
+
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
     try:
@@ -815,6 +819,8 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
                        if n.endswith(".yaml") and not n.startswith("."))
     except FileNotFoundError:
         names = []
+    if os.path.islink(folder):  # never read through a link: the careful path refuses it
+        return [_careful(repo, opp_id, settings) for opp_id in names]
     known = index.files() if index is not None else {}
     build = _Builder(settings)
     prefix = f"{OPPORTUNITIES_DIR}/"
@@ -828,11 +834,12 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
     try:
         for pos, opp_id in enumerate(names):
             try:
-                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd)
+                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
             except OSError:
                 pending.append([pos, opp_id, None, None, None, None])
                 continue
-            if not S_ISREG(info.st_mode):
+            # a link, a FIFO, a folder, a file too big to read: the careful path refuses it
+            if not S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
                 pending.append([pos, opp_id, None, None, None, None])
                 continue
             stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
@@ -911,11 +918,15 @@ def _working_detail(repo, index: Optional[Index], opp_id: str,
 
     from .store import OPPORTUNITIES_DIR
 
+    from .journal import MAX_FILE_BYTES
+
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     path = os.path.join(repo.root, relpath)
     try:
-        info = os.stat(path)
-        if index is None or not stat_module.S_ISREG(info.st_mode):
+        info = os.lstat(path)
+        if (index is None or not stat_module.S_ISREG(info.st_mode)
+                or info.st_size > MAX_FILE_BYTES
+                or os.path.islink(os.path.join(repo.root, OPPORTUNITIES_DIR))):
             raise OSError
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         row = index.file_row(opp_id)

@@ -47,6 +47,8 @@ from typing import Any, Iterator, Optional
 
 from .errors import DataError, RepoError
 
+MAX_FILE_BYTES = 8 * 1024 * 1024  # the largest data file opp reads
+
 JOURNAL = "opp-journal"
 MAGIC = b"opp-journal 1\n"
 CHILD_ENV = "OPP_CHANGE_PID"  # set for the gits (and their hooks) a change runs

@@ -24,7 +24,7 @@ import yaml
 
 from .errors import DataError
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+from .journal import MAX_FILE_BYTES  # noqa: E402  (with safe reading, no yaml needed)
 MAX_DEPTH = 64
 MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
 
