@@ -605,3 +605,42 @@ def test_help_groups_every_command_in_a_section(crm):
     assert visible <= placed, visible - placed
     out = crm("--help").stdout
     assert "Deals:" in out and "Reports:" in out and "Other:" not in out
+
+
+def test_a_plumbing_commit_is_the_commit_git_commit_would_make(crm):
+    """Without hooks or signing, a change commits by write-tree/commit-tree/update-ref:
+    same tree, parent, author, message and reflog entry, the index left clean."""
+    opp_id = crm.new("Deal")
+    head = crm.head()
+    crm("add-product", opp_id, "SRV-01")
+    assert crm.git("rev-parse", "HEAD^").strip() == head
+    assert crm.status() == "" and crm.git("diff", "--cached", "--name-only").strip() == ""
+    subject = crm.git("log", "-1", "--format=%s").strip()
+    assert opp_id in subject
+    assert crm.git("reflog", "-1", "--format=%gs").strip() == f"commit: {subject}"
+    assert crm.git("log", "-1", "--format=%an").strip() == crm.git(
+        "log", "-1", "--format=%an", head).strip()
+    assert crm.git("fsck", "--no-progress").strip() == ""
+
+
+@pytest.mark.parametrize("where", ["hooks-folder", "core.hooksPath", "signing"])
+def test_hooks_and_signing_still_get_git_commit(crm, tmp_path, where):
+    """A commit hook (in .git/hooks or core.hooksPath, relative or not) or
+    commit.gpgsign makes opp commit with `git commit`, so they act as ever."""
+    opp_id = crm.new("Deal")
+    marker = tmp_path / "hook-ran"
+    if where == "signing":
+        crm.git("config", "commit.gpgsign", "true")
+        crm.git("config", "gpg.program", "false")  # a signer that fails: proof it was asked
+        r = crm("add-product", opp_id, "SRV-01", code=1)
+        assert "git commit failed" in r.stderr and crm.status() == ""
+        return
+    folder = crm.root / (".git/hooks" if where == "hooks-folder" else "my-hooks")
+    folder.mkdir(exist_ok=True)
+    if where == "core.hooksPath":
+        crm.git("config", "core.hooksPath", "my-hooks")
+    hook = folder / "post-commit"
+    hook.write_text(f"#!/bin/sh\necho ran > '{marker}'\n")
+    hook.chmod(0o755)
+    crm("add-product", opp_id, "SRV-01")
+    assert marker.read_text() == "ran\n"

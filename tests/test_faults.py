@@ -87,12 +87,19 @@ def test_without_git_changes_are_refused_and_reads_still_work(crm, tmp_path):
     assert crm("list", env={"PATH": str(empty)}).stdout.count(opp_id) == 1
 
 
-@pytest.mark.parametrize("command, words", [
-    ("commit", "git commit failed: fatal: simulated"),
-    ("update-index", "git update-index failed: fatal: simulated"),
+@pytest.mark.parametrize("command, words, hooked", [
+    ("commit", "git commit failed: fatal: simulated", True),  # with a hook: git commit
+    ("write-tree", "git write-tree failed: fatal: simulated", False),  # else plumbing
+    ("commit-tree", "git commit-tree failed: fatal: simulated", False),
+    ("update-ref", "git update-ref failed: fatal: simulated", False),
+    ("update-index", "git update-index failed: fatal: simulated", False),
 ])
-def test_git_failing_mid_change_changes_nothing(crm, tmp_path, command, words):
+def test_git_failing_mid_change_changes_nothing(crm, tmp_path, command, words, hooked):
     opp_id = crm.new("Deal")
+    if hooked:
+        hook = crm.root / ".git" / "hooks" / "pre-commit"
+        hook.write_text("#!/bin/sh\nexit 0\n")
+        hook.chmod(0o755)
     env = fake_git(tmp_path, f'[ "$sub" = {command} ] && {{ echo "fatal: simulated" >&2; '
                              'exit 128; }')
     state = State(crm)
@@ -106,18 +113,18 @@ def test_git_killed_mid_commit_leaving_its_lock_changes_nothing(crm, tmp_path):
     """git dies (kill -9) in the middle of the commit and leaves index.lock: opp undoes
     its writes, removes the lock its own git left, and says what happened."""
     opp_id = crm.new("Deal")
-    env = fake_git(tmp_path, '[ "$sub" = commit ] && { : > "$($real rev-parse --git-dir)'
+    env = fake_git(tmp_path, '[ "$sub" = update-ref ] && { : > "$($real rev-parse --git-dir)'
                              '/index.lock"; kill -9 $$; }')
     state = State(crm)
     r = crm("add-product", opp_id, "SRV-01", code=1, env=env)
-    assert "git commit failed: killed by signal 9" in r.stderr
+    assert "git update-ref failed: killed by signal 9" in r.stderr
     state.assert_same()
 
 
 def test_a_batch_whose_git_fails_changes_nothing(crm, tmp_path):
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("name,customer\n" + "".join(f"Deal {i},Acme\n" for i in range(150)))
-    for command in ("fast-import", "commit"):
+    for command in ("fast-import", "commit-tree", "update-ref"):
         env = fake_git(tmp_path, f'[ "$sub" = {command} ] && exit 1')
         state = State(crm)
         crm("import", str(sheet), code=1, env=env)
@@ -134,7 +141,7 @@ def test_opp_killed_while_git_commits_leaves_a_stale_lock_the_next_command_remov
     opp_id = crm.new("Deal")
     crm("add-product", opp_id, "LIC-10")
     state = State(crm)
-    env = fake_git(tmp_path, '[ "$sub" = commit ] && { gd=$($real rev-parse --git-dir); '
+    env = fake_git(tmp_path, '[ "$sub" = update-ref ] && { gd=$($real rev-parse --git-dir); '
                              ': > "$gd/index.lock"; : > "$gd/$($real symbolic-ref HEAD).lock"; '
                              'kill -9 $PPID; kill -9 $$; }')
     branch = crm.git("symbolic-ref", "HEAD").strip()
@@ -198,7 +205,7 @@ def test_an_init_killed_halfway_is_undone_and_init_works_again(tmp_path, monkeyp
 def test_opp_killed_right_after_its_commit_keeps_the_change(crm, tmp_path):
     opp_id = crm.new("Deal")
     head = crm.head()
-    env = fake_git(tmp_path, '[ "$sub" = commit ] && { "$real" "$@"; kill -9 $PPID; exit 0; }')
+    env = fake_git(tmp_path, '[ "$sub" = update-ref ] && { "$real" "$@"; kill -9 $PPID; exit 0; }')
     r = run_opp(crm.root, "add-product", opp_id, "SRV-01", env=env)
     assert r.returncode == -signal.SIGKILL
     assert (crm.root / ".git" / journal.JOURNAL).exists()
@@ -215,7 +222,7 @@ def test_the_git_of_a_killed_opp_keeps_the_lock_until_it_is_done(crm, tmp_path):
     for that git instead of repairing under its feet, then finds the change committed."""
     opp_id = crm.new("Deal")
     head = crm.head()
-    env = fake_git(tmp_path, '[ "$sub" = commit ] && sleep 2')
+    env = fake_git(tmp_path, '[ "$sub" = update-ref ] && sleep 2')
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "add-product", opp_id, "SRV-01"],
                             cwd=crm.root, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
