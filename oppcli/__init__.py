@@ -1,3 +1,3 @@
 """opp: a command-line CRM for sales opportunities, one YAML file per deal in a git repo."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
