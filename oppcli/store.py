@@ -15,6 +15,7 @@ import getpass
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 import time
@@ -542,7 +543,7 @@ class Transaction:
 
     def refuse_hand_edits(self, relpaths: list[str]) -> None:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
-        if not relpaths:
+        if not relpaths or self._unchanged_since_head(relpaths):
             return
         scope, wanted = list(relpaths), None
         if len(scope) > MANY_PATHS:  # keep the command line short: ask about their folders
@@ -558,6 +559,38 @@ class Transaction:
             raise RepoError(f"{dirty[0]} has uncommitted changes; commit them "
                             f"(git commit {dirty[0]}) or discard them "
                             f"(git checkout -- {dirty[0]}) first")
+
+    def _unchanged_since_head(self, relpaths: list[str]) -> bool:
+        """The quick proof that these few files are clean, without ``git status`` (which
+        refreshes the whole index: 0.08 s at 100,000 files): each file's bytes hash to the
+        blob its index entry and HEAD name, or it is in none of the three. Anything else,
+        however harmless, says "not proven": ``git status`` then gives the answer."""
+        from .index import blob_id
+
+        if len(relpaths) > 8:
+            return False
+        names = "".join(f"HEAD:./{p}\n:0:./{p}\n" for p in relpaths)
+        out = git(self.repo.root, "cat-file", "--batch-check=%(objectname)", input=names,
+                  check=False)
+        lines = out.stdout.splitlines()
+        if out.returncode or len(lines) != 2 * len(relpaths):
+            return False
+        for i, relpath in enumerate(relpaths):
+            head, staged = lines[2 * i], lines[2 * i + 1]
+            try:
+                info = os.lstat(self.repo.root / relpath)
+            except FileNotFoundError:
+                work = "missing"
+            except OSError:
+                return False
+            else:
+                if not stat.S_ISREG(info.st_mode) or info.st_size > 1 << 20:
+                    return False
+                work = blob_id((self.repo.root / relpath).read_bytes())
+            missing = [x.endswith(" missing") for x in (head, staged)]
+            if not (all(missing) and work == "missing" or head == staged == work):
+                return False
+        return True
 
     def write(self, relpath: str, text: Optional[str]) -> None:
         """Stage a file's new text (``None`` deletes it)."""
@@ -654,7 +687,10 @@ class Transaction:
 
         root = self.repo.root
         head = journal.head(self.repo)
-        tree = git(root, "write-tree").stdout.strip()
+        # --missing-ok skips checking that each of the index's blobs exists (0.1 s at
+        # 100,000 files): the changed ones were just written by update-index, the others
+        # are HEAD's, which git checked when it was committed
+        tree = git(root, "write-tree", "--missing-ok").stdout.strip()
         parents = ("-p", head) if head else ()
         sha = git(root, "commit-tree", tree, *parents, "-F", "-", input=message,
                   env=self.repo.identity.env()).stdout.strip()
@@ -805,8 +841,6 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
     hangs) and checked on the open descriptor, so it cannot be swapped in between.
     ``check_size(size)`` may refuse by raising, before anything is read.
     """
-    import stat
-
     shown = str(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))

@@ -356,6 +356,33 @@ def test_hand_edits_are_never_overwritten(crm, unchanged):
     assert "Hand edited" in path.read_text() and crm.head() == head
 
 
+@pytest.mark.parametrize("state", ["edited", "staged", "staged-then-restored",
+                                   "removed-from-index", "replaced-by-a-folder"])
+def test_every_kind_of_uncommitted_change_is_refused(crm, state):
+    """The quick check (file, index and HEAD hashed alike) never calls a changed file
+    clean: each state below is refused, the file and index left as they were."""
+    opp_id = crm.new("Deal")
+    rel = f"opportunities/{opp_id}.yaml"
+    path = crm.file(opp_id)
+    text = path.read_text()
+    if state in ("edited", "staged", "staged-then-restored"):
+        path.write_text(text.replace("name: Deal", "name: Edited"))
+    if state in ("staged", "staged-then-restored"):
+        crm.git("add", rel)
+    if state == "staged-then-restored":  # the work tree equals HEAD, the index does not
+        path.write_text(text)
+    if state == "removed-from-index":
+        crm.git("rm", "-q", "--cached", rel)
+    if state == "replaced-by-a-folder":
+        path.unlink()
+        path.mkdir()
+        (path / "x").write_text("x")
+    status, head = crm.status(), crm.head()
+    r = crm("set", opp_id, "objective", "5", code=1)
+    assert f"{rel} has uncommitted changes" in r.stderr
+    assert crm.status() == status and crm.head() == head
+
+
 def test_a_failing_commit_changes_nothing(crm):
     opp_id = crm.new("Deal")
     before = crm.file(opp_id).read_bytes()
