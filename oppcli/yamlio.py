@@ -289,7 +289,8 @@ def _scalar(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        if len(value) > 1000 or value.endswith(" ") or not _SIMPLE.fullmatch(value):
+        if len(value) > 1000 or value.endswith(" ") or not _SIMPLE.fullmatch(value) or \
+                not value.isascii() and max(value) > "\uffff":  # libyaml escapes those
             raise _Unsupported
         if _implicit(value) == _STR:
             return value

@@ -17,7 +17,8 @@ scalars = st.one_of(
     st.from_regex(r"[A-Za-z0-9(éü_][A-Za-z0-9 .,()/&+'@éü_:#-]{0,15}", fullmatch=True),
     st.sampled_from(["yes", "No", "null", "~", "12345", "1.5", "2026-01-01", "0x1f", "1_000",
                      "Société Générale", "a: b", "- x", "#x", "a #b", "O'Brien", "(none)",
-                     "x ", " x", "a  b", "=", "<<", ".inf", "on", "Off", "1e3", "-", "a,b"]),
+                     "x ", " x", "a  b", "=", "<<", ".inf", "on", "Off", "1e3", "-", "a,b",
+                     "\U00010000", "Deal 😀", "\ue000x", "é\U0010fffd"]),
 )
 keys = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True),
                  st.sampled_from(["yes", "null", "on", "1", "a b", "x:y"]))
