@@ -115,10 +115,26 @@ class Identity:
 
 def git_config(root: Path) -> dict[str, str]:
     """The few git settings opp acts on, read by one git process: the identity, and
-    whether commits are to be signed (then only ``git commit`` makes them)."""
+    whether commits are to be signed or hooks run from the config (then only ``git commit``
+    makes them)."""
     result = git(root, "config", "--get-regexp",
-                 r"^(user\.(name|email)|commit\.gpgsign)$", check=False)
-    return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+                 r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event)$", check=False)
+    values: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        # a key without a value (`[commit] gpgsign`) is true to git; hooks set in the
+        # config (git 2.54+) may share a key: keep every event
+        values[key] = f"{values[key]}\n{value}" if key in values else (value or "true")
+    return values
+
+
+def _git_true(value: str) -> bool:
+    """A boolean of git's config: true, yes, on, or a non-zero integer."""
+    value = value.strip().lower()
+    try:
+        return int(value) != 0
+    except ValueError:
+        return value in ("true", "yes", "on")
 
 
 def identity(root: Path, values: Optional[dict[str, str]] = None) -> Identity:
@@ -234,13 +250,16 @@ class Repo:
         """Whether a commit may be made with git's plumbing (write-tree, commit-tree,
         update-ref), which skips refreshing the stat data of every file in the index:
         only when no commit hook would run and no signature is asked for."""
-        if self.git_config.get("commit.gpgsign", "").strip().lower() in ("true", "yes", "on", "1"):
+        events = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
+        if _git_true(self.git_config.get("commit.gpgsign", "")):
             return False
+        if any(event.strip() in events for key, value in self.git_config.items()
+               if key.startswith("hook.") for event in value.split("\n")):
+            return False  # a hook set in git's config (git 2.54 and later)
         # git's own answer: core.hooksPath (relative, ~) or the common dir's hooks/
         where = git(self.root, "rev-parse", "--git-path", "hooks", check=False).stdout.strip()
         folder = self.root / (where or ".git/hooks")
-        return not any(os.access(folder / name, os.X_OK) for name in
-                       ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit"))
+        return not any(os.access(folder / name, os.X_OK) for name in events)
 
     # -------------------------------------------------------- reading
 
@@ -562,33 +581,50 @@ class Transaction:
 
     def _unchanged_since_head(self, relpaths: list[str]) -> bool:
         """The quick proof that these few files are clean, without ``git status`` (which
-        refreshes the whole index: 0.08 s at 100,000 files): each file's bytes hash to the
-        blob its index entry and HEAD name, or it is in none of the three. Anything else,
-        however harmless, says "not proven": ``git status`` then gives the answer."""
+        refreshes the whole index: 0.08 s at 100,000 files): each one is a plain file
+        (mode 100644 in HEAD and the index, no x bit on disk) whose bytes hash to the blob
+        HEAD and the index name, or it is in none of the three. Anything else, however
+        harmless, says "not proven", and ``git status`` gives the answer."""
         from .index import blob_id
 
         if len(relpaths) > 8:
             return False
-        names = "".join(f"HEAD:./{p}\n:0:./{p}\n" for p in relpaths)
-        out = git(self.repo.root, "cat-file", "--batch-check=%(objectname)", input=names,
-                  check=False)
-        lines = out.stdout.splitlines()
-        if out.returncode or len(lines) != 2 * len(relpaths):
-            return False
-        for i, relpath in enumerate(relpaths):
-            head, staged = lines[2 * i], lines[2 * i + 1]
+        root = self.repo.root
+        staged = git(root, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *relpaths,
+                     check=False)
+        head = git(root, "--literal-pathspecs", "ls-tree", "-z", "HEAD", "--", *relpaths,
+                   check=False)
+        if staged.returncode or head.returncode:
+            return False  # no HEAD yet, or git unwell: ask git status
+        found: dict[str, dict[str, str]] = {"index": {}, "HEAD": {}}
+        for where, out in (("index", staged.stdout), ("HEAD", head.stdout)):
+            for record in filter(None, out.split("\0")):
+                meta, _, path = record.partition("\t")
+                fields = meta.split()
+                if path in found[where] or len(fields) != 3 or fields[0] != "100644":
+                    return False  # a conflict, a link, an executable, a folder
+                if where == "index" and fields[2] != "0":
+                    return False
+                found[where][path] = fields[1] if where == "index" else fields[2]
+        if not set(found["index"]) | set(found["HEAD"]) <= set(relpaths):
+            return False  # a folder where a file should be
+        for relpath in relpaths:
             try:
-                info = os.lstat(self.repo.root / relpath)
+                info = os.lstat(root / relpath)
             except FileNotFoundError:
-                work = "missing"
+                work = None
             except OSError:
                 return False
             else:
-                if not stat.S_ISREG(info.st_mode) or info.st_size > 1 << 20:
+                if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o111 or \
+                        info.st_size > 1 << 20:
                     return False
-                work = blob_id((self.repo.root / relpath).read_bytes())
-            missing = [x.endswith(" missing") for x in (head, staged)]
-            if not (all(missing) and work == "missing" or head == staged == work):
+                try:  # never follows a link, never waits on a FIFO swapped in meanwhile
+                    data = journal.read_data_file(root, relpath, 1 << 20, error=RepoError)
+                except (RepoError, OSError):
+                    return False
+                work = None if data is None else blob_id(data)
+            if not found["index"].get(relpath) == found["HEAD"].get(relpath) == work:
                 return False
         return True
 
@@ -661,8 +697,17 @@ class Transaction:
             else:
                 git(root, "update-index", "--add", "--remove", "-z", "--stdin",
                     input=_pathspec(paths))
-            if alone and self.repo.plain_commit():
-                self._plain_commit(message)
+            tree = head = None
+            if alone:
+                # --missing-ok skips checking that each of the index's blobs exists (0.1 s
+                # at 100,000 files): the changed ones were just written by update-index,
+                # the others are HEAD's, which git checked when it was committed
+                tree = git(root, "write-tree", "--missing-ok").stdout.strip()
+                head = journal.head(self.repo)
+            if alone and head and tree == git(root, "rev-parse", head + "^{tree}").stdout.strip():
+                pass  # the files are back as HEAD has them (a deletion undone): no commit
+            elif alone and self.repo.plain_commit():
+                self._plain_commit(message, tree, head)
             else:
                 only = () if alone else _PATHSPEC_STDIN
                 git(root, "commit", "-q", "--no-status", "-m", message, *only,
@@ -679,24 +724,21 @@ class Transaction:
             if index.enabled():
                 index.remember(self.repo, {p: d for p, d in self.writes.items() if d})
 
-    def _plain_commit(self, message: str) -> None:
-        """The commit ``git commit`` would make of the index, by git's plumbing: in a repo
-        of 100,000 files it saves git's refresh of every file's stat data. HEAD moves only
-        from the commit it was at (compare and swap), as one more guard against a race."""
+    def _plain_commit(self, message: str, tree: str, head: Optional[str]) -> None:
+        """The commit ``git commit`` would make of the index (its ``tree``), by git's
+        plumbing: in a repo of 100,000 files it saves git's refresh of every file's stat
+        data. HEAD moves only from the commit it was at (compare and swap; from none on an
+        unborn branch), as one more guard against a race."""
         import random
 
-        root = self.repo.root
-        head = journal.head(self.repo)
-        # --missing-ok skips checking that each of the index's blobs exists (0.1 s at
-        # 100,000 files): the changed ones were just written by update-index, the others
-        # are HEAD's, which git checked when it was committed
-        tree = git(root, "write-tree", "--missing-ok").stdout.strip()
+        root, env = self.repo.root, self.repo.identity.env()
         parents = ("-p", head) if head else ()
         sha = git(root, "commit-tree", tree, *parents, "-F", "-", input=message,
-                  env=self.repo.identity.env()).stdout.strip()
+                  env=env).stdout.strip()
         subject = message.split("\n", 1)[0]
+        # the reflog entry git commit would write, by the same person
         git(root, "update-ref", "-m", f"commit{'' if head else ' (initial)'}: {subject}",
-            "HEAD", sha, head or "0" * 40)
+            "HEAD", sha, head or "", env=env)
         if random.random() < 1 / 32:  # git commit's own housekeeping, now and then
             git(root, "maintenance", "run", "--auto", "--quiet", check=False)
 

@@ -357,10 +357,11 @@ def test_hand_edits_are_never_overwritten(crm, unchanged):
 
 
 @pytest.mark.parametrize("state", ["edited", "staged", "staged-then-restored",
-                                   "removed-from-index", "replaced-by-a-folder"])
+                                   "removed-from-index", "replaced-by-a-folder",
+                                   "made-executable", "staged-executable", "conflicted"])
 def test_every_kind_of_uncommitted_change_is_refused(crm, state):
-    """The quick check (file, index and HEAD hashed alike) never calls a changed file
-    clean: each state below is refused, the file and index left as they were."""
+    """The quick check (file, index and HEAD hashed alike, modes 100644) never calls a
+    changed file clean: each state below is refused, the file and index as they were."""
     opp_id = crm.new("Deal")
     rel = f"opportunities/{opp_id}.yaml"
     path = crm.file(opp_id)
@@ -373,6 +374,16 @@ def test_every_kind_of_uncommitted_change_is_refused(crm, state):
         path.write_text(text)
     if state == "removed-from-index":
         crm.git("rm", "-q", "--cached", rel)
+    if state == "made-executable":  # a change of mode only: git status calls it modified
+        path.chmod(0o755)
+    if state == "staged-executable":
+        crm.git("update-index", "--chmod=+x", rel)
+    if state == "conflicted":  # the same bytes at stages 1-3, none at stage 0
+        blob = crm.git("rev-parse", f"HEAD:{rel}").strip()
+        subprocess.run(
+            ["git", "update-index", "--index-info"], cwd=crm.root, check=True, text=True,
+            input=f"0 {'0' * 40}\t{rel}\n" + "".join(
+                f"100644 {blob} {stage}\t{rel}\n" for stage in (1, 2, 3)))
     if state == "replaced-by-a-folder":
         path.unlink()
         path.mkdir()
@@ -671,3 +682,54 @@ def test_hooks_and_signing_still_get_git_commit(crm, tmp_path, where):
     hook.chmod(0o755)
     crm("add-product", opp_id, "SRV-01")
     assert marker.read_text() == "ran\n"
+
+
+def test_the_plumbing_commit_works_in_a_sha256_repo_and_reflogs_the_user(tmp_path, monkeypatch):
+    """An unborn branch of a SHA-256 repo takes the first commit (update-ref's "no old
+    value" is the empty string, not forty zeros), and the reflog names opp's user."""
+    from conftest import Opp
+
+    monkeypatch.setenv("OPP_USER", "Rita Reflog")
+    root = tmp_path / "crm"
+    subprocess.run(["git", "init", "-q", "--object-format=sha256", str(root)], check=True)
+    opp = Opp(root)
+    monkeypatch.chdir(root)
+    opp("init", ".")
+    opp("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200")
+    opp_id = opp.new("Deal")
+    opp("add-product", opp_id, "SRV-01")
+    assert len(opp.head()) == 64 and opp.commits() == 4 and opp.status() == ""
+    reflog = opp.git("reflog", "--format=%gn|%gs")
+    assert reflog.splitlines()[-1].startswith("Rita Reflog|commit (initial): ")
+    assert all(line.startswith("Rita Reflog|commit: ") for line in reflog.splitlines()[:-1])
+
+
+@pytest.mark.parametrize("value", ["", "yes", "2"])
+def test_signing_asked_in_any_spelling_goes_through_git_commit(crm, value):
+    """`[commit] gpgsign` with no value, `yes`, a non-zero number: all true to git."""
+    config = crm.root / ".git" / "config"
+    line = "\tgpgsign\n" if value == "" else f"\tgpgsign = {value}\n"
+    config.write_text(config.read_text() + "[commit]\n" + line + "[gpg]\n\tprogram = false\n")
+    r = crm("new", "Deal", "--customer", "Acme", code=1)
+    assert "git commit failed" in r.stderr and crm.status() == ""
+
+
+def test_hooks_set_in_the_config_go_through_git_commit(crm):
+    """git 2.54 runs hooks named in its config (hook.NAME.event); opp leaves them to
+    git commit, whatever git version reads them."""
+    from oppcli.store import Repo
+
+    repo = Repo(crm.root)
+    assert repo.plain_commit()
+    crm.git("config", "--add", "hook.lint.event", "pre-push")
+    crm.git("config", "--add", "hook.lint.event", "commit-msg")
+    assert not Repo(crm.root).plain_commit()
+
+
+def test_a_change_that_puts_files_back_as_head_has_them_makes_no_commit(crm):
+    """A schema copy deleted by hand and written back by `opp init --upgrade`: the tree
+    is HEAD's, so no commit (never an empty one) and the work tree clean."""
+    (crm.root / ".opp" / "schemas" / "catalog.schema.json").unlink()
+    head = crm.head()
+    crm("init", "--upgrade", ".")
+    assert crm.head() == head and crm.status() == ""
