@@ -601,10 +601,9 @@ class Transaction:
             for record in filter(None, out.split("\0")):
                 meta, _, path = record.partition("\t")
                 fields = meta.split()
-                if path in found[where] or len(fields) != 3 or fields[0] != "100644":
-                    return False  # a conflict, a link, an executable, a folder
-                if where == "index" and fields[2] != "0":
-                    return False
+                if path in found[where] or len(fields) != 3 or fields[0] != "100644" or \
+                        where == "index" and fields[2] != "0":
+                    return False  # a link, an executable, a folder, a conflict
                 found[where][path] = fields[1] if where == "index" else fields[2]
         if not set(found["index"]) | set(found["HEAD"]) <= set(relpaths):
             return False  # a folder where a file should be
