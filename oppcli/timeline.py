@@ -95,6 +95,7 @@ def parse_log(text: str) -> list[dict]:
             else []
         tokens = rest.lstrip("\n").split("\0")
         blobs = path = source = None
+        copied = False
         i = 0
         while i < len(tokens):
             token = tokens[i].lstrip("\n")
@@ -115,6 +116,7 @@ def parse_log(text: str) -> list[dict]:
                 blobs = [None if s == _NULL_BLOB else s for s in shas]
                 path = paths[-1] if paths else None
                 source = paths[0] if len(paths) == 2 else None
+                copied = status[:1] == "C"
         if blobs is None and len(parents) < 2:
             continue
         records.append({"commit": commit, "author": author, "email": email,
@@ -124,6 +126,12 @@ def parse_log(text: str) -> list[dict]:
                         "after": blobs[-1] if blobs else None, "path": path,
                         "source": source, "parents": parents, "settled": settled,
                         "resolved": resolved})
+        if copied:
+            # --follow finds copies too (it looks for the file's source among every file
+            # of the commit): a new deal "copied" from a similar one that stays is created
+            # here; the older records are the other deal's story
+            records[-1].update(before=[None], source=None)
+            break
     return records
 
 

@@ -202,6 +202,25 @@ def test_timeline_follows_a_renamed_file(crm):
     assert "stage: prospecting → qualification" in crm("timeline", new).stdout
 
 
+def test_each_deal_s_story_starts_with_its_own_creation(crm):
+    """git log --follow takes a new file for a copy of a similar one that stays (C078):
+    a deal created after a similar deal still begins its timeline at its own creation,
+    never with the other deal's story."""
+    ids = [crm.new(name, "--amount", "2000", "--close-date", "2027-02-28", env=at(day))
+           for name, day in (("Acme renewal", "01-05"), ("Globex pilot", "01-06"),
+                             ("Initech", "01-07"))]
+    crm("stage", ids[0], "qualification", env=at("01-08"))
+    crm("stage", ids[2], "proposal", env=at("01-09"))
+    for opp_id, name in zip(ids, ("Acme renewal", "Globex pilot", "Initech")):
+        entries = crm.json("timeline", opp_id)
+        assert entries[0]["summary"].endswith(f"{name}: new opportunity for Acme Corp")
+        assert entries[0]["commit"] == crm.git("log", "--diff-filter=A", "--format=%H", "--",
+                                               f"opportunities/{opp_id}.yaml").strip()
+        assert all(c["old"] is None for c in entries[0]["changes"])
+        assert len(entries) == (1 if opp_id == ids[1] else 2)
+    assert "→" not in crm("timeline", ids[1]).stdout
+
+
 def test_timeline_runs_a_fixed_number_of_git_processes(crm, monkeypatch):
     opp_id = crm.new("Deal")
     for qty in range(1, 13):
