@@ -324,11 +324,12 @@ def uncommitted(repo: Repo) -> int:
     return sum(1 for line in out.splitlines() if line.strip())  # a rename is one line
 
 
-def stage_before_closing(repo: Repo, opp_id: str, open_stages: set[str],
-                         depth: int = 50) -> Optional[str]:
-    """The last open stage the opportunity had, read from its file's recent history
-    (newest first; at most ``depth`` commits, three git processes at most); None when
-    none is found. ``opp reopen`` returns a deal there rather than to a guessed stage."""
+def before_closing(repo: Repo, opp_id: str, open_stages: set[str],
+                   depth: int = 50) -> Optional[tuple[str, Optional[date]]]:
+    """The last open stage the opportunity had and its expected close date then, read
+    from its file's recent history (newest first; at most ``depth`` commits, three git
+    processes at most); None when none is found. ``opp reopen`` returns a deal there
+    rather than to a guessed stage and an empty close date."""
     from .store import git
 
     path = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
@@ -344,5 +345,6 @@ def stage_before_closing(repo: Repo, opp_id: str, open_stages: set[str],
         except DataError:
             continue
         if loaded.get("stage") in open_stages:
-            return loaded["stage"]
+            expected = loaded.get("close_date")
+            return loaded["stage"], expected if type(expected) is date else None
     return None

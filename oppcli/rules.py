@@ -302,8 +302,9 @@ def reopen(opp: Opportunity, settings: Settings, stage: Optional[Stage] = None,
            close_date: Optional[date] = None) -> Opportunity:
     """Reopen a closed opportunity at an open stage (default: the last open one).
 
-    The actual close date no longer holds, so it is cleared unless a new expected
-    date is given; the lost reason goes too.
+    The actual close date no longer holds: the close date becomes ``close_date``, the
+    expected one (the caller passes the one it had before closing, or a new one), or
+    none; the lost reason goes too.
     """
     kind = status(opp, settings)
     if kind == "open":

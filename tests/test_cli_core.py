@@ -132,12 +132,40 @@ def test_close_and_reopen(crm):
     crm("stage", opp_id, "closed-lost", "--reason", "went with a competitor")
     data = crm.json("show", opp_id)
     assert data["status"] == "lost" and data["lost_reason"] == "went with a competitor"
-    crm("reopen", opp_id)
-    assert crm.json("show", opp_id)["stage"] == "qualification"
+    r = crm("reopen", opp_id)  # the stage and expected close date it had before closing
+    assert (crm.json("show", opp_id)["stage"], crm.json("show", opp_id)["close_date"]) == (
+        "qualification", "2027-03-01")
+    assert "reopen: stage closed-lost -> qualification, close date 2027-03-01" in r.stderr
     crm("close", opp_id, "--lost", "--reason", "PRICE")  # a configured reason's spelling
     assert crm.json("show", opp_id)["lost_reason"] == "price"
     crm("reopen", opp_id, "--stage", "Negotiation")
     assert crm.json("show", opp_id)["stage"] == "negotiation"
+
+
+def test_reopen_brings_back_the_expected_close_date_unless_given_another(crm):
+    """Closing replaces the expected close date with the closing day (R17a); reopening
+    puts the expected one back, as it does the stage, so the forecast keeps the deal in
+    its period instead of 'unscheduled'."""
+    opp_id = crm.new("Deal", "--close-date", "2027-01-31")
+    crm("stage", opp_id, "proposal")
+    crm("set", opp_id, "close-date", "2027-02-28")
+    crm("stage", opp_id, "closed-won", "--date", "2026-11-20")
+    assert crm.json("show", opp_id)["close_date"] == "2026-11-20"
+    crm("reopen", opp_id)
+    data = crm.json("show", opp_id)
+    assert (data["stage"], data["close_date"]) == ("proposal", "2027-02-28")
+    assert crm.json("forecast", "--by", "month")["rows"][0]["group"] == "2027-02"
+    crm("close", opp_id, "--lost", "--reason", "price")
+    crm("reopen", opp_id, "--stage", "negotiation")  # another stage, the same date
+    assert crm.json("show", opp_id)["close_date"] == "2027-02-28"
+    crm("close", opp_id, "--won")
+    crm("reopen", opp_id, "--close-date", "2027-06-30")  # a new date
+    data = crm.json("show", opp_id)
+    assert (data["stage"], data["close_date"]) == ("negotiation", "2027-06-30")
+    undated = crm.new("Undated")
+    crm("close", undated, "--won")
+    crm("reopen", undated)  # it had none: none again
+    assert crm.json("show", undated)["close_date"] is None
 
 
 def test_the_same_stage_again_changes_nothing(crm):

@@ -361,13 +361,15 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
 @click.argument("ref", metavar="ID")
 @click.option("--stage", "stage_name", help="The open stage to return to (default: the stage "
                                             "it had before it closed).")
-@click.option("--close-date", type=DATE, help="A new expected close date.")
+@click.option("--close-date", type=DATE, help="The expected close date (default: the one it "
+                                             "had before it closed).")
 @pass_state
 def reopen(state, ref: str, stage_name, close_date) -> None:
     """Reopen a closed opportunity so that it can be changed again.
 
-    The actual close date and the lost reason are cleared; give a new expected
-    close date with --close-date.
+    It goes back where it was before it closed: its stage and its expected close
+    date (the actual close date and the lost reason are cleared). --stage and
+    --close-date choose others.
 
     \b
     Example:  opp reopen 4k7q --stage proposal --close-date 2027-03-31
@@ -375,18 +377,24 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
     from .. import rules
 
     def change(opp, repo):
-        if stage_name:
-            target = rules.resolve_stage(repo.settings, stage_name)
-        else:  # back where it was before it closed, when history tells
-            from ..history import stage_before_closing
+        previous = None
+        if not stage_name or close_date is None:  # where it was, when history tells
+            from ..history import before_closing
 
             open_ids = {s.id for s in repo.settings.stages if s.kind == "open"}
-            previous = stage_before_closing(repo, opp.id, open_ids)
-            target = repo.settings.stage(previous) if previous else None
-        return rules.reopen(opp, repo.settings, target, close_date)
+            previous = before_closing(repo, opp.id, open_ids)
+        if stage_name:
+            target = rules.resolve_stage(repo.settings, stage_name)
+        else:
+            target = repo.settings.stage(previous[0]) if previous else None
+        expected = close_date if close_date is not None else previous and previous[1]
+        return rules.reopen(opp, repo.settings, target, expected or None)
 
-    apply_change(state, ref, "reopen", change,
-                 lambda b, a: f"reopen: stage {b.stage} -> {a.stage}")
+    def words(before, after) -> str:
+        expected = f", close date {after.close_date}" if after.close_date else ""
+        return f"reopen: stage {before.stage} -> {after.stage}{expected}"
+
+    apply_change(state, ref, "reopen", change, words)
 
 
 # ---------------------------------------------------------------- delete
