@@ -140,11 +140,15 @@ def stage_problems(stage: str, close_date: Optional[date], lost_reason: Optional
 
 
 def near(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean X?)' when one of the choices is close to ``word``."""
+    """' (did you mean X?)' when one of the choices is close to ``word``, or is the only
+    one holding it ('won' -> 'closed-won')."""
     import difflib
 
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    choices = list(choices)
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not match and len(word) >= 3:
+        match = [c for c in choices if word.casefold() in c.casefold()]
+    return f" (did you mean '{match[0]}'?)" if len(match) == 1 else ""
 
 
 def loose_key(text: str) -> str:

@@ -530,7 +530,12 @@ class Repo:
             opp_id = self.resolve(ref)
             relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
             tx.refuse_hand_edits([relpath])
-            before = self.load(opp_id)
+            try:
+                before = self.load(opp_id)
+            except DataError as exc:  # opp changes only what it can read: say how to mend it
+                raise DataError(f"{exc.message}; opp changes only valid files: fix this one "
+                                f"by hand (opp validate lists every problem) or undo the "
+                                f"edit with git", exc.path, exc.line, exc.column) from None
             tx.opportunity = before
             tx.action = action
             yield tx

@@ -210,7 +210,7 @@ def test_closed_opportunities_are_read_only(crm, unchanged):
     (("set", "{id}", "close-date", "31/12/2026"), 2, "YYYY-MM-DD"),
     (("set", "{id}", "nickname", "x"), 2, "Invalid value for 'FIELD'"),
     (("set", "{id}", "name", ""), 2, "cannot be empty"),
-    (("set", "{id}", "currency", "euro"), 2, "three letters"),
+    (("set", "{id}", "currency", "euro"), 2, "error: invalid currency: 'euro' is not a currency"),
     (("add-product", "{id}", "NOPE"), 1, "no product 'NOPE' in the catalog"),
     (("add-product", "{id}", "SRV-0"), 1, "did you mean 'SRV-01'"),
     (("add-product", "{id}", "SRV-01", "--qty", "0"), 2, "greater than zero"),
@@ -222,6 +222,7 @@ def test_closed_opportunities_are_read_only(crm, unchanged):
     (("remove-product", "{id}", "SRV-01"), 1, "no product line 'SRV-01'"),
     (("update-product", "{id}", "SRV-01"), 2, "nothing to change"),
     (("stage", "{id}", "won-ish"), 1, "unknown stage 'won-ish'"),
+    (("stage", "{id}", "won"), 1, "unknown stage 'won' (did you mean 'closed-won'?)"),
     (("close", "{id}"), 2, "either --won or --lost"),
     (("close", "{id}", "--won", "--lost"), 2, "either --won or --lost"),
     (("close", "{id}", "--won", "--reason", "price"), 2, "not won"),
@@ -420,6 +421,19 @@ def test_every_kind_of_uncommitted_change_is_refused(crm, state):
     r = crm("set", opp_id, "objective", "5", code=1)
     assert f"{rel} has uncommitted changes" in r.stderr
     assert crm.status() == status and crm.head() == head
+
+
+def test_a_committed_bad_edit_is_refused_with_the_way_to_mend_it(crm, unchanged):
+    """A typo committed by hand (git commit): opp cannot change a file it cannot read;
+    the refusal names the place and says how to mend it."""
+    opp_id = crm.new("Deal")
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("stage: prospecting", "stage: propsal"))
+    crm.git("-c", "user.name=Hand", "-c", "user.email=h@example.com", "commit", "-qam", "typo")
+    with unchanged:
+        r = crm("stage", opp_id, "proposal", code=1)
+    assert f"opportunities/{opp_id}.yaml:" in r.stderr and "unknown stage 'propsal'" in r.stderr
+    assert "fix this one by hand (opp validate lists every problem)" in r.stderr
 
 
 def test_a_failing_commit_changes_nothing(crm):

@@ -262,7 +262,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
                 return CURRENCY.convert(value, None, None)
             return LINE.convert(value, None, None)
         except (ValueError, click.BadParameter) as exc:
-            message = exc.format_message() if isinstance(exc, click.BadParameter) else str(exc)
+            message = exc.message if isinstance(exc, click.BadParameter) else str(exc)
             raise UsageError(f"invalid {field}: {message}") from None
 
     new_value = parsed()

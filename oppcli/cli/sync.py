@@ -157,7 +157,7 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings):
             return WORD.convert(raw, None, None)
         return LINE.convert(raw, None, None)
     except (ValueError, click.BadParameter) as exc:
-        message = exc.format_message() if isinstance(exc, click.BadParameter) else str(exc)
+        message = exc.message if isinstance(exc, click.BadParameter) else str(exc)
         raise UsageError(f"invalid {words or 'value'}: {message}") from None
 
 
