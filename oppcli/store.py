@@ -164,7 +164,13 @@ def _atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        mode = stat.S_IMODE(os.lstat(path).st_mode)  # keep the file's permissions (x bit)
+    except OSError:
+        mode = None
+    try:
         with open(tmp, "wb") as fh:
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             fh.write(data)
             if fsync:
                 fh.flush()
@@ -1005,7 +1011,10 @@ def undo_last(repo: Repo) -> Undone:
         entries = []  # (path, blob before, blob after); None where the file is absent
         for meta, path in zip(raw[0::2], raw[1::2]):
             old_mode, new_mode, old_blob, new_blob, _status = meta.lstrip(":").split(" ")
-            if {old_mode, new_mode} - {"000000", "100644"}:
+            # a file opp writes keeps its mode, so an executable one changed in place is
+            # restored exactly too; anything else (links, a mode changed) is git's job
+            if {old_mode, new_mode} - {"000000", "100644"} and \
+                    not old_mode == new_mode == "100755":
                 raise RepoError(f"the last commit {short} changed {path} in a way undo cannot "
                                 f"restore exactly (mode {old_mode} -> {new_mode}); use git: "
                                 f"git revert {short}")

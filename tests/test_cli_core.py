@@ -436,6 +436,19 @@ def test_a_committed_bad_edit_is_refused_with_the_way_to_mend_it(crm, unchanged)
     assert "fix this one by hand (opp validate lists every problem)" in r.stderr
 
 
+def test_a_change_keeps_the_file_s_committed_mode(crm):
+    """An opportunity file committed executable by hand stays so: opp's commit changes
+    its content only, and opp undo can restore it exactly."""
+    opp_id = crm.new("Deal")
+    crm.file(opp_id).chmod(0o755)
+    crm.git("-c", "user.name=Hand", "-c", "user.email=h@example.com", "commit", "-qam", "+x")
+    crm("note", opp_id, "still executable")
+    assert "mode" not in crm.git("show", "--summary", "--format=", "HEAD")
+    assert crm.status() == ""
+    crm("undo")
+    assert crm.status() == "" and "still executable" not in crm.file(opp_id).read_text()
+
+
 def test_a_failing_commit_changes_nothing(crm):
     opp_id = crm.new("Deal")
     before = crm.file(opp_id).read_bytes()
