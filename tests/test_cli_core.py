@@ -78,9 +78,12 @@ def test_the_file_is_stable_block_yaml_with_exact_money(crm):
 
 
 def test_products_drive_the_amount(crm):
-    opp_id = crm.new("Deal", "--amount", "999")
-    crm("add-product", opp_id, "SRV-01", "--qty", "2", "--discount", "10")
-    crm("add-product", opp_id, "LIC-10", "--qty", "3")
+    opp_id = crm.new("Deal", "--amount", "9999")
+    r = crm("add-product", opp_id, "SRV-01", "--qty", "2", "--discount", "10")
+    assert r.stderr.splitlines()[-1] == (f"{opp_id}: amount 2,160.00 EUR (total of the "
+                                         "products); it replaces the typed 9,999.00 EUR")
+    r = crm("add-product", opp_id, "LIC-10", "--qty", "3")
+    assert "replaces" not in r.stderr
     data = crm.json("show", opp_id)
     assert data["amount"] == "2459.97" and data["amount_source"] == "products"
     assert [(p["sku"], p["quantity"], p["unit_price"], p["discount"], p["total"])

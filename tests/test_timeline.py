@@ -221,6 +221,15 @@ def test_each_deal_s_story_starts_with_its_own_creation(crm):
     assert "→" not in crm("timeline", ids[1]).stdout
 
 
+def test_a_value_set_from_none_reads_as_a_change_not_a_creation(crm):
+    opp_id = crm.new("Deal", env=at("01-05"))
+    crm("set", opp_id, "objective", "500", env=at("01-06"))
+    crm("set", opp_id, "objective", "none", env=at("01-07"))
+    text = crm("timeline", opp_id).stdout
+    assert "      name: Deal\n" in text  # the creation lists its values
+    assert "objective: - → 500.00" in text and "objective: 500.00 → -" in text
+
+
 def test_timeline_runs_a_fixed_number_of_git_processes(crm, monkeypatch):
     opp_id = crm.new("Deal")
     for qty in range(1, 13):

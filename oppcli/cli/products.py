@@ -38,9 +38,13 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
     from .. import rules
     from ..errors import NotFound
 
+    typed = []  # a typed amount the first product replaces (R5): said, not silent
+
     def change(opp, repo):
         rules.require_module(repo.settings, "catalog")
         rules.ensure_open(opp, repo.settings, "change its products")
+        if opp.amount_source == "manual" and opp.amount:
+            typed.append(opp.amount)
         item = repo.catalog.find(sku)
         if item is None:
             skus = [p.sku for p in repo.catalog.products]
@@ -56,7 +60,12 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
     if sum(p.sku == sku_now for p in after.products) > 1:
         note(f"note: {sku_now} is now on {after.id} more than once (a line each); to change "
              f"one line instead: opp update-product {after.id} LINE --qty N")
-    note(f"{after.id}: {amount_words(after)}")
+    replaced = ""
+    if typed and len(after.products) == 1:
+        from ..money import money_human
+
+        replaced = f"; it replaces the typed {money_human(typed[0], after.currency)}"
+    note(f"{after.id}: {amount_words(after)}{replaced}")
 
 
 @cli.command("update-product")

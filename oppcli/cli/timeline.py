@@ -79,7 +79,9 @@ def render(entries: list[dict], opp_id: str) -> str:
             if e.get("deleted"):
                 lines.append("      the opportunity was deleted (its file removed)")
                 continue
-            creating = all(c["old"] is None for c in e["changes"])
+            # the file's creation: every deal has a name from then on (a later change from
+            # none, say of the objective, still reads '- → 500.00')
+            creating = any(c["field"] == "name" and c["old"] is None for c in e["changes"])
             lines.extend(f"      {_change_line(c, creating)}" for c in e["changes"])
         elif e["kind"] == "activity":
             by = f" ({e['author']})" if e["author"] else ""
