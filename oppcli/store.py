@@ -586,8 +586,12 @@ class Transaction:
         dirty = [line[3:] for line in out.splitlines()
                  if line.strip() and (wanted is None or line[3:] in wanted)]
         if dirty:
+            who = self.repo.identity  # with no git identity, git commit alone would fail
+            commit = "git commit" if who.from_git else (
+                f"git -c user.name={shlex.quote(who.name)} -c user.email="
+                f"{shlex.quote(who.email)} commit")
             raise RepoError(f"{dirty[0]} has uncommitted changes; commit them "
-                            f"(git commit {dirty[0]}) or discard them "
+                            f"({commit} {dirty[0]}) or discard them "
                             f"(git checkout -- {dirty[0]}) first")
 
     def _unchanged_since_head(self, relpaths: list[str]) -> bool:

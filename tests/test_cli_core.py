@@ -383,9 +383,16 @@ def test_hand_edits_are_never_overwritten(crm, unchanged):
     path = crm.file(opp_id)
     path.write_text(path.read_text().replace("name: Deal", "name: Hand edited"))
     head = crm.head()
-    r = crm("set", opp_id, "objective", "5", code=1)
+    r = crm("set", opp_id, "objective", "5", code=1, env={"OPP_USER": "Ann Seller"})
     assert "uncommitted changes" in r.stderr and f"opportunities/{opp_id}.yaml" in r.stderr
     assert "Hand edited" in path.read_text() and crm.head() == head
+    # no git identity here: the hint's git commit carries opp's, so that it works as given
+    hint = (f"git -c user.name='Ann Seller' -c user.email=Ann.Seller@opp.invalid commit "
+            f"opportunities/{opp_id}.yaml")
+    assert hint in r.stderr
+    subprocess.run(hint + " -m edit", shell=True, cwd=crm.root, check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL, timeout=60)
+    assert crm.status() == "" and crm.git("log", "-1", "--format=%an").strip() == "Ann Seller"
 
 
 @pytest.mark.parametrize("state", ["edited", "staged", "staged-then-restored",
