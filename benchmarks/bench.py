@@ -456,18 +456,13 @@ class Scale:
         fig(Figure("opp list --format json, warm", self.timed("list", "--format", "json")))
 
         # a change made with opp, then the first report
-        after = []
-        for i in range(self.runs):
-            self.opp("note", self.ids[i * 7 % len(self.ids)], f"bench note {i}")
-            after.append(self.opp("pipeline").seconds)
-        fig(Figure("opp pipeline, first run after opp note", median(after),
-                   target("after change", n)))
-        after = []
-        for i in range(self.runs):
-            self.opp("note", self.ids[i * 11 % len(self.ids)], f"bench note {i}")
-            after.append(self.opp("forecast").seconds)
-        fig(Figure("opp forecast, first run after opp note", median(after),
-                   target("after change", n)))
+        for report, stride in (("pipeline", 7), ("forecast", 11)):
+            after = []
+            for i in range(self.runs):
+                self.opp("note", self.ids[i * stride % len(self.ids)], f"bench note {i}")
+                after.append(self.opp(report).seconds)
+            fig(Figure(f"opp {report}, first run after opp note", median(after),
+                       target("after change", n)))
         after = []
         for i in range(self.runs):
             self.hand_edit(i)
