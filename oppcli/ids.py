@@ -8,7 +8,7 @@ their panel); the alphabet leaves out letters that read like digits.
 from __future__ import annotations
 
 import secrets
-from typing import Collection
+from typing import Container
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case
 OPP_ID_LENGTH = 8
@@ -20,14 +20,15 @@ def _random(length: int) -> str:
     return "".join(ALPHABET[b & 31] for b in secrets.token_bytes(length))
 
 
-def new_id(taken: Collection[str] = (), length: int = OPP_ID_LENGTH) -> str:
-    """A fresh id not in ``taken`` (pass a set: membership is tested once per try)."""
+def new_id(taken: Container[str] = (), length: int = OPP_ID_LENGTH) -> str:
+    """A fresh id not in ``taken`` (a set, or anything that answers ``in`` quickly:
+    membership is tested once per try)."""
     while True:
         candidate = _random(length)
         if candidate not in taken:
             return candidate
 
 
-def new_item_id(taken: Collection[str] = ()) -> str:
+def new_item_id(taken: Container[str] = ()) -> str:
     """A fresh id for an item of a panel (a product line, quote, note…)."""
     return new_id(taken, ITEM_ID_LENGTH)

@@ -48,6 +48,7 @@ CATALOG_FILE = "catalog.yaml"
 OPPORTUNITIES_DIR = "opportunities"
 DOCUMENTS_DIR = "documents"
 SUBJECT_MAX = 120
+_WHOLE_ID = re.compile(r"[0-9a-z]{4,32}")  # the form of an opportunity id (model.OppId)
 
 
 def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
@@ -67,9 +68,13 @@ class GitResult:
 
 
 def git(root: Path, *args: str, input: Optional[str | bytes] = None,
-        env: Optional[dict] = None, check: bool = True) -> GitResult:
-    """Run git in ``root``; ``RepoError`` with git's own words when it fails and ``check``."""
+        env: Optional[dict] = None, check: bool = True,
+        config: Optional[dict[str, str]] = None) -> GitResult:
+    """Run git in ``root`` (``config``: ``-c`` settings for this command); ``RepoError``
+    with git's own words when it fails and ``check``."""
     options, fds, heir_env = journal.for_git(args)  # a change's gits inherit its lock
+    for key, value in (config or {}).items():
+        options = [*options, "-c", f"{key}={value}"]
     # no optional locks: a read (git status) never takes index.lock, so that opp killed
     # outside a change's journal leaves no stale lock behind
     full_env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_OPTIONAL_LOCKS="0",
@@ -98,6 +103,14 @@ def git(root: Path, *args: str, input: Optional[str | bytes] = None,
     return result
 
 
+class _IdsOnDisk:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __contains__(self, opp_id: object) -> bool:
+        return os.path.lexists(self.folder / f"{opp_id}.yaml")
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str
@@ -114,11 +127,12 @@ class Identity:
 
 
 def git_config(root: Path) -> dict[str, str]:
-    """The few git settings opp acts on, read by one git process: the identity, and
-    whether commits are to be signed or hooks run from the config (then only ``git commit``
-    makes them)."""
+    """The few git settings opp acts on, read by one git process: the identity, whether
+    commits are to be signed or hooks run from the config (then only ``git commit`` makes
+    them), and whether the user chose how hard git compresses."""
     result = git(root, "config", "--get-regexp",
-                 r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event)$", check=False)
+                 r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event|"
+                 r"core\.(loose)?compression)$", check=False)
     values: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, _, value = line.partition(" ")
@@ -252,6 +266,15 @@ class Repo:
     def git_config(self) -> dict[str, str]:
         return git_config(self.root)
 
+    def quick_objects(self) -> dict[str, str]:
+        """git options that write new objects with zlib's fastest level unless the user
+        chose one: a commit's new tree for a folder of 100,000 files is 4 MB, which the
+        default level compresses in 0.14 s and level 1 in 0.06 s, 2 % bigger; ``git gc``
+        repacks loose objects with its own level anyway (#9)."""
+        if {"core.compression", "core.loosecompression"} & set(self.git_config):
+            return {}
+        return {"core.looseCompression": "1"}
+
     def plain_commit(self) -> bool:
         """Whether a commit may be made with git's plumbing (write-tree, commit-tree,
         update-ref), which skips refreshing the stat data of every file in the index:
@@ -363,11 +386,19 @@ class Repo:
             return []
         return sorted(n[:-5] for n in names if n.endswith(".yaml") and not n.startswith("."))
 
+    def taken_ids(self) -> "_IdsOnDisk":
+        """The ids in use, as a container asked one id at a time (``in``): a new id is
+        checked against the files without listing them all."""
+        return _IdsOnDisk(self.root / OPPORTUNITIES_DIR)
+
     def resolve(self, ref: str) -> str:
         """The id an id or unique prefix names; refuses unknown and ambiguous ones."""
         key = ref.strip().casefold()
         if not key:
             raise UsageError("the opportunity id is empty")
+        if _WHOLE_ID.fullmatch(key) and \
+                os.path.lexists(self.root / OPPORTUNITIES_DIR / f"{key}.yaml"):
+            return key  # a whole id: no need to list 100,000 names (#9)
         all_ids = self.ids()
         if key in all_ids:
             return key
@@ -710,13 +741,14 @@ class Transaction:
                 _stage_many(self.repo, self.writes)
             else:
                 git(root, "update-index", "--add", "--remove", "-z", "--stdin",
-                    input=_pathspec(paths))
+                    input=_pathspec(paths), config=self.repo.quick_objects())
             tree = head = None
             if alone:
                 # --missing-ok skips checking that each of the index's blobs exists (0.1 s
                 # at 100,000 files): the changed ones were just written by update-index,
                 # the others are HEAD's, which git checked when it was committed
-                tree = git(root, "write-tree", "--missing-ok").stdout.strip()
+                tree = git(root, "write-tree", "--missing-ok",
+                           config=self.repo.quick_objects()).stdout.strip()
                 head = journal.head(self.repo)
             if alone and head and tree == git(root, "rev-parse", head + "^{tree}").stdout.strip():
                 pass  # the files are back as HEAD has them (a deletion undone): no commit

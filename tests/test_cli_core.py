@@ -798,3 +798,41 @@ def test_a_change_that_puts_files_back_as_head_has_them_makes_no_commit(crm):
     head = crm.head()
     crm("init", "--upgrade", ".")
     assert crm.head() == head and crm.status() == ""
+
+
+def test_objects_are_written_quickly_unless_the_user_chose_a_compression(crm):
+    """A change's new tree is zlib's fastest level (a 4 MB tree at 100,000 files), unless
+    the repo's config names a compression; either way git reads what opp wrote."""
+    from oppcli.store import Repo
+
+    assert Repo(crm.root).quick_objects() == {"core.looseCompression": "1"}
+    opp_id = crm.new("Deal")
+    crm.git("config", "core.compression", "9")
+    assert Repo(crm.root).quick_objects() == {}
+    crm.git("config", "--unset", "core.compression")
+    crm.git("config", "core.looseCompression", "0")
+    assert Repo(crm.root).quick_objects() == {}
+    crm("note", opp_id, "written with the user's own level")
+    crm.git("fsck", "--no-progress", "--strict")
+    assert crm.status() == "" and crm.json("show", opp_id)["notes"][0]["text"].startswith("written")
+
+
+def test_a_whole_id_is_found_without_listing_every_file(crm, monkeypatch):
+    """`opp show ID` and every change name one file: at 100,000 opportunities listing the
+    folder cost a tenth of a second. Prefixes and unknown ids still list it."""
+    from oppcli import errors
+    from oppcli.store import Repo
+
+    opp_id = crm.new("Deal")
+    other = crm.new("Other")
+    repo = Repo(crm.root)
+    listed = []
+    real_ids = Repo.ids
+    monkeypatch.setattr(Repo, "ids", lambda self: listed.append(1) or real_ids(self))
+    assert repo.resolve(opp_id) == opp_id and repo.resolve(f" {opp_id.upper()} ") == opp_id
+    assert listed == []
+    assert repo.resolve(other[:7]) == other and listed == [1]
+    for ref in ("zzzzzzzz", "../opp", "opportunities/x", "a" * 40):
+        with pytest.raises(errors.OppError):
+            repo.resolve(ref)
+    assert opp_id in repo.taken_ids() and "zzzzzzzz" not in repo.taken_ids()

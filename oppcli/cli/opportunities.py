@@ -63,7 +63,7 @@ def new(state, name, customer, amount, objective, stage, close_date, owner, curr
         settings = repo.settings
         chosen = rules.resolve_stage(settings, stage) if stage else None
         opp = rules.new_opportunity(
-            settings, opp_id=ids.new_id(set(repo.ids())), name=name, customer=customer,
+            settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer,
             owner=owner or repo.identity.name, today=today(), amount=amount,
             objective=objective, stage=chosen, close_date=close_date, currency=currency)
         tx.save_opportunity(opp)
