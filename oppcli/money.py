@@ -82,7 +82,7 @@ def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Dec
 
 def weighted(amount: Decimal, probability: Decimal | int) -> Decimal:
     """The amount weighted by a stage probability in percent, rounded to cents."""
-    return cents(amount * Decimal(probability) / HUNDRED)
+    return (amount * Decimal(probability) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def plain(value: Decimal) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,10 @@ def plain_settings(settings) -> PlainSettings:
                          PlainModules(settings.modules.catalog, settings.modules.quotes))
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One opportunity as the reports see it."""
+class Record(NamedTuple):
+    """One opportunity as the reports see it: an immutable tuple with named fields (a
+    frozen dataclass takes 1.6 us to build against 0.3 us: a tenth of a warm report at
+    100,000 files, #9)."""
 
     id: str
     name: str

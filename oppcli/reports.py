@@ -69,6 +69,14 @@ class _Sum:
             self.objective += r.objective
             self.objective_count += 1
 
+    def merge(self, other: "_Sum") -> None:
+        """Add another sum's records (exact: money adds within 60 digits)."""
+        self.count += other.count
+        self.amount += other.amount
+        self.weighted += other.weighted
+        self.objective += other.objective
+        self.objective_count += other.objective_count
+
     def fields(self) -> dict[str, Any]:
         return {"count": self.count, "amount": self.amount, "weighted": self.weighted,
                 "objective": self.objective, "objective_count": self.objective_count}
@@ -154,12 +162,17 @@ def pipeline(records: Sequence[Record], stages: Sequence[StageInfo],
     currencies = _currencies(records, default_currency)
 
     sums = {(s.id, c): _Sum() for s in order for c in currencies}
-    # per currency and status (open, won, lost), in one pass: each weighted amount once
+    # per currency and status (open, won, lost) too: one pass adds each record once, to
+    # its (stage, currency, status) cell, and the cells add up to both
     by_status = {(c, k): _Sum() for c in currencies for k in ("open", "won", "lost")}
+    cells: dict[tuple[str, str, str], _Sum] = {}
     for r in records:
-        w = weighted(r.amount, r.probability)
-        sums[(r.stage, r.currency)].add(r, w)
-        by_status[(r.currency, r.status)].add(r, w)
+        key = (r.stage, r.currency, r.status)
+        cell = cells.get(key) or cells.setdefault(key, _Sum())
+        cell.add(r, weighted(r.amount, r.probability))
+    for (stage, currency, status), cell in cells.items():
+        sums[(stage, currency)].merge(cell)
+        by_status[(currency, status)].merge(cell)
     rows = [PipelineRow(stage=s, currency=c, **sums[(s.id, c)].fields())
             for s in order for c in currencies]
 
@@ -276,12 +289,20 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: Optional[da
             continue
         chosen.append(r)
 
+    periods: dict[date, str] = {}  # a few hundred close dates among many deals
+
     def group_of(r: Record) -> str:
         if by == "owner":
             return r.owner
         if by == "stage":
             return r.stage
-        return UNSCHEDULED if r.close_date is None else period(r.close_date, by)
+        day = r.close_date
+        if day is None:
+            return UNSCHEDULED
+        found = periods.get(day)
+        if found is None:
+            found = periods[day] = period(day, by)
+        return found
 
     ranks = {r.stage: r.stage_rank for r in chosen}
 
@@ -293,11 +314,13 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: Optional[da
         return (group == UNSCHEDULED, group)
 
     sums: dict[tuple[str, str], _Sum] = {}
-    totals = {c: _Sum() for c in _currencies(chosen, default_currency)}
     for r in chosen:
-        w = forecast_weighted(r)
-        sums.setdefault((group_of(r), r.currency), _Sum()).add(r, w)
-        totals[r.currency].add(r, w)
+        key = (group_of(r), r.currency)
+        cell = sums.get(key) or sums.setdefault(key, _Sum())
+        cell.add(r, forecast_weighted(r))
+    totals = {c: _Sum() for c in _currencies(chosen, default_currency)}
+    for (_, currency), cell in sums.items():
+        totals[currency].merge(cell)
     rows = [ForecastRow(group=g, currency=c, **s.fields())
             for (g, c), s in sorted(sums.items(), key=lambda kv: (order(kv[0][0]), kv[0][1]))]
     return Forecast(by, rows, [ForecastTotal(currency=c, **s.fields())
