@@ -33,6 +33,7 @@ answer. ``OPP_NO_INDEX=1`` bypasses it: every file is parsed, as before.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sqlite3
@@ -320,6 +321,7 @@ def _bulk(index: Optional[Index], folder: str, items: list[list], workers: int
     found: dict[str, Entry] = {}
     batch: dict[str, Entry] = {}
     _BULK.update(folder=folder, known=known)
+    gc.freeze()  # the workers' collections skip what they inherit (and never copy it)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for part in pool.imap_unordered(_read_and_parse, chunks):
@@ -332,10 +334,11 @@ def _bulk(index: Optional[Index], folder: str, items: list[list], workers: int
                     if parsed is not None and blob not in found:
                         batch[blob] = Entry(*parsed)
                         found[blob] = Entry(parsed[0], parsed[1])
-                if index is not None and len(batch) >= 5000:
+                if index is not None and len(batch) >= 10000:
                     index.write(entries=batch)
                     batch = {}
     finally:
+        gc.unfreeze()
         _BULK.clear()
     if index is not None and batch:
         index.write(entries=batch)
