@@ -151,16 +151,17 @@ def _error_text(exc: DataError) -> str:
 
 
 def _fast_load(data: bytes):
-    """(data, node) of a plain file (no anchors, aliases, merge keys or duplicate keys)
-    by the same loader as ``yamlio.load`` minus its node walk; None for anything else,
-    which then takes ``yamlio.load``. A file this accepts and the schema validates is
-    one ``yamlio.load`` accepts with the same data: what the walk refuses needs ``&``,
-    ``*`` or ``<<`` (absent here), a duplicate key (a smaller mapping here) or nesting
-    deeper than any valid opportunity."""
+    """(data, node) of a plain file, None for anything else, which then takes
+    ``yamlio.load``. A file opp wrote by its fast path is read by ``yamlio.fast_load``
+    (the node is then its ``FastRead``); another plain one (no anchors, aliases, merge
+    keys or duplicate keys) by the same loader as ``yamlio.load`` minus its node walk.
+    A file this accepts and the schema validates is one ``yamlio.load`` accepts with
+    the same data: what the walk refuses needs ``&``, ``*`` or ``<<`` (absent here), a
+    duplicate key (a smaller mapping here) or nesting deeper than any valid
+    opportunity."""
     from . import yamlio
 
-    if len(data) > yamlio.MAX_FILE_BYTES or b"\0" in data or b"&" in data or b"*" in data \
-            or b"<<" in data:
+    if len(data) > yamlio.MAX_FILE_BYTES or b"\0" in data:
         return None
     try:
         text = data.decode("utf-8")
@@ -168,6 +169,11 @@ def _fast_load(data: bytes):
         return None
     if yamlio._estimate(text) > yamlio.MAX_NODES:
         return None  # the careful path counts the values and refuses, memory bounded
+    read = yamlio.fast_load(text)  # a file opp wrote by its fast path: no PyYAML at all
+    if read is not None:
+        return read.data, read
+    if b"&" in data or b"*" in data or b"<<" in data:
+        return None
     loader = _fast_loader()(text)
     try:
         node = loader.get_single_node()
@@ -226,14 +232,22 @@ def parse(data: bytes) -> Entry:
         opp = result
     fields = [_text(getattr(opp, name)) for name in _FIELDS]
     for key in _LOCS:
-        line, column = yamlio.locate(node, (key,))
+        place = node.locate(key) if isinstance(node, yamlio.FastRead) else None
+        line, column = place or yamlio.locate(_node(node, data), (key,))
         fields += [str(line), str(column)]
     err = None
     found = form_problems(opp)
     if found:
-        line, column = yamlio.locate(node, found[0].loc)
+        line, column = yamlio.locate(_node(node, data), found[0].loc)
         err = _error_text(DataError(found[0].message, None, line, column))
     return Entry(SEP.join(fields), err, None if err else _detail(opp))
+
+
+def _node(node: Any, data: bytes) -> Any:
+    """The YAML node of a file (parsed again when only the fast reader read it)."""
+    from . import yamlio
+
+    return yamlio.load(data, "")[1] if isinstance(node, yamlio.FastRead) else node
 
 
 _NEUTRAL: Any = None

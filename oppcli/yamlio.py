@@ -274,11 +274,19 @@ _FIRST = set(_resolver.yaml_implicit_resolvers)  # first characters of non-strin
 _KEYS: dict[str, str] = {}
 
 
+_TAGS: dict[str, str] = {}  # a few thousand distinct values in a repo's files
+
+
 def _implicit(text: str) -> str:
     """The tag a plain scalar reads as (``str`` unless it looks like a number, date…)."""
     if text and text[0] not in _FIRST:
         return _STR
-    return _resolver.resolve(yaml.ScalarNode, text, (True, False))
+    tag = _TAGS.get(text)
+    if tag is None:
+        tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+        if len(_TAGS) < 100_000:
+            _TAGS[text] = tag
+    return tag
 
 
 def _scalar(value: Any) -> str:
@@ -362,3 +370,144 @@ def fast_dump(data: Any) -> str | None:
     except _Unsupported:
         return None
     return "".join(out)
+
+
+# ---------------------------------------------------------------- the fast path of load
+#
+# The inverse of ``fast_dump``: a line reader for the files it writes, the most of a
+# data repo, several times quicker than PyYAML's constructor (pure Python, the largest
+# cost of building the index from scratch). It accepts only what ``fast_dump`` would
+# write: at the end, ``fast_dump`` of what it read must give back the text byte for
+# byte. That text is what ``yaml.dump`` writes for that data (a property test holds
+# ``fast_dump`` to that), and ``load`` of ``yaml.dump`` of such data (mappings, lists,
+# one-line strings, ints, decimals, dates, booleans, nulls) is that data again: so
+# whatever this returns is what ``load`` returns. Anything else returns None and
+# takes ``load``.
+
+_HEADER = re.compile(r"# [ -~]*")  # one comment line of printable ASCII (no line breaks
+# of YAML's own, such as U+2028, which would end the comment early)
+_ITEM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:(?: |$)")
+_INT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TAG = "tag:yaml.org,2002:"
+
+
+class _NotFast(Exception):
+    pass
+
+
+class FastRead:
+    """What ``fast_load`` read: the data, and where each top-level scalar value is."""
+
+    def __init__(self, data: dict, places: dict[str, tuple[int, int]], first_line: int):
+        self.data = data
+        self.places = places  # top-level key -> (line, column) of its value, 1-based
+        self.first_line = first_line  # the line of the first key
+
+    def locate(self, key: str) -> tuple[int, int] | None:
+        """``locate(node, (key,))`` for a top-level key whose value is a scalar, or the
+        top mapping's place for a key the file lacks; None for anything else."""
+        if key in self.places:
+            return self.places[key]
+        if key in self.data:
+            return None  # a list or mapping: ask the node
+        return self.first_line, 1
+
+
+def _fast_scalar(text: str) -> Any:
+    if text.startswith("'"):
+        if len(text) < 2 or not text.endswith("'") or "'" in text[1:-1]:
+            raise _NotFast
+        return text[1:-1]
+    tag = _implicit(text)
+    if tag == _STR:
+        return text
+    kind = tag[len(_TAG):]
+    if kind == "int" and _INT_TEXT.fullmatch(text):
+        return int(text)
+    if kind == "float" and _FLOAT_TEXT.fullmatch(text):
+        return Decimal(text)
+    if kind == "timestamp" and _DATE_TEXT.fullmatch(text):
+        try:
+            return date_type.fromisoformat(text)
+        except ValueError:  # 2026-02-30: load says what is wrong
+            raise _NotFast from None
+    if text in ("null", "true", "false"):
+        return {"null": None, "true": True, "false": False}[text]
+    raise _NotFast
+
+
+class _LineReader:
+    def __init__(self, lines: list[str], start: int):
+        self.lines = lines
+        self.pos = start
+        self.places: dict[str, tuple[int, int]] = {}
+
+    def mapping(self, indent: str, first: str | None = None) -> dict:
+        """The keys at this indent (the first one after ``- `` when ``first`` is given)."""
+        lines, out, width = self.lines, {}, len(indent)
+        while self.pos < len(lines):
+            if first is not None:
+                body, first = first, None
+            else:
+                line = lines[self.pos]
+                if not line.startswith(indent) or line[width:width + 1] in (" ", "-"):
+                    break
+                body = line[width:]
+            key, colon, rest = body.partition(":")
+            if not colon:  # keys fast_dump would not write plain fail its check at the end
+                raise _NotFast
+            number = self.pos + 1
+            self.pos += 1
+            if not rest:  # a block below: a list at this indent, or a mapping deeper
+                following = lines[self.pos] if self.pos < len(lines) else ""
+                if following.startswith(indent + "- "):
+                    out[key] = self.sequence(indent)
+                elif following.startswith(indent + "  "):
+                    out[key] = self.mapping(indent + "  ")
+                else:
+                    raise _NotFast
+            elif rest[0] != " ":
+                raise _NotFast
+            else:
+                value = rest[1:]
+                out[key] = [] if value == "[]" else {} if value == "{}" else _fast_scalar(value)
+                if not indent and value not in ("[]", "{}"):
+                    self.places[key] = (number, len(key) + 3)
+        return out
+
+    def sequence(self, indent: str) -> list:
+        lines, items, dash = self.lines, [], indent + "- "
+        while self.pos < len(lines) and lines[self.pos].startswith(dash):
+            rest = lines[self.pos][len(dash):]
+            if rest == "{}":
+                self.pos += 1
+                items.append({})
+            elif _ITEM_KEY.match(rest):
+                items.append(self.mapping(indent + "  ", first=rest))
+            else:
+                self.pos += 1
+                items.append(_fast_scalar(rest))
+        return items
+
+
+def fast_load(text: str) -> FastRead | None:
+    """What ``load`` gives for a file ``dump`` wrote by its fast path (a header comment
+    line allowed), or None for any other text: then ask ``load``."""
+    lines = text.split("\n")
+    if len(lines) < 2 or lines.pop() != "":
+        return None
+    start = 1 if lines[0].startswith("#") else 0
+    if start and not _HEADER.fullmatch(lines[0]):
+        return None
+    reader = _LineReader(lines, start)
+    try:
+        data = reader.mapping("")
+    except (_NotFast, RecursionError):
+        return None
+    if reader.pos != len(lines) or not data:
+        return None
+    if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
+        return None
+    return FastRead(data, reader.places, start + 1)

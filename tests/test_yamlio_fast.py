@@ -73,3 +73,110 @@ def test_fast_dump_of_plain_data_matches_pyyaml(data):
     fast = yamlio.fast_dump(data)
     if fast is not None:  # nearly always: the strategy draws plain data
         assert fast == slow(data)
+
+
+# ---------------------------------------------------------------- the fast path of load
+
+def same(a, b) -> bool:
+    """Equal, with the same types all the way down and keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b and str(a) == str(b)  # Decimal('1.50') is not Decimal('1.5') here
+
+
+def agrees_with_load(text: str) -> bool:
+    """fast_load gives up, or gives exactly what load gives, places included."""
+    read = yamlio.fast_load(text)
+    try:
+        data, node = yamlio.load(text, "x.yaml")
+    except Exception:
+        return read is None
+    if read is None:
+        return True
+    if not same(read.data, data):
+        return False
+    for key in [*data, "no_such_key"]:
+        place = read.locate(key)
+        if place is not None and place != yamlio.locate(node, (key,)):
+            return False
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(keys, trees, min_size=1, max_size=8), st.booleans())
+def test_fast_load_reads_what_load_reads(data, header):
+    text = yamlio.dump(data, "yaml-language-server: $schema=x.json" if header else None)
+    assert agrees_with_load(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(plain_keys, simple_trees, min_size=1, max_size=6))
+def test_fast_load_reads_back_what_fast_dump_wrote(data):
+    text = yamlio.dump(data, "a header")
+    read = yamlio.fast_load(text)
+    if yamlio.fast_dump(data) is not None:
+        assert read is not None and same(read.data, yamlio.load(text, "x.yaml")[0])
+    assert agrees_with_load(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(plain_keys, simple_trees, min_size=1, max_size=6), st.data())
+def test_fast_load_of_an_edited_file_is_load_or_nothing(data, draw):
+    """A hand edit anywhere (a character of YAML's syntax put in, or one taken out)."""
+    text = yamlio.dump(data, "a header")
+    at = draw.draw(st.integers(0, len(text)))
+    edit = draw.draw(st.sampled_from(
+        ["", " ", "  ", "-", "- ", ":", ": ", "#", " #", "'", '"', "&a ", "*a", "!!str ",
+         "\t", "\r", "\n", "\n  ", "\n- ", "\u2028", "\ufeff", "[", "{", "~", "<<: ", "0",
+         "0x", "_", ".", "e3", "x: 1\n"]))
+    cut = draw.draw(st.integers(0, 3))
+    assert agrees_with_load(text[:at] + edit + text[at + cut:])
+
+
+def test_fast_load_steps_aside_for_what_only_load_reads():
+    base = "# header\nid: abcd1234\nname: Deal\namount: 12.50\n"
+    assert yamlio.fast_load(base) is not None
+    for text in [
+        base.replace("\n", "\r\n"),                      # another line ending
+        "\ufeff" + base,                                 # a byte order mark
+        "# header\u2028evil: 1\nid: abcd1234\n",          # a YAML line break in the comment
+        base + "id: other\n",                            # a duplicate key
+        base + "note: x # a comment\n",                  # a comment after a value
+        base + "ref: &a x\nowner: *a\n",                 # an anchor and an alias
+        base + "close_date: 2026-02-30\n",               # no such day
+        base + "n: 1_000\n", base + "n: 017\n", base + "n: 0x1f\n",
+        base + "n: .inf\n", base + "n: ~\n", base + "n: yes\n", base + "n: True\n",
+        base + 'n: "x"\n', base + "n: [a]\n", base + "n: {a: 1}\n", base + "n: |\n  x\n",
+        base + "n:\n- - 1\n",                            # a list in a list
+        base + "n:\n\t- 1\n",                            # a tab
+        base + "n: 2026-01-01 10:00:00\n",               # a time
+        base + "\n",                                     # a blank line
+        base[:-1],                                       # no last line break
+        "", "\n", "# only a comment\n", "- a\n- b\n",
+    ]:
+        assert agrees_with_load(text), text
+        assert yamlio.fast_load(text) is None, text
+    for text in [base + "n: 0o17\n", base + "n: 08\n", base + "n: -0\n", base + "n: 1e3\n"]:  # YAML 1.1 strings
+        assert agrees_with_load(text), text
+
+
+def test_the_index_parses_the_same_with_and_without_the_fast_reader(monkeypatch):
+    """Every file of the sample repo and opportunities of every shape give the same
+    index entry (fields, places, errors, show data) by either path."""
+    from pathlib import Path
+
+    from oppcli import index
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    blobs = [p.read_bytes() for p in sorted(root.rglob("opportunities/*.yaml"))]
+    assert len(blobs) >= 12
+    blobs += [b.replace(b"stage: proposal", b"stage: closed-won") for b in blobs]  # problems
+    blobs += [b.replace(b"lost_reason: null\n", b"") for b in blobs]  # a key left out
+    fast_entries = [index.parse(b) for b in blobs]
+    assert sum(yamlio.fast_load(b.decode()) is not None for b in blobs) >= len(blobs) // 3
+    monkeypatch.setattr(yamlio, "fast_load", lambda text: None)
+    assert [index.parse(b) for b in blobs] == fast_entries
