@@ -130,6 +130,9 @@ class Snapshot(Repo):
         prefix = len(OPPORTUNITIES_DIR) + 1
         return sorted(p[prefix:-5] for p in self.files if _opportunity_path(p))
 
+    def taken_ids(self) -> set[str]:  # type: ignore[override]
+        return set(self.ids())
+
     def load(self, opp_id: str):
         result = self.load_errors(f"{OPPORTUNITIES_DIR}/{opp_id}.yaml")
         if isinstance(result, list):

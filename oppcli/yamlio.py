@@ -321,7 +321,9 @@ def _scalar(value: Any) -> str:
 def _key(key: Any) -> str:
     if key in _KEYS:
         return key
-    if not isinstance(key, str) or not _KEY.fullmatch(key) or _implicit(key) != _STR:
+    # 128 characters and more: PyYAML writes a complex key (`? key`), libyaml from 129
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or _implicit(key) != _STR or \
+            len(key) >= 128:
         raise _Unsupported
     _KEYS[key] = key
     return key
@@ -444,8 +446,11 @@ class _LineReader:
         self.pos = start
         self.places: dict[str, tuple[int, int]] = {}
 
-    def mapping(self, indent: str, first: str | None = None) -> dict:
-        """The keys at this indent (the first one after ``- `` when ``first`` is given)."""
+    def mapping(self, indent: str, depth: int, first: str | None = None) -> dict:
+        """The keys at this indent (the first one after ``- `` when ``first`` is given),
+        of a mapping ``depth`` levels down (as ``_check_nodes`` counts them)."""
+        if depth >= MAX_DEPTH:  # its keys and values would be deeper than load allows
+            raise _NotFast
         lines, out, width = self.lines, {}, len(indent)
         while self.pos < len(lines):
             if first is not None:
@@ -463,9 +468,9 @@ class _LineReader:
             if not rest:  # a block below: a list at this indent, or a mapping deeper
                 following = lines[self.pos] if self.pos < len(lines) else ""
                 if following.startswith(indent + "- "):
-                    out[key] = self.sequence(indent)
+                    out[key] = self.sequence(indent, depth + 1)
                 elif following.startswith(indent + "  "):
-                    out[key] = self.mapping(indent + "  ")
+                    out[key] = self.mapping(indent + "  ", depth + 1)
                 else:
                     raise _NotFast
             elif rest[0] != " ":
@@ -477,7 +482,9 @@ class _LineReader:
                     self.places[key] = (number, len(key) + 3)
         return out
 
-    def sequence(self, indent: str) -> list:
+    def sequence(self, indent: str, depth: int) -> list:
+        if depth >= MAX_DEPTH:
+            raise _NotFast
         lines, items, dash = self.lines, [], indent + "- "
         while self.pos < len(lines) and lines[self.pos].startswith(dash):
             rest = lines[self.pos][len(dash):]
@@ -485,7 +492,7 @@ class _LineReader:
                 self.pos += 1
                 items.append({})
             elif _ITEM_KEY.match(rest):
-                items.append(self.mapping(indent + "  ", first=rest))
+                items.append(self.mapping(indent + "  ", depth + 1, first=rest))
             else:
                 self.pos += 1
                 items.append(_fast_scalar(rest))
@@ -494,7 +501,10 @@ class _LineReader:
 
 def fast_load(text: str) -> FastRead | None:
     """What ``load`` gives for a file ``dump`` wrote by its fast path (a header comment
-    line allowed), or None for any other text: then ask ``load``."""
+    line allowed), or None for any other text, and for any ``load`` refuses (too big,
+    too many values, too deep): then ask ``load``."""
+    if len(text) > MAX_FILE_BYTES or "\x00" in text or _estimate(text) > MAX_NODES:
+        return None
     lines = text.split("\n")
     if len(lines) < 2 or lines.pop() != "":
         return None
@@ -503,11 +513,11 @@ def fast_load(text: str) -> FastRead | None:
         return None
     reader = _LineReader(lines, start)
     try:
-        data = reader.mapping("")
-    except (_NotFast, RecursionError):
-        return None
-    if reader.pos != len(lines) or not data:
-        return None
-    if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
+        data = reader.mapping("", 0)
+        if reader.pos != len(lines) or not data:
+            return None
+        if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
+            return None
+    except (_NotFast, ValueError, RecursionError):  # ValueError: an int of 5,000 digits
         return None
     return FastRead(data, reader.places, start + 1)

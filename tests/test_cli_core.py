@@ -836,3 +836,19 @@ def test_a_whole_id_is_found_without_listing_every_file(crm, monkeypatch):
         with pytest.raises(errors.OppError):
             repo.resolve(ref)
     assert opp_id in repo.taken_ids() and "zzzzzzzz" not in repo.taken_ids()
+
+
+def test_a_past_commit_resolves_only_its_own_ids(crm):
+    """Found by review: the whole-id shortcut of Repo.resolve looks at the working tree;
+    a snapshot of a past commit answers from that commit's files."""
+    from datetime import date
+
+    from oppcli import errors, history
+
+    old = crm.new("Old deal")
+    view = history.snapshot(history.Repo(crm.root), date.today())
+    new = crm.new("New deal")
+    assert view.resolve(old) == old
+    with pytest.raises(errors.NotFound):
+        view.resolve(new)
+    assert history.Repo(crm.root).resolve(new) == new

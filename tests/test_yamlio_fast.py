@@ -180,3 +180,34 @@ def test_the_index_parses_the_same_with_and_without_the_fast_reader(monkeypatch)
     assert sum(yamlio.fast_load(b.decode()) is not None for b in blobs) >= len(blobs) // 3
     monkeypatch.setattr(yamlio, "fast_load", lambda text: None)
     assert [index.parse(b) for b in blobs] == fast_entries
+
+
+def test_fast_load_refuses_what_load_refuses_for_its_size_or_depth():
+    """Found by review: an int of 5,000 digits, nesting past load's limit (and past
+    Python's recursion), more values than load reads, an 9 MB file, a key of 128
+    characters (PyYAML writes it as a complex key, `? k`)."""
+    base = "id: abcd1234\n"
+    deep = lambda n: "".join("  " * i + "k:\n" for i in range(n)) + "  " * n + "k: {}\n"  # noqa
+    for text in [
+        base + "n: " + "1" * 5000 + "\n",
+        deep(yamlio.MAX_DEPTH + 5),
+        *(deep(n) for n in range(990, 1000)),
+        "a:\n" + "- 1\n" * (yamlio.MAX_NODES + 1),
+        "".join(f"k{i}: {'x' * 1000}\n" for i in range(9000)),
+        base + "k" * 128 + ": 1\n",
+        base + "k" * 1025 + ": 1\n",
+    ]:
+        assert agrees_with_load(text)
+        assert yamlio.fast_load(text) is None
+    assert yamlio.fast_dump({"k" * 128: 1}) is None
+    assert yamlio.fast_dump({"k" * 127: 1}) == slow({"k" * 127: 1})
+    assert yamlio.fast_load(deep(yamlio.MAX_DEPTH // 2 - 1)) is not None  # deep, but allowed
+    assert agrees_with_load(deep(yamlio.MAX_DEPTH // 2 - 1))
+
+
+def test_the_index_names_the_file_of_a_huge_number():
+    """An int too long for Python to convert: the file is refused by name, no crash."""
+    from oppcli import index
+
+    entry = index.parse(b"id: abcd1234\nref: " + b"1" * 5000 + b"\n")
+    assert entry.rec is None and "invalid value" in entry.err
