@@ -167,11 +167,11 @@ def _fast_load(data: bytes):
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if yamlio._estimate(text) > yamlio.MAX_NODES:
-        return None  # the careful path counts the values and refuses, memory bounded
     read = yamlio.fast_load(text)  # a file opp wrote by its fast path: no PyYAML at all
     if read is not None:
         return read.data, read
+    if yamlio._estimate(text) > yamlio.MAX_NODES:
+        return None  # the careful path counts the values and refuses, memory bounded
     if b"&" in data or b"*" in data or b"<<" in data:
         return None
     loader = _fast_loader()(text)

@@ -72,7 +72,9 @@ def parse_money(text: str, what: str = "amount") -> Decimal:
 
 def cents(value: Decimal) -> Decimal:
     """Round half-up to the cent: the one rounding rule of opp (R10)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
@@ -82,7 +84,7 @@ def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Dec
 
 def weighted(amount: Decimal, probability: Decimal | int) -> Decimal:
     """The amount weighted by a stage probability in percent, rounded to cents."""
-    return (amount * Decimal(probability) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents(amount * Decimal(probability) / HUNDRED)
 
 
 def plain(value: Decimal) -> str:
