@@ -106,6 +106,27 @@ class Table:
     rows: list[tuple[int, list[str]]]
 
 
+# A cell a spreadsheet would run as a formula: it starts, after any apostrophes, with
+# one of these (OWASP's list). Written out behind one more apostrophe, which Excel,
+# LibreOffice and Google Sheets show as text; read back, that one apostrophe goes.
+# Numbers ("-250.00" in a report) are left as they are.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def guard_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula (``unguard_cell`` undoes it)."""
+    if _FORMULA.match(text) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def unguard_cell(cell: str) -> str:
+    """A cell as ``guard_cell`` was given it: one apostrophe before a formula sign goes."""
+    return cell[1:] if _GUARDED.match(cell) else cell
+
+
 def _sniff_delimiter(first_line: str) -> str:
     """',' unless the header holds none and does hold ';' or a tab (European exports)."""
     if "," in first_line:
@@ -144,7 +165,7 @@ def read_csv(data: bytes) -> Table:
             if header is None:
                 header = [c.strip() for c in cells]
             else:
-                rows.append((line, cells))
+                rows.append((line, [unguard_cell(c) for c in cells]))
     except csv.Error as exc:
         raise DataError(f"not a readable CSV file: {exc}", line=start) from None
     if header is None:  # pragma: no cover - the emptiness check above catches it
@@ -667,13 +688,22 @@ def export_row(opp: Opportunity) -> dict[str, Optional[str]]:
 
 
 def csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
-    """Rows as CSV text, header first; None is a blank cell."""
+    """Rows as CSV text, header first: None is a blank cell, a date ISO, text a cell no
+    spreadsheet runs as a formula (``guard_cell``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        writer.writerow([_cell(row.get(c)) for c in columns])
     return buf.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return guard_cell(str(value))
 
 
 # ---------------------------------------------------------------- catalog import

@@ -330,6 +330,36 @@ def test_export_rows_import_back_the_same():
     assert {e.action for e in plan(text, existing=opps).entries} == {"unchanged"}
 
 
+@pytest.mark.parametrize("text, cell", [
+    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+    ("+39 055 123", "'+39 055 123"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tcmd", "'\tcmd"), ("\r=1", "'\r=1"), ("'=1", "''=1"),
+    ("-250.00", "-250.00"), ("+5", "+5"), ("1e5", "1e5"),
+    ("'t Hooft", "'t Hooft"), ("Acme", "Acme"), ("", ""), ("'", "'"),
+])
+def test_text_cells_are_guarded_against_spreadsheet_formulas(text, cell):
+    assert transfer.guard_cell(text) == cell
+    assert transfer.unguard_cell(cell) == text
+
+
+@given(st.text())
+def test_guarding_a_cell_is_undone_on_reading(text):
+    guarded = transfer.guard_cell(text)
+    assert transfer.unguard_cell(guarded) == text
+    assert guarded[:1] not in ("=", "+", "@", "\t", "\r") and (
+        not guarded.startswith("-") or transfer._NUMBER.fullmatch(guarded))
+
+
+def test_export_guards_formulas_and_imports_them_back_as_they_were():
+    opps = [opp(name="=1+2", customer="@evil", ref="+A1"),
+            opp(opp_id="bbbb2222", name="'=quoted", customer="-minus")]
+    text = transfer.csv_text([transfer.export_row(o) for o in opps], transfer.OPPORTUNITY_FIELDS)
+    assert "'=1+2,'@evil" in text and "''=quoted,'-minus" in text and ",'+A1," in text
+    again = plan(text)
+    assert again.errors == []
+    assert [e.opportunity.model_dump() for e in again.entries] == [o.model_dump() for o in opps]
+
+
 # ---------------------------------------------------------------- catalog
 
 
@@ -590,7 +620,11 @@ def test_export_then_import_into_an_empty_repo_gives_the_same_opportunities(crm,
     crm("close", c, "--lost", "--reason", "timing", "--date", "2026-01-10")
     crm("reopen", c, "--stage", "proposal")
     crm("close", c, "--won", "--date", "2026-02-11")
+    d = crm.new("=HYPERLINK(\"http://x\")", "--customer", "@Acme", "--amount", "5")
     exported = crm("export").stdout
+    # a spreadsheet shows the formula-like cells as text; imported, they are as typed
+    assert f'{d},,"\'=HYPERLINK(""http://x"")",\'@Acme,' in exported
+    assert "'=HYPERLINK" in crm("list", "--format", "csv").stdout
     assert exported.splitlines()[0] == ("id,ref,name,customer,stage,amount,objective,currency,"
                                         "close_date,owner,lost_reason,created,product")
     full = {r["id"]: r for r in crm.json("export")}

@@ -6,8 +6,6 @@ decimals), dates as YYYY-MM-DD.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,20 +34,10 @@ def emit_json(data: Any) -> None:
 
 
 def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
-                            lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else _default_csv(row.get(k)))
-                         for k in columns})
-    click.echo(buf.getvalue(), nl=False)
+    """Rows as CSV, header first; text cells guarded against spreadsheet formulas."""
+    from ..transfer import csv_text
 
-
-def _default_csv(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
+    click.echo(csv_text(rows, columns), nl=False)
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
