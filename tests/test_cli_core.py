@@ -817,6 +817,33 @@ def test_objects_are_written_quickly_unless_the_user_chose_a_compression(crm):
     assert crm.status() == "" and crm.json("show", opp_id)["notes"][0]["text"].startswith("written")
 
 
+def test_loose_objects_are_packed_by_their_size(crm, monkeypatch):
+    """Every change writes the tree of opportunities/ anew (2.9 MB at 100,000 deals):
+    opp packs the loose objects once about LOOSE_BUDGET bytes were written, not after
+    git gc's 6,700 objects; never when the user set gc.auto to 0."""
+    from oppcli import store
+
+    def loose() -> int:
+        counts = dict(line.split(": ") for line in crm.git("count-objects", "-v").splitlines())
+        return int(counts["count"])
+
+    # the chance is the bytes a change writes (0.3 of the index) over the budget
+    assert store.pack_chance(9_600_000) == pytest.approx(9_600_000 * 0.3 / (64 << 20))
+    assert 1 / 25 < store.pack_chance(9_600_000) < 1 / 20   # 100,000 deals
+    assert store.pack_chance(9_600) < 1 / 20_000            # 100 deals: git gc's affair
+    assert store.pack_chance(10 ** 12) == 1.0
+    opp_id = crm.new("Deal")
+    assert loose() > 0
+    monkeypatch.setattr(store, "LOOSE_BUDGET", 1)           # every change packs
+    crm("note", opp_id, "packed")
+    assert loose() == 0
+    crm.git("fsck", "--no-progress", "--strict")
+    assert crm.status() == "" and crm.json("show", opp_id)["notes"][0]["text"] == "packed"
+    crm.git("config", "gc.auto", "0")
+    crm("note", opp_id, "left loose")
+    assert loose() > 0 and crm.status() == ""
+
+
 def test_a_whole_id_is_found_without_listing_every_file(crm, monkeypatch):
     """`opp show ID` and every change name one file: at 100,000 opportunities listing the
     folder cost a tenth of a second. Prefixes and unknown ids still list it."""
