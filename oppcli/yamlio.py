@@ -36,16 +36,45 @@ class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
     pass
 
 
-def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
-    text = loader.construct_scalar(node).replace("_", "")  # type: ignore[arg-type]
+# Numbers as people write them. YAML 1.1 also reads 010 as 8 (octal), 0x10 as 16,
+# 1:30 as 90 (base 60) and 1_000 as 1000: in a ledger such a value is refused at its
+# line rather than stored as a number nobody meant (and editors, on YAML 1.2, would
+# read most of them otherwise again).
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _not_plain(text: str, node: yaml.ScalarNode) -> yaml.constructor.ConstructorError:
     lowered = text.lower()
     if lowered in (".inf", "+.inf", "-.inf", ".nan"):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"'{text}' is not a finite number", node.start_mark)
+        why = "is not a finite number"
+    elif "_" in text:
+        why = f"has an underscore; write the digits alone ({text.replace('_', '')})"
+    elif ":" in text:
+        why = "is a base-60 number to YAML; quote it if it is text"
+    elif re.fullmatch(r"[-+]?0[0-9]+", text):
+        why = f"is an octal number to YAML; write {int(text, 10)} without the leading zero"
+    else:
+        why = "is not a plain decimal number; write digits, with a dot for decimals"
+    return yaml.constructor.ConstructorError(None, None, f"'{text}' {why}", node.start_mark)
+
+
+def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not _PLAIN_FLOAT.fullmatch(text):
+        raise _not_plain(text, node)
     return Decimal(text)
 
 
+def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not _PLAIN_INT.fullmatch(text):
+        raise _not_plain(text, node)
+    return int(text)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _construct_timestamp(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Any:

@@ -507,6 +507,26 @@ def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
     assert "valid" in r.stderr
 
 
+def test_numbers_yaml_reads_otherwise_are_refused_at_their_line(crm):
+    """amount: 010 is 8 to YAML 1.1, 0x10 is 16, 1:30 is 90: a hand edit never stores a
+    number nobody meant; validate and every read name the line."""
+    opp_id = crm.new("Deal", "--amount", "10")
+    path = crm.file(opp_id)
+    text = path.read_text()
+    for written, words in (("010", "'010' is an octal number to YAML; write 10 without the "
+                                   "leading zero"),
+                           ("0x10", "'0x10' is not a plain decimal number"),
+                           ("1_000", "'1_000' has an underscore"),
+                           ("1:30", "'1:30' is a base-60 number to YAML")):
+        path.write_text(text.replace("amount: 10.00", f"amount: {written}"))
+        [error] = json.loads(crm("validate", "--format", "json", code=1).stdout)["errors"]
+        assert (error["path"], error["line"], error["column"]) == (
+            f"opportunities/{opp_id}.yaml", 6, 9) and words in error["message"], error
+        assert words in crm("pipeline", code=1).stderr
+    path.write_text(text.replace("amount: 10.00", "amount: 10"))
+    assert crm.json("show", opp_id)["amount"] == "10.00"
+
+
 def test_validate_given_paths(crm):
     opp_id = crm.new("Deal")
     (crm.root / "opportunities" / "bad1.yaml").write_text("nope: 1\n")

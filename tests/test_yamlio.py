@@ -17,6 +17,8 @@ def test_floats_become_decimals():
     data = load("a: 0.1\nb: 2\nc: 2400.30\nd: 2026-11-26\n")
     assert data == {"a": Decimal("0.1"), "b": 2, "c": Decimal("2400.30"), "d": date(2026, 11, 26)}
     assert str(data["c"]) == "2400.30"
+    assert load("a: -3\nb: +4\nc: 0\nd: .5\ne: 1.5e+3\nf: '010'\n") == {
+        "a": -3, "b": 4, "c": 0, "d": Decimal("0.5"), "e": Decimal("1.5e+3"), "f": "010"}
 
 
 @pytest.mark.parametrize("text, words, line", [
@@ -29,6 +31,15 @@ def test_floats_become_decimals():
     ("a: [1\n", "", 2),
     ("a: .inf\n", "finite", 1),
     ("<<: {a: 1}\n", "merge keys", 1),
+    # numbers YAML 1.1 reads otherwise than people mean: refused, never stored
+    ("amount: 010\n", "'010' is an octal number to YAML; write 10", 1),
+    ("a: 1\namount: 0x10\n", "'0x10' is not a plain decimal number", 2),
+    ("amount: 0b101\n", "not a plain decimal number", 1),
+    ("amount: 1_000\n", "'1_000' has an underscore; write the digits alone (1000)", 1),
+    ("amount: 1_000.50\n", "write the digits alone (1000.50)", 1),
+    ("amount: 1:30\n", "'1:30' is a base-60 number to YAML", 1),
+    ("amount: 1:30.5\n", "base-60", 1),
+    ("amount: -.inf\n", "is not a finite number", 1),
 ])
 def test_refusals_name_file_and_line(text, words, line):
     with pytest.raises(DataError) as info:
