@@ -129,17 +129,30 @@ class Identity:
 def git_config(root: Path) -> dict[str, str]:
     """The few git settings opp acts on, read by one git process: the identity, whether
     commits are to be signed or hooks run from the config (then only ``git commit`` makes
-    them), whether the user chose how hard git compresses, and ``gc.auto``."""
+    them), whether the user chose how hard git compresses, and whether git's automatic
+    housekeeping is on (``gc.auto``, ``maintenance.auto``)."""
     result = git(root, "config", "--get-regexp",
                  r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event|"
-                 r"core\.(loose)?compression|gc\.auto)$", check=False)
+                 r"core\.(loose)?compression|gc\.auto|maintenance\.auto)$", check=False)
     values: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, _, value = line.partition(" ")
-        # a key without a value (`[commit] gpgsign`) is true to git; hooks set in the
-        # config (git 2.54+) may share a key: keep every event
-        values[key] = f"{values[key]}\n{value}" if key in values else (value or "true")
+        value = value or "true"  # a key without a value (`[commit] gpgsign`) is true to git
+        # hooks set in the config (git 2.54+) may share a key: keep every event; any other
+        # key set at several levels (global, then the repo's) is worth its last value
+        values[key] = f"{values[key]}\n{value}" if key in values and key.startswith(
+            "hook.") else value
     return values
+
+
+def _git_int(value: str) -> Optional[int]:
+    """An integer of git's config (``10k`` is 10240), None when it is not one."""
+    value = value.strip().lower()
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(value[-1:], 1)
+    try:
+        return int(value[:-1] if scale > 1 else value) * scale
+    except ValueError:
+        return None
 
 
 def _git_true(value: str) -> bool:
@@ -790,16 +803,25 @@ class Transaction:
 
     def _housekeeping(self) -> None:
         """Pack the loose objects now and then, by their size rather than their number
-        (``pack_chance``); never when the user turned git's automatic housekeeping off
-        (``gc.auto`` 0). Best effort: the change is committed already."""
+        (``pack_chance``), in the background as ``git gc --auto`` does: the change is
+        committed already, and neither its exit status nor the lock waits for the pack.
+        Never when the user turned git's automatic housekeeping off."""
         import random
 
-        if self.repo.git_config.get("gc.auto", "").strip() == "0":
+        config = self.repo.git_config
+        auto = _git_int(config.get("gc.auto", "6700"))
+        if auto is not None and auto <= 0 or \
+                "maintenance.auto" in config and not _git_true(config["maintenance.auto"]):
             return
-        try:
-            if random.random() < pack_chance(os.stat(self.repo.git_dir / "index").st_size):
-                git(self.repo.root, "repack", "-d", "-q", check=False)
-        except (OSError, RepoError):
+        if random.random() >= pack_chance(_index_bytes(self.repo.git_dir)):
+            return
+        env = {k: v for k, v in os.environ.items() if k != journal.CHILD_ENV}
+        try:  # sh starts git and exits at once: nothing left to wait for, no lock passed on
+            subprocess.run(["sh", "-c", "git repack -d -q -l </dev/null >/dev/null 2>&1 &"],
+                           cwd=self.repo.root, env=dict(env, GIT_TERMINAL_PROMPT="0"),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
             pass
 
     def action_name(self) -> str:
@@ -813,6 +835,22 @@ class Transaction:
 # loose objects, some 1,700 changes and gigabytes at that size, so opp packs them by
 # size too: once about LOOSE_BUDGET bytes have been written, on average (#9).
 LOOSE_BUDGET = 64 << 20
+
+
+def _index_bytes(git_dir: Path) -> int:
+    """The size of the index, its shared part included (``core.splitIndex``: the
+    biggest ``sharedindex.*``, older ones wait for their expiry)."""
+    index = shared = 0
+    try:
+        with os.scandir(git_dir) as entries:
+            for entry in entries:
+                if entry.name == "index":
+                    index = entry.stat(follow_symlinks=False).st_size
+                elif entry.name.startswith("sharedindex."):
+                    shared = max(shared, entry.stat(follow_symlinks=False).st_size)
+    except OSError:
+        pass
+    return index + shared
 
 
 def pack_chance(index_bytes: int) -> float:

@@ -109,22 +109,35 @@ class Table:
 # A cell a spreadsheet would run as a formula: it starts, after any apostrophes, with
 # one of these (OWASP's list). Written out behind one more apostrophe, which Excel,
 # LibreOffice and Google Sheets show as text; read back, that one apostrophe goes.
-# Numbers ("-250.00" in a report) are left as they are.
+# Numbers ("-250.00" in a report) are left as they are. Excel in many European locales
+# opens a .csv split at semicolons, so each piece after a ';' is guarded the same way.
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _GUARDED = re.compile(r"'+[=+\-@\t\r]")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
-def guard_cell(text: str) -> str:
-    """``text`` as a CSV cell no spreadsheet runs as a formula (``unguard_cell`` undoes it)."""
+def _guard_piece(text: str) -> str:
     if _FORMULA.match(text) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
+def _unguard_piece(text: str) -> str:
+    return text[1:] if _GUARDED.match(text) else text
+
+
+def guard_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula (``unguard_cell`` undoes it)."""
+    if ";" in text:
+        return ";".join(_guard_piece(piece) for piece in text.split(";"))
+    return _guard_piece(text)
+
+
 def unguard_cell(cell: str) -> str:
     """A cell as ``guard_cell`` was given it: one apostrophe before a formula sign goes."""
-    return cell[1:] if _GUARDED.match(cell) else cell
+    if ";" in cell:
+        return ";".join(_unguard_piece(piece) for piece in cell.split(";"))
+    return _unguard_piece(cell)
 
 
 def _sniff_delimiter(first_line: str) -> str:
