@@ -246,10 +246,18 @@ def breakages(opportunities: Iterable[Opportunity], old: Settings, new: Settings
               ) -> list[tuple[Opportunity, Problem]]:
     """Each rule an opportunity holds under ``old`` and breaks under ``new``; problems
     it already had are not the change's doing."""
+    kinds = {s.id: s.kind for s in old.stages}
+    moved = {s.id: (kinds[s.id], s.kind) for s in new.stages
+             if s.id in kinds and kinds[s.id] != s.kind}
     out = []
     for opp in opportunities:
         had = {p.loc for p in problems(opp, old)}
         out += [(opp, p) for p in problems(opp, new) if p.loc not in had]
+        if opp.stage in moved and ("stage",) not in had:
+            # a deal closes (or opens) by a command that dates it, never by a setting
+            was, now = moved[opp.stage]
+            out.append((opp, Problem(("stage",), f"stage '{opp.stage}' would turn it from "
+                                                 f"{was} to {now}")))
     return out
 
 

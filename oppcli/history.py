@@ -15,6 +15,8 @@ A commit's day is its committer date in its own time zone.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -227,10 +229,49 @@ def _log_raw(repo: Repo) -> list[tuple[Commit, list[tuple[str, str, str]]]]:
     return result
 
 
-def steps(repo: Repo, since: date, until: Optional[date] = None) -> list[Step]:
+@dataclass(frozen=True)
+class Skipped:
+    """An invalid version of an opportunity file that ``steps`` stepped over."""
+
+    path: str
+    commit: Commit
+    message: str  # what is wrong with it
+    mended: bool  # True: a later commit of the window mended it; False: it came before
+
+    def __post_init__(self) -> None:  # the commit is named already
+        object.__setattr__(self, "message", re.sub(
+            r" \(in (?:the parent of )?commit [0-9a-f]+(?: of [0-9-]+)?\)$", "", self.message))
+
+    def words(self) -> str:
+        what = (f"the invalid version of {self.path} made by commit {self.commit.sha[:10]} "
+                f"of {self.commit.at.date()}")
+        if self.mended:
+            return f"skipped {what} ({self.message}); a later commit mended it"
+        return (f"left out the change of {self.path} by commit {self.commit.sha[:10]} of "
+                f"{self.commit.at.date()}: the version before it is invalid "
+                f"({self.message})")
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "commit": self.commit.sha, "message": self.message,
+                "mended": self.mended}
+
+
+_UNKNOWN = object()  # the record before an invalid version nobody can read either
+
+
+def steps(repo: Repo, since: date, until: Optional[date] = None,
+          skipped: Optional[list[Skipped]] = None) -> list[Step]:
     """Every opportunity file changed by a commit dated in [since, until] (whole days),
     oldest first: its record before the commit (its first parent) and after it, each
-    read with the settings of its own side."""
+    read with the settings of its own side.
+
+    A version that is invalid and mended by a later commit of the window (a hand edit
+    gone wrong, then reverted) is stepped over: one step goes from the version before
+    it to the one after, dated by the mending commit. A change from a version that was
+    invalid before the window starts is left out, as nobody can say what it moved.
+    Both go to ``skipped``, for the reader to be told. An invalid version at the end of
+    the window is refused (``DataError``, naming the file and the commit), as every
+    report refuses a state it cannot read."""
     if until is not None and until < since:
         raise UsageError(f"--until {until} is before --since {since}")
     changed: list[_FileChange] = []
@@ -259,10 +300,33 @@ def steps(repo: Repo, since: date, until: Optional[date] = None) -> list[Step]:
         reader = _Reader(repo.root, blobs, entries, index.for_repo(repo))
     else:
         reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs))
-    return [Step(c.commit,
-                 reader.record(c.path, c.old, c.settings_before, c.commit, before=True),
-                 reader.record(c.path, c.new, c.settings_after, c.commit, before=False))
-            for c in changed]
+    last = {c.path: i for i, c in enumerate(changed)}
+    held: dict[str, object] = {}  # path -> the record before an invalid version
+    gone: list[Skipped] = []
+    out = []
+    for i, c in enumerate(changed):
+        if c.path in held:
+            before = held.pop(c.path)
+        else:
+            try:
+                before = reader.record(c.path, c.old, c.settings_before, c.commit, before=True)
+            except DataError as exc:  # invalid since before the window
+                before = _UNKNOWN
+                gone.append(Skipped(c.path, c.commit, exc.message, mended=False))
+        try:
+            after = reader.record(c.path, c.new, c.settings_after, c.commit, before=False)
+        except DataError as exc:
+            if last[c.path] == i:
+                raise
+            held[c.path] = before
+            if before is not _UNKNOWN:
+                gone.append(Skipped(c.path, c.commit, exc.message, mended=True))
+            continue
+        if before is not _UNKNOWN and (before is not None or after is not None):
+            out.append(Step(c.commit, before, after))  # type: ignore[arg-type]
+    if skipped is not None:
+        skipped.extend(gone)
+    return out
 
 
 class _Reader:

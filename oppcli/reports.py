@@ -13,7 +13,7 @@ and weighted never exceeds amount.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, Optional, Sequence
@@ -467,20 +467,24 @@ class Changes:
     changes: list[Change]
     totals: list[ChangeTotal]
     commits: int = 0  # commits in the window that touched opportunities
+    skipped: list[Any] = field(default_factory=list)  # invalid versions stepped over
 
     def as_dict(self) -> dict[str, Any]:
         return {"since": self.since.isoformat(), "until": _iso(self.until),
                 "commits": self.commits, "changes": [c.as_dict() for c in self.changes],
-                "totals": [t.as_dict() for t in self.totals]}
+                "totals": [t.as_dict() for t in self.totals],
+                "skipped": [s.as_dict() for s in self.skipped]}
 
 
 def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
-            owner: Optional[str] = None, customer: Optional[str] = None) -> Changes:
+            owner: Optional[str] = None, customer: Optional[str] = None,
+            skipped: Sequence[Any] = ()) -> Changes:
     """Every move of every step, oldest first, and per currency how many deals are new,
     won, lost, moved forward or back, slipped… A deal matches ``owner``/``customer``
-    when it did so before or after the step."""
+    when it did so before or after the step. ``skipped``: the invalid versions the
+    steps went over (``history.Skipped``), whose commits are of the window too."""
     out: list[Change] = []
-    commits: set[str] = set()
+    commits: set[str] = {s.commit.sha for s in skipped}
     for step in steps:
         commits.add(step.commit.sha)
         sides = [r for r in (step.before, step.after) if r is not None]
@@ -515,4 +519,4 @@ def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
         elif c.kind == "amount":
             t["amount_change"] = t.get("amount_change", ZERO) + c.new - c.old
     totals = [ChangeTotal(currency=cur, **counts[cur]) for cur in sorted(counts)]
-    return Changes(since, until, out, totals, len(commits))
+    return Changes(since, until, out, totals, len(commits), list(skipped))

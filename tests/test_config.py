@@ -121,10 +121,28 @@ def test_set_refusals_change_nothing(crm, unchanged, args, code, words):
 def test_set_refuses_what_would_break_opportunities(crm, unchanged):
     a = crm.new("A")
     crm("stage", a, "proposal")
+    crm("config", "set", "stages.proposal.probability", "100")
     with unchanged:
         r = crm("config", "set", "stages.proposal.kind", "won", code=1)
     assert f"would break 1 opportunity ({a})" in r.stderr
     assert "a won opportunity needs its close date" in r.stderr
+    # with a close date too: a deal closes by a command that dates it, never by a setting
+    crm("set", a, "close-date", "2027-01-15")
+    with unchanged:
+        r = crm("config", "set", "stages.proposal.kind", "won", code=1)
+    assert f"stage 'proposal' is where 1 opportunity ({a}) is; move it to another stage " \
+        "first" in r.stderr
+    # a won stage is certain, a lost one hopeless: pipeline and forecast agree
+    for key, value, words in (
+            ("stages.closed-won.probability", "50", "stage 'closed-won' is won: its "
+                                                    "probability is 100, not 50"),
+            ("stages.closed-lost.probability", "5", "is lost: its probability is 0, not 5"),
+            ("stages.negotiation.kind", "won", "stage 'negotiation' is won: its probability "
+                                               "is 100, not 75")):
+        with unchanged:
+            r = crm("config", "set", key, value, code=1)
+        assert words in r.stderr
+    crm("config", "set", "stages.negotiation.probability", "100")
     crm("config", "set", "stages.negotiation.kind", "won")  # no one there: fine
     assert settings_file(crm)["stages"][3]["kind"] == "won"
 

@@ -337,8 +337,25 @@ def test_as_of_refuses_an_invalid_file_of_then_naming_file_and_commit(hist):
     path.write_text(good)
     hand_commit(hist, "fixed", "2026-11-21")
     hist("forecast", "--as-of", "2026-11-21")
-    r = hist("changes", "--since", "2026-11-20", code=1)
-    assert f"commit {sha}" in r.stderr
+    # a window that ends on the invalid version refuses, naming it
+    r = hist("changes", "--since", "2026-11-20", "--until", "2026-11-20", code=1)
+    assert f"commit {sha}" in r.stderr and "unknown field" in r.stderr
+    # one that holds the mending commit too steps over it, and says so
+    r = hist("changes", "--since", "2026-11-20")
+    assert (f"skipped the invalid version of opportunities/{hist.ids['c']}.yaml made by "
+            f"commit {sha} of 2026-11-20 (surprise: unknown field); a later commit mended "
+            "it") in r.stderr
+    data = hist.json("changes", "--since", "2026-11-20")
+    assert data["changes"] == [] and data["commits"] == 2
+    assert data["skipped"] == [{"path": f"opportunities/{hist.ids['c']}.yaml",
+                                "commit": hist.git("rev-parse", "HEAD~1").strip(),
+                                "message": "surprise: unknown field", "mended": True}]
+    # one that starts after it leaves out the change from it: nobody can say what moved
+    r = hist("changes", "--since", "2026-11-21")
+    assert "left out the change of" in r.stderr and "the version before it is invalid " \
+        "(surprise: unknown field)" in r.stderr
+    assert hist.json("changes", "--since", "2026-11-21")["changes"] == []
+    hist("dashboard", "-o", "page.html")  # its last 7 days hold both commits
 
 
 def test_changes_in_a_week(hist):

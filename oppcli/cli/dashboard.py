@@ -64,7 +64,11 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
                               default_currency=settings.currency)
     day = as_of or today()
     since, until = changes_window(day)
-    changes = build_changes(steps(repo, since, until), since, until)
+    skipped: list = []
+    changes = build_changes(steps(repo, since, until, skipped), since, until,
+                            skipped=skipped)
+    for version in skipped:
+        note(version.words())
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=_now(), name=repo.root.name, version=__version__)

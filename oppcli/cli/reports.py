@@ -288,7 +288,11 @@ def changes(state, since, until, owner, customer, fmt: str) -> None:
     from ..reports import changes as build
 
     repo = state.repo
-    report = build(steps(repo, since, until), since, until, owner=owner, customer=customer)
+    skipped: list = []
+    report = build(steps(repo, since, until, skipped), since, until, owner=owner,
+                   customer=customer, skipped=skipped)
+    for version in skipped:
+        note(version.words())
     if fmt == "json":
         emit_json(report.as_dict())
         return
