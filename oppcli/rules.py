@@ -158,6 +158,14 @@ def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opport
     return Opportunity.model_validate(updated.model_dump())
 
 
+def ensure_ref_free(ref: str, holders: list[str]) -> None:
+    """A ref is an external id: one opportunity holds it, or imports could not tell
+    which one a row updates. ``holders``: the other opportunities holding it."""
+    if holders:
+        raise RuleError(f"ref '{ref}' is held by {', '.join(sorted(holders))} already; a ref "
+                        "is an external id, one per opportunity (see: opp list --format json)")
+
+
 # ---------------------------------------------------------------- products (R6, R9, R10)
 
 

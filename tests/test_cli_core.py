@@ -328,6 +328,37 @@ def test_catalog_commands(crm):
     assert "1,300.00 EUR" in crm("catalog", "list").stdout
 
 
+def test_a_product_name_finds_one_product(crm, unchanged):
+    """Imports find products by name, loosely: the typed commands keep names apart as
+    'opp catalog import' does, so that the catalog's own CSV always imports back."""
+    with unchanged:
+        r = crm("catalog", "add", "LIC-20", "--name", "licence-pack", "--price", "5", code=1)
+        assert "product LIC-10 is named 'Licence pack' already" in r.stderr
+        r = crm("catalog", "update", "SRV-01", "--name", "LICENCE PACK", code=1)
+        assert "product LIC-10 is named 'Licence pack' already" in r.stderr
+    crm("catalog", "update", "LIC-10", "--name", "Licence Pack")  # its own name: fine
+    crm("catalog", "add", "LIC-20", "--name", "Licence pack 20", "--price", "5")
+    from conftest import Opp
+
+    other = Opp(crm.root.parent / "other")
+    other("init", str(other.root))
+    other("--repo", other.root, "catalog", "import", "-",
+          input=crm("catalog", "list", "--format", "csv").stdout)
+    assert other.json("--repo", other.root, "catalog", "list") == crm.json("catalog", "list")
+
+
+def test_a_ref_is_held_by_one_opportunity(crm, unchanged):
+    a, b = crm.new("A"), crm.new("B")
+    crm("set", a, "ref", "CRM-1")
+    crm("set", a, "ref", "CRM-1")  # again: its own
+    with unchanged:
+        r = crm("set", b, "ref", "CRM-1", code=1)
+    assert f"ref 'CRM-1' is held by {a} already" in r.stderr
+    crm("set", a, "ref", "none")
+    crm("set", b, "ref", "CRM-1")
+    assert [(o["id"], o["ref"]) for o in crm.json("list") if o["ref"]] == [(b, "CRM-1")]
+
+
 def test_catalog_price_change_keeps_existing_lines(crm):
     opp_id = crm.new("Deal")
     crm("add-product", opp_id, "SRV-01")

@@ -610,6 +610,15 @@ def test_map_option_end_to_end(crm):
     assert "no column 'nope'" in result.stderr
 
 
+def test_a_file_with_no_column_opp_reads_is_refused(crm, unchanged):
+    with unchanged:
+        r = crm("import", "-", input="hello\n", code=1)
+        assert "no column of the first row ('hello') is one opp reads" in r.stderr
+        r = crm("catalog", "import", "-", input="a,b\n1,2\n", code=1)
+        assert "('a', 'b')" in r.stderr and "(sku, name, price, unit)" in r.stderr
+    crm("import", "-", input="hello\n", *("--map", "hello=name"))  # mapped: an empty sheet
+
+
 def test_import_from_stdin(crm):
     crm("import", "-", input="name,customer\nA,B\n")
     assert [r["name"] for r in crm.json("list")] == ["A"]

@@ -39,6 +39,19 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
     note(f"catalog: {verb} {sku}" if tx.writes else f"catalog: {sku}: nothing to change")
 
 
+def _name_free(cat, name: str, item) -> None:
+    """Two products never share a name, loosely compared ('GTX Pro', 'gtx-pro'): imports
+    find products by name too ('opp catalog import' checks the same)."""
+    from ..errors import RuleError
+    from ..rules import loose_key
+
+    key = loose_key(name)
+    for other in cat.products:
+        if other is not item and loose_key(other.name) == key:
+            raise RuleError(f"product {other.sku} is named '{other.name}' already; give this "
+                            "one another name, so that a name finds one product")
+
+
 def _lookup(cat, sku: str):
     from ..errors import NotFound
     from ..rules import near
@@ -71,6 +84,7 @@ def catalog_add(state, sku: str, name: str, price, unit: Optional[str]) -> None:
         if existing is not None:
             raise RuleError(f"SKU '{existing.sku}' is already in the catalog "
                             f"({existing.name}); change it with: opp catalog update {sku}")
+        _name_free(cat, name, None)
         item = CatalogItem(sku=sku, name=name, price=price, unit=unit)
         return Catalog(products=[*cat.products, item]), sku
 
@@ -101,6 +115,8 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
 
     def edit(cat: Catalog):
         item = _lookup(cat, sku)
+        if name is not None:
+            _name_free(cat, name, item)
         return Catalog(products=[p.model_copy(update=changes) if p is item else p
                                  for p in cat.products]), item.sku
 

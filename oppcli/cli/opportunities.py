@@ -272,6 +272,12 @@ def set_(state, ref: str, field: str, value: str) -> None:
             return rules.set_amount(opp, repo.settings, new_value)
         if field == "objective":
             return rules.set_objective(opp, repo.settings, new_value)
+        if field == "ref" and new_value and new_value != opp.ref:
+            from ..index import working_records
+
+            holders = [r.id for r in working_records(repo) if r.ref == new_value and
+                       r.id != opp.id]
+            rules.ensure_ref_free(new_value, holders)
         return rules.set_field(opp, repo.settings, attr, new_value)
 
     def describe(before, after) -> str:
