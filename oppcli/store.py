@@ -180,6 +180,10 @@ def identity(root: Path, values: Optional[dict[str, str]] = None) -> Identity:
         except Exception:  # no user database entry (containers): still work
             fallback = f"uid{os.getuid()}"
     fallback = one_line(fallback, 100)
+    # OPP_USER="Ann Lee <ann@example.com>" names the person and the address, as git does
+    spelled = re.fullmatch(r"([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>", fallback)
+    if spelled and spelled.group(1):
+        return Identity(spelled.group(1), email or spelled.group(2), False)
     login = re.sub(r"[^A-Za-z0-9._-]+", ".", fallback).strip(".") or "user"
     return Identity(fallback, email or f"{login}@opp.invalid", False)
 

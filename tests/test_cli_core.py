@@ -35,6 +35,11 @@ def test_init_writes_settings_and_commits_once(tmp_path, monkeypatch):
 def test_no_git_identity_uses_opp_user_then_os_user(crm):
     crm.new("A", env={"OPP_USER": "Dana Scully"})
     assert crm.git("log", "-1", "--format=%an|%cn").strip() == "Dana Scully|Dana Scully"
+    assert crm.git("log", "-1", "--format=%ae").strip() == "Dana.Scully@opp.invalid"
+    # a name and an address, spelled as git spells them
+    opp_id = crm.new("A2", env={"OPP_USER": "Dana Scully <dana@fbi.example>"})
+    assert crm.git("log", "-1", "--format=%an <%ae>").strip() == "Dana Scully <dana@fbi.example>"
+    assert crm.json("show", opp_id)["owner"] == "Dana Scully"
     opp_id = crm.new("B")
     import getpass
     assert crm.git("log", "-1", "--format=%an").strip() == getpass.getuser()
