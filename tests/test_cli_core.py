@@ -218,6 +218,8 @@ def test_closed_opportunities_are_read_only(crm, unchanged):
     (("set", "{id}", "close-date", "31/12/2026"), 2, "YYYY-MM-DD"),
     (("set", "{id}", "nickname", "x"), 2, "Invalid value for 'FIELD'"),
     (("set", "{id}", "name", ""), 2, "cannot be empty"),
+    (("set", "{id}", "close-date", " "), 2, "close-date cannot be empty ('none' clears it)"),
+    (("set", "{id}", "objective", ""), 2, "objective cannot be empty ('none' clears it)"),
     (("set", "{id}", "currency", "euro"), 2, "error: invalid currency: 'euro' is not a currency"),
     (("add-product", "{id}", "NOPE"), 1, "no product 'NOPE' in the catalog"),
     (("add-product", "{id}", "SRV-0"), 1, "did you mean 'SRV-01'"),

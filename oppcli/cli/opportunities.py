@@ -246,10 +246,14 @@ def set_(state, ref: str, field: str, value: str) -> None:
 
     field = field.lower().replace("_", "-")
     attr = field.replace("-", "_")
-    clear = value.strip().lower() in ("none", "")
+    clear = value.strip().lower() == "none"
 
     def parsed():
         try:
+            if not value.strip():  # an empty variable in a script never clears by accident
+                cleared = " ('none' clears it)" if field in ("objective", "close-date",
+                                                               "ref") else ""
+                raise ValueError(f"{field} cannot be empty{cleared}")
             if clear:
                 if field in ("objective", "close-date", "ref"):
                     return None
