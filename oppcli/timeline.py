@@ -41,7 +41,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .errors import DataError
 
@@ -566,22 +566,48 @@ def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, 
     return out
 
 
-def timeline(repo, opp_id: str) -> list[dict]:
-    """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract)."""
+def timeline(repo, opp_id: str, warn: Optional[Callable[[str], None]] = None) -> list[dict]:
+    """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract).
+
+    The story is in git: a file that is invalid now (a hand edit gone wrong, the very
+    thing one looks back for) still has it, with the activities and notes of its last
+    valid version, and ``warn`` says so."""
     from .store import today
 
-    return build(history(repo, opp_id), repo.load(opp_id), today())
+    revisions = history(repo, opp_id)
+    try:
+        current = repo.load(opp_id)
+    except DataError as exc:
+        current = _last_version(revisions)
+        if warn is not None:
+            warn(f"{exc}; activities and notes are shown as its last valid commit has them "
+                 "(opp validate lists what to fix)")
+    return build(revisions, current, today())
+
+
+def _last_version(revisions: list) -> Any:
+    """The newest version of the history that is a valid opportunity (its activities and
+    notes), else none of either."""
+    from types import SimpleNamespace
+
+    from pydantic import ValidationError
+
+    from .model import Opportunity
+
+    for rev in revisions:  # newest first
+        if isinstance(rev.after, dict):
+            try:
+                return Opportunity.model_validate(rev.after)
+            except (ValidationError, ValueError):
+                continue
+    return SimpleNamespace(activities=[], notes=[])
 
 
 def deleted_timeline(repo, ref: str) -> Optional[list[dict]]:
     """The story of an opportunity whose file is gone (``ref`` its full id), ending with
     its deletion; None when ``ref`` names no file the history holds."""
     import re
-    from types import SimpleNamespace
 
-    from pydantic import ValidationError
-
-    from .model import Opportunity
     from .store import today
 
     opp_id = ref.strip().casefold()
@@ -590,12 +616,4 @@ def deleted_timeline(repo, ref: str) -> Optional[list[dict]]:
     revisions = history(repo, opp_id)
     if not any(not rev.merge for rev in revisions):
         return None
-    last: Any = SimpleNamespace(activities=[], notes=[])
-    for rev in revisions:  # newest first: the last version it had
-        if isinstance(rev.after, dict):
-            try:
-                last = Opportunity.model_validate(rev.after)
-            except (ValidationError, ValueError):
-                pass
-            break
-    return build(revisions, last, today())
+    return build(revisions, _last_version(revisions), today())

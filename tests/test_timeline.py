@@ -298,6 +298,24 @@ def test_timeline_survives_a_broken_version(crm):
     assert entries[2]["changes"][0]["new"] == "readable"
 
 
+def test_timeline_of_a_file_invalid_now_is_its_history(crm):
+    """Looking back is what one does when a file broke: the story is in git, with the
+    activities and notes of the last valid version, and a note says so."""
+    opp_id = crm.new("Deal", env=at("02-01"))
+    crm("note", opp_id, "call back", env=at("02-02"))
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("amount: 0.00", "amount: 5.00") + "x: [\n")
+    r = crm("timeline", opp_id)
+    assert f"opportunities/{opp_id}.yaml:" in r.stderr and "activities and notes are shown " \
+        "as its last valid commit has them" in r.stderr
+    entries = crm.json("timeline", opp_id)
+    assert [e["kind"] for e in entries] == ["change", "note"]
+    assert entries[1]["text"] == "call back"
+    path.write_text(path.read_text().replace("x: [\n", ""))  # parses, breaks no model rule
+    hand_commit(crm, "hand", "-a")
+    assert [e["kind"] for e in crm.json("timeline", opp_id)] == ["change", "note", "change"]
+
+
 def test_timeline_refusals(crm, unchanged):
     with unchanged:
         r = crm("timeline", "nosuch", code=1)

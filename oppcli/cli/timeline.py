@@ -118,7 +118,7 @@ def timeline(state, ref: str, fmt: str) -> None:
     repo = state.repo
     try:
         opp_id = repo.resolve(ref)
-        entries = build(repo, opp_id)
+        entries = build(repo, opp_id, warn=note)
     except NotFound:
         entries = deleted_timeline(repo, ref)  # a deal deleted since, named in full
         if entries is None:
