@@ -100,6 +100,19 @@ def _bool(text: str, key: str) -> bool:
     raise UsageError(f"{key} is true or false, not '{text}'")
 
 
+# What a closed stage's probability is: reports count a won deal whole and a lost one
+# not at all, whatever a hand-edited opp.yaml says; opp config keeps the two in step.
+CERTAIN = {"won": 100, "lost": 0}
+
+
+def _certain(stage: dict) -> None:
+    certain = CERTAIN.get(stage["kind"])
+    if certain is not None and stage["probability"] != certain:
+        raise RuleError(f"stage '{stage['id']}' is {stage['kind']}: its probability is "
+                        f"{certain} (reports count a {stage['kind']} deal "
+                        f"{'whole' if certain else 'not at all'}), not {stage['probability']}")
+
+
 def _int(text: str, key: str, low: int, high: int) -> int:
     word = text.strip()
     if not re.fullmatch(r"\d+", word) or not low <= int(word) <= high:
@@ -134,6 +147,7 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
         field = path[2]
         if field == "probability":
             stages[index]["probability"] = _int(text, key, 0, 100)
+            _certain(stages[index])
         elif field == "label":
             stages[index]["label"] = _word(text, key, 500)
         elif field == "kind":
@@ -141,6 +155,8 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
             if kind not in KINDS:
                 raise UsageError(f"{key} is one of {', '.join(KINDS)}, not '{text}'")
             stages[index]["kind"] = kind
+            if kind in CERTAIN:  # a won stage is certain, a lost one hopeless
+                stages[index]["probability"] = CERTAIN[kind]
         else:  # position
             stages.insert(_int(text, key, 1, len(stages)) - 1, stages.pop(index))
     elif path[0] == "stages":
@@ -195,17 +211,19 @@ def _add_stage(settings: Settings, data: dict, stage_id: str, label, probability
     if any(s.id == sid for s in settings.stages):
         raise RuleError(f"stage '{sid}' already exists; change it with: "
                         f"opp config set stages.{sid}.label|probability|kind VALUE")
-    if probability is None:
-        raise UsageError("a new stage needs its --probability (0-100)")
     kind = (kind or "open").strip().lower()
     if kind not in KINDS:
         raise UsageError(f"--kind is one of {', '.join(KINDS)}, not '{kind}'")
+    if probability is None and kind not in CERTAIN:
+        raise UsageError("a new stage needs its --probability (0-100)")
     if before is not None and after is not None:
         raise UsageError("give --before or --after, not both")
     stage = {"id": sid,
              "label": _word(label, "--label", 500) if label is not None
              else sid.replace("-", " ").replace("_", " ").capitalize(),
-             "probability": _int(probability, "--probability", 0, 100), "kind": kind}
+             "probability": CERTAIN[kind] if probability is None
+             else _int(probability, "--probability", 0, 100), "kind": kind}
+    _certain(stage)
     stages = data["stages"]
     if before is not None or after is not None:
         anchor = resolve_stage(settings, before if before is not None else after).id

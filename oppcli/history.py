@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from . import yamlio
 from .errors import DataError, RepoError, UsageError
@@ -237,6 +237,7 @@ class Skipped:
     commit: Commit
     message: str  # what is wrong with it
     mended: bool  # True: a later commit of the window mended it; False: it came before
+    record: Optional[Record] = None  # the deal as known on the valid side, for filters
 
     def __post_init__(self) -> None:  # the commit is named already
         object.__setattr__(self, "message", re.sub(
@@ -276,6 +277,7 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
         raise UsageError(f"--until {until} is before --since {since}")
     changed: list[_FileChange] = []
     settings_blob: Optional[str] = None
+    window_settings: Optional[str] = None
     for commit, files in _log_raw(repo):
         before = settings_blob
         for path, _old, new in files:
@@ -284,6 +286,7 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
         day = commit.at.date()
         if day < since or (until is not None and day > until):
             continue
+        window_settings = settings_blob  # opp.yaml as the window leaves it
         for path, old, new in files:
             if _opportunity_path(path):
                 changed.append(_FileChange(commit, path, None if _is_null(old) else old,
@@ -293,6 +296,7 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
 
     opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
     settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
+    settings_blobs |= {window_settings} if window_settings else set()
     if index.enabled():  # parsed blobs come from the index; git reads only the others
         blobs = read_blobs(repo.root, settings_blobs)
         entries = index.entries_for(repo, opp_blobs,
@@ -301,29 +305,41 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
     else:
         reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs))
     last = {c.path: i for i, c in enumerate(changed)}
-    held: dict[str, object] = {}  # path -> the record before an invalid version
+    held: dict[str, Any] = {}  # path -> the record before an invalid version
     gone: list[Skipped] = []
     out = []
     for i, c in enumerate(changed):
+        unknown: Optional[DataError] = None
         if c.path in held:
             before = held.pop(c.path)
         else:
             try:
                 before = reader.record(c.path, c.old, c.settings_before, c.commit, before=True)
             except DataError as exc:  # invalid since before the window
-                before = _UNKNOWN
-                gone.append(Skipped(c.path, c.commit, exc.message, mended=False))
+                before, unknown = _UNKNOWN, exc
         try:
             after = reader.record(c.path, c.new, c.settings_after, c.commit, before=False)
         except DataError as exc:
             if last[c.path] == i:
-                raise
-            held[c.path] = before
-            if before is not _UNKNOWN:
-                gone.append(Skipped(c.path, c.commit, exc.message, mended=True))
-            continue
+                # its last version: fine when only opp.yaml was wrong, and mended since
+                if window_settings in (None, c.settings_after):
+                    raise
+                try:
+                    after = reader.record(c.path, c.new, window_settings, c.commit,
+                                          before=False)
+                except DataError:
+                    raise exc from None
+            else:
+                held[c.path] = before
+                if before is not _UNKNOWN:
+                    gone.append(Skipped(c.path, c.commit, exc.message, True, before))
+                elif unknown is not None:
+                    gone.append(Skipped(c.path, c.commit, unknown.message, False))
+                continue
+        if unknown is not None:
+            gone.append(Skipped(c.path, c.commit, unknown.message, False, after))
         if before is not _UNKNOWN and (before is not None or after is not None):
-            out.append(Step(c.commit, before, after))  # type: ignore[arg-type]
+            out.append(Step(c.commit, before, after))
     if skipped is not None:
         skipped.extend(gone)
     return out

@@ -264,24 +264,10 @@ StageKind = Literal["open", "won", "lost"]
 class Stage(Model):
     """A step of the sales process, with its probability and kind (R16)."""
 
-    model_config = ConfigDict(json_schema_extra={"allOf": [
-        {"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-         "then": {"properties": {"probability": {"const": certain}}}}
-        for kind, certain in (("won", 100), ("lost", 0))]})
-
     id: StageId
     label: Line
     probability: Annotated[int, Field(ge=0, le=100)]
     kind: StageKind = "open"
-
-    @model_validator(mode="after")
-    def _closed_is_certain(self) -> "Stage":
-        # a won deal counts at 100 % and a lost one at 0 % in every report (R16, R18)
-        certain = {"won": 100, "lost": 0}.get(self.kind)
-        if certain is not None and self.probability != certain:
-            raise ValueError(f"stage '{self.id}' is {self.kind}: its probability is {certain}, "
-                             f"not {self.probability}")
-        return self
 
 
 class Modules(Model):

@@ -169,7 +169,7 @@ def pipeline(records: Sequence[Record], stages: Sequence[StageInfo],
     for r in records:
         key = (r.stage, r.currency, r.status)
         cell = cells.get(key) or cells.setdefault(key, _Sum())
-        cell.add(r, weighted(r.amount, r.probability))
+        cell.add(r, forecast_weighted(r))  # a won deal is certain, a lost one gone
     for (stage, currency, status), cell in cells.items():
         sums[(stage, currency)].merge(cell)
         by_status[(currency, status)].merge(cell)
@@ -485,6 +485,8 @@ def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
     steps went over (``history.Skipped``), whose commits are of the window too."""
     out: list[Change] = []
     commits: set[str] = {s.commit.sha for s in skipped}
+    skipped = [s for s in skipped if s.record is None or
+               matches(s.record, owner=owner, customer=customer)]
     for step in steps:
         commits.add(step.commit.sha)
         sides = [r for r in (step.before, step.after) if r is not None]

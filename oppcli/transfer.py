@@ -285,7 +285,7 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
     used = set(chosen.values())
     ignored = tuple(h or f"column {i + 1}" for i, h in enumerate(header)
                     if i not in used and i not in taken)
-    if not chosen:  # another file than meant, or a header row missing
+    if not chosen and not templates:  # another file than meant, or no header row
         shown = ", ".join(repr(h) for h in ignored[:5]) + (", …" if len(ignored) > 5 else "")
         raise DataError(f"no column of the first row ({shown}) is one opp reads; the first "
                         f"row names the columns ({', '.join(fields)}), or --map COLUMN=FIELD "

@@ -51,12 +51,13 @@ def _not_plain(text: str, node: yaml.ScalarNode) -> yaml.constructor.Constructor
     elif "_" in text:
         why = f"has an underscore; write the digits alone ({text.replace('_', '')})"
     elif ":" in text:
-        why = "is a base-60 number to YAML; quote it if it is text"
+        why = "is a base-60 number to YAML"
     elif re.fullmatch(r"[-+]?0[0-9]+", text):
         why = f"is an octal number to YAML; write {int(text, 10)} without the leading zero"
     else:
         why = "is not a plain decimal number; write digits, with a dot for decimals"
-    return yaml.constructor.ConstructorError(None, None, f"'{text}' {why}", node.start_mark)
+    return yaml.constructor.ConstructorError(
+        None, None, f"'{text}' {why}, or quote it ('{text}') if it is text", node.start_mark)
 
 
 def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:

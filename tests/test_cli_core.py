@@ -364,6 +364,15 @@ def test_a_ref_is_held_by_one_opportunity(crm, unchanged):
     crm("set", a, "ref", "none")
     crm("set", b, "ref", "CRM-1")
     assert [(o["id"], o["ref"]) for o in crm.json("list") if o["ref"]] == [(b, "CRM-1")]
+    # another file broken by a hand edit is not this command's business
+    c = crm.new("C")
+    crm.file(c).write_text(crm.file(c).read_text().replace("stage: prospecting",
+                                                           "stage: nowhere"))
+    crm.git("-c", "user.name=h", "-c", "user.email=h@x", "commit", "-qam", "hand")
+    with unchanged:
+        r = crm("set", a, "ref", "CRM-1", code=1)
+    assert f"ref 'CRM-1' is held by {b} already" in r.stderr
+    crm("set", a, "ref", "CRM-2")
 
 
 def test_catalog_price_change_keeps_existing_lines(crm):

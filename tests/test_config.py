@@ -121,7 +121,6 @@ def test_set_refusals_change_nothing(crm, unchanged, args, code, words):
 def test_set_refuses_what_would_break_opportunities(crm, unchanged):
     a = crm.new("A")
     crm("stage", a, "proposal")
-    crm("config", "set", "stages.proposal.probability", "100")
     with unchanged:
         r = crm("config", "set", "stages.proposal.kind", "won", code=1)
     assert f"would break 1 opportunity ({a})" in r.stderr
@@ -135,16 +134,40 @@ def test_set_refuses_what_would_break_opportunities(crm, unchanged):
     # a won stage is certain, a lost one hopeless: pipeline and forecast agree
     for key, value, words in (
             ("stages.closed-won.probability", "50", "stage 'closed-won' is won: its "
-                                                    "probability is 100, not 50"),
-            ("stages.closed-lost.probability", "5", "is lost: its probability is 0, not 5"),
-            ("stages.negotiation.kind", "won", "stage 'negotiation' is won: its probability "
-                                               "is 100, not 75")):
+                                                    "probability is 100 (reports count a won "
+                                                    "deal whole), not 50"),
+            ("stages.closed-lost.probability", "5", "is lost: its probability is 0")):
         with unchanged:
             r = crm("config", "set", key, value, code=1)
         assert words in r.stderr
-    crm("config", "set", "stages.negotiation.probability", "100")
     crm("config", "set", "stages.negotiation.kind", "won")  # no one there: fine
     assert settings_file(crm)["stages"][3]["kind"] == "won"
+    assert settings_file(crm)["stages"][3]["probability"] == 100  # and certain
+    crm("config", "set", "stages.negotiation.kind", "lost")
+    assert settings_file(crm)["stages"][3]["probability"] == 0
+    crm("config", "add", "stages", "signed", "--kind", "won")
+    assert settings_file(crm)["stages"][-1] == {"id": "signed", "label": "Signed",
+                                                "probability": 100, "kind": "won"}
+    with unchanged:
+        r = crm("config", "add", "stages", "gone", "--kind", "lost", "--probability", "10",
+                code=1)
+    assert "stage 'gone' is lost: its probability is 0" in r.stderr
+
+
+def test_a_closed_stage_stored_otherwise_counts_whole_or_not_at_all(crm):
+    """An opp.yaml edited by hand (or written before opp kept them in step) may give a
+    won stage 90 %: it is read as it is, reports count the won deal whole, and
+    'opp config set' puts it right."""
+    a = crm.new("A", "--amount", "1000")
+    crm("close", a, "--won", "--date", "2026-11-01")
+    path = crm.root / "opp.yaml"
+    path.write_text(path.read_text().replace("probability: 100", "probability: 90"))
+    crm.git("-c", "user.name=h", "-c", "user.email=h@x", "commit", "-qam", "hand edit")
+    rows = {r["stage"]: r for r in crm.json("pipeline")["rows"]}
+    assert rows["closed-won"]["probability"] == 90 and rows["closed-won"]["weighted"] == "1000.00"
+    assert crm.json("forecast")["totals"][0]["weighted"] == "1000.00"
+    crm("config", "set", "stages.closed-won.probability", "100")
+    assert settings_file(crm)["stages"][4]["probability"] == 100
 
 
 def test_set_currency_notes_what_it_means_for_the_catalog(crm):

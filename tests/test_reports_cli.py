@@ -358,6 +358,33 @@ def test_as_of_refuses_an_invalid_file_of_then_naming_file_and_commit(hist):
     hist("dashboard", "-o", "page.html")  # its last 7 days hold both commits
 
 
+def test_changes_over_an_opp_yaml_wrong_for_a_while_and_filters_on_skipped(hist):
+    """A deal's last version read wrongly only because opp.yaml was wrong then is read
+    with opp.yaml as the window leaves it; a skipped version follows the filters."""
+    settings, deal = hist.root / "opp.yaml", hist.file(hist.ids["c"])
+    good_settings, good_deal = settings.read_text(), deal.read_text()
+    settings.write_text(good_settings.replace("probability: 25", "probability: 250"))
+    deal.write_text(good_deal.replace("owner: carol", "owner: dave"))
+    hand_commit(hist, "both", "2026-11-20")
+    settings.write_text(good_settings)
+    hand_commit(hist, "opp.yaml mended", "2026-11-21")
+    data = hist.json("changes", "--since", "2026-11-20")
+    assert [(c["id"], c["kind"], c["old"], c["new"]) for c in data["changes"]] == [
+        (hist.ids["c"], "owner", "carol", "dave")]
+    # a file broken then mended: its note is for those who look at its deal
+    path = hist.file(hist.ids["a"])
+    good = path.read_text()
+    path.write_text(good.replace("owner: alice", "owner: alice\nsurprise: 1"))
+    hand_commit(hist, "oops", "2026-11-22")
+    path.write_text(good)
+    hand_commit(hist, "mended", "2026-11-23")
+    r = hist("changes", "--since", "2026-11-22", "--owner", "alice")
+    assert "skipped the invalid version" in r.stderr
+    r = hist("changes", "--since", "2026-11-22", "--owner", "bob")
+    assert "skipped" not in r.stderr
+    assert hist.json("changes", "--since", "2026-11-22", "--owner", "bob")["skipped"] == []
+
+
 def test_changes_in_a_week(hist):
     data = hist.json("changes", "--since", "2026-11-02", "--until", "2026-11-08")
     a, b, c = (hist.ids[k] for k in "abc")

@@ -617,6 +617,10 @@ def test_a_file_with_no_column_opp_reads_is_refused(crm, unchanged):
         r = crm("catalog", "import", "-", input="a,b\n1,2\n", code=1)
         assert "('a', 'b')" in r.stderr and "(sku, name, price, unit)" in r.stderr
     crm("import", "-", input="hello\n", *("--map", "hello=name"))  # mapped: an empty sheet
+    # a column the --default templates read is one opp reads
+    crm("import", "-", input="Foo\nAcme\n", *("--default", "name={Foo} renewal", "--default",
+                                              "customer={Foo}"))
+    assert [(o["name"], o["customer"]) for o in crm.json("list")] == [("Acme renewal", "Acme")]
 
 
 def test_import_from_stdin(crm):

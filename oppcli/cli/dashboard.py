@@ -67,7 +67,7 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     skipped: list = []
     changes = build_changes(steps(repo, since, until, skipped), since, until,
                             skipped=skipped)
-    for version in skipped:
+    for version in changes.skipped:
         note(version.words())
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),

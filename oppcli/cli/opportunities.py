@@ -277,11 +277,8 @@ def set_(state, ref: str, field: str, value: str) -> None:
         if field == "objective":
             return rules.set_objective(opp, repo.settings, new_value)
         if field == "ref" and new_value and new_value != opp.ref:
-            from ..index import working_records
-
-            holders = [r.id for r in working_records(repo) if r.ref == new_value and
-                       r.id != opp.id]
-            rules.ensure_ref_free(new_value, holders)
+            rules.ensure_ref_free(new_value, [i for i in _ref_holders(repo, new_value)
+                                              if i != opp.id])
         return rules.set_field(opp, repo.settings, attr, new_value)
 
     def describe(before, after) -> str:
@@ -292,6 +289,28 @@ def set_(state, ref: str, field: str, value: str) -> None:
         return f"set {field} {old or 'none'} -> {new_ or 'none'}"
 
     apply_change(state, ref, "set", change, describe)
+
+
+def _ref_holders(repo, ref: str) -> list[str]:
+    """The opportunities holding ``ref``: from the report index, else (a file of the repo
+    is invalid: not this command's business) file by file, skipping what cannot be read."""
+    from ..errors import OppError
+    from ..index import working_records
+    from ..store import OPPORTUNITIES_DIR
+
+    try:
+        return [r.id for r in working_records(repo) if r.ref == ref]
+    except OppError:
+        pass
+    holders = []
+    for opp_id in repo.ids():
+        try:
+            data, _ = repo.read_yaml(f"{OPPORTUNITIES_DIR}/{opp_id}.yaml")
+        except OppError:
+            continue
+        if isinstance(data, dict) and data.get("ref") == ref:
+            holders.append(opp_id)
+    return holders
 
 
 # ---------------------------------------------------------------- stages and closing

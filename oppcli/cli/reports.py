@@ -291,7 +291,7 @@ def changes(state, since, until, owner, customer, fmt: str) -> None:
     skipped: list = []
     report = build(steps(repo, since, until, skipped), since, until, owner=owner,
                    customer=customer, skipped=skipped)
-    for version in skipped:
+    for version in report.skipped:
         note(version.words())
     if fmt == "json":
         emit_json(report.as_dict())
