@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import merge, yamlio
-from .errors import DataError, NotFound, RepoError, UsageError
+from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 from .store import SETTINGS_FILE, Repo, _atomic_write, git, one_line
 
 CONFLICTS_DIR = "opp-conflicts"
@@ -696,6 +696,41 @@ def sync(repo: Repo) -> list[str]:
                         "your commits are safe here, run opp sync again")
 
 
+def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
+    """What a merge now at HEAD breaks that each side alone did not: opportunities one
+    side changed, checked against opp.yaml as the other side changed it. (The merge
+    driver checks each file; settings and deals meet only here.)"""
+    from .store import OPPORTUNITIES_DIR
+
+    base = git(root, "merge-base", ours, theirs, check=False).stdout.strip()
+    if not base:
+        return []
+
+    def settings_changed(side: str) -> bool:
+        return git(root, "diff", "--quiet", base, side, "--", SETTINGS_FILE,
+                   check=False).returncode != 0
+
+    def deals_changed(side: str) -> set[str]:
+        out = git(root, "diff", "--name-only", "--no-renames", "-z", base, side, "--",
+                  OPPORTUNITIES_DIR).stdout
+        top = git(root, "rev-parse", "--show-prefix").stdout.strip()
+        return {p[len(top):] for p in out.split("\0") if p.endswith(".yaml")}
+
+    candidates: set[str] = set()
+    if settings_changed(ours):
+        candidates |= deals_changed(theirs)
+    if settings_changed(theirs):
+        candidates |= deals_changed(ours)
+    merged = Repo(root)  # opp.yaml as merged
+    errors: list[DataError] = []
+    for relpath in sorted(candidates):
+        if (root / relpath).is_file():
+            found = merged.load_errors(relpath)
+            if isinstance(found, list):
+                errors += found
+    return errors
+
+
 def _route_to_driver(repo: Repo) -> Optional[str]:
     """A data repo made before opp had its driver lacks the .gitattributes lines:
     route its files to the driver locally (.git/info/attributes), committing nothing."""
@@ -727,9 +762,20 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
         git(root, "merge", "-q", "--ff-only", remote.tracking)
         return f"fast-forwarded {commits} from {remote.label}"
     message = f"sync: merge {remote.label} into {branch}\n\nOpp-Action: sync\n"
+    ours = git(root, "rev-parse", "HEAD").stdout.strip()
     out = git(root, "merge", "-q", "--no-edit", "-m", message, remote.tracking, check=False,
               env=repo.identity.env())
     if out.returncode == 0:
+        broken = broken_by_merge(root, ours, remote.tracking)
+        if broken:  # each file merged well, but not together: take the merge back
+            git(root, "reset", "-q", "--keep", ours)
+            shown = "; ".join(str(e) for e in broken[:3]) + (
+                f"; and {len(broken) - 3} more" if len(broken) > 3 else "")
+            raise RuleError(f"merging {remote.label} would break what one side changed "
+                            f"under opp.yaml as the other side changed it: {shown}. Nothing "
+                            "was merged or pushed; mend it on either side (e.g. opp stage ID "
+                            "STAGE, or put the setting back with opp config), then run opp "
+                            "sync again")
         return f"merged {commits} from {remote.label}"
     left = pending(repo)
     if not left:

@@ -276,6 +276,30 @@ def test_settings_changed_in_two_clones_merge_key_by_key(team):
     assert next(s for s in settings["stages"] if s["id"] == "proposal")["probability"] == 60
 
 
+def test_a_setting_and_a_deal_that_break_a_rule_together_are_not_merged(team):
+    """Alice removes a stage no deal of hers is at; Bob moves a deal into it. Each
+    file merges well, together they break R16: the sync takes its merge back, pushes
+    nothing, says what breaks; once Bob moves the deal on, it goes through."""
+    opp_id = team.alice.new("Acme renewal")
+    team.alice("sync")
+    team.bob("sync")
+    team.alice("config", "remove", "stages", "qualification")
+    team.alice("sync")
+    team.bob("stage", opp_id, "qualification")
+    head, pushed = team.bob.git("rev-parse", "HEAD"), team.alice.git("ls-remote", "origin")
+    r = team.bob("sync", code=1)
+    assert f"opportunities/{opp_id}.yaml:" in r.stderr and "unknown stage 'qualification'" \
+        in r.stderr and "Nothing was merged or pushed" in r.stderr
+    assert team.bob.git("rev-parse", "HEAD") == head and team.bob.git("status", "--short") == ""
+    assert team.alice.git("ls-remote", "origin") == pushed
+    team.bob("stage", opp_id, "proposal")
+    team.bob("sync")
+    team.alice("sync")
+    for clone in (team.alice, team.bob):
+        clone("validate")
+        assert clone.json("show", opp_id)["stage"] == "proposal"
+
+
 # ---------------------------------------------------------------- true conflicts
 
 
