@@ -329,7 +329,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(crm):
 def test_quiet_silences_notes_but_never_errors_or_data(crm):
     r = crm("catalog", "add", "X-1", "--name", "X", "--price", "1")
     assert "catalog: add X-1" in r.stderr
-    r = crm("-q", "catalog", "add", "X-2", "--name", "X", "--price", "1")
+    r = crm("-q", "catalog", "add", "X-2", "--name", "Y", "--price", "1")
     assert r.stderr == ""
     r = crm("--quiet", "new", "Deal", "--customer", "Acme")
     assert r.stderr == "" and len(r.stdout.strip()) == 8
