@@ -304,10 +304,6 @@ def table(name: str, currency: str, caption: str, columns: Sequence[Column],
               class_="table-wrap", role="region", aria_label=caption, tabindex="0")
 
 
-def rate_words(rate: Optional[float]) -> str:
-    return "–" if rate is None else f"{rate * 100:.1f} %"
-
-
 # ---------------------------------------------------------------- sections
 
 
@@ -329,7 +325,7 @@ def kpis(total: Optional[PipelineTotal], currency: str) -> Html:
               money_str(total.open_weighted)),
              ("Won", _money(total.won_amount, currency), "won_amount",
               money_str(total.won_amount)),
-             ("Win rate", rate_words(total.win_rate), "win_rate",
+             ("Win rate", total.win_rate_words("–"), "win_rate",
               "null" if total.win_rate is None else repr(total.win_rate))]
     return el("dl", join(el("div", el("dt", label), el("dd", shown, data_key=key,
                                                        data_value=value))
@@ -435,7 +431,7 @@ def outcome_card(pipeline: Pipeline, currency: str) -> Html:
                               class_="empty"), kind="outcome")
     summary = (f"{_plural(total.won_count, 'deal')} won ({_money(total.won_amount, currency)}), "
                f"{total.lost_count} lost ({_money(total.lost_amount, currency)}): win rate "
-               f"{rate_words(total.win_rate)} by count.")
+               f"{total.win_rate_words('–')} by count.")
     svg = chart("Pie", f"{currency.lower()}-outcome", f"{title}, {currency}", summary, [],
                 [Series(f"Won: {total.won_count}", [Decimal(total.won_count)],
                         [f"Won: {_plural(total.won_count, 'deal')}, "
@@ -451,7 +447,7 @@ def outcome_card(pipeline: Pipeline, currency: str) -> Html:
              "_row": "won"},
             {"outcome": "Lost", "count": total.lost_count,
              "amount": money_str(total.lost_amount), "_row": "lost"}]
-    rate = el("p", "Win rate ", el("strong", rate_words(total.win_rate), data_key="win_rate",
+    rate = el("p", "Win rate ", el("strong", total.win_rate_words("–"), data_key="win_rate",
                                    data_value="null" if total.win_rate is None
                                    else repr(total.win_rate)),
               " = won ÷ (won + lost), by count.", class_="rate")

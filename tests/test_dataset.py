@@ -182,6 +182,8 @@ def test_pipeline_reproduces_the_published_totals(dataset_repo):
     assert (totals["won_count"], totals["won_amount"]) == (4238, "10005534.00")
     assert (totals["lost_count"], totals["open_count"]) == (2473, 2089)
     assert round(totals["win_rate"] * 100, 2) == 63.15
+    # for people: rounded once from 4238/6711 (63.150 %), not from 0.6315 (63.1 %)
+    assert "63.2 %" in opp("--repo", opp.root, "pipeline").stdout
     rows = {r["stage"]: r for r in report["rows"]}
     assert rows["won"]["count"] == 4238 and rows["won"]["weighted"] == "10005534.00"
     assert rows["engaging"]["count"] == 1589 and rows["prospecting"]["count"] == 500

@@ -334,3 +334,13 @@ def test_forecast_rows_add_up_to_the_totals_per_currency(book, by, start):
     expected = [r for r in book if r.status != "lost" and (
         start is None or (r.close_date is not None and r.close_date >= start))]
     assert sum(t.count for t in f.totals) == len(expected)
+
+
+def test_percent_words_round_once_from_the_exact_ratio():
+    from oppcli.reports import percent_words
+
+    assert percent_words(4238, 6711) == "63.2 %"   # 63.15005: a rounded 0.6315 gave 63.1
+    assert percent_words(1, 3) == "33.3 %" and percent_words(2, 3) == "66.7 %"
+    assert percent_words(1, 8) == "12.5 %" and percent_words(1, 16) == "6.3 %"
+    assert percent_words(0, 0) == "-" and percent_words(0, 0, "–") == "–"
+    assert percent_words(5, 5) == "100.0 %"

@@ -385,6 +385,21 @@ def test_changes_over_an_opp_yaml_wrong_for_a_while_and_filters_on_skipped(hist)
     assert hist.json("changes", "--since", "2026-11-22", "--owner", "bob")["skipped"] == []
 
 
+def test_changes_limit_lists_the_latest_and_totals_them_all(hist):
+    full = hist.json("changes", "--since", "2026-10-01")
+    assert len(full["changes"]) > 3
+    data = hist.json("changes", "--since", "2026-10-01", "--limit", "2")
+    assert data["changes"] == full["changes"][-2:] and data["totals"] == full["totals"]
+    assert data["left_out"] == len(full["changes"]) - 2
+    r = hist("changes", "--since", "2026-10-01", "--limit", "2", "--format", "markdown")
+    assert f"_{len(full['changes']) - 2} earlier changes not listed (--limit 2); the totals " \
+        "count them_" in r.stdout
+    rows = list(csv.DictReader(io.StringIO(hist("changes", "--since", "2026-10-01",
+                                                "--limit", "0", "--format", "csv").stdout)))
+    assert rows == []
+    hist("changes", "--since", "2026-10-01", "--limit", "-1", code=2)
+
+
 def test_changes_in_a_week(hist):
     data = hist.json("changes", "--since", "2026-11-02", "--until", "2026-11-08")
     a, b, c = (hist.ids[k] for k in "abc")

@@ -74,10 +74,6 @@ def _money(value, currency: str) -> str:
     return money_human(value, currency)
 
 
-def _rate(rate: Optional[float]) -> str:
-    return "-" if rate is None else f"{rate * 100:.1f} %"
-
-
 def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
                  subtitle: str = "") -> None:
     """Print titled tables: aligned text for people, or GitHub-flavoured Markdown."""
@@ -152,7 +148,7 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     totals = [[t.currency, t.open_count, _money(t.open_amount, t.currency),
                _money(t.open_weighted, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
-               _money(t.lost_amount, t.currency), _rate(t.win_rate)] for t in report.totals]
+               _money(t.lost_amount, t.currency), t.win_rate_words()] for t in report.totals]
     _emit_tables(fmt, [
         ("Pipeline", ["Stage", "Probability", "Count", "Amount", "Weighted", "Objective"],
          rows, [LEFT] + [RIGHT] * 5),
@@ -268,9 +264,12 @@ def _change_words(c) -> str:
               help="Last day of the window (default: up to now).")
 @click.option("--owner", help="Only deals of this owner (before or after the change).")
 @click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help="List only the N most recent changes (0: the totals alone); the totals "
+                   "still count every change.")
 @format_option(*REPORT_FORMATS)
 @pass_state
-def changes(state, since, until, owner, customer, fmt: str) -> None:
+def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
     """What moved in the pipeline between --since and --until, from git history.
 
     Every commit dated in the window (whole days, first-parent history) is
@@ -280,9 +279,13 @@ def changes(state, since, until, owner, customer, fmt: str) -> None:
     day and author, oldest first, and totals per currency follow. For the net
     effect, compare 'opp pipeline --as-of' of the two days.
 
+    --limit keeps a CI job summary small (GitHub drops one over 1 MB): the
+    N most recent changes are listed, the totals count them all.
+
     \b
     Example:  opp changes --since 2026-11-02 --until 2026-11-08
-              opp changes --since "$(date -d '7 days ago' +%F)" --format markdown
+              opp changes --since "$(date -d '6 days ago' +%F)" --limit 50 \\
+                  --format markdown
     """
     from ..history import steps
     from ..reports import changes as build
@@ -293,11 +296,20 @@ def changes(state, since, until, owner, customer, fmt: str) -> None:
                    customer=customer, skipped=skipped)
     for version in report.skipped:
         note(version.words())
+    listed = report.changes
+    left_out = 0
+    if limit is not None and len(listed) > limit:
+        left_out = len(listed) - limit
+        listed = listed[left_out:]
     if fmt == "json":
-        emit_json(report.as_dict())
+        data = report.as_dict()
+        if limit is not None:
+            data["changes"] = data["changes"][left_out:]
+            data["left_out"] = left_out
+        emit_json(data)
         return
     if fmt == "csv":
-        emit_csv([c.as_dict() for c in report.changes], CHANGE_COLUMNS)
+        emit_csv([c.as_dict() for c in listed], CHANGE_COLUMNS)
         return
     window = f"{since} to {until or 'now'}"
     if not report.changes:
@@ -306,7 +318,13 @@ def changes(state, since, until, owner, customer, fmt: str) -> None:
             click.echo(f"### Changes\n\n_No changes from {window}._")
         return
     rows = [[c.commit.at.date(), f"{c.record.id} {c.record.name}", c.record.owner,
-             _change_words(c), c.commit.author] for c in report.changes]
+             _change_words(c), c.commit.author] for c in listed]
+    if left_out:
+        earlier = (f"{left_out:,} earlier change{'s' if left_out > 1 else ''} not listed "
+                   f"(--limit {limit}); the totals count them")
+        note(earlier)
+        if fmt == "markdown":
+            rows.append(["", f"_{earlier}_", "", "", ""])
     totals = [[t.currency, t.new_count, _money(t.new_amount, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
                _money(t.lost_amount, t.currency), t.forward_count, t.back_count,
