@@ -45,6 +45,15 @@ def test_opportunity_ids_with_their_names(crm, deals):
     assert values("show", "globex") == [b] and values("show", "RENEW") == [a]
 
 
+def test_opp_note_completes_its_commands_and_the_ids_of_its_short_form(crm, deals):
+    a, b = deals
+    assert values("note") == ["add", "edit", "list", "remove", *sorted(deals)]
+    assert values("note", "li") == ["list"]
+    assert values("note", a[:4]) == [i for i in sorted(deals) if i.startswith(a[:4])]
+    assert values("note", "globex") == [b]
+    assert values("note add") == sorted(deals)
+
+
 def test_ids_through_the_shell_protocol(crm, deals):
     a, b = deals
     out = shell(crm, "opp show ", 2)

@@ -593,6 +593,15 @@ class _NoteGroup(click.Group):
             args = ["add", *args]
         return super().parse_args(ctx, args)
 
+    def shell_complete(self, ctx, incomplete):
+        """``opp note <TAB>``: the commands, and the ids the short form takes."""
+        from ..completion import opportunities
+
+        found = super().shell_complete(ctx, incomplete)
+        if not incomplete.startswith("-"):
+            found += opportunities(ctx, None, incomplete)
+        return found
+
 
 @cli.group("note", cls=_NoteGroup, subcommand_metavar="ID TEXT | COMMAND [ARGS]...")
 def note_group() -> None:
