@@ -850,8 +850,12 @@ class Transaction:
         if random.random() >= pack_chance(_index_bytes(self.repo.git_dir)):
             return
         env = {k: v for k, v in os.environ.items() if k != journal.CHILD_ENV}
-        try:  # sh starts git and exits at once: nothing left to wait for, no lock passed on
-            subprocess.run(["sh", "-c", "git repack -d -q -l </dev/null >/dev/null 2>&1 &"],
+        # sh starts git and exits at once: nothing left to wait for, no lock passed on;
+        # niced and on one thread, so that the next commands hardly feel it
+        script = ('n=; command -v nice >/dev/null 2>&1 && n="nice -n 19"; '
+                  "$n git -c pack.threads=1 repack -d -q -l </dev/null >/dev/null 2>&1 &")
+        try:
+            subprocess.run(["sh", "-c", script],
                            cwd=self.repo.root, env=dict(env, GIT_TERMINAL_PROMPT="0"),
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
