@@ -435,8 +435,8 @@ def resolve(repo: Repo, ref: str, field: Optional[str], side: Optional[str],
             if field or value is not None:
                 raise UsageError(f"{path} is in conflict as a whole file: keep one side with "
                                  f"opp resolve {ref} --ours (or --theirs)")
-            _take_side(repo.root, path, stages, side)
-            messages.append(f"{path}: kept the version of {side}")
+            kept = "version" if _take_side(repo.root, path, stages, side) else "deletion"
+            messages.append(f"{path}: kept the {kept} of {side}")
             _log_resolution(repo.git_dir, f"{path} (whole file) {side}")
             _log_settled(repo.git_dir, path, [], side)
         else:
@@ -449,14 +449,16 @@ def resolve(repo: Repo, ref: str, field: Optional[str], side: Optional[str],
         return messages
 
 
-def _take_side(root: Path, path: str, stages: set[int], side: str) -> None:
+def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
+    """Settle a whole file with one side's version; False when that side deleted it."""
     stage = 2 if side == "ours" else 3
     top = _top(root)
     if stage in stages:
         git(top, "checkout", f"--{side}", "--", path)
         git(top, "add", "--", path)
-    else:
-        git(top, "rm", "-q", "--", path)
+        return True
+    git(top, "rm", "-q", "--", path)
+    return False
 
 
 def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optional[str],

@@ -411,10 +411,21 @@ def test_a_deal_deleted_on_one_side_and_changed_on_the_other(team):
     team.bob("set", opp_id, "customer", "Still interested")
     r = team.bob("sync", code=1)
     assert f"{opp_id} Doomed deal: changed here and deleted on {team.upstream}" in r.stderr
-    team.bob("resolve", opp_id, "--ours")
+    r = team.bob("resolve", opp_id, "--ours")
+    assert f"opportunities/{opp_id}.yaml: kept the version of ours" in r.stderr
     team.bob("sync")
     team.alice("sync")
     assert team.alice.json("show", opp_id)["customer"] == "Still interested"
+    # the other way round: the deletion kept, and said so
+    team.alice("set", opp_id, "customer", "Changed again")
+    team.alice("sync")
+    team.bob.raw_git("rm", "-q", f"opportunities/{opp_id}.yaml")
+    team.bob.raw_git("commit", "-qm", "drop it")
+    team.bob("sync", code=1)
+    r = team.bob("resolve", opp_id, "--ours")
+    assert f"opportunities/{opp_id}.yaml: kept the deletion of ours" in r.stderr
+    team.bob("sync")
+    assert not team.bob.file(opp_id).exists()
 
 
 def test_conflicts_of_one_deal_can_be_settled_one_by_one(team):
