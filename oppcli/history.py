@@ -16,7 +16,6 @@ A commit's day is its committer date in its own time zone.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property

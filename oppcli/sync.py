@@ -712,11 +712,12 @@ def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
         return git(root, "diff", "--quiet", base, side, "--", SETTINGS_FILE,
                    check=False).returncode != 0
 
+    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()  # paths from the top
+
     def deals_changed(side: str) -> set[str]:
         out = git(root, "diff", "--name-only", "--no-renames", "-z", base, side, "--",
                   OPPORTUNITIES_DIR).stdout
-        top = git(root, "rev-parse", "--show-prefix").stdout.strip()
-        return {p[len(top):] for p in out.split("\0") if p.endswith(".yaml")}
+        return {p[len(prefix):] for p in out.split("\0") if p.endswith(".yaml")}
 
     candidates: set[str] = set()
     if settings_changed(ours):

@@ -47,12 +47,11 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     from .. import __version__
     from ..dashboard import Source, changes_window, page
     from ..errors import UsageError
-    from ..history import head, steps, uncommitted
-    from ..reports import changes as build_changes
+    from ..history import head, uncommitted
     from ..reports import forecast as build_forecast
     from ..reports import pipeline as build_pipeline
     from ..store import today
-    from .reports import _change_words, _records, _source
+    from .reports import _change_words, _records, _source, changes_report
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
@@ -64,11 +63,7 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
                               default_currency=settings.currency)
     day = as_of or today()
     since, until = changes_window(day)
-    skipped: list = []
-    changes = build_changes(steps(repo, since, until, skipped), since, until,
-                            skipped=skipped)
-    for version in changes.skipped:
-        note(version.words())
+    changes = changes_report(repo, since, until)
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=_now(), name=repo.root.name, version=__version__)

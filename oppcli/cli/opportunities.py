@@ -250,12 +250,12 @@ def set_(state, ref: str, field: str, value: str) -> None:
 
     def parsed():
         try:
+            clearable = field in ("objective", "close-date", "ref")
             if not value.strip():  # an empty variable in a script never clears by accident
-                cleared = " ('none' clears it)" if field in ("objective", "close-date",
-                                                               "ref") else ""
-                raise ValueError(f"{field} cannot be empty{cleared}")
+                raise ValueError(f"{field} cannot be empty"
+                                 + (" ('none' clears it)" if clearable else ""))
             if clear:
-                if field in ("objective", "close-date", "ref"):
+                if clearable:
                     return None
                 raise ValueError(f"{field} cannot be empty")
             if field in ("amount", "objective"):

@@ -257,6 +257,19 @@ def _change_words(c) -> str:
     return f"{c.kind.replace('_', ' ')} {c.old} -> {c.new}"
 
 
+def changes_report(repo, since, until, *, owner=None, customer=None):
+    """The changes report of a window, with a note per invalid version stepped over."""
+    from ..history import steps
+    from ..reports import changes as build
+
+    skipped: list = []
+    report = build(steps(repo, since, until, skipped), since, until, owner=owner,
+                   customer=customer, skipped=skipped)
+    for version in report.skipped:
+        note(version.words())
+    return report
+
+
 @cli.command()
 @click.option("--since", required=True, type=DATE, metavar="DATE",
               help="First day of the window (commits dated on or after it).")
@@ -287,15 +300,7 @@ def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
               opp changes --since "$(date -d '6 days ago' +%F)" --limit 50 \\
                   --format markdown
     """
-    from ..history import steps
-    from ..reports import changes as build
-
-    repo = state.repo
-    skipped: list = []
-    report = build(steps(repo, since, until, skipped), since, until, owner=owner,
-                   customer=customer, skipped=skipped)
-    for version in report.skipped:
-        note(version.words())
+    report = changes_report(state.repo, since, until, owner=owner, customer=customer)
     listed = report.changes
     left_out = 0
     if limit is not None and len(listed) > limit:
