@@ -292,14 +292,15 @@ def test_prefixes_and_ambiguity(crm):
         assert "matches" in r.stderr and "type more of the id" in r.stderr and "(Deal" in r.stderr
 
 
-def test_list_filters_and_formats(crm):
+def test_list_filters_and_formats(crm, monkeypatch):
+    monkeypatch.setenv("OPP_TODAY", "2026-06-15")  # c closes on this day, before b and a
     a = crm.new("Alpha", "--owner", "alice", "--close-date", "2027-01-01", "--amount", "1000")
     b = crm.new("Beta", "--customer", "Globex Corp", "--owner", "Bob", "--close-date",
                 "2026-12-01")
     c = crm.new("Gamma", "--owner", "alice")
     crm("stage", b, "negotiation")
     crm("close", c, "--lost")
-    assert [r["id"] for r in crm.json("list")] == [c, b, a]  # by close date (c closed today)
+    assert [r["id"] for r in crm.json("list")] == [c, b, a]  # by close date (c closed on OPP_TODAY)
     row = crm.json("list", "--owner", "ALICE", "--status", "open")[0]
     assert row["id"] == a and row["amount"] == "1000.00"
     assert set(row) >= {"id", "name", "customer", "stage", "status", "amount", "currency",
