@@ -5,7 +5,9 @@ Every test runs with no git identity (HOME is a temporary folder), as CI does.
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -29,6 +31,24 @@ def dataset_candidates() -> list[Path]:
     return out
 
 
+# libfaketime shifts what the clock and stat() say, but not the ctime the kernel stamps
+# on a file when os.utime sets its mtime: a test comparing the two needs the real clock.
+needs_real_clock = pytest.mark.skipif(
+    "FAKETIME" in os.environ,
+    reason="compares os.utime times with the kernel's ctime, which libfaketime cannot shift")
+
+
+def depth(examples: int) -> int:
+    """How many examples a property or soak test tries: its count for ``make test``, times
+    ``OPP_TEST_DEPTH`` (``make test-deep`` sets 5) for a longer search."""
+    raw = os.environ.get("OPP_TEST_DEPTH", "1")
+    try:
+        factor = float(raw)
+    except ValueError:
+        raise pytest.UsageError(f"OPP_TEST_DEPTH={raw!r} is not a number") from None
+    return max(1, round(examples * factor))
+
+
 @pytest.fixture(scope="session")
 def dataset_dir() -> Path:
     """The read-only folder of the public data set (see its SOURCE.md); skips when absent."""
@@ -40,6 +60,11 @@ def dataset_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def hermetic(tmp_path_factory, monkeypatch):
+    _hermetic(tmp_path_factory, monkeypatch)
+
+
+def _hermetic(tmp_path_factory, monkeypatch) -> None:
+    """No git identity, no user or system git config, no opp variables: CI's world."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -95,18 +120,72 @@ class Opp:
         return self("new", name, *args, env=env).stdout.strip()
 
 
-@pytest.fixture
-def crm(tmp_path, monkeypatch) -> Opp:
-    """A fresh data repo with a small catalog; the current folder is its root."""
-    root = tmp_path / "crm"
+def build_crm(root: Path) -> Opp:
+    """``opp init`` and a small catalog of three products: four commits."""
     opp = Opp(root)
-    monkeypatch.chdir(tmp_path)
     opp("init", str(root))
-    monkeypatch.chdir(root)
-    opp("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200", "--unit", "year")
-    opp("catalog", "add", "LIC-10", "--name", "Licence pack", "--price", "99.99")
-    opp("catalog", "add", "CONS", "--name", "Consulting day", "--price", "950.00")
+    opp("--repo", root, "catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200",
+        "--unit", "year")
+    opp("--repo", root, "catalog", "add", "LIC-10", "--name", "Licence pack", "--price", "99.99")
+    opp("--repo", root, "catalog", "add", "CONS", "--name", "Consulting day", "--price",
+        "950.00")
     return opp
+
+
+@pytest.fixture(scope="session")
+def crm_template(tmp_path_factory) -> Path:
+    """The ``crm`` repo, built once per test process (each xdist worker builds its own)
+    in the same hermetic environment as a test, and copied by every test that asks."""
+    with pytest.MonkeyPatch.context() as mp:
+        _hermetic(tmp_path_factory, mp)
+        root = tmp_path_factory.mktemp("template") / "crm"
+        build_crm(root)
+    return root
+
+
+class Built:
+    """Repos that a fixture builds the same way for many tests, built once per test
+    process and copied: ``ids = built("book", crm.root, lambda: make_book(crm))``.
+
+    The first call runs ``build`` (which fills ``root``) and keeps a copy of ``root``
+    and of what ``build`` returned; later calls replace ``root`` with a copy of it. The
+    fixture still sets its environment (``OPP_TODAY``...) on every call."""
+
+    def __init__(self, factory: pytest.TempPathFactory):
+        self.factory = factory
+        self.kept: dict[str, tuple[Path, object]] = {}
+
+    def __call__(self, key: str, root: Path, build):
+        if key not in self.kept:
+            value = build()
+            keep = self.factory.mktemp(f"built-{key}") / root.name
+            shutil.copytree(root, keep, symlinks=True)
+            self.kept[key] = (keep, copy.deepcopy(value))
+            return value
+        keep, value = self.kept[key]
+        inside = Path.cwd() == root
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(keep, root, symlinks=True)
+        if inside:
+            os.chdir(root)  # the folder was replaced under the current directory
+        return copy.deepcopy(value)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    return Built(tmp_path_factory)
+
+
+@pytest.fixture
+def crm(tmp_path, monkeypatch, crm_template) -> Opp:
+    """A fresh data repo with a small catalog; the current folder is its root.
+
+    A copy of one built per process: the same files and history as building it here,
+    at a fraction of the cost (four commits per test were a third of the suite's time)."""
+    root = tmp_path / "crm"
+    shutil.copytree(crm_template, root, symlinks=True)
+    monkeypatch.chdir(root)
+    return Opp(root)
 
 
 @pytest.fixture

@@ -31,11 +31,12 @@ import yaml
 from click.testing import CliRunner
 
 from oppcli.cli import cli
+from conftest import depth
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and flock")
 
-KILLS = int(os.environ.get("OPP_CRASH_KILLS", "200"))
-BATCH_KILLS = int(os.environ.get("OPP_CRASH_BATCH_KILLS", "30"))
+KILLS = int(os.environ.get("OPP_CRASH_KILLS", depth(60)))
+BATCH_KILLS = int(os.environ.get("OPP_CRASH_BATCH_KILLS", depth(12)))
 
 
 def spawn(root: Path, args: list[str]) -> subprocess.Popen:

@@ -144,7 +144,7 @@ def values(row, *keys):
 
 
 @pytest.fixture
-def book(tmp_path, monkeypatch):
+def book(tmp_path, monkeypatch, built):
     """Two currencies, every kind of stage, names to escape, changes this week; every
     commit dated 2026-11-26, the day the page describes, whatever the clock says.
 
@@ -163,8 +163,14 @@ def book(tmp_path, monkeypatch):
         monkeypatch.setenv(var, "2026-11-26T10:00:00+00:00")
     monkeypatch.chdir(tmp_path)
     crm = Opp(tmp_path / "crm")
-    crm("init", str(crm.root))
+    crm.ids = built("dashboard-book", crm.root, lambda: make_book(crm))
     monkeypatch.chdir(crm.root)
+    return crm
+
+
+def make_book(crm) -> dict[str, str]:
+    crm("init", str(crm.root))
+    os.chdir(crm.root)
     crm("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200")
     ids = {}
     ids["A"] = crm.new("Acme renewal", "--owner", "alice", "--stage", "negotiation",
@@ -186,8 +192,7 @@ def book(tmp_path, monkeypatch):
     ids["G"] = crm.new("Wayne", "--customer", "Wayne", "--owner", "alice", "--amount", "100",
                        "--currency", "usd")
     crm("close", ids["G"], "--won", "--date", "2026-11-01")
-    crm.ids = ids
-    return crm
+    return ids
 
 
 def render(crm, *args, env=None):

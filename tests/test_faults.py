@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from oppcli import journal, store
+from conftest import needs_real_clock
 
 REAL_GIT = shutil.which("git")
 IDENTITY = ("-c", "user.name=Tester", "-c", "user.email=tester@example.com")
@@ -157,6 +158,7 @@ def test_opp_killed_while_git_commits_leaves_a_stale_lock_the_next_command_remov
     crm("add-product", opp_id, "SRV-01")
 
 
+@needs_real_clock
 def test_a_lock_older_than_the_change_is_never_removed(crm, tmp_path):
     """A stale index.lock from before the change (a git of the user's, maybe still
     running) is left alone even when an interrupted change is repaired."""

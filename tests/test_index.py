@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from oppcli import index
 from oppcli.cli import cli
+from conftest import depth, needs_real_clock
 
 TODAY = date.today().isoformat()
 OLD = 1_500_000_000  # a time long ago: stat data this old is trusted
@@ -106,8 +107,13 @@ def edit_objective(path: Path, value: str) -> None:
 
 
 @pytest.fixture
-def deals(crm):
+def deals(crm, built):
     """A repo with open, won and lost deals, two currencies, products and quotes."""
+    crm.ids = built("index-deals", crm.root, lambda: make_deals(crm))
+    return crm
+
+
+def make_deals(crm) -> list[str]:
     a = crm.new("Acme renewal", "--objective", "5000", "--close-date", "2026-12-31",
                 "--owner", "ann")
     crm("add-product", a, "SRV-01", "--qty", "2")
@@ -119,8 +125,7 @@ def deals(crm):
     d = crm.new("Umbrella", "--customer", "Umbrella", "--amount", "99.99", "--owner", "bo")
     crm("close", d, "--lost", "--reason", "price", "--date", "2026-02-01")
     crm("note", b, "Asked for a discount")
-    crm.ids = [a, b, c, d]
-    return crm
+    return [a, b, c, d]
 
 
 # ---------------------------------------------------------------- the same answers
@@ -191,6 +196,7 @@ def test_an_edit_keeping_size_and_times(deals, trusting):
     assert "9234.50" in results[0][1]
 
 
+@needs_real_clock
 def test_stat_data_is_trusted_only_once_old(deals, monkeypatch):
     """Racily clean: stat data of a file whose times are within RACY_SECONDS of the scan
     is not kept, so an edit in the same tick as a scan, same size, is never missed."""
@@ -418,7 +424,7 @@ OPERATIONS = ["note", "set amount", "stage", "close", "hand edit", "hand edit, s
               "branch", "merge", "reset", "trust", "damage index", "new"]
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=depth(10), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 3)), min_size=1,

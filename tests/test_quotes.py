@@ -549,8 +549,12 @@ def test_other_currencies_need_the_price_of_catalog_lines(crm, today, unchanged)
 
 
 @pytest.fixture
-def story(crm, today):
+def story(crm, today, built):
     """An open deal with products, a draft quote, a sent quote; and an empty deal."""
+    return built("quotes-story", crm.root, lambda: make_story(crm))
+
+
+def make_story(crm) -> dict[str, str]:
     opp_id = crm.new("Deal")
     crm("add-product", opp_id, "SRV-01")
     draft = crm("quote", "new", opp_id).stdout.strip()

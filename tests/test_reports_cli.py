@@ -4,6 +4,7 @@ worked out by hand below, every format read back, history placed in time."""
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 from decimal import Decimal as D
@@ -14,7 +15,7 @@ import pytest
 
 
 @pytest.fixture
-def book(crm, monkeypatch):
+def book(crm, monkeypatch, built):
     """Seven deals, two currencies, every kind of stage, one without a close date.
 
     EUR  A Acme renewal   alice negotiation 75 %  2 x 1200 = 2400.00  obj 3000  2026-12-15
@@ -26,6 +27,11 @@ def book(crm, monkeypatch):
          G Wayne          alice closed-won        100.00              -         2026-11-01
     """
     monkeypatch.setenv("OPP_TODAY", "2026-11-26")
+    crm.ids = built("reports-book", crm.root, lambda: make_book(crm))
+    return crm
+
+
+def make_book(crm) -> dict[str, str]:
     ids = {}
     ids["A"] = crm.new("Acme renewal", "--owner", "alice", "--stage", "negotiation",
                        "--objective", "3000", "--close-date", "2026-12-15")
@@ -46,8 +52,7 @@ def book(crm, monkeypatch):
     ids["G"] = crm.new("Wayne", "--customer", "Wayne", "--owner", "alice", "--amount", "100",
                        "--currency", "usd")
     crm("close", ids["G"], "--won", "--date", "2026-11-01")
-    crm.ids = ids
-    return crm
+    return ids
 
 
 def by_stage(data, currency):
@@ -249,7 +254,7 @@ def hand_commit(crm, message, day):
 
 
 @pytest.fixture
-def hist(tmp_path, monkeypatch):
+def hist(tmp_path, monkeypatch, built):
     """A data repo whose history is placed in time (see the dates below)."""
     from conftest import Opp
 
@@ -257,8 +262,14 @@ def hist(tmp_path, monkeypatch):
     monkeypatch.setenv("OPP_USER", "Rita")
     monkeypatch.chdir(tmp_path)
     crm = Opp(tmp_path / "crm")
-    crm("init", str(crm.root), env=at("2026-10-01"))
+    crm.ids = built("reports-hist", crm.root, lambda: make_hist(crm))
     monkeypatch.chdir(crm.root)
+    return crm
+
+
+def make_hist(crm) -> dict[str, str]:
+    crm("init", str(crm.root), env=at("2026-10-01"))
+    os.chdir(crm.root)
     ids = {}
     ids["a"] = crm.new("Alpha", "--owner", "alice", "--amount", "1000", "--close-date",
                        "2026-12-01", env=at("2026-10-02"))
@@ -276,8 +287,7 @@ def hist(tmp_path, monkeypatch):
     crm("set", ids["c"], "close-date", "2026-11-20", env=at("2026-11-10"))
     crm("close", ids["c"], "--lost", "--reason", "price", "--date", "2026-11-11",
         env=at("2026-11-11"))
-    crm.ids = ids
-    return crm
+    return ids
 
 
 def test_as_of_reads_the_repo_as_it_was(hist):

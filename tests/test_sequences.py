@@ -27,8 +27,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from oppcli.cli import cli
+from conftest import depth
 
-EXAMPLES = int(os.environ.get("OPP_SEQUENCE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("OPP_SEQUENCE_EXAMPLES", depth(10)))
 STAGES = ["prospecting", "qualification", "proposal", "negotiation", "closed-won",
           "closed-lost"]
 SKUS = ["SRV-01", "LIC-10", "CONS"]
