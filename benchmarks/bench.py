@@ -32,11 +32,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Optional
 
 STAGES = ["prospecting", "qualification", "proposal", "negotiation", "closed-won",
           "closed-lost"]
@@ -202,8 +202,8 @@ class Figure:
     """One row of the scale table: a measured value against its target."""
 
     name: str
-    value: Optional[float]  # seconds, MB or a ratio; None when not measured
-    target: Optional[float] = None
+    value: float | None  # seconds, MB or a ratio; None when not measured
+    target: float | None = None
     unit: str = "s"
     note: str = ""
 
@@ -237,7 +237,7 @@ class Run:
     stdout: str
 
 
-def run(cmd: list[str], env: dict, cwd: Optional[Path] = None, check: bool = True) -> Run:
+def run(cmd: list[str], env: dict, cwd: Path | None = None, check: bool = True) -> Run:
     """Run a command; its wall time and peak memory (maximum resident set size)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
@@ -290,7 +290,7 @@ class Scale:
     def opp(self, *args: str, **env: str) -> Run:
         return run([sys.executable, "-m", "oppcli", *map(str, args)], self.env(**env))
 
-    def git(self, *args: str, input: Optional[bytes] = None, env: Optional[dict] = None
+    def git(self, *args: str, input: bytes | None = None, env: dict | None = None
             ) -> str:
         return subprocess.run(["git", *args], cwd=self.repo, input=input, capture_output=True,
                               check=True, env=env).stdout.decode()
@@ -397,7 +397,7 @@ class Scale:
         return median([run([sys.executable, "-c", code], self.env(), cwd=self.repo).seconds
                        for _ in range(self.runs)])
 
-    def floor_yq(self) -> tuple[Optional[float], str]:
+    def floor_yq(self) -> tuple[float | None, str]:
         """Sum the amounts of every file with ``yq`` (the jq wrapper, or mikefarah's)."""
         yq = shutil.which("yq")
         if not yq:
@@ -417,7 +417,7 @@ class Scale:
 
     # -------------------------------------------------------- opp
 
-    def timed(self, *args: str, runs: Optional[int] = None, before=None) -> float:
+    def timed(self, *args: str, runs: int | None = None, before=None) -> float:
         values = []
         for i in range(runs or self.runs):
             if before is not None:
@@ -524,7 +524,7 @@ def scale_table(n: int, figures: list[Figure], floors: list[Figure]) -> str:
              f"{'measurement':<{width}}  {'value':>9}  {'target':>9}  verdict  note",
              f"{'-' * width}  {'-' * 9}  {'-' * 9}  -------  ----"]
 
-    def show(value: Optional[float], unit: str) -> str:
+    def show(value: float | None, unit: str) -> str:
         if value is None:
             return "-"
         return f"{value:.2f} {unit}" if unit != "MB" else f"{value:.0f} MB"
@@ -537,7 +537,7 @@ def scale_table(n: int, figures: list[Figure], floors: list[Figure]) -> str:
 
 
 def scale(n: int, workdir: Path, runs: int, with_import: bool,
-          reuse: Optional[Path] = None) -> str:
+          reuse: Path | None = None) -> str:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(PROJECT / "oppcli")],
                    check=True)
     s = Scale(n, reuse or workdir, runs)
@@ -571,7 +571,7 @@ def setup(bench: Bench) -> None:
     write_csv(bench.csv_path, generate_rows(bench.n))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=10_000, help="rows to generate (10000)")
     parser.add_argument("--runs", type=int, default=5, help="runs per median (5)")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 NAMES_SHOWN = 300  # read names for at most this many ids (a file each)
 SCAN_LIMIT = 5000  # files read to find owners and customers
@@ -45,8 +46,8 @@ def _repo(ctx):
     return Repo.find(ctx.find_root().params.get("repo_arg"))
 
 
-def _matching(pairs: Iterable[tuple[str, Optional[str]]], incomplete: str
-              ) -> list[tuple[str, Optional[str]]]:
+def _matching(pairs: Iterable[tuple[str, str | None]], incomplete: str
+              ) -> list[tuple[str, str | None]]:
     key = incomplete.casefold()
     seen: set[str] = set()
     out = []

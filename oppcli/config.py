@@ -11,7 +11,8 @@ break, so that the command can refuse it.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import NotFound, RuleError, UsageError
 from .model import Opportunity, Settings
@@ -180,9 +181,9 @@ def _list_at(data: dict, key: str) -> list:
 
 
 def add(settings: Settings, path: tuple[str, ...], value: str, *,
-        label: Optional[str] = None, probability: Optional[str] = None,
-        kind: Optional[str] = None, before: Optional[str] = None,
-        after: Optional[str] = None) -> Settings:
+        label: str | None = None, probability: str | None = None,
+        kind: str | None = None, before: str | None = None,
+        after: str | None = None) -> Settings:
     """The settings with ``value`` added to a list, or a new stage (id ``value``)."""
     key = dotted(path)
     data = settings.model_dump(mode="python")

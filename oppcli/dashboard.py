@@ -23,17 +23,27 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from string import Template
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any
 
 from .errors import OppError
 from .money import money_human, money_str
 from .records import Record
-from .reports import Change, ChangeTotal, Changes, Commit, Forecast, Pipeline, PipelineTotal
-from .reports import UNSCHEDULED, forecast_weighted
+from .reports import (
+    UNSCHEDULED,
+    Change,
+    Changes,
+    ChangeTotal,
+    Commit,
+    Forecast,
+    Pipeline,
+    PipelineTotal,
+    forecast_weighted,
+)
 
 TOP_DEALS = 10  # open deals listed per currency, largest first
 CHANGES_DAYS = 7  # the changes section: the seven days ending with the page's day
@@ -82,8 +92,8 @@ class Source:
     """What a reader needs to know what they see: the day, the commit, the time."""
 
     day: date  # the day the page describes: --as-of, or today
-    as_of: Optional[date]  # given: the repo as of that day; None: today's files
-    commit: Optional[Commit]  # the data repo's commit read (HEAD, or the as-of commit)
+    as_of: date | None  # given: the repo as of that day; None: today's files
+    commit: Commit | None  # the data repo's commit read (HEAD, or the as-of commit)
     uncommitted: int  # data files changed since that commit (today's files only)
     generated_at: datetime
     name: str = ""  # the data repo's folder name
@@ -231,7 +241,7 @@ def _accessible(root, *, chart_id: str, title: str, summary: str,
             continue
         points = [g for g in groups[0].iter("g")
                   if (g.get("class") or "").split()[:1] in (["bar"], ["slice"])]
-        for point, tip in zip(points, s.tips):
+        for point, tip in zip(points, s.tips, strict=True):
             tip_el = etree.SubElement(point, "title")
             tip_el.text = tip
     return root
@@ -280,7 +290,7 @@ def _cell(column: Column, value: Any, tag: str = "td") -> Html:
 
 
 def table(name: str, currency: str, caption: str, columns: Sequence[Column],
-          rows: Sequence[dict], total: Optional[dict] = None, total_label: str = "Total",
+          rows: Sequence[dict], total: dict | None = None, total_label: str = "Total",
           row_header: str = "") -> Html:
     """A data table: every figure in a ``data-value`` attribute as the JSON has it (plain
     decimals), and in the cell as people read it (thousands separators). The cell of
@@ -315,7 +325,7 @@ def _plural(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def kpis(total: Optional[PipelineTotal], currency: str) -> Html:
+def kpis(total: PipelineTotal | None, currency: str) -> Html:
     if total is None:
         return Html("")
     items = [("Open deals", str(total.open_count), "open_count", total.open_count),
@@ -346,7 +356,8 @@ def funnel_card(pipeline: Pipeline, currency: str) -> Html:
                f"largest amount is at {biggest.stage.label} "
                f"({_money(biggest.amount, currency)}, {_plural(biggest.count, 'deal')}).")
     ordered = list(reversed(rows))  # pygal draws the first label at the bottom
-    svg = None if not total.open_amount else chart("HorizontalBar", f"{currency.lower()}-funnel", f"{title}, {currency}", summary,
+    svg = None if not total.open_amount else chart(
+                "HorizontalBar", f"{currency.lower()}-funnel", f"{title}, {currency}", summary,
                 [f"{r.stage.label} ({r.count})" for r in ordered],
                 [Series("Amount", [r.amount for r in ordered],
                         [f"{r.stage.label}: {_plural(r.count, 'deal')}, "
@@ -409,7 +420,8 @@ def forecast_card(forecast: Forecast, currency: str) -> Html:
               for name, key in (("Amount", "amount"), ("Weighted", "weighted"),
                                 ("Objective", "objective"))]
     drawn = any(getattr(total, k) for k in ("amount", "weighted", "objective"))
-    svg = None if not drawn else chart("Bar", f"{currency.lower()}-forecast", f"{title}, {currency}", summary, labels,
+    svg = None if not drawn else chart(
+                "Bar", f"{currency.lower()}-forecast", f"{title}, {currency}", summary, labels,
                 series, [AMOUNT, WEIGHTED, OBJECTIVE],
                 **_period_labels(len(rows)))
     columns = [Column("group", forecast.by.capitalize()), Column("count", "Count", "count"),
@@ -523,7 +535,7 @@ def card(title: str, *body: Any, kind: str, split: bool = False) -> Html:
     return el("section", el("h3", title), *body, class_=f"card {kind}")
 
 
-def figure(svg: Optional[Html], title: str, currency: str, summary: str) -> Html:
+def figure(svg: Html | None, title: str, currency: str, summary: str) -> Html:
     """The chart with its caption; without a chart (nothing but zeros to draw) the caption
     alone says what the table holds."""
     lead = el("strong", f"{title}, {currency}. ")
@@ -579,7 +591,7 @@ def footer(source: Source) -> Html:
 
 
 def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequence[Record],
-         source: Source, describe: Optional[Callable[[Change], str]] = None) -> str:
+         source: Source, describe: Callable[[Change], str] | None = None) -> str:
     """The whole dashboard as one HTML document: a section per currency with its key
     figures, funnel, forecast, won vs lost, top open deals and last week's changes;
     the footer says which commit, which day and when it was made."""

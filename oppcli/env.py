@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime
-from typing import Optional
 
 from .errors import UsageError
 
 
-def _get(name: str) -> Optional[str]:
+def _get(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
 

@@ -16,24 +16,24 @@ A commit's day is its committer date in its own time zone.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from . import yamlio
 from .errors import DataError, RepoError, UsageError
 from .records import Record, record
 from .reports import Commit, Step
-from .store import OPPORTUNITIES_DIR, SETTINGS_FILE, Repo, one_line
-from .store import git_raw
+from .store import OPPORTUNITIES_DIR, SETTINGS_FILE, Repo, git_raw
 from .store import read_blobs as store_read_blobs
 
 _PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
 
 
-def _git(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
+def _git(root: Path, *args: str, input: bytes | None = None) -> bytes:
     return git_raw(root, *args, input=input)
 
 
@@ -74,7 +74,7 @@ class Snapshot(Repo):
     """
 
     def __init__(self, root: Path, commit: Commit, files: dict[str, str],
-                 blobs: dict[str, bytes], where: Optional[str] = None):
+                 blobs: dict[str, bytes], where: str | None = None):
         super().__init__(root)
         self.commit = commit
         self.files = files  # relpath -> blob id
@@ -101,7 +101,7 @@ class Snapshot(Repo):
             self.blobs.update(read_blobs(self.root, missing))
         return {b: self.blobs[b] for b in blob_ids}
 
-    def settings_bytes(self) -> Optional[bytes]:
+    def settings_bytes(self) -> bytes | None:
         blob = self.files.get(SETTINGS_FILE)
         return self.read(blob)[blob] if blob else None
 
@@ -199,10 +199,10 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
 class _FileChange:
     commit: Commit
     path: str
-    old: Optional[str]  # blob ids; None when the file did not exist on that side
-    new: Optional[str]
-    settings_before: Optional[str]
-    settings_after: Optional[str]
+    old: str | None  # blob ids; None when the file did not exist on that side
+    new: str | None
+    settings_before: str | None
+    settings_after: str | None
 
 
 def _log_raw(repo: Repo) -> list[tuple[Commit, list[tuple[str, str, str]]]]:
@@ -220,7 +220,7 @@ def _log_raw(repo: Repo) -> list[tuple[Commit, list[tuple[str, str, str]]]]:
         commit = Commit(sha.strip(), datetime.fromisoformat(at), author, subject)
         tokens = [t for t in raw.lstrip(b"\n").split(b"\0") if t]
         files = []
-        for meta, path in zip(tokens[0::2], tokens[1::2]):
+        for meta, path in zip(tokens[0::2], tokens[1::2], strict=False):
             fields = _text(meta).split()
             files.append((_text(path), fields[2], fields[3]))
         result.append((commit, files))
@@ -236,7 +236,7 @@ class Skipped:
     commit: Commit
     message: str  # what is wrong with it
     mended: bool  # True: a later commit of the window mended it; False: it came before
-    record: Optional[Record] = None  # the deal as known on the valid side, for filters
+    record: Record | None = None  # the deal as known on the valid side, for filters
 
     def __post_init__(self) -> None:  # the commit is named already
         object.__setattr__(self, "message", re.sub(
@@ -259,8 +259,8 @@ class Skipped:
 _UNKNOWN = object()  # the record before an invalid version nobody can read either
 
 
-def steps(repo: Repo, since: date, until: Optional[date] = None,
-          skipped: Optional[list[Skipped]] = None) -> list[Step]:
+def steps(repo: Repo, since: date, until: date | None = None,
+          skipped: list[Skipped] | None = None) -> list[Step]:
     """Every opportunity file changed by a commit dated in [since, until] (whole days),
     oldest first: its record before the commit (its first parent) and after it, each
     read with the settings of its own side.
@@ -275,8 +275,8 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
     if until is not None and until < since:
         raise UsageError(f"--until {until} is before --since {since}")
     changed: list[_FileChange] = []
-    settings_blob: Optional[str] = None
-    window_settings: Optional[str] = None
+    settings_blob: str | None = None
+    window_settings: str | None = None
     for commit, files in _log_raw(repo):
         before = settings_blob
         for path, _old, new in files:
@@ -308,7 +308,7 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
     gone: list[Skipped] = []
     out = []
     for i, c in enumerate(changed):
-        unknown: Optional[DataError] = None
+        unknown: DataError | None = None
         if c.path in held:
             before = held.pop(c.path)
         else:
@@ -347,7 +347,7 @@ def steps(repo: Repo, since: date, until: Optional[date] = None,
 class _Reader:
     """Records from blobs, each (file blob, settings blob) pair parsed once."""
 
-    def __init__(self, root: Path, blobs: dict[str, bytes], entries: Optional[dict] = None,
+    def __init__(self, root: Path, blobs: dict[str, bytes], entries: dict | None = None,
                  index=None):
         self.root = root
         self.blobs = blobs
@@ -356,8 +356,8 @@ class _Reader:
         self.settings: dict[str, object] = {}
         self.records: dict[tuple[str, str, str], Record] = {}
 
-    def record(self, path: str, blob: Optional[str], settings_blob: Optional[str],
-               commit: Commit, *, before: bool) -> Optional[Record]:
+    def record(self, path: str, blob: str | None, settings_blob: str | None,
+               commit: Commit, *, before: bool) -> Record | None:
         if blob is None:
             return None
         where = (f"the parent of commit {commit.sha[:10]}" if before
@@ -407,7 +407,7 @@ def uncommitted(repo: Repo) -> int:
 
 
 def before_closing(repo: Repo, opp_id: str, open_stages: set[str],
-                   depth: int = 50) -> Optional[tuple[str, Optional[date]]]:
+                   depth: int = 50) -> tuple[str, date | None] | None:
     """The last open stage the opportunity had and its expected close date then, read
     from its file's recent history (newest first; at most ``depth`` commits, three git
     processes at most); None when none is found. ``opp reopen`` returns a deal there

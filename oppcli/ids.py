@@ -8,7 +8,7 @@ their panel); the alphabet leaves out letters that read like digits.
 from __future__ import annotations
 
 import secrets
-from typing import Container
+from collections.abc import Container
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case
 OPP_ID_LENGTH = 8

@@ -40,11 +40,12 @@ import sqlite3
 import stat as stat_module
 import time
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from .errors import DataError
 from .records import PlainSettings, Record, stage_problems
@@ -71,7 +72,7 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0%s" % (len(data), data)).hexdigest()
 
 
-_fingerprint: Optional[str] = None
+_fingerprint: str | None = None
 
 
 def fingerprint() -> str:
@@ -100,11 +101,11 @@ def fingerprint() -> str:
     return _fingerprint
 
 
-def _crc(*parts: Optional[str]) -> int:
+def _crc(*parts: str | None) -> int:
     return zlib.crc32(SEP.join(p or "" for p in parts).encode("utf-8", "surrogatepass"))
 
 
-def _file_crc(rec: Optional[str], err: Optional[str]) -> int:
+def _file_crc(rec: str | None, err: str | None) -> int:
     """The CRC of a file row's entry (as ``Index.files`` checks it, fast)."""
     text = (rec or "") if err is None else f"{rec or ''}{SEP}{err}"
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
@@ -127,9 +128,9 @@ class Entry:
     file breaks whatever the settings), or None.
     """
 
-    rec: Optional[str]
-    err: Optional[str]
-    detail: Optional[str] = None  # when just parsed and valid: ``views.detail`` as JSON
+    rec: str | None
+    err: str | None
+    detail: str | None = None  # when just parsed and valid: ``views.detail`` as JSON
 
 
 # rec fields, in order
@@ -313,7 +314,7 @@ def _read_and_parse(ids: list[str]) -> list[tuple]:
     return out
 
 
-def _bulk(index: Optional[Index], folder: str, items: list[list], workers: int
+def _bulk(index: Index | None, folder: str, items: list[list], workers: int
           ) -> dict[str, Entry]:
     """Read, hash and parse many files in worker processes; entries go to the index in
     batches as they come (memory stays flat); sets each item's blob (or marks it
@@ -396,7 +397,7 @@ class _Builder:
         self.dates: dict[str, date] = {}
         self.words: dict[str, str] = {}
 
-    def date(self, text: str) -> Optional[date]:
+    def date(self, text: str) -> date | None:
         if not text:
             return None
         found = self.dates.get(text)
@@ -404,7 +405,7 @@ class _Builder:
             found = self.dates[text] = date.fromisoformat(text)
         return found
 
-    def record(self, rec: Optional[str], err: Optional[str], opp_id: str,
+    def record(self, rec: str | None, err: str | None, opp_id: str,
                relpath: str) -> Record:
         if rec is None:
             raise _error(err or f"unreadable{SEP}{SEP}", relpath)
@@ -433,7 +434,7 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
     the rules that hold whatever the settings."""
     locs = f[len(_FIELDS):]
 
-    def at(key: str) -> tuple[Optional[int], Optional[int]]:
+    def at(key: str) -> tuple[int | None, int | None]:
         i = 2 * _LOCS.index(key)
         return (None if locs[i] == "None" else int(locs[i]),
                 None if locs[i + 1] == "None" else int(locs[i + 1]))
@@ -489,12 +490,12 @@ class Index:
 
     def __init__(self, path: Path):
         self.path = path
-        self.con: Optional[sqlite3.Connection] = None
+        self.con: sqlite3.Connection | None = None
 
     # -------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, repo) -> Optional["Index"]:
+    def open(cls, repo) -> Index | None:
         """The index of ``repo``, checked and ready; None when it cannot be had (then
         callers parse every file)."""
         try:
@@ -502,7 +503,7 @@ class Index:
         except Exception:
             return None
         index = cls(path)
-        for attempt in range(2):
+        for _attempt in range(2):
             try:
                 index._connect()
                 return index
@@ -617,7 +618,7 @@ class Index:
             raise Corrupt(str(exc)) from None
         return out
 
-    def file_row(self, name: str) -> Optional[tuple]:
+    def file_row(self, name: str) -> tuple | None:
         """(stat, blob, entry) of one working-tree file, as ``files`` gives them."""
         rows = self._rows("SELECT stat, blob, rec, err, crc FROM files WHERE name = ?", (name,))
         if not rows:
@@ -627,7 +628,7 @@ class Index:
             raise Corrupt(f"file row {name}")
         return stat, blob, Entry(rec, err)
 
-    def detail(self, blob: str) -> Optional[str]:
+    def detail(self, blob: str) -> str | None:
         rows = self._rows("SELECT data, crc FROM details WHERE blob = ?", (blob,))
         if not rows:
             return None
@@ -635,7 +636,7 @@ class Index:
             raise Corrupt(f"detail row {blob}")
         return rows[0][0]
 
-    def settings(self, blob: str) -> Optional[PlainSettings]:
+    def settings(self, blob: str) -> PlainSettings | None:
         import json
 
         rows = self._rows("SELECT data, crc FROM settings WHERE blob = ?", (blob,))
@@ -655,9 +656,9 @@ class Index:
 
     # -------------------------------------------------------- writing
 
-    def write(self, *, entries: Optional[dict[str, Entry]] = None,
-              files: Optional[dict[str, Optional[tuple[str, str, Entry]]]] = None,
-              settings: Optional[tuple[str, PlainSettings]] = None) -> bool:
+    def write(self, *, entries: dict[str, Entry] | None = None,
+              files: dict[str, tuple[str, str, Entry] | None] | None = None,
+              settings: tuple[str, PlainSettings] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings.
         One transaction; False when it could not be made."""
         import json
@@ -701,7 +702,7 @@ class Index:
 # ---------------------------------------------------------------- the store's way in
 
 
-def for_repo(repo) -> Optional[Index]:
+def for_repo(repo) -> Index | None:
     """The repo's open index (one per ``Repo`` object), or None when disabled or unusable."""
     if not enabled():
         return None
@@ -710,7 +711,7 @@ def for_repo(repo) -> Optional[Index]:
     return repo.__dict__["_index"]
 
 
-def _retry(repo, work: Callable[[Optional[Index]], Any]) -> Any:
+def _retry(repo, work: Callable[[Index | None], Any]) -> Any:
     """Run ``work(index)``; a damaged index is thrown away and the work done again on a
     fresh one (and without an index at all when even that fails)."""
     index = for_repo(repo)
@@ -720,10 +721,7 @@ def _retry(repo, work: Callable[[Optional[Index]], Any]) -> Any:
         except Corrupt:
             if index is not None:
                 index.discard()
-            if attempt == 0:
-                index = Index.open(repo)
-            else:
-                index = None
+            index = Index.open(repo) if attempt == 0 else None
             repo.__dict__["_index"] = index
     return work(None)
 
@@ -735,7 +733,7 @@ def report_settings(repo) -> PlainSettings:
     if cached is not None:
         return cached
 
-    def work(index: Optional[Index]) -> PlainSettings:
+    def work(index: Index | None) -> PlainSettings:
         from .records import plain_settings
 
         data = repo.settings_bytes()
@@ -780,7 +778,7 @@ def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
     ``read(blob ids) -> {blob: bytes}`` and remembered."""
     blobs = set(blobs)
 
-    def work(index: Optional[Index]) -> dict[str, Entry]:
+    def work(index: Index | None) -> dict[str, Entry]:
         known = index.entries(blobs) if index is not None else {}
         missing = sorted(blobs - set(known))
         if missing:
@@ -824,10 +822,9 @@ def working_records(repo) -> list[Record]:
     return _retry(repo, lambda index: _working_records(repo, index, settings))
 
 
-def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> list[Record]:
-    from .store import OPPORTUNITIES_DIR
-
+def _working_records(repo, index: Index | None, settings: PlainSettings) -> list[Record]:
     from .journal import MAX_FILE_BYTES
+    from .store import OPPORTUNITIES_DIR
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -898,7 +895,7 @@ def _working_records(repo, index: Optional[Index], settings: PlainSettings) -> l
         if index is not None and new:
             index.write(entries=new)
 
-    file_rows: dict[str, Optional[tuple[str, str, Entry]]] = {
+    file_rows: dict[str, tuple[str, str, Entry] | None] = {
         opp_id: None for opp_id in set(known) - set(names)}
     for item in to_read:
         opp_id, keep, blob = item[1], item[2], item[3]
@@ -929,13 +926,12 @@ def working_detail(repo, opp_id: str) -> dict:
     return _retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
 
 
-def _working_detail(repo, index: Optional[Index], opp_id: str,
+def _working_detail(repo, index: Index | None, opp_id: str,
                     settings: PlainSettings) -> dict:
     import json
 
-    from .store import OPPORTUNITIES_DIR
-
     from .journal import MAX_FILE_BYTES
+    from .store import OPPORTUNITIES_DIR
 
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     path = os.path.join(repo.root, relpath)

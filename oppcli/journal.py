@@ -41,9 +41,10 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from .errors import DataError, RepoError
 
@@ -64,12 +65,12 @@ class Entry:
     def __init__(self, header: dict, body: bytes, written: int = 0):
         self.written = written  # the journal file's time (ns), on the file system's clock
         self.pid: int = header["pid"]
-        self.start: Optional[str] = header.get("start")
-        self.boot: Optional[str] = header.get("boot")
+        self.start: str | None = header.get("start")
+        self.boot: str | None = header.get("boot")
         self.time: float = header["time"]
-        self.head: Optional[str] = header["head"]
+        self.head: str | None = header["head"]
         self.message: str = header["message"]
-        self.files: list[tuple[str, Optional[bytes]]] = []
+        self.files: list[tuple[str, bytes | None]] = []
         pos = 0
         for relpath, size in header["files"]:
             if size is None:
@@ -106,7 +107,7 @@ def for_git(args: tuple[str, ...]) -> tuple[list[str], tuple[int, ...], dict[str
 # ---------------------------------------------------------------- processes
 
 
-def _start_time(pid: int) -> Optional[str]:
+def _start_time(pid: int) -> str | None:
     """The start time of process ``pid`` (clock ticks since boot), None when there is no
     such process or no /proc to ask."""
     try:
@@ -117,7 +118,7 @@ def _start_time(pid: int) -> Optional[str]:
     return fields[19].decode() if len(fields) > 19 else None
 
 
-def _boot_id() -> Optional[str]:
+def _boot_id() -> str | None:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
@@ -169,7 +170,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def head(repo) -> Optional[str]:
+def head(repo) -> str | None:
     """The commit HEAD is at; None on a branch without commits yet. Read from the ref's
     own file when it has one (a loose ref wins over packed ones in git too), else asked
     of git (packed refs, other ref stores)."""
@@ -200,7 +201,7 @@ def _common_dir(git_dir: Path) -> Path:
         return git_dir
 
 
-def begin(repo, previous: dict[str, Optional[bytes]], message: str) -> None:
+def begin(repo, previous: dict[str, bytes | None], message: str) -> None:
     """Journal a change before its first write: the files as they were, HEAD, the
     commit message to come. Nothing is written to the work tree when this fails."""
     files = list(previous.items())
@@ -235,7 +236,7 @@ def end(repo) -> None:
         pass  # the next change finds the commit made and removes it
 
 
-def read(repo) -> Optional[Entry]:
+def read(repo) -> Entry | None:
     """The journal left in ``repo``, or None; ``RepoError`` when it is damaged."""
     try:
         data = _path(repo).read_bytes()
@@ -280,7 +281,7 @@ def settle(repo) -> None:
         pass
 
 
-def _find_git_dir(root: Path) -> Optional[Path]:
+def _find_git_dir(root: Path) -> Path | None:
     """The git folder of the work tree holding ``root``, found without running git."""
     for folder in (root, *root.parents):
         dot_git = folder / ".git"
@@ -330,7 +331,7 @@ def _relative(root: Path, filename: Any) -> str:
     return (rel.parent / name).as_posix()
 
 
-def recover(repo, own: bool = False) -> Optional[str]:
+def recover(repo, own: bool = False) -> str | None:
     """Finish the story of a journal left in ``repo``; call it holding the repo lock.
 
     Returns what happened: None (no journal), "rolled back", "committed" or "moved".
@@ -402,7 +403,7 @@ def _restore(repo, entry: Entry) -> None:
         git(root, "rm", "-q", "--cached", "--ignore-unmatch", *_PATHSPEC_STDIN, input=paths)
 
 
-def _regular_bytes(path: Path) -> Optional[bytes]:
+def _regular_bytes(path: Path) -> bytes | None:
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -528,7 +529,7 @@ def _kind(mode: int) -> str:
             else "not a regular file")
 
 
-def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> Optional[bytes]:
+def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> bytes | None:
     """The bytes of a file of the data repo, or None when it does not exist.
 
     Only a regular file is read: a symbolic link (which could point anywhere, say

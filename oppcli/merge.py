@@ -34,10 +34,11 @@ No I/O here: ``oppcli.sync`` reads the files and git, this module only decides.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .errors import RuleError
 
@@ -71,9 +72,9 @@ class Conflict:
     base: Any
     ours: Any
     theirs: Any
-    rule: Optional[str] = None  # why the sides cannot both stand (a rule they break together)
+    rule: str | None = None  # why the sides cannot both stand (a rule they break together)
     fields: tuple = ()  # the fields the rule ties to this one: settled with it, from one side
-    shown: Optional[dict] = None  # base/ours/theirs in words, where values say too little
+    shown: dict | None = None  # base/ours/theirs in words, where values say too little
 
     @property
     def field(self) -> str:
@@ -87,10 +88,10 @@ class Conflict:
 class Merged:
     """The merged document (``None`` when the whole file is in conflict) and what is left."""
 
-    data: Optional[dict]
+    data: dict | None
     conflicts: list[Conflict] = field(default_factory=list)
-    id: Optional[str] = None  # the opportunity's id and name (from the sides), for messages
-    name: Optional[str] = None
+    id: str | None = None  # the opportunity's id and name (from the sides), for messages
+    name: str | None = None
 
     @property
     def whole_file(self) -> bool:
@@ -118,13 +119,13 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
     if a is MISSING or b is MISSING:
         return a is b
     try:
-        return type(a) is type(b) and a == b or (
+        return (type(a) is type(b) and a == b) or (
             isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)) and a == b)
     except (TypeError, InvalidOperation):
         return False
@@ -133,7 +134,7 @@ def same(a: Any, b: Any) -> bool:
 _SCALARS = (str, int, Decimal, date, datetime)
 
 
-def _key_of(lists: list[list]) -> Optional[Callable[[Any], Any]]:
+def _key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     """How to match the items of these lists, or None to treat them as one value.
 
     Dicts with an ``id`` match by id, dicts with a ``sku`` by SKU (case-insensitive,
@@ -143,7 +144,7 @@ def _key_of(lists: list[list]) -> Optional[Callable[[Any], Any]]:
     items = [x for lst in lists for x in lst]
     if not items:
         return None
-    key: Optional[Callable[[Any], Any]] = None
+    key: Callable[[Any], Any] | None = None
     if all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in items):
         key = lambda x: x["id"]  # noqa: E731
     elif all(isinstance(x, dict) and isinstance(x.get("sku"), str) for x in items):
@@ -170,7 +171,7 @@ def _label(item: Any) -> Any:
 
 
 class _Merger:
-    def __init__(self, choices: dict[tuple, tuple[str, Any]], default: Optional[str]):
+    def __init__(self, choices: dict[tuple, tuple[str, Any]], default: str | None):
         self.choices = choices
         self.default = default
         self.conflicts: list[Conflict] = []
@@ -243,8 +244,8 @@ def _none(value: Any) -> Any:
 
 
 def merge_values(base: Any, ours: Any, theirs: Any, *,
-                 choices: Optional[dict[tuple, tuple[str, Any]]] = None,
-                 default: Optional[str] = None) -> tuple[Any, list[Conflict]]:
+                 choices: dict[tuple, tuple[str, Any]] | None = None,
+                 default: str | None = None) -> tuple[Any, list[Conflict]]:
     """Three-way merge of any parsed YAML value: (merged value, conflicts)."""
     merger = _Merger(choices or {}, default)
     result = merger.value(base, ours, theirs, ())
@@ -366,8 +367,8 @@ def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
 
 
 def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: Any = None,
-                   choices: Optional[dict[tuple, tuple[str, Any]]] = None,
-                   default: Optional[str] = None, pending: Any = ()) -> Merged:
+                   choices: dict[tuple, tuple[str, Any]] | None = None,
+                   default: str | None = None, pending: Any = ()) -> Merged:
     """Merge three versions of one opp file (parsed YAML; ``base`` None when absent).
 
     The result always passes the model and the rules, or is a whole-file conflict
@@ -484,7 +485,7 @@ def _identity(kind: str, ours: Any, theirs: Any) -> dict:
     return {}
 
 
-def _stage_kind(stage: Any, settings: Any) -> Optional[str]:
+def _stage_kind(stage: Any, settings: Any) -> str | None:
     from .model import Settings
 
     try:
@@ -494,7 +495,7 @@ def _stage_kind(stage: Any, settings: Any) -> Optional[str]:
 
 
 def _rule_words(kind: str, broken: list, base: dict, ours: dict, theirs: dict,
-                settings: Any) -> Optional[str]:
+                settings: Any) -> str | None:
     """The rule a merge breaks, in words: the first problem found, and R17 when one
     side closed the deal while the other changed it."""
     if not broken:
@@ -533,7 +534,7 @@ _ITEM_WORDS = {"products": "product", "quotes": "quote", "contacts": "contact",
 
 
 def summarize(kind: str, base: Any, side: Any, settings: Any = None,
-              fields: Optional[tuple] = None) -> str:
+              fields: tuple | None = None) -> str:
     """What one side changed since the base, in words ("closed won by quote q1 (2500.00),
     added product SRV x5"), over ``fields`` (default: all)."""
     if not isinstance(side, dict):
@@ -615,7 +616,7 @@ def value_at(data: Any, path: tuple) -> Any:
     return data
 
 
-def kind_of(path: str) -> Optional[str]:
+def kind_of(path: str) -> str | None:
     """Which opp file a repo path is: an opportunity, the catalog, the settings, or None."""
     parts = path.replace("\\", "/").split("/")
     if parts[-1] == "opp.yaml":

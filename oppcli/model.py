@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -144,7 +144,7 @@ class QuoteLine(Model):
     """A quote line: a catalog line has a SKU, a manual line has none (R12)."""
 
     id: ItemId
-    sku: Optional[Sku] = None
+    sku: Sku | None = None
     description: Line
     quantity: Quantity
     unit_price: Money
@@ -161,8 +161,8 @@ class Quote(Model):
     id: ItemId
     status: QuoteStatus = "draft"
     created: date
-    sent: Optional[date] = None
-    closed: Optional[date] = None
+    sent: date | None = None
+    closed: date | None = None
     lines: list[QuoteLine] = []
     total: Money = Decimal("0.00")
 
@@ -173,8 +173,8 @@ class Contact(Model):
     id: ItemId
     name: Line
     role: Word
-    email: Optional[Line] = None
-    phone: Optional[Line] = None
+    email: Line | None = None
+    phone: Line | None = None
 
 
 class Partner(Model):
@@ -190,9 +190,9 @@ class Competitor(Model):
 
     id: ItemId
     account: Line
-    role: Optional[Word] = None
-    products: Optional[Line] = None
-    notes: Optional[Text] = None
+    role: Word | None = None
+    products: Line | None = None
+    notes: Text | None = None
 
 
 class Activity(Model):
@@ -203,8 +203,8 @@ class Activity(Model):
     subject: Line
     date: date
     done: bool = False
-    notes: Optional[Text] = None
-    author: Optional[Line] = None
+    notes: Text | None = None
+    author: Line | None = None
 
 
 class Document(Model):
@@ -239,12 +239,12 @@ class Opportunity(Model):
     stage: StageId
     amount: Money = Decimal("0.00")
     amount_source: AmountSource = "manual"
-    objective: Optional[Money] = None
+    objective: Money | None = None
     currency: Currency
-    close_date: Optional[date] = None
+    close_date: date | None = None
     owner: Line
-    lost_reason: Optional[Line] = None
-    ref: Optional[Line] = None
+    lost_reason: Line | None = None
+    ref: Line | None = None
     created: date
     products: list[ProductLine] = []
     quotes: list[Quote] = []
@@ -308,7 +308,7 @@ class Settings(Model):
     modules: Modules = Field(default_factory=Modules)
 
     @model_validator(mode="after")
-    def _stages_hold(self) -> "Settings":
+    def _stages_hold(self) -> Settings:
         ids = [s.id for s in self.stages]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -341,7 +341,7 @@ class CatalogItem(Model):
     sku: Sku
     name: Line
     price: Money
-    unit: Optional[Word] = None
+    unit: Word | None = None
 
 
 class Catalog(Model):
@@ -350,7 +350,7 @@ class Catalog(Model):
     products: list[CatalogItem] = []
 
     @model_validator(mode="after")
-    def _unique_skus(self) -> "Catalog":
+    def _unique_skus(self) -> Catalog:
         seen: set[str] = set()
         for item in self.products:
             key = item.sku.casefold()

@@ -47,7 +47,8 @@ def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
         if re.fullmatch(r"[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?", raw):
             raise ValueError(f"{what} '{raw}' has a thousands separator; write it without one, "
                              "with a dot for decimals, e.g. 1234.50")
-        raise ValueError(f"{what} '{raw}' is not a number; write it with digits and a dot, e.g. 12.50")
+        raise ValueError(f"{what} '{raw}' is not a number; write it with digits and a dot, "
+                         "e.g. 12.50")
     try:
         value = Decimal(raw)
     except InvalidOperation:  # pragma: no cover - the pattern already guards this

@@ -15,9 +15,10 @@ with the item it touched, or raises an ``OppError`` saying why and what to do.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from . import ids
 from .errors import NotFound, RuleError, UsageError
@@ -130,7 +131,7 @@ def _build(panel: str, data: dict) -> Any:
         raise UsageError(f"{WORD[panel]} {where.replace('_', ' ')}: {message}") from None
 
 
-def _checked(panel: str, settings: Optional[Settings], fields: dict) -> dict:
+def _checked(panel: str, settings: Settings | None, fields: dict) -> dict:
     """The fields with roles and types in their configured spelling; refuses unknown ones."""
     out = dict(fields)
     if out.get("role") is not None:
@@ -144,7 +145,7 @@ def _checked(panel: str, settings: Optional[Settings], fields: dict) -> dict:
     return out
 
 
-def _guard(opp: Opportunity, settings: Optional[Settings], panel: str) -> None:
+def _guard(opp: Opportunity, settings: Settings | None, panel: str) -> None:
     if panel in RELATIONS:
         ensure_open(opp, settings, f"change its {panel}")
 
@@ -162,8 +163,8 @@ def _same(panel: str, a: Any, b: Any) -> bool:
     return a.account.casefold() == b.account.casefold() and a.role == b.role
 
 
-def add(opp: Opportunity, settings: Optional[Settings], panel: str, fields: dict, *,
-        today: Optional[date] = None, item_id: Optional[str] = None
+def add(opp: Opportunity, settings: Settings | None, panel: str, fields: dict, *,
+        today: date | None = None, item_id: str | None = None
         ) -> tuple[Opportunity, Any]:
     """Add an item to a panel; returns the opportunity and the new item. The settings
     are needed for relations (R17, roles) and activities (types)."""
@@ -184,7 +185,7 @@ def add(opp: Opportunity, settings: Optional[Settings], panel: str, fields: dict
 
 
 def edit(opp: Opportunity, settings: Settings, panel: str, ref: str, fields: dict, *,
-         today: Optional[date] = None) -> tuple[Opportunity, Any, Any]:
+         today: date | None = None) -> tuple[Opportunity, Any, Any]:
     """Change fields of an item (a field set to None is cleared); returns the
     opportunity, the item before and the item after."""
     _guard(opp, settings, panel)
@@ -224,7 +225,7 @@ def changed_fields(before: Any, after: Any) -> list[tuple[str, Any, Any]]:
 # ---------------------------------------------------------------- activities
 
 
-def mark_done(opp: Opportunity, ref: str, *, today: date, on: Optional[date] = None
+def mark_done(opp: Opportunity, ref: str, *, today: date, on: date | None = None
               ) -> tuple[Opportunity, Any, Any]:
     """Mark an activity done on ``on``; a planned one (dated after today) without ``on``
     becomes done today, the day it was actually done."""
@@ -240,7 +241,7 @@ def mark_done(opp: Opportunity, ref: str, *, today: date, on: Optional[date] = N
 
 
 def add_note(opp: Opportunity, *, author: str, text: str, at: datetime,
-             item_id: Optional[str] = None) -> tuple[Opportunity, Note]:
+             item_id: str | None = None) -> tuple[Opportunity, Note]:
     """A note with who wrote it and when (to the second, with the time zone)."""
     if at.tzinfo is None:
         raise ValueError("a note's time needs its time zone")
@@ -280,7 +281,7 @@ def document_folder(opp_id: str) -> str:
     return f"{DOCUMENTS_DIR}/{opp_id}"
 
 
-def add_document(opp: Opportunity, *, source_name: str, title: Optional[str], size: int,
+def add_document(opp: Opportunity, *, source_name: str, title: str | None, size: int,
                  sha256: str, today: date, taken: frozenset[str] | set[str] = frozenset()
                  ) -> tuple[Opportunity, Document]:
     """List a file stored as ``documents/<ID>/<item id><.ext>``: a name opp makes (never
@@ -299,7 +300,7 @@ def add_document(opp: Opportunity, *, source_name: str, title: Optional[str], si
     return add(opp, None, "documents", fields, item_id=item_id)
 
 
-def removable_path(opp: Opportunity, document: Document) -> Optional[str]:
+def removable_path(opp: Opportunity, document: Document) -> str | None:
     """The stored file a removed document lets go, or None when its path is not one opp
     made (a hand-edited path outside ``documents/``) or another entry still uses it."""
     path = document.path

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Optional
 
 from . import ids, rules
 from .errors import NotFound, RuleError, UsageError
@@ -108,7 +107,7 @@ def _line_id(quote: Quote) -> str:
 
 
 def new_quote(opp: Opportunity, settings: Settings, *, today: date,
-              quote_id: Optional[str] = None) -> Opportunity:
+              quote_id: str | None = None) -> Opportunity:
     """R11: a draft quote copying the product lines as they are now; it is the last quote.
 
     The copied lines keep the product line ids, so that accepting the quote gives
@@ -132,9 +131,9 @@ def new_quote(opp: Opportunity, settings: Settings, *, today: date,
 
 
 def add_catalog_line(opp: Opportunity, settings: Settings, quote_ref: str, item: CatalogItem,
-                     *, quantity: Decimal = Decimal(1), unit_price: Optional[Decimal] = None,
-                     discount: Decimal = Decimal(0), description: Optional[str] = None,
-                     line_id: Optional[str] = None) -> Opportunity:
+                     *, quantity: Decimal = Decimal(1), unit_price: Decimal | None = None,
+                     discount: Decimal = Decimal(0), description: str | None = None,
+                     line_id: str | None = None) -> Opportunity:
     """R12: a catalog line (the item comes from the catalog); price defaults to the catalog's.
 
     Catalog prices are in the settings' currency: an opportunity in another
@@ -158,7 +157,7 @@ def add_catalog_line(opp: Opportunity, settings: Settings, quote_ref: str, item:
 
 def add_manual_line(opp: Opportunity, settings: Settings, quote_ref: str, *, description: str,
                     unit_price: Decimal, quantity: Decimal = Decimal(1),
-                    discount: Decimal = Decimal(0), line_id: Optional[str] = None
+                    discount: Decimal = Decimal(0), line_id: str | None = None
                     ) -> Opportunity:
     """R12: a manual line: a free description and a price, no SKU (never a product)."""
     quote = _editable(opp, settings, quote_ref, "change its quotes")
@@ -170,8 +169,8 @@ def add_manual_line(opp: Opportunity, settings: Settings, quote_ref: str, *, des
 
 
 def update_line(opp: Opportunity, settings: Settings, quote_ref: str, line_ref: str, *,
-                quantity: Optional[Decimal] = None, unit_price: Optional[Decimal] = None,
-                discount: Optional[Decimal] = None, description: Optional[str] = None
+                quantity: Decimal | None = None, unit_price: Decimal | None = None,
+                discount: Decimal | None = None, description: str | None = None
                 ) -> Opportunity:
     """Change a line of a draft quote; its total and the quote's total follow."""
     quote = _editable(opp, settings, quote_ref, "change its quotes")
@@ -209,7 +208,7 @@ def send_quote(opp: Opportunity, settings: Settings, quote_ref: str, *, today: d
     return _with_quote(opp, quote.model_copy(update={"status": "sent", "sent": today}))
 
 
-def _answer_day(quote: Quote, close_date: Optional[date], today: date) -> date:
+def _answer_day(quote: Quote, close_date: date | None, today: date) -> date:
     day = close_date or today
     if day > today:
         raise UsageError(f"date {day} is in the future; a quote is closed on the day the "
@@ -220,7 +219,7 @@ def _answer_day(quote: Quote, close_date: Optional[date], today: date) -> date:
 
 
 def close_quote(opp: Opportunity, settings: Settings, quote_ref: str, *, accepted: bool,
-                today: date, close_date: Optional[date] = None) -> Opportunity:
+                today: date, close_date: date | None = None) -> Opportunity:
     """Close a sent quote as accepted or rejected on ``close_date`` (default today).
 
     R14, accepting: the quote is accepted and, in the same change, the products

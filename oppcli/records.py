@@ -9,10 +9,11 @@ keyed by git blob id may cache them without the reports noticing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class PlainSettings:
                 "modules": [self.modules.catalog, self.modules.quotes]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PlainSettings":
+    def from_dict(cls, data: dict[str, Any]) -> PlainSettings:
         return cls(data["currency"], tuple(StageInfo(*s) for s in data["stages"]),
                    PlainModules(*data["modules"]))
 
@@ -80,12 +81,12 @@ class Record(NamedTuple):
     status: str  # open | won | lost: the kind of the stage
     probability: int  # the stage's probability, 0..100
     amount: Decimal
-    objective: Optional[Decimal]
+    objective: Decimal | None
     currency: str
-    close_date: Optional[date]
+    close_date: date | None
     created: date
     amount_source: str = "manual"  # manual | products | quote
-    ref: Optional[str] = None
+    ref: str | None = None
 
 
 def stages(settings) -> list[StageInfo]:
@@ -119,7 +120,7 @@ def summary(r: Record) -> dict[str, Any]:
 # ---------------------------------------------------------------- rules that read the settings
 
 
-def stage_problems(stage: str, close_date: Optional[date], lost_reason: Optional[str],
+def stage_problems(stage: str, close_date: date | None, lost_reason: str | None,
                    settings) -> list[tuple[tuple, str]]:
     """The rules of a stored opportunity that depend on the settings' stages, as
     (loc, message) in file order: its stage exists, a closed one has a close date,

@@ -13,10 +13,11 @@ and weighted never exceeds amount.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from .money import ZERO, money_str, weighted
 from .records import Record, StageInfo
@@ -24,16 +25,16 @@ from .records import Record, StageInfo
 # ---------------------------------------------------------------- selecting
 
 
-def select(records: Iterable[Record], *, owner: Optional[str] = None,
-           customer: Optional[str] = None, stage: Optional[str] = None) -> list[Record]:
+def select(records: Iterable[Record], *, owner: str | None = None,
+           customer: str | None = None, stage: str | None = None) -> list[Record]:
     """The records a report covers: ``owner`` equal (case-insensitive), ``customer``
     contained in the customer's name (case-insensitive), ``stage`` the stage id;
     the same matching as ``opp list``."""
     return [r for r in records if matches(r, owner=owner, customer=customer, stage=stage)]
 
 
-def matches(r: Record, *, owner: Optional[str] = None, customer: Optional[str] = None,
-            stage: Optional[str] = None) -> bool:
+def matches(r: Record, *, owner: str | None = None, customer: str | None = None,
+            stage: str | None = None) -> bool:
     if owner and owner.casefold() != r.owner.casefold():
         return False
     if customer and customer.casefold() not in r.customer.casefold():
@@ -47,7 +48,7 @@ def _currencies(records: Sequence[Record], default_currency: str) -> list[str]:
     return sorted({r.currency for r in records}) or [default_currency]
 
 
-def _rate(part: int, whole: int) -> Optional[float]:
+def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
@@ -78,7 +79,7 @@ class _Sum:
             self.objective += r.objective
             self.objective_count += 1
 
-    def merge(self, other: "_Sum") -> None:
+    def merge(self, other: _Sum) -> None:
         """Add another sum's records (exact: money adds within 60 digits)."""
         self.count += other.count
         self.amount += other.amount
@@ -133,7 +134,7 @@ class PipelineTotal:
     lost_amount: Decimal
 
     @property
-    def win_rate(self) -> Optional[float]:
+    def win_rate(self) -> float | None:
         """won / (won + lost) by count, 0..1 rounded to 4 places; None with none closed."""
         return _rate(self.won_count, self.won_count + self.lost_count)
 
@@ -260,8 +261,8 @@ class Forecast:
     by: str
     rows: list[ForecastRow]
     totals: list[ForecastTotal]
-    start: Optional[date] = None
-    end: Optional[date] = None
+    start: date | None = None
+    end: date | None = None
     unscheduled_left_out: int = 0  # open deals without a close date outside a window
 
     def as_dict(self) -> dict[str, Any]:
@@ -271,12 +272,12 @@ class Forecast:
                 "unscheduled_left_out": self.unscheduled_left_out}
 
 
-def _iso(day: Optional[date]) -> Optional[str]:
+def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def forecast(records: Sequence[Record], by: str = "month", *, start: Optional[date] = None,
-             end: Optional[date] = None, default_currency: str = "EUR") -> Forecast:
+def forecast(records: Sequence[Record], by: str = "month", *, start: date | None = None,
+             end: date | None = None, default_currency: str = "EUR") -> Forecast:
     """Expected revenue of open and won deals, grouped by close period, owner or stage.
 
     Won deals count at 100 %, open ones at their stage probability, lost ones not at
@@ -358,8 +359,8 @@ class Step:
     the file did not exist on that side)."""
 
     commit: Commit
-    before: Optional[Record]
-    after: Optional[Record]
+    before: Record | None
+    after: Record | None
 
 
 CHANGE_KINDS = ("new", "deleted", "won", "lost", "reopened", "stage", "amount", "currency",
@@ -375,7 +376,7 @@ class Change:
     commit: Commit
     record: Record  # the deal after the change (before it, for a deleted one)
     kind: str
-    direction: Optional[str] = None
+    direction: str | None = None
     old: Any = None
     new: Any = None
 
@@ -388,7 +389,7 @@ class Change:
                 "direction": self.direction, "old": _text(self.old), "new": _text(self.new)}
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -402,7 +403,7 @@ def _sign(old: Any, new: Any, up: str, down: str) -> str:
     return up if new > old else down
 
 
-def changes_of(before: Optional[Record], after: Optional[Record]) -> list[tuple]:
+def changes_of(before: Record | None, after: Record | None) -> list[tuple]:
     """What moved between two states of one deal, as (kind, direction, old, new) tuples
     in CHANGE_KINDS order. Closing and reopening are reported as won/lost/reopened;
     the close date they set or clear is part of that, not a slip. A deal that is new
@@ -440,7 +441,7 @@ def changes_of(before: Optional[Record], after: Optional[Record]) -> list[tuple]
     return out
 
 
-def _closed_within(r: Optional[Record], since: date, until: Optional[date]) -> bool:
+def _closed_within(r: Record | None, since: date, until: date | None) -> bool:
     return (r is not None and r.status != "open" and r.close_date is not None
             and since <= r.close_date and (until is None or r.close_date <= until))
 
@@ -475,7 +476,7 @@ class ChangeTotal:
 @dataclass(frozen=True)
 class Changes:
     since: date
-    until: Optional[date]
+    until: date | None
     changes: list[Change]
     totals: list[ChangeTotal]
     commits: int = 0  # commits in the window that touched opportunities
@@ -488,8 +489,8 @@ class Changes:
                 "skipped": [s.as_dict() for s in self.skipped]}
 
 
-def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
-            owner: Optional[str] = None, customer: Optional[str] = None,
+def changes(steps: Iterable[Step], since: date, until: date | None = None, *,
+            owner: str | None = None, customer: str | None = None,
             skipped: Sequence[Any] = ()) -> Changes:
     """Every move of every step, oldest first, and per currency how many deals are new,
     won, lost, moved forward or back, slipped… A deal matches ``owner``/``customer``
@@ -517,7 +518,7 @@ def changes(steps: Iterable[Step], since: date, until: Optional[date] = None, *,
     for c in out:
         t = counts.setdefault(c.record.currency, {})
 
-        def bump(name: str, amount: Optional[Decimal] = None) -> None:
+        def bump(name: str, amount: Decimal | None = None, t: dict[str, Any] = t) -> None:
             t[f"{name}_count"] = t.get(f"{name}_count", 0) + 1
             if amount is not None:
                 t[f"{name}_amount"] = t.get(f"{name}_amount", ZERO) + amount

@@ -8,10 +8,10 @@ unit test away. ``problems`` states the same rules as checks over stored data, f
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Optional, Sequence
 
 from . import ids
 from .errors import NotFound, RuleError, UsageError
@@ -87,7 +87,7 @@ def ensure_open(opp: Opportunity, settings: Settings, doing: str = "change it") 
                         f"{doing}: opp reopen {opp.id}")
 
 
-def _closing_date(close_date: Optional[date], today: date) -> date:
+def _closing_date(close_date: date | None, today: date) -> date:
     if close_date is None:
         return today
     if close_date > today:
@@ -100,10 +100,10 @@ def _closing_date(close_date: Optional[date], today: date) -> date:
 
 
 def new_opportunity(settings: Settings, *, opp_id: str, name: str, customer: str, owner: str,
-                    today: date, amount: Optional[Decimal] = None,
-                    objective: Optional[Decimal] = None, stage: Optional[Stage] = None,
-                    close_date: Optional[date] = None, currency: Optional[str] = None,
-                    lost_reason: Optional[str] = None, ref: Optional[str] = None) -> Opportunity:
+                    today: date, amount: Decimal | None = None,
+                    objective: Decimal | None = None, stage: Stage | None = None,
+                    close_date: date | None = None, currency: str | None = None,
+                    lost_reason: str | None = None, ref: str | None = None) -> Opportunity:
     """A new opportunity; a won or lost stage creates it closed (R16, R17a)."""
     stage = stage or settings.stage(settings.default_stage)
     if stage.kind == "open" and lost_reason:
@@ -134,7 +134,7 @@ def set_amount(opp: Opportunity, settings: Settings, amount: Decimal) -> Opportu
     return opp.model_copy(update={"amount": cents(amount), "amount_source": "manual"})
 
 
-def set_objective(opp: Opportunity, settings: Settings, objective: Optional[Decimal]
+def set_objective(opp: Opportunity, settings: Settings, objective: Decimal | None
                   ) -> Opportunity:
     """R8: a free estimate, changeable at any time while open (None clears it)."""
     ensure_open(opp, settings, "change the objective")
@@ -150,10 +150,9 @@ def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opport
     if field not in EDITABLE:
         raise UsageError(f"field '{field}' cannot be set this way")
     ensure_open(opp, settings, f"change its {field.replace('_', ' ')}")
-    if field == "currency" and value != opp.currency:
-        if opp.products or opp.quotes:
-            raise RuleError(f"{opp.id} has products or quotes priced in {opp.currency}; "
-                            "remove them before changing the currency")
+    if field == "currency" and value != opp.currency and (opp.products or opp.quotes):
+        raise RuleError(f"{opp.id} has products or quotes priced in {opp.currency}; "
+                        "remove them before changing the currency")
     updated = opp.model_copy(update={field: value})
     return Opportunity.model_validate(updated.model_dump())
 
@@ -199,8 +198,8 @@ def require_module(settings: Settings, module: str) -> None:
 
 
 def add_product(opp: Opportunity, settings: Settings, item: CatalogItem, *,
-                quantity: Decimal = Decimal(1), unit_price: Optional[Decimal] = None,
-                discount: Decimal = Decimal(0), line_id: Optional[str] = None) -> Opportunity:
+                quantity: Decimal = Decimal(1), unit_price: Decimal | None = None,
+                discount: Decimal = Decimal(0), line_id: str | None = None) -> Opportunity:
     """R9-R10: a catalog product line; the amount becomes the products' total."""
     require_module(settings, "catalog")
     ensure_open(opp, settings, "change its products")
@@ -218,8 +217,8 @@ def add_product(opp: Opportunity, settings: Settings, item: CatalogItem, *,
 
 
 def update_product(opp: Opportunity, settings: Settings, ref: str, *,
-                   quantity: Optional[Decimal] = None, unit_price: Optional[Decimal] = None,
-                   discount: Optional[Decimal] = None) -> Opportunity:
+                   quantity: Decimal | None = None, unit_price: Decimal | None = None,
+                   discount: Decimal | None = None) -> Opportunity:
     """R6: change a product line's quantity, price or discount; the amount follows."""
     require_module(settings, "catalog")
     ensure_open(opp, settings, "change its products")
@@ -245,7 +244,7 @@ def remove_product(opp: Opportunity, settings: Settings, ref: str) -> Opportunit
 # ---------------------------------------------------------------- stages and closing (R16-R17a)
 
 
-def accepted_quote(opp: Opportunity) -> Optional[Quote]:
+def accepted_quote(opp: Opportunity) -> Quote | None:
     return next((q for q in opp.quotes if q.status == "accepted"), None)
 
 
@@ -267,7 +266,7 @@ def _won(opp: Opportunity) -> dict:
 
 
 def change_stage(opp: Opportunity, settings: Settings, stage: Stage, *, today: date,
-                 close_date: Optional[date] = None, reason: Optional[str] = None
+                 close_date: date | None = None, reason: str | None = None
                  ) -> Opportunity:
     """Move an open opportunity; a won or lost stage closes it (R16, R17, R17a)."""
     current = stage_of(opp, settings)
@@ -299,15 +298,15 @@ def change_stage(opp: Opportunity, settings: Settings, stage: Stage, *, today: d
 
 
 def close(opp: Opportunity, settings: Settings, *, won: bool, today: date,
-          close_date: Optional[date] = None, reason: Optional[str] = None) -> Opportunity:
+          close_date: date | None = None, reason: str | None = None) -> Opportunity:
     """Close as won or lost on ``close_date`` (default today), R17 and R17a."""
     ensure_open(opp, settings, "close it again")
     stage = first_stage(settings, "won" if won else "lost")
     return change_stage(opp, settings, stage, today=today, close_date=close_date, reason=reason)
 
 
-def reopen(opp: Opportunity, settings: Settings, stage: Optional[Stage] = None,
-           close_date: Optional[date] = None) -> Opportunity:
+def reopen(opp: Opportunity, settings: Settings, stage: Stage | None = None,
+           close_date: date | None = None) -> Opportunity:
     """Reopen a closed opportunity at an open stage (default: the last open one).
 
     The actual close date no longer holds: the close date becomes ``close_date``, the

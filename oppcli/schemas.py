@@ -27,7 +27,7 @@ import posixpath
 import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from . import __version__
 
@@ -165,7 +165,7 @@ def write(folder: Path) -> list[Path]:
 # ---------------------------------------------------------------- in a data repo
 
 
-def schema_of(relpath: str) -> Optional[str]:
+def schema_of(relpath: str) -> str | None:
     """The schema file name for a file of the data repo, or None for other files."""
     if relpath == "opp.yaml":
         return "settings.schema.json"
@@ -177,7 +177,7 @@ def schema_of(relpath: str) -> Optional[str]:
     return None
 
 
-def header(relpath: str) -> Optional[str]:
+def header(relpath: str) -> str | None:
     """The modeline (without '# ') pointing a file at its schema, by a relative path."""
     name = schema_of(relpath)
     if name is None:
@@ -191,7 +191,7 @@ def with_header(text: str, relpath: str) -> str:
     line = header(relpath)
     if line is None:
         return text
-    first, sep, rest = text.partition("\n")
+    first, _, rest = text.partition("\n")
     if first.startswith("# " + HEADER_PREFIX):
         text = rest
     return f"# {line}\n{text}"
@@ -202,7 +202,7 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in match.group(0).split(".")) if match else ()
 
 
-def written_by(text: Optional[str]) -> tuple[int, ...]:
+def written_by(text: str | None) -> tuple[int, ...]:
     """The version of opp that wrote a schema copy; () when unknown or missing."""
     if not text:
         return ()
@@ -210,7 +210,7 @@ def written_by(text: Optional[str]) -> tuple[int, ...]:
     return _version(match.group(1)) if match else ()
 
 
-def outdated(texts: dict[str, Optional[str]]) -> bool:
+def outdated(texts: dict[str, str | None]) -> bool:
     """True when a repo's schema copies (text by file name, None if missing) need
     rewriting: one is missing, or was written by an older opp than this one."""
     mine = _version(__version__)

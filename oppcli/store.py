@@ -19,12 +19,12 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from . import journal
 from .env import lock_timeout, now, today  # noqa: F401  (the clock, read in one place)
@@ -70,8 +70,8 @@ class GitResult:
 NO_GIT = "git is not installed or not on PATH; opp keeps its history in git, install it first"
 
 
-def _git_command(args: tuple[str, ...], env: Optional[dict],
-                 config: Optional[dict[str, str]]) -> tuple[list[str], dict, tuple[int, ...]]:
+def _git_command(args: tuple[str, ...], env: dict | None,
+                 config: dict[str, str] | None) -> tuple[list[str], dict, tuple[int, ...]]:
     """The command line, environment and inherited descriptors of one git process."""
     options, fds, heir_env = journal.for_git(args)  # a change's gits inherit its lock
     for key, value in (config or {}).items():
@@ -108,9 +108,9 @@ def git_reads(root: Path, *commands: tuple[str, ...]) -> list[GitResult]:
     return results
 
 
-def git(root: Path, *args: str, input: Optional[str | bytes] = None,
-        env: Optional[dict] = None, check: bool = True,
-        config: Optional[dict[str, str]] = None) -> GitResult:
+def git(root: Path, *args: str, input: str | bytes | None = None,
+        env: dict | None = None, check: bool = True,
+        config: dict[str, str] | None = None) -> GitResult:
     """Run git in ``root`` (``config``: ``-c`` settings for this command); ``RepoError``
     with git's own words when it fails and ``check``."""
     argv, full_env, fds = _git_command(args, env, config)
@@ -176,7 +176,7 @@ def git_config(root: Path) -> dict[str, str]:
     return values
 
 
-def _git_int(value: str) -> Optional[int]:
+def _git_int(value: str) -> int | None:
     """An integer of git's config (``10k`` is 10240), None when it is not one."""
     value = value.strip().lower()
     scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(value[-1:], 1)
@@ -195,7 +195,7 @@ def _git_true(value: str) -> bool:
         return value in ("true", "yes", "on")
 
 
-def identity(root: Path, values: Optional[dict[str, str]] = None) -> Identity:
+def identity(root: Path, values: dict[str, str] | None = None) -> Identity:
     """Who is making changes: the git identity, else ``OPP_USER``, else the OS user."""
     values = git_config(root) if values is None else values
     name, email = values.get("user.name", "").strip(), values.get("user.email", "").strip()
@@ -265,7 +265,7 @@ class Repo:
     # -------------------------------------------------------- finding
 
     @classmethod
-    def find(cls, explicit: Optional[str] = None) -> "Repo":
+    def find(cls, explicit: str | None = None) -> Repo:
         """``--repo``/``OPP_REPO`` when given, else the nearest folder up with ``opp.yaml``."""
         if explicit:
             root = Path(explicit).expanduser()
@@ -290,7 +290,7 @@ class Repo:
                         "create one with 'opp init DIR', or point at one with --repo DIR "
                         "or OPP_REPO")
 
-    def _settled(self) -> "Repo":
+    def _settled(self) -> Repo:
         """This repo, once a change under way is done or an interrupted one repaired."""
         journal.settle(self)
         return self
@@ -391,7 +391,7 @@ class Repo:
         data, node = self.read_yaml(SETTINGS_FILE)
         return self.parse_model(Settings, SETTINGS_FILE, data, node)
 
-    def settings_bytes(self) -> Optional[bytes]:
+    def settings_bytes(self) -> bytes | None:
         """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
         try:
             return (self.root / SETTINGS_FILE).read_bytes()
@@ -434,7 +434,7 @@ class Repo:
             return []
         return sorted(n[:-5] for n in names if n.endswith(".yaml") and not n.startswith("."))
 
-    def taken_ids(self) -> "_IdsOnDisk":
+    def taken_ids(self) -> _IdsOnDisk:
         """The ids in use, as a container asked one id at a time (``in``): a new id is
         checked against the files without listing them all."""
         return _IdsOnDisk(self.root / OPPORTUNITIES_DIR)
@@ -566,7 +566,7 @@ class Repo:
         """An exclusive lock on the repo; the kernel frees it if the holder dies."""
         path = self.git_dir / "opp.lock"
         try:
-            fh = open(path, "a+")
+            fh = open(path, "a+")  # noqa: SIM115 - held open for the lock's whole life
         except OSError as exc:
             raise RepoError(f"cannot lock the data repo ({path}): {exc.strerror}; opp needs to "
                             "write there to change anything (is it read-only?)") from None
@@ -590,7 +590,7 @@ class Repo:
             fh.close()
 
     @contextmanager
-    def transaction(self, subject: str = "") -> Iterator["Transaction"]:
+    def transaction(self, subject: str = "") -> Iterator[Transaction]:
         """Lock, let the caller stage writes, then write and commit them all or nothing."""
         with self.lock():
             refuse_during_merge(self.git_dir)
@@ -603,7 +603,7 @@ class Repo:
             tx.commit()
 
     @contextmanager
-    def change(self, ref: str, kind: str, action: str = "") -> Iterator["Transaction"]:
+    def change(self, ref: str, kind: str, action: str = "") -> Iterator[Transaction]:
         """A change to one opportunity: ``tx.opportunity`` is loaded under the lock.
 
         ``kind`` names the command (the ``Opp-Action`` trailer), ``action`` the change
@@ -645,9 +645,9 @@ class Transaction:
     action: str = ""
     kind: str = ""
     opportunity: Any = None
-    writes: dict[str, Optional[bytes]] = field(default_factory=dict)
+    writes: dict[str, bytes | None] = field(default_factory=dict)
     trailers: dict[str, str] = field(default_factory=dict)
-    progress: Optional[Callable[[int], None]] = None  # told of each 100 files written
+    progress: Callable[[int], None] | None = None  # told of each 100 files written
 
     def refuse_hand_edits(self, relpaths: list[str]) -> None:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
@@ -694,7 +694,7 @@ class Transaction:
                 meta, _, path = record.partition("\t")
                 fields = meta.split()
                 if path in found[where] or len(fields) != 3 or fields[0] != "100644" or \
-                        where == "index" and fields[2] != "0":
+                        (where == "index" and fields[2] != "0"):
                     return False  # a link, an executable, a folder, a conflict
                 found[where][path] = fields[1] if where == "index" else fields[2]
         if not set(found["index"]) | set(found["HEAD"]) <= set(relpaths):
@@ -719,14 +719,14 @@ class Transaction:
                 return False
         return True
 
-    def write(self, relpath: str, text: Optional[str]) -> None:
+    def write(self, relpath: str, text: str | None) -> None:
         """Stage a file's new text (``None`` deletes it)."""
         self.writes[relpath] = None if text is None else text.encode("utf-8")
 
     def write_bytes(self, relpath: str, data: bytes) -> None:
         self.writes[relpath] = data
 
-    def save_model(self, relpath: str, model: Any, header: Optional[str] = None) -> None:
+    def save_model(self, relpath: str, model: Any, header: str | None = None) -> None:
         """Stage a model as YAML; opp's files start with the line naming their JSON Schema."""
         from .schemas import header as schema_header
 
@@ -752,7 +752,7 @@ class Transaction:
         root = self.repo.root
         journal.check_paths(root, self.writes)  # never a path outside the data repo
 
-        def current(relpath: str) -> Optional[bytes]:
+        def current(relpath: str) -> bytes | None:
             return journal.read_data_file(root, relpath, 1 << 62, error=RepoError)
 
         # a write that changes nothing is no change: it never makes a commit of its own
@@ -761,7 +761,7 @@ class Transaction:
             return
         self.writes.update(self.repo.schema_refresh())
         journal.check_paths(root, self.writes)
-        previous: dict[str, Optional[bytes]] = {p: current(p) for p in self.writes}
+        previous: dict[str, bytes | None] = {p: current(p) for p in self.writes}
         paths = list(self.writes)
         batch = len(paths) > MANY_PATHS
         message = one_line(self.subject or "opp: change") + "\n"
@@ -817,7 +817,7 @@ class Transaction:
                 index.remember(self.repo, {p: d for p, d in self.writes.items() if d})
         self._housekeeping()
 
-    def _plain_commit(self, message: str, tree: str, head: Optional[str]) -> None:
+    def _plain_commit(self, message: str, tree: str, head: str | None) -> None:
         """The commit ``git commit`` would make of the index (its ``tree``), by git's
         plumbing: in a repo of 100,000 files it saves git's refresh of every file's stat
         data. HEAD moves only from the commit it was at (compare and swap; from none on an
@@ -844,8 +844,8 @@ class Transaction:
 
         config = self.repo.git_config
         auto = _git_int(config.get("gc.auto", "6700"))
-        if auto is not None and auto <= 0 or \
-                "maintenance.auto" in config and not _git_true(config["maintenance.auto"]):
+        if (auto is not None and auto <= 0) or \
+                ("maintenance.auto" in config and not _git_true(config["maintenance.auto"])):
             return
         if random.random() >= pack_chance(_index_bytes(self.repo.git_dir)):
             return
@@ -908,7 +908,7 @@ def _pathspec(paths: list[str]) -> str:
     return "".join(f"{p}\0" for p in paths)
 
 
-def _stage_many(repo: "Repo", writes: dict[str, Optional[bytes]]) -> None:
+def _stage_many(repo: Repo, writes: dict[str, bytes | None]) -> None:
     """Stage many files fast: the blobs go into one pack through ``git fast-import``
     instead of one loose object file each (file creation is what costs), the index
     gets their ids, then a refresh records the files' stat data. Used for batches
@@ -935,7 +935,7 @@ def _stage_many(repo: "Repo", writes: dict[str, Optional[bytes]]) -> None:
     git(root, "update-index", "-q", "--refresh", check=False)
 
 
-def dump_model(model: Any, header: Optional[str] = None) -> str:
+def dump_model(model: Any, header: str | None = None) -> str:
     """A model as stable YAML, fields in model order."""
     return yamlio.dump(model.model_dump(mode="python"), header)
 
@@ -978,7 +978,7 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
 # ---------------------------------------------------------------- reading git objects
 
 
-def git_raw(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
+def git_raw(root: Path, *args: str, input: bytes | None = None) -> bytes:
     """Run git in ``root`` and return its raw stdout (bytes); ``RepoError`` when it fails.
 
     For output that may hold any bytes (blobs, ``-z`` lists); ``git()`` is for text.
@@ -998,7 +998,7 @@ def git_raw(root: Path, *args: str, input: Optional[bytes] = None) -> bytes:
     return proc.stdout
 
 
-def read_blobs(root: Path, names: list[str]) -> dict[str, Optional[bytes]]:
+def read_blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
     """The bytes of many git objects (blob ids or ``rev:path``) from one ``git cat-file``;
     ``None`` for a name git does not have."""
     wanted = list(dict.fromkeys(names))
@@ -1075,7 +1075,7 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
         os.close(fd)
 
 
-def files_in(repo: "Repo", relfolder: str) -> set[str]:
+def files_in(repo: Repo, relfolder: str) -> set[str]:
     """The paths (relative to the repo) of the entries of a folder; empty when it is missing."""
     try:
         return {f"{relfolder}/{name}" for name in os.listdir(repo.root / relfolder)}
@@ -1107,7 +1107,7 @@ def _undo_subject(subject: str, prefixes: list[str]) -> str:
     return one_line(f"{prefix}undo {action}" if prefix else f"undo: {subject}")
 
 
-def _name_in(data: Optional[bytes]) -> str:
+def _name_in(data: bytes | None) -> str:
     """The ``name`` of an opportunity file's bytes, or '' when it has none."""
     if not data:
         return ""
@@ -1146,7 +1146,7 @@ def undo_last(repo: Repo) -> Undone:
         raw = git(root, "diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",
                   "--relative", f"{sha}^", sha).stdout.split("\0")
         entries = []  # (path, blob before, blob after); None where the file is absent
-        for meta, path in zip(raw[0::2], raw[1::2]):
+        for meta, path in zip(raw[0::2], raw[1::2], strict=False):
             old_mode, new_mode, old_blob, new_blob, _status = meta.lstrip(":").split(" ")
             # a file opp writes keeps its mode, so an executable one changed in place is
             # restored exactly too; anything else (links, a mode changed) is git's job
@@ -1208,7 +1208,7 @@ def merge_driver_command() -> str:
     return f"{python} -m oppcli merge-driver %O %A %B %P"
 
 
-def _git_config_path(root: Path) -> Optional[Path]:
+def _git_config_path(root: Path) -> Path | None:
     """The config file of the git repo holding ``root``, found without running git."""
     for folder in (root, *root.parents):
         dot_git = folder / ".git"

@@ -22,9 +22,10 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from . import merge, yamlio
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
@@ -47,12 +48,12 @@ def _top(root: Path) -> Path:
     return Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
 
 
-def _ref(root: Path, name: str) -> Optional[str]:
+def _ref(root: Path, name: str) -> str | None:
     out = git(root, "rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _config(root: Path, key: str) -> Optional[str]:
+def _config(root: Path, key: str) -> str | None:
     out = git(root, "config", "--get", key, check=False)
     return out.stdout.strip() or None if out.returncode == 0 else None
 
@@ -67,7 +68,7 @@ def unmerged(root: Path) -> dict[str, set[int]]:
     return paths
 
 
-def _show(top: Path, stage: int, path: str) -> Optional[bytes]:
+def _show(top: Path, stage: int, path: str) -> bytes | None:
     """A stage of an unmerged path (1 base, 2 ours, 3 theirs), or None when absent."""
     proc = subprocess.run(["git", "show", f":{stage}:{path}"], cwd=top, capture_output=True)
     return proc.stdout if proc.returncode == 0 else None
@@ -88,14 +89,14 @@ def clear_records(git_dir: Path) -> None:
     shutil.rmtree(_records_dir(git_dir), ignore_errors=True)
 
 
-def read_record(git_dir: Path, path: str) -> Optional[dict]:
+def read_record(git_dir: Path, path: str) -> dict | None:
     try:
         return json.loads(_record_path(git_dir, path).read_text())
     except (OSError, ValueError):
         return None
 
 
-def _write_record(git_dir: Path, path: str, record: Optional[dict]) -> None:
+def _write_record(git_dir: Path, path: str, record: dict | None) -> None:
     target = _record_path(git_dir, path)
     if record is None:
         target.unlink(missing_ok=True)
@@ -120,14 +121,14 @@ def _log_settled(git_dir: Path, path: str, fields: list[str], how: str) -> None:
 # ---------------------------------------------------------------- reading the three versions
 
 
-def _parse(data: Optional[bytes], path: str) -> Any:
+def _parse(data: bytes | None, path: str) -> Any:
     """Parsed YAML, ``None`` for an absent or empty file; ``DataError`` when unreadable."""
     if not data or not data.strip():
         return None
     return yamlio.load(data, path)[0]
 
 
-def _header(data: Optional[bytes]) -> str:
+def _header(data: bytes | None) -> str:
     """The leading comment lines of a file (e.g. a schema line), kept by the merge."""
     lines = []
     for line in (data or b"").decode("utf-8", "replace").splitlines(keepends=True):
@@ -165,8 +166,8 @@ def _settings_of(top: Path, path: str):
         return Settings()
 
 
-def _merge_files(kind: str, path: str, base: Optional[bytes], ours: Optional[bytes],
-                 theirs: Optional[bytes], worktree: Path, **settle: Any) -> merge.Merged:
+def _merge_files(kind: str, path: str, base: bytes | None, ours: bytes | None,
+                 theirs: bytes | None, worktree: Path, **settle: Any) -> merge.Merged:
     try:
         b = _parse(base, path)
     except DataError:
@@ -194,7 +195,7 @@ def _merge_files(kind: str, path: str, base: Optional[bytes], ours: Optional[byt
     return merge.merge_document(kind, b, o, t, settings=settings, **settle)
 
 
-def _render(merged: merge.Merged, ours: Optional[bytes]) -> bytes:
+def _render(merged: merge.Merged, ours: bytes | None) -> bytes:
     return (_header(ours) + yamlio.dump(merged.data)).encode("utf-8")
 
 
@@ -311,7 +312,7 @@ def _command(record: dict, entry: dict) -> str:
 GIT_STATES = ("changed", "deleted", "added", "absent")
 
 
-def _git_level(path: str, stages: set[int], top: Optional[Path] = None) -> dict:
+def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
     """A conflict git found without opp's driver (e.g. changed here, deleted there)."""
     def state(stage: int) -> str:
         if stage not in stages:
@@ -377,7 +378,7 @@ def conflict_message(records: list[dict], here: str, there: str, after: str) -> 
 # ---------------------------------------------------------------- settling conflicts
 
 
-def _match(repo: Repo, ref: str) -> tuple[str, set[int], Optional[dict]]:
+def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
     """The unmerged path an id (prefix), 'catalog', 'settings' or a path names."""
     paths = unmerged(repo.root)
     if not paths:
@@ -385,7 +386,7 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], Optional[dict]]:
     key = ref.strip().strip("/")
     records = {p: read_record(repo.git_dir, p) for p in paths}
 
-    def ident(path: str) -> Optional[str]:
+    def ident(path: str) -> str | None:
         rec = records[path]
         if rec and rec.get("id"):
             return rec["id"]
@@ -414,8 +415,8 @@ def _parse_value(kind: str, path: tuple, text: str, settings: Any) -> Any:
     return None if text.strip().casefold() in ("none", "null", "") else text.strip()
 
 
-def resolve(repo: Repo, ref: str, field: Optional[str], side: Optional[str],
-            value: Optional[str], parse: Callable[[str, tuple, str, Any], Any] = _parse_value
+def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
+            value: str | None, parse: Callable[[str, tuple, str, Any], Any] = _parse_value
             ) -> list[str]:
     """Settle one conflict (``field``) or all of a file's, keeping ``side`` or ``value``.
 
@@ -461,8 +462,8 @@ def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
     return False
 
 
-def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: Optional[str],
-                    side: Optional[str], value: Optional[str], parse: Callable) -> list[str]:
+def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str | None,
+                    side: str | None, value: str | None, parse: Callable) -> list[str]:
     current = (top / path).read_bytes() if (top / path).exists() else b""
     if hashlib.sha256(current).hexdigest() != record.get("written"):
         raise RepoError(f"{path} was edited since the merge; keep your edit with "
@@ -734,7 +735,7 @@ def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
     return errors
 
 
-def _route_to_driver(repo: Repo) -> Optional[str]:
+def _route_to_driver(repo: Repo) -> str | None:
     """A data repo made before opp had its driver lacks the .gitattributes lines:
     route its files to the driver locally (.git/info/attributes), committing nothing."""
     from .store import GITATTRIBUTES

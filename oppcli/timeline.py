@@ -38,10 +38,11 @@ Decisions:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .errors import DataError
 
@@ -64,10 +65,10 @@ class Revision:
     email: str
     at: datetime
     subject: str
-    action: Optional[str]
+    action: str | None
     before: list[Any]
     after: Any
-    settled: Optional[list[str]] = None  # a merge's settled fields of this file ('*': all)
+    settled: list[str] | None = None  # a merge's settled fields of this file ('*': all)
     merge: bool = False
 
 
@@ -142,7 +143,7 @@ class Broken:
     message: str
 
 
-def _parse(data: Optional[bytes], where: str):
+def _parse(data: bytes | None, where: str):
     if data is None:
         return None
     from . import yamlio
@@ -183,7 +184,7 @@ def history(repo, opp_id: str) -> list[Revision]:
     blobs = read_blobs(repo.root, names)
     parsed: dict[bytes, Any] = {}
 
-    def data(name: Optional[str]) -> Any:
+    def data(name: str | None) -> Any:
         raw = blobs.get(name) if name else None
         if raw is None:
             return None
@@ -198,7 +199,7 @@ def history(repo, opp_id: str) -> list[Revision]:
             for r in records]
 
 
-def settled_fields(record: dict, opp_id: str) -> Optional[list[str]]:
+def settled_fields(record: dict, opp_id: str) -> list[str] | None:
     """The fields of ``opportunities/<opp_id>.yaml`` a merge settled in conflicts, from
     its ``Opp-Settled`` trailers (else, for merges of older opp versions, its
     ``Opp-Resolved`` ones): field paths as opp conflicts names them, '*' for the whole
@@ -225,7 +226,7 @@ def settled_fields(record: dict, opp_id: str) -> Optional[list[str]]:
 # ---------------------------------------------------------------- comparing versions
 
 
-def value_text(value: Any) -> Optional[str]:
+def value_text(value: Any) -> str | None:
     """A stored value as the text the timeline shows (decimals exact, dates ISO)."""
     if value is None:
         return None
@@ -296,7 +297,7 @@ def item_name(panel: str, item: dict) -> str:
     return _g(item, "id")
 
 
-def _items(value: Any) -> Optional[list[dict]]:
+def _items(value: Any) -> list[dict] | None:
     """The value as a panel (a list of mappings with ids), or None when it is not one."""
     if not isinstance(value, list):
         return None
@@ -338,7 +339,7 @@ def _panel_changes(field: str, old: list[dict], new: list[dict], owner: str = ""
     return out
 
 
-def diff(old: Optional[dict], new: Optional[dict]) -> list[dict]:
+def diff(old: dict | None, new: dict | None) -> list[dict]:
     """The changes from one version of an opportunity file to the next, in file order:
     ``{"field", "old", "new"}``, plus ``item`` and ``label`` for an item of a panel.
 
@@ -370,7 +371,7 @@ def compare(old: Any, new: Any) -> list[dict]:
     """``diff`` between two versions; a version that is not readable YAML is one change
     of the pseudo-field ``file``, since its fields cannot be told."""
     if isinstance(old, Broken) or isinstance(new, Broken):
-        def state(version: Any) -> Optional[str]:
+        def state(version: Any) -> str | None:
             if isinstance(version, Broken):
                 return f"unreadable ({version.message})"
             return None if version is None else "readable"
@@ -566,7 +567,7 @@ def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, 
     return out
 
 
-def timeline(repo, opp_id: str, warn: Optional[Callable[[str], None]] = None) -> list[dict]:
+def timeline(repo, opp_id: str, warn: Callable[[str], None] | None = None) -> list[dict]:
     """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract).
 
     The story is in git: a file that is invalid now (a hand edit gone wrong, the very
@@ -603,7 +604,7 @@ def _last_version(revisions: list) -> Any:
     return SimpleNamespace(activities=[], notes=[])
 
 
-def deleted_timeline(repo, ref: str) -> Optional[list[dict]]:
+def deleted_timeline(repo, ref: str) -> list[dict] | None:
     """The story of an opportunity whose file is gone (``ref`` its full id), ending with
     its deletion; None when ``ref`` names no file the history holds."""
     import re

@@ -34,10 +34,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Callable, Iterable, Optional, Sequence
 
 from . import ids, rules
 from .errors import DataError, OppError, RuleError, UsageError
@@ -167,7 +167,7 @@ def read_csv(data: bytes) -> Table:
         raise DataError("the file is empty; its first row must be a header naming the columns")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
-    header: Optional[list[str]] = None
+    header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -341,7 +341,7 @@ class Lookup:
     """Stages and catalog products by the words a file uses for them, cached."""
 
     def __init__(self, settings: Settings, catalog: Catalog,
-                 stage_map: Optional[dict[str, Stage]] = None):
+                 stage_map: dict[str, Stage] | None = None):
         self.settings = settings
         self.stage_map = stage_map or {}
         self._stages: dict[str, Stage | str] = {}
@@ -432,7 +432,7 @@ class Entry:
     line: int
     action: str
     opportunity: Opportunity
-    before: Optional[Opportunity] = None
+    before: Opportunity | None = None
     changed: tuple[str, ...] = ()
     new_id: bool = False  # the id was made up for this run (a dry run shows none)
 
@@ -464,7 +464,7 @@ def render_default(template: str, header: Sequence[str], cells: Sequence[str]) -
     return re.sub(r"\{([^{}]+)\}", cell, template).strip()
 
 
-def single_product(opp: Opportunity) -> Optional[str]:
+def single_product(opp: Opportunity) -> str | None:
     """The SKU of the one line an import's ``product`` column stands for, if that is
     what the opportunity holds: one line, quantity 1, no discount, amount from it."""
     if opp.amount_source != "products" or len(opp.products) != 1:
@@ -511,7 +511,7 @@ def update_opportunity(opp: Opportunity, values: dict, settings: Settings,
                        today: date) -> Opportunity:
     """A row applied to an existing opportunity: only the fields it gives (R5, R17)."""
     kind = rules.status(opp, settings)
-    target: Optional[Stage] = values.get("stage")
+    target: Stage | None = values.get("stage")
     reason = values.get("lost_reason")
     if kind != "open":
         if target is None or target.kind != "open":
@@ -578,8 +578,8 @@ def create_opportunity(opp_id: str, values: dict, settings: Settings, *, today: 
 
 def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: Catalog,
                 existing: Sequence[Opportunity], *, today: date, owner: str,
-                stage_map: Optional[dict[str, Stage]] = None,
-                progress: Optional[Callable[[int], None]] = None) -> ImportPlan:
+                stage_map: dict[str, Stage] | None = None,
+                progress: Callable[[int], None] | None = None) -> ImportPlan:
     """Every row checked against the rules and the repo's opportunities.
 
     The result has an entry per good row and every problem of every bad row; the
@@ -694,7 +694,7 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
 # ---------------------------------------------------------------- export
 
 
-def export_row(opp: Opportunity) -> dict[str, Optional[str]]:
+def export_row(opp: Opportunity) -> dict[str, str | None]:
     """An opportunity as a row of the CSV the import reads (same fields, same words)."""
     return {"id": opp.id, "ref": opp.ref, "name": opp.name, "customer": opp.customer,
             "stage": opp.stage, "amount": money_str(opp.amount),
@@ -844,7 +844,7 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
 
 
 def _name_clash(name: str, sku_key: str, by_name: dict[str, list[CatalogItem]],
-                named: dict[str, int], line: int) -> Optional[str]:
+                named: dict[str, int], line: int) -> str | None:
     """Why a product (SKU ``sku_key``) cannot take ``name``: another product has it."""
     key = loose_key(name)
     others = [p for p in by_name.get(key, []) if p.sku.casefold() != sku_key]
@@ -858,7 +858,7 @@ def _name_clash(name: str, sku_key: str, by_name: dict[str, list[CatalogItem]],
             "instead (its sku in the sku column), or choose another name")
 
 
-def _rename(by_name: dict[str, list[CatalogItem]], before: Optional[CatalogItem],
+def _rename(by_name: dict[str, list[CatalogItem]], before: CatalogItem | None,
             after: CatalogItem) -> None:
     if before is not None:
         bucket = by_name.get(loose_key(before.name), [])

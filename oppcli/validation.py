@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from .errors import DataError
 from .store import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE, Repo
 
 
-def _relative(repo: Repo, path: Path) -> Optional[str]:
+def _relative(repo: Repo, path: Path) -> str | None:
     """The path relative to the data repo's root; None when it lies outside."""
     try:
         full = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
@@ -38,7 +37,7 @@ def _given(repo: Repo, paths: list[Path]) -> tuple[list[str], list[DataError]]:
     return targets, errors
 
 
-def validate_repo(repo: Repo, paths: Optional[list[Path]] = None
+def validate_repo(repo: Repo, paths: list[Path] | None = None
                   ) -> tuple[list[DataError], int]:
     """(errors, number of files checked). The settings come first: without them
     no opportunity can be checked; given among ``paths``, every file is checked."""

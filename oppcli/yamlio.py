@@ -16,15 +16,16 @@ block style, no aliases, no line folding: small diffs and easy merges.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date as date_type
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from .errors import DataError
+from .journal import MAX_FILE_BYTES
 
-from .journal import MAX_FILE_BYTES  # noqa: E402  (with safe reading, no yaml needed)
 MAX_DEPTH = 64
 MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
 
@@ -225,9 +226,9 @@ def locate(node: yaml.Node | None, loc: Iterable[Any], *, key: bool = False
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                     found = key_node if key and part == last else value
                     break
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(current.value):
-                found = current.value[part]
+        elif (isinstance(current, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(current.value)):
+            found = current.value[part]
         if found is None:
             break
         current = found
@@ -328,7 +329,7 @@ def _scalar(value: Any) -> str:
         return "false"
     if isinstance(value, str):
         if len(value) > 1000 or value.endswith(" ") or not _SIMPLE.fullmatch(value) or \
-                not value.isascii() and max(value) > "\uffff":  # libyaml escapes those
+                (not value.isascii() and max(value) > "\uffff"):  # libyaml escapes those
             raise _Unsupported
         if _implicit(value) == _STR:
             return value

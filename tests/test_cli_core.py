@@ -1,11 +1,9 @@
 """The core commands end to end in temporary git repos: successes, refusals, commits."""
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 import yaml
@@ -546,7 +544,8 @@ def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
     (crm.root / "opportunities" / "notes.txt").write_text("hello")
     (crm.root / "opportunities" / "zzzz.yaml").write_text("id: [")
     out = crm("validate", code=1).stdout
-    assert "notes.txt: not an opportunity file" in out and "zzzz.yaml:2:1: did not find expected node content" in out
+    assert "notes.txt: not an opportunity file" in out
+    assert "zzzz.yaml:2:1: did not find expected node content" in out
     path.write_text(path.read_text().replace("amount: 5.00", "amount: 1200.00"))
     (crm.root / "opportunities" / "notes.txt").unlink()
     (crm.root / "opportunities" / "zzzz.yaml").unlink()

@@ -30,8 +30,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from oppcli.cli import cli
 from conftest import depth
+from oppcli.cli import cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and flock")
 

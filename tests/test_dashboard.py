@@ -5,6 +5,7 @@ The numbers are read back from the page twice: from its JSON block (#opp-data) a
 from its data tables (each figure's data-value, and the text people read).
 """
 
+import itertools
 import json
 import os
 import re
@@ -369,7 +370,7 @@ def test_the_page_is_accessible_and_responsive(book):
     assert len(page.tables) == 2 * 5  # funnel, forecast, outcome, top, changes
     levels = [int(tag[1]) for tag, _ in page.headings]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no level skipped
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels))  # no level skipped
     assert [h for tag, h in page.headings if tag == "h2"] == ["EUR", "USD"]
 
 

@@ -15,10 +15,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from test_dashboard import EVIL, book  # noqa: F401  (the fixture)
 
 from oppcli.money import money_human
-
-from test_dashboard import EVIL, book  # noqa: F401  (the fixture)
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",

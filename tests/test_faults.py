@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from oppcli import journal, store
 from conftest import needs_real_clock
+from oppcli import journal, store
 
 REAL_GIT = shutil.which("git")
 IDENTITY = ("-c", "user.name=Tester", "-c", "user.email=tester@example.com")

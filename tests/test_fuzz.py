@@ -9,12 +9,13 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from conftest import depth
 from oppcli import rules, transfer, yamlio
 from oppcli.errors import DataError, OppError
 from oppcli.model import Catalog, CatalogItem, Opportunity, Settings
-from conftest import depth
 
 FAST = timedelta(seconds=5)  # far above what any example takes; a hang or blow-up fails
 

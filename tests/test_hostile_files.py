@@ -120,14 +120,14 @@ def test_reports_refuse_a_hostile_file_and_name_it(crm, tmp_path, case):
 
 def test_validate_lists_every_hostile_file_with_its_problem(crm, tmp_path):
     crm.new("Good deal")
-    for i, (make, words) in enumerate(HOSTILE.values()):
+    for i, (make, _) in enumerate(HOSTILE.values()):
         make(crm.root / "opportunities" / f"bad{i:02d}.yaml", tmp_path)
     r = run(crm.root, "validate", "--format", "json")
     assert r.returncode == 1
     errors: dict = {}
     for e in json.loads(r.stdout)["errors"]:
         errors[e["path"]] = errors.get(e["path"], "") + e["message"] + "\n"
-    for i, (make, words) in enumerate(HOSTILE.values()):
+    for i, (_, words) in enumerate(HOSTILE.values()):
         assert words in errors[f"opportunities/bad{i:02d}.yaml"], (i, errors)
     assert not (tmp_path / "MARKER").exists()
 

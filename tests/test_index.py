@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import depth, needs_real_clock
 from oppcli import index
 from oppcli.cli import cli
-from conftest import depth, needs_real_clock
 
 TODAY = date.today().isoformat()
 OLD = 1_500_000_000  # a time long ago: stat data this old is trusted
@@ -320,11 +320,11 @@ def test_an_invalid_file_in_history(deals):
     edit_objective(deals.file(a), "not money")
     hand_git(deals.root, "commit", "-qam", "broken by hand")
     results = same(deals.root, shows=False)
-    as_of = [r for args, r in zip(reports(deals.root, shows=False), results)
-             if "--as-of" in args][0]
+    as_of = next(r for args, r in zip(reports(deals.root, shows=False), results)
+                 if "--as-of" in args)
     assert as_of[0] == 1 and "(in commit" in as_of[2]
-    changes = [r for args, r in zip(reports(deals.root, shows=False), results)
-               if args[0] == "changes"][0]
+    changes = next(r for args, r in zip(reports(deals.root, shows=False), results)
+                   if args[0] == "changes")
     assert changes[0] == 1 and f"opportunities/{a}.yaml" in changes[2]
 
 

@@ -4,11 +4,22 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from oppcli import merge, rules
-from oppcli.model import (Activity, Catalog, CatalogItem, Note, Opportunity, Quote, QuoteLine,
-                          Settings, Stage)
+from oppcli.model import (
+    Activity,
+    Catalog,
+    CatalogItem,
+    Note,
+    Opportunity,
+    Quote,
+    QuoteLine,
+    Settings,
+    Stage,
+)
 from oppcli.money import line_total
 
 S = Settings()

@@ -3,7 +3,8 @@
 from datetime import date
 from decimal import Decimal as D
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oppcli import rules
 from oppcli.errors import OppError

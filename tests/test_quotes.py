@@ -7,7 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oppcli import quotes, rules, yamlio
 from oppcli.errors import NotFound, RuleError, UsageError
@@ -219,7 +220,8 @@ def test_finding_quotes():
     assert quotes.find_quote(opp, "Q2").id == "q2bbbb"
     with pytest.raises(NotFound, match="matches 2 quotes"):
         quotes.find_quote(opp, "q")
-    with pytest.raises(NotFound, match="no quote 'zz'.*it has: q2bbbb \\(draft\\), q1aaaa \\(sent\\)"):
+    with pytest.raises(NotFound,
+                       match="no quote 'zz'.*it has: q2bbbb \\(draft\\), q1aaaa \\(sent\\)"):
         quotes.find_quote(opp, "zz")
     with pytest.raises(NotFound, match="has none yet.*opp quote new abcd1234"):
         quotes.find_quote(new(), "q1")
@@ -382,7 +384,8 @@ def files_of_last_commit(crm) -> list:
 def turn(crm, module: str, on: bool) -> None:
     path = crm.root / "opp.yaml"
     text = path.read_text()
-    path.write_text(text.replace(f"{module}: {str(not on).lower()}", f"{module}: {str(on).lower()}"))
+    path.write_text(text.replace(f"{module}: {str(not on).lower()}",
+                                 f"{module}: {str(on).lower()}"))
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam",
                     f"{module} {'on' if on else 'off'}"], cwd=crm.root, check=True)
 

@@ -4,7 +4,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oppcli import reports
 from oppcli.model import Settings

@@ -9,10 +9,21 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from oppcli.schemas import (CENT_DIVISORS, REPO_SCHEMA_DIR, SCHEMA_FILES, generate, header,
-                            outdated, render, schema_of, with_header, written_by)
+from oppcli.schemas import (
+    CENT_DIVISORS,
+    REPO_SCHEMA_DIR,
+    SCHEMA_FILES,
+    generate,
+    header,
+    outdated,
+    render,
+    schema_of,
+    with_header,
+    written_by,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"

@@ -24,10 +24,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from oppcli.cli import cli
 from conftest import depth
+from oppcli.cli import cli
 
 EXAMPLES = int(os.environ.get("OPP_SEQUENCE_EXAMPLES", depth(10)))
 STAGES = ["prospecting", "qualification", "proposal", "negotiation", "closed-won",
@@ -230,8 +231,8 @@ def test_any_sequence_of_commands_keeps_the_repo_valid(crm, actions):
     shutil.copytree(crm.root, repo.root, symlinks=True)
     runner = CliRunner()
     try:
-        for n, args in ((n, args) for n, action in enumerate(actions)
-                        for args in repo.commands(action, n)):
+        for args in (args for n, action in enumerate(actions)
+                     for args in repo.commands(action, n)):
             commits, files = repo.commits(), repo.files()
             result = runner.invoke(cli, ["--repo", str(repo.root), *args], prog_name="opp")
             assert result.exit_code in (0, 1, 2), (args, result.output)

@@ -8,11 +8,11 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 from oppcli import timeline as tl
-from oppcli.cli import cli
 from oppcli import yamlio
-from test_sync import Clone, team  # noqa: F401  (the fixture)
+from oppcli.cli import cli
 
 
 def at(day: str, clock: str = "10:00:00") -> dict:

@@ -10,7 +10,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oppcli import rules, transfer, yamlio
 from oppcli.errors import DataError, OppError, UsageError
@@ -616,10 +617,10 @@ def test_a_file_with_no_column_opp_reads_is_refused(crm, unchanged):
         assert "no column of the first row ('hello') is one opp reads" in r.stderr
         r = crm("catalog", "import", "-", input="a,b\n1,2\n", code=1)
         assert "('a', 'b')" in r.stderr and "(sku, name, price, unit)" in r.stderr
-    crm("import", "-", input="hello\n", *("--map", "hello=name"))  # mapped: an empty sheet
+    crm("import", "-", "--map", "hello=name", input="hello\n")  # mapped: an empty sheet
     # a column the --default templates read is one opp reads
-    crm("import", "-", input="Foo\nAcme\n", *("--default", "name={Foo} renewal", "--default",
-                                              "customer={Foo}"))
+    crm("import", "-", "--default", "name={Foo} renewal", "--default", "customer={Foo}",
+        input="Foo\nAcme\n")
     assert [(o["name"], o["customer"]) for o in crm.json("list")] == [("Acme renewal", "Acme")]
 
 

@@ -4,10 +4,11 @@ from datetime import date
 from decimal import Decimal
 
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from oppcli import yamlio
 from conftest import depth
+from oppcli import yamlio
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6),
@@ -161,7 +162,8 @@ def test_fast_load_steps_aside_for_what_only_load_reads():
     ]:
         assert agrees_with_load(text), text
         assert yamlio.fast_load(text) is None, text
-    for text in [base + "n: 0o17\n", base + "n: 08\n", base + "n: -0\n", base + "n: 1e3\n"]:  # YAML 1.1 strings
+    # YAML 1.1 strings
+    for text in [base + "n: 0o17\n", base + "n: 08\n", base + "n: -0\n", base + "n: 1e3\n"]:
         assert agrees_with_load(text), text
 
 

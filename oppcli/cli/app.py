@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -23,7 +23,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: Optional[str], quiet: bool = False):
+    def __init__(self, repo_arg: str | None, quiet: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
         self._repo: Any = None
@@ -37,7 +37,7 @@ class State:
         return self._repo
 
 
-def colour() -> Optional[bool]:
+def colour() -> bool | None:
     """False when NO_COLOR is set (https://no-color.org); else None: click colours only
     a terminal."""
     return False if os.environ.get("NO_COLOR") else None
@@ -160,7 +160,7 @@ class OppGroup(click.Group):
                    "print.")
 @click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: Optional[str], quiet: bool) -> None:
+def cli(ctx: click.Context, repo_arg: str | None, quiet: bool) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .app import cli, note, pass_state
@@ -70,7 +68,7 @@ def _lookup(cat, sku: str):
 @click.option("--price", required=True, type=MONEY, help="Unit price, e.g. 1200.00.")
 @click.option("--unit", type=WORD, help="Unit of sale, e.g. pc, hour, licence.")
 @pass_state
-def catalog_add(state, sku: str, name: str, price, unit: Optional[str]) -> None:
+def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
     """Add a product to the catalog.
 
     \b

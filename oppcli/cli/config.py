@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .. import completion
@@ -73,7 +71,7 @@ def _text(value) -> str:
 @click.argument("key", metavar="[KEY]", required=False, shell_complete=completion.config_keys)
 @format_option("text", "json")
 @pass_state
-def config_get(state, key: Optional[str], fmt: str) -> None:
+def config_get(state, key: str | None, fmt: str) -> None:
     """Print a setting, or all of opp.yaml without KEY.
 
     A list prints one item a line, the stages as a table.

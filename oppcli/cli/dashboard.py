@@ -7,8 +7,6 @@ the page. pygal, which draws the charts, is imported only here, inside the comma
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .app import cli, note, pass_state
@@ -103,7 +101,7 @@ def _write(output: str, text: str) -> None:
     from pathlib import Path
 
     path = Path(output)
-    tmp: Optional[str] = None
+    tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                    dir=path.parent if str(path.parent) else ".")

@@ -8,7 +8,7 @@ of a closed opportunity are read-only; activities, documents and notes are not.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import click
 
@@ -64,7 +64,7 @@ class TextArgsCommand(click.Command):
         return super().parse_args(ctx, [*options, "--", *texts] if texts else options)
 
 
-def _cleared(value: Optional[str]) -> Optional[str]:
+def _cleared(value: str | None) -> str | None:
     """'none' (or an empty value) clears an optional field."""
     return None if value is None or value.strip().lower() in ("", "none") else value
 
@@ -121,7 +121,7 @@ def _edit_words(panel: str, before, after) -> str:
     return f"edit {panels.WORD[panel]} {what}: " + (", ".join(parts) or "no change")
 
 
-def _short(text: Optional[str]) -> str:
+def _short(text: str | None) -> str:
     from ..panels import excerpt
 
     return "none" if text is None else excerpt(text, 40)
@@ -141,7 +141,7 @@ def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
                               f"{panels.label(panel, removed['item'])}")
 
 
-def _list(state, ref: str, panel: str, fmt: str, keep: Optional[Callable] = None,
+def _list(state, ref: str, panel: str, fmt: str, keep: Callable | None = None,
           empty: str = "") -> None:
     """Print a panel as a table, JSON (the items as stored) or CSV."""
     repo = state.repo

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .app import note, cli
+from .app import cli, note, pass_state
 from .opportunities import amount_words, apply_change
 from .params import DISCOUNT, MONEY, QUANTITY, SKU
-from .app import pass_state
 
 
 def _line_words(qty, price, discount) -> str:

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .app import cli, note, pass_state
@@ -265,10 +263,9 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
     Example:  opp close-quote 4k7q 7hq2 --accepted --date 2026-11-30
     """
     from .. import quotes
+    from ..errors import UsageError
     from ..money import money_str
     from ..store import today
-
-    from ..errors import UsageError
 
     if accepted == rejected:
         raise UsageError("say how it ended: --accepted or --rejected"
@@ -398,7 +395,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the document to FILE instead of stdout.")
 @pass_state
-def quote_print(state, ref: str, quote: str, output: Optional[str]) -> None:
+def quote_print(state, ref: str, quote: str, output: str | None) -> None:
     """Print a quote as a Markdown document to send: customer, lines, discounts, total.
 
     \b

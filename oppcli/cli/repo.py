@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -19,7 +18,7 @@ from .params import CURRENCY
               help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
                    "the top of every file, in one commit.")
 @pass_state
-def init(state, directory: str, currency: Optional[str], upgrade: bool) -> None:
+def init(state, directory: str, currency: str | None, upgrade: bool) -> None:
     """Create a data repo in DIRECTORY (default: here), with default settings.
 
     Runs 'git init' when DIRECTORY is not already in a git work tree, writes
@@ -32,7 +31,9 @@ def init(state, directory: str, currency: Optional[str], upgrade: bool) -> None:
               opp init --upgrade
     """
     from ..model import Settings
-    from ..store import Repo, init as init_repo, upgrade as upgrade_repo
+    from ..store import Repo
+    from ..store import init as init_repo
+    from ..store import upgrade as upgrade_repo
 
     if upgrade:
         if currency:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .app import cli, note, pass_state
@@ -75,8 +73,8 @@ def conflicts(state, fmt: str) -> None:
 @click.option("--value", metavar="VALUE", help="Set this value instead (one field; "
               "'none' clears it), written as for the command that sets that field.")
 @pass_state
-def resolve(state, ref: str, field: Optional[str], ours: bool, theirs: bool,
-            value: Optional[str]) -> None:
+def resolve(state, ref: str, field: str | None, ours: bool, theirs: bool,
+            value: str | None) -> None:
     """Settle a conflict left by a sync: keep ours, theirs, or a new value.
 
     ID is the opportunity (or 'catalog', 'settings', or a file path); FIELD is

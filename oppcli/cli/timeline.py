@@ -113,7 +113,8 @@ def timeline(state, ref: str, fmt: str) -> None:
               opp timeline 4k7q --format json | jq '.[] | select(.kind == "note")'
     """
     from ..errors import NotFound
-    from ..timeline import deleted_timeline, timeline as build
+    from ..timeline import deleted_timeline
+    from ..timeline import timeline as build
 
     repo = state.repo
     try:
