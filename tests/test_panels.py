@@ -564,3 +564,65 @@ def test_item_ids_stay_unique_and_name_one_item(steps):
         ids_ = [c.id for c in opp.competitors]
         assert len(ids_) == len(set(ids_))
         assert all(names[c.id] == c.account for c in opp.competitors)
+
+
+# ---------------------------------------------------------------- flags and free text
+
+def test_activity_edit_refuses_done_and_not_done_together(crm, deal, unchanged):
+    item = crm("activity", "add", deal, "--type", "call", "--subject", "Call").stdout.strip()
+    with unchanged:
+        r = crm("activity", "edit", deal, item, "--done", "--not-done", code=2)
+    assert "--done and --not-done contradict each other" in r.stderr
+    with unchanged:
+        crm("activity", "edit", deal, item, "--not-done", "--done", code=2)
+    crm("activity", "edit", deal, item, "--done")
+    assert crm.json("activity", "list", deal)[0]["done"] is True
+    crm("activity", "edit", deal, item, "--not-done")
+    assert crm.json("activity", "list", deal)[0]["done"] is False
+    head = crm.head()
+    assert "nothing to change" in crm("activity", "edit", deal, item, "--not-done").stderr
+    assert crm.head() == head
+
+
+def test_note_list_takes_table_like_the_other_panel_lists(crm, deal):
+    crm("note", deal, "Call Jane")
+    table = crm("note", "list", deal, "--format", "table").stdout
+    assert table == crm("note", "list", deal).stdout  # the default
+    assert table == crm("note", "list", deal, "--format", "text").stdout  # the old name
+    assert "Call Jane" in table
+    assert crm("note", "list", deal, "--format", "csv").stdout.startswith("id,date,author,text")
+    r = crm("note", "list", deal, "--format", "yaml", code=2)
+    assert "'table'" in r.stderr
+
+
+def test_free_text_may_start_with_a_dash(crm, deal):
+    first = crm("note", deal, "-5% discount agreed, check with Bob").stdout.strip()
+    second = crm("note", "add", deal, "-", input="from stdin\n").stdout.strip()  # as before
+    helped = crm("note", "add", deal, "- a bullet", "--help")
+    assert "Usage: opp note add" in helped.stdout  # known options still work
+    texts = {n["id"]: n["text"] for n in crm.json("note", "list", deal)}
+    assert texts[first] == "-5% discount agreed, check with Bob"
+    assert texts[second].strip() == "from stdin" and len(texts) == 2
+    crm("note", "edit", deal, first, "-10% now")
+    assert {n["id"]: n["text"] for n in crm.json("note", "list", deal)}[first] == "-10% now"
+    jane = crm("contact", "add", deal, "-Jane-", "--role", "buyer").stdout.strip()
+    joe = crm("contact", "add", deal, "--role", "buyer", "-Joe -h").stdout.strip()
+    names = {c["id"]: c["name"] for c in crm.json("contact", "list", deal)}
+    assert (names[jane], names[joe]) == ("-Jane-", "-Joe -h")
+    crm("partner", "add", deal, "-Globex", "--role", "reseller")
+    crm("competitor", "add", deal, "-Initech")
+    assert crm.json("partner", "list", deal)[0]["account"] == "-Globex"
+    assert crm.json("competitor", "list", deal)[0]["account"] == "-Initech"
+
+
+def test_free_text_commands_still_refuse_bad_options_and_extra_text(crm, deal, unchanged):
+    with unchanged:
+        r = crm("contact", "add", deal, "Jane", "--rol", "buyer", code=2)
+    assert "No such option '--rol'" in r.stderr
+    with unchanged:
+        r = crm("contact", "add", deal, "Jane", "Doe", "--role", "buyer", code=2)
+    assert "unexpected extra argument" in r.stderr
+    with unchanged:
+        crm("note", deal, "-", code=2, input="")  # an empty note from stdin
+    with unchanged:
+        crm("note", "add", deal, code=2)
