@@ -6,6 +6,9 @@ demo=${OPP_DEMO_DIR:-$here/../.demo}
 rm -rf "$demo"
 mkdir -p "$demo"
 cp -R "$here/demo-repo" "$demo/crm"
+# The sample was written as of 2026-11-26: its dates move to today, by whole weeks.
+shift=$(python3 "$here/shift_dates.py" "$demo/crm")
+wayne_close=$(python3 -c "import datetime as d; print(d.date(2027, 1, 29) + d.timedelta(days=$shift))")
 cd "$demo/crm"
 git init -q
 git add -A
@@ -21,9 +24,9 @@ step opp validate
 step opp config get stages
 step opp catalog list
 step opp list --status won
-printf '\n%s$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date 2027-01-29)%s\n' "$bold" "$plain"
+printf '\n%s$ ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 --close-date %s)%s\n' "$bold" "$wayne_close" "$plain"
 ID=$(opp new "Wayne Enterprises rollout" --customer "Wayne Enterprises" --objective 12000 \
-     --close-date 2027-01-29)
+     --close-date "$wayne_close")
 echo "$ID"
 step opp add-product "$ID" LIC-STD --qty 20
 step opp add-product "$ID" CONS-DAY --qty 3 --discount 5

@@ -36,16 +36,35 @@ def test_demo_repo_is_a_complete_sample():
         assert (DEMO / doc["path"]).stat().st_size == doc["size"]
 
 
-def test_demo_script_runs(tmp_path):
+def run_demo(tmp_path, today: str) -> subprocess.CompletedProcess:
     bindir = tmp_path / "bin"
-    bindir.mkdir()
+    bindir.mkdir(exist_ok=True)
     (bindir / "opp").write_text(f"#!/bin/sh\nexec {sys.executable} -m oppcli \"$@\"\n")
     (bindir / "opp").chmod(0o755)
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}",
-               OPP_DEMO_DIR=str(tmp_path / "demo"))
+               OPP_DEMO_DIR=str(tmp_path / "demo"), OPP_TODAY=today)
     r = subprocess.run(["bash", str(EXAMPLES / "demo.sh")], capture_output=True, text=True,
                        env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def test_demo_tells_the_same_story_on_any_day(tmp_path):
+    """The sample's dates move with today, by whole weeks: two years on, the open deals
+    still close in the coming months, none is overdue, and the totals are the same."""
+    r = run_demo(tmp_path, "2028-12-01")  # 105 weeks after the sample's 2026-11-26
+    forecast = r.stdout.split("$ opp forecast")[1]
+    assert "2029-01" in forecast and "2027-" not in forecast
+    assert "7,507.50 EUR" in r.stdout and "23,500.00 USD" in r.stdout
+    closes = [yaml.safe_load(p.read_text()).get("close_date")
+              for p in (tmp_path / "demo" / "crm" / "opportunities").glob("*.yaml")]
+    assert max(closes).isoformat() > "2028-12-01"
+    listed = r.stdout.split("$ opp list --status open")[1].split("$ opp show")[0]
+    assert "overdue" not in listed.lower()
+
+
+def test_demo_script_runs(tmp_path):
+    r = run_demo(tmp_path, "2026-11-26")  # the sample's own day: its dates as written
     assert "Wayne Enterprises rollout" in r.stdout
     assert "7,507.50 EUR" in r.stdout
     # it ends with the pipeline and the forecast
