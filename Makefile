@@ -32,6 +32,7 @@ test-clocks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -40,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --n $(N)
 
 schemas: $(STAMP)
-	$(BIN)/python -m oppcli.schemas --write
+	$(BIN)/python -m oppcli.store.schemas --write
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info

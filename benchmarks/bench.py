@@ -301,8 +301,8 @@ class Scale:
         """``opp init`` a year ago, then one commit a month adding that month's deals and
         moving some older ones on (through ``git fast-import``), then check out."""
         sys.path.insert(0, str(PROJECT))
-        from oppcli.model import Opportunity, Settings
-        from oppcli.store import dump_model
+        from oppcli.domain.model import Opportunity, Settings
+        from oppcli.store.transaction import dump_model
 
         today = date.today()
         start = today - timedelta(days=30 * (HISTORY_MONTHS + 1))

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import yaml
 
-from oppcli.ids import ALPHABET
+from oppcli.domain.ids import ALPHABET
 
 
 def test_init_writes_settings_and_commits_once(tmp_path, monkeypatch):
@@ -594,9 +594,9 @@ def test_validate_given_paths(crm):
 
 
 def test_no_traceback_for_internal_errors(crm, monkeypatch):
-    from oppcli import rules
+    from oppcli.domain import opportunity
 
-    monkeypatch.setattr(rules, "set_objective", lambda *a: 1 / 0)
+    monkeypatch.setattr(opportunity, "set_objective", lambda *a: 1 / 0)
     opp_id = crm.new("Deal")
     r = crm("set", opp_id, "objective", "5", code=1)
     assert "internal error: ZeroDivisionError" in r.stderr and "OPP_DEBUG" in r.stderr
@@ -849,7 +849,7 @@ def test_signing_asked_in_any_spelling_goes_through_git_commit(crm, value):
 def test_hooks_set_in_the_config_go_through_git_commit(crm):
     """git 2.54 runs hooks named in its config (hook.NAME.event); opp leaves them to
     git commit, whatever git version reads them."""
-    from oppcli.store import Repo
+    from oppcli.store.repo import Repo
 
     repo = Repo(crm.root)
     assert repo.plain_commit()
@@ -870,7 +870,7 @@ def test_a_change_that_puts_files_back_as_head_has_them_makes_no_commit(crm):
 def test_objects_are_written_quickly_unless_the_user_chose_a_compression(crm):
     """A change's new tree is zlib's fastest level (a 4 MB tree at 100,000 files), unless
     the repo's config names a compression; either way git reads what opp wrote."""
-    from oppcli.store import Repo
+    from oppcli.store.repo import Repo
 
     assert Repo(crm.root).quick_objects() == {"core.looseCompression": "1"}
     opp_id = crm.new("Deal")
@@ -891,7 +891,7 @@ def test_loose_objects_are_packed_by_their_size(crm, monkeypatch):
     automatic housekeeping off."""
     import time
 
-    from oppcli import store
+    from oppcli.store import transaction
 
     def loose() -> int:
         counts = dict(line.split(": ") for line in crm.git("count-objects", "-v").splitlines())
@@ -905,13 +905,13 @@ def test_loose_objects_are_packed_by_their_size(crm, monkeypatch):
         return False
 
     # the chance is the bytes a change writes (0.3 of the index) over the budget
-    assert store.pack_chance(9_600_000) == pytest.approx(9_600_000 * 0.3 / (64 << 20))
-    assert 1 / 25 < store.pack_chance(9_600_000) < 1 / 20   # 100,000 deals
-    assert store.pack_chance(9_600) < 1 / 20_000            # 100 deals: git gc's affair
-    assert store.pack_chance(10 ** 12) == 1.0
+    assert transaction.pack_chance(9_600_000) == pytest.approx(9_600_000 * 0.3 / (64 << 20))
+    assert 1 / 25 < transaction.pack_chance(9_600_000) < 1 / 20   # 100,000 deals
+    assert transaction.pack_chance(9_600) < 1 / 20_000            # 100 deals: git gc's affair
+    assert transaction.pack_chance(10 ** 12) == 1.0
     opp_id = crm.new("Deal")
     assert loose() > 0
-    monkeypatch.setattr(store, "LOOSE_BUDGET", 1)           # every change packs
+    monkeypatch.setattr(transaction, "LOOSE_BUDGET", 1)           # every change packs
     crm("note", opp_id, "packed")
     assert packed_soon()
     crm.git("fsck", "--no-progress", "--strict")
@@ -935,13 +935,13 @@ def test_loose_objects_are_packed_by_their_size(crm, monkeypatch):
     crm.git("config", "core.splitIndex", "true")
     crm.git("update-index", "--split-index")
     shared = [p for p in (crm.root / ".git").iterdir() if p.name.startswith("sharedindex.")]
-    assert shared and store._index_bytes(crm.root / ".git") == \
+    assert shared and transaction._index_bytes(crm.root / ".git") == \
         (crm.root / ".git" / "index").stat().st_size + max(p.stat().st_size for p in shared)
 
 
 def test_a_key_set_at_several_levels_is_worth_its_last_value(crm):
     """git's own reading: user.name set globally and in the repo is the repo's."""
-    from oppcli.store import Repo
+    from oppcli.store.repo import Repo
 
     crm.git("config", "--add", "user.name", "Global Name")
     crm.git("config", "--add", "user.name", "Repo Name")
@@ -956,7 +956,7 @@ def test_a_whole_id_is_found_without_listing_every_file(crm, monkeypatch):
     """`opp show ID` and every change name one file: at 100,000 opportunities listing the
     folder cost a tenth of a second. Prefixes and unknown ids still list it."""
     from oppcli import errors
-    from oppcli.store import Repo
+    from oppcli.store.repo import Repo
 
     opp_id = crm.new("Deal")
     other = crm.new("Other")
@@ -978,7 +978,8 @@ def test_a_past_commit_resolves_only_its_own_ids(crm):
     a snapshot of a past commit answers from that commit's files."""
     from datetime import date
 
-    from oppcli import errors, history
+    from oppcli import errors
+    from oppcli.read import history
 
     old = crm.new("Old deal")
     view = history.snapshot(history.Repo(crm.root), date.today())

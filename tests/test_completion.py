@@ -4,7 +4,7 @@ import pytest
 from click.shell_completion import ShellComplete
 
 from oppcli.cli import cli
-from oppcli.completion import ARGUMENTS, OPTIONS, head_fields
+from oppcli.cli.completion import ARGUMENTS, OPTIONS, head_fields
 
 
 def complete(args: str, incomplete: str = "") -> list[tuple[str, str]]:
@@ -90,7 +90,7 @@ def test_quotes_items_types_and_roles_by_name(crm, deals, monkeypatch):
     """Commands other helpers add get completion by following the naming convention."""
     import click
 
-    from oppcli.completion import attach
+    from oppcli.cli.completion import attach
 
     a, _ = deals
     path = crm.file(a)

@@ -5,9 +5,9 @@ import json
 import pytest
 import yaml
 
-from oppcli import config as keys
+from oppcli.domain import settings_edit as keys
+from oppcli.domain.model import Settings
 from oppcli.errors import NotFound, RuleError, UsageError
-from oppcli.model import Settings
 
 
 def settings_file(crm) -> dict:

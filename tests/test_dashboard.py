@@ -17,8 +17,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from oppcli import dashboard
-from oppcli.money import money_human
+from oppcli.domain.money import money_human
+from oppcli.reports import dashboard
 
 EVIL = '<script>alert("x")</script> & </script><img src="http://example.invalid/x.png">'
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_dashboard import EVIL, book  # noqa: F401  (the fixture)
 
-from oppcli.money import money_human
+from oppcli.domain.money import money_human
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",

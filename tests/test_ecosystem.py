@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from oppcli.cli import cli
-from oppcli.schemas import REPO_SCHEMA_DIR, SCHEMA_FILES, rendered
+from oppcli.store.schemas import REPO_SCHEMA_DIR, SCHEMA_FILES, rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

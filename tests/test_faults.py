@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import needs_real_clock
-from oppcli import journal, store
+from oppcli.store import files, journal, transaction
+from oppcli.store import repo as store_repo
+from oppcli.store.repo import Repo
 
 REAL_GIT = shutil.which("git")
 IDENTITY = ("-c", "user.name=Tester", "-c", "user.email=tester@example.com")
@@ -184,7 +186,7 @@ def test_an_init_killed_halfway_is_undone_and_init_works_again(tmp_path, monkeyp
     from oppcli.cli import cli
 
     monkeypatch.chdir(tmp_path)
-    real_write, calls = store._atomic_write, []
+    real_write, calls = files.atomic_write, []
 
     def dying_write(path, data, fsync=True):
         calls.append(path)
@@ -193,7 +195,7 @@ def test_an_init_killed_halfway_is_undone_and_init_works_again(tmp_path, monkeyp
         real_write(path, data, fsync)
 
     with monkeypatch.context() as patch:
-        patch.setattr(store, "_atomic_write", dying_write)
+        patch.setattr(transaction, "atomic_write", dying_write)
         patch.setattr(journal, "rollback", lambda repo, exc: exc)
         CliRunner().invoke(cli, ["init", "crm"])
     assert (tmp_path / "crm" / "opp.yaml").exists()  # half made, not committed
@@ -211,7 +213,7 @@ def test_opp_killed_right_after_its_commit_keeps_the_change(crm, tmp_path):
     r = run_opp(crm.root, "add-product", opp_id, "SRV-01", env=env)
     assert r.returncode == -signal.SIGKILL
     assert (crm.root / ".git" / journal.JOURNAL).exists()
-    repo = store.Repo(crm.root)
+    repo = Repo(crm.root)
     with repo.lock():  # what the next command does first
         pass
     assert not (crm.root / ".git" / journal.JOURNAL).exists()
@@ -247,7 +249,7 @@ def test_the_git_of_a_killed_opp_keeps_the_lock_until_it_is_done(crm, tmp_path):
 def test_the_kernel_frees_opps_lock_when_its_holder_is_killed(crm):
     """No lock file to clean: a process killed while it holds the lock frees it."""
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom pathlib import Path\nfrom oppcli.store import Repo\n"
+        "import sys, time\nfrom pathlib import Path\nfrom oppcli.store.repo import Repo\n"
         "with Repo(Path(sys.argv[1])).lock():\n    print('held', flush=True)\n"
         "    time.sleep(600)\n"), str(crm.root)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -270,7 +272,7 @@ def test_a_crash_in_the_middle_of_a_batch_is_undone_by_the_next_read(crm, tmp_pa
                      + "".join(f"R{i},Deal {i},Acme,{i + 1}.00\n" for i in range(150))
                      + "".join(f"N{i},New {i},Acme,1.00\n" for i in range(50)))
     state = State(crm)
-    real_write, calls = store._atomic_write, []
+    real_write, calls = files.atomic_write, []
 
     def dying_write(path, data, fsync=True):
         calls.append(path)
@@ -283,7 +285,7 @@ def test_a_crash_in_the_middle_of_a_batch_is_undone_by_the_next_read(crm, tmp_pa
     from oppcli.cli import cli
 
     with monkeypatch.context() as patch:
-        patch.setattr(store, "_atomic_write", dying_write)
+        patch.setattr(transaction, "atomic_write", dying_write)
         patch.setattr(journal, "rollback", lambda repo, exc: exc)  # no chance to clean up
         CliRunner().invoke(cli, ["import", str(sheet)])
     assert (crm.root / ".git" / journal.JOURNAL).exists() and len(calls) == 120
@@ -301,7 +303,7 @@ def test_a_read_only_work_tree_refuses_changes_and_changes_nothing(crm, monkeypa
     def read_only(path, data, fsync=True):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr(store, "_atomic_write", read_only)
+    monkeypatch.setattr(transaction, "atomic_write", read_only)
     r = crm("add-product", opp_id, "SRV-01", code=1)
     assert f"cannot write opportunities/{opp_id}.yaml: Read-only file system; nothing was " \
            "changed" in r.stderr
@@ -319,7 +321,7 @@ def test_a_repo_opp_may_not_write_to_refuses_changes(crm, monkeypatch, where, wo
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(args[0]))
 
-    monkeypatch.setattr(store if where == "lock" else journal, "open", denied, raising=False)
+    monkeypatch.setattr(store_repo if where == "lock" else journal, "open", denied, raising=False)
     r = crm("add-product", opp_id, "SRV-01", code=1)
     assert words in r.stderr and "Permission denied" in r.stderr
     state.assert_same()
@@ -387,7 +389,7 @@ def test_a_disk_full_in_the_middle_of_a_batch_changes_nothing(crm, tmp_path, mon
     """Simulated: the 50th of 150 writes fails with ENOSPC."""
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("name,customer\n" + "".join(f"Deal {i},Acme\n" for i in range(150)))
-    real_write, calls = store._atomic_write, []
+    real_write, calls = files.atomic_write, []
 
     def filling(path, data, fsync=True):
         calls.append(path)
@@ -395,7 +397,7 @@ def test_a_disk_full_in_the_middle_of_a_batch_changes_nothing(crm, tmp_path, mon
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data, fsync)
 
-    monkeypatch.setattr(store, "_atomic_write", filling)
+    monkeypatch.setattr(transaction, "atomic_write", filling)
     state = State(crm)
     r = crm("import", str(sheet), code=1)
     assert "No space left on device; nothing was changed" in r.stderr

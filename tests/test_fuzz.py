@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import depth
-from oppcli import rules, transfer, yamlio
+from oppcli.domain import checks
+from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
 from oppcli.errors import DataError, OppError
-from oppcli.model import Catalog, CatalogItem, Opportunity, Settings
+from oppcli.store import yamlio
+from oppcli.transfer import plan as transfer
 
 FAST = timedelta(seconds=5)  # far above what any example takes; a hang or blow-up fails
 
@@ -136,7 +138,7 @@ def test_the_csv_importer_plans_valid_opportunities_or_errors(data):
         return
     for entry in result.entries:
         opp = entry.opportunity
-        assert rules.problems(opp, S) == []
+        assert checks.problems(opp, S) == []
         text = yamlio.dump(opp.model_dump(mode="python"))
         assert Opportunity.model_validate(yamlio.load(text, "x.yaml")[0]) == opp
         for field in ("name", "customer", "owner"):  # one line, shown as stored

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import depth, needs_real_clock
-from oppcli import index
 from oppcli.cli import cli
+from oppcli.read.index import db, entry, worktree
 
 TODAY = date.today().isoformat()
 OLD = 1_500_000_000  # a time long ago: stat data this old is trusted
@@ -91,7 +91,7 @@ def trusting(monkeypatch):
     """The index trusts stat data at once, as it does RACY_SECONDS after a file was
     written (files in tests are always younger than that). A pause before each edit
     keeps the edit out of the tick of the scan before it, as time does in real use."""
-    monkeypatch.setattr(index, "RACY_SECONDS", -60)
+    monkeypatch.setattr(worktree, "RACY_SECONDS", -60)
 
 
 def pause() -> None:
@@ -147,7 +147,7 @@ def test_a_warm_report_parses_nothing(deals, monkeypatch, trusting):
 
     def boom(data):
         raise AssertionError("parsed a file the index knows")
-    monkeypatch.setattr(index, "parse", boom)
+    monkeypatch.setattr(worktree, "parse", boom)
     code, out, err = run("pipeline", "--format", "json")
     assert code == 0 and out == run("pipeline", "--format", "json", no_index=True)[1]
 
@@ -202,13 +202,13 @@ def test_stat_data_is_trusted_only_once_old(deals, monkeypatch):
     is not kept, so an edit in the same tick as a scan, same size, is never missed."""
     a, b, c, d = deals.ids
     run("pipeline")
-    con = sqlite3.connect(deals.root / ".git" / index.FILE_NAME)
+    con = sqlite3.connect(deals.root / ".git" / db.FILE_NAME)
     stats = dict(con.execute("SELECT name, stat FROM files").fetchall())
     assert not stats  # every file was written a moment ago: nothing trusted yet
     age(deals.root)
     run("pipeline")
     assert not con.execute("SELECT name FROM files").fetchall()  # ctime is still now
-    monkeypatch.setattr(index, "RACY_SECONDS", -60)  # as if the scan came a minute later
+    monkeypatch.setattr(worktree, "RACY_SECONDS", -60)  # as if the scan came a minute later
     run("pipeline")
     stats = dict(con.execute("SELECT name, stat FROM files").fetchall())
     assert set(stats) == set(deals.ids)
@@ -259,18 +259,18 @@ def test_checkout_merge_and_reset(deals):
 
 
 def test_settings_changes_apply_without_reparsing(deals, monkeypatch):
-    parse = index.parse
+    parse = entry.parse
     same(deals.root)
     settings = deals.root / "opp.yaml"
     settings.write_text(settings.read_text().replace("probability: 50", "probability: 60"))
 
     def boom(data):
         raise AssertionError("a settings change made the index parse a file")
-    monkeypatch.setattr(index, "parse", boom)
+    monkeypatch.setattr(worktree, "parse", boom)
     results = same(deals.root)
     assert "60 %" in results[1][1]
     # a stage removed from the settings: the deals at it are invalid now
-    monkeypatch.setattr(index, "parse", parse)
+    monkeypatch.setattr(worktree, "parse", parse)
     text = settings.read_text()
     start = text.index("- id: negotiation")
     end = text.index("- id: closed-won")
@@ -291,18 +291,18 @@ def test_invalid_files_refuse_and_are_remembered(deals, monkeypatch):
     good = path.read_text()
     path.write_text(good.replace("amount: 1234.50", "amount: lots"))
     results = same(deals.root)
-    parse = index.parse
+    parse = entry.parse
     code, out, err = results[0]
     assert code == 1 and f"opportunities/{b}.yaml:6" in err and "no report" in err
-    con = sqlite3.connect(deals.root / ".git" / index.FILE_NAME)
+    con = sqlite3.connect(deals.root / ".git" / db.FILE_NAME)
     assert con.execute("SELECT count(*) FROM blobs WHERE rec IS NULL").fetchone()[0] == 1
     con.close()
 
     def boom(data):
         raise AssertionError("parsed an invalid file again")
-    monkeypatch.setattr(index, "parse", boom)
+    monkeypatch.setattr(worktree, "parse", boom)
     assert run("pipeline") == results[1]
-    monkeypatch.setattr(index, "parse", parse)
+    monkeypatch.setattr(worktree, "parse", parse)
     # other ways to be invalid: YAML, a rule, the id, a duplicate key, an alias
     for bad in (good + "  - broken: [\n", good.replace("stage: prospecting", "stage: nope"),
                 good.replace(f"id: {b}", "id: zzzz9999"), good + "name: twice\n",
@@ -335,7 +335,7 @@ def test_an_invalid_file_in_history(deals):
                                     "version", "a row", "a folder"])
 def test_a_damaged_index_is_rebuilt_silently(deals, damage, trusting):
     reference = same(deals.root)
-    path = deals.root / ".git" / index.FILE_NAME
+    path = deals.root / ".git" / db.FILE_NAME
     for suffix in ("-wal", "-shm"):  # everything in the main file
         assert not Path(f"{path}{suffix}").exists() or damage
     data = path.read_bytes()
@@ -366,13 +366,13 @@ def test_a_damaged_index_is_rebuilt_silently(deals, damage, trusting):
     if damage != "a folder":
         con = sqlite3.connect(path)
         version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
-        assert version == index.fingerprint()
+        assert version == db.fingerprint()
         con.close()
 
 
 def test_the_index_lives_in_git_dir_and_is_never_committed(deals):
     run("pipeline")
-    path = deals.root / ".git" / index.FILE_NAME
+    path = deals.root / ".git" / db.FILE_NAME
     assert path.is_file()
     assert deals.status() == ""
     deals("note", deals.ids[0], "after the index")
@@ -382,7 +382,7 @@ def test_the_index_lives_in_git_dir_and_is_never_committed(deals):
 
 
 def test_no_index_leaves_no_file(deals):
-    path = deals.root / ".git" / index.FILE_NAME
+    path = deals.root / ".git" / db.FILE_NAME
     for p in deals.root.glob(".git/opp-index*"):
         p.unlink()
     run("pipeline", no_index=True)
@@ -439,10 +439,10 @@ def test_any_sequence_of_changes(deals, steps):
     try:
         apply(deals, root, main, steps)
     finally:
-        index.RACY_SECONDS = RACY_SECONDS
+        worktree.RACY_SECONDS = RACY_SECONDS
 
 
-RACY_SECONDS = index.RACY_SECONDS
+RACY_SECONDS = worktree.RACY_SECONDS
 
 
 def apply(deals, root: Path, main: str, steps: list[tuple[str, int]]) -> None:
@@ -500,9 +500,9 @@ def apply(deals, root: Path, main: str, steps: list[tuple[str, int]]) -> None:
         elif name == "reset":
             deals.git("reset", "-q", "--hard")
         elif name == "trust":  # stat data trusted from now on (see ``trusting``)
-            index.RACY_SECONDS = -60
+            worktree.RACY_SECONDS = -60
         elif name == "damage index":
-            index_file = root / ".git" / index.FILE_NAME
+            index_file = root / ".git" / db.FILE_NAME
             if index_file.exists():
                 index_file.write_bytes(os.urandom(k * 1000 + 100))
         same(root, shows=k == 0)
@@ -528,7 +528,7 @@ def test_a_change_commits_its_file_alone_whether_or_not_something_else_is_staged
 
 def test_many_files_are_parsed_by_worker_processes_with_the_same_result(deals, monkeypatch):
     """A fresh clone parses every file in worker processes; forced here with a few."""
-    monkeypatch.setattr(index, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(entry, "PARALLEL_MIN", 2)
     a, b, c, d = deals.ids
     for path in deals.root.glob(".git/opp-index*"):
         path.unlink()
@@ -566,6 +566,6 @@ def test_concurrent_processes_share_the_index(deals):
         if "pipeline" in p.args:
             assert out == reference
     same(deals.root)
-    con = sqlite3.connect(deals.root / ".git" / index.FILE_NAME)
+    con = sqlite3.connect(deals.root / ".git" / db.FILE_NAME)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()

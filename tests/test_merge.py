@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from oppcli import merge, rules
-from oppcli.model import (
+from oppcli.domain import checks, merge, opportunity
+from oppcli.domain import products as product_rules
+from oppcli.domain.model import (
     Activity,
     Catalog,
     CatalogItem,
@@ -20,7 +21,7 @@ from oppcli.model import (
     Settings,
     Stage,
 )
-from oppcli.money import line_total
+from oppcli.domain.money import line_total
 
 S = Settings()
 TODAY = date(2026, 11, 26)
@@ -29,7 +30,7 @@ LIC = CatalogItem(sku="LIC-10", name="Licence pack", price=D("99.99"))
 
 
 def deal(**update) -> Opportunity:
-    opp = rules.new_opportunity(S, opp_id="4k7qz2ma", name="Acme renewal", customer="Acme",
+    opp = opportunity.new_opportunity(S, opp_id="4k7qz2ma", name="Acme renewal", customer="Acme",
                                 owner="alice", today=TODAY, amount=D("1000"))
     return opp.model_copy(update=update)
 
@@ -76,8 +77,8 @@ def test_the_same_change_on_both_sides_is_no_conflict():
 
 def test_different_changes_of_one_field_are_a_conflict_that_keeps_ours_for_now():
     base = deal()
-    ours = rules.set_amount(base, S, D("2500"))
-    theirs = rules.set_amount(base, S, D("3000"))
+    ours = opportunity.set_amount(base, S, D("2500"))
+    theirs = opportunity.set_amount(base, S, D("3000"))
     merged = run(base, ours, theirs)
     assert [(c.field, c.base, c.ours, c.theirs) for c in merged.conflicts] == [
         ("amount", D("1000.00"), D("2500.00"), D("3000.00"))]
@@ -86,8 +87,8 @@ def test_different_changes_of_one_field_are_a_conflict_that_keeps_ours_for_now()
 
 def test_choices_settle_a_conflict_with_a_side_or_a_value():
     base = deal()
-    ours = rules.set_amount(base, S, D("2500"))
-    theirs = rules.set_amount(base, S, D("3000"))
+    ours = opportunity.set_amount(base, S, D("2500"))
+    theirs = opportunity.set_amount(base, S, D("3000"))
     assert run(base, ours, theirs, default="theirs").data["amount"] == D("3000.00")
     merged = run(base, ours, theirs, choices={("amount",): ("value", "2750.5")})
     assert merged.conflicts == [] and merged.data["amount"] == D("2750.50")
@@ -101,7 +102,7 @@ def test_choices_settle_a_conflict_with_a_side_or_a_value():
 def test_alice_adds_an_activity_while_bob_moves_the_stage():
     base = deal()
     alice = add(base, activity("act001"), panel="activities")
-    bob = rules.change_stage(base, S, S.stage("proposal"), today=TODAY)
+    bob = opportunity.change_stage(base, S, S.stage("proposal"), today=TODAY)
     merged = run(base, alice, bob)
     assert merged.conflicts == []
     assert merged.data["stage"] == "proposal"
@@ -118,9 +119,10 @@ def test_both_add_notes_and_both_are_kept_in_a_stable_order():
 
 
 def test_both_add_products_and_the_amount_is_recomputed():
-    base = rules.add_product(deal(), S, SRV, line_id="line01")
-    ours = rules.add_product(base, S, LIC, quantity=D(3), line_id="line02")
-    theirs = rules.add_product(base, S, SRV, quantity=D(2), discount=D(10), line_id="line03")
+    base = product_rules.add_product(deal(), S, SRV, line_id="line01")
+    ours = product_rules.add_product(base, S, LIC, quantity=D(3), line_id="line02")
+    theirs = product_rules.add_product(base, S, SRV, quantity=D(2), discount=D(10),
+                                       line_id="line03")
     merged = run(base, ours, theirs)
     assert merged.conflicts == []
     assert [p["id"] for p in merged.data["products"]] == ["line01", "line02", "line03"]
@@ -129,9 +131,9 @@ def test_both_add_products_and_the_amount_is_recomputed():
 
 
 def test_one_line_changed_in_different_fields_merges_inside_the_item():
-    base = rules.add_product(deal(), S, SRV, line_id="line01")
-    ours = rules.update_product(base, S, "line01", quantity=D(3))
-    theirs = rules.update_product(base, S, "line01", discount=D(50))
+    base = product_rules.add_product(deal(), S, SRV, line_id="line01")
+    ours = product_rules.update_product(base, S, "line01", quantity=D(3))
+    theirs = product_rules.update_product(base, S, "line01", discount=D(50))
     merged = run(base, ours, theirs)
     assert merged.conflicts == []
     line = merged.data["products"][0]
@@ -140,9 +142,9 @@ def test_one_line_changed_in_different_fields_merges_inside_the_item():
 
 
 def test_one_line_changed_to_different_quantities_is_a_conflict_on_that_field():
-    base = rules.add_product(deal(), S, SRV, line_id="line01")
-    ours = rules.update_product(base, S, "line01", quantity=D(3))
-    theirs = rules.update_product(base, S, "line01", quantity=D(5))
+    base = product_rules.add_product(deal(), S, SRV, line_id="line01")
+    ours = product_rules.update_product(base, S, "line01", quantity=D(3))
+    theirs = product_rules.update_product(base, S, "line01", quantity=D(5))
     merged = run(base, ours, theirs)
     assert [c.field for c in merged.conflicts] == ["products.line01.quantity"]
     assert merged.data["amount"] == D("3600.00")  # ours for now, the amount follows
@@ -157,10 +159,10 @@ def test_removed_on_one_side_and_untouched_on_the_other_is_removed():
     theirs = add(base, note("n00003"))
     merged = run(base, ours, theirs)
     assert [n["id"] for n in merged.data["notes"]] == ["n00002", "n00003"]
-    products = rules.add_product(rules.add_product(deal(), S, SRV, line_id="line01"), S, LIC,
-                                 line_id="line02")
-    merged = run(products, rules.remove_product(products, S, "line01"),
-                 rules.remove_product(products, S, "line02"))
+    products = product_rules.add_product(
+        product_rules.add_product(deal(), S, SRV, line_id="line01"), S, LIC, line_id="line02")
+    merged = run(products, product_rules.remove_product(products, S, "line01"),
+                 product_rules.remove_product(products, S, "line02"))
     assert merged.data["products"] == [] and merged.data["amount_source"] == "manual"
     assert merged.data["amount"] == D("0.00") and merged.conflicts == []
 
@@ -180,7 +182,7 @@ def test_removed_on_one_side_and_changed_on_the_other_is_a_conflict_losing_nothi
 
 
 def test_closing_by_a_quote_while_the_other_side_adds_a_product_is_a_conflict():
-    base = rules.add_product(deal(), S, SRV, line_id="line01")
+    base = product_rules.add_product(deal(), S, SRV, line_id="line01")
     quote = Quote(id="q00001", status="accepted", created=TODAY, sent=TODAY, closed=TODAY,
                   lines=[QuoteLine(id="ql0001", sku="SRV-01", description="Support plan",
                                    quantity=D(2), unit_price=D("1000.00"),
@@ -189,9 +191,9 @@ def test_closing_by_a_quote_while_the_other_side_adds_a_product_is_a_conflict():
                                    unit_price=D("500.00"), total=D("500.00"))],
                   total=D("2500.00"))
     ours = base.model_copy(update={"quotes": [quote]})
-    ours = rules.change_stage(ours, S, S.stage("closed-won"), today=TODAY)  # R14 via R7
+    ours = opportunity.change_stage(ours, S, S.stage("closed-won"), today=TODAY)  # R14 via R7
     assert ours.amount == D("2500.00") and ours.amount_source == "quote"
-    theirs = rules.add_product(base, S, LIC, line_id="line02")
+    theirs = product_rules.add_product(base, S, LIC, line_id="line02")
     merged = run(base, ours, theirs)
     assert [c.field for c in merged.conflicts] == ["products"]
     assert merged.data["amount"] == D("2500.00") and merged.data["stage"] == "closed-won"
@@ -214,16 +216,16 @@ def test_closing_by_a_quote_while_the_other_side_adds_a_product_is_a_conflict():
 def test_a_product_added_here_while_a_quote_was_accepted_there_is_one_named_conflict():
     """The QA case: ours' products alone cannot stand beside theirs' accepted quote, so
     the fields R14 ties together are taken from one side as a group."""
-    base = rules.add_product(deal(), S, SRV, line_id="line01")
+    base = product_rules.add_product(deal(), S, SRV, line_id="line01")
     quote = Quote(id="q00001", status="sent", created=TODAY, sent=TODAY,
                   lines=[QuoteLine(id="line01", sku="SRV-01", description="Support plan",
                                    quantity=D(1), unit_price=D("1200.00"),
                                    total=D("1200.00"))], total=D("1200.00"))
     base = base.model_copy(update={"quotes": [quote]})
-    from oppcli import quotes
+    from oppcli.domain import quotes
 
     theirs = quotes.close_quote(base, S, "q00001", accepted=True, today=TODAY)
-    ours = rules.add_product(base, S, SRV, quantity=D(5), line_id="line02")
+    ours = product_rules.add_product(base, S, SRV, quantity=D(5), line_id="line02")
     merged = run(base, ours, theirs)
     assert not merged.whole_file
     (conflict,) = merged.conflicts
@@ -242,7 +244,7 @@ def test_a_product_added_here_while_a_quote_was_accepted_there_is_one_named_conf
         settled = run(base, ours, theirs, choices={("products",): (how, None)},
                       pending=[("products",)])
         assert settled.conflicts == [] and settled.data["stage"] == stage
-        assert rules.problems(Opportunity.model_validate(settled.data), S) == []
+        assert checks.problems(Opportunity.model_validate(settled.data), S) == []
     # settling another conflict of the deal leaves this one waiting, ours for now
     other = run(base, ours.model_copy(update={"name": "A"}),
                 theirs.model_copy(update={"name": "B"}))
@@ -256,8 +258,8 @@ def test_a_product_added_here_while_a_quote_was_accepted_there_is_one_named_conf
 
 def test_fields_tied_by_a_rule_follow_the_side_chosen_for_the_conflict():
     base = deal()
-    ours = rules.close(base, S, won=False, today=TODAY, reason="price")
-    theirs = rules.change_stage(base, S, S.stage("proposal"), today=TODAY)
+    ours = opportunity.close(base, S, won=False, today=TODAY, reason="price")
+    theirs = opportunity.change_stage(base, S, S.stage("proposal"), today=TODAY)
     merged = run(base, ours, theirs)
     assert [c.field for c in merged.conflicts] == ["stage"]
     assert merged.data["lost_reason"] == "price"
@@ -379,12 +381,12 @@ def edits(draw, base: Opportunity, prefix: str) -> Opportunity:
         elif kind == "activity":
             opp = add(opp, activity(new_id, draw(word)), panel="activities")
         elif kind == "product":
-            opp = rules.add_product(opp, S, draw(st.sampled_from([SRV, LIC])),
+            opp = product_rules.add_product(opp, S, draw(st.sampled_from([SRV, LIC])),
                                     quantity=D(draw(st.integers(1, 5))), line_id=new_id)
         elif kind == "drop-note" and opp.notes:
             opp = opp.model_copy(update={"notes": opp.notes[1:]})
         elif kind == "qty" and opp.products:
-            opp = rules.update_product(opp, S, opp.products[0].id,
+            opp = product_rules.update_product(opp, S, opp.products[0].id,
                                        quantity=D(draw(st.integers(1, 5))))
         elif kind == "stage":
             opp = opp.model_copy(update={"stage": draw(st.sampled_from(
@@ -427,7 +429,7 @@ def test_merge_is_symmetric_and_loses_no_added_item(sides):
     if not one.conflicts:
         assert canonical(one.data) == canonical(other.data)
         result = Opportunity.model_validate(one.data)
-        assert rules.problems(result, S) == []
+        assert checks.problems(result, S) == []
         for side in (ours, theirs):
             for panel in ("notes", "activities", "products"):
                 added = {x.id for x in getattr(side, panel)} - {
@@ -438,4 +440,4 @@ def test_merge_is_symmetric_and_loses_no_added_item(sides):
         for side in merge.SIDES:
             settled = run(base, ours, theirs, default=side)
             assert settled.conflicts == []
-            assert rules.problems(Opportunity.model_validate(settled.data), S) == []
+            assert checks.problems(Opportunity.model_validate(settled.data), S) == []

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oppcli import money
+from oppcli.domain import money
 
 
 @pytest.mark.parametrize("text, expected", [

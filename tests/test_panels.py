@@ -14,10 +14,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oppcli import panels
+from oppcli.domain import panels
+from oppcli.domain.ids import ALPHABET
+from oppcli.domain.model import Document, Opportunity, Settings
 from oppcli.errors import NotFound, RuleError, UsageError
-from oppcli.ids import ALPHABET
-from oppcli.model import Document, Opportunity, Settings
 
 
 @pytest.fixture

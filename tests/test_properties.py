@@ -6,10 +6,10 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcli import rules
+from oppcli.domain import checks, opportunity, products
+from oppcli.domain.model import CatalogItem, Opportunity, Settings
+from oppcli.domain.money import line_total
 from oppcli.errors import OppError
-from oppcli.model import CatalogItem, Opportunity, Settings
-from oppcli.money import line_total
 
 S = Settings()
 CATALOG = [CatalogItem(sku=f"SKU-{i}", name=f"Product {i}", price=p)
@@ -35,26 +35,26 @@ def apply(opp: Opportunity, action) -> Opportunity:
     kind, *args = action
     if kind == "add":
         item, q, price, disc = args
-        return rules.add_product(opp, S, item, quantity=q, unit_price=price, discount=disc)
+        return products.add_product(opp, S, item, quantity=q, unit_price=price, discount=disc)
     if kind in ("update", "remove"):
         if not opp.products:
             return opp
         line = opp.products[args[0] % len(opp.products)]
         if kind == "remove":
-            return rules.remove_product(opp, S, line.id)
+            return products.remove_product(opp, S, line.id)
         q, price, disc = args[1:]
-        return rules.update_product(opp, S, line.id, quantity=q, unit_price=price, discount=disc)
+        return products.update_product(opp, S, line.id, quantity=q, unit_price=price, discount=disc)
     if kind == "amount":
-        return rules.set_amount(opp, S, args[0])
+        return opportunity.set_amount(opp, S, args[0])
     if kind == "stage":
-        return rules.change_stage(opp, S, S.stage(args[0]), today=date(2026, 11, 26))
-    return rules.reopen(opp, S)
+        return opportunity.change_stage(opp, S, S.stage(args[0]), today=date(2026, 11, 26))
+    return opportunity.reopen(opp, S)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(step, max_size=25))
 def test_amount_is_always_the_products_total(actions):
-    opp = rules.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
+    opp = opportunity.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
                                 owner="me", today=date(2026, 11, 26))
     for action in actions:
         before = opp
@@ -63,7 +63,7 @@ def test_amount_is_always_the_products_total(actions):
         except OppError:
             assert opp == before  # a refusal changes nothing
             continue
-        assert rules.problems(opp, S) == []
+        assert checks.problems(opp, S) == []
         if opp.products:
             assert opp.amount == sum((line_total(p.quantity, p.unit_price, p.discount)
                                       for p in opp.products), D("0.00"))
@@ -75,8 +75,8 @@ def test_amount_is_always_the_products_total(actions):
 
 @given(st.lists(st.tuples(qty, money, discount), min_size=1, max_size=10))
 def test_total_is_the_sum_of_rounded_lines(lines):
-    opp = rules.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
+    opp = opportunity.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
                                 owner="me", today=date(2026, 11, 26))
     for q, price, disc in lines:
-        opp = rules.add_product(opp, S, CATALOG[0], quantity=q, unit_price=price, discount=disc)
+        opp = products.add_product(opp, S, CATALOG[0], quantity=q, unit_price=price, discount=disc)
     assert opp.amount == sum(line_total(q, p, d) for q, p, d in lines)

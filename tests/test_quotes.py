@@ -10,11 +10,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcli import quotes, rules, yamlio
+from oppcli.domain import checks, opportunity, products, quotes, stages
+from oppcli.domain.model import CatalogItem, Opportunity, Settings
+from oppcli.domain.money import line_total
 from oppcli.errors import NotFound, RuleError, UsageError
-from oppcli.model import CatalogItem, Opportunity, Settings
-from oppcli.money import line_total
-from oppcli.quote_document import escape, markdown
+from oppcli.reports.quote_document import escape, markdown
+from oppcli.store import yamlio
 
 S = Settings()
 TODAY = date(2026, 11, 26)
@@ -25,12 +26,12 @@ LIC = CatalogItem(sku="LIC-10", name="Licence pack", price=D("99.99"))
 def new(**kw) -> Opportunity:
     args = dict(opp_id="abcd1234", name="Deal", customer="Acme", owner="alice", today=TODAY)
     args.update(kw)
-    return rules.new_opportunity(S, **args)
+    return opportunity.new_opportunity(S, **args)
 
 
 def with_products() -> Opportunity:
-    opp = rules.add_product(new(), S, SRV, quantity=D(2), discount=D(10), line_id="srv001")
-    return rules.add_product(opp, S, LIC, quantity=D(3), line_id="lic001")
+    opp = products.add_product(new(), S, SRV, quantity=D(2), discount=D(10), line_id="srv001")
+    return products.add_product(opp, S, LIC, quantity=D(3), line_id="lic001")
 
 
 def drafted(opp=None, quote_id="q1aaaa") -> Opportunity:
@@ -56,10 +57,10 @@ def test_a_new_quote_copies_the_products_as_they_are():  # R11
         ("srv001", "SRV-01", "Support plan", D(2), D("1200.00"), D(10), D("2160.00")),
         ("lic001", "LIC-10", "Licence pack", D(3), D("99.99"), D(0), D("299.97"))]
     assert q.total == D("2459.97") == opp.amount
-    later = rules.update_product(opp, S, "SRV-01", quantity=D(5))
-    later = rules.remove_product(later, S, "LIC-10")
+    later = products.update_product(opp, S, "SRV-01", quantity=D(5))
+    later = products.remove_product(later, S, "LIC-10")
     assert later.quotes == opp.quotes  # product changes never touch a quote
-    assert rules.problems(later, S) == []
+    assert checks.problems(later, S) == []
 
 
 def test_quote_ids_are_random_unique_and_stable():  # R13
@@ -148,24 +149,24 @@ def test_an_empty_quote_is_not_sent():
 
 
 def test_accepting_wins_the_deal_in_one_change():  # R14, R7, R17a
-    opp = rules.change_stage(sent(), S, S.stage("negotiation"), today=TODAY)
+    opp = opportunity.change_stage(sent(), S, S.stage("negotiation"), today=TODAY)
     won = quotes.close_quote(opp, S, "q1aaaa", accepted=True, today=TODAY,
                              close_date=date(2026, 11, 26))
     q = won.quotes[0]
     assert (q.status, q.closed) == ("accepted", TODAY)
-    assert rules.status(won, S) == "won" and won.stage == "closed-won"
+    assert stages.status(won, S) == "won" and won.stage == "closed-won"
     assert won.close_date == TODAY
     assert won.amount == q.total == D("2959.97") and won.amount_source == "quote"
     assert [(p.id, p.sku, p.name, p.quantity, p.total) for p in won.products] == [
         ("srv001", "SRV-01", "Support plan", D(2), D("2160.00")),
         ("lic001", "LIC-10", "Licence pack", D(3), D("299.97"))]  # the manual line is no product
-    assert rules.problems(won, S) == []
+    assert checks.problems(won, S) == []
 
 
 def test_accepting_takes_the_quote_lines_even_when_the_products_moved_on():  # R14
     opp = sent()
-    opp = rules.update_product(opp, S, "SRV-01", quantity=D(7))
-    opp = rules.add_product(opp, S, SRV, line_id="extra1")
+    opp = products.update_product(opp, S, "SRV-01", quantity=D(7))
+    opp = products.add_product(opp, S, SRV, line_id="extra1")
     won = quotes.close_quote(opp, S, "q1aaaa", accepted=True, today=TODAY)
     assert [p.id for p in won.products] == ["srv001", "lic001"]
     assert won.products[0].quantity == D(2) and won.amount == D("2959.97")
@@ -177,7 +178,7 @@ def test_rejecting_changes_nothing_but_the_quote():  # R15
                                   close_date=TODAY)
     assert rejected.quotes[0].status == "rejected" and rejected.quotes[0].closed == TODAY
     assert rejected.model_copy(update={"quotes": opp.quotes}) == opp
-    assert rules.problems(rejected, S) == []
+    assert checks.problems(rejected, S) == []
 
 
 def test_closing_refusals():  # R13, R15
@@ -191,10 +192,10 @@ def test_closing_refusals():  # R13, R15
         quotes.close_quote(won, S, "q2bbbb", accepted=True, today=TODAY)
     with pytest.raises(RuleError, match="closed"):
         quotes.close_quote(won, S, "q2bbbb", accepted=False, today=TODAY)
-    reopened = rules.reopen(won, S)
+    reopened = opportunity.reopen(won, S)
     with pytest.raises(RuleError, match="q1aaaa of abcd1234 is already accepted.*R15"):
         quotes.close_quote(reopened, S, "q2bbbb", accepted=True, today=TODAY)
-    lost = rules.close(opp, S, won=False, today=TODAY)
+    lost = opportunity.close(opp, S, won=False, today=TODAY)
     with pytest.raises(RuleError, match="closed \\(lost"):
         quotes.close_quote(lost, S, "q1aaaa", accepted=True, today=TODAY)
     with pytest.raises(UsageError, match="in the future"):
@@ -206,7 +207,7 @@ def test_closing_refusals():  # R13, R15
 
 
 def test_quotes_of_a_closed_opportunity_are_read_only():  # R17
-    lost = rules.close(sent(drafted(quote_id="q2bbbb")), S, won=False, today=TODAY)
+    lost = opportunity.close(sent(drafted(quote_id="q2bbbb")), S, won=False, today=TODAY)
     for change in (lambda: quotes.new_quote(lost, S, today=TODAY),
                    lambda: quotes.add_manual_line(lost, S, "q2bbbb", description="X",
                                                   unit_price=D(1)),
@@ -264,23 +265,23 @@ def test_modules_off_refuse():  # R3
 ])
 def test_problems_flag_quotes_whose_status_and_dates_disagree(update, loc, words):
     opp = drafted()
-    assert rules.problems(opp, S) == []
+    assert checks.problems(opp, S) == []
     bad = opp.model_copy(update={"quotes": [opp.quotes[0].model_copy(update=update)]})
-    found = rules.problems(bad, S)
+    found = checks.problems(bad, S)
     assert [p.loc for p in found] == [loc] and words in found[0].message
 
 
 def test_problems_check_quotes_whatever_the_modules():  # R3
     off = Settings(modules={"catalog": False, "quotes": False})
     opp = sent()
-    assert rules.problems(opp, off) == []
+    assert checks.problems(opp, off) == []
     bad = opp.model_copy(update={"quotes": [opp.quotes[0].model_copy(
         update={"total": D("1.00")})]})
-    assert "sum of its lines (R12)" in rules.problems(bad, off)[0].message
+    assert "sum of its lines (R12)" in checks.problems(bad, off)[0].message
 
 
 def test_the_printable_document():
-    opp = sent(rules.set_field(with_products(), S, "customer", "Wayne | Sons *Ltd*"))
+    opp = sent(opportunity.set_field(with_products(), S, "customer", "Wayne | Sons *Ltd*"))
     text = markdown(opp, opp.quotes[0])
     assert text.startswith("# Quote q1aaaa\n")
     assert "**Customer:** Wayne \\| Sons \\*Ltd\\*" in text
@@ -326,7 +327,7 @@ def apply(opp: Opportunity, action) -> Opportunity:
         return quotes.add_manual_line(opp, S, "q1aaaa", description="Service", unit_price=price,
                                       quantity=q, discount=disc)
     if kind == "product":  # product changes after the quote was made
-        return rules.add_product(opp, S, args[0], quantity=args[1])
+        return products.add_product(opp, S, args[0], quantity=args[1])
     lines = opp.quotes[0].lines
     if not lines:
         return opp
@@ -347,7 +348,7 @@ def test_quote_totals_and_acceptance(start_with_products, actions):
         quote = opp.quotes[0]
         assert quote.total == sum((line_total(x.quantity, x.unit_price, x.discount)
                                    for x in quote.lines), D("0.00"))
-        assert rules.problems(opp, S) == []
+        assert checks.problems(opp, S) == []
         assert Opportunity.model_validate(opp.model_dump()) == opp
     quote = opp.quotes[0]
     if not quote.lines:
@@ -361,7 +362,7 @@ def test_quote_totals_and_acceptance(start_with_products, actions):
             for p in won.products] == [
         (x.id, x.sku, x.description, x.quantity, x.unit_price, x.discount, x.total)
         for x in quote.lines if x.sku]
-    assert rules.status(won, S) == "won" and rules.problems(won, S) == []
+    assert stages.status(won, S) == "won" and checks.problems(won, S) == []
 
 
 # ---------------------------------------------------------------- end to end

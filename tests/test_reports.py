@@ -7,10 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcli import reports
-from oppcli.model import Settings
-from oppcli.records import Record, StageInfo, record, stages
-from oppcli.reports import Commit, Step
+from oppcli.domain.model import Settings
+from oppcli.domain.records import Commit, Record, StageInfo, Step, record, stages
+from oppcli.reports import changes, common, forecast, pipeline
 
 S = Settings()
 STAGES = stages(S)
@@ -49,9 +48,9 @@ def row(report, stage, currency):
 
 
 def test_record_takes_stage_facts_from_the_settings():
-    from oppcli import rules
+    from oppcli.domain import opportunity
 
-    opp = rules.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
+    opp = opportunity.new_opportunity(S, opp_id="abcd1234", name="Deal", customer="Acme",
                                 owner="alice", today=date(2026, 11, 26), amount=D("10.00"),
                                 stage=S.stage("negotiation"))
     r = record(opp, S)
@@ -61,7 +60,7 @@ def test_record_takes_stage_facts_from_the_settings():
 
 
 def test_pipeline_rows_by_hand():
-    p = reports.pipeline(BOOK, STAGES, "EUR")
+    p = pipeline.pipeline(BOOK, STAGES, "EUR")
     # every stage, in stage order, in each currency present
     assert [(r.stage.id, r.currency) for r in p.rows] == [
         (s.id, c) for s in STAGES for c in ("EUR", "USD")]
@@ -82,7 +81,7 @@ def test_pipeline_rows_by_hand():
 
 
 def test_pipeline_totals_by_hand_never_mix_currencies():
-    p = reports.pipeline(BOOK, STAGES, "EUR")
+    p = pipeline.pipeline(BOOK, STAGES, "EUR")
     eur, usd = p.totals
     assert eur.as_dict() == {
         "currency": "EUR", "open_count": 4, "open_amount": "3433.37",
@@ -97,18 +96,18 @@ def test_pipeline_totals_by_hand_never_mix_currencies():
 def test_weighted_is_rounded_per_opportunity_then_summed():
     # 0.05 x 10 % = 0.005 -> 0.01 each: 0.02, not round(0.010) = 0.01
     book = [rec("a", amount="0.05"), rec("b", amount="0.05")]
-    assert row(reports.pipeline(book, STAGES), "prospecting", "EUR").weighted == D("0.02")
+    assert row(pipeline.pipeline(book, STAGES), "prospecting", "EUR").weighted == D("0.02")
 
 
 def test_win_rate_is_by_count_and_null_without_closed_deals():
     book = [rec(str(i), "closed-won", "1.00", close_date=date(2026, 1, 1)) for i in range(2)]
     book.append(rec("x", "closed-lost", "1000.00", close_date=date(2026, 1, 1)))
-    assert reports.pipeline(book, STAGES).totals[0].win_rate == 0.6667
-    assert reports.pipeline([rec()], STAGES).totals[0].win_rate is None
+    assert pipeline.pipeline(book, STAGES).totals[0].win_rate == 0.6667
+    assert pipeline.pipeline([rec()], STAGES).totals[0].win_rate is None
 
 
 def test_empty_pipeline_says_its_currency():
-    p = reports.pipeline([], STAGES, "CHF")
+    p = pipeline.pipeline([], STAGES, "CHF")
     assert [r.currency for r in p.rows] == ["CHF"] * len(STAGES)
     assert p.as_dict()["totals"] == [{
         "currency": "CHF", "open_count": 0, "open_amount": "0.00", "open_weighted": "0.00",
@@ -121,16 +120,16 @@ def test_pipeline_follows_the_configured_stage_order():
               StageInfo("won", "Won", 100, "won"), StageInfo("lost", "Lost", 0, "lost")]
     book = [rec("a", "deal", "100.00", stage_list=custom),
             rec("b", "lead", "100.00", stage_list=custom)]
-    p = reports.pipeline(book, custom)
+    p = pipeline.pipeline(book, custom)
     assert [r.stage.id for r in p.rows] == ["lead", "deal", "won", "lost"]
     assert [r.weighted for r in p.rows] == [D("5.00"), D("60.00"), D(0), D(0)]
 
 
 def test_select_filters_like_opp_list():
-    assert {r.id for r in reports.select(BOOK, owner="BOB")} == {"e2", "e4", "e6"}
-    assert {r.id for r in reports.select(BOOK, customer="acme")} == {r.id for r in BOOK}
-    assert {r.id for r in reports.select(BOOK, customer="nobody")} == set()
-    assert {r.id for r in reports.select(BOOK, stage="proposal", owner="bob")} == {"e2", "e6"}
+    assert {r.id for r in common.select(BOOK, owner="BOB")} == {"e2", "e4", "e6"}
+    assert {r.id for r in common.select(BOOK, customer="acme")} == {r.id for r in BOOK}
+    assert {r.id for r in common.select(BOOK, customer="nobody")} == set()
+    assert {r.id for r in common.select(BOOK, stage="proposal", owner="bob")} == {"e2", "e6"}
 
 
 # ---------------------------------------------------------------- forecast
@@ -141,7 +140,7 @@ def groups(f):
 
 
 def test_forecast_by_month_by_hand():
-    f = reports.forecast(BOOK, "month")
+    f = forecast.forecast(BOOK, "month")
     assert groups(f) == [
         ("2026-10", "USD", 1, "100.00", "100.00"),      # won: 100 %
         ("2026-11", "EUR", 2, "2500.05", "1600.01"),    # 100.01 + won 1500.00
@@ -158,19 +157,19 @@ def test_forecast_by_month_by_hand():
 
 
 def test_forecast_by_quarter_owner_stage():
-    q = reports.forecast(BOOK, "quarter")
+    q = forecast.forecast(BOOK, "quarter")
     assert [(r.group, r.currency, r.count) for r in q.rows] == [
         ("2026-Q4", "EUR", 3), ("2026-Q4", "USD", 2), ("2027-Q1", "EUR", 1),
         ("unscheduled", "EUR", 1)]
-    o = reports.forecast(BOOK, "owner")
+    o = forecast.forecast(BOOK, "owner")
     assert [(r.group, r.currency, r.count) for r in o.rows] == [
         ("alice", "EUR", 2), ("bob", "EUR", 3), ("carol", "USD", 2)]
-    s = reports.forecast(BOOK, "stage")
+    s = forecast.forecast(BOOK, "stage")
     assert [(r.group, r.currency) for r in s.rows] == [
         ("prospecting", "EUR"), ("qualification", "USD"), ("proposal", "EUR"),
         ("negotiation", "EUR"), ("closed-won", "EUR"), ("closed-won", "USD")]
-    assert reports.period(date(2026, 3, 31), "quarter") == "2026-Q1"
-    assert reports.period(date(2026, 4, 1), "quarter") == "2026-Q2"
+    assert forecast.period(date(2026, 3, 31), "quarter") == "2026-Q1"
+    assert forecast.period(date(2026, 4, 1), "quarter") == "2026-Q2"
 
 
 def test_forecast_counts_won_at_100_percent_whatever_the_stage_says():
@@ -178,27 +177,27 @@ def test_forecast_counts_won_at_100_percent_whatever_the_stage_says():
            StageInfo("lost", "Lost", 10, "lost")]
     book = [rec("w", "won", "200.00", close_date=date(2026, 5, 1), stage_list=odd),
             rec("l", "lost", "300.00", close_date=date(2026, 5, 1), stage_list=odd)]
-    f = reports.forecast(book, "month")
+    f = forecast.forecast(book, "month")
     assert groups(f) == [("2026-05", "EUR", 1, "200.00", "200.00")]
 
 
 def test_forecast_window_is_inclusive_and_leaves_out_unscheduled():
-    f = reports.forecast(BOOK, "month", start=date(2026, 11, 5), end=date(2026, 12, 1))
+    f = forecast.forecast(BOOK, "month", start=date(2026, 11, 5), end=date(2026, 12, 1))
     assert [(r.group, r.currency, r.count) for r in f.rows] == [
         ("2026-11", "EUR", 2), ("2026-12", "EUR", 1)]
     assert f.unscheduled_left_out == 1
     assert f.as_dict()["from"] == "2026-11-05" and f.as_dict()["to"] == "2026-12-01"
-    only_start = reports.forecast(BOOK, "owner", start=date(2027, 1, 1))
+    only_start = forecast.forecast(BOOK, "owner", start=date(2027, 1, 1))
     assert [(r.group, r.count) for r in only_start.rows] == [("alice", 1)]
-    assert reports.forecast(BOOK, "month").unscheduled_left_out == 0
+    assert forecast.forecast(BOOK, "month").unscheduled_left_out == 0
 
 
 def test_empty_forecast_has_a_zero_total():
-    f = reports.forecast([], "quarter", default_currency="USD")
+    f = forecast.forecast([], "quarter", default_currency="USD")
     assert f.rows == [] and [t.as_dict()["amount"] for t in f.totals] == ["0.00"]
     assert f.as_dict()["by"] == "quarter"
     with pytest.raises(ValueError):
-        reports.forecast([], "week")
+        forecast.forecast([], "week")
 
 
 # ---------------------------------------------------------------- changes
@@ -208,7 +207,7 @@ C2 = Commit("2" * 40, datetime(2026, 11, 3, 9, tzinfo=timezone.utc), "Ben", "two
 
 
 def kinds(before, after):
-    return [(k, d) for k, d, _, _ in reports.changes_of(before, after)]
+    return [(k, d) for k, d, _, _ in changes.changes_of(before, after)]
 
 
 def test_changes_of_each_kind():
@@ -244,14 +243,14 @@ def test_changes_of_each_kind():
 def test_a_deal_created_closed_is_won_or_lost_in_the_window_it_closed_in():
     won = rec("w", "closed-won", "10.00", close_date=date(2026, 11, 2))
     lost = rec("l", "closed-lost", "20.00", close_date=date(2025, 1, 31))  # an old one
-    report = reports.changes([Step(C1, None, won), Step(C1, None, lost)], date(2026, 11, 1),
+    report = changes.changes([Step(C1, None, won), Step(C1, None, lost)], date(2026, 11, 1),
                              date(2026, 11, 8))
     assert [(c.record.id, c.kind) for c in report.changes] == [
         ("w", "new"), ("w", "won"), ("l", "new")]
     t = report.totals[0]
     assert (t.new_count, t.new_amount, t.won_count, t.won_amount, t.lost_count) == (
         2, D("30.00"), 1, D("10.00"), 0)
-    later = reports.changes([Step(C1, None, won)], date(2026, 11, 3))
+    later = changes.changes([Step(C1, None, won)], date(2026, 11, 3))
     assert [c.kind for c in later.changes] == ["new"]
 
 
@@ -263,7 +262,7 @@ def test_changes_report_lists_every_step_and_totals_per_currency():
     steps = [Step(C1, a0, a1), Step(C1, None, u), Step(C2, a1, a2),
              Step(C2, u, rec("u", "closed-lost", "70.00", currency="USD", owner="bob",
                              close_date=date(2026, 11, 3)))]
-    report = reports.changes(steps, date(2026, 11, 1))
+    report = changes.changes(steps, date(2026, 11, 1))
     assert [(c.record.id, c.kind, c.direction) for c in report.changes] == [
         ("a", "stage", "forward"), ("a", "amount", "up"), ("a", "close_date", "slipped"),
         ("u", "new", None), ("a", "won", None), ("u", "lost", None)]
@@ -281,7 +280,7 @@ def test_changes_report_lists_every_step_and_totals_per_currency():
     assert first["at"] == "2026-11-02T09:00:00+00:00" and first["author"] == "Ann"
     amount = report.as_dict()["changes"][1]
     assert (amount["old"], amount["new"]) == ("100.00", "150.00")
-    only_bob = reports.changes(steps, date(2026, 11, 1), owner="Bob")
+    only_bob = changes.changes(steps, date(2026, 11, 1), owner="Bob")
     assert {c.record.id for c in only_bob.changes} == {"u"}
 
 
@@ -300,7 +299,7 @@ a_record = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(a_record, max_size=30))
 def test_pipeline_rows_add_up_to_the_totals_per_currency(book):
-    p = reports.pipeline(book, STAGES)
+    p = pipeline.pipeline(book, STAGES)
     for t in p.totals:
         mine = [r for r in p.rows if r.currency == t.currency]
         by_kind = {k: [r for r in mine if r.stage.kind == k] for k in ("open", "won", "lost")}
@@ -319,10 +318,10 @@ def test_pipeline_rows_add_up_to_the_totals_per_currency(book):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(a_record, max_size=30), st.sampled_from(reports.FORECAST_BY),
+@given(st.lists(a_record, max_size=30), st.sampled_from(forecast.FORECAST_BY),
        st.none() | st.dates(date(2025, 1, 1), date(2028, 12, 31)))
 def test_forecast_rows_add_up_to_the_totals_per_currency(book, by, start):
-    f = reports.forecast(book, by, start=start)
+    f = forecast.forecast(book, by, start=start)
     assert {t.currency for t in f.totals} >= {r.currency for r in f.rows}
     for t in f.totals:
         mine = [r for r in f.rows if r.currency == t.currency]
@@ -338,7 +337,7 @@ def test_forecast_rows_add_up_to_the_totals_per_currency(book, by, start):
 
 
 def test_percent_words_round_once_from_the_exact_ratio():
-    from oppcli.reports import percent_words
+    from oppcli.reports.common import percent_words
 
     assert percent_words(4238, 6711) == "63.2 %"   # 63.15005: a rounded 0.6315 gave 63.1
     assert percent_words(1, 3) == "33.3 %" and percent_words(2, 3) == "66.7 %"

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcli.schemas import (
-    CENT_DIVISORS,
+from oppcli.domain.money import CENT_DIVISORS
+from oppcli.store.schemas import (
     REPO_SCHEMA_DIR,
     SCHEMA_FILES,
     generate,

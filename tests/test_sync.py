@@ -16,8 +16,10 @@ import pytest
 import yaml
 
 from conftest import Opp
-from oppcli import store
-from oppcli.model import Activity, Note
+from oppcli.domain.model import Activity, Note
+from oppcli.store import driver
+from oppcli.store.repo import Repo
+from oppcli.store.transaction import dump_model
 
 T = ["-c", "user.name=T", "-c", "user.email=t@t"]
 
@@ -39,13 +41,13 @@ class Clone(Opp):
                               text=True, check=check)
 
     def load(self, opp_id: str):
-        return store.Repo(self.root).load(opp_id)
+        return Repo(self.root).load(opp_id)
 
     def append(self, opp_id: str, panel: str, *items) -> None:
         """Add panel items through the models and commit them with plain git."""
         opp = self.load(opp_id)
         opp = opp.model_copy(update={panel: [*getattr(opp, panel), *items]})
-        self.file(opp_id).write_text(store.dump_model(opp))
+        self.file(opp_id).write_text(dump_model(opp))
         self.raw_git("commit", "-qam", f"{opp_id}: add {panel}")
 
     def opp_files(self) -> list[Path]:
@@ -96,7 +98,7 @@ def note(id_: str, text: str, author: str) -> Note:
 
 
 def test_init_commits_the_gitattributes_and_installs_the_driver(crm):
-    assert crm.git("show", "HEAD~3:.gitattributes") == store.GITATTRIBUTES
+    assert crm.git("show", "HEAD~3:.gitattributes") == driver.GITATTRIBUTES
     config = (crm.root / ".git" / "config").read_text()
     assert '[merge "opp"]' in config
     assert f"driver = {sys.executable} -m oppcli merge-driver %O %A %B %P" in config
@@ -107,15 +109,15 @@ def test_any_opp_command_installs_the_driver_in_a_fresh_clone(team, tmp_path):
     config = tmp_path / "dave" / ".git" / "config"
     assert "merge-driver" not in config.read_text()  # git does not clone config
     Clone(tmp_path / "dave", "Dave")("list")
-    assert store.merge_driver_command() in config.read_text()
+    assert driver.merge_driver_command() in config.read_text()
 
 
 def test_the_installed_driver_is_checked_without_running_git(crm, monkeypatch):
     def no_git(*args, **kwargs):
         raise AssertionError(f"git ran: {args}")
-    monkeypatch.setattr(store, "git", no_git)
-    store.ensure_merge_driver(crm.root)
-    store.Repo.find(str(crm.root))
+    monkeypatch.setattr(driver, "git", no_git)
+    driver.ensure_merge_driver(crm.root)
+    Repo.find(str(crm.root))
 
 
 def test_sync_without_a_remote_says_how_to_add_one(crm, unchanged):
@@ -257,11 +259,11 @@ def test_deals_created_offline_in_two_clones_never_collide(team):
 
 def test_settings_changed_in_two_clones_merge_key_by_key(team):
     def edit_settings(clone, change, message):
-        from oppcli.model import Settings
+        from oppcli.domain.model import Settings
 
         path = clone.root / "opp.yaml"
         settings = Settings.model_validate(yaml.safe_load(path.read_text()))
-        path.write_text(store.dump_model(change(settings)))
+        path.write_text(dump_model(change(settings)))
         clone.raw_git("commit", "-qam", message)
 
     edit_settings(team.alice, lambda s: s.model_copy(
@@ -497,7 +499,7 @@ def test_twenty_parallel_changes_give_twenty_commits_and_lose_nothing(crm):
 def test_a_lock_left_by_a_killed_process_is_recovered(crm):
     opp_id = crm.new("Deal")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom oppcli.store import Repo\n"
+        [sys.executable, "-c", "import sys, time\nfrom oppcli.store.repo import Repo\n"
          "with Repo(sys.argv[1]).lock():\n    print('locked', flush=True)\n"
          "    time.sleep(600)\n", str(crm.root)], stdout=subprocess.PIPE, text=True)
     try:
@@ -564,11 +566,11 @@ def test_the_driver_command_survives_spaces_in_the_python_path(team, tmp_path, m
 
 
 def test_the_merge_keeps_the_comment_lines_heading_a_file():
-    from oppcli.sync import _header
+    from oppcli.store.sync import header_of
 
     text = b"# yaml-language-server: $schema=../schemas/opportunity.schema.json\nid: x\n"
-    assert _header(text) == "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
-    assert _header(b"id: x\n# not a header\n") == "" and _header(None) == ""
+    assert header_of(text) == "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
+    assert header_of(b"id: x\n# not a header\n") == "" and header_of(None) == ""
 
 
 def test_a_repo_without_the_gitattributes_lines_is_routed_locally(team):

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from test_sync import Clone, team  # noqa: F401  (the fixture)
 
-from oppcli import timeline as tl
-from oppcli import yamlio
 from oppcli.cli import cli
+from oppcli.read import timeline as tl
+from oppcli.store import yamlio
 
 
 def at(day: str, clock: str = "10:00:00") -> dict:
@@ -447,8 +447,8 @@ def test_values_are_read_by_the_parser_of_their_field():
     from decimal import Decimal
 
     from oppcli.cli.sync import parse_conflict_value as read
+    from oppcli.domain.model import Settings
     from oppcli.errors import NotFound, UsageError
-    from oppcli.model import Settings
 
     s = Settings()
     assert read("opportunity", ("amount",), " 2750.5 ", s) == Decimal("2750.50")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from oppcli import timeline as tl
+from oppcli.read import timeline as tl
 
 
 @pytest.fixture

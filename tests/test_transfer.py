@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oppcli import rules, transfer, yamlio
+from oppcli.domain import checks, opportunity, products, stages
+from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
 from oppcli.errors import DataError, OppError, UsageError
-from oppcli.model import Catalog, CatalogItem, Opportunity, Settings
+from oppcli.store import yamlio
+from oppcli.transfer import plan as transfer
 
 S = Settings()
 TODAY = date(2026, 11, 26)
@@ -47,7 +49,7 @@ def one(text: str, **kw) -> Opportunity:
 def opp(**kw) -> Opportunity:
     args = dict(opp_id="abcd1234", name="Deal", customer="Acme", owner="ann", today=TODAY)
     args.update(kw)
-    return rules.new_opportunity(S, **args)
+    return opportunity.new_opportunity(S, **args)
 
 
 # ---------------------------------------------------------------- reading CSV
@@ -167,7 +169,7 @@ def test_stage_by_id_label_loosely_or_mapped():
 
 def test_closed_rows_close_on_their_date_or_today():  # R17a
     won = one("name,customer,stage,close_date\nA,B,closed-won,2026-03-01\n")
-    assert rules.status(won, S) == "won" and won.close_date == date(2026, 3, 1)
+    assert stages.status(won, S) == "won" and won.close_date == date(2026, 3, 1)
     lost = one("name,customer,stage,lost_reason\nA,B,closed-lost,price\n")
     assert lost.close_date == TODAY and lost.lost_reason == "price"
 
@@ -259,7 +261,7 @@ def test_an_id_column_matches_or_creates_with_that_id():
 
 
 def test_closed_opportunities_are_read_only_unless_the_row_reopens():  # R17
-    closed = rules.close(opp(ref="SF-1", amount=D("100")), S, won=False, today=TODAY,
+    closed = opportunity.close(opp(ref="SF-1", amount=D("100")), S, won=False, today=TODAY,
                          reason="price")
     same = plan("ref,stage,amount,lost_reason\nSF-1,closed-lost,100,price\n", existing=[closed])
     assert same.entries[0].action == "unchanged"
@@ -285,7 +287,7 @@ def test_open_rows_close_with_their_fields():
 
 def test_an_amount_on_an_opportunity_with_products_is_refused():  # R5
     item = CATALOG.products[0]
-    before = rules.add_product(opp(ref="SF-1"), S, item, quantity=D(2))
+    before = products.add_product(opp(ref="SF-1"), S, item, quantity=D(2))
     assert plan("ref,amount\nSF-1,2400\n", existing=[before]).entries[0].action == "unchanged"
     result = plan("ref,amount\nSF-1,10\n", existing=[before])
     assert "the amount of abcd1234 is the total of its products (2400.00 over 1 line)" in \
@@ -316,9 +318,10 @@ def test_export_rows_import_back_the_same():
     item = CATALOG.products[1]
     opps = [
         opp(ref="A", objective=D("5000"), close_date=date(2027, 1, 1), currency="USD"),
-        rules.close(rules.add_product(opp(opp_id="bbbb2222"), S, item, unit_price=D("9.99")),
-                    S, won=True, today=TODAY, close_date=date(2026, 5, 5)),
-        rules.close(opp(opp_id="cccc3333", amount=D("7")), S, won=False, today=TODAY,
+        opportunity.close(
+            products.add_product(opp(opp_id="bbbb2222"), S, item, unit_price=D("9.99")),
+            S, won=True, today=TODAY, close_date=date(2026, 5, 5)),
+        opportunity.close(opp(opp_id="cccc3333", amount=D("7")), S, won=False, today=TODAY,
                     reason="no budget"),
     ]
     text = transfer.csv_text([transfer.export_row(o) for o in opps], transfer.OPPORTUNITY_FIELDS)
@@ -438,7 +441,7 @@ def csv_bytes(rows) -> bytes:
 def test_any_bytes_import_or_fail_cleanly(data):
     """Whatever the file holds: rows become valid opportunities or OppErrors, never a
     crash; and whatever is planned can be stored and read back."""
-    existing = [rules.close(opp(ref="1"), S, won=True, today=TODAY), opp(opp_id="efgh5678")]
+    existing = [opportunity.close(opp(ref="1"), S, won=True, today=TODAY), opp(opp_id="efgh5678")]
     try:
         t = transfer.read_csv(data)
         columns = transfer.map_columns(t.header)
@@ -448,7 +451,7 @@ def test_any_bytes_import_or_fail_cleanly(data):
         return
     for entry in result.entries:
         o = entry.opportunity
-        assert rules.problems(o, S) == []
+        assert checks.problems(o, S) == []
         loaded, _ = yamlio.load(yamlio.dump(o.model_dump(mode="python")), "x.yaml")
         assert Opportunity.model_validate(loaded) == o
     assert all(e.line >= 2 and e.message for e in result.errors)

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from oppcli import yamlio
 from oppcli.errors import DataError
+from oppcli.store import yamlio
 
 
 def load(text):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import depth
-from oppcli import yamlio
+from oppcli.store import yamlio
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6),
@@ -42,7 +42,7 @@ def test_fast_dump_is_byte_for_byte_pyyaml_or_none(data):
 
 
 def test_an_opportunity_takes_the_fast_path():
-    from oppcli.model import Opportunity, ProductLine
+    from oppcli.domain.model import Opportunity, ProductLine
 
     opp = Opportunity(id="abcd1234", name="Renewal 2027", customer="Société Générale",
                       stage="proposal", amount=Decimal("12.50"), currency="EUR", owner="Ann",
@@ -172,17 +172,17 @@ def test_the_index_parses_the_same_with_and_without_the_fast_reader(monkeypatch)
     index entry (fields, places, errors, show data) by either path."""
     from pathlib import Path
 
-    from oppcli import index
+    from oppcli.read.index import entry
 
     root = Path(__file__).resolve().parent.parent / "examples"
     blobs = [p.read_bytes() for p in sorted(root.rglob("opportunities/*.yaml"))]
     assert len(blobs) >= 12
     blobs += [b.replace(b"stage: proposal", b"stage: closed-won") for b in blobs]  # problems
     blobs += [b.replace(b"lost_reason: null\n", b"") for b in blobs]  # a key left out
-    fast_entries = [index.parse(b) for b in blobs]
+    fast_entries = [entry.parse(b) for b in blobs]
     assert sum(yamlio.fast_load(b.decode()) is not None for b in blobs) >= len(blobs) // 3
     monkeypatch.setattr(yamlio, "fast_load", lambda text: None)
-    assert [index.parse(b) for b in blobs] == fast_entries
+    assert [entry.parse(b) for b in blobs] == fast_entries
 
 
 def test_fast_load_refuses_what_load_refuses_for_its_size_or_depth():
@@ -210,7 +210,7 @@ def test_fast_load_refuses_what_load_refuses_for_its_size_or_depth():
 
 def test_the_index_names_the_file_of_a_huge_number():
     """An int too long for Python to convert: the file is refused by name, no crash."""
-    from oppcli import index
+    from oppcli.read.index import entry
 
-    entry = index.parse(b"id: abcd1234\nref: " + b"1" * 5000 + b"\n")
+    entry = entry.parse(b"id: abcd1234\nref: " + b"1" * 5000 + b"\n")
     assert entry.rec is None and "invalid value" in entry.err

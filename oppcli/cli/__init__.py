@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-# after every command module: shell completion by parameter name (oppcli/completion.py)
-from ..completion import attach as _attach_completion
-from . import (  # noqa: F401  (register commands)  # noqa: F401  (register commands)  # noqa: F401  (register commands)
+from . import (  # noqa: F401  (each module registers its commands)
     catalog,
     config,
     dashboard,
@@ -21,6 +19,9 @@ from . import (  # noqa: F401  (register commands)  # noqa: F401  (register comm
     transfer,
 )
 from .app import cli
+
+# after every command module: shell completion by parameter name (completion.py)
+from .completion import attach as _attach_completion
 
 _attach_completion(cli)
 

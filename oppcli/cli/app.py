@@ -31,9 +31,11 @@ class State:
     @property
     def repo(self):
         if self._repo is None:
-            from ..store import Repo
+            from ..read.source import remember
+            from ..store.repo import Repo
 
             self._repo = Repo.find(self.repo_arg)
+            self._repo.on_commit.append(remember)  # the index learns what a change wrote
         return self._repo
 
 

@@ -22,8 +22,9 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
     """Apply ``edit(catalog) -> (catalog, sku)`` under the lock, as one commit whose
     subject reads ``catalog: VERB SKU WORDS`` with the SKU as the catalog spells it;
     says so when nothing changed (and commits nothing)."""
-    from ..rules import require_module
-    from ..store import CATALOG_FILE, one_line
+    from ..domain.products import require_module
+    from ..store.files import CATALOG_FILE
+    from ..store.git import one_line
 
     repo = state.repo
     with repo.transaction() as tx:
@@ -40,8 +41,8 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
 def _name_free(cat, name: str, item) -> None:
     """Two products never share a name, loosely compared ('GTX Pro', 'gtx-pro'): imports
     find products by name too ('opp catalog import' checks the same)."""
+    from ..domain.stages import loose_key
     from ..errors import RuleError
-    from ..rules import loose_key
 
     key = loose_key(name)
     for other in cat.products:
@@ -51,8 +52,8 @@ def _name_free(cat, name: str, item) -> None:
 
 
 def _lookup(cat, sku: str):
+    from ..domain.stages import near
     from ..errors import NotFound
-    from ..rules import near
 
     item = cat.find(sku)
     if item is None:
@@ -74,8 +75,8 @@ def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
     \b
     Example:  opp catalog add SRV-01 --name "Support plan" --price 1200 --unit year
     """
+    from ..domain.model import Catalog, CatalogItem
     from ..errors import RuleError
-    from ..model import Catalog, CatalogItem
 
     def edit(cat: Catalog) -> Catalog:
         existing = cat.find(sku)
@@ -101,8 +102,8 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
     \b
     Example:  opp catalog update SRV-01 --price 1300
     """
+    from ..domain.model import Catalog
     from ..errors import UsageError
-    from ..model import Catalog
 
     changes = {k: v for k, v in (("name", name), ("price", price), ("unit", unit))
                if v is not None}
@@ -131,7 +132,7 @@ def catalog_remove(state, sku: str) -> None:
     \b
     Example:  opp catalog remove SRV-01
     """
-    from ..model import Catalog
+    from ..domain.model import Catalog
 
     def edit(cat: Catalog):
         item = _lookup(cat, sku)
@@ -149,8 +150,8 @@ def catalog_list(state, fmt: str) -> None:
     \b
     Example:  opp catalog list --format json
     """
-    from ..money import money_human, money_str
-    from ..rules import require_module
+    from ..domain.money import money_human, money_str
+    from ..domain.products import require_module
 
     repo = state.repo
     require_module(repo.settings, "catalog")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import completion
+from . import completion
 from .app import cli, note, pass_state
 from .output import emit_json, format_option, table
 
@@ -31,8 +31,9 @@ def _change(state, kind: str, edit) -> bool:
     """Apply ``edit(settings) -> (settings, words)`` to opp.yaml as one commit whose
     subject holds the words, after checking that every opportunity still holds;
     nothing at all when it changes nothing (then False)."""
-    from ..config import breakages, refusal
-    from ..store import SETTINGS_FILE, one_line
+    from ..domain.settings_edit import breakages, refusal
+    from ..store.files import SETTINGS_FILE
+    from ..store.git import one_line
 
     repo = state.repo
     with repo.transaction() as tx:
@@ -55,7 +56,7 @@ def _change(state, kind: str, edit) -> bool:
 def _opportunities(repo) -> list:
     """Every opportunity that holds now; one that is already broken (by a hand edit)
     is not a change's doing, and `opp validate` reports it."""
-    from ..store import OPPORTUNITIES_DIR
+    from ..store.files import OPPORTUNITIES_DIR
 
     results = (repo.load_errors(f"{OPPORTUNITIES_DIR}/{i}.yaml") for i in repo.ids())
     return [r for r in results if not isinstance(r, list)]
@@ -80,8 +81,8 @@ def config_get(state, key: str | None, fmt: str) -> None:
     Example:  opp config get stages.proposal.probability
               opp config get --format json
     """
-    from .. import config as keys
-    from .. import yamlio
+    from ..domain import settings_edit as keys
+    from ..store import yamlio
 
     settings = state.repo.settings
     path = keys.parse_key(settings, key) if key else ()
@@ -114,7 +115,7 @@ def config_set(state, key: str, value: str) -> None:
               opp config set stages.proposal.label Proposta
               opp config set modules.quotes false
     """
-    from .. import config as keys
+    from ..domain import settings_edit as keys
 
     def edit(settings):
         path = keys.parse_key(settings, key)
@@ -148,7 +149,7 @@ def config_add(state, key: str, value: str, label, probability, kind, before, af
               opp config add stages on-hold --label "On hold" --probability 5 \\
                   --after qualification
     """
-    from .. import config as keys
+    from ..domain import settings_edit as keys
 
     def edit(settings):
         path = keys.parse_key(settings, key)
@@ -173,7 +174,7 @@ def config_remove(state, key: str, value: str) -> None:
     Example:  opp config remove lost_reasons timing
               opp config remove stages on-hold
     """
-    from .. import config as keys
+    from ..domain import settings_edit as keys
 
     def edit(settings):
         path = keys.parse_key(settings, key)

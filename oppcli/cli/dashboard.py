@@ -43,19 +43,19 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
               opp dashboard --as-of 2026-09-30 --by quarter -o q3.html
     """
     from .. import __version__
-    from ..dashboard import Source, changes_window, page
+    from ..env import today
     from ..errors import UsageError
-    from ..history import head, uncommitted
-    from ..reports import forecast as build_forecast
-    from ..reports import pipeline as build_pipeline
-    from ..store import today
-    from .reports import _change_words, _records, _source, changes_report
+    from ..read.history import head, uncommitted
+    from ..reports.dashboard import Source, changes_window, page
+    from ..reports.forecast import forecast as build_forecast
+    from ..reports.pipeline import pipeline as build_pipeline
+    from .reports import change_words, changes_report, report_records, report_source
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     repo = state.repo
-    source = _source(state, as_of)
-    stages, records, settings = _records(source, None, None, None)
+    source = report_source(state, as_of)
+    stages, records, settings = report_records(source, None, None, None)
     pipeline = build_pipeline(records, stages, settings.currency)
     forecast = build_forecast(records, by, start=start, end=end,
                               default_currency=settings.currency)
@@ -65,7 +65,7 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=_now(), name=repo.root.name, version=__version__)
-    text = page(pipeline, forecast, changes, records, facts, describe=_change_words)
+    text = page(pipeline, forecast, changes, records, facts, describe=change_words)
     if output == "-":
         click.echo(text, nl=False)
         return

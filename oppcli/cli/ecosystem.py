@@ -23,7 +23,7 @@ def schema(name: str) -> None:
     Example:  opp schema catalog > catalog.schema.json
               check-jsonschema --schemafile catalog.schema.json catalog.yaml
     """
-    from ..schemas import SCHEMA_NAMES, rendered
+    from ..store.schemas import SCHEMA_NAMES, rendered
 
     click.echo(rendered()[SCHEMA_NAMES[name]], nl=False)
 

@@ -46,9 +46,9 @@ def index_status(state, fmt: str) -> None:
     \b
     Example:  opp index status --format json
     """
-    from .. import index
+    from ..read.index import worktree
 
-    _print(index.status(state.repo), fmt)
+    _print(worktree.status(state.repo), fmt)
 
 
 @index_group.command("rebuild")
@@ -64,10 +64,10 @@ def index_rebuild(state, fmt: str) -> None:
     \b
     Example:  opp index rebuild
     """
-    from .. import index
     from ..errors import UsageError
+    from ..read.index import db, worktree
 
-    if not index.enabled():
+    if not db.enabled():
         raise UsageError("OPP_NO_INDEX is set: opp does not use the index now")
-    _print(index.rebuild(state.repo), fmt)
+    _print(worktree.rebuild(state.repo), fmt)
     note("index rebuilt")

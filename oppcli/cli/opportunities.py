@@ -27,7 +27,7 @@ def apply_change(state, ref: str, kind: str, change: Callable, describe: Callabl
 
 
 def amount_words(opp) -> str:
-    from ..money import money_human
+    from ..domain.money import money_human
 
     source = {"manual": "typed" if opp.amount else "no products",
               "products": "total of the products",
@@ -55,14 +55,15 @@ def new(state, name, customer, amount, objective, stage, close_date, owner, curr
     Example:  ID=$(opp new "Acme renewal" --customer "Acme Corp" --objective 5000 \\
                   --close-date 2026-12-31)
     """
-    from .. import ids, rules
-    from ..store import opportunity_subject, today
+    from ..domain import ids, opportunity, stages
+    from ..env import today
+    from ..store.transaction import opportunity_subject
 
     repo = state.repo
     with repo.transaction() as tx:
         settings = repo.settings
-        chosen = rules.resolve_stage(settings, stage) if stage else None
-        opp = rules.new_opportunity(
+        chosen = stages.resolve_stage(settings, stage) if stage else None
+        opp = opportunity.new_opportunity(
             settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer,
             owner=owner or repo.identity.name, today=today(), amount=amount,
             objective=objective, stage=chosen, close_date=close_date, currency=currency)
@@ -82,7 +83,7 @@ def _render(d: dict, settings) -> str:
     from datetime import datetime
     from decimal import Decimal
 
-    from ..money import money_human
+    from ..domain.money import money_human
 
     def money(text, currency=None) -> str:
         return money_human(Decimal(text), currency)
@@ -158,12 +159,15 @@ def show(state, ref: str, fmt: str) -> None:
     \b
     Example:  opp show 4k7q --format json
     """
+    from ..read.source import of
+
     repo = state.repo
-    data = repo.detail(repo.resolve(ref))  # from the index when it has this file
+    source = of(repo)
+    data = source.detail(repo.resolve(ref))  # from the index when it has this file
     if fmt == "json":
         emit_json(data)
     else:
-        click.echo(_render(data, repo.report_settings()))
+        click.echo(_render(data, source.settings()))
 
 
 LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amount",
@@ -183,14 +187,16 @@ def list_(state, stage, status, customer, owner, fmt: str) -> None:
     \b
     Example:  opp list --status open --owner alice --format csv
     """
-    from ..money import money_human
-    from ..records import resolve_stage, summary
+    from ..domain.money import money_human
+    from ..domain.records import summary
+    from ..domain.stages import resolve_stage
+    from ..read.source import of
 
-    repo = state.repo
-    settings = repo.report_settings()
+    source = of(state.repo)
+    settings = source.settings()
     stage_id = resolve_stage(settings, stage).id if stage else None
     rows = []
-    for r in repo.records():  # from the index: no YAML parsed for unchanged files
+    for r in source.records():  # from the index: no YAML parsed for unchanged files
         if stage_id and r.stage != stage_id:
             continue
         if status and r.status != status:
@@ -240,9 +246,9 @@ def set_(state, ref: str, field: str, value: str) -> None:
     \b
     Example:  opp set 4k7q close-date 2027-01-31
     """
-    from .. import rules
+    from ..domain import opportunity
+    from ..domain.money import money_str, parse_money
     from ..errors import UsageError
-    from ..money import money_str, parse_money
 
     field = field.lower().replace("_", "-")
     attr = field.replace("-", "_")
@@ -273,13 +279,13 @@ def set_(state, ref: str, field: str, value: str) -> None:
 
     def change(opp, repo):
         if field == "amount":
-            return rules.set_amount(opp, repo.settings, new_value)
+            return opportunity.set_amount(opp, repo.settings, new_value)
         if field == "objective":
-            return rules.set_objective(opp, repo.settings, new_value)
+            return opportunity.set_objective(opp, repo.settings, new_value)
         if field == "ref" and new_value and new_value != opp.ref:
-            rules.ensure_ref_free(new_value, [i for i in _ref_holders(repo, new_value)
+            opportunity.ensure_ref_free(new_value, [i for i in _ref_holders(repo, new_value)
                                               if i != opp.id])
-        return rules.set_field(opp, repo.settings, attr, new_value)
+        return opportunity.set_field(opp, repo.settings, attr, new_value)
 
     def describe(before, after) -> str:
         old, new_ = getattr(before, attr), getattr(after, attr)
@@ -295,8 +301,8 @@ def _ref_holders(repo, ref: str) -> list[str]:
     """The opportunities holding ``ref``: from the report index, else (a file of the repo
     is invalid: not this command's business) file by file, skipping what cannot be read."""
     from ..errors import OppError
-    from ..index import working_records
-    from ..store import OPPORTUNITIES_DIR
+    from ..read.index.worktree import working_records
+    from ..store.files import OPPORTUNITIES_DIR
 
     try:
         return [r.id for r in working_records(repo) if r.ref == ref]
@@ -343,12 +349,12 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
     \b
     Example:  opp stage 4k7q negotiation
     """
-    from .. import rules
-    from ..store import today
+    from ..domain import opportunity, stages
+    from ..env import today
 
     def change(opp, repo):
-        target = rules.resolve_stage(repo.settings, stage_name)
-        return rules.change_stage(opp, repo.settings, target, today=today(),
+        target = stages.resolve_stage(repo.settings, stage_name)
+        return opportunity.change_stage(opp, repo.settings, target, today=today(),
                                   close_date=close_date, reason=reason)
 
     apply_change(state, ref, "stage", change, _stage_words)
@@ -368,9 +374,9 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
     \b
     Example:  opp close 4k7q --lost --reason price
     """
-    from .. import rules
+    from ..domain import opportunity
+    from ..env import today
     from ..errors import UsageError
-    from ..store import today
 
     if won == lost:
         raise UsageError("say how it ended: either --won or --lost")
@@ -379,7 +385,7 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
         raise UsageError("--reason is for closing as lost, not won")
 
     def change(opp, repo):
-        return rules.close(opp, repo.settings, won=outcome == "won", today=today(),
+        return opportunity.close(opp, repo.settings, won=outcome == "won", today=today(),
                            close_date=close_date, reason=reason)
 
     apply_change(state, ref, "close", change,
@@ -403,21 +409,21 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
     \b
     Example:  opp reopen 4k7q --stage proposal --close-date 2027-03-31
     """
-    from .. import rules
+    from ..domain import opportunity, stages
 
     def change(opp, repo):
         previous = None
         if not stage_name or close_date is None:  # where it was, when history tells
-            from ..history import before_closing
+            from ..read.history import before_closing
 
             open_ids = {s.id for s in repo.settings.stages if s.kind == "open"}
             previous = before_closing(repo, opp.id, open_ids)
         if stage_name:
-            target = rules.resolve_stage(repo.settings, stage_name)
+            target = stages.resolve_stage(repo.settings, stage_name)
         else:
             target = repo.settings.stage(previous[0]) if previous else None
         expected = close_date if close_date is not None else previous and previous[1]
-        return rules.reopen(opp, repo.settings, target, expected or None)
+        return opportunity.reopen(opp, repo.settings, target, expected or None)
 
     def words(before, after) -> str:
         expected = f", close date {after.close_date}" if after.close_date else ""
@@ -446,7 +452,8 @@ def delete(state, ref: str, yes: bool) -> None:
     import sys
 
     from ..errors import UsageError
-    from ..store import DOCUMENTS_DIR, OPPORTUNITIES_DIR, files_in, opportunity_subject
+    from ..store.files import DOCUMENTS_DIR, OPPORTUNITIES_DIR, files_in
+    from ..store.transaction import opportunity_subject
 
     repo = state.repo
     opp = repo.load(repo.resolve(ref))

@@ -81,8 +81,8 @@ def _fields(**given) -> dict:
 
 def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
     """Add an item as one commit; print its id on stdout."""
-    from .. import panels
-    from ..store import today
+    from ..domain import panels
+    from ..env import today
 
     added = {}
 
@@ -97,8 +97,8 @@ def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
 
 def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
     """Change fields of an item as one commit."""
-    from .. import panels
-    from ..store import today
+    from ..domain import panels
+    from ..env import today
 
     words = {}
 
@@ -112,8 +112,8 @@ def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> No
 
 
 def _edit_words(panel: str, before, after) -> str:
-    from .. import panels
-    from ..timeline import value_text
+    from ..domain import panels
+    from ..read.timeline import value_text
 
     what = panels.label(panel, before) if panel != "notes" else before.id
     parts = [f"{field} {_short(value_text(old))} -> {_short(value_text(new))}"
@@ -122,13 +122,13 @@ def _edit_words(panel: str, before, after) -> str:
 
 
 def _short(text: str | None) -> str:
-    from ..panels import excerpt
+    from ..domain.panels import excerpt
 
     return "none" if text is None else excerpt(text, 40)
 
 
 def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
-    from .. import panels
+    from ..domain import panels
 
     removed = {}
 
@@ -380,7 +380,7 @@ def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, note
     Example:  opp activity add 4k7q --type call --subject "Discovery call" --done
               opp activity add 4k7q --type meeting --subject "Demo" --date 2026-12-03
     """
-    from ..store import today
+    from ..env import today
 
     _add(state, ref, "activities",
          _fields(type=type_, subject=subject, date=on or today(), done=done, notes=notes,
@@ -414,8 +414,8 @@ def activity_done(state, ref: str, item: str, on) -> None:
     \b
     Example:  opp activity done 4k7q a7
     """
-    from .. import panels
-    from ..store import today
+    from ..domain import panels
+    from ..env import today
 
     words = {}
 
@@ -504,8 +504,9 @@ def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
     import hashlib
     import os
 
-    from .. import panels
-    from ..store import files_in, read_regular_file, today
+    from ..domain import panels
+    from ..env import today
+    from ..store.files import files_in, read_regular_file
 
     name = os.path.basename(file.rstrip("/")) or file
     data = read_regular_file(os.path.expanduser(file),
@@ -564,8 +565,8 @@ def doc_remove(state, ref: str, item: str) -> None:
     """
     from pathlib import PurePosixPath
 
-    from .. import panels
-    from ..store import files_in
+    from ..domain import panels
+    from ..store.files import files_in
 
     repo = state.repo
     with repo.change(ref, "doc-remove") as tx:
@@ -595,7 +596,7 @@ class _NoteGroup(click.Group):
 
     def shell_complete(self, ctx, incomplete):
         """``opp note <TAB>``: the commands, and the ids the short form takes."""
-        from ..completion import opportunities
+        from .completion import opportunities
 
         found = super().shell_complete(ctx, incomplete)
         if not incomplete.startswith("-"):
@@ -638,8 +639,8 @@ def note_add(state, ref: str, text: str) -> None:
     Example:  opp note 4k7q "Call Jane back on Monday"
               git log -1 --format=%B | opp note add 4k7q -
     """
-    from .. import panels
-    from ..store import now
+    from ..domain import panels
+    from ..env import now
 
     added = {}
     body = _note_text(text)

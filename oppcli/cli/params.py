@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import click
 
-from .. import money
+from ..domain import money
 
 
 class _Decimal(click.ParamType):

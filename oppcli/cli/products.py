@@ -10,7 +10,7 @@ from .params import DISCOUNT, MONEY, QUANTITY, SKU
 
 
 def _line_words(qty, price, discount) -> str:
-    from ..money import money_str, plain
+    from ..domain.money import money_str, plain
 
     words = f" x{plain(qty)}" if qty is not None else ""
     if price is not None:
@@ -34,22 +34,22 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
     \b
     Example:  opp add-product 4k7q SRV-01 --qty 2 --discount 10
     """
-    from .. import rules
+    from ..domain import products, stages
     from ..errors import NotFound
 
     typed = []  # a typed amount the first product replaces (R5): said, not silent
 
     def change(opp, repo):
-        rules.require_module(repo.settings, "catalog")
-        rules.ensure_open(opp, repo.settings, "change its products")
+        products.require_module(repo.settings, "catalog")
+        stages.ensure_open(opp, repo.settings, "change its products")
         if opp.amount_source == "manual" and opp.amount:
             typed.append(opp.amount)
         item = repo.catalog.find(sku)
         if item is None:
             skus = [p.sku for p in repo.catalog.products]
-            raise NotFound(f"no product '{sku}' in the catalog{rules.near(sku, skus)}; only "
+            raise NotFound(f"no product '{sku}' in the catalog{stages.near(sku, skus)}; only "
                            "catalog products can be added (R9); see: opp catalog list")
-        return rules.add_product(opp, repo.settings, item, quantity=qty, unit_price=price,
+        return products.add_product(opp, repo.settings, item, quantity=qty, unit_price=price,
                                  discount=discount)
 
     after = apply_change(state, ref, "add-product", change,
@@ -61,7 +61,7 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
              f"one line instead: opp update-product {after.id} LINE --qty N")
     replaced = ""
     if typed and len(after.products) == 1:
-        from ..money import money_human
+        from ..domain.money import money_human
 
         replaced = f"; it replaces the typed {money_human(typed[0], after.currency)}"
     note(f"{after.id}: {amount_words(after)}{replaced}")
@@ -82,14 +82,14 @@ def update_product(state, ref: str, line: str, qty, price, discount) -> None:
     \b
     Example:  opp update-product 4k7q SRV-01 --qty 3
     """
-    from .. import rules
+    from ..domain import products
     from ..errors import UsageError
 
     if qty is None and price is None and discount is None:
         raise UsageError("nothing to change; give --qty, --price or --discount")
 
     def change(opp, repo):
-        return rules.update_product(opp, repo.settings, line, quantity=qty, unit_price=price,
+        return products.update_product(opp, repo.settings, line, quantity=qty, unit_price=price,
                                     discount=discount)
 
     after = apply_change(state, ref, "update-product", change,
@@ -108,10 +108,10 @@ def remove_product(state, ref: str, line: str) -> None:
     \b
     Example:  opp remove-product 4k7q SRV-01
     """
-    from .. import rules
+    from ..domain import products
 
     def change(opp, repo):
-        return rules.remove_product(opp, repo.settings, line)
+        return products.remove_product(opp, repo.settings, line)
 
     def describe(before, after) -> str:
         gone = next(p for p in before.products if p.id not in {q.id for q in after.products})

@@ -29,7 +29,7 @@ def quote() -> None:
 
 def _load(state, ref: str):
     """The opportunity ``ref``, read-only, once the quotes module is known to be on."""
-    from ..rules import require_module
+    from ..domain.products import require_module
 
     repo = state.repo
     require_module(repo.settings, "quotes")
@@ -37,13 +37,13 @@ def _load(state, ref: str):
 
 
 def _quote_of(after, quote_ref: str):
-    from ..quotes import find_quote
+    from ..domain.quotes import find_quote
 
     return find_quote(after, quote_ref)
 
 
 def _line_words(line) -> str:
-    from ..money import money_str, plain
+    from ..domain.money import money_str, plain
 
     what = line.sku if line.sku else repr(line.description)
     words = f"{what} x{plain(line.quantity)} at {money_str(line.unit_price)}"
@@ -53,7 +53,7 @@ def _line_words(line) -> str:
 
 
 def _total_note(after, quote_ref: str) -> None:
-    from ..money import money_human
+    from ..domain.money import money_human
 
     q = _quote_of(after, quote_ref)
     note(f"{after.id}: quote {q.id} total {money_human(q.total, after.currency)} "
@@ -75,9 +75,9 @@ def quote_new(state, ref: str) -> None:
     \b
     Example:  Q=$(opp quote new 4k7q)
     """
-    from .. import quotes
-    from ..money import money_str
-    from ..store import today
+    from ..domain import quotes
+    from ..domain.money import money_str
+    from ..env import today
 
     def change(opp, repo):
         return quotes.new_quote(opp, repo.settings, today=today())
@@ -116,7 +116,7 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
     Example:  opp quote add-line 4k7q 7hq2 --sku SRV-01 --qty 2 --discount 10
               opp quote add-line 4k7q 7hq2 --description "Installation" --price 500
     """
-    from .. import quotes, rules
+    from ..domain import products, quotes, stages
     from ..errors import NotFound, UsageError
 
     if sku is None and description is None:
@@ -130,12 +130,12 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
         if sku is None:
             return quotes.add_manual_line(opp, settings, quote, description=description,
                                           unit_price=price, quantity=qty, discount=discount)
-        rules.require_module(settings, "quotes")
-        rules.require_module(settings, "catalog")
+        products.require_module(settings, "quotes")
+        products.require_module(settings, "catalog")
         item = repo.catalog.find(sku)
         if item is None:
             skus = [p.sku for p in repo.catalog.products]
-            raise NotFound(f"no product '{sku}' in the catalog{rules.near(sku, skus)}; a "
+            raise NotFound(f"no product '{sku}' in the catalog{stages.near(sku, skus)}; a "
                            "catalog line needs a catalog product (R12), or write a manual "
                            "line with --description TEXT --price DEC")
         return quotes.add_catalog_line(opp, settings, quote, item, quantity=qty,
@@ -168,7 +168,7 @@ def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discou
     \b
     Example:  opp quote update-line 4k7q 7hq2 SRV-01 --qty 3 --discount 15
     """
-    from .. import quotes
+    from ..domain import quotes
     from ..errors import UsageError
 
     if qty is None and price is None and discount is None and description is None:
@@ -201,7 +201,7 @@ def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
     \b
     Example:  opp quote remove-line 4k7q 7hq2 LIC-10
     """
-    from .. import quotes
+    from ..domain import quotes
 
     def change(opp, repo):
         return quotes.remove_line(opp, repo.settings, quote, line)
@@ -225,9 +225,9 @@ def quote_send(state, ref: str, quote: str) -> None:
     \b
     Example:  opp quote send 4k7q 7hq2 && opp quote print 4k7q 7hq2 -o quote.md
     """
-    from .. import quotes
-    from ..money import money_str
-    from ..store import today
+    from ..domain import quotes
+    from ..domain.money import money_str
+    from ..env import today
 
     def change(opp, repo):
         return quotes.send_quote(opp, repo.settings, quote, today=today())
@@ -262,10 +262,10 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
     \b
     Example:  opp close-quote 4k7q 7hq2 --accepted --date 2026-11-30
     """
-    from .. import quotes
+    from ..domain import quotes
+    from ..domain.money import money_str
+    from ..env import today
     from ..errors import UsageError
-    from ..money import money_str
-    from ..store import today
 
     if accepted == rejected:
         raise UsageError("say how it ended: --accepted or --rejected"
@@ -294,8 +294,8 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
 
 def _render(opp, q) -> str:
     """A quote as a card for people."""
-    from ..money import money_human, plain
-    from ..quote_document import status_words
+    from ..domain.money import money_human, plain
+    from ..reports.quote_document import status_words
 
     fields = [("opportunity", f"{opp.id}  {opp.name}"), ("customer", opp.customer),
               ("status", status_words(q)), ("created", str(q.created)),
@@ -318,7 +318,7 @@ def _render(opp, q) -> str:
 
 
 def _record(opp, q) -> dict:
-    from ..views import quote_record
+    from ..domain.views import quote_record
 
     return {**quote_record(q), "currency": opp.currency,
             "opportunity": {"id": opp.id, "name": opp.name, "customer": opp.customer,
@@ -338,7 +338,7 @@ def quote_show(state, ref: str, quote: str, fmt: str) -> None:
     \b
     Example:  opp quote show 4k7q 7hq2 --format json
     """
-    from ..quote_document import markdown
+    from ..reports.quote_document import markdown
 
     opp = _load(state, ref)
     q = _quote_of(opp, quote)
@@ -363,7 +363,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
     \b
     Example:  opp quote list 4k7q --format csv
     """
-    from ..money import money_str
+    from ..domain.money import money_str
 
     opp = _load(state, ref)
     rows = [{"id": q.id, "status": q.status, "created": q.created.isoformat(),
@@ -380,7 +380,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
     else:
         from decimal import Decimal
 
-        from ..money import money_human
+        from ..domain.money import money_human
 
         click.echo(table([[r["id"], r["status"], r["created"], r["sent"] or "-",
                            r["closed"] or "-", r["line_count"],
@@ -403,7 +403,7 @@ def quote_print(state, ref: str, quote: str, output: str | None) -> None:
     """
     from pathlib import Path
 
-    from ..quote_document import markdown
+    from ..reports.quote_document import markdown
 
     opp = _load(state, ref)
     q = _quote_of(opp, quote)

@@ -30,10 +30,10 @@ def init(state, directory: str, currency: str | None, upgrade: bool) -> None:
     Example:  opp init crm && cd crm && opp catalog list
               opp init --upgrade
     """
-    from ..model import Settings
-    from ..store import Repo
-    from ..store import init as init_repo
-    from ..store import upgrade as upgrade_repo
+    from ..domain.model import Settings
+    from ..store.repo import Repo
+    from ..store.setup import init as init_repo
+    from ..store.setup import upgrade as upgrade_repo
 
     if upgrade:
         if currency:
@@ -65,7 +65,7 @@ def validate(state, paths: tuple[str, ...], fmt: str) -> None:
     \b
     Example:  opp validate --format json
     """
-    from ..validation import validate_repo
+    from ..read.validation import validate_repo
 
     repo = _repo_of(state, paths)
     errors, checked = validate_repo(repo, [Path(p) for p in paths] or None)
@@ -88,7 +88,8 @@ def _repo_of(state, paths: tuple[str, ...]):
     """The repo of --repo, OPP_REPO or the current folder; failing that, the one holding
     the first of ``paths`` (a pre-commit hook runs at the git root, maybe above it)."""
     from ..errors import RepoError
-    from ..store import SETTINGS_FILE, Repo
+    from ..store.files import SETTINGS_FILE
+    from ..store.repo import Repo
 
     try:
         return state.repo

@@ -36,25 +36,23 @@ def as_of_option(f: Callable) -> Callable:
                              "DATE (its data and settings of then).")(f)
 
 
-def _source(state, as_of):
+def report_source(state, as_of):
     """Today's files, or the data repo as of a day (read from git)."""
-    repo = state.repo
-    if as_of is None:
-        return repo
-    from ..history import snapshot
+    from ..read.source import of
 
-    return snapshot(repo, as_of)
+    return of(state.repo, as_of)
 
 
-def _records(source, owner, customer, stage_name):
+def report_records(source, owner, customer, stage_name):
     """(stages, selected records, settings); refuses on any invalid file."""
+    from ..domain.records import stages
+    from ..domain.stages import resolve_stage
     from ..errors import DataError
-    from ..records import resolve_stage, stages
-    from ..reports import select
+    from ..reports.common import select
 
-    past = getattr(source, "commit", None)
+    past = source.commit
     try:
-        settings = source.report_settings()
+        settings = source.settings()
         every = source.records()
     except DataError as exc:
         hint = "" if past else " (opp validate lists every problem)"
@@ -70,7 +68,7 @@ def _records(source, owner, customer, stage_name):
 
 
 def _money(value, currency: str) -> str:
-    from ..money import money_human
+    from ..domain.money import money_human
 
     return money_human(value, currency)
 
@@ -126,10 +124,10 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     Example:  opp pipeline --owner alice
               opp pipeline --as-of 2026-09-30 --format json
     """
-    from ..reports import pipeline as build
+    from ..reports.pipeline import pipeline as build
 
-    source = _source(state, as_of)
-    stages, records, settings = _records(source, owner, customer, stage_name)
+    source = report_source(state, as_of)
+    stages, records, settings = report_records(source, owner, customer, stage_name)
     report = build(records, stages, settings.currency)
     if fmt == "json":
         emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
@@ -189,12 +187,12 @@ def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt
               opp forecast --by owner --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
     from ..errors import UsageError
-    from ..reports import forecast as build
+    from ..reports.forecast import forecast as build
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
-    source = _source(state, as_of)
-    _, records, settings = _records(source, owner, customer, stage_name)
+    source = report_source(state, as_of)
+    _, records, settings = report_records(source, owner, customer, stage_name)
     report = build(records, by, start=start, end=end, default_currency=settings.currency)
     if report.unscheduled_left_out:
         note(f"{report.unscheduled_left_out} open opportunit"
@@ -230,8 +228,8 @@ CHANGE_COLUMNS = ["at", "commit", "author", "id", "name", "customer", "owner", "
                   "currency", "amount", "kind", "direction", "old", "new"]
 
 
-def _change_words(c) -> str:
-    from ..money import money_human
+def change_words(c) -> str:
+    from ..domain.money import money_human
 
     r = c.record
     amount = _money(r.amount, r.currency)
@@ -260,8 +258,8 @@ def _change_words(c) -> str:
 
 def changes_report(repo, since, until, *, owner=None, customer=None):
     """The changes report of a window, with a note per invalid version stepped over."""
-    from ..history import steps
-    from ..reports import changes as build
+    from ..read.history import steps
+    from ..reports.changes import changes as build
 
     skipped: list = []
     report = build(steps(repo, since, until, skipped), since, until, owner=owner,
@@ -324,7 +322,7 @@ def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
             click.echo(f"### Changes\n\n_No changes from {window}._")
         return
     rows = [[c.commit.at.date(), f"{c.record.id} {c.record.name}", c.record.owner,
-             _change_words(c), c.commit.author] for c in listed]
+             change_words(c), c.commit.author] for c in listed]
     if left_out:
         earlier = (f"{left_out:,} earlier change{'s' if left_out > 1 else ''} not listed "
                    f"(--limit {limit}); the totals count them")

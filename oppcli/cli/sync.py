@@ -23,7 +23,7 @@ def sync(state) -> None:
     Example:  git remote add origin git@example.com:team/crm.git   # once
               opp sync
     """
-    from ..sync import sync as run
+    from ..store.sync import sync as run
 
     for line in run(state.repo):
         note(line)
@@ -41,7 +41,7 @@ def conflicts(state, fmt: str) -> None:
     \b
     Example:  opp conflicts --format json
     """
-    from ..sync import conflict_rows
+    from ..store.sync import conflict_rows
 
     rows = conflict_rows(state.repo)
     if fmt == "json":
@@ -89,7 +89,7 @@ def resolve(state, ref: str, field: str | None, ours: bool, theirs: bool,
               opp resolve 4k7q close_date --value 2027-01-31
     """
     from ..errors import UsageError
-    from ..sync import resolve as run
+    from ..store.sync import resolve as run
 
     given = [name for name, on in (("--ours", ours), ("--theirs", theirs),
                                    ("--value", value is not None)) if on]
@@ -111,9 +111,9 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings):
     """``--value`` as the command that sets the field reads it: the same parsers, the
     same messages (``UsageError``, exit 2); 'none' clears. ``path`` is the conflict's
     (field names and item ids); the last name says what the value is."""
+    from ..domain.money import parse_decimal, parse_money
+    from ..domain.stages import resolve_stage
     from ..errors import UsageError
-    from ..money import parse_decimal, parse_money
-    from ..rules import resolve_stage
     from .params import CURRENCY, DISCOUNT, LINE, QUANTITY, WORD, parse_date
 
     name = str(path[-1]) if path else ""
@@ -172,6 +172,6 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> int:
     """
     from pathlib import Path
 
-    from ..sync import run_merge_driver
+    from ..store.sync import run_merge_driver
 
     return run_merge_driver(Path(base), Path(ours), Path(theirs), path)

@@ -113,8 +113,8 @@ def timeline(state, ref: str, fmt: str) -> None:
               opp timeline 4k7q --format json | jq '.[] | select(.kind == "note")'
     """
     from ..errors import NotFound
-    from ..timeline import deleted_timeline
-    from ..timeline import timeline as build
+    from ..read.timeline import deleted_timeline
+    from ..read.timeline import timeline as build
 
     repo = state.repo
     try:
@@ -146,7 +146,7 @@ def undo(state) -> None:
     \b
     Example:  opp undo && git log --oneline -2
     """
-    from ..store import undo_last
+    from ..store.undo import undo_last
 
     done = undo_last(state.repo)
     note(f"{done.revert_subject}  (reverts {done.commit[:8]})")

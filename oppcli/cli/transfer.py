@@ -47,7 +47,7 @@ def _file_name(file) -> str:
 
 def _read_table(file):
     from ..errors import DataError
-    from ..transfer import read_csv
+    from ..transfer.plan import read_csv
 
     name = _file_name(file)
     try:
@@ -119,8 +119,10 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
                   --stage-map "Appointment scheduled=qualification"
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
-    from ..store import OPPORTUNITIES_DIR, one_line, today
-    from ..transfer import map_columns, parse_stage_map, plan_import
+    from ..env import today
+    from ..store.files import OPPORTUNITIES_DIR
+    from ..store.git import one_line
+    from ..transfer.plan import map_columns, parse_stage_map, plan_import
 
     name = _file_name(file)
     data = _read_table(file)
@@ -200,8 +202,8 @@ def export(state, fmt: str) -> None:
     Example:  opp export > pipeline.csv
               opp export --format json | jq '[.[] | select(.status == "won")] | length'
     """
-    from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
-    from ..views import detail
+    from ..domain.views import detail
+    from ..transfer.plan import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
 
     repo = state.repo
     settings = repo.settings
@@ -237,9 +239,10 @@ def catalog_import(state, file, dry_run: bool, maps, fmt: str) -> None:
     Example:  opp catalog import products.csv --dry-run
               opp catalog import price-list.csv --map Code=sku --map Description=name
     """
-    from ..rules import require_module
-    from ..store import CATALOG_FILE, one_line
-    from ..transfer import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
+    from ..domain.products import require_module
+    from ..store.files import CATALOG_FILE
+    from ..store.git import one_line
+    from ..transfer.plan import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
 
     name = _file_name(file)
     data = _read_table(file)

@@ -1,0 +1,363 @@
+"""The shapes of opp's data: an opportunity with its panels, the settings, the catalog.
+
+These models check the form of each field (types, ranges, ids, cents) and forbid
+unknown keys; the rules between fields and against the settings (R4-R17) live in
+``rules.py``. Field order here is the key order of the YAML files.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA
+
+# ---------------------------------------------------------------- field types
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# invisible controls that make text display in another order than it is stored
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(value: str) -> str:
+    found = _BIDI.search(value)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise ValueError(f"holds an invisible text-direction control ({code}), which makes "
+                         "text display otherwise than it reads; remove it")
+    return value
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _money(value: Decimal) -> Decimal:
+    _finite(value)
+    if value < 0:
+        raise ValueError("money cannot be negative")
+    if value > MAX_MONEY:
+        raise ValueError(f"money is at most {MAX_MONEY}")
+    if value != value.quantize(CENT):
+        raise ValueError(f"money has at most two decimals, not {value}")
+    return value.quantize(CENT)
+
+
+def _quantity(value: Decimal) -> Decimal:
+    _finite(value)
+    if value <= 0:
+        raise ValueError("quantity must be greater than zero")
+    if value > MAX_QUANTITY:
+        raise ValueError(f"quantity is at most {MAX_QUANTITY}")
+    return value
+
+
+def _discount(value: Decimal) -> Decimal:
+    _finite(value)
+    if not 0 <= value <= 100:
+        raise ValueError("discount is a percentage between 0 and 100")
+    return value
+
+
+def _line(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("cannot be empty")
+    if any(c in value for c in "\n\r\u2028\u2029"):
+        raise ValueError("must fit on one line")
+    if _CONTROL.search(value):
+        raise ValueError("holds control characters")
+    return _visible(value)
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("cannot be empty")
+    if _CONTROL.search(value):
+        raise ValueError("holds control characters")
+    return _visible(value)
+
+
+# What the JSON Schemas say (schemas.py): the same constraints in a form that editors and
+# third-party validators check; validation itself stays with the validators above. Money
+# and dates get theirs from schemas.py, which knows how YAML values reach a validator.
+_NOT_SHOWN = r"\u007f-\u009f\u202a-\u202e\u2066-\u2069"  # C1 controls, direction controls
+_VISIBLE = r"[^\s\u0000-\u001f" + _NOT_SHOWN + "]"
+_LINE_CHAR = r"[^\u0000-\u0008\u000a-\u001f\u2028\u2029" + _NOT_SHOWN + "]"  # tab allowed
+_TEXT_CHAR = r"[^\u0000-\u0008\u000b-\u001f" + _NOT_SHOWN + "]"  # the same, plus line feeds
+_ONE_LINE = "^" + _LINE_CHAR + "*" + _VISIBLE + _LINE_CHAR + "*$"
+_SOME_TEXT = "^" + _TEXT_CHAR + "*" + _VISIBLE + _TEXT_CHAR + "*$"
+
+
+def _string_schema(pattern: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length,
+                           "pattern": pattern})
+
+
+Money = Annotated[Decimal, AfterValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
+Quantity = Annotated[Decimal, AfterValidator(_quantity),
+                     WithJsonSchema({"type": "number", "exclusiveMinimum": 0,
+                                     "maximum": 1000000000})]
+Discount = Annotated[Decimal, AfterValidator(_discount),
+                     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
+Line = Annotated[str, AfterValidator(_line), Field(max_length=500),
+                 _string_schema(_ONE_LINE, 500)]
+Text = Annotated[str, AfterValidator(_text), Field(max_length=100_000),
+                 _string_schema(_SOME_TEXT, 100_000)]
+OppId = Annotated[str, Field(pattern=r"^[0-9a-z]{4,32}$")]
+ItemId = Annotated[str, Field(pattern=r"^[0-9a-z]{2,32}$")]
+Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+StageId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Word = Annotated[str, AfterValidator(_line), Field(max_length=100),
+                 _string_schema(_ONE_LINE, 100)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+# ---------------------------------------------------------------- the panels
+
+
+class ProductLine(Model):
+    """A catalog product under negotiation (R9-R10)."""
+
+    id: ItemId
+    sku: Sku
+    name: Line
+    quantity: Quantity
+    unit_price: Money
+    discount: Discount = Decimal(0)
+    total: Money
+
+
+class QuoteLine(Model):
+    """A quote line: a catalog line has a SKU, a manual line has none (R12)."""
+
+    id: ItemId
+    sku: Sku | None = None
+    description: Line
+    quantity: Quantity
+    unit_price: Money
+    discount: Discount = Decimal(0)
+    total: Money
+
+
+QuoteStatus = Literal["draft", "sent", "accepted", "rejected"]
+
+
+class Quote(Model):
+    """An offer issued to the customer (R11-R15)."""
+
+    id: ItemId
+    status: QuoteStatus = "draft"
+    created: date
+    sent: date | None = None
+    closed: date | None = None
+    lines: list[QuoteLine] = []
+    total: Money = Decimal("0.00")
+
+
+class Contact(Model):
+    """A referent at the customer."""
+
+    id: ItemId
+    name: Line
+    role: Word
+    email: Line | None = None
+    phone: Line | None = None
+
+
+class Partner(Model):
+    """An account that supplies or supports the sale."""
+
+    id: ItemId
+    account: Line
+    role: Word
+
+
+class Competitor(Model):
+    """A company offering similar products."""
+
+    id: ItemId
+    account: Line
+    role: Word | None = None
+    products: Line | None = None
+    notes: Text | None = None
+
+
+class Activity(Model):
+    """A call, visit, meeting, e-mail or task done with the customer for this deal."""
+
+    id: ItemId
+    type: Word
+    subject: Line
+    date: date
+    done: bool = False
+    notes: Text | None = None
+    author: Line | None = None
+
+
+class Document(Model):
+    """A file kept under ``documents/<ID>/``, tracked by git."""
+
+    id: ItemId
+    path: Line
+    title: Line
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(ge=0)]
+    added: date
+
+
+class Note(Model):
+    """A message or note about the deal, with who wrote it and when."""
+
+    id: ItemId
+    author: Line
+    date: datetime
+    text: Text
+
+
+AmountSource = Literal["manual", "products", "quote"]
+
+
+class Opportunity(Model):
+    """A deal with a customer (R1): the main data and every panel."""
+
+    id: OppId
+    name: Line
+    customer: Line
+    stage: StageId
+    amount: Money = Decimal("0.00")
+    amount_source: AmountSource = "manual"
+    objective: Money | None = None
+    currency: Currency
+    close_date: date | None = None
+    owner: Line
+    lost_reason: Line | None = None
+    ref: Line | None = None
+    created: date
+    products: list[ProductLine] = []
+    quotes: list[Quote] = []
+    contacts: list[Contact] = []
+    partners: list[Partner] = []
+    competitors: list[Competitor] = []
+    activities: list[Activity] = []
+    documents: list[Document] = []
+    notes: list[Note] = []
+
+
+# ---------------------------------------------------------------- settings and catalog
+
+StageKind = Literal["open", "won", "lost"]
+
+
+class Stage(Model):
+    """A step of the sales process, with its probability and kind (R16)."""
+
+    id: StageId
+    label: Line
+    probability: Annotated[int, Field(ge=0, le=100)]
+    kind: StageKind = "open"
+
+
+class Modules(Model):
+    """Optional parts of opp (R3)."""
+
+    catalog: bool = True
+    quotes: bool = True
+
+
+class Roles(Model):
+    """The roles people and companies can have in a deal (R2)."""
+
+    contacts: list[Word] = ["decision-maker", "influencer", "user", "technical", "buyer", "other"]
+    partners: list[Word] = ["reseller", "supplier", "integrator", "consultant", "other"]
+    competitors: list[Word] = ["incumbent", "challenger", "other"]
+
+
+DEFAULT_STAGES = [
+    Stage(id="prospecting", label="Prospecting", probability=10),
+    Stage(id="qualification", label="Qualification", probability=25),
+    Stage(id="proposal", label="Proposal", probability=50),
+    Stage(id="negotiation", label="Negotiation", probability=75),
+    Stage(id="closed-won", label="Closed won", probability=100, kind="won"),
+    Stage(id="closed-lost", label="Closed lost", probability=0, kind="lost"),
+]
+
+
+class Settings(Model):
+    """``opp.yaml``: the parameters every opportunity uses (R2, R3, R16)."""
+
+    currency: Currency = "EUR"
+    stages: list[Stage] = Field(default_factory=lambda: [s.model_copy() for s in DEFAULT_STAGES])
+    default_stage: StageId = "prospecting"
+    activity_types: list[Word] = ["call", "visit", "meeting", "email", "task"]
+    roles: Roles = Field(default_factory=Roles)
+    lost_reasons: list[Word] = ["price", "competitor", "no budget", "no decision", "timing",
+                                "other"]
+    modules: Modules = Field(default_factory=Modules)
+
+    @model_validator(mode="after")
+    def _stages_hold(self) -> Settings:
+        ids = [s.id for s in self.stages]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"stage ids must be unique: {', '.join(dupes)}")
+        labels = [s.label.casefold() for s in self.stages]
+        if len(set(labels)) != len(labels):
+            raise ValueError("stage labels must be unique")
+        for kind in ("open", "won", "lost"):
+            if not any(s.kind == kind for s in self.stages):
+                raise ValueError(f"stages need at least one '{kind}' stage")
+        default = next((s for s in self.stages if s.id == self.default_stage), None)
+        if default is None:
+            raise ValueError(f"default_stage '{self.default_stage}' is not one of the stages: "
+                             f"{', '.join(ids)}")
+        if default.kind != "open":
+            raise ValueError(f"default_stage '{self.default_stage}' must be an open stage")
+        return self
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with this id; ``KeyError`` when there is none."""
+        for s in self.stages:
+            if s.id == stage_id:
+                return s
+        raise KeyError(stage_id)
+
+
+class CatalogItem(Model):
+    """A product that can be sold (R9); its price is in the settings' currency."""
+
+    sku: Sku
+    name: Line
+    price: Money
+    unit: Word | None = None
+
+
+class Catalog(Model):
+    """``catalog.yaml``: the products opportunities may hold."""
+
+    products: list[CatalogItem] = []
+
+    @model_validator(mode="after")
+    def _unique_skus(self) -> Catalog:
+        seen: set[str] = set()
+        for item in self.products:
+            key = item.sku.casefold()
+            if key in seen:
+                raise ValueError(f"SKU '{item.sku}' appears twice")
+            seen.add(key)
+        return self
+
+    def find(self, sku: str) -> CatalogItem | None:
+        key = sku.casefold()
+        return next((p for p in self.products if p.sku.casefold() == key), None)

@@ -1,0 +1,132 @@
+"""Exact money arithmetic: parsing with a dot, half-up rounding to cents, printing.
+
+Every amount in opp is a ``Decimal``; binary floating point never touches money.
+Parsing functions raise ``ValueError`` with a message fit for a user, so that the
+command line can turn it into a one-line usage error.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+# The largest amount opp stores: a trillion minus a cent. With quantities up to a
+# billion and 60 significant digits of working precision, no total of any size
+# of repo can overflow or lose a cent.
+MAX_MONEY = Decimal("999999999999.99")
+MAX_QUANTITY = Decimal("1000000000")
+decimal.getcontext().prec = 60
+
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
+                  minimum: Decimal | None = None, maximum: Decimal | None = None,
+                  positive: bool = False) -> Decimal:
+    """Parse a plain decimal written with a dot (``12.50``), refusing everything else.
+
+    Commas, thousands separators, exponents, NaN and infinities are refused with a
+    message that says how to write the number instead.
+    """
+    raw = str(text).strip()
+    if not raw:
+        raise ValueError(f"{what} is empty; write a number such as 12.50")
+    if not _PLAIN.match(raw):
+        if re.fullmatch(r"[+-]?\d{1,3},\d{3}", raw):
+            whole, part = raw.split(",")
+            raise ValueError(f"{what} '{raw}' is ambiguous; write {whole}{part} if the comma "
+                             f"separates thousands, or {whole}.{part.rstrip('0') or '0'} if it "
+                             "is a decimal comma (opp takes a dot for decimals)")
+        if re.fullmatch(r"[+-]?\d+,\d+", raw):
+            raise ValueError(f"{what} '{raw}' uses a comma; write decimals with a dot: "
+                             f"{raw.replace(',', '.')}")
+        if re.fullmatch(r"[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?", raw):
+            raise ValueError(f"{what} '{raw}' has a thousands separator; write it without one, "
+                             "with a dot for decimals, e.g. 1234.50")
+        raise ValueError(f"{what} '{raw}' is not a number; write it with digits and a dot, "
+                         "e.g. 12.50")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:  # pragma: no cover - the pattern already guards this
+        raise ValueError(f"{what} '{raw}' is not a number") from None
+    if places is not None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            raise ValueError(f"{what} '{raw}' has more than {places} decimals")
+    if positive and value <= 0:
+        raise ValueError(f"{what} must be greater than zero, not {raw}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{what} must be at least {minimum}, not {raw}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{what} must be at most {maximum}, not {raw}")
+    return value
+
+
+def parse_money(text: str, what: str = "amount") -> Decimal:
+    """A non-negative amount with at most two decimals, returned with exactly two."""
+    return cents(parse_decimal(text, what, places=2, minimum=Decimal(0), maximum=MAX_MONEY))
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round half-up to the cent: the one rounding rule of opp (R10)."""
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
+    """quantity x unit price x (1 - discount/100), rounded half-up to cents (R10)."""
+    return cents(quantity * unit_price * (1 - discount / HUNDRED))
+
+
+def weighted(amount: Decimal, probability: Decimal | int) -> Decimal:
+    """The amount weighted by a stage probability in percent, rounded to cents."""
+    return cents(amount * Decimal(probability) / HUNDRED)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain text without exponent or trailing zeros: 2, 1.5, 12.5."""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def money_str(value: Decimal) -> str:
+    """Money as the exact string of JSON and CSV output: ``2400.30``."""
+    return str(cents(value))
+
+
+def money_human(value: Decimal, currency: str | None = None) -> str:
+    """Money for people: thousands separators, two decimals, currency after."""
+    text = f"{cents(value):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+# "At most two decimals" for a number that reaches the validator as a binary float.
+# 'multipleOf: 0.01' alone is right for validators that compute in decimal (the YAML
+# language server) but wrong in those that divide floats (python-jsonschema, and so
+# check-jsonschema; ajv by default): 1200.10 / 0.01 gives 120009.99999999999, and
+# about one two-decimal value in seven is refused. A quotient x / d rounds to the
+# integer n exactly when the relative errors of x and d differ by less than half an
+# ulp of n; 0.01 and the two doubles next to 1/300 have errors far enough apart that
+# for every x one of the three quotients is exact (checked for every value from 0.00
+# to 19,999,999.99 and for a billion random ones up to 2**53 cents; the tests repeat
+# it on a sample). The extra divisors let through only multiples of 1/300 that no
+# one types (they need 16 significant digits), so 1.001 or 12.345 are still refused.
+CENT_DIVISORS = (0.01, 0.003333333333333333, 0.0033333333333333335)
+MONEY_SCHEMA: dict[str, Any] = {
+    "$comment": "Money: a number >= 0 with at most two decimals. multipleOf 0.01 for "
+                "validators that compute in decimal; the two divisors next to 1/300 "
+                "absorb binary-float rounding in validators that divide floats "
+                "(see oppcli/domain/money.py).",
+    "type": "number",
+    "minimum": 0,
+    "maximum": 999999999999.99,
+    "anyOf": [{"multipleOf": d} for d in CENT_DIVISORS],
+}

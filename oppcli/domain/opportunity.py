@@ -1,0 +1,175 @@
+"""One opportunity's life (R1-R8, R16-R17a): create it, set its fields, move it
+through the stages, close it won or lost, reopen it.
+
+Each function takes models and returns new ones, or raises a ``RuleError`` whose
+message says why and what to do instead. No I/O, no click, no git.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ..errors import RuleError, UsageError
+from .model import Opportunity, ProductLine, Quote, Settings, Stage
+from .money import ZERO, cents
+from .products import products_total
+from .stages import (
+    ensure_open,
+    first_stage,
+    stage_of,
+    status,
+)
+
+
+def _closing_date(close_date: date | None, today: date) -> date:
+    if close_date is None:
+        return today
+    if close_date > today:
+        raise UsageError(f"close date {close_date} is in the future; a deal closes on the day "
+                         f"it is won or lost (today is {today})")
+    return close_date
+
+
+def new_opportunity(settings: Settings, *, opp_id: str, name: str, customer: str, owner: str,
+                    today: date, amount: Decimal | None = None,
+                    objective: Decimal | None = None, stage: Stage | None = None,
+                    close_date: date | None = None, currency: str | None = None,
+                    lost_reason: str | None = None, ref: str | None = None) -> Opportunity:
+    """A new opportunity; a won or lost stage creates it closed (R16, R17a)."""
+    stage = stage or settings.stage(settings.default_stage)
+    if stage.kind == "open" and lost_reason:
+        raise UsageError("a lost reason belongs to a lost opportunity")
+    if stage.kind != "open":
+        close_date = _closing_date(close_date, today)
+    if stage.kind != "lost":
+        lost_reason = None
+    opp = Opportunity(id=opp_id, name=name, customer=customer, stage=stage.id,
+                      amount=cents(amount if amount is not None else ZERO),
+                      amount_source="manual", objective=objective,
+                      currency=currency or settings.currency, close_date=close_date,
+                      owner=owner, lost_reason=lost_reason, ref=ref, created=today)
+    return Opportunity.model_validate(opp.model_dump())
+
+
+def set_amount(opp: Opportunity, settings: Settings, amount: Decimal) -> Opportunity:
+    """R5: a typed amount, only while open and without products."""
+    ensure_open(opp, settings, "change the amount")
+    if opp.products:
+        raise RuleError(f"the amount of {opp.id} is the total of its products "
+                        f"({products_total(opp.products)} over {len(opp.products)} "
+                        f"line{'s' if len(opp.products) > 1 else ''}); change the products "
+                        "instead, or remove them all to type an amount (R5)")
+    return opp.model_copy(update={"amount": cents(amount), "amount_source": "manual"})
+
+
+def set_objective(opp: Opportunity, settings: Settings, objective: Decimal | None
+                  ) -> Opportunity:
+    """R8: a free estimate, changeable at any time while open (None clears it)."""
+    ensure_open(opp, settings, "change the objective")
+    value = cents(objective) if objective is not None else None
+    return opp.model_copy(update={"objective": value})
+
+
+EDITABLE = ("name", "customer", "close_date", "owner", "currency", "ref")
+
+
+def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opportunity:
+    """Change a plain field of an open opportunity (R17 keeps closed ones read-only)."""
+    if field not in EDITABLE:
+        raise UsageError(f"field '{field}' cannot be set this way")
+    ensure_open(opp, settings, f"change its {field.replace('_', ' ')}")
+    if field == "currency" and value != opp.currency and (opp.products or opp.quotes):
+        raise RuleError(f"{opp.id} has products or quotes priced in {opp.currency}; "
+                        "remove them before changing the currency")
+    updated = opp.model_copy(update={field: value})
+    return Opportunity.model_validate(updated.model_dump())
+
+
+def ensure_ref_free(ref: str, holders: list[str]) -> None:
+    """A ref is an external id: one opportunity holds it, or imports could not tell
+    which one a row updates. ``holders``: the other opportunities holding it."""
+    if holders:
+        raise RuleError(f"ref '{ref}' is held by {', '.join(sorted(holders))} already; a ref "
+                        "is an external id, one per opportunity (see: opp list --format json)")
+
+
+def accepted_quote(opp: Opportunity) -> Quote | None:
+    return next((q for q in opp.quotes if q.status == "accepted"), None)
+
+
+def products_from_quote(quote: Quote) -> list[ProductLine]:
+    """R14: the quote's catalog lines as product lines (manual lines are not products)."""
+    return [ProductLine(id=line.id, sku=line.sku, name=line.description,
+                        quantity=line.quantity, unit_price=line.unit_price,
+                        discount=line.discount, total=line.total)
+            for line in quote.lines if line.sku]
+
+
+def _won(opp: Opportunity) -> dict:
+    """R7: closing won takes the accepted quote's total and lines when there is one."""
+    quote = accepted_quote(opp)
+    if quote is None:
+        return {}
+    return {"products": products_from_quote(quote), "amount": quote.total,
+            "amount_source": "quote"}
+
+
+def change_stage(opp: Opportunity, settings: Settings, stage: Stage, *, today: date,
+                 close_date: date | None = None, reason: str | None = None
+                 ) -> Opportunity:
+    """Move an open opportunity; a won or lost stage closes it (R16, R17, R17a)."""
+    current = stage_of(opp, settings)
+    if current.kind != "open":
+        if stage.kind == "open":
+            raise RuleError(f"opportunity {opp.id} is closed ({current.kind}); move it back "
+                            f"with: opp reopen {opp.id} --stage {stage.id}")
+        ensure_open(opp, settings, "move it")
+    if stage.kind == "open":
+        if reason:
+            raise UsageError("--reason is for closing as lost")
+        if close_date is not None:
+            raise UsageError("--date is the closing day; to change the expected close date use: "
+                             f"opp set {opp.id} close-date DATE")
+        return opp.model_copy(update={"stage": stage.id})  # the same stage: nothing changes
+    if stage.kind == "won" and reason:
+        raise UsageError("--reason is for closing as lost, not won")
+    # a close date before 'created' is allowed: 'created' is the day the record entered
+    # opp, and deals are often recorded after the fact
+    closing = _closing_date(close_date, today)
+    if reason:  # a configured lost reason keeps its configured spelling
+        reason = next((r for r in settings.lost_reasons if r.casefold() == reason.casefold()),
+                      reason)
+    update = {"stage": stage.id, "close_date": closing,
+              "lost_reason": reason if stage.kind == "lost" else None}
+    if stage.kind == "won":
+        update.update(_won(opp))
+    return opp.model_copy(update=update)
+
+
+def close(opp: Opportunity, settings: Settings, *, won: bool, today: date,
+          close_date: date | None = None, reason: str | None = None) -> Opportunity:
+    """Close as won or lost on ``close_date`` (default today), R17 and R17a."""
+    ensure_open(opp, settings, "close it again")
+    stage = first_stage(settings, "won" if won else "lost")
+    return change_stage(opp, settings, stage, today=today, close_date=close_date, reason=reason)
+
+
+def reopen(opp: Opportunity, settings: Settings, stage: Stage | None = None,
+           close_date: date | None = None) -> Opportunity:
+    """Reopen a closed opportunity at an open stage (default: the last open one).
+
+    The actual close date no longer holds: the close date becomes ``close_date``, the
+    expected one (the caller passes the one it had before closing, or a new one), or
+    none; the lost reason goes too.
+    """
+    kind = status(opp, settings)
+    if kind == "open":
+        raise RuleError(f"opportunity {opp.id} is already open (stage '{opp.stage}')")
+    open_stages = [s for s in settings.stages if s.kind == "open"]
+    stage = stage or open_stages[-1]
+    if stage.kind != "open":
+        raise UsageError(f"reopen needs an open stage; open stages are: "
+                         f"{', '.join(s.id for s in open_stages)}")
+    return opp.model_copy(update={"stage": stage.id, "close_date": close_date,
+                                  "lost_reason": None})

@@ -1,0 +1,342 @@
+"""The index's SQLite file (``.git/opp-index.sqlite3``): entries by blob id, the stat
+data of working files, the settings it read; discarded and rebuilt when damaged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ...domain.records import PlainSettings
+from .entry import SEP, Entry
+
+INDEX_FORMAT = 1
+
+
+FILE_NAME = "opp-index.sqlite3"
+
+
+LOCK_WAIT = 5.0  # seconds a write waits for another writer before it is skipped
+
+
+# the modules whose code decides what a file's entry holds: any change rebuilds the index
+_SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
+            "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
+            "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
+            "store/yamlio.py", "store/files.py", "errors.py")
+
+
+def enabled() -> bool:
+    """False when ``OPP_NO_INDEX`` is set (to anything but empty or 0): parse every file."""
+    return os.environ.get("OPP_NO_INDEX", "") in ("", "0")
+
+
+_fingerprint: str | None = None
+
+
+def fingerprint() -> str:
+    """Who wrote an index: its format, opp's parsing code and its libraries' versions."""
+    global _fingerprint
+    if _fingerprint is None:
+        from importlib.util import find_spec
+
+        digest = hashlib.sha1(f"format {INDEX_FORMAT}".encode())
+        here = Path(__file__).parents[2]  # oppcli/
+        for name in _SOURCES:
+            try:
+                digest.update((here / name).read_bytes())
+            except OSError:
+                digest.update(b"-")
+        for module in ("yaml", "_yaml", "pydantic", "pydantic_core"):
+            try:
+                spec = find_spec(module)
+                origin = spec.origin if spec else None
+                info = os.stat(origin) if origin else None
+                digest.update(f"{module} {origin} {info.st_size} {info.st_mtime_ns}".encode()
+                              if info else module.encode())
+            except (OSError, ImportError, ValueError):
+                digest.update(module.encode())
+        _fingerprint = digest.hexdigest()
+    return _fingerprint
+
+
+def _crc(*parts: str | None) -> int:
+    return zlib.crc32(SEP.join(p or "" for p in parts).encode("utf-8", "surrogatepass"))
+
+
+def _file_crc(rec: str | None, err: str | None) -> int:
+    """The CRC of a file row's entry (as ``Index.files`` checks it, fast)."""
+    text = (rec or "") if err is None else f"{rec or ''}{SEP}{err}"
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+class Corrupt(Exception):
+    """The index does not hold what it says: throw it away."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (blob TEXT PRIMARY KEY, rec TEXT, err TEXT,
+                                  crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, stat TEXT NOT NULL,
+                                  blob TEXT NOT NULL, rec TEXT, err TEXT,
+                                  crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
+                                     crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
+                                    crc INTEGER NOT NULL);
+"""
+
+
+def index_path(repo) -> Path:
+    """``.git/opp-index.sqlite3``; a data repo below the top of its git work tree gets its
+    own file (``opp-index-<hash of its folder>.sqlite3``)."""
+    git_dir = Path(repo.git_dir)
+    if git_dir == Path(repo.root) / ".git":
+        return git_dir / FILE_NAME
+    tag = hashlib.sha1(str(Path(repo.root).resolve()).encode()).hexdigest()[:12]
+    return git_dir / f"opp-index-{tag}.sqlite3"
+
+
+class Index:
+    """The SQLite file of one data repo. Reads raise ``Corrupt`` on damage; writes are
+    best effort (``False`` when skipped)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.con: sqlite3.Connection | None = None
+
+    # -------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, repo) -> Index | None:
+        """The index of ``repo``, checked and ready; None when it cannot be had (then
+        callers parse every file)."""
+        try:
+            path = index_path(repo)
+        except Exception:
+            return None
+        index = cls(path)
+        for _attempt in range(2):
+            try:
+                index._connect()
+                return index
+            except (sqlite3.DatabaseError, Corrupt):
+                index.discard()
+            except OSError:
+                index.close()
+                return None
+        return None
+
+    def _connect(self) -> None:
+        fresh = not self.path.exists()
+        con = sqlite3.connect(self.path, timeout=LOCK_WAIT, isolation_level=None,
+                              check_same_thread=False)
+        self.con = con
+        if fresh:
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                pass
+        con.execute("PRAGMA synchronous=NORMAL")
+        version = None
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            version = row[0] if row else None
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        if version != fingerprint():
+            self._reset()
+
+    def _reset(self) -> None:
+        """Empty tables of this version (under SQLite's write lock: one process does it)."""
+        con = self.con
+        assert con is not None
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            try:
+                row = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            except sqlite3.OperationalError:
+                row = None
+            if not row or row[0] != fingerprint():
+                for table in ("meta", "blobs", "files", "settings", "details"):
+                    con.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    con.execute(statement)
+                con.execute("INSERT INTO meta VALUES ('version', ?)", (fingerprint(),))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK") if con.in_transaction else None
+            raise
+
+    def close(self) -> None:
+        if self.con is not None:
+            try:
+                self.con.close()
+            except sqlite3.Error:
+                pass
+            self.con = None
+
+    def discard(self) -> None:
+        """Throw the file away (and SQLite's companions); the next open starts afresh."""
+        self.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass
+
+    # -------------------------------------------------------- reading
+
+    def _rows(self, sql: str, args: Iterable = ()) -> list:
+        assert self.con is not None
+        try:
+            return self.con.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise Corrupt(str(exc)) from None
+
+    def entries(self, blobs: Iterable[str]) -> dict[str, Entry]:
+        """The entries the index has of these blobs."""
+        wanted = list(set(blobs))
+        out: dict[str, Entry] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for blob, rec, err, crc in self._rows(
+                    f"SELECT blob, rec, err, crc FROM blobs WHERE blob IN ({marks})", part):
+                if _crc(blob, rec, err) != crc:
+                    raise Corrupt(f"blob row {blob}")
+                out[blob] = Entry(rec, err)
+        return out
+
+    def files(self) -> dict[str, tuple]:
+        """name -> (stat, blob, rec, err): the working tree as last seen, each file with a
+        copy of its blob's entry (one table read in order: the warm path), checked
+        against its CRC. The CRC covers the entry only: damage to the name, stat data or
+        blob id can only make a file be read again (or its row be rewritten), never give
+        it another content's answer."""
+        out = {}
+        crc32 = zlib.crc32
+        assert self.con is not None
+        try:
+            for name, stat, blob, rec, err, crc in self.con.execute(
+                    "SELECT name, stat, blob, rec, err, crc FROM files"):
+                text = (rec or "") if err is None else f"{rec or ''}{SEP}{err}"
+                if crc32(text.encode("utf-8", "surrogatepass")) != crc:
+                    raise Corrupt(f"file row {name}")
+                out[name] = (stat, blob, rec, err)
+        except sqlite3.DatabaseError as exc:
+            raise Corrupt(str(exc)) from None
+        return out
+
+    def file_row(self, name: str) -> tuple | None:
+        """(stat, blob, entry) of one working-tree file, as ``files`` gives them."""
+        rows = self._rows("SELECT stat, blob, rec, err, crc FROM files WHERE name = ?", (name,))
+        if not rows:
+            return None
+        stat, blob, rec, err, crc = rows[0]
+        if _file_crc(rec, err) != crc:
+            raise Corrupt(f"file row {name}")
+        return stat, blob, Entry(rec, err)
+
+    def detail(self, blob: str) -> str | None:
+        rows = self._rows("SELECT data, crc FROM details WHERE blob = ?", (blob,))
+        if not rows:
+            return None
+        if _crc(blob, rows[0][0]) != rows[0][1]:
+            raise Corrupt(f"detail row {blob}")
+        return rows[0][0]
+
+    def settings(self, blob: str) -> PlainSettings | None:
+        import json
+
+        rows = self._rows("SELECT data, crc FROM settings WHERE blob = ?", (blob,))
+        if not rows:
+            return None
+        data, crc = rows[0]
+        if _crc(blob, data) != crc:
+            raise Corrupt(f"settings row {blob}")
+        try:
+            return PlainSettings.from_dict(json.loads(data))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Corrupt(f"settings row {blob}: {exc}") from None
+
+    def counts(self) -> dict[str, int]:
+        return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
+                for table in ("blobs", "files", "settings", "details")}
+
+    # -------------------------------------------------------- writing
+
+    def write(self, *, entries: dict[str, Entry] | None = None,
+              files: dict[str, tuple[str, str, Entry] | None] | None = None,
+              settings: tuple[str, PlainSettings] | None = None) -> bool:
+        """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings.
+        One transaction; False when it could not be made."""
+        import json
+
+        if self.con is None:
+            return False
+        con = self.con
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                if entries:
+                    con.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
+                                    [(b, e.rec, e.err, _crc(b, e.rec, e.err))
+                                     for b, e in entries.items()])
+                    con.executemany("INSERT OR REPLACE INTO details VALUES (?, ?, ?)",
+                                    [(b, e.detail, _crc(b, e.detail))
+                                     for b, e in entries.items() if e.detail])
+                if files:
+                    gone = [(n,) for n, v in files.items() if v is None]
+                    if gone:
+                        con.executemany("DELETE FROM files WHERE name = ?", gone)
+                    con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                                    [(n, s, b, e.rec, e.err, _file_crc(e.rec, e.err))
+                                     for n, v in files.items() if v is not None
+                                     for s, b, e in [v]])
+                if settings:
+                    blob, plain = settings
+                    data = json.dumps(plain.as_dict())
+                    con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
+                                (blob, data, _crc(blob, data)))
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            return True
+        except sqlite3.Error:
+            return False
+
+
+def for_repo(repo) -> Index | None:
+    """The repo's open index (one per ``Repo`` object), or None when disabled or unusable."""
+    if not enabled():
+        return None
+    if "_index" not in repo.__dict__:
+        repo.__dict__["_index"] = Index.open(repo)
+    return repo.__dict__["_index"]
+
+
+def with_retry(repo, work: Callable[[Index | None], Any]) -> Any:
+    """Run ``work(index)``; a damaged index is thrown away and the work done again on a
+    fresh one (and without an index at all when even that fails)."""
+    index = for_repo(repo)
+    for attempt in range(3):
+        try:
+            return work(index)
+        except Corrupt:
+            if index is not None:
+                index.discard()
+            index = Index.open(repo) if attempt == 0 else None
+            repo.__dict__["_index"] = index
+    return work(None)

@@ -1,0 +1,290 @@
+"""The index's entries: one opportunity file parsed once (by git blob id) into the
+fields reports need, its problems, and its ``show`` JSON; and the plain ``Record``
+built from an entry under the settings in force.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ...domain.records import PlainSettings, Record
+from ...domain.stages import stage_problems
+from ...errors import DataError
+
+SEP = "\x1f"  # between record fields: validated fields never hold control characters
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file content parsed and checked, minus what depends on its name and the settings.
+
+    ``rec``: the record fields and the places of some keys, joined by SEP, or None when
+    the file is not a valid opportunity; ``err``: ``message SEP line SEP column`` of the
+    first error (the YAML or schema error when ``rec`` is None, else the first rule the
+    file breaks whatever the settings), or None.
+    """
+
+    rec: str | None
+    err: str | None
+    detail: str | None = None  # when just parsed and valid: ``views.detail`` as JSON
+
+
+# rec fields, in order
+_FIELDS = ("id", "name", "customer", "owner", "stage", "amount", "objective", "currency",
+           "close_date", "created", "amount_source", "ref", "lost_reason")
+
+
+_LOCS = ("id", "stage", "close_date", "lost_reason")  # (line, column) of each, after the fields
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (date, Decimal)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return str(value)
+
+
+def _error_text(exc: DataError) -> str:
+    return f"{exc.message}{SEP}{exc.line or ''}{SEP}{exc.column or ''}"
+
+
+def _fast_load(data: bytes):
+    """(data, node) of a plain file, None for anything else, which then takes
+    ``yamlio.load``. A file opp wrote by its fast path is read by ``yamlio.fast_load``
+    (the node is then its ``FastRead``); another plain one (no anchors, aliases, merge
+    keys or duplicate keys) by the same loader as ``yamlio.load`` minus its node walk.
+    A file this accepts and the schema validates is one ``yamlio.load`` accepts with
+    the same data: what the walk refuses needs ``&``, ``*`` or ``<<`` (absent here), a
+    duplicate key (a smaller mapping here) or nesting deeper than any valid
+    opportunity."""
+    from ...store import yamlio
+
+    if len(data) > yamlio.MAX_FILE_BYTES or b"\0" in data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    read = yamlio.fast_load(text)  # a file opp wrote by its fast path: no PyYAML at all
+    if read is not None:
+        return read.data, read
+    if yamlio._estimate(text) > yamlio.MAX_NODES:
+        return None  # the careful path counts the values and refuses, memory bounded
+    if b"&" in data or b"*" in data or b"<<" in data:
+        return None
+    loader = _fast_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return loader.construct_document(node), node
+    except Exception:  # anything odd: the careful path says what
+        return None
+    finally:
+        loader.dispose()
+
+
+_FastLoader: Any = None
+
+
+def _fast_loader():
+    global _FastLoader
+    if _FastLoader is None:
+        from ...store import yamlio
+
+        class FastLoader(yamlio._Loader):  # type: ignore[misc, valid-type, name-defined]
+            def construct_mapping(self, node, deep=False):
+                mapping = super().construct_mapping(node, deep=deep)
+                if len(mapping) != len(node.value):
+                    raise ValueError("duplicate key")
+                return mapping
+
+        _FastLoader = FastLoader
+    return _FastLoader
+
+
+def parse(data: bytes) -> Entry:
+    """The entry of an opportunity file's bytes: what ``Repo.load_errors`` finds, less the
+    checks that need the file's name or the settings (made by ``make_record``)."""
+    from ...domain.checks import form_problems
+    from ...domain.model import Opportunity
+    from ...store import yamlio
+    from ...store.repo import Repo
+
+    opp, node = None, None
+    fast = _fast_load(data)
+    if fast is not None:
+        try:
+            opp = Opportunity.model_validate(fast[0])
+            node = fast[1]
+        except Exception:
+            opp = None
+    if opp is None:
+        try:
+            loaded, node = yamlio.load(data, "")
+        except DataError as exc:
+            return Entry(None, _error_text(exc))
+        result = Repo.model_errors(Opportunity, "", loaded, node)
+        if isinstance(result, list):
+            return Entry(None, _error_text(result[0]))
+        opp = result
+    fields = [_text(getattr(opp, name)) for name in _FIELDS]
+    for key in _LOCS:
+        place = node.locate(key) if isinstance(node, yamlio.FastRead) else None
+        line, column = place or yamlio.locate(_node(node, data), (key,))
+        fields += [str(line), str(column)]
+    err = None
+    found = form_problems(opp)
+    if found:
+        line, column = yamlio.locate(_node(node, data), found[0].loc)
+        err = _error_text(DataError(found[0].message, None, line, column))
+    return Entry(SEP.join(fields), err, None if err else _detail(opp))
+
+
+def _node(node: Any, data: bytes) -> Any:
+    """The YAML node of a file (parsed again when only the fast reader read it)."""
+    from ...store import yamlio
+
+    return yamlio.load(data, "")[1] if isinstance(node, yamlio.FastRead) else node
+
+
+_NEUTRAL: Any = None
+
+
+def _detail(opp) -> str:
+    """``views.detail`` of a valid opportunity as JSON, read with settings that have every
+    module on; ``working_detail`` puts in the stage's label, status and probability."""
+    import json
+
+    from ...domain.model import Settings
+    from ...domain.views import detail
+
+    global _NEUTRAL
+    if _NEUTRAL is None:
+        _NEUTRAL = Settings()
+    return json.dumps(detail(opp, _NEUTRAL), ensure_ascii=False, separators=(",", ":"))
+
+
+PARALLEL_MIN = 2000  # parse in worker processes from this many files on
+
+
+def _parse_many(items: list[tuple[str, bytes]]) -> list[tuple[str, Entry]]:
+    return [(blob, parse(data)) for blob, data in items]
+
+
+def parse_all(items: dict[str, bytes]) -> dict[str, Entry]:
+    """Entries of many blobs; with many, in worker processes (one per CPU, fork)."""
+    todo = list(items.items())
+    workers = workers_for(len(todo))
+    if workers <= 1:
+        return dict(_parse_many(todo))
+    import multiprocessing
+
+    from ...domain import model, views  # noqa: F401  (imported once, before the fork)
+
+    size = max(200, len(todo) // (workers * 8))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    out: dict[str, Entry] = {}
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for part in pool.imap_unordered(_parse_many, chunks):
+            out.update(part)
+    return out
+
+
+def workers_for(count: int) -> int:
+    if count < PARALLEL_MIN or os.name != "posix" or not hasattr(os, "fork"):
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    if os.uname().sysname == "Darwin":  # fork without exec is not safe there
+        return 1
+    return max(1, min(cpus, 8))
+
+
+def _error(err: str, relpath: str) -> DataError:
+    message, line, column = err.rsplit(SEP, 2)
+    return DataError(message, relpath, int(line) if line else None,
+                     int(column) if column else None)
+
+
+def make_record(entry: Entry, opp_id: str, relpath: str, settings: PlainSettings) -> Record:
+    """The record of an entry found at ``relpath``, read with ``settings``; the first
+    error ``Repo.load`` would raise for that file otherwise, in the same words and place."""
+    return RecordBuilder(settings).record(entry.rec, entry.err, opp_id, relpath)
+
+
+class RecordBuilder:
+    """Records from entries under one set of settings; equal small values (dates, owners,
+    customers, stages) are shared between records, which saves time and memory."""
+
+    def __init__(self, settings: PlainSettings):
+        self.settings = settings
+        self.ranks = stage_ranks(settings)
+        self.dates: dict[str, date] = {}
+        self.words: dict[str, str] = {}
+
+    def date(self, text: str) -> date | None:
+        if not text:
+            return None
+        found = self.dates.get(text)
+        if found is None:
+            found = self.dates[text] = date.fromisoformat(text)
+        return found
+
+    def record(self, rec: str | None, err: str | None, opp_id: str,
+               relpath: str) -> Record:
+        if rec is None:
+            raise _error(err or f"unreadable{SEP}{SEP}", relpath)
+        f = rec.split(SEP)
+        stage = self.ranks.get(f[4])
+        # the usual case first: the stage exists and the rules that read it hold
+        if f[0] != opp_id or stage is None or err is not None or \
+                (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
+            _refuse(f, Entry(rec, err), opp_id, relpath, self.settings)
+        words, dates = self.words, self.dates
+        customer, owner, currency, source, closed, created = (f[2], f[3], f[7], f[10], f[8],
+                                                              f[9])
+        return Record(f[0], f[1], words.get(customer) or words.setdefault(customer, customer),
+                      words.get(owner) or words.setdefault(owner, owner),
+                      stage[4], stage[1], stage[0], stage[2], stage[3], Decimal(f[5]),
+                      Decimal(f[6]) if f[6] else None,
+                      words.get(currency) or words.setdefault(currency, currency),
+                      (dates.get(closed) or self.date(closed)) if closed else None,
+                      dates.get(created) or self.date(created),
+                      words.get(source) or words.setdefault(source, source), f[11] or None)
+
+
+def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
+            settings: PlainSettings) -> None:
+    """Raise what ``Repo.load_errors`` finds first: the id, then the stage rules, then
+    the rules that hold whatever the settings."""
+    locs = f[len(_FIELDS):]
+
+    def at(key: str) -> tuple[int | None, int | None]:
+        i = 2 * _LOCS.index(key)
+        return (None if locs[i] == "None" else int(locs[i]),
+                None if locs[i + 1] == "None" else int(locs[i + 1]))
+
+    if f[0] != opp_id:
+        raise DataError(f"id '{f[0]}' does not match the file name {opp_id}.yaml", relpath,
+                        *at("id"))
+    close_date = date.fromisoformat(f[8]) if f[8] else None
+    found = stage_problems(f[4], close_date, f[12] or None, settings)
+    if found:
+        loc, message = found[0]
+        raise DataError(message, relpath, *at(loc[0]))
+    if entry.err is not None:
+        raise _error(entry.err, relpath)
+
+
+def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
+    """stage id -> (rank, label, kind, probability, id)."""
+    return {s.id: (i, s.label, s.kind, s.probability, s.id)
+            for i, s in enumerate(settings.stages)}

@@ -1,0 +1,370 @@
+"""Records of the working tree and of past commits, from the index: a file whose stat
+data the index trusts is not read at all; one it does not is read, hashed, and parsed
+only when its blob is new.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sqlite3
+import stat as stat_module
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ...domain.records import PlainSettings, Record
+from ...errors import DataError
+from ...store.git import blob_id
+from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
+from .entry import Entry, RecordBuilder, make_record, parse, parse_all, workers_for
+
+RACY_SECONDS = 3  # stat data younger than this (vs the moment it was read) is not trusted
+
+
+_BULK: dict[str, Any] = {}  # set by the parent before the fork: folder, blob ids known
+
+
+def _read_and_parse(ids: list[str]) -> list[tuple]:
+    """In a worker: read, hash and (unless the index has the blob) parse these files."""
+    folder, known = _BULK["folder"], _BULK["known"]
+    out: list[tuple] = []
+    for opp_id in ids:
+        try:
+            with open(os.path.join(folder, f"{opp_id}.yaml"), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            out.append((opp_id, None, None))
+            continue
+        blob = blob_id(data)
+        if blob in known:
+            out.append((opp_id, blob, None))
+        else:
+            entry = parse(data)
+            out.append((opp_id, blob, (entry.rec, entry.err, entry.detail)))
+    return out
+
+
+def _bulk(index: Index | None, folder: str, items: list[list], workers: int
+          ) -> dict[str, Entry]:
+    """Read, hash and parse many files in worker processes; entries go to the index in
+    batches as they come (memory stays flat); sets each item's blob (or marks it
+    unreadable). Returns blob -> entry (without the show data) for every item."""
+    import multiprocessing
+
+    from ...domain import checks, model, views  # noqa: F401  (imported once, before the fork)
+
+    known: set[str] = set()
+    if index is not None and index.con is not None:
+        try:
+            known = {b for (b,) in index.con.execute("SELECT blob FROM blobs")}
+        except sqlite3.DatabaseError as exc:
+            raise Corrupt(str(exc)) from None
+    by_id = {item[1]: item for item in items}
+    ids = list(by_id)
+    size = max(100, min(1000, len(ids) // (workers * 8)))
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    found: dict[str, Entry] = {}
+    batch: dict[str, Entry] = {}
+    _BULK.update(folder=folder, known=known)
+    gc.freeze()  # the workers' collections skip what they inherit (and never copy it)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(_read_and_parse, chunks):
+                for opp_id, blob, parsed in part:
+                    item = by_id[opp_id]
+                    if blob is None:
+                        item[2] = None  # unreadable: the careful path words the error
+                        continue
+                    item[3] = blob
+                    if parsed is not None and blob not in found:
+                        batch[blob] = Entry(*parsed)
+                        found[blob] = Entry(parsed[0], parsed[1])
+                if index is not None and len(batch) >= 10000:
+                    index.write(entries=batch)
+                    batch = {}
+    finally:
+        gc.unfreeze()
+        _BULK.clear()
+    if index is not None and batch:
+        index.write(entries=batch)
+    need = {item[3] for item in items if item[3] is not None and item[3] not in found}
+    if need and index is not None:
+        found.update(index.entries(need))
+    return found
+
+
+def report_settings(repo) -> PlainSettings:
+    """The settings as reports read them: from the index when it knows this ``opp.yaml``
+    (no pydantic then), else parsed (and remembered)."""
+    cached = repo.__dict__.get("_plain_settings")
+    if cached is not None:
+        return cached
+
+    def work(index: Index | None) -> PlainSettings:
+        from ...domain.records import plain_settings
+
+        data = repo.settings_bytes()
+        if data is None or index is None:
+            return plain_settings(repo.settings)
+        blob = blob_id(data)
+        found = index.settings(blob)
+        if found is None:
+            found = plain_settings(repo.settings_from_bytes(data))
+            index.write(settings=(blob, found))
+        return found
+
+    plain = with_retry(repo, work)
+    repo.__dict__["_plain_settings"] = plain
+    return plain
+
+
+def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
+                     wrap: Callable[[DataError], DataError] = lambda e: e) -> list[Record]:
+    """Records of (opp id, blob id) pairs in this order, each from the index or parsed
+    from ``read(blob ids) -> {blob: bytes}`` (and remembered); raises the error of the
+    first invalid one, as ``Repo.load`` words it, through ``wrap``."""
+    from ...store.files import OPPORTUNITIES_DIR
+
+    settings = report_settings(repo)
+    known = entries_for(repo, {blob for _, blob in items}, read)
+    build = RecordBuilder(settings)
+    out = []
+    for opp_id, blob in items:
+        entry = known[blob]
+        try:
+            out.append(build.record(entry.rec, entry.err, opp_id,
+                                    f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"))
+        except DataError as exc:
+            raise wrap(exc) from None
+    return out
+
+
+def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
+                ) -> dict[str, Entry]:
+    """The entries of these blobs: from the index, the others parsed from
+    ``read(blob ids) -> {blob: bytes}`` and remembered."""
+    blobs = set(blobs)
+
+    def work(index: Index | None) -> dict[str, Entry]:
+        known = index.entries(blobs) if index is not None else {}
+        missing = sorted(blobs - set(known))
+        if missing:
+            new = parse_all(read(missing))
+            known.update(new)
+            if index is not None:
+                index.write(entries=new)
+        return known
+
+    return with_retry(repo, work)
+
+
+def remember(repo, written: dict[str, bytes]) -> None:
+    """Index the opportunity files a change just wrote (relpath -> bytes), so that the
+    next report need not parse them; best effort."""
+    from ...store.files import OPPORTUNITIES_DIR
+
+    todo = {blob_id(data): data for path, data in written.items()
+            if path.startswith(f"{OPPORTUNITIES_DIR}/") and path.endswith(".yaml")}
+    if not todo:
+        return
+    try:
+        index = for_repo(repo)
+        if index is None:
+            return
+        have = index.entries(todo)
+        new = {b: parse(d) for b, d in todo.items() if b not in have}
+        if new:
+            index.write(entries=new)
+    except Exception:  # a cache: never let it fail a change that is already committed
+        pass
+
+
+def working_records(repo) -> list[Record]:
+    """Every opportunity of the working tree, in id order, exactly as ``Repo.load_all``
+    then ``records.record`` give them (the same first error when one is invalid)."""
+    settings = report_settings(repo)
+    return with_retry(repo, lambda index: _working_records(repo, index, settings))
+
+
+def _working_records(repo, index: Index | None, settings: PlainSettings) -> list[Record]:
+    from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
+
+    folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
+    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    try:
+        names = sorted(n[:-5] for n in os.listdir(folder)
+                       if n.endswith(".yaml") and not n.startswith("."))
+    except FileNotFoundError:
+        names = []
+    if os.path.islink(folder):  # never read through a link: the careful path refuses it
+        return [_careful(repo, opp_id, settings) for opp_id in names]
+    known = index.files() if index is not None else {}
+    build = RecordBuilder(settings)
+    prefix = f"{OPPORTUNITIES_DIR}/"
+
+    out: list[Any] = [None] * len(names)
+    # files not taken from the index as they are, in id order: (position, id, stat data
+    # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
+    pending: list[list] = []
+    S_ISREG = stat_module.S_ISREG
+    dir_fd = os.open(folder, os.O_RDONLY) if names else -1
+    try:
+        for pos, opp_id in enumerate(names):
+            try:
+                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                pending.append([pos, opp_id, None, None, None, None])
+                continue
+            # a link, a FIFO, a folder, a file too big to read: the careful path refuses it
+            if not S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+                pending.append([pos, opp_id, None, None, None, None])
+                continue
+            stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+            row = known.get(opp_id)
+            if row is not None and row[0] == stat:
+                if row[3] is None:
+                    try:
+                        out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
+                        continue
+                    except DataError:
+                        pass  # raised below, in id order
+                pending.append([pos, opp_id, stat, row[1], row[2], row[3]])
+                continue
+            keep = stat if max(info.st_mtime_ns, info.st_ctime_ns) < racy_after else ""
+            pending.append([pos, opp_id, keep, None, None, None])
+    finally:
+        if dir_fd >= 0:
+            os.close(dir_fd)
+
+    # read (after the stat above: a write in between only makes the stat stale) and hash
+    to_read = [item for item in pending if item[2] is not None and item[3] is None]
+    workers = workers_for(len(to_read))
+    if workers > 1:  # many (a fresh clone, no index yet): worker processes do it all
+        found = _bulk(index, folder, to_read, workers)
+    else:
+        contents: dict[str, bytes] = {}
+        for item in to_read:
+            try:
+                with open(os.path.join(folder, f"{item[1]}.yaml"), "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                item[2] = None  # the careful path words the error
+                continue
+            item[3] = blob_id(data)
+            contents[item[3]] = data
+        found = index.entries(contents) if index is not None and contents else {}
+        new = parse_all({b: d for b, d in contents.items() if b not in found})
+        found.update(new)
+        if index is not None and new:
+            index.write(entries=new)
+
+    file_rows: dict[str, tuple[str, str, Entry] | None] = {
+        opp_id: None for opp_id in set(known) - set(names)}
+    for item in to_read:
+        opp_id, keep, blob = item[1], item[2], item[3]
+        if keep:
+            file_rows[opp_id] = (keep, blob, found[blob])
+        elif opp_id in known:
+            file_rows[opp_id] = None
+    if index is not None and file_rows:
+        index.write(files=file_rows)
+    reread = {item[1] for item in to_read}
+
+    for item in pending:  # in id order: the first invalid file is the one named
+        pos, opp_id, keep, blob = item[:4]
+        if keep is None:
+            out[pos] = _careful(repo, opp_id, settings)
+        elif opp_id in reread:
+            entry = found[blob]
+            out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
+        else:
+            out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
+    return out
+
+
+def working_detail(repo, opp_id: str) -> dict:
+    """``opp show --format json`` of a working-tree file: from the index when it has the
+    file's content (else parsed and remembered), after the checks ``Repo.load`` makes."""
+    settings = report_settings(repo)
+    return with_retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
+
+
+def _working_detail(repo, index: Index | None, opp_id: str,
+                    settings: PlainSettings) -> dict:
+    import json
+
+    from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
+
+    relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+    path = os.path.join(repo.root, relpath)
+    try:
+        info = os.lstat(path)
+        if (index is None or not stat_module.S_ISREG(info.st_mode)
+                or info.st_size > MAX_FILE_BYTES
+                or os.path.islink(os.path.join(repo.root, OPPORTUNITIES_DIR))):
+            raise OSError
+        stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+        row = index.file_row(opp_id)
+        data = None
+        if row is not None and row[0] == stat:
+            blob, entry = row[1], row[2]
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            blob, entry = blob_id(data), None
+        text = index.detail(blob)
+        if entry is None:
+            entry = index.entries([blob]).get(blob)
+        if entry is None or (text is None and entry.rec is not None and entry.err is None):
+            if data is None:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                blob = blob_id(data)
+            entry = parse(data)
+            index.write(entries={blob: entry})
+            text = entry.detail
+    except OSError:  # gone, unreadable, not a file: the careful path words it
+        from ...domain.views import detail as full_detail
+
+        return full_detail(repo.load(opp_id), repo.settings)
+    make_record(entry, opp_id, relpath, settings)  # the checks Repo.load makes
+    out = json.loads(text)
+    stage = settings.stage(out["stage"])
+    out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
+    return out  # every key whatever the modules, as views.detail gives it
+
+
+def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:
+    """One file the fast way could not read: loaded as without an index."""
+    from ...domain.records import record
+
+    return record(repo.load(opp_id), repo.settings)
+
+
+def status(repo) -> dict[str, Any]:
+    """What ``opp index status`` prints."""
+    path = index_path(repo)
+    out: dict[str, Any] = {"path": str(path), "enabled": enabled(),
+                           "exists": path.exists(),
+                           "bytes": path.stat().st_size if path.exists() else 0}
+    index = for_repo(repo)
+    if index is not None:
+        try:
+            out.update(index.counts())
+        except Corrupt:
+            out["corrupt"] = True
+    return out
+
+
+def rebuild(repo) -> dict[str, Any]:
+    """Throw the index away and build it again from every file."""
+    index = for_repo(repo)
+    if index is not None:
+        index.discard()
+    else:
+        Index(index_path(repo)).discard()
+    repo.__dict__.pop("_index", None)
+    repo.__dict__.pop("_plain_settings", None)
+    working_records(repo)
+    return status(repo)

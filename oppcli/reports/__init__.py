@@ -1,0 +1,2 @@
+"""Reports over plain records: pipeline, forecast, changes, the dashboard page, the quote
+document."""

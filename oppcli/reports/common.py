@@ -1,0 +1,86 @@
+"""What every report shares: the filters, currencies, rates, and money sums."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..domain.money import ZERO, money_str
+from ..domain.records import Record
+
+
+def select(records: Iterable[Record], *, owner: str | None = None,
+           customer: str | None = None, stage: str | None = None) -> list[Record]:
+    """The records a report covers: ``owner`` equal (case-insensitive), ``customer``
+    contained in the customer's name (case-insensitive), ``stage`` the stage id;
+    the same matching as ``opp list``."""
+    return [r for r in records if matches(r, owner=owner, customer=customer, stage=stage)]
+
+
+def matches(r: Record, *, owner: str | None = None, customer: str | None = None,
+            stage: str | None = None) -> bool:
+    if owner and owner.casefold() != r.owner.casefold():
+        return False
+    if customer and customer.casefold() not in r.customer.casefold():
+        return False
+    return not stage or r.stage == stage
+
+
+def currencies_of(records: Sequence[Record], default_currency: str) -> list[str]:
+    """The currencies present, sorted; the default one alone when there are no records,
+    so that an empty report still says which money it counts."""
+    return sorted({r.currency for r in records}) or [default_currency]
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def percent_words(part: int, whole: int, none: str = "-") -> str:
+    """``part/whole`` for people: a percentage to one decimal, rounded half-up once from
+    the exact ratio (4238/6711 is 63.2 %, not the 63.1 % of a rounded 0.6315)."""
+    if not whole:
+        return none
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{value} %"
+
+
+class Sum:
+    """count, amount, weighted and objective of some records of one currency."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.amount = ZERO
+        self.weighted = ZERO
+        self.objective = ZERO
+        self.objective_count = 0
+
+    def add(self, r: Record, weighted_amount: Decimal) -> None:
+        self.count += 1
+        self.amount += r.amount
+        self.weighted += weighted_amount
+        if r.objective is not None:
+            self.objective += r.objective
+            self.objective_count += 1
+
+    def merge(self, other: Sum) -> None:
+        """Add another sum's records (exact: money adds within 60 digits)."""
+        self.count += other.count
+        self.amount += other.amount
+        self.weighted += other.weighted
+        self.objective += other.objective
+        self.objective_count += other.objective_count
+
+    def fields(self) -> dict[str, Any]:
+        return {"count": self.count, "amount": self.amount, "weighted": self.weighted,
+                "objective": self.objective, "objective_count": self.objective_count}
+
+
+def money_fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
+    return {n: money_str(getattr(row, n)) for n in names}
+
+
+def iso_day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

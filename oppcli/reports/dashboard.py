@@ -1,0 +1,718 @@
+"""The pipeline dashboard: one self-contained HTML page made from the reports.
+
+Pure: report values in (``reports.Pipeline``, ``Forecast``, ``Changes`` and the
+records they were made from), one HTML string out; no files, no git, no clock.
+Every figure on the page is a field of those reports, never recomputed here, and
+the page carries the same numbers three ways: charts for the eye, data tables
+for screen readers and print, and a JSON block (``<script type="application/json"
+id="opp-data">``) holding ``opp pipeline``/``forecast``/``changes --format json``
+exactly, for tools and tests.
+
+Self-contained means no request leaves the page: the CSS is inline, the charts are
+inline SVG drawn by pygal (with its tooltip script, fetched from the web by
+default, switched off), there is no script to run and no font or image to load,
+and a Content-Security-Policy of ``default-src 'none'`` makes the browser refuse
+any fetch that might slip in.
+
+HTML is built by small functions over ``Html`` (text that is already markup):
+``el()`` escapes every child and attribute value that is not ``Html``, so user
+text (names, customers, owners) can only ever be text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from string import Template
+from typing import Any
+
+from ..domain.money import money_human, money_str
+from ..domain.records import Record
+from ..errors import OppError
+from .changes import Change, Changes, ChangeTotal, Commit
+from .forecast import UNSCHEDULED, Forecast, forecast_weighted
+from .pipeline import Pipeline, PipelineTotal
+
+TOP_DEALS = 10  # open deals listed per currency, largest first
+CHANGES_DAYS = 7  # the changes section: the seven days ending with the page's day
+CHANGES_SHOWN = 50  # change rows listed per currency; the totals count them all
+
+# Okabe-Ito colours (told apart with every common colour vision deficiency), each
+# at least 3:1 against the white of the cards (WCAG 2.1, 1.4.11 non-text contrast).
+AMOUNT, WEIGHTED, OBJECTIVE = "#0072B2", "#009E73", "#D55E00"
+WON, LOST = "#009E73", "#D55E00"
+TEXT, MUTED, CARD, PAGE = "#111827", "#4b5563", "#ffffff", "#f1f5f9"
+
+
+# ---------------------------------------------------------------- markup
+
+
+class Html(str):
+    """Text that is already HTML: ``el`` and ``esc`` never escape it again."""
+
+
+def esc(value: Any) -> Html:
+    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
+
+
+def el(tag: str, *children: Any, **attrs: Any) -> Html:
+    """``<tag attrs>children</tag>``; ``class_`` is ``class``, ``data_x`` is ``data-x``;
+    an attribute that is None or False is left out, True is written bare."""
+    parts = [tag]
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        name = name.rstrip("_").replace("_", "-")
+        parts.append(name if value is True else f'{name}="{esc(value)}"')
+    inner = "".join(esc(c) for c in children if c is not None)
+    return Html(f"<{' '.join(parts)}>{inner}</{tag}>")
+
+
+def join(items: Iterable[Any]) -> Html:
+    return Html("".join(esc(i) for i in items))
+
+
+# ---------------------------------------------------------------- what the page is from
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a reader needs to know what they see: the day, the commit, the time."""
+
+    day: date  # the day the page describes: --as-of, or today
+    as_of: date | None  # given: the repo as of that day; None: today's files
+    commit: Commit | None  # the data repo's commit read (HEAD, or the as-of commit)
+    uncommitted: int  # data files changed since that commit (today's files only)
+    generated_at: datetime
+    name: str = ""  # the data repo's folder name
+    version: str = ""  # opp's version
+
+
+def changes_window(day: date) -> tuple[date, date]:
+    """The days the changes section covers: the seven days ending with ``day``."""
+    from datetime import timedelta
+
+    return day - timedelta(days=CHANGES_DAYS - 1), day
+
+
+def top_deals(records: Sequence[Record], currency: str, n: int = TOP_DEALS) -> list[Record]:
+    """The ``n`` largest open deals of a currency: amount down, then the earliest close
+    date (undated last), then name and id, so the order never depends on file order."""
+    mine = [r for r in records if r.currency == currency and r.status == "open"]
+    mine.sort(key=lambda r: (-r.amount, r.close_date is None, r.close_date or date.max,
+                             r.name.casefold(), r.id))
+    return mine[:n]
+
+
+def deal_dict(r: Record) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "customer": r.customer, "owner": r.owner,
+            "stage": r.stage, "stage_label": r.stage_label, "probability": r.probability,
+            "currency": r.currency, "close_date": r.close_date.isoformat() if r.close_date
+            else None, "amount": money_str(r.amount),
+            "weighted": money_str(forecast_weighted(r))}
+
+
+def currencies(pipeline: Pipeline, forecast: Forecast, changes: Changes) -> list[str]:
+    """Every currency any report speaks of, sorted: one section each."""
+    return sorted({t.currency for t in pipeline.totals} | {t.currency for t in forecast.totals}
+                  | {t.currency for t in changes.totals})
+
+
+def data(pipeline: Pipeline, forecast: Forecast, changes: Changes,
+         records: Sequence[Record], source: Source) -> dict[str, Any]:
+    """The JSON block: ``pipeline`` and ``forecast`` are what ``opp pipeline`` and
+    ``opp forecast --by BY`` print with ``--format json`` (with the same --as-of),
+    ``changes`` what ``opp changes --since D-6 --until D`` prints; plus the top deals."""
+    as_of = {"as_of": source.as_of.isoformat() if source.as_of else None,
+             "as_of_commit": source.commit.sha if source.as_of and source.commit else None}
+    commit = source.commit
+    return {
+        "generator": f"opp {source.version}".strip(),
+        "generated_at": source.generated_at.isoformat(timespec="seconds"),
+        "day": source.day.isoformat(),
+        "as_of": as_of["as_of"],
+        "commit": commit.sha if commit else None,
+        "commit_date": commit.at.isoformat() if commit else None,
+        "uncommitted": source.uncommitted,
+        "pipeline": {**pipeline.as_dict(), **as_of},
+        "forecast": {**forecast.as_dict(), **as_of},
+        "changes": changes.as_dict(),
+        "top_deals": {c: [deal_dict(r) for r in top_deals(records, c)]
+                      for c in currencies(pipeline, forecast, changes)},
+    }
+
+
+def json_block(value: Any) -> Html:
+    """JSON inside a ``<script type="application/json">``: ``<``, ``>`` and ``&`` written as
+    \\u escapes, so no text (a name holding ``</script>``) can end the block early."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Html(f'<script type="application/json" id="opp-data">{text}</script>')
+
+
+# ---------------------------------------------------------------- charts (pygal)
+
+
+def _pygal():
+    try:
+        import pygal
+        from pygal.style import Style
+    except ImportError:
+        raise OppError("opp dashboard draws its charts with pygal, which is not installed; "
+                       "install it with: python -m pip install pygal") from None
+    return pygal, Style
+
+
+def _style(colors: Sequence[str]):
+    _, Style = _pygal()
+    font = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+    return Style(background="transparent", plot_background="transparent", font_family=font,
+                 foreground=TEXT, foreground_strong=TEXT, foreground_subtle="#cbd5e1",
+                 guide_stroke_color="#cbd5e1", major_guide_stroke_color="#94a3b8",
+                 opacity="1", opacity_hover="1", transition="0s", colors=tuple(colors),
+                 label_font_size=16, major_label_font_size=16, legend_font_size=16,
+                 value_font_size=16, tooltip_font_size=16, title_font_size=18)
+
+
+def _compact(value: float) -> str:
+    """An axis label: 950, 12k, 1.2M (the tables give the exact figures)."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            text = f"{value / limit:.1f}".rstrip("0").rstrip(".")
+            return f"{text}{suffix}"
+    return f"{value:.0f}"
+
+
+def _geometry(amount: Decimal) -> float:
+    # only the bars' lengths are floats; every figure a reader sees is an exact Decimal
+    return float(amount)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: list[Decimal]
+    tips: list[str]  # a native tooltip per bar or slice: the exact figure in words
+
+
+def _accessible(root, *, chart_id: str, title: str, summary: str,
+                series: Sequence[Series]):
+    """pygal's SVG made fit for a page that fetches nothing: no script, no comments (they
+    carry the day and web addresses); ``role="img"`` with ``aria-label``, ``<title>``
+    and ``<desc>`` first; a ``<title>`` tooltip on every bar or slice, so hovering shows
+    the exact figure without pygal's tooltip script."""
+    from pygal.etree import etree
+
+    for parent in list(root.iter()):
+        for child in list(parent):
+            # a comment, a script, or pygal's data for its script
+            if callable(child.tag) or child.tag == "script" or (
+                    child.tag == "desc" and child.get("class")):
+                parent.remove(child)
+    for child in list(root):
+        if child.tag == "title":  # pygal's own ("Pygal" when the chart has no title)
+            root.remove(child)
+    root.set("role", "img")
+    root.set("aria-label", f"{title}. {summary}")
+    t = etree.Element("title")
+    t.text = title
+    t.set("id", f"{chart_id}-title")
+    d = etree.Element("desc")
+    d.text = summary
+    d.set("id", f"{chart_id}-desc")
+    root.insert(0, d)
+    root.insert(0, t)
+    for index, s in enumerate(series):
+        groups = [g for g in root.iter("g")
+                  if f"serie-{index}" in (g.get("class") or "").split()]
+        if not groups:
+            continue
+        points = [g for g in groups[0].iter("g")
+                  if (g.get("class") or "").split()[:1] in (["bar"], ["slice"])]
+        for point, tip in zip(points, s.tips, strict=True):
+            tip_el = etree.SubElement(point, "title")
+            tip_el.text = tip
+    return root
+
+
+def chart(kind: str, chart_id: str, title: str, summary: str, labels: Sequence[str],
+          series: Sequence[Series], colors: Sequence[str], **config: Any) -> Html:
+    """One inline SVG chart: ``kind`` a pygal chart class (Bar, HorizontalBar, Pie)."""
+    pygal, _ = _pygal()
+    options = dict(js=[], disable_xml_declaration=True, style=_style(colors), width=440,
+                   height=320, margin=8, spacing=12, truncate_label=-1, truncate_legend=-1,
+                   legend_at_bottom=True, value_formatter=_compact, max_scale=6, min_scale=3)
+    options.update(config)
+    graph = getattr(pygal, kind)(**options)
+    graph.uuid = chart_id  # pygal names the <svg> chart-<uuid> and scopes its CSS by it
+    if labels:
+        graph.x_labels = list(labels)
+    for s in series:
+        graph.add(s.name, [_geometry(v) for v in s.values])
+    graph.add_xml_filter(lambda root: _accessible(root, chart_id=f"chart-{chart_id}",
+                                                  title=title, summary=summary,
+                                                  series=series))
+    return Html(graph.render(is_unicode=True))
+
+
+# ---------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | money | count | date
+
+
+def _cell(column: Column, value: Any, tag: str = "td") -> Html:
+    scope = "row" if tag == "th" else None
+    if column.kind == "money":
+        return el(tag, money_human(Decimal(value)), class_="num", data_key=column.key,
+                  data_value=value, scope=scope)
+    if column.kind == "count":
+        return el(tag, value, class_="num", data_key=column.key, data_value=value, scope=scope)
+    if column.kind == "date":
+        return el(tag, value or "–", data_key=column.key, data_value=value or "", scope=scope)
+    return el(tag, value, data_key=column.key, scope=scope)
+
+
+def table(name: str, currency: str, caption: str, columns: Sequence[Column],
+          rows: Sequence[dict], total: dict | None = None, total_label: str = "Total",
+          row_header: str = "") -> Html:
+    """A data table: every figure in a ``data-value`` attribute as the JSON has it (plain
+    decimals), and in the cell as people read it (thousands separators). The cell of
+    ``row_header`` (default: the first column) names its row: a row header."""
+    row_header = row_header or columns[0].key
+    head = el("thead", el("tr", join(el("th", c.header, scope="col",
+                                        class_="num" if c.kind in ("money", "count")
+                                        else None) for c in columns)))
+    body = el("tbody", join(el("tr", join(_cell(c, r.get(c.key),
+                                                "th" if c.key == row_header else "td")
+                                          for c in columns),
+                               data_row=r.get("_row")) for r in rows))
+    foot = None
+    if total is not None:
+        cells = [el("th", total_label, scope="row")]
+        cells += [_cell(c, total[c.key]) if c.key in total else el("td")
+                  for c in columns[1:]]
+        foot = el("tfoot", el("tr", join(cells), data_row="total"))
+    return el("div", el("table", el("caption", caption), head, body, foot,
+                        data_table=name, data_currency=currency),
+              class_="table-wrap", role="region", aria_label=caption, tabindex="0")
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return money_human(value, currency)
+
+
+def _plural(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def kpis(total: PipelineTotal | None, currency: str) -> Html:
+    if total is None:
+        return Html("")
+    items = [("Open deals", str(total.open_count), "open_count", total.open_count),
+             ("Open amount", _money(total.open_amount, currency), "open_amount",
+              money_str(total.open_amount)),
+             ("Weighted", _money(total.open_weighted, currency), "open_weighted",
+              money_str(total.open_weighted)),
+             ("Won", _money(total.won_amount, currency), "won_amount",
+              money_str(total.won_amount)),
+             ("Win rate", total.win_rate_words("–"), "win_rate",
+              "null" if total.win_rate is None else repr(total.win_rate))]
+    return el("dl", join(el("div", el("dt", label), el("dd", shown, data_key=key,
+                                                       data_value=value))
+                         for label, shown, key, value in items),
+              class_="kpis", data_currency=currency)
+
+
+def funnel_card(pipeline: Pipeline, currency: str) -> Html:
+    rows = [r for r in pipeline.rows if r.currency == currency and r.stage.kind == "open"]
+    total = next((t for t in pipeline.totals if t.currency == currency), None)
+    title = "Funnel of open opportunities"
+    if total is None or not total.open_count:
+        return card(title, el("p", f"No open opportunities in {currency}.", class_="empty"),
+                    kind="funnel")
+    biggest = max(rows, key=lambda r: r.amount)
+    summary = (f"{_plural(total.open_count, 'open deal')} worth "
+               f"{_money(total.open_amount, currency)} across {len(rows)} stages; the "
+               f"largest amount is at {biggest.stage.label} "
+               f"({_money(biggest.amount, currency)}, {_plural(biggest.count, 'deal')}).")
+    ordered = list(reversed(rows))  # pygal draws the first label at the bottom
+    svg = None if not total.open_amount else chart(
+                "HorizontalBar", f"{currency.lower()}-funnel", f"{title}, {currency}", summary,
+                [f"{r.stage.label} ({r.count})" for r in ordered],
+                [Series("Amount", [r.amount for r in ordered],
+                        [f"{r.stage.label}: {_plural(r.count, 'deal')}, "
+                         f"{_money(r.amount, currency)}" for r in ordered])],
+                [AMOUNT], show_legend=False, height=70 + 48 * len(rows), max_scale=4,
+                margin_right=24)
+    columns = [Column("stage_label", "Stage"), Column("probability", "Probability", "count"),
+               Column("count", "Count", "count"), Column("amount", "Amount", "money"),
+               Column("weighted", "Weighted", "money"),
+               Column("objective", "Objective", "money")]
+    data_rows = [{**r.as_dict(), "_row": r.stage.id} for r in rows]
+    foot = {"count": total.open_count, "amount": money_str(total.open_amount),
+            "weighted": money_str(total.open_weighted),
+            "objective": money_str(total.open_objective)}
+    return card(title, figure(svg, title, currency, summary),
+                table("funnel", currency, f"{title}, {currency}: data", columns, data_rows,
+                      foot, "Open total"), kind="funnel", split=True)
+
+
+def _period_labels(n: int) -> dict[str, Any]:
+    """pygal options that keep n period labels apart: upright up to 5, then turned
+    upright-down, and past 12 only every second, third… one written."""
+    if n <= 5:
+        return {}
+    options: dict[str, Any] = {"x_label_rotation": 90}
+    if n > 12:
+        options.update(x_labels_major_every=(n + 11) // 12, show_minor_x_labels=False)
+    return options
+
+
+def forecast_card(forecast: Forecast, currency: str) -> Html:
+    rows = [r for r in forecast.rows if r.currency == currency]
+    total = next((t for t in forecast.totals if t.currency == currency), None)
+    title = f"Forecast by {forecast.by}"
+    notes = []
+    if forecast.start or forecast.end:
+        notes.append(el("p", f"Deals closing from {forecast.start or 'the start'} to "
+                             f"{forecast.end or 'the end'}.", class_="note"))
+    if forecast.unscheduled_left_out:
+        notes.append(el("p", f"{_plural(forecast.unscheduled_left_out, 'open deal')} without "
+                             "a close date left out by the window.", class_="note"))
+    if total is None or not total.count:
+        return card(title, el("p", f"No open or won deals in {currency} to forecast.",
+                              class_="empty"), *notes, kind="forecast wide")
+    periods = [r.group for r in rows if r.group != UNSCHEDULED]
+    if not periods:
+        span = "only open deals without a close date"
+    else:
+        span = f"{_plural(len(periods), 'period')}, {periods[0]} to {periods[-1]}"
+        if len(periods) < len(rows):
+            span += ", and open deals without a close date"
+    summary = (f"{span[0].upper()}{span[1:]}: amount {_money(total.amount, currency)}, "
+               f"weighted {_money(total.weighted, currency)}, objective "
+               f"{_money(total.objective, currency)}. Won deals count in full, open ones at "
+               "their stage probability.")
+    labels = [r.group for r in rows]
+    series = [Series(name, [getattr(r, key) for r in rows],
+                     [f"{r.group}, {name.lower()}: {_money(getattr(r, key), currency)}"
+                      for r in rows])
+              for name, key in (("Amount", "amount"), ("Weighted", "weighted"),
+                                ("Objective", "objective"))]
+    drawn = any(getattr(total, k) for k in ("amount", "weighted", "objective"))
+    svg = None if not drawn else chart(
+                "Bar", f"{currency.lower()}-forecast", f"{title}, {currency}", summary, labels,
+                series, [AMOUNT, WEIGHTED, OBJECTIVE],
+                **_period_labels(len(rows)))
+    columns = [Column("group", forecast.by.capitalize()), Column("count", "Count", "count"),
+               Column("amount", "Amount", "money"), Column("weighted", "Weighted", "money"),
+               Column("objective", "Objective", "money")]
+    data_rows = [{**r.as_dict(), "_row": r.group} for r in rows]
+    foot = {k: v for k, v in total.as_dict().items() if k != "currency"}
+    return card(title, figure(svg, title, currency, summary),
+                join([*notes, table("forecast", currency, f"{title}, {currency}: data",
+                                    columns, data_rows, foot)]), kind="forecast wide",
+                split=True)
+
+
+def outcome_card(pipeline: Pipeline, currency: str) -> Html:
+    total = next((t for t in pipeline.totals if t.currency == currency), None)
+    title = "Won vs lost"
+    if total is None or not (total.won_count or total.lost_count):
+        return card(title, el("p", f"No closed opportunities in {currency} yet: no win rate.",
+                              class_="empty"), kind="outcome")
+    summary = (f"{_plural(total.won_count, 'deal')} won ({_money(total.won_amount, currency)}), "
+               f"{total.lost_count} lost ({_money(total.lost_amount, currency)}): win rate "
+               f"{total.win_rate_words('–')} by count.")
+    svg = chart("Pie", f"{currency.lower()}-outcome", f"{title}, {currency}", summary, [],
+                [Series(f"Won: {total.won_count}", [Decimal(total.won_count)],
+                        [f"Won: {_plural(total.won_count, 'deal')}, "
+                         f"{_money(total.won_amount, currency)}"]),
+                 Series(f"Lost: {total.lost_count}", [Decimal(total.lost_count)],
+                        [f"Lost: {_plural(total.lost_count, 'deal')}, "
+                         f"{_money(total.lost_amount, currency)}"])],
+                [WON, LOST], inner_radius=0.6, width=320, height=300,
+                value_formatter=lambda v: f"{v:.0f}")
+    columns = [Column("outcome", "Outcome"), Column("count", "Count", "count"),
+               Column("amount", "Amount", "money")]
+    rows = [{"outcome": "Won", "count": total.won_count, "amount": money_str(total.won_amount),
+             "_row": "won"},
+            {"outcome": "Lost", "count": total.lost_count,
+             "amount": money_str(total.lost_amount), "_row": "lost"}]
+    rate = el("p", "Win rate ", el("strong", total.win_rate_words("–"), data_key="win_rate",
+                                   data_value="null" if total.win_rate is None
+                                   else repr(total.win_rate)),
+              " = won ÷ (won + lost), by count.", class_="rate")
+    return card(title, figure(svg, title, currency, summary),
+                join([rate, table("outcome", currency, f"{title}, {currency}: data", columns,
+                                  rows)]), kind="outcome", split=True)
+
+
+def top_card(records: Sequence[Record], currency: str) -> Html:
+    deals = top_deals(records, currency)
+    title = f"Top {TOP_DEALS} open deals"
+    if not deals:
+        return card(title, el("p", f"No open deals in {currency}.", class_="empty"),
+                    kind="top wide")
+    columns = [Column("rank", "#", "count"), Column("name", "Opportunity"),
+               Column("customer", "Customer"), Column("owner", "Owner"),
+               Column("stage_label", "Stage"), Column("close_date", "Close date", "date"),
+               Column("amount", "Amount", "money"), Column("weighted", "Weighted", "money")]
+    rows = [{**deal_dict(r), "rank": i, "_row": r.id} for i, r in enumerate(deals, 1)]
+    return card(title, table("top", currency, f"{title}, {currency}, by amount", columns, rows,
+                             row_header="name"),
+                kind="top wide")
+
+
+def _change_totals_words(t: ChangeTotal, currency: str) -> str:
+    parts = [f"{t.new_count} new ({_money(t.new_amount, currency)})",
+             f"{t.won_count} won ({_money(t.won_amount, currency)})",
+             f"{t.lost_count} lost ({_money(t.lost_amount, currency)})",
+             f"{t.forward_count} moved forward", f"{t.back_count} back",
+             f"{t.slipped_count} slipped", f"{t.pulled_in_count} pulled in"]
+    if t.reopened_count:
+        parts.append(f"{t.reopened_count} reopened")
+    if t.deleted_count:
+        parts.append(f"{t.deleted_count} deleted")
+    sign = "+" if t.amount_change > 0 else ("-" if t.amount_change < 0 else "±")
+    parts.append(f"amounts {sign}{_money(abs(t.amount_change), currency)}")
+    return ", ".join(parts) + "."
+
+
+def changes_card(changes: Changes, currency: str, describe: Callable[[Change], str]) -> Html:
+    window = f"{changes.since} to {changes.until}"
+    title = f"Changes in the last {CHANGES_DAYS} days"
+    mine = [c for c in changes.changes if c.record.currency == currency]
+    total = next((t for t in changes.totals if t.currency == currency), None)
+    intro = el("p", f"From {window} (whole days, from the data repo's history).",
+               class_="note")
+    if not mine or total is None:
+        return card(title, intro, el("p", f"No changes in {currency}.", class_="empty"),
+                    kind="changes wide")
+    shown = mine[-CHANGES_SHOWN:]  # the latest ones
+    columns = [Column("date", "Date", "date"), Column("name", "Opportunity"),
+               Column("change", "Change"), Column("author", "By")]
+    rows = [{"date": c.commit.at.date().isoformat(), "name": f"{c.record.name} ({c.record.id})",
+             "change": describe(c), "author": c.commit.author,
+             "_row": c.kind} for c in reversed(shown)]
+    more = None
+    if len(mine) > len(shown):
+        more = el("p", f"The latest {len(shown)} of {len(mine)} changes; all of them: opp "
+                       f"changes --since {changes.since} --until {changes.until}", class_="note")
+    summary = el("p", _change_totals_words(total, currency), class_="summary",
+                 data_currency=currency)
+    return card(title, intro, summary,
+                table("changes", currency, f"{title}, {currency}, newest first", columns, rows,
+                      row_header="name"),
+                more, kind="changes wide")
+
+
+def card(title: str, *body: Any, kind: str, split: bool = False) -> Html:
+    """A titled card. ``split``: its parts (a figure and its data) sit side by side where
+    there is room, one under the other on a phone."""
+    if split:
+        body = (el("div", *(el("div", b, class_="part") for b in body), class_="parts"),)
+    return el("section", el("h3", title), *body, class_=f"card {kind}")
+
+
+def figure(svg: Html | None, title: str, currency: str, summary: str) -> Html:
+    """The chart with its caption; without a chart (nothing but zeros to draw) the caption
+    alone says what the table holds."""
+    lead = el("strong", f"{title}, {currency}. ")
+    if svg is None:
+        return el("p", lead, summary, " Nothing but zeros to draw: the table has it all.",
+                  class_="note")
+    return el("figure", svg, el("figcaption", lead, summary))
+
+
+def currency_section(currency: str, pipeline: Pipeline, forecast: Forecast, changes: Changes,
+                     records: Sequence[Record], describe: Callable[[Change], str]) -> Html:
+    total = next((t for t in pipeline.totals if t.currency == currency), None)
+    return el("section",
+              el("h2", f"{currency}", id=f"h-{currency}"),
+              kpis(total, currency),
+              el("div", funnel_card(pipeline, currency), outcome_card(pipeline, currency),
+                 class_="grid"),
+              forecast_card(forecast, currency),
+              top_card(records, currency),
+              changes_card(changes, currency, describe),
+              id=f"cur-{currency}", class_="currency", aria_labelledby=f"h-{currency}")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def _when(moment: datetime) -> str:
+    return moment.isoformat(sep=" ", timespec="minutes")
+
+
+def footer(source: Source) -> Html:
+    commit = source.commit
+    if commit is None:
+        read = Html("no commit yet")
+    else:
+        read = join(["commit ", el("code", commit.sha[:10], title=commit.sha,
+                                   data_commit=commit.sha),
+                     f" of {_when(commit.at)}"])
+    if source.as_of:
+        what = f"as of the end of {source.as_of} (the data repo's last commit on or before it)"
+    else:
+        what = f"today's files, {source.day}"
+        if source.uncommitted:
+            what += (f", with {_plural(source.uncommitted, 'file')} changed since the commit "
+                     "(not committed yet)")
+    generated = el("time", _when(source.generated_at),
+                   datetime=source.generated_at.isoformat(timespec="seconds"))
+    by = f" by opp {source.version}" if source.version else ""
+    repo = f"Data repo {source.name}: " if source.name else "Data repo: "
+    return el("footer", el("p", repo, read, "; ", what, "."),
+              el("p", "Generated ", generated, by, ". Figures as in opp pipeline, opp forecast "
+                 "and opp changes; the JSON of this page (#opp-data) holds them exactly."))
+
+
+def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequence[Record],
+         source: Source, describe: Callable[[Change], str] | None = None) -> str:
+    """The whole dashboard as one HTML document: a section per currency with its key
+    figures, funnel, forecast, won vs lost, top open deals and last week's changes;
+    the footer says which commit, which day and when it was made."""
+    describe = describe or (lambda c: f"{c.kind} {c.old or ''} -> {c.new or ''}".strip())
+    names = currencies(pipeline, forecast, changes)
+    sections = join(currency_section(c, pipeline, forecast, changes, records, describe)
+                    for c in names)
+    nav = None
+    if len(names) > 1:
+        nav = el("nav", el("ul", join(el("li", el("a", c, href=f"#cur-{c}")) for c in names)),
+                 aria_label="Currencies")
+    day = f"as of {source.as_of}" if source.as_of else f"{source.day}"
+    subtitle = (f"{source.name} · " if source.name else "") + day
+    if source.commit:
+        subtitle += f" · commit {source.commit.sha[:10]}"
+    header = el("header", el("h1", "Pipeline dashboard"), el("p", subtitle, class_="sub"), nav)
+    body = join([header, el("main", sections), footer(source),
+                 json_block(data(pipeline, forecast, changes, records, source))])
+    return PAGE_TEMPLATE.substitute(title=esc(f"Pipeline dashboard: {subtitle}"), css=CSS,
+                                    body=body, generator=esc(f"opp {source.version}".strip()))
+
+
+PAGE_TEMPLATE = Template("""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="color-scheme" content="light">
+<meta name="generator" content="$generator">
+<title>$title</title>
+<style>
+$css
+</style>
+</head>
+<body>
+$body
+</body>
+</html>
+""")
+
+CSS = Template("""
+*, *::before, *::after { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body { margin: 0; background: $page; color: $text; line-height: 1.45;
+  font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header, main, footer { max-width: 80rem; margin: 0 auto; padding: 0 1rem; }
+header { padding-top: 1.25rem; }
+h1 { font-size: 1.6rem; margin: 0; }
+h2 { font-size: 1.35rem; margin: 1.5rem 0 .75rem; padding-bottom: .25rem;
+  border-bottom: 2px solid $text; }
+h3 { font-size: 1.1rem; margin: 0 0 .5rem; }
+.sub, .note, figcaption, footer { color: $muted; }
+.sub { margin: .25rem 0 0; }
+nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .5rem; padding: 0;
+  margin: .75rem 0 0; }
+nav a { display: inline-block; padding: .35rem .8rem; border: 1px solid $muted;
+  border-radius: 999px; color: $text; background: $card; text-decoration: none; }
+nav a:hover, nav a:focus-visible { background: $text; color: $card; }
+a:focus-visible, .table-wrap:focus-visible { outline: 3px solid $amount; outline-offset: 2px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 10rem), 1fr));
+  gap: .75rem; margin: 0 0 1rem; }
+.kpis div { background: $card; border-radius: .5rem; padding: .6rem .8rem;
+  border: 1px solid #cbd5e1; }
+.kpis dt { font-size: .85rem; color: $muted; }
+.kpis dd { margin: 0; font-size: 1.3rem; font-weight: 650; font-variant-numeric: tabular-nums; }
+.grid { display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); }
+.parts { display: grid; gap: .5rem 1.25rem; align-items: start;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
+.part { min-width: 0; }
+.card { background: $card; border: 1px solid #cbd5e1; border-radius: .5rem; padding: 1rem;
+  margin: 0 0 1rem; min-width: 0; }
+.grid .card { margin: 0; }
+.card.wide { margin-top: 1rem; }
+.outcome .parts { grid-template-columns: repeat(auto-fit, minmax(min(100%, 15rem), 1fr)); }
+figure { margin: 0 0 .75rem; }
+figure svg { display: block; width: 100%; max-width: 32rem; height: auto; }
+.outcome figure svg { max-width: 16rem; margin: 0 auto; }
+.top table, .changes table { min-width: 40rem; }
+figcaption { font-size: .9rem; margin-top: .25rem; }
+.rate { margin: 0 0 .5rem; }
+.rate strong { font-size: 1.3rem; }
+.empty { font-style: italic; }
+.note, .summary { font-size: .9rem; margin: 0 0 .5rem; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+caption { text-align: left; font-size: .85rem; color: $muted; padding: 0 0 .25rem; }
+th, td { padding: .3rem .5rem; border-bottom: 1px solid #e2e8f0; text-align: left;
+  vertical-align: top; }
+td[data-key="group"], td[data-key="date"], td[data-key="close_date"] { white-space: nowrap; }
+thead th { border-bottom: 2px solid #94a3b8; white-space: nowrap; }
+tbody th { font-weight: 500; }
+/* free text (a long name, an address in it) wraps anywhere rather than widen the page */
+[data-key="name"], [data-key="customer"], [data-key="owner"], [data-key="change"],
+[data-key="author"] { overflow-wrap: anywhere; min-width: 6rem; }
+tfoot th, tfoot td { border-top: 2px solid #94a3b8; font-weight: 650; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+footer { padding-top: .5rem; padding-bottom: 2rem; font-size: .85rem; }
+footer code { color: $text; }
+@media (max-width: 40rem) {
+  body { font-size: 15px; }
+  header, main, footer { padding: 0 .6rem; }
+  .card { padding: .75rem; }
+  .kpis dd { font-size: 1.1rem; }
+  th, td { padding: .25rem .35rem; }
+}
+@media print {
+  @page { margin: 12mm; }
+  body { background: #fff; font-size: 10pt; }
+  header, main, footer { max-width: none; padding: 0; }
+  nav { display: none; }
+  .currency + .currency { break-before: page; }
+  .card, .kpis div { border-color: #999; break-inside: avoid; }
+  .card.top, .card.changes { break-inside: auto; }  /* long lists flow on */
+  h3 { break-after: avoid; }
+  .table-wrap { overflow: visible; }
+  .kpis { grid-template-columns: repeat(5, minmax(0, 1fr)); gap: .4rem; }
+  .kpis dd { font-size: 11pt; }
+  .grid { grid-template-columns: minmax(0, 1fr); gap: .6rem; }
+  .parts { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); }
+  .outcome .parts { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .card { padding: .5rem .75rem; margin-bottom: .6rem; }
+  table { font-size: 8.5pt; }
+  th, td { padding: .2rem .3rem; }
+  figure svg { max-height: 16rem; width: auto; max-width: 100%; }
+  .top table, .changes table { min-width: 0; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
+  * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
+""").substitute(page=PAGE, text=TEXT, muted=MUTED, card=CARD, amount=AMOUNT)

@@ -1,0 +1,150 @@
+"""The forecast (R18): expected revenue of open and won deals per close period, owner
+or stage, as amount and weighted amount, with the objective beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..domain.money import ZERO, weighted
+from ..domain.records import Record
+from .common import Sum, currencies_of, iso_day, money_fields
+
+FORECAST_BY = ("month", "quarter", "owner", "stage")
+
+
+UNSCHEDULED = "unscheduled"
+
+
+def period(day: date, by: str) -> str:
+    """The close period of a day: ``2026-11`` by month, ``2026-Q4`` by quarter."""
+    if by == "quarter":
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def forecast_weighted(r: Record) -> Decimal:
+    """What a deal is expected to bring: a won one all of it, an open one its amount x
+    stage probability (rounded per opportunity), a lost one nothing."""
+    if r.status == "won":
+        return r.amount
+    if r.status == "lost":
+        return ZERO
+    return weighted(r.amount, r.probability)
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One group (a period, an owner or a stage) in one currency."""
+
+    group: str
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal
+    objective: Decimal
+    objective_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "currency": self.currency, "count": self.count,
+                **money_fields(self, ("amount", "weighted", "objective")),
+                "objective_count": self.objective_count}
+
+
+@dataclass(frozen=True)
+class ForecastTotal:
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal
+    objective: Decimal
+    objective_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"currency": self.currency, "count": self.count,
+                **money_fields(self, ("amount", "weighted", "objective")),
+                "objective_count": self.objective_count}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    by: str
+    rows: list[ForecastRow]
+    totals: list[ForecastTotal]
+    start: date | None = None
+    end: date | None = None
+    unscheduled_left_out: int = 0  # open deals without a close date outside a window
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "from": iso_day(self.start), "to": iso_day(self.end),
+                "rows": [r.as_dict() for r in self.rows],
+                "totals": [t.as_dict() for t in self.totals],
+                "unscheduled_left_out": self.unscheduled_left_out}
+
+
+def forecast(records: Sequence[Record], by: str = "month", *, start: date | None = None,
+             end: date | None = None, default_currency: str = "EUR") -> Forecast:
+    """Expected revenue of open and won deals, grouped by close period, owner or stage.
+
+    Won deals count at 100 %, open ones at their stage probability, lost ones not at
+    all. Open deals without a close date form the group ``unscheduled``. ``start``
+    and ``end`` (inclusive) keep the deals whose close date falls in that window;
+    an unscheduled deal is not expected in any window, so a window leaves those
+    out and counts them in ``unscheduled_left_out`` instead of hiding them silently.
+    """
+    if by not in FORECAST_BY:
+        raise ValueError(f"forecast by {by!r}: expected one of {', '.join(FORECAST_BY)}")
+    windowed = start is not None or end is not None
+    chosen: list[Record] = []
+    left_out = 0
+    for r in records:
+        if r.status == "lost":
+            continue
+        if r.close_date is None:
+            if windowed:
+                left_out += 1
+                continue
+        elif (start and r.close_date < start) or (end and r.close_date > end):
+            continue
+        chosen.append(r)
+
+    periods: dict[date, str] = {}  # a few hundred close dates among many deals
+
+    def group_of(r: Record) -> str:
+        if by == "owner":
+            return r.owner
+        if by == "stage":
+            return r.stage
+        day = r.close_date
+        if day is None:
+            return UNSCHEDULED
+        found = periods.get(day)
+        if found is None:
+            found = periods[day] = period(day, by)
+        return found
+
+    ranks = {r.stage: r.stage_rank for r in chosen}
+
+    def order(group: str) -> tuple:
+        if by == "owner":
+            return (group.casefold(), group)
+        if by == "stage":
+            return (ranks[group], group)
+        return (group == UNSCHEDULED, group)
+
+    sums: dict[tuple[str, str], Sum] = {}
+    for r in chosen:
+        key = (group_of(r), r.currency)
+        cell = sums.get(key) or sums.setdefault(key, Sum())
+        cell.add(r, forecast_weighted(r))
+    totals = {c: Sum() for c in currencies_of(chosen, default_currency)}
+    for (_, currency), cell in sums.items():
+        totals[currency].merge(cell)
+    rows = [ForecastRow(group=g, currency=c, **s.fields())
+            for (g, c), s in sorted(sums.items(), key=lambda kv: (order(kv[0][0]), kv[0][1]))]
+    return Forecast(by, rows, [ForecastTotal(currency=c, **s.fields())
+                               for c, s in totals.items()], start, end, left_out)

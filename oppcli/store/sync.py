@@ -1,0 +1,792 @@
+"""Team sync through a git remote: ``opp sync``, the merge driver's I/O, conflicts.
+
+This is the storage layer's remote half (``store.py`` is the local one): it alone
+runs fetch, merge and push, reads the three versions git hands to the merge
+driver, and keeps the conflict records. The decisions are ``merge.py``'s.
+
+How a conflict travels: git runs the driver (``opp merge-driver``) for every
+opportunity, catalog and settings file both sides changed. The driver writes a
+valid merged file that takes ours for each conflicting field, records the
+conflicts in ``.git/opp-conflicts/<path>.json`` and exits 1, so that git keeps
+the path unmerged (base, ours and theirs stay in the index as stages 1, 2, 3)
+and the merge stops. ``opp resolve`` merges the three stages again with the
+user's choice, stages the file once nothing is left in it, and commits the
+merge once no path is left; ``opp sync`` then pushes. A plain ``git pull``
+goes through the same driver, so the same commands settle it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..domain import merge
+from ..errors import DataError, NotFound, RepoError, RuleError, UsageError
+from . import yamlio
+from .files import SETTINGS_FILE, atomic_write
+from .git import git, one_line
+from .repo import Repo
+
+CONFLICTS_DIR = "opp-conflicts"
+SYNC_ROUNDS = 5
+SHOWN = 3  # conflicts spelled out in one message; 'opp conflicts' lists them all
+
+
+class SyncConflict(RepoError):
+    """The merge stopped on conflicts; the message names them and how to settle them."""
+
+
+# ---------------------------------------------------------------- small git helpers
+
+
+def _top(root: Path) -> Path:
+    """The top of the git work tree (paths in git's index are relative to it)."""
+    return Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
+
+
+def _ref(root: Path, name: str) -> str | None:
+    out = git(root, "rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _config(root: Path, key: str) -> str | None:
+    out = git(root, "config", "--get", key, check=False)
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def unmerged(root: Path) -> dict[str, set[int]]:
+    """Paths git holds unmerged (from the top of the work tree) and their stages."""
+    out = git(root, "ls-files", "-u", "-z", "--full-name").stdout
+    paths: dict[str, set[int]] = {}
+    for entry in filter(None, out.split("\0")):
+        meta, path = entry.split("\t", 1)
+        paths.setdefault(path, set()).add(int(meta.split()[2]))
+    return paths
+
+
+def _show(top: Path, stage: int, path: str) -> bytes | None:
+    """A stage of an unmerged path (1 base, 2 ours, 3 theirs), or None when absent."""
+    proc = subprocess.run(["git", "show", f":{stage}:{path}"], cwd=top, capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- conflict records
+
+
+def _records_dir(git_dir: Path) -> Path:
+    return git_dir / CONFLICTS_DIR
+
+
+def _record_path(git_dir: Path, path: str) -> Path:
+    return _records_dir(git_dir) / (path.replace("/", "__") + ".json")
+
+
+def clear_records(git_dir: Path) -> None:
+    shutil.rmtree(_records_dir(git_dir), ignore_errors=True)
+
+
+def read_record(git_dir: Path, path: str) -> dict | None:
+    try:
+        return json.loads(_record_path(git_dir, path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_record(git_dir: Path, path: str, record: dict | None) -> None:
+    target = _record_path(git_dir, path)
+    if record is None:
+        target.unlink(missing_ok=True)
+        return
+    atomic_write(target, json.dumps(record, indent=1, ensure_ascii=False).encode())
+
+
+def _log_resolution(git_dir: Path, line: str, log: str = "resolved.log") -> None:
+    folder = _records_dir(git_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / log, "a", encoding="utf-8") as fh:
+        fh.write(one_line(line, 200 if log == "resolved.log" else 2000) + "\n")
+
+
+def _log_settled(git_dir: Path, path: str, fields: list[str], how: str) -> None:
+    """What a settlement decided, for tools (the timeline): the merge commit gets an
+    ``Opp-Settled: <path> <field>[,<field>…] <ours|theirs|value>`` trailer per line;
+    ``*`` stands for the whole file."""
+    _log_resolution(git_dir, f"{path} {','.join(fields) or '*'} {how}", "settled.log")
+
+
+# ---------------------------------------------------------------- reading the three versions
+
+
+def _parse(data: bytes | None, path: str) -> Any:
+    """Parsed YAML, ``None`` for an absent or empty file; ``DataError`` when unreadable."""
+    if not data or not data.strip():
+        return None
+    return yamlio.load(data, path)[0]
+
+
+def header_of(data: bytes | None) -> str:
+    """The leading comment lines of a file (e.g. a schema line), kept by the merge."""
+    lines = []
+    for line in (data or b"").decode("utf-8", "replace").splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line if line.endswith("\n") else line + "\n")
+    return "".join(lines)
+
+
+def _settings_near(worktree: Path, path: str):
+    """The settings of the data repo holding ``path`` (as the work tree has them now)."""
+    from pydantic import ValidationError
+
+    from ..domain.model import Settings
+
+    folder = (worktree / path).parent
+    if merge.kind_of(path) == merge.OPPORTUNITY:
+        folder = folder.parent
+    try:
+        data, _ = yamlio.load((folder / SETTINGS_FILE).read_bytes(), SETTINGS_FILE)
+        return Settings.model_validate(data)
+    except (OSError, DataError, ValidationError, ValueError):
+        return Settings()
+
+
+def _settings_of(top: Path, path: str):
+    """The settings file being merged, as it stands (ours for now), for reading a value."""
+    from pydantic import ValidationError
+
+    from ..domain.model import Settings
+
+    try:
+        return Settings.model_validate(yamlio.load((top / path).read_bytes(), path)[0])
+    except (OSError, DataError, ValidationError, ValueError):
+        return Settings()
+
+
+def _merge_files(kind: str, path: str, base: bytes | None, ours: bytes | None,
+                 theirs: bytes | None, worktree: Path, **settle: Any) -> merge.Merged:
+    try:
+        b = _parse(base, path)
+    except DataError:
+        b = None  # an unreadable base only makes more conflicts
+    sides = {}
+    for side, raw in (("ours", ours), ("theirs", theirs)):
+        try:
+            sides[side] = _parse(raw, path)
+        except DataError as exc:
+            sides[side] = exc
+    bad = {side: exc for side, exc in sides.items() if isinstance(exc, DataError)}
+    if bad:
+        shown = {"base": "", **{side: "not readable" if side in bad else "readable"
+                                for side in sides}}
+        rule = "; ".join(f"{side}: {exc}" for side, exc in bad.items())
+        ident = (Path(path).stem if kind == merge.OPPORTUNITY else None)
+        readable = [d for d in sides.values() if isinstance(d, dict)]
+        name = readable[0].get("name") if readable and ident else None
+        return merge.Merged(None, [merge.Conflict((), None, "the whole file", "the whole file",
+                                                  rule=f"not readable as YAML ({rule})",
+                                                  shown=shown)], id=ident,
+                            name=name if isinstance(name, str) else None)
+    o, t = sides["ours"], sides["theirs"]
+    settings = _settings_near(worktree, path) if kind == merge.OPPORTUNITY else None
+    return merge.merge_document(kind, b, o, t, settings=settings, **settle)
+
+
+def _render(merged: merge.Merged, ours: bytes | None) -> bytes:
+    return (header_of(ours) + yamlio.dump(merged.data)).encode("utf-8")
+
+
+def _record(path: str, kind: str, merged: merge.Merged, written: bytes,
+            choices: list) -> dict:
+    data = merged.data or {}
+    is_opp = kind == merge.OPPORTUNITY
+    return {
+        "path": path, "kind": kind,
+        "id": (data.get("id") or merged.id or Path(path).stem) if is_opp else None,
+        "name": (data.get("name") or merged.name) if is_opp else None,
+        "whole_file": merged.whole_file,
+        "conflicts": [{"field": c.field, "path": merge.plain(list(c.path)),
+                       "base": merge.plain(c.base), "ours": merge.plain(c.ours),
+                       "theirs": merge.plain(c.theirs), "item": merge.is_item(c),
+                       "rule": c.rule, "fields": list(c.fields),
+                       "shown": c.shown or {
+                           side: merge.describe(c.value(side), item=merge.is_item(c))
+                           for side in ("base", "ours", "theirs")}}
+                      for c in merged.conflicts],
+        "choices": choices,
+        "written": hashlib.sha256(written).hexdigest(),
+    }
+
+
+# ---------------------------------------------------------------- the merge driver
+
+
+def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
+    """``git merge`` calls this for each opp file both sides changed (see module doc).
+
+    Writes the result over ``ours``; 0 when clean, 1 when conflicts are left (git
+    then keeps the path unmerged). Never writes conflict markers into YAML.
+    """
+    kind = merge.kind_of(path)
+    raw = [p.read_bytes() if p.exists() else None for p in (base, ours, theirs)]
+    where = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--show-toplevel").stdout
+    git_dir, worktree = (Path(line) for line in where.splitlines()[:2])
+    if kind is None:
+        # only opp's files are routed here; anything else keeps git's own text merge
+        return git(worktree, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
+                   str(ours), str(base), str(theirs), check=False).returncode and 1
+    merged = _merge_files(kind, path, *raw, worktree)
+    if merged.whole_file:
+        written = raw[1] or b""  # ours stays as it is
+    else:
+        written = _render(merged, raw[1])
+        atomic_write(ours, written)
+    if not merged.conflicts:
+        _write_record(git_dir, path, None)
+        return 0
+    record = _record(path, kind, merged, written, [])
+    _write_record(git_dir, path, record)
+    print(f"opp: {_one(record, record['conflicts'][0], 'here', 'there')}; settle it with: "
+          f"{_command(record, record['conflicts'][0])}", file=sys.stderr)
+    return 1
+
+
+# ---------------------------------------------------------------- words
+
+
+def _who(record: dict) -> str:
+    if record.get("id"):
+        return f"{record['id']} {record.get('name') or ''}".strip()
+    return record["path"]
+
+
+def _ref_word(record: dict) -> str:
+    if record.get("id"):
+        return record["id"]
+    return {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}.get(record.get("kind"),
+                                                                       record["path"])
+
+
+def _value(entry: dict, side: str) -> str:
+    shown = entry.get("shown") or {}
+    return shown.get(side) or merge.describe(entry.get(side), item=entry.get("item", False))
+
+
+def _fields_word(entry: dict) -> str:
+    """The conflict's field, with the fields a rule ties to it: 'products (with stage…)'."""
+    tied = entry.get("fields") or []
+    return entry["field"] + (f" (with {', '.join(tied)})" if tied else "")
+
+
+def _one(record: dict, entry: dict, here: str, there: str) -> str:
+    if record.get("whole_file") or not entry.get("field"):
+        if entry.get("ours") in GIT_STATES:
+            return f"{_who(record)}: {entry['ours']} {here} and {entry['theirs']} {there}"
+        words = f"{_who(record)}: the file cannot be merged field by field"
+        if entry.get("rule"):
+            words += (f" ({entry['rule']}): {_value(entry, 'ours')} {here}, "
+                      f"{_value(entry, 'theirs')} {there}")
+        return words
+    if entry.get("rule"):
+        return (f"{_who(record)}: {_fields_word(entry)} cannot take both sides: "
+                f"{_value(entry, 'ours')} {here}, {_value(entry, 'theirs')} {there}, "
+                f"and {entry['rule']}")
+    return (f"{_who(record)}: {entry['field']} is {_value(entry, 'ours')} {here} and "
+            f"{_value(entry, 'theirs')} {there} (was {_value(entry, 'base')})")
+
+
+def _command(record: dict, entry: dict) -> str:
+    ref = _ref_word(record)
+    if record.get("whole_file") or not entry.get("field"):
+        return f"opp resolve {ref} --ours (or --theirs)"
+    single = not (entry.get("item") or entry.get("rule") or entry.get("fields")
+                  or isinstance(entry.get("ours"), (dict, list))
+                  or isinstance(entry.get("theirs"), (dict, list)))
+    extra = ", or --value VALUE" if single else ""
+    return f"opp resolve {ref} {entry['field']} --ours (or --theirs{extra})"
+
+
+GIT_STATES = ("changed", "deleted", "added", "absent")
+
+
+def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
+    """A conflict git found without opp's driver (e.g. changed here, deleted there)."""
+    def state(stage: int) -> str:
+        if stage not in stages:
+            return "deleted" if 1 in stages else "absent"
+        return "changed" if 1 in stages else "added"
+    kind = merge.kind_of(path)
+    ident = Path(path).stem if kind == merge.OPPORTUNITY else None
+    name = None
+    if ident and top is not None:
+        for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
+            try:
+                data = _parse(_show(top, stage, path), path) if stage in stages else None
+            except DataError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                name = data["name"]
+                break
+    return {"path": path, "kind": kind, "id": ident, "name": name, "whole_file": True,
+            "conflicts": [{"field": "", "path": [], "base": None, "ours": state(2),
+                           "theirs": state(3), "item": False,
+                           "shown": {"base": "", "ours": state(2), "theirs": state(3)}}],
+            "choices": []}
+
+
+def pending(repo: Repo) -> list[dict]:
+    """Every conflict left: one record per unmerged path, in path order."""
+    out = []
+    paths = unmerged(repo.root)
+    top = _top(repo.root) if paths else None
+    for path, stages in sorted(paths.items()):
+        record = read_record(repo.git_dir, path)
+        out.append(record if record and record.get("conflicts")
+                   else _git_level(path, stages, top))
+    return out
+
+
+def conflict_rows(repo: Repo) -> list[dict]:
+    """``opp conflicts`` rows: path, id, name, field, base, ours, theirs (JSON data)."""
+    rows = []
+    for record in pending(repo):
+        for entry in record["conflicts"]:
+            rows.append({"path": record["path"], "id": record.get("id"),
+                         "name": record.get("name"), "field": entry["field"] or None,
+                         "fields": entry.get("fields") or [], "rule": entry.get("rule"),
+                         "base": entry["base"], "ours": entry["ours"],
+                         "theirs": entry["theirs"], "resolve": _command(record, entry),
+                         "shown": {side: _value(entry, side)
+                                   for side in ("base", "ours", "theirs")}})
+    return rows
+
+
+def conflict_message(records: list[dict], here: str, there: str, after: str) -> str:
+    """One line naming the conflicts (the first few in full) and how to settle them."""
+    entries = [(r, e) for r in records for e in r["conflicts"]]
+    shown = "; ".join(_one(r, e, here, there) for r, e in entries[:SHOWN])
+    more = f"; and {len(entries) - SHOWN} more" if len(entries) > SHOWN else ""
+    first = _command(*entries[0])
+    count = f"{len(entries)} conflict{'s' if len(entries) > 1 else ''}"
+    return (f"{count}: {shown}{more}. Settle each with one command, e.g. {first}; "
+            f"'opp conflicts' lists them; then {after}")
+
+
+# ---------------------------------------------------------------- settling conflicts
+
+
+def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
+    """The unmerged path an id (prefix), 'catalog', 'settings' or a path names."""
+    paths = unmerged(repo.root)
+    if not paths:
+        raise NotFound("there is no conflict to settle; see: git status")
+    key = ref.strip().strip("/")
+    records = {p: read_record(repo.git_dir, p) for p in paths}
+
+    def ident(path: str) -> str | None:
+        rec = records[path]
+        if rec and rec.get("id"):
+            return rec["id"]
+        return Path(path).stem if merge.kind_of(path) == merge.OPPORTUNITY else None
+
+    words = {"catalog": merge.CATALOG, "settings": merge.SETTINGS, "opp.yaml": merge.SETTINGS,
+             "catalog.yaml": merge.CATALOG}
+    exact = [p for p in paths if p == key or p.endswith("/" + key)]
+    if not exact and key.casefold() in words:
+        exact = [p for p in paths if merge.kind_of(p) == words[key.casefold()]]
+    if not exact:
+        exact = [p for p in paths if (ident(p) or "").startswith(key.casefold())]
+    if len(exact) == 1:
+        path = exact[0]
+        return path, paths[path], records[path]
+    listed = ", ".join(ident(p) or p for p in sorted(paths))
+    if not exact:
+        raise NotFound(f"no conflict on '{ref}'; conflicts are on: {listed} (see: opp conflicts)")
+    raise UsageError(f"'{ref}' names {len(exact)} conflicted files: "
+                     f"{', '.join(ident(p) or p for p in exact)}; type more of it")
+
+
+def _parse_value(kind: str, path: tuple, text: str, settings: Any) -> Any:
+    """A typed value for ``--value``: 'none' clears; the model turns text into its type.
+    (The command line passes its own parser, that of the command setting the field.)"""
+    return None if text.strip().casefold() in ("none", "null", "") else text.strip()
+
+
+def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
+            value: str | None, parse: Callable[[str, tuple, str, Any], Any] = _parse_value
+            ) -> list[str]:
+    """Settle one conflict (``field``) or all of a file's, keeping ``side`` or ``value``.
+
+    ``parse(kind, path, text, settings)`` turns a ``value`` into the field's type.
+    Stages the file when nothing is left in it and commits the merge when nothing
+    is left at all. Returns what happened, in words.
+    """
+    if (side is None) == (value is None):
+        raise UsageError("give one of --ours, --theirs or --value to say what to keep")
+    if value is not None and not field:
+        raise UsageError("--value sets one field: give the FIELD too (see: opp conflicts)")
+    with repo.lock():
+        path, stages, record = _match(repo, ref)
+        top = _top(repo.root)
+        messages: list[str] = []
+        if record is None or record.get("whole_file") or not record.get("conflicts"):
+            if field or value is not None:
+                raise UsageError(f"{path} is in conflict as a whole file: keep one side with "
+                                 f"opp resolve {ref} --ours (or --theirs)")
+            kept = "version" if _take_side(repo.root, path, stages, side) else "deletion"
+            messages.append(f"{path}: kept the {kept} of {side}")
+            _log_resolution(repo.git_dir, f"{path} (whole file) {side}")
+            _log_settled(repo.git_dir, path, [], side)
+        else:
+            messages += _resolve_fields(repo, top, path, record, field, side, value, parse)
+        left = unmerged(repo.root)
+        if left:
+            messages.append(f"{len(left)} file(s) still in conflict; see: opp conflicts")
+        else:
+            messages.append(finish_merge(repo))
+        return messages
+
+
+def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
+    """Settle a whole file with one side's version; False when that side deleted it."""
+    stage = 2 if side == "ours" else 3
+    top = _top(root)
+    if stage in stages:
+        git(top, "checkout", f"--{side}", "--", path)
+        git(top, "add", "--", path)
+        return True
+    git(top, "rm", "-q", "--", path)
+    return False
+
+
+def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str | None,
+                    side: str | None, value: str | None, parse: Callable) -> list[str]:
+    current = (top / path).read_bytes() if (top / path).exists() else b""
+    if hashlib.sha256(current).hexdigest() != record.get("written"):
+        raise RepoError(f"{path} was edited since the merge; keep your edit with "
+                        f"'git add {path}' (then opp sync), or drop it with "
+                        f"'git checkout -m {path}' and settle with opp resolve")
+    entries = record["conflicts"]
+    choices = [tuple(c) for c in record.get("choices", [])]
+    default = None
+    if field:
+        wanted = field.strip().casefold()
+        matching = [e for e in entries if e["field"].casefold() == wanted] or [
+            e for e in entries if e["field"].casefold().replace("-", "_")
+            == wanted.replace("-", "_")]  # close-date as opp set spells it
+        if not matching:
+            fields = ", ".join(e["field"] for e in entries)
+            raise NotFound(f"no conflict on '{field}' in {_who(record)}; its conflicts: {fields}")
+        entry = matching[0]
+        if value is not None and (entry.get("item") or entry.get("rule")
+                                  or isinstance(entry["ours"], (dict, list))
+                                  or isinstance(entry["theirs"], (dict, list))):
+            raise UsageError(f"{entry['field']} is not a single value; keep a side with "
+                             "--ours or --theirs")
+        how = side or "value"
+        typed = None
+        if value is not None:
+            settings = _settings_near(top, path) if record["kind"] == merge.OPPORTUNITY else None
+            if record["kind"] == merge.SETTINGS:
+                settings = _settings_of(top, path)
+            typed = parse(record["kind"], tuple(entry["path"]), value, settings)
+        choices.append((entry["path"], how, typed))
+        settled = [entry]
+    else:
+        default = side
+        settled = list(entries)
+    b, o, t = (_show(top, s, path) for s in (1, 2, 3))
+    kind = record["kind"]
+    merged = _merge_files(kind, path, b, o, t, top,
+                          choices={tuple(p): (how, v) for p, how, v in
+                                   ((tuple(c[0]), c[1], c[2]) for c in choices)},
+                          default=default, pending=[tuple(e["path"]) for e in entries])
+    if merged.whole_file:
+        raise RepoError(f"{path} can no longer be merged field by field; keep one side with "
+                        f"opp resolve {_ref_word(record)} --ours (or --theirs)")
+    written = _render(merged, o)
+    atomic_write(top / path, written)
+    words = []
+    for e in settled:
+        if e.get("rule") and side:
+            words.append(f"{_who(record)}: {_fields_word(e)} as {side} "
+                         f"({(e.get('shown') or {}).get(side) or side})")
+        else:
+            now = merge.value_at(merged.data, tuple(e["path"]))
+            shown = merge.describe(now, item=e.get("item", False))
+            words.append(f"{_who(record)}: {e['field']} set to {shown}"
+                         + (f" ({side})" if side else ""))
+        _log_settled(repo.git_dir, path, [e["field"], *(e.get("fields") or [])],
+                     side or "value")
+    for line in words:
+        _log_resolution(repo.git_dir, line)
+    if merged.conflicts:
+        new = _record(path, kind, merged, written,
+                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
+        new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
+        _write_record(repo.git_dir, path, new)
+        return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "
+                        + ", ".join(c.field or "the whole file" for c in merged.conflicts)]
+    _write_record(repo.git_dir, path, None)
+    git(top, "add", "--", path)
+    return words
+
+
+def finish_merge(repo: Repo) -> str:
+    """Commit the merge once every conflict is settled (or say what git waits for)."""
+    git_dir = repo.git_dir
+    if not (git_dir / "MERGE_HEAD").exists():
+        clear_records(git_dir)
+        return "every conflict is settled; continue what git was doing (e.g. git rebase " \
+               "--continue)"
+    try:
+        text = (git_dir / "MERGE_MSG").read_text(encoding="utf-8")
+    except OSError:
+        text = "sync: merge\n"
+    lines = [line.rstrip() for line in text.splitlines() if not line.startswith("#")]
+    message = "\n".join(lines).strip() or "sync: merge"
+    try:
+        settled = (_records_dir(git_dir) / "resolved.log").read_text(encoding="utf-8")
+    except OSError:
+        settled = ""
+    trailers = "".join(f"Opp-Resolved: {line}\n" for line in settled.splitlines() if line)
+    try:
+        decided = (_records_dir(git_dir) / "settled.log").read_text(encoding="utf-8")
+    except OSError:
+        decided = ""
+    trailers += "".join(f"Opp-Settled: {line}\n" for line in decided.splitlines() if line)
+    if trailers:
+        last = message.split("\n\n")[-1]
+        glue = "\n" if last.startswith("Opp-Action:") else "\n\n"
+        message += glue + trailers.rstrip("\n")
+    git(repo.root, "commit", "-q", "--no-edit", "-F", "-", input=message + "\n",
+        env=repo.identity.env())
+    clear_records(git_dir)
+    return "merge committed; run opp sync to share it"
+
+
+# ---------------------------------------------------------------- opp sync
+
+
+@dataclass
+class Remote:
+    name: str
+    branch: str  # the branch on the remote
+    tracking: str  # its remote-tracking ref here
+    upstream: bool  # whether the local branch already tracks it
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}/{self.branch}"
+
+
+def _remote(root: Path, branch: str) -> Remote:
+    """The current branch's upstream, else origin/<branch> (or the only remote's)."""
+    name = _config(root, f"branch.{branch}.remote")
+    merge_ref = _config(root, f"branch.{branch}.merge")
+    if name and name != "." and merge_ref and merge_ref.startswith("refs/heads/"):
+        remote_branch = merge_ref[len("refs/heads/"):]
+        tracking = git(root, "rev-parse", "--symbolic-full-name", f"{branch}@{{upstream}}",
+                       check=False).stdout.strip() or f"refs/remotes/{name}/{remote_branch}"
+        return Remote(name, remote_branch, tracking, True)
+    remotes = git(root, "remote").stdout.split()
+    if not remotes:
+        raise RepoError("no git remote to sync with; add the team's shared repository with: "
+                        "git remote add origin URL (then opp sync)")
+    if "origin" in remotes:
+        name = "origin"
+    elif len(remotes) == 1:
+        name = remotes[0]
+    else:
+        raise RepoError(f"several git remotes ({', '.join(remotes)}) and no 'origin'; choose "
+                        f"one with: git branch --set-upstream-to REMOTE/{branch}")
+    return Remote(name, branch, f"refs/remotes/{name}/{branch}", False)
+
+
+def _refuse_dirty(root: Path) -> None:
+    out = git(root, "status", "--porcelain", "--untracked-files=no").stdout
+    dirty = [line[3:] for line in out.splitlines() if line.strip()]
+    if dirty:
+        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        raise RepoError(f"uncommitted changes to {dirty[0]}{more}; opp sync shares commits "
+                        "only: commit them (git commit -a) or discard them "
+                        f"(git checkout -- {dirty[0]}) first")
+
+
+def _count(root: Path, spec: str) -> int:
+    return int(git(root, "rev-list", "--count", spec).stdout.strip() or 0)
+
+
+def _fetch(root: Path, remote: Remote) -> None:
+    out = git(root, "fetch", "-q", remote.name, check=False)
+    if out.returncode != 0:
+        raise RepoError(f"cannot fetch from {remote.name}: "
+                        f"{one_line(out.stderr or out.stdout, 200)}; your commits are safe "
+                        "here, run opp sync again when the remote can be reached")
+
+
+def _push(root: Path, branch: str, remote: Remote) -> bool:
+    """Push; False when the remote moved meanwhile (fetch, merge and push again)."""
+    before = _ref(root, remote.tracking)
+    args = ["push", "-q", "--porcelain"]
+    if not remote.upstream:
+        args.append("--set-upstream")
+    out = git(root, *args, remote.name, f"refs/heads/{branch}:refs/heads/{remote.branch}",
+              check=False)
+    if out.returncode == 0:
+        remote.upstream = True
+        return True
+    _fetch(root, remote)
+    if _ref(root, remote.tracking) != before:
+        return False
+    raise RepoError(f"git push to {remote.label} failed: "
+                    f"{one_line(out.stderr or out.stdout, 300)}")
+
+
+def sync(repo: Repo) -> list[str]:
+    """Fetch, merge the remote branch, push; commits nothing but a merge.
+
+    Stops with ``SyncConflict`` (the merge left in progress) on a true conflict.
+    Returns what happened, in words.
+    """
+    root = repo.root
+    with repo.lock():
+        said: list[str] = []
+        if (repo.git_dir / "MERGE_HEAD").exists():
+            left = pending(repo)
+            if left:
+                raise SyncConflict(conflict_message(left, "here", "on the remote",
+                                                    "run opp sync again"))
+            said.append(finish_merge(repo).split(";")[0])
+        _refuse_dirty(root)
+        branch = git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+        if not branch:
+            raise RepoError("not on a branch (detached HEAD); check one out first: "
+                            "git switch BRANCH")
+        remote = _remote(root, branch)
+        clear_records(repo.git_dir)
+        routed = _route_to_driver(repo)
+        if routed:
+            said.append(routed)
+        for _ in range(SYNC_ROUNDS):
+            _fetch(root, remote)
+            theirs = _ref(root, remote.tracking)
+            if theirs is None:
+                if _push(root, branch, remote):
+                    said.append(f"pushed {branch} to {remote.name}, a new branch there "
+                                f"(now tracked as {remote.label})")
+                    return said
+                continue
+            behind = _count(root, f"HEAD..{remote.tracking}")
+            if behind:
+                said.append(_merge(repo, remote, branch, behind))
+            ahead = _count(root, f"{remote.tracking}..HEAD")
+            if not ahead:
+                if not remote.upstream:
+                    git(root, "branch", "-q", f"--set-upstream-to={remote.label}", branch)
+                    remote.upstream = True
+                if not behind:
+                    said.append(f"already up to date with {remote.label}")
+                return said
+            if _push(root, branch, remote):
+                said.append(f"pushed {ahead} commit{'s' if ahead > 1 else ''} to {remote.label}")
+                return said
+            said.append(f"{remote.label} changed meanwhile; merging again")
+        raise RepoError(f"{remote.label} kept changing while opp synced ({SYNC_ROUNDS} tries); "
+                        "your commits are safe here, run opp sync again")
+
+
+def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
+    """What a merge now at HEAD breaks that each side alone did not: opportunities one
+    side changed, checked against opp.yaml as the other side changed it. (The merge
+    driver checks each file; settings and deals meet only here.)"""
+    from .files import OPPORTUNITIES_DIR
+
+    base = git(root, "merge-base", ours, theirs, check=False).stdout.strip()
+    if not base:
+        return []
+
+    def settings_changed(side: str) -> bool:
+        return git(root, "diff", "--quiet", base, side, "--", SETTINGS_FILE,
+                   check=False).returncode != 0
+
+    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()  # paths from the top
+
+    def deals_changed(side: str) -> set[str]:
+        out = git(root, "diff", "--name-only", "--no-renames", "-z", base, side, "--",
+                  OPPORTUNITIES_DIR).stdout
+        return {p[len(prefix):] for p in out.split("\0") if p.endswith(".yaml")}
+
+    candidates: set[str] = set()
+    if settings_changed(ours):
+        candidates |= deals_changed(theirs)
+    if settings_changed(theirs):
+        candidates |= deals_changed(ours)
+    merged = Repo(root)  # opp.yaml as merged
+    errors: list[DataError] = []
+    for relpath in sorted(candidates):
+        if (root / relpath).is_file():
+            found = merged.load_errors(relpath)
+            if isinstance(found, list):
+                errors += found
+    return errors
+
+
+def _route_to_driver(repo: Repo) -> str | None:
+    """A data repo made before opp had its driver lacks the .gitattributes lines:
+    route its files to the driver locally (.git/info/attributes), committing nothing."""
+    from .setup import GITATTRIBUTES
+
+    attributes = repo.root / ".gitattributes"
+    if attributes.is_file() and "merge=opp" in attributes.read_text(errors="replace"):
+        return None
+    local = repo.root / git(repo.root, "rev-parse", "--git-path",
+                            "info/attributes").stdout.strip()
+    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
+    lines = [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
+             if line and not line.startswith("#")]
+    existing = local.read_text() if local.is_file() else ""
+    missing = [line for line in lines if line not in existing.splitlines()]
+    if not missing:
+        return None
+    glue = "" if not existing or existing.endswith("\n") else "\n"
+    atomic_write(local, (existing + glue + "\n".join(missing) + "\n").encode())
+    return ("note: .gitattributes does not route opp's files to its merge driver; done for "
+            "this clone in .git/info/attributes (commit the lines of 'opp init' to "
+            ".gitattributes to do it for everyone)")
+
+
+def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
+    root = repo.root
+    commits = f"{behind} commit{'s' if behind > 1 else ''}"
+    if _count(root, f"{remote.tracking}..HEAD") == 0:
+        git(root, "merge", "-q", "--ff-only", remote.tracking)
+        return f"fast-forwarded {commits} from {remote.label}"
+    message = f"sync: merge {remote.label} into {branch}\n\nOpp-Action: sync\n"
+    ours = git(root, "rev-parse", "HEAD").stdout.strip()
+    out = git(root, "merge", "-q", "--no-edit", "-m", message, remote.tracking, check=False,
+              env=repo.identity.env())
+    if out.returncode == 0:
+        broken = broken_by_merge(root, ours, remote.tracking)
+        if broken:  # each file merged well, but not together: take the merge back
+            git(root, "reset", "-q", "--keep", ours)
+            shown = "; ".join(str(e) for e in broken[:3]) + (
+                f"; and {len(broken) - 3} more" if len(broken) > 3 else "")
+            raise RuleError(f"merging {remote.label} would break what one side changed "
+                            f"under opp.yaml as the other side changed it: {shown}. Nothing "
+                            "was merged or pushed; mend it on either side (e.g. opp stage ID "
+                            "STAGE, or put the setting back with opp config), then run opp "
+                            "sync again")
+        return f"merged {commits} from {remote.label}"
+    left = pending(repo)
+    if not left:
+        raise RepoError(f"git merge of {remote.label} failed: "
+                        f"{one_line(out.stderr or out.stdout, 300)}")
+    raise SyncConflict(conflict_message(left, "here", f"on {remote.label}",
+                                        "run opp sync again"))

@@ -1,0 +1,555 @@
+"""YAML the safe way: loading without tags, aliases or floats; writing in a stable order.
+
+Loading uses PyYAML's safe loader (the C one when present), turns every YAML
+float straight into a ``Decimal`` (money never passes through binary floating
+point), and refuses what a data file has no business holding: aliases (and
+so YAML bombs), duplicate keys, unknown tags, and a top level that is not a
+mapping. Every refusal is a ``DataError`` naming the file and line. Cost is bounded
+before parsing: at most ``MAX_FILE_BYTES`` of text, ``MAX_NODES`` values (a file of
+millions of one-character values would otherwise take gigabytes), and nesting at most
+``MAX_DEPTH`` deep (libyaml itself stops at 1000).
+
+Writing keeps the key order given by the caller (the models' field order),
+block style, no aliases, no line folding: small diffs and easy merges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date as date_type
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from ..errors import DataError
+from .files import MAX_FILE_BYTES
+
+MAX_DEPTH = 64
+MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
+
+_LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
+    pass
+
+
+# Numbers as people write them. YAML 1.1 also reads 010 as 8 (octal), 0x10 as 16,
+# 1:30 as 90 (base 60) and 1_000 as 1000: in a ledger such a value is refused at its
+# line rather than stored as a number nobody meant (and editors, on YAML 1.2, would
+# read most of them otherwise again).
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _not_plain(text: str, node: yaml.ScalarNode) -> yaml.constructor.ConstructorError:
+    lowered = text.lower()
+    if lowered in (".inf", "+.inf", "-.inf", ".nan"):
+        why = "is not a finite number"
+    elif "_" in text:
+        why = f"has an underscore; write the digits alone ({text.replace('_', '')})"
+    elif ":" in text:
+        why = "is a base-60 number to YAML"
+    elif re.fullmatch(r"[-+]?0[0-9]+", text):
+        why = f"is an octal number to YAML; write {int(text, 10)} without the leading zero"
+    else:
+        why = "is not a plain decimal number; write digits, with a dot for decimals"
+    return yaml.constructor.ConstructorError(
+        None, None, f"'{text}' {why}, or quote it ('{text}') if it is text", node.start_mark)
+
+
+def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not _PLAIN_FLOAT.fullmatch(text):
+        raise _not_plain(text, node)
+    return Decimal(text)
+
+
+def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    if not _PLAIN_INT.fullmatch(text):
+        raise _not_plain(text, node)
+    return int(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _construct_timestamp(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Any:
+    """A date or time, with an impossible one (2026-02-30) refused at its line."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{node.value}' is not a real date ({exc})", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse aliases, duplicate keys and absurd nesting, without recursion.
+
+    An alias shares its anchor's node, so a node met twice is an alias; it is
+    reported where it is used (the key it sits under, or its sequence).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int, yaml.Node]] = [(root, 0, root)]
+    while stack:
+        node, depth, where = stack.pop()
+        if id(node) in seen:
+            raise _NodeError("anchors and aliases (&, *) are not allowed; write the value out",
+                             where)
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _NodeError(f"nesting deeper than {MAX_DEPTH} levels", node)
+        children: list[tuple[yaml.Node, int, yaml.Node]] = []
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value == "<<":
+                        raise _NodeError("merge keys (<<) are not allowed", key)
+                    if key.value in keys:
+                        raise _NodeError(f"duplicate key '{key.value}'", key)
+                    keys.add(key.value)
+                children += [(key, depth + 1, key), (value, depth + 1, key)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, depth + 1, node) for item in node.value]
+        stack.extend(reversed(children))  # document order, so the second use is the alias
+
+
+class _NodeError(Exception):
+    def __init__(self, message: str, node: yaml.Node):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
+def _estimate(text: str) -> int:
+    """An upper bound of the number of YAML nodes in ``text``, counted at C speed: every
+    node but the first needs one of these characters (an item's dash, a key's colon, a
+    flow separator or bracket)."""
+    return (1 + 2 * (text.count(":") + text.count(",") + text.count("?")) + text.count("-")
+            + text.count("[") + text.count("{"))
+
+
+def _check_size(text: str, path: str) -> None:
+    """Refuse more than ``MAX_NODES`` values without building them: when the cheap bound
+    is over, count the parser's events (constant memory) up to the limit."""
+    if _estimate(text) <= MAX_NODES:
+        return
+    loader = _LoaderBase(text)
+    count = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent,
+                                  yaml.CollectionStartEvent)):
+                count += 1
+                if count > MAX_NODES:
+                    mark = event.start_mark
+                    raise DataError(f"more than {MAX_NODES:,} values; opp files are far "
+                                    "smaller (is it the right file?)", path,
+                                    mark.line + 1 if mark else None)
+    except yaml.YAMLError:
+        return  # the parse below says what is wrong, at its line
+    finally:
+        loader.dispose()
+
+
+def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, yaml.Node | None]:
+    """Parse one YAML document safely; return the data and its node tree (for line numbers)."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise DataError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", path)
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not valid UTF-8 (byte {exc.start})", path) from None
+    elif len(text) > MAX_FILE_BYTES:
+        raise DataError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", path)
+    if "\x00" in text:
+        raise DataError("file holds NUL bytes; it is not a YAML text file", path)
+    _check_size(text, path)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            data = None
+        else:
+            _check_nodes(node)
+            data = loader.construct_document(node)
+    except _NodeError as exc:
+        mark = exc.node.start_mark
+        raise DataError(exc.message, path, mark.line + 1, mark.column + 1) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            problem = "custom tags (!...) are not allowed" + problem[problem.find(" for the tag"):]
+        raise DataError(problem, path, mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"invalid YAML: {exc}", path) from None
+    except (ValueError, ArithmeticError) as exc:
+        raise DataError(f"invalid value: {exc}", path) from None
+    finally:
+        loader.dispose()
+    if mapping and not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        line = node.start_mark.line + 1 if node is not None else None
+        raise DataError(f"expected a mapping of fields at the top, found {kind}", path, line, 1)
+    return data, node
+
+
+def locate(node: yaml.Node | None, loc: Iterable[Any], *, key: bool = False
+           ) -> tuple[int | None, int | None]:
+    """The 1-based line and column of the value at ``loc`` (a pydantic error path), or of
+    its key with ``key=True`` (for a key that should not be there).
+
+    Falls back to the deepest node found, so that an error always points somewhere useful.
+    """
+    if node is None:
+        return None, None
+    loc = tuple(loc)
+    last = loc[-1] if loc else None
+    current = node
+    for part in loc:
+        found = None
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    found = key_node if key and part == last else value
+                    break
+        elif (isinstance(current, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(current.value)):
+            found = current.value[part]
+        if found is None:
+            break
+        current = found
+    return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and not any(c in value for c in "\r\t") and value == value.strip(" "):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(Decimal, _represent_decimal)
+_Dumper.add_representer(str, _represent_str)
+
+
+def _values(data: Any, limit: int) -> int:
+    """The number of YAML nodes ``data`` makes (keys count), counted up to ``limit`` + 1."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count
+
+
+def dump(data: Any, header: str | None = None) -> str:
+    """Block-style YAML in the caller's key order; ``header`` becomes a first comment line.
+    Never writes what ``load`` would refuse for its size."""
+    if _values(data, MAX_NODES) > MAX_NODES:
+        raise DataError(f"the file would hold more than {MAX_NODES:,} values, more than opp "
+                        "reads back; split the data (a catalog this large belongs elsewhere)")
+    text = fast_dump(data)
+    if text is None:
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=10_000)
+    return f"# {header}\n{text}" if header else text
+
+
+# ---------------------------------------------------------------- the fast path of dump
+#
+# PyYAML's representer is pure Python and was the largest cost of an import. Files
+# of opp are simple (mappings, lists, short one-line strings, decimals, dates), so
+# ``fast_dump`` writes them directly, byte for byte what ``yaml.dump`` above writes
+# (a property test holds it to that), and gives up (None) on anything else:
+# multi-line or long strings, strings needing escapes, datetimes, nested lists.
+
+_SIMPLE = re.compile(r"[\w(][\w .,()/&+'@-]*")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_resolver = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Unsupported(Exception):
+    pass
+
+
+_FIRST = set(_resolver.yaml_implicit_resolvers)  # first characters of non-strings
+_KEYS: dict[str, str] = {}
+
+
+_TAGS: dict[str, str] = {}  # a few thousand distinct values in a repo's files
+
+
+def _implicit(text: str) -> str:
+    """The tag a plain scalar reads as (``str`` unless it looks like a number, date…)."""
+    if text and text[0] not in _FIRST:
+        return _STR
+    tag = _TAGS.get(text)
+    if tag is None:
+        tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+        if len(_TAGS) < 100_000:
+            _TAGS[text] = tag
+    return tag
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        if len(value) > 1000 or value.endswith(" ") or not _SIMPLE.fullmatch(value) or \
+                (not value.isascii() and max(value) > "\uffff"):  # libyaml escapes those
+            raise _Unsupported
+        if _implicit(value) == _STR:
+            return value
+        if "'" in value:
+            raise _Unsupported
+        return f"'{value}'"  # looks like a number, date or bool: quoted as PyYAML does
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+        if _implicit(text) != tag:
+            raise _Unsupported
+        return text
+    if type(value) is date_type:
+        return value.isoformat()
+    raise _Unsupported
+
+
+def _key(key: Any) -> str:
+    if key in _KEYS:
+        return key
+    # 128 characters and more: PyYAML writes a complex key (`? key`), libyaml from 129
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or _implicit(key) != _STR or \
+            len(key) >= 128:
+        raise _Unsupported
+    _KEYS[key] = key
+    return key
+
+
+def _mapping(data: dict, indent: str, out: list, first: str | None = None) -> None:
+    for key, value in data.items():
+        head = first if first is not None else indent
+        first = None
+        if isinstance(value, dict):
+            if not value:
+                out.append(f"{head}{_key(key)}: {{}}\n")
+            else:
+                out.append(f"{head}{_key(key)}:\n")
+                _mapping(value, indent + "  ", out)
+        elif isinstance(value, list):
+            if not value:
+                out.append(f"{head}{_key(key)}: []\n")
+            else:
+                out.append(f"{head}{_key(key)}:\n")
+                _sequence(value, indent, out)
+        else:
+            out.append(f"{head}{_key(key)}: {_scalar(value)}\n")
+
+
+def _sequence(items: list, indent: str, out: list) -> None:
+    for item in items:
+        if isinstance(item, dict):
+            if not item:
+                out.append(f"{indent}- {{}}\n")
+            else:
+                _mapping(item, indent + "  ", out, first=f"{indent}- ")
+        elif isinstance(item, list):
+            raise _Unsupported
+        else:
+            out.append(f"{indent}- {_scalar(item)}\n")
+
+
+def fast_dump(data: Any) -> str | None:
+    """``data`` as ``dump`` writes it, or None when it is not simple enough for this path."""
+    if not isinstance(data, dict) or not data:
+        return None
+    out: list[str] = []
+    try:
+        _mapping(data, "", out)
+    except _Unsupported:
+        return None
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- the fast path of load
+#
+# The inverse of ``fast_dump``: a line reader for the files it writes, the most of a
+# data repo, more than twice as quick as PyYAML's constructor (pure Python, the largest
+# cost of building the index from scratch). It accepts only what ``fast_dump`` would
+# write: at the end, ``fast_dump`` of what it read must give back the text byte for
+# byte. That text is what ``yaml.dump`` writes for that data (a property test holds
+# ``fast_dump`` to that), and ``load`` of ``yaml.dump`` of such data (mappings, lists,
+# one-line strings, ints, decimals, dates, booleans, nulls) is that data again: so
+# whatever this returns is what ``load`` returns. Anything else returns None and
+# takes ``load``.
+
+_HEADER = re.compile(r"# [ -~]*")  # one comment line of printable ASCII (no line breaks
+# of YAML's own, such as U+2028, which would end the comment early)
+_ITEM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:(?: |$)")
+_INT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TAG = "tag:yaml.org,2002:"
+_WORDS = {"null": None, "true": True, "false": False}  # as fast_dump writes them
+
+
+class _NotFast(Exception):
+    pass
+
+
+class FastRead:
+    """What ``fast_load`` read: the data, and where each top-level scalar value is."""
+
+    def __init__(self, data: dict, places: dict[str, tuple[int, int]], first_line: int):
+        self.data = data
+        self.places = places  # top-level key -> (line, column) of its value, 1-based
+        self.first_line = first_line  # the line of the first key
+
+    def locate(self, key: str) -> tuple[int, int] | None:
+        """``locate(node, (key,))`` for a top-level key whose value is a scalar, or the
+        top mapping's place for a key the file lacks; None for anything else."""
+        if key in self.places:
+            return self.places[key]
+        if key in self.data:
+            return None  # a list or mapping: ask the node
+        return self.first_line, 1
+
+
+def _fast_scalar(text: str) -> Any:
+    if text.startswith("'"):
+        if len(text) < 2 or not text.endswith("'") or "'" in text[1:-1]:
+            raise _NotFast
+        return text[1:-1]
+    tag = _implicit(text)
+    if tag == _STR:
+        return text
+    kind = tag[len(_TAG):]
+    if kind == "int" and _INT_TEXT.fullmatch(text):
+        return int(text)
+    if kind == "float" and _FLOAT_TEXT.fullmatch(text):
+        return Decimal(text)
+    if kind == "timestamp" and _DATE_TEXT.fullmatch(text):
+        try:
+            return date_type.fromisoformat(text)
+        except ValueError:  # 2026-02-30: load says what is wrong
+            raise _NotFast from None
+    if text in _WORDS:
+        return _WORDS[text]
+    raise _NotFast
+
+
+class _LineReader:
+    def __init__(self, lines: list[str], start: int):
+        self.lines = lines
+        self.pos = start
+        self.places: dict[str, tuple[int, int]] = {}
+
+    def mapping(self, indent: str, depth: int, first: str | None = None) -> dict:
+        """The keys at this indent (the first one after ``- `` when ``first`` is given),
+        of a mapping ``depth`` levels down (as ``_check_nodes`` counts them)."""
+        if depth >= MAX_DEPTH:  # its keys and values would be deeper than load allows
+            raise _NotFast
+        lines, out, width = self.lines, {}, len(indent)
+        while self.pos < len(lines):
+            if first is not None:
+                body, first = first, None
+            else:
+                line = lines[self.pos]
+                if not line.startswith(indent) or line[width:width + 1] in (" ", "-"):
+                    break
+                body = line[width:]
+            key, colon, rest = body.partition(":")
+            if not colon:  # keys fast_dump would not write plain fail its check at the end
+                raise _NotFast
+            number = self.pos + 1
+            self.pos += 1
+            if not rest:  # a block below: a list at this indent, or a mapping deeper
+                following = lines[self.pos] if self.pos < len(lines) else ""
+                if following.startswith(indent + "- "):
+                    out[key] = self.sequence(indent, depth + 1)
+                elif following.startswith(indent + "  "):
+                    out[key] = self.mapping(indent + "  ", depth + 1)
+                else:
+                    raise _NotFast
+            elif rest[0] != " ":
+                raise _NotFast
+            else:
+                value = rest[1:]
+                out[key] = [] if value == "[]" else {} if value == "{}" else _fast_scalar(value)
+                if not indent and value not in ("[]", "{}"):
+                    self.places[key] = (number, len(key) + 3)
+        return out
+
+    def sequence(self, indent: str, depth: int) -> list:
+        if depth >= MAX_DEPTH:
+            raise _NotFast
+        lines, items, dash = self.lines, [], indent + "- "
+        while self.pos < len(lines) and lines[self.pos].startswith(dash):
+            rest = lines[self.pos][len(dash):]
+            if rest == "{}":
+                self.pos += 1
+                items.append({})
+            elif _ITEM_KEY.match(rest):
+                items.append(self.mapping(indent + "  ", depth + 1, first=rest))
+            else:
+                self.pos += 1
+                items.append(_fast_scalar(rest))
+        return items
+
+
+def fast_load(text: str) -> FastRead | None:
+    """What ``load`` gives for a file ``dump`` wrote by its fast path (a header comment
+    line allowed), or None for any other text, and for any ``load`` refuses (too big,
+    too many values, too deep): then ask ``load``."""
+    if len(text) > MAX_FILE_BYTES or "\x00" in text or _estimate(text) > MAX_NODES:
+        return None
+    lines = text.split("\n")
+    if len(lines) < 2 or lines.pop() != "":
+        return None
+    start = 1 if lines[0].startswith("#") else 0
+    if start and not _HEADER.fullmatch(lines[0]):
+        return None
+    reader = _LineReader(lines, start)
+    try:
+        data = reader.mapping("", 0)
+        if reader.pos != len(lines) or not data:
+            return None
+        if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
+            return None
+    except (_NotFast, ValueError, RecursionError):  # ValueError: an int of 5,000 digits
+        return None
+    return FastRead(data, reader.places, start + 1)

@@ -1,0 +1,76 @@
+"""The shape of the code: layers as packages (import-linter's contracts in
+pyproject.toml), and no import circle anywhere in ``oppcli``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The import circles among modules (Tarjan's strongly connected components)."""
+    adj = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in adj[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for module in sorted(adj):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_circle():
+    """Every import counts, those inside functions too; annotations alone do not."""
+    graph = grimp.build_graph("oppcli", exclude_type_checking_imports=True, cache_dir=None)
+    assert cycles(graph) == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    graph = grimp.build_graph("oppcli", cache_dir=None)
+    private = []
+    for importer in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(importer):
+            for detail in graph.get_import_details(importer=importer, imported=imported):
+                text = detail["line_contents"]
+                if " import " in text:
+                    names = text.split(" import ", 1)[1].strip("() ").split(",")
+                    private += [f"{importer}: {text}" for n in names
+                                if n.strip().split(" as ")[0].startswith("_")
+                                and n.strip() != "__version__"]
+    assert private == []
+
+
+def test_the_layers_hold():
+    """lint-imports checks the contracts of pyproject.toml (also run by make lint)."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:]
