@@ -9,7 +9,7 @@ N      ?= 10000
 # The suite runs on every core (pytest-xdist); each test builds its own repos.
 JOBS   ?= auto
 
-.PHONY: demo test test-deep test-clocks lint typecheck bench schemas clean
+.PHONY: demo test test-deep test-clocks lint typecheck bench schemas docs clean
 
 # Two stamps: `make demo` installs opp and its runtime dependencies only; `make test`
 # adds the test extras (pytest, Playwright, ruff, mypy…), a superset, so it stamps both.
@@ -50,6 +50,10 @@ bench: $(TEST_STAMP)
 
 schemas: $(RUN_STAMP)
 	$(BIN)/python -m oppcli.schemas --write
+
+# docs/commands.md from the click command tree; tests/test_docs.py fails when it is stale.
+docs: $(RUN_STAMP)
+	$(BIN)/python tools/gen_commands.py --write
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info
