@@ -2,46 +2,59 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+RUN_STAMP  := $(VENV)/.installed-run-$(SUM)
+TEST_STAMP := $(VENV)/.installed-test-$(SUM)
 N      ?= 10000
 # The suite runs on every core (pytest-xdist); each test builds its own repos.
 JOBS   ?= auto
 
-.PHONY: demo test test-deep test-clocks lint typecheck bench schemas clean
+.PHONY: demo test test-deep test-clocks lint typecheck bench schemas docs clean
 
-$(STAMP): pyproject.toml
+# Two stamps: `make demo` installs opp and its runtime dependencies only; `make test`
+# adds the test extras (pytest, Playwright, ruff, mypy…), a superset, so it stamps both.
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e .
+	rm -f $(VENV)/.installed-run-* && touch $@
+
+$(TEST_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -e '.[test]'
-	rm -f $(VENV)/.installed-* && touch $@
+	rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -n $(JOBS)
 
 # Five times the property examples and crash kills of `make test`.
-test-deep: $(STAMP)
+test-deep: $(TEST_STAMP)
 	OPP_TEST_DEPTH=5 $(BIN)/python -m pytest -q -n $(JOBS)
 
 # The whole suite under clocks moved 400 and 3,000 days ahead (Debian's faketime):
 # a test that hard-codes "the future" fails here on the day it is written.
-test-clocks: $(STAMP)
+test-clocks: $(TEST_STAMP)
 	faketime -f +400d $(BIN)/python -m pytest -q -n $(JOBS) -p no:cacheprovider
 	faketime -f +3000d $(BIN)/python -m pytest -q -n $(JOBS) -p no:cacheprovider
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench.py --n $(N)
 
-schemas: $(STAMP)
+schemas: $(RUN_STAMP)
 	$(BIN)/python -m oppcli.store.schemas --write
+
+# docs/commands.md from the click command tree; tests/test_docs.py fails when it is stale.
+docs: $(RUN_STAMP)
+	$(BIN)/python tools/gen_commands.py --write
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis .mypy_cache .ruff_cache *.egg-info
