@@ -141,8 +141,7 @@ def skus(ctx, param, incomplete: str):
                       if isinstance(p, dict) and "sku" in p), incomplete)
 
 
-@_quiet
-def stages(ctx, param, incomplete: str):
+def _stages(ctx, param, incomplete: str):
     """Stage ids, with label and probability; a label finds its id too."""
     key = incomplete.casefold()
     out = []
@@ -154,6 +153,9 @@ def stages(ctx, param, incomplete: str):
             out.append((sid, f"{label}, {stage.get('probability', '?')} %, "
                              f"{stage.get('kind', 'open')}"))
     return out
+
+
+stages = _quiet(_stages)
 
 
 def _words(key: str) -> Callable:
@@ -277,7 +279,7 @@ def config_items(ctx, param, incomplete: str):
     """What ``opp config remove KEY`` can remove: the items of that list, or stages."""
     key = str(ctx.params.get("key") or "").replace("-", "_").lower()
     if key == "stages":
-        return stages.__wrapped__(ctx, param, incomplete)
+        return _stages(ctx, param, incomplete)
     node: Any = _settings(ctx)
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None

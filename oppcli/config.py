@@ -174,7 +174,7 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
 
 
 def _list_at(data: dict, key: str) -> list:
-    node = data
+    node: Any = data
     for part in LISTS[key]:
         node = node[part]
     return node

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import yamlio
 from .errors import DataError, RepoError, UsageError
@@ -140,10 +140,11 @@ class Snapshot(Repo):
             raise self._here(result[0])
         return result
 
-    def transaction(self, subject: str = ""):
+    def transaction(self, subject: str = "") -> NoReturn:
         raise RepoError("the data repo as of a past day is read-only")
 
-    change = transaction
+    def change(self, ref: str, kind: str, action: str = "") -> NoReturn:
+        raise RepoError("the data repo as of a past day is read-only")
 
 
 # ---------------------------------------------------------------- as of a day
@@ -278,7 +279,7 @@ def steps(repo: Repo, since: date, until: date | None = None,
     settings_blob: str | None = None
     window_settings: str | None = None
     for commit, files in _log_raw(repo):
-        before = settings_blob
+        settings_before = settings_blob
         for path, _old, new in files:
             if path == SETTINGS_FILE:
                 settings_blob = None if _is_null(new) else new
@@ -289,8 +290,8 @@ def steps(repo: Repo, since: date, until: date | None = None,
         for path, old, new in files:
             if _opportunity_path(path):
                 changed.append(_FileChange(commit, path, None if _is_null(old) else old,
-                                           None if _is_null(new) else new, before,
-                                           settings_blob))
+                                           None if _is_null(new) else new,
+                                           settings_before, settings_blob))
     from . import index
 
     opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
@@ -309,6 +310,7 @@ def steps(repo: Repo, since: date, until: date | None = None,
     out = []
     for i, c in enumerate(changed):
         unknown: DataError | None = None
+        before: Any  # a Record, None, or _UNKNOWN
         if c.path in held:
             before = held.pop(c.path)
         else:
@@ -353,7 +355,7 @@ class _Reader:
         self.blobs = blobs
         self.entries = entries  # blob -> index.Entry, when the index is used
         self.index = index
-        self.settings: dict[str, object] = {}
+        self.settings: dict[str, Any] = {}  # PlainSettings with the index, else Settings
         self.records: dict[tuple[str, str, str], Record] = {}
 
     def record(self, path: str, blob: str | None, settings_blob: str | None,

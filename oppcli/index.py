@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import DataError
 from .records import PlainSettings, Record, stage_problems
@@ -195,7 +195,7 @@ def _fast_loader():
     if _FastLoader is None:
         from . import yamlio
 
-        class FastLoader(yamlio._Loader):  # type: ignore[misc, valid-type, name-defined]
+        class FastLoader(yamlio._Loader):
             def construct_mapping(self, node, deep=False):
                 mapping = super().construct_mapping(node, deep=deep)
                 if len(mapping) != len(node.value):
@@ -397,9 +397,8 @@ class _Builder:
         self.dates: dict[str, date] = {}
         self.words: dict[str, str] = {}
 
-    def date(self, text: str) -> date | None:
-        if not text:
-            return None
+    def date(self, text: str) -> date:
+        """The date of a non-empty ISO text, shared between records."""
         found = self.dates.get(text)
         if found is None:
             found = self.dates[text] = date.fromisoformat(text)
@@ -429,7 +428,7 @@ class _Builder:
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
-            settings: PlainSettings) -> None:
+            settings: PlainSettings) -> NoReturn:
     """Raise what ``Repo.load_errors`` finds first: the id, then the stage rules, then
     the rules that hold whatever the settings."""
     locs = f[len(_FIELDS):]
@@ -449,6 +448,7 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
         raise DataError(message, relpath, *at(loc[0]))
     if entry.err is not None:
         raise _error(entry.err, relpath)
+    raise AssertionError(f"{relpath}: _refuse called with no rule broken")  # see the caller
 
 
 def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
@@ -966,6 +966,7 @@ def _working_detail(repo, index: Index | None, opp_id: str,
 
         return full_detail(repo.load(opp_id), repo.settings)
     make_record(entry, opp_id, relpath, settings)  # the checks Repo.load makes
+    assert text is not None  # a file that passes them was parsed with its detail
     out = json.loads(text)
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)

@@ -572,7 +572,8 @@ def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> byt
             raise refuse(f"is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise refuse(f"file is larger than {_size(limit)}")
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
             if not chunk:

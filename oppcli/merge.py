@@ -422,16 +422,16 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
         had = [c for c in conflicts if c.path[:1] and c.path[0] in group]
         conflicts = [c for c in conflicts if not (c.path[:1] and c.path[0] in group)]
         if default is None and (had or not choices or waiting):
-            shown = None
+            words: dict[str, str] | None = None
             if kind == OPPORTUNITY:
-                shown = {"base": state_words(bd, settings),
+                words = {"base": state_words(bd, settings),
                          **{s_: summarize(kind, bd, doc, settings, group)
                             for s_, doc in (("ours", o), ("theirs", t))}}
             conflicts.append(Conflict((primary,), _none(bd.get(primary, MISSING)),
                                       _none(o.get(primary, MISSING)),
                                       _none(t.get(primary, MISSING)), rule=rule,
                                       fields=tuple(f for f in group if f != primary),
-                                      shown=shown))
+                                      shown=words))
     conflicts.sort(key=lambda c: (order.get(c.path[0], len(order)) if c.path else -1))
     return Merged(model.model_dump(mode="python"), conflicts, **ident)
 
@@ -584,7 +584,8 @@ def summarize(kind: str, base: Any, side: Any, settings: Any = None,
     return ", ".join(parts) or "no change"
 
 
-def _item_words(panel: str, old: list, new: list, said: set = frozenset()) -> list[str]:
+def _item_words(panel: str, old: list, new: list,
+                said: set | frozenset = frozenset()) -> list[str]:
     word = _ITEM_WORDS[panel]
     before = {x.get("id"): x for x in old if isinstance(x, dict) and x.get("id") not in said}
     after = {x.get("id"): x for x in new if isinstance(x, dict) and x.get("id") not in said}

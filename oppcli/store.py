@@ -24,11 +24,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import journal
 from .env import lock_timeout, now, today  # noqa: F401  (the clock, read in one place)
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .model import Settings
+
+M = TypeVar("M", bound="BaseModel")
 
 
 class _LazyYamlio:
@@ -355,7 +362,7 @@ class Repo:
             return None, None
         return yamlio.load(data, relpath)
 
-    def parse_model(self, model: type, relpath: str, data: Any, node: Any):
+    def parse_model(self, model: type[M], relpath: str, data: Any, node: Any) -> M:
         """Validate ``data`` with ``model``; the first failure as a ``DataError`` at its line."""
         errors = self.model_errors(model, relpath, data, node)
         if isinstance(errors, list):
@@ -363,14 +370,15 @@ class Repo:
         return errors
 
     @staticmethod
-    def model_errors(model: type, relpath: str, data: Any, node: Any):
+    def model_errors(model: type[M], relpath: str, data: Any, node: Any
+                     ) -> M | list[DataError]:
         """The model instance, or a list of ``DataError`` (one per broken field)."""
         from pydantic import ValidationError
 
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            out = []
+            out: list[DataError] = []
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 line, column = yamlio.locate(node, loc, key=err["type"] == "extra_forbidden")
@@ -385,7 +393,7 @@ class Repo:
             return out
 
     @cached_property
-    def settings(self):
+    def settings(self) -> Settings:
         from .model import Settings
 
         data, node = self.read_yaml(SETTINGS_FILE)
@@ -798,7 +806,7 @@ class Transaction:
                 head = journal.head(self.repo)
             if alone and head and tree == git(root, "rev-parse", head + "^{tree}").stdout.strip():
                 pass  # the files are back as HEAD has them (a deletion undone): no commit
-            elif alone and self.repo.plain_commit():
+            elif tree is not None and self.repo.plain_commit():  # alone: tree is written
                 self._plain_commit(message, tree, head)
             else:
                 only = () if alone else _PATHSPEC_STDIN
@@ -1005,7 +1013,8 @@ def read_blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
     if not wanted:
         return {}
     out = git_raw(root, "cat-file", "--batch", input="".join(f"{n}\n" for n in wanted).encode())
-    pos, found = 0, {}
+    pos = 0
+    found: dict[str, bytes | None] = {}
     for name in wanted:
         end = out.index(b"\n", pos)
         header = out[pos:end].split(b" ")
@@ -1022,7 +1031,8 @@ def read_blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
 # ---------------------------------------------------------------- attachments
 
 
-def read_regular_file(path: Path, check_size=None) -> bytes:
+def read_regular_file(path: str | Path, check_size: Callable[[int], None] | None = None
+                      ) -> bytes:
     """The bytes of a regular file (a symlink is followed: its content is what is read).
 
     Folders, devices, FIFOs, sockets and missing paths are refused with a message
@@ -1063,7 +1073,7 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
             raise RuleError(f"{shown} is {kind}; {hint}")
         if check_size is not None:
             check_size(info.st_size)
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
@@ -1167,13 +1177,14 @@ def undo_last(repo: Repo) -> Undone:
                                   for blob in (old, new if path == opp_file else None) if blob])
         prefixes = []
         for path, old, new in entries:
+            data = None if old is None else blobs[old]
             if old is None:
                 tx.write(path, None)
-            elif blobs[old] is None:
+            elif data is None:
                 raise RepoError(f"git does not have {path} as it was before {short}; "
                                 "cannot undo")
             else:
-                tx.write_bytes(path, blobs[old])
+                tx.write_bytes(path, data)
             if path == opp_file:  # the subject names the opportunity as it was then
                 for blob in (new, old):
                     name = _name_in(blobs.get(blob)) if blob else ""

@@ -238,7 +238,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
         # only opp's files are routed here; anything else keeps git's own text merge
         return git(worktree, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
                    str(ours), str(base), str(theirs), check=False).returncode and 1
-    merged = _merge_files(kind, path, *raw, worktree)
+    base_raw, ours_raw, theirs_raw = raw
+    merged = _merge_files(kind, path, base_raw, ours_raw, theirs_raw, worktree)
     if merged.whole_file:
         written = raw[1] or b""  # ours stays as it is
     else:
@@ -266,8 +267,8 @@ def _who(record: dict) -> str:
 def _ref_word(record: dict) -> str:
     if record.get("id"):
         return record["id"]
-    return {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}.get(record.get("kind"),
-                                                                       record["path"])
+    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}
+    return words.get(record.get("kind"), record["path"])
 
 
 def _value(entry: dict, side: str) -> str:
@@ -436,6 +437,7 @@ def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
             if field or value is not None:
                 raise UsageError(f"{path} is in conflict as a whole file: keep one side with "
                                  f"opp resolve {ref} --ours (or --theirs)")
+            assert side is not None  # no value, so a side was given (checked above)
             kept = "version" if _take_side(repo.root, path, stages, side) else "deletion"
             messages.append(f"{path}: kept the {kept} of {side}")
             _log_resolution(repo.git_dir, f"{path} (whole file) {side}")

@@ -430,9 +430,10 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         kept = [c for c in changes if not (c["old"] is None and added_by.get(ref(c)) is rev)]
         if changes and not kept:
             continue  # it only added what is listed as its own entry
-        entry = {"at": rev.at.isoformat(), "author": rev.author, "kind": "change",
-                 "summary": rev.subject, "changes": kept, "commit": rev.commit,
-                 "action": rev.action}
+        entry: dict[str, Any] = {
+            "at": rev.at.isoformat(), "author": rev.author, "kind": "change",
+            "summary": rev.subject, "changes": kept, "commit": rev.commit,
+            "action": rev.action}
         if rev.merge:
             entry["merge"] = True
             entry["resolution"] = any(c.get("conflict") for c in kept)
@@ -441,29 +442,29 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         changes_.append((rev.at, entry))
     # nothing before the opportunity was created
     start = changes_[0][0] if changes_ else None
-    own: list[tuple[datetime, dict]] = []
+    own: list[tuple[datetime, dict, datetime]] = []
     for activity in opp.activities:
-        rev = added_by.get(("activities", activity.id))
+        by = added_by.get(("activities", activity.id))
         at = _local(datetime.combine(activity.date, time()))
         place = at
-        if rev is not None and _local(rev.at).date() == activity.date:
-            place = rev.at  # recorded on its day: where the commit that recorded it is
+        if by is not None and _local(by.at).date() == activity.date:
+            place = by.at  # recorded on its day: where the commit that recorded it is
         state = "done" if activity.done else ("planned" if activity.date > today
                                               else "to do")
         own.append((at, {
-            "at": at.isoformat(), "author": activity.author or (rev.author if rev else None),
+            "at": at.isoformat(), "author": activity.author or (by.author if by else None),
             "kind": "activity", "summary": f"{activity.type}: {activity.subject} ({state})",
-            "changes": [], "commit": rev.commit if rev else None, "item": activity.id,
+            "changes": [], "commit": by.commit if by else None, "item": activity.id,
             "type": activity.type, "subject": activity.subject,
             "date": activity.date.isoformat(), "done": activity.done,
             "notes": activity.notes}, place))
     for note in opp.notes:
-        rev = added_by.get(("notes", note.id))
+        by = added_by.get(("notes", note.id))
         at = _local(note.date)
         own.append((at, {
             "at": at.isoformat(), "author": note.author, "kind": "note",
             "summary": _excerpt(note.text, 80), "changes": [],
-            "commit": rev.commit if rev else None, "item": note.id, "text": note.text}, at))
+            "commit": by.commit if by else None, "item": note.id, "text": note.text}, at))
     placed = []
     for _, entry, place in own:
         if start is not None and place < start:

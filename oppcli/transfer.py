@@ -265,10 +265,10 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
     by_key = {header_key(alias): name for name, names in aliases.items() for alias in names}
     auto: dict[str, list[int]] = {}
     for index, column in enumerate(header):
-        name = by_key.get(header_key(column))
-        if index in taken or name is None or name in chosen:
+        found = by_key.get(header_key(column))
+        if index in taken or found is None or found in chosen:
             continue
-        auto.setdefault(name, []).append(index)
+        auto.setdefault(found, []).append(index)
     for name, indexes in auto.items():
         if len(indexes) > 1:
             both = " and ".join(f"'{header[i]}'" for i in indexes)
@@ -679,7 +679,7 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
     if messages:
         raise _RowFailed(messages)
     made_up = opp_id is None
-    if made_up:
+    if opp_id is None:
         opp_id = ids.new_id(taken)
     taken.add(opp_id)
     try:

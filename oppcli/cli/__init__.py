@@ -32,6 +32,7 @@ def main() -> None:
     import os
     import sys
 
+    code: int | str | None
     try:
         cli(prog_name="opp")
         code = 0

@@ -77,7 +77,7 @@ def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
     from ..errors import RuleError
     from ..model import Catalog, CatalogItem
 
-    def edit(cat: Catalog) -> Catalog:
+    def edit(cat: Catalog) -> tuple[Catalog, str]:
         existing = cat.find(sku)
         if existing is not None:
             raise RuleError(f"SKU '{existing.sku}' is already in the catalog "

@@ -450,9 +450,9 @@ def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, no
 
     if done and not_done:
         raise UsageError("--done and --not-done contradict each other; give one of them")
-    done = True if done else False if not_done else None
+    is_done = True if done else False if not_done else None
     _edit(state, ref, item, "activities",
-          _fields(type=type_, subject=subject, date=on, done=done, notes=notes),
+          _fields(type=type_, subject=subject, date=on, done=is_done, notes=notes),
           "activity-edit")
 
 

@@ -111,6 +111,8 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings):
     """``--value`` as the command that sets the field reads it: the same parsers, the
     same messages (``UsageError``, exit 2); 'none' clears. ``path`` is the conflict's
     (field names and item ids); the last name says what the value is."""
+    from decimal import Decimal
+
     from ..errors import UsageError
     from ..money import parse_decimal, parse_money
     from ..rules import resolve_stage
@@ -147,7 +149,8 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings):
                 return raw.casefold() in _YES
             raise ValueError(f"'{raw}' is not yes or no")
         if name == "probability":
-            number = parse_decimal(raw, words, places=0, minimum=0, maximum=100)
+            number = parse_decimal(raw, words, places=0, minimum=Decimal(0),
+                                   maximum=Decimal(100))
             return int(number)
         if name in ("text", "notes"):
             return text  # several lines allowed

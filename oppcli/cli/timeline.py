@@ -121,9 +121,10 @@ def timeline(state, ref: str, fmt: str) -> None:
         opp_id = repo.resolve(ref)
         entries = build(repo, opp_id, warn=note)
     except NotFound:
-        entries = deleted_timeline(repo, ref)  # a deal deleted since, named in full
-        if entries is None:
+        gone = deleted_timeline(repo, ref)  # a deal deleted since, named in full
+        if gone is None:
             raise
+        entries = gone
         opp_id = ref.strip().casefold()
         note(f"{opp_id} was deleted; its story up to the deletion:")
     if fmt == "json":

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 import click
 
@@ -158,10 +159,11 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
         return
 
     # a dry run makes up ids it never stores: a new row has none yet (null; "(new)")
-    rows = [{"line": e.line, "action": e.action,
-             "id": None if dry_run and e.new_id else e.opportunity.id,
-             "ref": e.opportunity.ref, "name": e.opportunity.name, "changed": list(e.changed)}
-            for e in plan.entries]
+    rows: list[dict[str, Any]] = [
+        {"line": e.line, "action": e.action,
+         "id": None if dry_run and e.new_id else e.opportunity.id,
+         "ref": e.opportunity.ref, "name": e.opportunity.name, "changed": list(e.changed)}
+        for e in plan.entries]
     if fmt == "json":
         emit_json({**report, "rows": rows, "errors": []})
     elif dry_run:
