@@ -18,7 +18,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+    from click.shell_completion import CompletionItem
+
+    from .store import Repo
+
+Pairs = list[tuple[str, str | None]]  # (value, help) that a completer offers
 
 NAMES_SHOWN = 300  # read names for at most this many ids (a file each)
 SCAN_LIMIT = 5000  # files read to find owners and customers
@@ -27,9 +35,11 @@ SCAN_LIMIT = 5000  # files read to find owners and customers
 _FIELD = re.compile(r"^(name|customer|owner|stage|currency): ?(.*?)\s*$", re.M)
 
 
-def _quiet(completer: Callable) -> Callable:
+def _quiet(completer: Callable[..., Iterable[tuple[str, str | None]]]
+           ) -> Callable[..., list[CompletionItem]]:
     @functools.wraps(completer)
-    def wrapper(ctx, param, incomplete: str):
+    def wrapper(ctx: click.Context, param: click.Parameter, incomplete: str
+                ) -> list[CompletionItem]:
         from click.shell_completion import CompletionItem
 
         try:
@@ -40,14 +50,13 @@ def _quiet(completer: Callable) -> Callable:
     return wrapper
 
 
-def _repo(ctx):
+def _repo(ctx: click.Context) -> Repo:
     from .store import Repo
 
     return Repo.find(ctx.find_root().params.get("repo_arg"))
 
 
-def _matching(pairs: Iterable[tuple[str, str | None]], incomplete: str
-              ) -> list[tuple[str, str | None]]:
+def _matching(pairs: Iterable[tuple[str, str | None]], incomplete: str) -> Pairs:
     key = incomplete.casefold()
     seen: set[str] = set()
     out = []
@@ -77,7 +86,7 @@ def head_fields(text: str) -> dict[str, str]:
     return out
 
 
-def _heads(repo, ids: list[str]) -> dict[str, dict[str, str]]:
+def _heads(repo: Repo, ids: list[str]) -> dict[str, dict[str, str]]:
     out = {}
     for opp_id in ids:
         try:
@@ -87,7 +96,7 @@ def _heads(repo, ids: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _settings(ctx) -> dict:
+def _settings(ctx: click.Context) -> dict:
     data, _ = _repo(ctx).read_yaml("opp.yaml")
     return data if isinstance(data, dict) else {}
 
@@ -96,7 +105,7 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def _opportunity(ctx) -> dict:
+def _opportunity(ctx: click.Context) -> dict:
     """The raw data of the opportunity named earlier on the line (the ``ref`` argument)."""
     repo = _repo(ctx)
     opp_id = repo.resolve(str(ctx.params.get("ref") or ""))
@@ -104,17 +113,18 @@ def _opportunity(ctx) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _group(ctx) -> str:
+def _group(ctx: click.Context) -> str:
     """The command group the completed command sits in: 'contact' for 'opp contact add'."""
     parent = ctx.parent
-    return parent.command.name if parent is not None and parent.parent is not None else ""
+    return (parent.command.name or "") if parent is not None and parent.parent is not None \
+        else ""
 
 
 # ---------------------------------------------------------------- completers
 
 
 @_quiet
-def opportunities(ctx, param, incomplete: str):
+def opportunities(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """Opportunity ids, with their names; a piece of a name or customer finds the id."""
     repo = _repo(ctx)
     ids = repo.ids()
@@ -133,7 +143,7 @@ def opportunities(ctx, param, incomplete: str):
 
 
 @_quiet
-def skus(ctx, param, incomplete: str):
+def skus(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """Catalog SKUs, with product names."""
     data, _ = _repo(ctx).read_yaml("catalog.yaml", required=False)
     products = _list((data or {}).get("products"))
@@ -141,10 +151,10 @@ def skus(ctx, param, incomplete: str):
                       if isinstance(p, dict) and "sku" in p), incomplete)
 
 
-def _stages(ctx, param, incomplete: str):
+def _stages(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """Stage ids, with label and probability; a label finds its id too."""
     key = incomplete.casefold()
-    out = []
+    out: Pairs = []
     for stage in _list(_settings(ctx).get("stages")):
         if not isinstance(stage, dict) or "id" not in stage:
             continue
@@ -160,7 +170,7 @@ stages = _quiet(_stages)
 
 def _words(key: str) -> Callable:
     @_quiet
-    def complete(ctx, param, incomplete: str):
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
         return _matching(((str(w), None) for w in _list(_settings(ctx).get(key))), incomplete)
     complete.__doc__ = f"The {key.replace('_', ' ')} of opp.yaml."
     return complete
@@ -173,7 +183,7 @@ _ROLE_PANELS = {"contact": "contacts", "partner": "partners", "competitor": "com
 
 
 @_quiet
-def roles(ctx, param, incomplete: str):
+def roles(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """The roles of opp.yaml for the panel of the command (contact, partner, competitor)."""
     configured = _settings(ctx).get("roles") or {}
     panel = _ROLE_PANELS.get(_group(ctx))
@@ -183,7 +193,7 @@ def roles(ctx, param, incomplete: str):
 
 def _scan(field: str) -> Callable:
     @_quiet
-    def complete(ctx, param, incomplete: str):
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
         repo = _repo(ctx)
         values = sorted({h[field] for h in _heads(repo, repo.ids()[:SCAN_LIMIT]).values()
                          if h.get(field)}, key=str.casefold)
@@ -197,7 +207,7 @@ customers = _scan("customer")
 
 
 @_quiet
-def quotes(ctx, param, incomplete: str):
+def quotes(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """The quotes of the opportunity given earlier on the line, with status and total."""
     return _matching(((str(q["id"]), f"{q.get('status', 'draft')}, total {q.get('total', '')}")
                       for q in _list(_opportunity(ctx).get("quotes"))
@@ -205,7 +215,7 @@ def quotes(ctx, param, incomplete: str):
 
 
 @_quiet
-def product_lines(ctx, param, incomplete: str):
+def product_lines(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """The product lines of the opportunity: SKUs and line ids, with names."""
     lines = [p for p in _list(_opportunity(ctx).get("products")) if isinstance(p, dict)]
     pairs = [(str(p["sku"]), str(p.get("name", ""))) for p in lines if "sku" in p]
@@ -231,7 +241,7 @@ def _describe(panel: str, item: dict) -> str:
 
 
 @_quiet
-def items(ctx, param, incomplete: str):
+def items(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """Panel item ids of the opportunity (of the command's panel, else of every panel);
     after a quote on the line, that quote's lines."""
     opp = _opportunity(ctx)
@@ -249,7 +259,7 @@ def items(ctx, param, incomplete: str):
 
 
 @_quiet
-def currencies(ctx, param, incomplete: str):
+def currencies(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """The currency of opp.yaml and those the opportunities use."""
     repo = _repo(ctx)
     found = [str(_settings(ctx).get("currency", "EUR"))]
@@ -264,7 +274,7 @@ _KEYS = ["currency", "default_stage", "activity_types", "lost_reasons", "roles",
 
 
 @_quiet
-def config_keys(ctx, param, incomplete: str):
+def config_keys(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """The keys of ``opp config``, with the stages of opp.yaml."""
     ids = [str(s["id"]) for s in _list(_settings(ctx).get("stages"))
            if isinstance(s, dict) and "id" in s]
@@ -275,7 +285,7 @@ def config_keys(ctx, param, incomplete: str):
 
 
 @_quiet
-def config_items(ctx, param, incomplete: str):
+def config_items(ctx: click.Context, param: click.Parameter, incomplete: str) -> Pairs:
     """What ``opp config remove KEY`` can remove: the items of that list, or stages."""
     key = str(ctx.params.get("key") or "").replace("-", "_").lower()
     if key == "stages":
@@ -295,7 +305,7 @@ OPTIONS = {"--type": activity_types, "--role": roles, "--stage": stages, "--owne
            "--currency": currencies}
 
 
-def attach(command, path: str = "") -> None:
+def attach(command: click.Command, path: str = "") -> None:
     """Give every parameter of ``command`` and its sub-commands the completer its name
     calls for, unless it has its own or a choice type (which completes itself).
     ``--type`` means an activity type only under an activity command or in its help."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import yamlio
 from .errors import DataError, RepoError, UsageError
@@ -29,6 +29,10 @@ from .records import Record, record
 from .reports import Commit, Step
 from .store import OPPORTUNITIES_DIR, SETTINGS_FILE, Repo, git_raw
 from .store import read_blobs as store_read_blobs
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .model import Opportunity, Settings
 
 _PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
 
@@ -49,7 +53,7 @@ def read_blobs(root: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
     if missing:
         raise RepoError(f"git cannot read blob {missing[0]}; is the repository complete? "
                         "try: git fsck")
-    return found  # type: ignore[return-value]
+    return found  # type: ignore[return-value]  # no None is left: refused above
 
 
 def _is_null(blob: str) -> bool:
@@ -84,7 +88,7 @@ class Snapshot(Repo):
     def _here(self, exc: DataError) -> DataError:
         return DataError(f"{exc.message} (in {self.where})", exc.path, exc.line, exc.column)
 
-    def read_yaml(self, relpath: str, *, required: bool = True):
+    def read_yaml(self, relpath: str, *, required: bool = True) -> tuple[Any, Any]:
         blob = self.files.get(relpath)
         if blob is None:
             if required:
@@ -105,7 +109,7 @@ class Snapshot(Repo):
         blob = self.files.get(SETTINGS_FILE)
         return self.read(blob)[blob] if blob else None
 
-    def settings_from_bytes(self, data: bytes):
+    def settings_from_bytes(self, data: bytes) -> Settings:
         return self.settings
 
     def records(self) -> list[Record]:
@@ -121,8 +125,10 @@ class Snapshot(Repo):
                                       self._here)
 
     @cached_property
-    def settings(self):
+    def settings(self) -> Settings:
         try:
+            # Repo's own computation, its errors named here; mypy types a cached_property
+            # read on the class as the bare function, which has no .func
             return Repo.settings.func(self)  # type: ignore[attr-defined]
         except DataError as exc:
             raise self._here(exc) from None
@@ -131,10 +137,10 @@ class Snapshot(Repo):
         prefix = len(OPPORTUNITIES_DIR) + 1
         return sorted(p[prefix:-5] for p in self.files if _opportunity_path(p))
 
-    def taken_ids(self) -> set[str]:  # type: ignore[override]
+    def taken_ids(self) -> set[str]:
         return set(self.ids())
 
-    def load(self, opp_id: str):
+    def load(self, opp_id: str) -> Opportunity:
         result = self.load_errors(f"{OPPORTUNITIES_DIR}/{opp_id}.yaml")
         if isinstance(result, list):
             raise self._here(result[0])
@@ -350,7 +356,7 @@ class _Reader:
     """Records from blobs, each (file blob, settings blob) pair parsed once."""
 
     def __init__(self, root: Path, blobs: dict[str, bytes], entries: dict | None = None,
-                 index=None):
+                 index: Index | None = None) -> None:
         self.root = root
         self.blobs = blobs
         self.entries = entries  # blob -> index.Entry, when the index is used

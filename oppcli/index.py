@@ -45,10 +45,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import DataError
 from .records import PlainSettings, Record, stage_problems
+
+if TYPE_CHECKING:
+    from .model import Opportunity
+    from .store import Repo
+
 
 INDEX_FORMAT = 1
 FILE_NAME = "opp-index.sqlite3"
@@ -151,7 +156,7 @@ def _error_text(exc: DataError) -> str:
     return f"{exc.message}{SEP}{exc.line or ''}{SEP}{exc.column or ''}"
 
 
-def _fast_load(data: bytes):
+def _fast_load(data: bytes) -> tuple[Any, Any] | None:
     """(data, node) of a plain file, None for anything else, which then takes
     ``yamlio.load``. A file opp wrote by its fast path is read by ``yamlio.fast_load``
     (the node is then its ``FastRead``); another plain one (no anchors, aliases, merge
@@ -254,7 +259,7 @@ def _node(node: Any, data: bytes) -> Any:
 _NEUTRAL: Any = None
 
 
-def _detail(opp) -> str:
+def _detail(opp: Opportunity) -> str:
     """``views.detail`` of a valid opportunity as JSON, read with settings that have every
     module on; ``working_detail`` puts in the stage's label, status and probability."""
     import json
@@ -474,7 +479,7 @@ CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
 """
 
 
-def index_path(repo) -> Path:
+def index_path(repo: Repo) -> Path:
     """``.git/opp-index.sqlite3``; a data repo below the top of its git work tree gets its
     own file (``opp-index-<hash of its folder>.sqlite3``)."""
     git_dir = Path(repo.git_dir)
@@ -495,7 +500,7 @@ class Index:
     # -------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, repo) -> Index | None:
+    def open(cls, repo: Repo) -> Index | None:
         """The index of ``repo``, checked and ready; None when it cannot be had (then
         callers parse every file)."""
         try:
@@ -702,7 +707,7 @@ class Index:
 # ---------------------------------------------------------------- the store's way in
 
 
-def for_repo(repo) -> Index | None:
+def for_repo(repo: Repo) -> Index | None:
     """The repo's open index (one per ``Repo`` object), or None when disabled or unusable."""
     if not enabled():
         return None
@@ -711,7 +716,7 @@ def for_repo(repo) -> Index | None:
     return repo.__dict__["_index"]
 
 
-def _retry(repo, work: Callable[[Index | None], Any]) -> Any:
+def _retry(repo: Repo, work: Callable[[Index | None], Any]) -> Any:
     """Run ``work(index)``; a damaged index is thrown away and the work done again on a
     fresh one (and without an index at all when even that fails)."""
     index = for_repo(repo)
@@ -726,7 +731,7 @@ def _retry(repo, work: Callable[[Index | None], Any]) -> Any:
     return work(None)
 
 
-def report_settings(repo) -> PlainSettings:
+def report_settings(repo: Repo) -> PlainSettings:
     """The settings as reports read them: from the index when it knows this ``opp.yaml``
     (no pydantic then), else parsed (and remembered)."""
     cached = repo.__dict__.get("_plain_settings")
@@ -751,7 +756,7 @@ def report_settings(repo) -> PlainSettings:
     return plain
 
 
-def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
+def records_of_blobs(repo: Repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
                      wrap: Callable[[DataError], DataError] = lambda e: e) -> list[Record]:
     """Records of (opp id, blob id) pairs in this order, each from the index or parsed
     from ``read(blob ids) -> {blob: bytes}`` (and remembered); raises the error of the
@@ -772,7 +777,7 @@ def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[st
     return out
 
 
-def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
+def entries_for(repo: Repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
                 ) -> dict[str, Entry]:
     """The entries of these blobs: from the index, the others parsed from
     ``read(blob ids) -> {blob: bytes}`` and remembered."""
@@ -791,7 +796,7 @@ def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
     return _retry(repo, work)
 
 
-def remember(repo, written: dict[str, bytes]) -> None:
+def remember(repo: Repo, written: dict[str, bytes]) -> None:
     """Index the opportunity files a change just wrote (relpath -> bytes), so that the
     next report need not parse them; best effort."""
     from .store import OPPORTUNITIES_DIR
@@ -815,14 +820,14 @@ def remember(repo, written: dict[str, bytes]) -> None:
 # ---------------------------------------------------------------- the working tree
 
 
-def working_records(repo) -> list[Record]:
+def working_records(repo: Repo) -> list[Record]:
     """Every opportunity of the working tree, in id order, exactly as ``Repo.load_all``
     then ``records.record`` give them (the same first error when one is invalid)."""
     settings = report_settings(repo)
     return _retry(repo, lambda index: _working_records(repo, index, settings))
 
 
-def _working_records(repo, index: Index | None, settings: PlainSettings) -> list[Record]:
+def _working_records(repo: Repo, index: Index | None, settings: PlainSettings) -> list[Record]:
     from .journal import MAX_FILE_BYTES
     from .store import OPPORTUNITIES_DIR
 
@@ -919,14 +924,14 @@ def _working_records(repo, index: Index | None, settings: PlainSettings) -> list
     return out
 
 
-def working_detail(repo, opp_id: str) -> dict:
+def working_detail(repo: Repo, opp_id: str) -> dict:
     """``opp show --format json`` of a working-tree file: from the index when it has the
     file's content (else parsed and remembered), after the checks ``Repo.load`` makes."""
     settings = report_settings(repo)
     return _retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
 
 
-def _working_detail(repo, index: Index | None, opp_id: str,
+def _working_detail(repo: Repo, index: Index | None, opp_id: str,
                     settings: PlainSettings) -> dict:
     import json
 
@@ -973,7 +978,7 @@ def _working_detail(repo, index: Index | None, opp_id: str,
     return out  # every key whatever the modules, as views.detail gives it
 
 
-def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:
+def _careful(repo: Repo, opp_id: str, settings: PlainSettings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
     from .records import record
 
@@ -983,7 +988,7 @@ def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:
 # ---------------------------------------------------------------- maintenance
 
 
-def status(repo) -> dict[str, Any]:
+def status(repo: Repo) -> dict[str, Any]:
     """What ``opp index status`` prints."""
     path = index_path(repo)
     out: dict[str, Any] = {"path": str(path), "enabled": enabled(),
@@ -998,7 +1003,7 @@ def status(repo) -> dict[str, Any]:
     return out
 
 
-def rebuild(repo) -> dict[str, Any]:
+def rebuild(repo: Repo) -> dict[str, Any]:
     """Throw the index away and build it again from every file."""
     index = for_repo(repo)
     if index is not None:

@@ -41,12 +41,15 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, RepoError
+
+if TYPE_CHECKING:
+    from .store import Repo
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # the largest data file opp reads
 
@@ -153,7 +156,7 @@ def alive(entry: Entry) -> bool:
 # ---------------------------------------------------------------- writing the journal
 
 
-def _path(repo) -> Path:
+def _path(repo: Repo) -> Path:
     return repo.git_dir / JOURNAL
 
 
@@ -170,7 +173,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def head(repo) -> str | None:
+def head(repo: Repo) -> str | None:
     """The commit HEAD is at; None on a branch without commits yet. Read from the ref's
     own file when it has one (a loose ref wins over packed ones in git too), else asked
     of git (packed refs, other ref stores)."""
@@ -201,7 +204,7 @@ def _common_dir(git_dir: Path) -> Path:
         return git_dir
 
 
-def begin(repo, previous: dict[str, bytes | None], message: str) -> None:
+def begin(repo: Repo, previous: dict[str, bytes | None], message: str) -> None:
     """Journal a change before its first write: the files as they were, HEAD, the
     commit message to come. Nothing is written to the work tree when this fails."""
     files = list(previous.items())
@@ -228,7 +231,7 @@ def begin(repo, previous: dict[str, bytes | None], message: str) -> None:
     _fsync_dir(path.parent)
 
 
-def end(repo) -> None:
+def end(repo: Repo) -> None:
     """The change is committed: its journal goes."""
     try:
         _path(repo).unlink(missing_ok=True)
@@ -236,7 +239,7 @@ def end(repo) -> None:
         pass  # the next change finds the commit made and removes it
 
 
-def read(repo) -> Entry | None:
+def read(repo: Repo) -> Entry | None:
     """The journal left in ``repo``, or None; ``RepoError`` when it is damaged."""
     try:
         data = _path(repo).read_bytes()
@@ -266,7 +269,7 @@ def read(repo) -> Entry | None:
 # ---------------------------------------------------------------- repairing
 
 
-def settle(repo) -> None:
+def settle(repo: Repo) -> None:
     """Before reading: a journal means a change is under way or was interrupted; wait
     for the lock (which repairs an interrupted one), unless this process runs inside
     that change (a git hook of it)."""
@@ -296,7 +299,7 @@ def _find_git_dir(root: Path) -> Path | None:
     return None
 
 
-def rollback(repo, exc: BaseException) -> BaseException:
+def rollback(repo: Repo, exc: BaseException) -> BaseException:
     """After ``exc`` broke a change in this process: undo its writes now, and return the
     error to raise (``exc`` itself, or a ``RepoError`` saying what failed when it was
     the file system's refusal). When the undo cannot finish either, the journal stays
@@ -331,7 +334,7 @@ def _relative(root: Path, filename: Any) -> str:
     return (rel.parent / name).as_posix()
 
 
-def recover(repo, own: bool = False) -> str | None:
+def recover(repo: Repo, own: bool = False) -> str | None:
     """Finish the story of a journal left in ``repo``; call it holding the repo lock.
 
     Returns what happened: None (no journal), "rolled back", "committed" or "moved".
@@ -378,7 +381,7 @@ def _is_the_change(root: Path, commit: str, entry: Entry) -> bool:
     return first == entry.head and message.strip() == entry.message.strip()
 
 
-def _restore(repo, entry: Entry) -> None:
+def _restore(repo: Repo, entry: Entry) -> None:
     """Every journaled file back to its bytes before the change, its index entry too."""
     from .store import _PATHSPEC_STDIN, _atomic_write, _pathspec, _prune_empty, git
 
@@ -413,7 +416,7 @@ def _regular_bytes(path: Path) -> bytes | None:
         return None
 
 
-def _remove_leftovers(repo, entry: Entry) -> None:
+def _remove_leftovers(repo: Repo, entry: Entry) -> None:
     """The temporary files of the process that wrote ``entry`` and the lock files its
     gits left behind."""
     for relpath, _ in entry.files:
@@ -493,7 +496,7 @@ def _check_relpath(relpath: str) -> None:
                         "repo")
 
 
-def check_paths(root: Path, relpaths) -> None:
+def check_paths(root: Path, relpaths: Iterable[str]) -> None:
     """Refuse to write anywhere but inside the data repo: every path must be plain
     (no ``..``, not absolute, not in .git) and no folder on the way a symbolic link
     (which could lead anywhere) or something else than a folder."""
@@ -529,7 +532,8 @@ def _kind(mode: int) -> str:
             else "not a regular file")
 
 
-def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> bytes | None:
+def read_data_file(root: Path, relpath: str, limit: int,
+                   error: Callable[..., Exception] = DataError) -> bytes | None:
     """The bytes of a file of the data repo, or None when it does not exist.
 
     Only a regular file is read: a symbolic link (which could point anywhere, say
@@ -538,7 +542,7 @@ def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> byt
     it; a folder on the way that is a link too. ``error`` is the exception raised:
     ``DataError(message, relpath)`` for data files, ``RepoError`` for writes.
     """
-    def refuse(message: str):
+    def refuse(message: str) -> Exception:
         return error(message, relpath) if error is DataError else error(f"{relpath}: {message}")
 
     parts = relpath.split("/")

@@ -38,9 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import RuleError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .model import Opportunity
+
 
 OPPORTUNITY, CATALOG, SETTINGS = "opportunity", "catalog", "settings"
 SIDES = ("ours", "theirs")
@@ -144,13 +150,14 @@ def _key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     items = [x for lst in lists for x in lst]
     if not items:
         return None
+    # the key an item is matched by, one per kind of list: a lambda each reads best here
     key: Callable[[Any], Any] | None = None
     if all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in items):
-        key = lambda x: x["id"]  # noqa: E731
+        key = lambda x: x["id"]  # noqa: E731  (a key per kind of list)
     elif all(isinstance(x, dict) and isinstance(x.get("sku"), str) for x in items):
-        key = lambda x: x["sku"].casefold()  # noqa: E731
+        key = lambda x: x["sku"].casefold()  # noqa: E731  (a key per kind of list)
     elif all(isinstance(x, _SCALARS) and not isinstance(x, bool) for x in items):
-        key = lambda x: ("word", type(x).__name__, x)  # noqa: E731
+        key = lambda x: ("word", type(x).__name__, x)  # noqa: E731  (a key per kind of list)
     if key is None:
         return None
     for lst in lists:
@@ -255,10 +262,12 @@ def merge_values(base: Any, ours: Any, theirs: Any, *,
 # ---------------------------------------------------------------- the three kinds of file
 
 
-def _model(kind: str):
+def _model(kind: str) -> type[BaseModel]:
     from .model import Catalog, Opportunity, Settings
 
-    return {OPPORTUNITY: Opportunity, CATALOG: Catalog, SETTINGS: Settings}[kind]
+    models: dict[str, type[BaseModel]] = {OPPORTUNITY: Opportunity, CATALOG: Catalog,
+                                          SETTINGS: Settings}
+    return models[kind]
 
 
 def normalize(kind: str, data: Any) -> Any:
@@ -358,9 +367,10 @@ def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
     from .model import Settings
     from .rules import problems
 
+    opp = cast("Opportunity", model)  # the model of an OPPORTUNITY file
     found = []
-    for problem in problems(model, settings or Settings()):
-        if problem.loc == ("stage",) and model.stage in stages_from:
+    for problem in problems(opp, settings or Settings()):
+        if problem.loc == ("stage",) and opp.stage in stages_from:
             continue
         found.append((str(problem.loc[0]) if problem.loc else "", problem.message))
     return model, found

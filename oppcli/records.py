@@ -9,11 +9,14 @@ keyed by git blob id may cache them without the reports noticing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
+
+if TYPE_CHECKING:
+    from .model import Opportunity, Settings, Stage
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class PlainSettings:
                    PlainModules(*data["modules"]))
 
 
-def plain_settings(settings) -> PlainSettings:
+def plain_settings(settings: Settings | PlainSettings) -> PlainSettings:
     """The plain view of a (pydantic) ``Settings``."""
     if isinstance(settings, PlainSettings):
         return settings
@@ -89,14 +92,15 @@ class Record(NamedTuple):
     ref: str | None = None
 
 
-def stages(settings) -> list[StageInfo]:
+def stages(settings: Settings | PlainSettings) -> list[StageInfo]:
     """The stages of the settings, in their order."""
     return [StageInfo(s.id, s.label, s.probability, s.kind) for s in settings.stages]
 
 
-def record(opp, settings) -> Record:
+def record(opp: Opportunity, settings: Settings | PlainSettings) -> Record:
     """The record of a valid opportunity (its stage is one of the settings')."""
-    rank, stage = next((i, s) for i, s in enumerate(settings.stages) if s.id == opp.stage)
+    listed: Sequence[Stage | StageInfo] = settings.stages
+    rank, stage = next((i, s) for i, s in enumerate(listed) if s.id == opp.stage)
     return Record(id=opp.id, name=opp.name, customer=opp.customer, owner=opp.owner,
                   stage=opp.stage, stage_label=stage.label, stage_rank=rank, status=stage.kind,
                   probability=stage.probability, amount=opp.amount, objective=opp.objective,
@@ -121,7 +125,7 @@ def summary(r: Record) -> dict[str, Any]:
 
 
 def stage_problems(stage: str, close_date: date | None, lost_reason: str | None,
-                   settings) -> list[tuple[tuple, str]]:
+                   settings: Settings | PlainSettings) -> list[tuple[tuple, str]]:
     """The rules of a stored opportunity that depend on the settings' stages, as
     (loc, message) in file order: its stage exists, a closed one has a close date,
     only a lost one has a lost reason (R16, R17, R17a). ``rules.problems`` starts
@@ -160,16 +164,21 @@ def loose_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def resolve_stage(settings, text: str):
+@overload
+def resolve_stage(settings: Settings, text: str) -> Stage: ...
+@overload
+def resolve_stage(settings: PlainSettings, text: str) -> StageInfo: ...
+def resolve_stage(settings: Settings | PlainSettings, text: str) -> Stage | StageInfo:
     """A stage of the settings (pydantic or plain) by id or label, case-insensitive, else
     loosely when that names one stage ('Closed Won', 'closedwon' find closed-won) (R16)."""
     from .errors import NotFound
 
     key = text.strip().casefold()
-    for stage in settings.stages:
+    listed: Sequence[Stage | StageInfo] = settings.stages
+    for stage in listed:
         if key in (stage.id.casefold(), stage.label.casefold()):
             return stage
-    loose = [s for s in settings.stages if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
+    loose = [s for s in listed if loose_key(text) in (loose_key(s.id), loose_key(s.label))]
     if len(loose) == 1:
         return loose[0]
     ids_ = [s.id for s in settings.stages]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from . import ids
 from .errors import NotFound, RuleError, UsageError
@@ -51,7 +52,7 @@ def first_stage(settings: Settings, kind: str) -> Stage:
     return next(s for s in settings.stages if s.kind == kind)
 
 
-def find_line(lines: Sequence, ref: str, what: str, opp_id: str):
+def find_line(lines: Sequence, ref: str, what: str, opp_id: str) -> Any:
     """A line of a panel by its id (or a unique prefix of it), or by its SKU when that
     SKU is on one line only."""
     key = ref.strip().casefold()
@@ -145,7 +146,7 @@ def set_objective(opp: Opportunity, settings: Settings, objective: Decimal | Non
 EDITABLE = ("name", "customer", "close_date", "owner", "currency", "ref")
 
 
-def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opportunity:
+def set_field(opp: Opportunity, settings: Settings, field: str, value: Any) -> Opportunity:
     """Change a plain field of an open opportunity (R17 keeps closed ones read-only)."""
     if field not in EDITABLE:
         raise UsageError(f"field '{field}' cannot be set this way")
@@ -358,8 +359,8 @@ def _line_problems(lines: Sequence, where: tuple) -> list[Problem]:
 
 
 def _same_lines(products: Sequence[ProductLine], quote_lines: Sequence[QuoteLine]) -> bool:
-    def key(line) -> tuple:
-        return (line.sku.casefold(), line.quantity, line.unit_price, line.discount)
+    def key(line: ProductLine | QuoteLine) -> tuple:
+        return ((line.sku or '').casefold(), line.quantity, line.unit_price, line.discount)
     return sorted(map(key, products)) == sorted(key(q) for q in quote_lines if q.sku)
 
 

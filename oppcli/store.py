@@ -19,7 +19,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +33,7 @@ from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from .model import Settings
+    from .model import Opportunity, Settings
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -42,7 +42,7 @@ class _LazyYamlio:
     """``yamlio`` (and PyYAML) imported on first use: reports served by the index never
     parse YAML, and start faster without it."""
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         from . import yamlio as module
 
         return getattr(module, name)
@@ -406,7 +406,7 @@ class Repo:
         except OSError:
             return None
 
-    def settings_from_bytes(self, data: bytes):
+    def settings_from_bytes(self, data: bytes) -> Settings:
         """``settings`` parsed from these very bytes of ``opp.yaml`` (the ones the index
         keys its copy on), and kept as ``settings``."""
         from .model import Settings
@@ -442,7 +442,7 @@ class Repo:
             return []
         return sorted(n[:-5] for n in names if n.endswith(".yaml") and not n.startswith("."))
 
-    def taken_ids(self) -> _IdsOnDisk:
+    def taken_ids(self) -> Container[str]:
         """The ids in use, as a container asked one id at a time (``in``): a new id is
         checked against the files without listing them all."""
         return _IdsOnDisk(self.root / OPPORTUNITIES_DIR)
@@ -474,7 +474,7 @@ class Repo:
         raise NotFound(f"'{ref}' matches {len(matches)} opportunities: {', '.join(shown)}{more}; "
                        "type more of the id")
 
-    def load_errors(self, relpath: str):
+    def load_errors(self, relpath: str) -> Opportunity | list[DataError]:
         """An opportunity file checked in full: the model, or every ``DataError`` it has."""
         from .model import Opportunity
         from .rules import problems
@@ -497,7 +497,7 @@ class Repo:
             errors.append(DataError(problem.message, relpath, line, column))
         return errors or result
 
-    def load(self, opp_id: str):
+    def load(self, opp_id: str) -> Opportunity:
         """One opportunity, fully checked; ``DataError`` naming file and line otherwise."""
         relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
         if not os.path.lexists(self.root / relpath):
@@ -638,7 +638,7 @@ class Repo:
                 tx.trailers.setdefault("Opp-Id", opp_id)
 
 
-def opportunity_subject(opp, action: str) -> str:
+def opportunity_subject(opp: Opportunity, action: str) -> str:
     """The commit subject of a change: id, name, action (greppable, one line)."""
     name = one_line(opp.name, 40)
     return one_line(f"{opp.id} {name}: {action}")

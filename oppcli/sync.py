@@ -25,11 +25,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import merge, yamlio
 from .errors import DataError, NotFound, RepoError, RuleError, UsageError
 from .store import SETTINGS_FILE, Repo, _atomic_write, git, one_line
+
+if TYPE_CHECKING:
+    from .model import Settings
 
 CONFLICTS_DIR = "opp-conflicts"
 SYNC_ROUNDS = 5
@@ -138,7 +141,7 @@ def _header(data: bytes | None) -> str:
     return "".join(lines)
 
 
-def _settings_near(worktree: Path, path: str):
+def _settings_near(worktree: Path, path: str) -> Settings:
     """The settings of the data repo holding ``path`` (as the work tree has them now)."""
     from pydantic import ValidationError
 
@@ -154,7 +157,7 @@ def _settings_near(worktree: Path, path: str):
         return Settings()
 
 
-def _settings_of(top: Path, path: str):
+def _settings_of(top: Path, path: str) -> Settings:
     """The settings file being merged, as it stands (ours for now), for reading a value."""
     from pydantic import ValidationError
 

@@ -42,9 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from .store import Repo
 
 OWN_ENTRIES = ("activities", "notes")
 """Panels whose items are entries of their own in the timeline."""
@@ -143,7 +146,7 @@ class Broken:
     message: str
 
 
-def _parse(data: bytes | None, where: str):
+def _parse(data: bytes | None, where: str) -> Any:
     if data is None:
         return None
     from . import yamlio
@@ -155,7 +158,7 @@ def _parse(data: bytes | None, where: str):
     return loaded
 
 
-def history(repo, opp_id: str) -> list[Revision]:
+def history(repo: Repo, opp_id: str) -> list[Revision]:
     """Every commit that touched ``opportunities/<id>.yaml`` (following renames), newest
     first, each with the file's data before and after; and every merge whose result
     may matter to the story (git lists them all when following a file)."""
@@ -568,7 +571,7 @@ def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, 
     return out
 
 
-def timeline(repo, opp_id: str, warn: Callable[[str], None] | None = None) -> list[dict]:
+def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None) -> list[dict]:
     """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract).
 
     The story is in git: a file that is invalid now (a hand edit gone wrong, the very
@@ -605,7 +608,7 @@ def _last_version(revisions: list) -> Any:
     return SimpleNamespace(activities=[], notes=[])
 
 
-def deleted_timeline(repo, ref: str) -> list[dict] | None:
+def deleted_timeline(repo: Repo, ref: str) -> list[dict] | None:
     """The story of an opportunity whose file is gone (``ref`` its full id), ending with
     its deletion; None when ``ref`` names no file the history holds."""
     import re

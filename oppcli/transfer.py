@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from . import ids, rules
 from .errors import DataError, OppError, RuleError, UsageError
@@ -386,7 +387,7 @@ class Lookup:
                          "add, or opp catalog import)")
 
 
-def parse_value(name: str, text: str, what: str, lookup: Lookup, today: date):
+def parse_value(name: str, text: str, what: str, lookup: Lookup, today: date) -> Any:
     """The typed value of one non-blank cell of field ``name``; ``ValueError`` says why not."""
     if name == "id":
         value = text.casefold()
@@ -609,8 +610,11 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
     return plan
 
 
-def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_ref, taken,
-              seen_ids, seen_refs, today, owner) -> Entry:
+def _plan_row(line: int, cells: list[str], width: int, items: list[tuple[str, int]],
+              columns: ColumnMap, lookup: Lookup, settings: Settings,
+              by_id: dict[str, Opportunity], by_ref: dict[str, list[Opportunity]],
+              taken: set[str], seen_ids: dict[str, int], seen_refs: dict[str, int],
+              today: date, owner: str) -> Entry:
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
                           "columns; quote cells that hold the delimiter"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # after every command module: shell completion by parameter name (oppcli/completion.py)
 from ..completion import attach as _attach_completion
-from . import (  # noqa: F401  (register commands)  # noqa: F401  (register commands)  # noqa: F401  (register commands)
+from . import (  # noqa: F401  (imported to register their commands)
     catalog,
     config,
     dashboard,

@@ -11,12 +11,15 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .. import __version__
 from ..errors import ExitStatus, OppError
+
+if TYPE_CHECKING:
+    from ..store import Repo
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -27,10 +30,10 @@ class State:
     def __init__(self, repo_arg: str | None, quiet: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
-        self._repo: Any = None
+        self._repo: Repo | None = None
 
     @property
-    def repo(self):
+    def repo(self) -> Repo:
         if self._repo is None:
             from ..store import Repo
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import LINE, MONEY, SKU, WORD
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from ..model import Catalog, CatalogItem
 
 
 @cli.group()
@@ -18,7 +26,8 @@ def catalog() -> None:
     """
 
 
-def _change_catalog(state, verb: str, words: str, edit) -> None:
+def _change_catalog(state: State, verb: str, words: str,
+                    edit: Callable[[Catalog], tuple[Catalog, str]]) -> None:
     """Apply ``edit(catalog) -> (catalog, sku)`` under the lock, as one commit whose
     subject reads ``catalog: VERB SKU WORDS`` with the SKU as the catalog spells it;
     says so when nothing changed (and commits nothing)."""
@@ -37,7 +46,7 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
     note(f"catalog: {verb} {sku}" if tx.writes else f"catalog: {sku}: nothing to change")
 
 
-def _name_free(cat, name: str, item) -> None:
+def _name_free(cat: Catalog, name: str, item: CatalogItem | None) -> None:
     """Two products never share a name, loosely compared ('GTX Pro', 'gtx-pro'): imports
     find products by name too ('opp catalog import' checks the same)."""
     from ..errors import RuleError
@@ -50,7 +59,7 @@ def _name_free(cat, name: str, item) -> None:
                             "one another name, so that a name finds one product")
 
 
-def _lookup(cat, sku: str):
+def _lookup(cat: Catalog, sku: str) -> CatalogItem:
     from ..errors import NotFound
     from ..rules import near
 
@@ -68,7 +77,7 @@ def _lookup(cat, sku: str):
 @click.option("--price", required=True, type=MONEY, help="Unit price, e.g. 1200.00.")
 @click.option("--unit", type=WORD, help="Unit of sale, e.g. pc, hour, licence.")
 @pass_state
-def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
+def catalog_add(state: State, sku: str, name: str, price: Decimal, unit: str | None) -> None:
     """Add a product to the catalog.
 
     \b
@@ -95,7 +104,8 @@ def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
 @click.option("--price", type=MONEY, help="A new unit price (opportunities keep theirs).")
 @click.option("--unit", type=WORD, help="A new unit of sale ('none' clears it).")
 @pass_state
-def catalog_update(state, sku: str, name, price, unit) -> None:
+def catalog_update(state: State, sku: str, name: str | None, price: Decimal | None,
+                   unit: str | None) -> None:
     """Change a catalog product. Lines already on opportunities keep their price.
 
     \b
@@ -104,14 +114,14 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
     from ..errors import UsageError
     from ..model import Catalog
 
-    changes = {k: v for k, v in (("name", name), ("price", price), ("unit", unit))
+    changes: dict[str, Any] = {k: v for k, v in (("name", name), ("price", price), ("unit", unit))
                if v is not None}
     if not changes:
         raise UsageError("nothing to change; give --name, --price or --unit")
     if unit is not None and unit.lower() == "none":
         changes["unit"] = None
 
-    def edit(cat: Catalog):
+    def edit(cat: Catalog) -> tuple[Catalog, str]:
         item = _lookup(cat, sku)
         if name is not None:
             _name_free(cat, name, item)
@@ -125,7 +135,7 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
 @catalog.command("remove")
 @click.argument("sku", type=SKU)
 @pass_state
-def catalog_remove(state, sku: str) -> None:
+def catalog_remove(state: State, sku: str) -> None:
     """Remove a product from the catalog. Opportunities keep the lines they have.
 
     \b
@@ -133,7 +143,7 @@ def catalog_remove(state, sku: str) -> None:
     """
     from ..model import Catalog
 
-    def edit(cat: Catalog):
+    def edit(cat: Catalog) -> tuple[Catalog, str]:
         item = _lookup(cat, sku)
         return Catalog(products=[p for p in cat.products if p is not item]), item.sku
 
@@ -143,7 +153,7 @@ def catalog_remove(state, sku: str) -> None:
 @catalog.command("list")
 @format_option("table", "json", "csv")
 @pass_state
-def catalog_list(state, fmt: str) -> None:
+def catalog_list(state: State, fmt: str) -> None:
     """List the catalog's products.
 
     \b

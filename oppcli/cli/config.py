@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .. import completion
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from ..model import Settings
+    from ..store import Repo
+
 
 KEY = click.argument("key", metavar="KEY", shell_complete=completion.config_keys)
 
@@ -27,7 +35,8 @@ def config() -> None:
     """
 
 
-def _change(state, kind: str, edit) -> bool:
+def _change(state: State, kind: str,
+            edit: Callable[[Settings], tuple[Settings, str]]) -> bool:
     """Apply ``edit(settings) -> (settings, words)`` to opp.yaml as one commit whose
     subject holds the words, after checking that every opportunity still holds;
     nothing at all when it changes nothing (then False)."""
@@ -52,7 +61,7 @@ def _change(state, kind: str, edit) -> bool:
     return True
 
 
-def _opportunities(repo) -> list:
+def _opportunities(repo: Repo) -> list:
     """Every opportunity that holds now; one that is already broken (by a hand edit)
     is not a change's doing, and `opp validate` reports it."""
     from ..store import OPPORTUNITIES_DIR
@@ -61,7 +70,7 @@ def _opportunities(repo) -> list:
     return [r for r in results if not isinstance(r, list)]
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -71,7 +80,7 @@ def _text(value) -> str:
 @click.argument("key", metavar="[KEY]", required=False, shell_complete=completion.config_keys)
 @format_option("text", "json")
 @pass_state
-def config_get(state, key: str | None, fmt: str) -> None:
+def config_get(state: State, key: str | None, fmt: str) -> None:
     """Print a setting, or all of opp.yaml without KEY.
 
     A list prints one item a line, the stages as a table.
@@ -105,7 +114,7 @@ def config_get(state, key: str | None, fmt: str) -> None:
 @KEY
 @click.argument("value")
 @pass_state
-def config_set(state, key: str, value: str) -> None:
+def config_set(state: State, key: str, value: str) -> None:
     """Set one setting: currency, default_stage, modules.catalog or modules.quotes
     (true or false), stages.STAGE.label, .probability, .kind or .position.
 
@@ -116,7 +125,7 @@ def config_set(state, key: str, value: str) -> None:
     """
     from .. import config as keys
 
-    def edit(settings):
+    def edit(settings: Settings) -> tuple[Settings, str]:
         path = keys.parse_key(settings, key)
         new = keys.set_value(settings, path, value)
         before, after = keys.get(settings, path), keys.get(new, path)
@@ -139,7 +148,8 @@ def config_set(state, key: str, value: str) -> None:
 @click.option("--after", metavar="STAGE", shell_complete=completion.stages,
               help="Put the new stage after STAGE (default: after the last open stage).")
 @pass_state
-def config_add(state, key: str, value: str, label, probability, kind, before, after) -> None:
+def config_add(state: State, key: str, value: str, label: str | None, probability: str | None,
+               kind: str | None, before: str | None, after: str | None) -> None:
     """Add VALUE to a list (activity_types, lost_reasons, roles.contacts,
     roles.partners, roles.competitors), or a stage with id VALUE to stages.
 
@@ -150,7 +160,7 @@ def config_add(state, key: str, value: str, label, probability, kind, before, af
     """
     from .. import config as keys
 
-    def edit(settings):
+    def edit(settings: Settings) -> tuple[Settings, str]:
         path = keys.parse_key(settings, key)
         new = keys.add(settings, path, value, label=label, probability=probability, kind=kind,
                        before=before, after=after)
@@ -163,7 +173,7 @@ def config_add(state, key: str, value: str, label, probability, kind, before, af
 @KEY
 @click.argument("value", shell_complete=completion.config_items)
 @pass_state
-def config_remove(state, key: str, value: str) -> None:
+def config_remove(state: State, key: str, value: str) -> None:
     """Remove VALUE from a list, or the stage VALUE (id or label) from stages.
 
     A stage that opportunities are at, the default stage, or the last stage of
@@ -175,7 +185,7 @@ def config_remove(state, key: str, value: str) -> None:
     """
     from .. import config as keys
 
-    def edit(settings):
+    def edit(settings: Settings) -> tuple[Settings, str]:
         path = keys.parse_key(settings, key)
         new, removed = keys.remove(settings, path, value)
         return new, f"remove {keys.dotted(path)} {removed}"

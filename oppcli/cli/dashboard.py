@@ -7,11 +7,16 @@ the page. pygal, which draws the charts, is imported only here, inside the comma
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .params import DATE
 from .reports import as_of_option
+
+if TYPE_CHECKING:
+    from datetime import date
 
 DEFAULT_OUTPUT = "pipeline.html"
 
@@ -28,7 +33,8 @@ DEFAULT_OUTPUT = "pipeline.html"
 @click.option("--to", "end", type=DATE, metavar="DATE",
               help="Forecast only deals closing on or before DATE (as opp forecast --to).")
 @pass_state
-def dashboard(state, output: str, as_of, by: str, start, end) -> None:
+def dashboard(state: State, output: str, as_of: date | None, by: str, start: date | None,
+              end: date | None) -> None:
     """Write the pipeline dashboard: one self-contained HTML page with charts.
 
     Per currency: the key figures, the funnel of open deals by stage (count and
@@ -49,7 +55,7 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     from ..reports import forecast as build_forecast
     from ..reports import pipeline as build_pipeline
     from ..store import today
-    from .reports import _change_words, _records, _source, changes_report
+    from .reports import _change_words, _records, _source, changes_report, past_commit
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
@@ -62,7 +68,7 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     day = as_of or today()
     since, until = changes_window(day)
     changes = changes_report(repo, since, until)
-    facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
+    facts = Source(day=day, as_of=as_of, commit=past_commit(source) if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=_now(), name=repo.root.name, version=__version__)
     text = page(pipeline, forecast, changes, records, facts, describe=_change_words)

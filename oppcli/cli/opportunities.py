@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import CURRENCY, DATE, LINE, MONEY, parse_date
 
+if TYPE_CHECKING:
+    from datetime import date
+    from decimal import Decimal
 
-def apply_change(state, ref: str, kind: str, change: Callable, describe: Callable):
+    from ..model import Opportunity, Settings, Stage
+    from ..records import PlainSettings
+    from ..store import Repo
+
+
+def apply_change(state: State, ref: str, kind: str,
+                 change: Callable[[Opportunity, Repo], Opportunity],
+                 describe: Callable[[Opportunity, Opportunity], str]) -> Opportunity:
     """Run ``change(opp, repo) -> opp`` as one commit; ``describe(before, after)`` is the
     action in words (commit subject and the note printed on stderr)."""
     repo = state.repo
@@ -26,7 +37,7 @@ def apply_change(state, ref: str, kind: str, change: Callable, describe: Callabl
     return tx.opportunity
 
 
-def amount_words(opp) -> str:
+def amount_words(opp: Opportunity) -> str:
     from ..money import money_human
 
     source = {"manual": "typed" if opp.amount else "no products",
@@ -48,7 +59,9 @@ def amount_words(opp) -> str:
 @click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
 @click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
 @pass_state
-def new(state, name, customer, amount, objective, stage, close_date, owner, currency) -> None:
+def new(state: State, name: str, customer: str, amount: Decimal | None, objective: Decimal | None,
+        stage: str | None, close_date: date | None, owner: str | None,
+        currency: str | None) -> None:
     """Create an opportunity; prints its id alone on stdout.
 
     \b
@@ -76,7 +89,7 @@ def new(state, name, customer, amount, objective, stage, close_date, owner, curr
 # ---------------------------------------------------------------- show and list
 
 
-def _render(d: dict, settings) -> str:
+def _render(d: dict, settings: Settings | PlainSettings) -> str:
     """The opportunity as a card for people, from its ``opp show --format json`` data
     (``views.detail``), so that the card can come from the index without pydantic."""
     from datetime import datetime
@@ -84,7 +97,7 @@ def _render(d: dict, settings) -> str:
 
     from ..money import money_human
 
-    def money(text, currency=None) -> str:
+    def money(text: str, currency: str | None = None) -> str:
         return money_human(Decimal(text), currency)
 
     status, label, probability = d["status"], d["stage_label"], d["probability"]
@@ -108,7 +121,8 @@ def _render(d: dict, settings) -> str:
     width = max(len(k) for k, _ in fields)
     lines += [f"  {k:<{width}}  {v}" for k, v in fields]
 
-    def section(title: str, rows, headers, align=None) -> None:
+    def section(title: str, rows: list[list[Any]], headers: list[str],
+                align: list[str] | None = None) -> None:
         if rows:
             lines.extend(["", f"{title} ({len(rows)})"])
             lines.extend("  " + row for row in table(rows, headers, align=align).splitlines())
@@ -150,7 +164,7 @@ def _render(d: dict, settings) -> str:
 @click.argument("ref", metavar="ID")
 @format_option("text", "json")
 @pass_state
-def show(state, ref: str, fmt: str) -> None:
+def show(state: State, ref: str, fmt: str) -> None:
     """Show one opportunity: its data and every panel.
 
     ID is an id or any prefix of it that names one opportunity.
@@ -177,7 +191,8 @@ LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amo
 @click.option("--owner", help="Only this owner (case-insensitive).")
 @format_option("table", "json", "csv")
 @pass_state
-def list_(state, stage, status, customer, owner, fmt: str) -> None:
+def list_(state: State, stage: str | None, status: str | None, customer: str | None,
+          owner: str | None, fmt: str) -> None:
     """List opportunities, a row each, by close date.
 
     \b
@@ -230,7 +245,7 @@ SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "c
                 type=click.Choice(SETTABLE + ("close_date",), case_sensitive=False))
 @click.argument("value")
 @pass_state
-def set_(state, ref: str, field: str, value: str) -> None:
+def set_(state: State, ref: str, field: str, value: str) -> None:
     """Change a field: name, customer, amount, objective, close-date, owner, currency, ref.
 
     The amount can be typed only while the opportunity is open and has no
@@ -271,7 +286,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
 
     new_value = parsed()
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         if field == "amount":
             return rules.set_amount(opp, repo.settings, new_value)
         if field == "objective":
@@ -281,7 +296,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
                                               if i != opp.id])
         return rules.set_field(opp, repo.settings, attr, new_value)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         old, new_ = getattr(before, attr), getattr(after, attr)
         if field in ("amount", "objective"):
             old = money_str(old) if old is not None else "none"
@@ -291,7 +306,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
     apply_change(state, ref, "set", change, describe)
 
 
-def _ref_holders(repo, ref: str) -> list[str]:
+def _ref_holders(repo: Repo, ref: str) -> list[str]:
     """The opportunities holding ``ref``: from the report index, else (a file of the repo
     is invalid: not this command's business) file by file, skipping what cannot be read."""
     from ..errors import OppError
@@ -316,7 +331,7 @@ def _ref_holders(repo, ref: str) -> list[str]:
 # ---------------------------------------------------------------- stages and closing
 
 
-def _stage_words(before, after) -> str:
+def _stage_words(before: Opportunity, after: Opportunity) -> str:
     words = f"stage {before.stage} -> {after.stage}"
     if after.close_date and after.close_date != before.close_date:
         words += f", closed {after.close_date}"
@@ -335,7 +350,8 @@ def _stage_words(before, after) -> str:
 @click.option("--date", "close_date", type=DATE, help="Closing day, for a won or lost stage.")
 @click.option("--reason", type=LINE, help="Why it was lost, for a lost stage.")
 @pass_state
-def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
+def stage(state: State, ref: str, stage_name: str, close_date: date | None,
+          reason: str | None) -> None:
     """Move an open opportunity to STAGE (id or label).
 
     A won or lost stage closes it, on --date (default today).
@@ -346,7 +362,7 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
     from .. import rules
     from ..store import today
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         target = rules.resolve_stage(repo.settings, stage_name)
         return rules.change_stage(opp, repo.settings, target, today=today(),
                                   close_date=close_date, reason=reason)
@@ -362,7 +378,8 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
                                            "free text).")
 @click.option("--date", "close_date", type=DATE, help="The closing day (default today).")
 @pass_state
-def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
+def close(state: State, ref: str, won: bool, lost: bool, reason: str | None,
+          close_date: date | None) -> None:
     """Close an opportunity as won or lost; the close date becomes --date (default today).
 
     \b
@@ -378,7 +395,7 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
     if reason and outcome == "won":
         raise UsageError("--reason is for closing as lost, not won")
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return rules.close(opp, repo.settings, won=outcome == "won", today=today(),
                            close_date=close_date, reason=reason)
 
@@ -393,7 +410,7 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
 @click.option("--close-date", type=DATE, help="The expected close date (default: the one it "
                                              "had before it closed).")
 @pass_state
-def reopen(state, ref: str, stage_name, close_date) -> None:
+def reopen(state: State, ref: str, stage_name: str | None, close_date: date | None) -> None:
     """Reopen a closed opportunity so that it can be changed again.
 
     It goes back where it was before it closed: its stage and its expected close
@@ -405,13 +422,14 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
     """
     from .. import rules
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         previous = None
         if not stage_name or close_date is None:  # where it was, when history tells
             from ..history import before_closing
 
             open_ids = {s.id for s in repo.settings.stages if s.kind == "open"}
             previous = before_closing(repo, opp.id, open_ids)
+        target: Stage | None
         if stage_name:
             target = rules.resolve_stage(repo.settings, stage_name)
         else:
@@ -419,7 +437,7 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
         expected = close_date if close_date is not None else previous and previous[1]
         return rules.reopen(opp, repo.settings, target, expected or None)
 
-    def words(before, after) -> str:
+    def words(before: Opportunity, after: Opportunity) -> str:
         expected = f", close date {after.close_date}" if after.close_date else ""
         return f"reopen: stage {before.stage} -> {after.stage}{expected}"
 
@@ -433,7 +451,7 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
 @click.argument("ref", metavar="ID")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
-def delete(state, ref: str, yes: bool) -> None:
+def delete(state: State, ref: str, yes: bool) -> None:
     """Delete an opportunity and its documents, in one commit.
 
     Its history stays in git: 'opp changes' reports the deletion, and

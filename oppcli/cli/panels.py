@@ -9,13 +9,23 @@ of a closed opportunity are read-only; activities, documents and notes are not.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .opportunities import apply_change
 from .output import emit_csv, emit_json, format_option, table
 from .params import DATE, LINE, WORD
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from click.shell_completion import CompletionItem
+
+    from ..model import Opportunity
+    from ..store import Repo
+
 
 COLUMNS = {
     "contacts": ["id", "name", "role", "email", "phone"],
@@ -36,7 +46,7 @@ class TextArgsCommand(click.Command):
     (a mistyped option is likelier than text spelled like one).
     """
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = {}
         for param in self.get_params(ctx):
             if isinstance(param, click.Option):
@@ -69,7 +79,7 @@ def _cleared(value: str | None) -> str | None:
     return None if value is None or value.strip().lower() in ("", "none") else value
 
 
-def _fields(**given) -> dict:
+def _fields(**given: Any) -> dict:
     """The options actually given, as fields to change; '' and 'none' clear a field."""
     out = {}
     for key, value in given.items():
@@ -79,14 +89,14 @@ def _fields(**given) -> dict:
     return out
 
 
-def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
+def _add(state: State, ref: str, panel: str, fields: dict, kind: str) -> None:
     """Add an item as one commit; print its id on stdout."""
     from .. import panels
     from ..store import today
 
     added = {}
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         opp, added["item"] = panels.add(opp, repo.settings, panel, fields, today=today())
         return opp
 
@@ -95,14 +105,14 @@ def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
     click.echo(added["item"].id)
 
 
-def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
+def _edit(state: State, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
     """Change fields of an item as one commit."""
     from .. import panels
     from ..store import today
 
     words = {}
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         opp, before, after = panels.edit(opp, repo.settings, panel, item, fields,
                                          today=today())
         words["action"] = _edit_words(panel, before, after)
@@ -111,7 +121,7 @@ def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> No
     apply_change(state, ref, kind, change, lambda b, a: words["action"])
 
 
-def _edit_words(panel: str, before, after) -> str:
+def _edit_words(panel: str, before: Any, after: Any) -> str:
     from .. import panels
     from ..timeline import value_text
 
@@ -127,12 +137,12 @@ def _short(text: str | None) -> str:
     return "none" if text is None else excerpt(text, 40)
 
 
-def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
+def _remove(state: State, ref: str, item: str, panel: str, kind: str) -> None:
     from .. import panels
 
     removed = {}
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         opp, removed["item"] = panels.remove(opp, repo.settings, panel, item)
         return opp
 
@@ -141,7 +151,7 @@ def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
                               f"{panels.label(panel, removed['item'])}")
 
 
-def _list(state, ref: str, panel: str, fmt: str, keep: Callable | None = None,
+def _list(state: State, ref: str, panel: str, fmt: str, keep: Callable | None = None,
           empty: str = "") -> None:
     """Print a panel as a table, JSON (the items as stored) or CSV."""
     repo = state.repo
@@ -181,7 +191,7 @@ def _list_and_remove(group: click.Group, name: str, panel: str) -> None:
     @click.argument("ref", metavar="ID")
     @format_option("table", "json", "csv")
     @pass_state
-    def list_items(state, ref: str, fmt: str) -> None:
+    def list_items(state: State, ref: str, fmt: str) -> None:
         _list(state, ref, panel, fmt)
 
     @group.command("remove", help=f"Remove a {name} (ITEM: its id or a unique prefix).\n\n"
@@ -189,7 +199,7 @@ def _list_and_remove(group: click.Group, name: str, panel: str) -> None:
     @click.argument("ref", metavar="ID")
     @click.argument("item", metavar="ITEM")
     @pass_state
-    def remove_item(state, ref: str, item: str) -> None:
+    def remove_item(state: State, ref: str, item: str) -> None:
         _remove(state, ref, item, panel, f"{name}-remove")
 
 
@@ -218,7 +228,8 @@ _list_and_remove(contact, "contact", "contacts")
 @click.option("--email", type=LINE, help="E-mail address.")
 @click.option("--phone", type=LINE, help="Phone number.")
 @pass_state
-def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
+def contact_add(state: State, ref: str, name: str, role: str, email: str | None,
+                phone: str | None) -> None:
     """Add a contact; prints its id alone on stdout.
 
     \b
@@ -236,7 +247,8 @@ def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
 @click.option("--email", help="New e-mail ('none' clears it).")
 @click.option("--phone", help="New phone ('none' clears it).")
 @pass_state
-def contact_edit(state, ref: str, item: str, name, role, email, phone) -> None:
+def contact_edit(state: State, ref: str, item: str, name: str | None, role: str | None,
+                 email: str | None, phone: str | None) -> None:
     """Change a contact's name, role, e-mail or phone.
 
     \b
@@ -269,7 +281,7 @@ _list_and_remove(partner, "partner", "partners")
 @click.argument("account", type=LINE)
 @click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
 @pass_state
-def partner_add(state, ref: str, account: str, role: str) -> None:
+def partner_add(state: State, ref: str, account: str, role: str) -> None:
     """Add a partner; prints its id alone on stdout.
 
     \b
@@ -284,7 +296,7 @@ def partner_add(state, ref: str, account: str, role: str) -> None:
 @click.option("--account", type=LINE, help="New account name.")
 @click.option("--role", type=WORD, help="New role.")
 @pass_state
-def partner_edit(state, ref: str, item: str, account, role) -> None:
+def partner_edit(state: State, ref: str, item: str, account: str | None, role: str | None) -> None:
     """Change a partner's account or role.
 
     \b
@@ -318,7 +330,8 @@ _list_and_remove(competitor, "competitor", "competitors")
 @click.option("--products", type=LINE, help="What they offer.")
 @click.option("--notes", help="Free notes (several lines allowed).")
 @pass_state
-def competitor_add(state, ref: str, account: str, role, products, notes) -> None:
+def competitor_add(state: State, ref: str, account: str, role: str | None, products: str | None,
+                   notes: str | None) -> None:
     """Add a competitor; prints its id alone on stdout.
 
     \b
@@ -337,7 +350,8 @@ def competitor_add(state, ref: str, account: str, role, products, notes) -> None
 @click.option("--products", help="What they offer ('none' clears it).")
 @click.option("--notes", help="Free notes ('none' clears them).")
 @pass_state
-def competitor_edit(state, ref: str, item: str, account, role, products, notes) -> None:
+def competitor_edit(state: State, ref: str, item: str, account: str | None, role: str | None,
+                    products: str | None, notes: str | None) -> None:
     """Change a competitor's account, role, products or notes.
 
     \b
@@ -373,7 +387,8 @@ def activity() -> None:
 @click.option("--done", is_flag=True, help="It has been done already.")
 @click.option("--notes", help="Free notes (several lines allowed).")
 @pass_state
-def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, notes) -> None:
+def activity_add(state: State, ref: str, type_: str, subject: str, on: date | None, done: bool,
+                 notes: str | None) -> None:
     """Add an activity; prints its id alone on stdout.
 
     \b
@@ -392,7 +407,7 @@ def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, note
 @click.option("--open", "only_open", is_flag=True, help="Only activities not done yet.")
 @format_option("table", "json", "csv")
 @pass_state
-def activity_list(state, ref: str, only_open: bool, fmt: str) -> None:
+def activity_list(state: State, ref: str, only_open: bool, fmt: str) -> None:
     """List the activities of an opportunity by date.
 
     \b
@@ -408,7 +423,7 @@ def activity_list(state, ref: str, only_open: bool, fmt: str) -> None:
 @click.option("--date", "on", type=DATE, help="The day it was done (default: its date, or "
                                               "today for one planned later).")
 @pass_state
-def activity_done(state, ref: str, item: str, on) -> None:
+def activity_done(state: State, ref: str, item: str, on: date | None) -> None:
     """Mark an activity done.
 
     \b
@@ -419,7 +434,7 @@ def activity_done(state, ref: str, item: str, on) -> None:
 
     words = {}
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         opp, before, after = panels.mark_done(opp, item, today=today(), on=on)
         words["action"] = f"activity done: {after.type} \"{after.subject}\" on {after.date}"
         if before.date != after.date:
@@ -439,8 +454,8 @@ def activity_done(state, ref: str, item: str, on) -> None:
 @click.option("--not-done", is_flag=True, help="Mark it not done.")
 @click.option("--notes", help="New notes ('none' clears them).")
 @pass_state
-def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, not_done: bool,
-                  notes) -> None:
+def activity_edit(state: State, ref: str, item: str, type_: str | None, subject: str | None,
+                  on: date | None, done: bool, not_done: bool, notes: str | None) -> None:
     """Change an activity's type, subject, date, state or notes.
 
     \b
@@ -460,7 +475,7 @@ def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, no
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def activity_remove(state, ref: str, item: str) -> None:
+def activity_remove(state: State, ref: str, item: str) -> None:
     """Remove an activity.
 
     \b
@@ -489,7 +504,7 @@ def doc() -> None:
 @click.option("--title", type=LINE, help="A title (default: the file's name).")
 @click.option("--large", is_flag=True, help="Store a file over 10 MB anyway.")
 @pass_state
-def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
+def doc_attach(state: State, ref: str, file: str, title: str | None, large: bool) -> None:
     """Copy a file into documents/<ID>/ and list it; prints the document's id.
 
     The copy gets a name opp makes (the document id and the file's extension),
@@ -527,7 +542,7 @@ def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv")
 @pass_state
-def doc_list(state, ref: str, fmt: str) -> None:
+def doc_list(state: State, ref: str, fmt: str) -> None:
     """List the documents of an opportunity: title, path, size, sha256.
 
     Paths are relative to the data repo's root.
@@ -543,7 +558,7 @@ def doc_list(state, ref: str, fmt: str) -> None:
 @click.argument("item", metavar="ITEM")
 @click.option("--title", required=True, type=LINE, help="The new title.")
 @pass_state
-def doc_edit(state, ref: str, item: str, title: str) -> None:
+def doc_edit(state: State, ref: str, item: str, title: str) -> None:
     """Change a document's title (the stored file stays as it is).
 
     \b
@@ -556,7 +571,7 @@ def doc_edit(state, ref: str, item: str, title: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def doc_remove(state, ref: str, item: str) -> None:
+def doc_remove(state: State, ref: str, item: str) -> None:
     """Remove a document and delete its file, in one commit.
 
     \b
@@ -588,12 +603,12 @@ def doc_remove(state, ref: str, item: str) -> None:
 class _NoteGroup(click.Group):
     """``opp note ID TEXT`` is short for ``opp note add ID TEXT``."""
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["add", *args]
         return super().parse_args(ctx, args)
 
-    def shell_complete(self, ctx, incomplete):
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         """``opp note <TAB>``: the commands, and the ids the short form takes."""
         from ..completion import opportunities
 
@@ -628,7 +643,7 @@ def _note_text(text: str) -> str:
 @click.argument("ref", metavar="ID")
 @click.argument("text")
 @pass_state
-def note_add(state, ref: str, text: str) -> None:
+def note_add(state: State, ref: str, text: str) -> None:
     """Add a note (TEXT '-' reads it from stdin); prints its id alone on stdout.
 
     The note records its author (your git identity, else OPP_USER, else your
@@ -644,7 +659,7 @@ def note_add(state, ref: str, text: str) -> None:
     added = {}
     body = _note_text(text)
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         opp, added["item"] = panels.add_note(opp, author=repo.identity.name, text=body,
                                              at=now())
         return opp
@@ -658,7 +673,7 @@ def note_add(state, ref: str, text: str) -> None:
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv", "text")
 @pass_state
-def note_list(state, ref: str, fmt: str) -> None:
+def note_list(state: State, ref: str, fmt: str) -> None:
     """List the notes of an opportunity, oldest first.
 
     The table (or its alias text) shows each note under its date, author and id.
@@ -674,7 +689,7 @@ def note_list(state, ref: str, fmt: str) -> None:
 @click.argument("item", metavar="ITEM")
 @click.argument("text")
 @pass_state
-def note_edit(state, ref: str, item: str, text: str) -> None:
+def note_edit(state: State, ref: str, item: str, text: str) -> None:
     """Replace a note's text (TEXT '-' reads it from stdin); author and time stay.
 
     \b
@@ -688,7 +703,7 @@ def note_edit(state, ref: str, item: str, text: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def note_remove(state, ref: str, item: str) -> None:
+def note_remove(state: State, ref: str, item: str) -> None:
     """Remove a note.
 
     \b

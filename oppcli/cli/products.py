@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .opportunities import amount_words, apply_change
 from .params import DISCOUNT, MONEY, QUANTITY, SKU
 
+if TYPE_CHECKING:
+    from decimal import Decimal
 
-def _line_words(qty, price, discount) -> str:
+    from ..model import Opportunity
+    from ..store import Repo
+
+
+def _line_words(qty: Decimal | None, price: Decimal | None, discount: Decimal | None) -> str:
     from ..money import money_str, plain
 
     words = f" x{plain(qty)}" if qty is not None else ""
@@ -28,7 +36,8 @@ def _line_words(qty, price, discount) -> str:
 @click.option("--discount", type=DISCOUNT, default="0", show_default=True,
               help="Discount in percent, 0-100.")
 @pass_state
-def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
+def add_product(state: State, ref: str, sku: str, qty: Decimal, price: Decimal | None,
+                discount: Decimal) -> None:
     """Add a catalog product line; the amount becomes the products' total.
 
     \b
@@ -39,7 +48,7 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
 
     typed = []  # a typed amount the first product replaces (R5): said, not silent
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         rules.require_module(repo.settings, "catalog")
         rules.ensure_open(opp, repo.settings, "change its products")
         if opp.amount_source == "manual" and opp.amount:
@@ -74,7 +83,8 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
 @click.option("--price", type=MONEY, help="New unit price.")
 @click.option("--discount", type=DISCOUNT, help="New discount in percent, 0-100.")
 @pass_state
-def update_product(state, ref: str, line: str, qty, price, discount) -> None:
+def update_product(state: State, ref: str, line: str, qty: Decimal | None, price: Decimal | None,
+                   discount: Decimal | None) -> None:
     """Change a product line's quantity, price or discount; the amount follows.
 
     The line is named by its SKU, or by its line id when the SKU is on several.
@@ -88,7 +98,7 @@ def update_product(state, ref: str, line: str, qty, price, discount) -> None:
     if qty is None and price is None and discount is None:
         raise UsageError("nothing to change; give --qty, --price or --discount")
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return rules.update_product(opp, repo.settings, line, quantity=qty, unit_price=price,
                                     discount=discount)
 
@@ -102,7 +112,7 @@ def update_product(state, ref: str, line: str, qty, price, discount) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("line", metavar="SKU|LINE")
 @pass_state
-def remove_product(state, ref: str, line: str) -> None:
+def remove_product(state: State, ref: str, line: str) -> None:
     """Remove a product line; the amount follows (0.00 and typable again when none is left).
 
     \b
@@ -110,10 +120,10 @@ def remove_product(state, ref: str, line: str) -> None:
     """
     from .. import rules
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return rules.remove_product(opp, repo.settings, line)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         gone = next(p for p in before.products if p.id not in {q.id for q in after.products})
         return f"remove product {gone.sku}"
 

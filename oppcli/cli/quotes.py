@@ -6,12 +6,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .opportunities import amount_words, apply_change
 from .output import emit_csv, emit_json, format_option, table
 from .params import DATE, DISCOUNT, LINE, MONEY, QUANTITY, SKU
+
+if TYPE_CHECKING:
+    from datetime import date
+    from decimal import Decimal
+
+    from ..model import Opportunity, Quote, QuoteLine
+    from ..store import Repo
 
 
 @cli.group()
@@ -27,7 +36,7 @@ def quote() -> None:
     """
 
 
-def _load(state, ref: str):
+def _load(state: State, ref: str) -> Opportunity:
     """The opportunity ``ref``, read-only, once the quotes module is known to be on."""
     from ..rules import require_module
 
@@ -36,13 +45,13 @@ def _load(state, ref: str):
     return repo.load(repo.resolve(ref))
 
 
-def _quote_of(after, quote_ref: str):
+def _quote_of(after: Opportunity, quote_ref: str) -> Quote:
     from ..quotes import find_quote
 
     return find_quote(after, quote_ref)
 
 
-def _line_words(line) -> str:
+def _line_words(line: QuoteLine) -> str:
     from ..money import money_str, plain
 
     what = line.sku if line.sku else repr(line.description)
@@ -52,7 +61,7 @@ def _line_words(line) -> str:
     return words
 
 
-def _total_note(after, quote_ref: str) -> None:
+def _total_note(after: Opportunity, quote_ref: str) -> None:
     from ..money import money_human
 
     q = _quote_of(after, quote_ref)
@@ -66,7 +75,7 @@ def _total_note(after, quote_ref: str) -> None:
 @quote.command("new")
 @click.argument("ref", metavar="ID")
 @pass_state
-def quote_new(state, ref: str) -> None:
+def quote_new(state: State, ref: str) -> None:
     """Create a draft quote from the products; prints the quote id alone on stdout.
 
     The quote starts with a copy of the opportunity's product lines as they are
@@ -79,10 +88,10 @@ def quote_new(state, ref: str) -> None:
     from ..money import money_str
     from ..store import today
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return quotes.new_quote(opp, repo.settings, today=today())
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = after.quotes[-1]
         return (f"new quote {q.id} ({len(q.lines)} line(s) from the products, "
                 f"total {money_str(q.total)})")
@@ -106,7 +115,8 @@ def quote_new(state, ref: str) -> None:
 @click.option("--discount", type=DISCOUNT, default="0", show_default=True,
               help="Discount in percent, 0-100.")
 @pass_state
-def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, discount) -> None:
+def quote_add_line(state: State, ref: str, quote: str, sku: str | None, description: str | None,
+                   price: Decimal | None, qty: Decimal, discount: Decimal) -> None:
     """Add a catalog line (--sku) or a manual line (--description and --price) to a draft.
 
     Catalog lines need a SKU of the catalog and take its name and price unless
@@ -125,9 +135,10 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
     if sku is None and price is None:
         raise UsageError("a manual line needs its unit price: --price DEC")
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         settings = repo.settings
         if sku is None:
+            assert description is not None and price is not None  # refused above otherwise
             return quotes.add_manual_line(opp, settings, quote, description=description,
                                           unit_price=price, quantity=qty, discount=discount)
         rules.require_module(settings, "quotes")
@@ -142,7 +153,7 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
                                        unit_price=price, discount=discount,
                                        description=description)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = _quote_of(after, quote)
         return f"quote {q.id}: add line {_line_words(q.lines[-1])}"
 
@@ -159,8 +170,9 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
 @click.option("--discount", type=DISCOUNT, help="New discount in percent, 0-100.")
 @click.option("--description", type=LINE, help="New description.")
 @pass_state
-def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discount,
-                      description) -> None:
+def quote_update_line(state: State, ref: str, quote: str, line: str, qty: Decimal | None,
+                      price: Decimal | None, discount: Decimal | None,
+                      description: str | None) -> None:
     """Change a line of a draft quote; the totals follow.
 
     LINE is the line id (see 'opp quote show'), or a SKU that is on one line only.
@@ -174,11 +186,11 @@ def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discou
     if qty is None and price is None and discount is None and description is None:
         raise UsageError("nothing to change; give --qty, --price, --discount or --description")
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return quotes.update_line(opp, repo.settings, quote, line, quantity=qty,
                                   unit_price=price, discount=discount, description=description)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = _quote_of(after, quote)
         old = quotes.find_quote_line(before, _quote_of(before, quote), line)
         new = next(x for x in q.lines if x.id == old.id)
@@ -193,7 +205,7 @@ def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discou
 @click.argument("quote", metavar="QUOTE")
 @click.argument("line", metavar="LINE")
 @pass_state
-def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
+def quote_remove_line(state: State, ref: str, quote: str, line: str) -> None:
     """Remove a line of a draft quote; the total follows.
 
     LINE is the line id (see 'opp quote show'), or a SKU that is on one line only.
@@ -203,10 +215,10 @@ def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
     """
     from .. import quotes
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return quotes.remove_line(opp, repo.settings, quote, line)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = _quote_of(before, quote)
         gone = quotes.find_quote_line(before, q, line)
         return f"quote {q.id}: remove line {gone.id} ({gone.sku or gone.description})"
@@ -219,7 +231,7 @@ def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("quote", metavar="QUOTE")
 @pass_state
-def quote_send(state, ref: str, quote: str) -> None:
+def quote_send(state: State, ref: str, quote: str) -> None:
     """Mark a draft quote as sent to the customer (today); it can no longer be edited.
 
     \b
@@ -229,10 +241,10 @@ def quote_send(state, ref: str, quote: str) -> None:
     from ..money import money_str
     from ..store import today
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return quotes.send_quote(opp, repo.settings, quote, today=today())
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = _quote_of(after, quote)
         return f"send quote {q.id} (total {money_str(q.total)})"
 
@@ -251,7 +263,8 @@ def quote_send(state, ref: str, quote: str) -> None:
 @click.option("--rejected", is_flag=True, help="The customer said no: only the quote changes.")
 @click.option("--date", "close_date", type=DATE, help="The day of the answer (default today).")
 @pass_state
-def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, close_date) -> None:
+def close_quote(state: State, ref: str, quote: str, accepted: bool, rejected: bool,
+                close_date: date | None) -> None:
     """Close a sent quote as accepted or rejected.
 
     Accepting does, in one commit (R14): the products become the quote's catalog
@@ -272,11 +285,11 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
                          + (", not both" if accepted else ""))
     outcome = "accepted" if accepted else "rejected"
 
-    def change(opp, repo):
+    def change(opp: Opportunity, repo: Repo) -> Opportunity:
         return quotes.close_quote(opp, repo.settings, quote, accepted=outcome == "accepted",
                                   today=today(), close_date=close_date)
 
-    def describe(before, after) -> str:
+    def describe(before: Opportunity, after: Opportunity) -> str:
         q = _quote_of(after, quote)
         if outcome == "rejected":
             return f"quote {q.id} rejected ({q.closed})"
@@ -292,7 +305,7 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
 # ---------------------------------------------------------------- reading
 
 
-def _render(opp, q) -> str:
+def _render(opp: Opportunity, q: Quote) -> str:
     """A quote as a card for people."""
     from ..money import money_human, plain
     from ..quote_document import status_words
@@ -317,7 +330,7 @@ def _render(opp, q) -> str:
     return "\n".join(lines)
 
 
-def _record(opp, q) -> dict:
+def _record(opp: Opportunity, q: Quote) -> dict:
     from ..views import quote_record
 
     return {**quote_record(q), "currency": opp.currency,
@@ -330,7 +343,7 @@ def _record(opp, q) -> dict:
 @click.argument("quote", metavar="QUOTE")
 @format_option("text", "json", "markdown")
 @pass_state
-def quote_show(state, ref: str, quote: str, fmt: str) -> None:
+def quote_show(state: State, ref: str, quote: str, fmt: str) -> None:
     """Show one quote: status, dates, lines and total.
 
     --format markdown prints the printable document (as 'opp quote print').
@@ -357,7 +370,7 @@ LIST_COLUMNS = ["id", "status", "created", "sent", "closed", "line_count", "tota
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv")
 @pass_state
-def quote_list(state, ref: str, fmt: str) -> None:
+def quote_list(state: State, ref: str, fmt: str) -> None:
     """List the quotes of an opportunity, oldest first.
 
     \b
@@ -366,7 +379,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
     from ..money import money_str
 
     opp = _load(state, ref)
-    rows = [{"id": q.id, "status": q.status, "created": q.created.isoformat(),
+    rows: list[dict[str, Any]] = [{"id": q.id, "status": q.status, "created": q.created.isoformat(),
              "sent": q.sent.isoformat() if q.sent else None,
              "closed": q.closed.isoformat() if q.closed else None,
              "line_count": len(q.lines), "total": money_str(q.total), "currency": opp.currency}
@@ -395,7 +408,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the document to FILE instead of stdout.")
 @pass_state
-def quote_print(state, ref: str, quote: str, output: str | None) -> None:
+def quote_print(state: State, ref: str, quote: str, output: str | None) -> None:
     """Print a quote as a Markdown document to send: customer, lines, discounts, total.
 
     \b

@@ -9,13 +9,23 @@ the report and prints it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import DATE
+
+if TYPE_CHECKING:
+    from datetime import date
+    from decimal import Decimal
+
+    from ..history import Snapshot
+    from ..records import PlainSettings, Record, StageInfo
+    from ..reports import Change, Changes, Commit
+    from ..store import Repo
+
 
 REPORT_FORMATS = ("table", "json", "csv", "markdown")
 RIGHT, LEFT = "right", "left"
@@ -36,7 +46,7 @@ def as_of_option(f: Callable) -> Callable:
                              "DATE (its data and settings of then).")(f)
 
 
-def _source(state, as_of):
+def _source(state: State, as_of: date | None) -> Repo:
     """Today's files, or the data repo as of a day (read from git)."""
     repo = state.repo
     if as_of is None:
@@ -46,7 +56,8 @@ def _source(state, as_of):
     return snapshot(repo, as_of)
 
 
-def _records(source, owner, customer, stage_name):
+def _records(source: Repo, owner: str | None, customer: str | None, stage_name: str | None
+             ) -> tuple[list[StageInfo], list[Record], PlainSettings]:
     """(stages, selected records, settings); refuses on any invalid file."""
     from ..errors import DataError
     from ..records import resolve_stage, stages
@@ -69,7 +80,7 @@ def _records(source, owner, customer, stage_name):
     return chosen, select(every, owner=owner, customer=customer, stage=stage_id), settings
 
 
-def _money(value, currency: str) -> str:
+def _money(value: Decimal, currency: str) -> str:
     from ..money import money_human
 
     return money_human(value, currency)
@@ -92,15 +103,20 @@ def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]],
     click.echo("\n".join(out), nl=False)
 
 
-def _as_of_json(source, as_of) -> dict[str, Any]:
+def _as_of_json(source: Repo, as_of: date | None) -> dict[str, Any]:
     return {"as_of": as_of.isoformat() if as_of else None,
-            "as_of_commit": source.commit.sha if as_of else None}
+            "as_of_commit": past_commit(source).sha if as_of else None}
 
 
-def _as_of_words(source, as_of) -> str:
+def _as_of_words(source: Repo, as_of: date | None) -> str:
     if as_of is None:
         return ""
-    return f"as of {as_of}, commit {source.commit.sha[:10]}"
+    return f"as of {as_of}, commit {past_commit(source).sha[:10]}"
+
+
+def past_commit(source: Repo) -> Commit:
+    """The commit of the repo as of a day, which ``_source`` gives as a ``Snapshot``."""
+    return cast("Snapshot", source).commit
 
 
 # ---------------------------------------------------------------- pipeline
@@ -115,7 +131,8 @@ PIPELINE_COLUMNS = ["stage", "stage_label", "kind", "probability", "currency", "
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
+def pipeline(state: State, as_of: date | None, owner: str | None, customer: str | None,
+             stage_name: str | None, fmt: str) -> None:
     """The pipeline: per stage and currency, count, amount, weighted amount, objective.
 
     Weighted = amount x stage probability, rounded half-up to the cent per
@@ -176,7 +193,8 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt: str) -> None:
+def forecast(state: State, by: str, start: date | None, end: date | None, as_of: date | None,
+             owner: str | None, customer: str | None, stage_name: str | None, fmt: str) -> None:
     """The forecast: expected revenue of open and won deals per close period, owner or stage.
 
     Won deals count at 100 %, open ones at their stage probability (weighted),
@@ -230,7 +248,7 @@ CHANGE_COLUMNS = ["at", "commit", "author", "id", "name", "customer", "owner", "
                   "currency", "amount", "kind", "direction", "old", "new"]
 
 
-def _change_words(c) -> str:
+def _change_words(c: Change) -> str:
     from ..money import money_human
 
     r = c.record
@@ -258,7 +276,8 @@ def _change_words(c) -> str:
     return f"{c.kind.replace('_', ' ')} {c.old} -> {c.new}"
 
 
-def changes_report(repo, since, until, *, owner=None, customer=None):
+def changes_report(repo: Repo, since: date, until: date | None, *, owner: str | None = None,
+                   customer: str | None = None) -> Changes:
     """The changes report of a window, with a note per invalid version stepped over."""
     from ..history import steps
     from ..reports import changes as build
@@ -283,7 +302,8 @@ def changes_report(repo, since, until, *, owner=None, customer=None):
                    "still count every change.")
 @format_option(*REPORT_FORMATS)
 @pass_state
-def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
+def changes(state: State, since: date, until: date | None, owner: str | None, customer: str | None,
+            limit: int | None, fmt: str) -> None:
     """What moved in the pipeline between --since and --until, from git history.
 
     Every commit dated in the window (whole days, first-parent history) is
@@ -344,6 +364,6 @@ def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
     ], window)
 
 
-def _money_signed(value, currency: str) -> str:
+def _money_signed(value: Decimal, currency: str) -> str:
     text = _money(abs(value), currency)
     return f"-{text}" if value < 0 else (f"+{text}" if value > 0 else text)

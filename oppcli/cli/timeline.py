@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option
 
 _ARROW = "→"
@@ -98,7 +98,7 @@ def render(entries: list[dict], opp_id: str) -> str:
 @click.argument("ref", metavar="ID")
 @format_option("text", "json")
 @pass_state
-def timeline(state, ref: str, fmt: str) -> None:
+def timeline(state: State, ref: str, fmt: str) -> None:
     """Show an opportunity's story, oldest first: changes, activities and notes.
 
     Every change comes with its author, time and the fields that changed, old →
@@ -137,7 +137,7 @@ def timeline(state, ref: str, fmt: str) -> None:
 
 @cli.command()
 @pass_state
-def undo(state) -> None:
+def undo(state: State) -> None:
     """Revert the last change made by opp, with a new commit that says what it undid.
 
     Only a commit of opp (with an Opp-Action trailer) is undone, and only when
