@@ -988,3 +988,19 @@ def test_a_past_commit_resolves_only_its_own_ids(crm):
     with pytest.raises(errors.NotFound):
         view.resolve(new)
     assert history.Repo(crm.root).resolve(new) == new
+
+
+def test_a_past_commit_is_read_only(crm):
+    """Found by mypy: Snapshot.change was Snapshot.transaction, which takes one argument,
+    so a change to a past commit failed with a TypeError instead of saying why."""
+    from datetime import date
+
+    from oppcli import errors
+    from oppcli.read import history
+    from oppcli.store.repo import Repo
+
+    opp_id = crm.new("Old deal")
+    view = history.snapshot(Repo(crm.root), date.today())
+    for start in (lambda: view.transaction("x"), lambda: view.change(opp_id, "set", "x")):
+        with pytest.raises(errors.RepoError, match="read-only"), start():
+            pass

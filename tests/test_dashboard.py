@@ -377,7 +377,9 @@ def test_the_page_is_accessible_and_responsive(book):
 def contrast(a, b):
     def luminance(colour):
         r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
-        f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa
+        def f(c):  # an sRGB channel in linear light
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
         return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)

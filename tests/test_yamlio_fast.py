@@ -190,7 +190,10 @@ def test_fast_load_refuses_what_load_refuses_for_its_size_or_depth():
     Python's recursion), more values than load reads, an 9 MB file, a key of 128
     characters (PyYAML writes it as a complex key, `? k`)."""
     base = "id: abcd1234\n"
-    deep = lambda n: "".join("  " * i + "k:\n" for i in range(n)) + "  " * n + "k: {}\n"  # noqa
+
+    def deep(n):  # n nested mappings, the last one empty
+        return "".join("  " * i + "k:\n" for i in range(n)) + "  " * n + "k: {}\n"
+
     for text in [
         base + "n: " + "1" * 5000 + "\n",
         deep(yamlio.MAX_DEPTH + 5),

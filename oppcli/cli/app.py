@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .. import __version__
 from ..errors import ExitStatus, OppError
+
+if TYPE_CHECKING:
+    from ..store.repo import Repo
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -26,10 +30,10 @@ class State:
     def __init__(self, repo_arg: str | None, quiet: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
-        self._repo: Any = None
+        self._repo: Repo | None = None
 
     @property
-    def repo(self):
+    def repo(self) -> Repo:
         if self._repo is None:
             from ..read.source import remember
             from ..store.repo import Repo
@@ -82,8 +86,8 @@ class OppGroup(click.Group):
         """The top level's commands in sections (SECTIONS), anything else under 'Other'."""
         if ctx.parent is not None:
             return super().format_commands(ctx, formatter)
-        commands = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
-        commands = {n: c for n, c in commands.items() if c is not None and not c.hidden}
+        found = {name: self.get_command(ctx, name) for name in self.list_commands(ctx)}
+        commands = {n: c for n, c in found.items() if c is not None and not c.hidden}
         placed = {n for names in SECTIONS.values() for n in names}
         sections = [(title, [n for n in names if n in commands])
                     for title, names in SECTIONS.items()]
@@ -96,8 +100,9 @@ class OppGroup(click.Group):
                     formatter.write_dl([(n.ljust(pad), commands[n].get_short_help_str(width))
                                         for n in names])
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> NoReturn:
         if any("\0" in str(a) for a in (sys.argv[1:] if args is None else args)):
             # a real command line cannot hold one; a caller passing arguments can
             error_line("an argument holds a NUL byte; no text or path opp takes may")

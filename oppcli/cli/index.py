@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option
 
 
@@ -40,7 +40,7 @@ def _print(info: dict, fmt: str) -> None:
 @index_group.command("status")
 @format_option("text", "json")
 @pass_state
-def index_status(state, fmt: str) -> None:
+def index_status(state: State, fmt: str) -> None:
     """Where the index is, how big, and how many files and contents it knows.
 
     \b
@@ -54,7 +54,7 @@ def index_status(state, fmt: str) -> None:
 @index_group.command("rebuild")
 @format_option("text", "json")
 @pass_state
-def index_rebuild(state, fmt: str) -> None:
+def index_rebuild(state: State, fmt: str) -> None:
     """Throw the index away and build it again from every file (never needed for
     correctness; it frees the space of contents no longer in use).
 

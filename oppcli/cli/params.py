@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -16,12 +17,13 @@ from ..domain import money
 
 
 class _Decimal(click.ParamType):
-    def __init__(self, name: str, what: str, **limits):
+    def __init__(self, name: str, what: str, **limits: Any) -> None:
         self.name = name
         self.what = what
         self.limits = limits
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Decimal:
         if isinstance(value, Decimal):
             return value
         try:
@@ -52,7 +54,8 @@ def parse_date(value: str) -> date:
 class _Date(click.ParamType):
     name = "date"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
@@ -67,7 +70,8 @@ DATE = _Date()
 class _Currency(click.ParamType):
     name = "currency"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
         text = str(value).strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", text):
             self.fail(f"'{value}' is not a currency code; use three letters such as EUR or USD",
@@ -88,7 +92,8 @@ class _Line(click.ParamType):
         self.name = name
         self.limit = limit
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
         text = str(value).strip()
         if not text:
             self.fail("cannot be empty", param, ctx)
@@ -110,7 +115,8 @@ WORD = _Line("word", 100)
 class _Sku(click.ParamType):
     name = "sku"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
         text = str(value).strip()
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
             self.fail(f"'{value}' is not a valid SKU; use letters, digits, '.', '_' and '-' "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option
 from .params import CURRENCY
+
+if TYPE_CHECKING:
+    from ..store.repo import Repo
 
 
 @cli.command()
@@ -18,7 +22,7 @@ from .params import CURRENCY
               help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
                    "the top of every file, in one commit.")
 @pass_state
-def init(state, directory: str, currency: str | None, upgrade: bool) -> None:
+def init(state: State, directory: str, currency: str | None, upgrade: bool) -> None:
     """Create a data repo in DIRECTORY (default: here), with default settings.
 
     Runs 'git init' when DIRECTORY is not already in a git work tree, writes
@@ -53,7 +57,7 @@ def init(state, directory: str, currency: str | None, upgrade: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @format_option("text", "json")
 @pass_state
-def validate(state, paths: tuple[str, ...], fmt: str) -> None:
+def validate(state: State, paths: tuple[str, ...], fmt: str) -> None:
     """Check opp.yaml, catalog.yaml and every opportunity against the rules.
 
     Prints every problem as FILE:LINE:COLUMN: MESSAGE (or JSON with --format
@@ -84,7 +88,7 @@ def validate(state, paths: tuple[str, ...], fmt: str) -> None:
         raise SystemExit(1)
 
 
-def _repo_of(state, paths: tuple[str, ...]):
+def _repo_of(state: State, paths: tuple[str, ...]) -> Repo:
     """The repo of --repo, OPP_REPO or the current folder; failing that, the one holding
     the first of ``paths`` (a pre-commit hook runs at the git root, maybe above it)."""
     from ..errors import RepoError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option
 
 _ARROW = "→"
@@ -98,7 +98,7 @@ def render(entries: list[dict], opp_id: str) -> str:
 @click.argument("ref", metavar="ID")
 @format_option("text", "json")
 @pass_state
-def timeline(state, ref: str, fmt: str) -> None:
+def timeline(state: State, ref: str, fmt: str) -> None:
     """Show an opportunity's story, oldest first: changes, activities and notes.
 
     Every change comes with its author, time and the fields that changed, old →
@@ -121,9 +121,10 @@ def timeline(state, ref: str, fmt: str) -> None:
         opp_id = repo.resolve(ref)
         entries = build(repo, opp_id, warn=note)
     except NotFound:
-        entries = deleted_timeline(repo, ref)  # a deal deleted since, named in full
-        if entries is None:
+        gone = deleted_timeline(repo, ref)  # a deal deleted since, named in full
+        if gone is None:
             raise
+        entries = gone
         opp_id = ref.strip().casefold()
         note(f"{opp_id} was deleted; its story up to the deletion:")
     if fmt == "json":
@@ -136,7 +137,7 @@ def timeline(state, ref: str, fmt: str) -> None:
 
 @cli.command()
 @pass_state
-def undo(state) -> None:
+def undo(state: State) -> None:
     """Revert the last change made by opp, with a new commit that says what it undid.
 
     Only a commit of opp (with an Opp-Action trailer) is undone, and only when

@@ -11,12 +11,19 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .catalog import catalog
 from .output import emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from ..transfer.plan import ColumnMap, RowError, Table
+
 
 SHOWN_ERRORS = 50      # bad rows listed in text; --format json lists them all
 PROGRESS_MIN_ROWS = 500  # below this an import is quick: no progress bar
@@ -40,12 +47,12 @@ def progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def _file_name(file) -> str:
+def _file_name(file: BinaryIO) -> str:
     name = getattr(file, "name", None)
     return "<stdin>" if name in (None, "-", "<stdin>") or not isinstance(name, str) else name
 
 
-def _read_table(file):
+def _read_table(file: BinaryIO) -> Table:
     from ..errors import DataError
     from ..transfer.plan import read_csv
 
@@ -56,7 +63,7 @@ def _read_table(file):
         raise DataError(exc.message, name, exc.line) from None
 
 
-def _refuse(name: str, errors, fmt: str, report: dict) -> None:
+def _refuse(name: str, errors: list[RowError], fmt: str, report: dict) -> NoReturn:
     """Print every bad row (stdout, like opp validate) and refuse with one line."""
     from ..errors import DataError
 
@@ -75,11 +82,11 @@ def _refuse(name: str, errors, fmt: str, report: dict) -> None:
 
 
 class _Refused(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
 
 
-def _note_ignored(columns) -> None:
+def _note_ignored(columns: ColumnMap) -> None:
     if columns.ignored:
         note(f"note: ignored column(s): {', '.join(columns.ignored)} (import one with "
              "--map COLUMN=FIELD)")
@@ -100,7 +107,8 @@ def _note_ignored(columns) -> None:
               help="Read TEXT in the stage column as STAGE (repeatable).")
 @format_option("text", "json")
 @pass_state
-def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) -> None:
+def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
+            defaults: tuple[str, ...], stage_maps: tuple[str, ...], fmt: str) -> None:
     """Import opportunities from a CSV file, all or nothing, as one commit.
 
     The first row names the columns: the fields (id, ref, name, customer,
@@ -160,10 +168,11 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
         return
 
     # a dry run makes up ids it never stores: a new row has none yet (null; "(new)")
-    rows = [{"line": e.line, "action": e.action,
-             "id": None if dry_run and e.new_id else e.opportunity.id,
-             "ref": e.opportunity.ref, "name": e.opportunity.name, "changed": list(e.changed)}
-            for e in plan.entries]
+    rows: list[dict[str, Any]] = [
+        {"line": e.line, "action": e.action,
+         "id": None if dry_run and e.new_id else e.opportunity.id,
+         "ref": e.opportunity.ref, "name": e.opportunity.name, "changed": list(e.changed)}
+        for e in plan.entries]
     if fmt == "json":
         emit_json({**report, "rows": rows, "errors": []})
     elif dry_run:
@@ -189,7 +198,7 @@ def import_(state, file, dry_run: bool, maps, defaults, stage_maps, fmt: str) ->
 @cli.command("export")
 @format_option("csv", "json")
 @pass_state
-def export(state, fmt: str) -> None:
+def export(state: State, fmt: str) -> None:
     """Every opportunity, with the fields opp import reads (CSV) or in full (JSON).
 
     The CSV imports back: into an empty repo it gives the same opportunities
@@ -227,7 +236,8 @@ def export(state, fmt: str) -> None:
                    "ignores it).")
 @format_option("text", "json")
 @pass_state
-def catalog_import(state, file, dry_run: bool, maps, fmt: str) -> None:
+def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
+                   fmt: str) -> None:
     """Import products from a CSV file (sku, name, price, unit), all or nothing.
 
     Usual headers are recognised ("Product Code", "Product Name", "List Price",

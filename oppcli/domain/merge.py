@@ -38,9 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RuleError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .model import Opportunity
+
 
 OPPORTUNITY, CATALOG, SETTINGS = "opportunity", "catalog", "settings"
 SIDES = ("ours", "theirs")
@@ -144,13 +150,14 @@ def _key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     items = [x for lst in lists for x in lst]
     if not items:
         return None
+    # the key an item is matched by, one per kind of list: a lambda each reads best here
     key: Callable[[Any], Any] | None = None
     if all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in items):
-        key = lambda x: x["id"]  # noqa: E731
+        key = lambda x: x["id"]  # noqa: E731  (a key per kind of list)
     elif all(isinstance(x, dict) and isinstance(x.get("sku"), str) for x in items):
-        key = lambda x: x["sku"].casefold()  # noqa: E731
+        key = lambda x: x["sku"].casefold()  # noqa: E731  (a key per kind of list)
     elif all(isinstance(x, _SCALARS) and not isinstance(x, bool) for x in items):
-        key = lambda x: ("word", type(x).__name__, x)  # noqa: E731
+        key = lambda x: ("word", type(x).__name__, x)  # noqa: E731  (a key per kind of list)
     if key is None:
         return None
     for lst in lists:
@@ -255,10 +262,12 @@ def merge_values(base: Any, ours: Any, theirs: Any, *,
 # ---------------------------------------------------------------- the three kinds of file
 
 
-def _model(kind: str):
+def _model(kind: str) -> type[BaseModel]:
     from .model import Catalog, Opportunity, Settings
 
-    return {OPPORTUNITY: Opportunity, CATALOG: Catalog, SETTINGS: Settings}[kind]
+    models: dict[str, type[BaseModel]] = {OPPORTUNITY: Opportunity, CATALOG: Catalog,
+                                          SETTINGS: Settings}
+    return models[kind]
 
 
 def normalize(kind: str, data: Any) -> Any:
@@ -358,9 +367,10 @@ def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
     from .checks import problems
     from .model import Settings
 
+    opp = cast("Opportunity", model)  # the model of an OPPORTUNITY file
     found = []
-    for problem in problems(model, settings or Settings()):
-        if problem.loc == ("stage",) and model.stage in stages_from:
+    for problem in problems(opp, settings or Settings()):
+        if problem.loc == ("stage",) and opp.stage in stages_from:
             continue
         found.append((str(problem.loc[0]) if problem.loc else "", problem.message))
     return model, found
@@ -422,16 +432,16 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
         had = [c for c in conflicts if c.path[:1] and c.path[0] in group]
         conflicts = [c for c in conflicts if not (c.path[:1] and c.path[0] in group)]
         if default is None and (had or not choices or waiting):
-            shown = None
+            words: dict[str, str] | None = None
             if kind == OPPORTUNITY:
-                shown = {"base": state_words(bd, settings),
+                words = {"base": state_words(bd, settings),
                          **{s_: summarize(kind, bd, doc, settings, group)
                             for s_, doc in (("ours", o), ("theirs", t))}}
             conflicts.append(Conflict((primary,), _none(bd.get(primary, MISSING)),
                                       _none(o.get(primary, MISSING)),
                                       _none(t.get(primary, MISSING)), rule=rule,
                                       fields=tuple(f for f in group if f != primary),
-                                      shown=shown))
+                                      shown=words))
     conflicts.sort(key=lambda c: (order.get(c.path[0], len(order)) if c.path else -1))
     return Merged(model.model_dump(mode="python"), conflicts, **ident)
 
@@ -584,7 +594,8 @@ def summarize(kind: str, base: Any, side: Any, settings: Any = None,
     return ", ".join(parts) or "no change"
 
 
-def _item_words(panel: str, old: list, new: list, said: set = frozenset()) -> list[str]:
+def _item_words(panel: str, old: list, new: list,
+                said: set | frozenset = frozenset()) -> list[str]:
     word = _ITEM_WORDS[panel]
     before = {x.get("id"): x for x in old if isinstance(x, dict) and x.get("id") not in said}
     after = {x.get("id"): x for x in new if isinstance(x, dict) and x.get("id") not in said}

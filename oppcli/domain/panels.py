@@ -18,12 +18,15 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
 from .model import Activity, Competitor, Contact, Document, Note, Opportunity, Partner, Settings
 from .stages import ensure_open, near
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 RELATIONS = ("contacts", "partners", "competitors")
 """Panels that a closed opportunity keeps read-only (R17)."""
@@ -31,8 +34,9 @@ RELATIONS = ("contacts", "partners", "competitors")
 PANELS = (*RELATIONS, "activities", "documents", "notes")
 WORD = {"contacts": "contact", "partners": "partner", "competitors": "competitor",
         "activities": "activity", "documents": "document", "notes": "note"}
-MODEL = {"contacts": Contact, "partners": Partner, "competitors": Competitor,
-         "activities": Activity, "documents": Document, "notes": Note}
+MODEL: dict[str, type[BaseModel]] = {
+    "contacts": Contact, "partners": Partner, "competitors": Competitor,
+    "activities": Activity, "documents": Document, "notes": Note}
 
 DOCUMENTS_DIR = "documents"
 LARGE_DOCUMENT = 10 * 1024 * 1024
@@ -77,7 +81,7 @@ def excerpt(text: str, limit: int = 50) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def human_size(size: int) -> str:
+def human_size(size: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
@@ -131,15 +135,22 @@ def _build(panel: str, data: dict) -> Any:
         raise UsageError(f"{WORD[panel]} {where.replace('_', ' ')}: {message}") from None
 
 
+def _needed(settings: Settings | None, panel: str) -> Settings:
+    """The settings, which relations and activities need (notes and documents do not)."""
+    if settings is None:
+        raise TypeError(f"the {panel} panel needs the settings")  # a caller's bug
+    return settings
+
+
 def _checked(panel: str, settings: Settings | None, fields: dict) -> dict:
     """The fields with roles and types in their configured spelling; refuses unknown ones."""
     out = dict(fields)
     if out.get("role") is not None:
-        out["role"] = choose(out["role"], getattr(settings.roles, panel),
+        out["role"] = choose(out["role"], getattr(_needed(settings, panel).roles, panel),
                              f"{WORD[panel]} role", f"roles.{panel}")
     if out.get("type") is not None:
-        out["type"] = choose(out["type"], settings.activity_types, "activity type",
-                             "activity_types")
+        out["type"] = choose(out["type"], _needed(settings, panel).activity_types,
+                             "activity type", "activity_types")
     if out.get("email") is not None and not _EMAIL.match(out["email"].strip()):
         raise UsageError(f"'{out['email']}' is not an e-mail address (name@example.com)")
     return out
@@ -147,7 +158,7 @@ def _checked(panel: str, settings: Settings | None, fields: dict) -> dict:
 
 def _guard(opp: Opportunity, settings: Settings | None, panel: str) -> None:
     if panel in RELATIONS:
-        ensure_open(opp, settings, f"change its {panel}")
+        ensure_open(opp, _needed(settings, panel), f"change its {panel}")
 
 
 def _check_activity(activity: Activity, today: date) -> None:

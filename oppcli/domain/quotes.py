@@ -21,6 +21,7 @@ Like ``rules.py``: models in, new models out, or an ``OppError`` saying why.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -62,7 +63,7 @@ def catalog_lines(quote: Quote) -> list[QuoteLine]:
     return [line for line in quote.lines if line.sku]
 
 
-def quotes_total(lines) -> Decimal:
+def quotes_total(lines: Iterable[QuoteLine]) -> Decimal:
     """R12: the sum of the rounded line totals."""
     return products.bounded(products.products_total(lines), "the quote total")
 

@@ -175,7 +175,7 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
 
 
 def _list_at(data: dict, key: str) -> list:
-    node = data
+    node: Any = data
     for part in LISTS[key]:
         node = node[part]
     return node
@@ -204,8 +204,9 @@ def add(settings: Settings, path: tuple[str, ...], value: str, *,
     return _validated(data)
 
 
-def _add_stage(settings: Settings, data: dict, stage_id: str, label, probability, kind,
-               before, after) -> Settings:
+def _add_stage(settings: Settings, data: dict, stage_id: str, label: str | None,
+               probability: str | None, kind: str | None, before: str | None,
+               after: str | None) -> Settings:
     sid = stage_id.strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", sid):
         raise UsageError(f"'{stage_id}' is not a stage id; use lower-case letters, digits, "
@@ -227,8 +228,9 @@ def _add_stage(settings: Settings, data: dict, stage_id: str, label, probability
              else _int(probability, "--probability", 0, 100), "kind": kind}
     _certain(stage)
     stages = data["stages"]
-    if before is not None or after is not None:
-        anchor = resolve_stage(settings, before if before is not None else after).id
+    anchor_ref = before if before is not None else after
+    if anchor_ref is not None:
+        anchor = resolve_stage(settings, anchor_ref).id
         index = next(i for i, s in enumerate(stages) if s["id"] == anchor)
         stages.insert(index if before is not None else index + 1, stage)
     elif kind == "open":  # open stages come before the closing ones

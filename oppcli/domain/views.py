@@ -6,27 +6,33 @@ decimal text, dates ISO strings; nothing here touches files or the terminal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Opportunity, Settings
 from .money import money_str, plain
 
+if TYPE_CHECKING:
+    from datetime import date
+    from decimal import Decimal
 
-def _money(value) -> str | None:
+    from .model import ProductLine, Quote, QuoteLine
+
+
+def _money(value: Decimal | None) -> str | None:
     return None if value is None else money_str(value)
 
 
-def _date(value) -> str | None:
+def _date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _line(line, name_key: str) -> dict:
+def _line(line: ProductLine | QuoteLine, name_key: str) -> dict:
     return {"id": line.id, "sku": line.sku, name_key: getattr(line, name_key),
             "quantity": plain(line.quantity), "unit_price": money_str(line.unit_price),
             "discount": plain(line.discount), "total": money_str(line.total)}
 
 
-def quote_record(quote) -> dict[str, Any]:
+def quote_record(quote: Quote) -> dict[str, Any]:
     """A quote as in ``opp show --format json``: status, dates, total and lines."""
     return {"id": quote.id, "status": quote.status, "created": _date(quote.created),
             "sent": _date(quote.sent), "closed": _date(quote.closed),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..domain.records import Commit, Record, Step, record
 from ..errors import DataError, RepoError, UsageError
@@ -134,10 +134,11 @@ class Snapshot(Repo):
             raise self.here(result[0])
         return result
 
-    def transaction(self, subject: str = ""):
+    def transaction(self, subject: str = "") -> NoReturn:
         raise RepoError("the data repo as of a past day is read-only")
 
-    change = transaction
+    def change(self, ref: str, kind: str, action: str = "") -> NoReturn:
+        raise RepoError("the data repo as of a past day is read-only")
 
 
 # ---------------------------------------------------------------- as of a day

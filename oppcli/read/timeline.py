@@ -42,9 +42,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    from ..store.repo import Repo
 
 OWN_ENTRIES = ("activities", "notes")
 """Panels whose items are entries of their own in the timeline."""
@@ -143,7 +146,7 @@ class Broken:
     message: str
 
 
-def _parse(data: bytes | None, where: str):
+def _parse(data: bytes | None, where: str) -> Any:
     if data is None:
         return None
     from ..store import yamlio
@@ -155,7 +158,7 @@ def _parse(data: bytes | None, where: str):
     return loaded
 
 
-def history(repo, opp_id: str) -> list[Revision]:
+def history(repo: Repo, opp_id: str) -> list[Revision]:
     """Every commit that touched ``opportunities/<id>.yaml`` (following renames), newest
     first, each with the file's data before and after; and every merge whose result
     may matter to the story (git lists them all when following a file)."""
@@ -431,9 +434,10 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         kept = [c for c in changes if not (c["old"] is None and added_by.get(ref(c)) is rev)]
         if changes and not kept:
             continue  # it only added what is listed as its own entry
-        entry = {"at": rev.at.isoformat(), "author": rev.author, "kind": "change",
-                 "summary": rev.subject, "changes": kept, "commit": rev.commit,
-                 "action": rev.action}
+        entry: dict[str, Any] = {
+            "at": rev.at.isoformat(), "author": rev.author, "kind": "change",
+            "summary": rev.subject, "changes": kept, "commit": rev.commit,
+            "action": rev.action}
         if rev.merge:
             entry["merge"] = True
             entry["resolution"] = any(c.get("conflict") for c in kept)
@@ -442,29 +446,29 @@ def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
         changes_.append((rev.at, entry))
     # nothing before the opportunity was created
     start = changes_[0][0] if changes_ else None
-    own: list[tuple[datetime, dict]] = []
+    own: list[tuple[datetime, dict, datetime]] = []
     for activity in opp.activities:
-        rev = added_by.get(("activities", activity.id))
+        by = added_by.get(("activities", activity.id))
         at = _local(datetime.combine(activity.date, time()))
         place = at
-        if rev is not None and _local(rev.at).date() == activity.date:
-            place = rev.at  # recorded on its day: where the commit that recorded it is
+        if by is not None and _local(by.at).date() == activity.date:
+            place = by.at  # recorded on its day: where the commit that recorded it is
         state = "done" if activity.done else ("planned" if activity.date > today
                                               else "to do")
         own.append((at, {
-            "at": at.isoformat(), "author": activity.author or (rev.author if rev else None),
+            "at": at.isoformat(), "author": activity.author or (by.author if by else None),
             "kind": "activity", "summary": f"{activity.type}: {activity.subject} ({state})",
-            "changes": [], "commit": rev.commit if rev else None, "item": activity.id,
+            "changes": [], "commit": by.commit if by else None, "item": activity.id,
             "type": activity.type, "subject": activity.subject,
             "date": activity.date.isoformat(), "done": activity.done,
             "notes": activity.notes}, place))
     for note in opp.notes:
-        rev = added_by.get(("notes", note.id))
+        by = added_by.get(("notes", note.id))
         at = _local(note.date)
         own.append((at, {
             "at": at.isoformat(), "author": note.author, "kind": "note",
             "summary": _excerpt(note.text, 80), "changes": [],
-            "commit": rev.commit if rev else None, "item": note.id, "text": note.text}, at))
+            "commit": by.commit if by else None, "item": note.id, "text": note.text}, at))
     placed = []
     for _, entry, place in own:
         if start is not None and place < start:
@@ -568,7 +572,7 @@ def _interleave(changes: list[tuple[datetime, dict]], own: list[tuple[datetime, 
     return out
 
 
-def timeline(repo, opp_id: str, warn: Callable[[str], None] | None = None) -> list[dict]:
+def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None) -> list[dict]:
     """``opp timeline``: the opportunity's story, oldest first (the JSON of the contract).
 
     The story is in git: a file that is invalid now (a hand edit gone wrong, the very
@@ -605,7 +609,7 @@ def _last_version(revisions: list) -> Any:
     return SimpleNamespace(activities=[], notes=[])
 
 
-def deleted_timeline(repo, ref: str) -> list[dict] | None:
+def deleted_timeline(repo: Repo, ref: str) -> list[dict] | None:
     """The story of an opportunity whose file is gone (``ref`` its full id), ending with
     its deletion; None when ``ref`` names no file the history holds."""
     import re

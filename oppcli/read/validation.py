@@ -79,9 +79,9 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
                 errors.append(exc)
                 continue
             if data is not None:
-                result = repo.model_errors(Catalog, CATALOG_FILE, data, node)
-                if isinstance(result, list):
-                    errors += result
+                catalog = repo.model_errors(Catalog, CATALOG_FILE, data, node)
+                if isinstance(catalog, list):
+                    errors += catalog
             continue
         if not rel.endswith(".yaml"):  # a folder or link named *.yaml: load_errors says so
             errors.append(DataError("not an opportunity file; opportunities are "

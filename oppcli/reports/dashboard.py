@@ -167,7 +167,7 @@ def _pygal():
     return pygal, Style
 
 
-def _style(colors: Sequence[str]):
+def _style(colors: Sequence[str]) -> Any:
     _, Style = _pygal()
     font = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
     return Style(background="transparent", plot_background="transparent", font_family=font,
@@ -199,8 +199,8 @@ class Series:
     tips: list[str]  # a native tooltip per bar or slice: the exact figure in words
 
 
-def _accessible(root, *, chart_id: str, title: str, summary: str,
-                series: Sequence[Series]):
+def _accessible(root: Any, *, chart_id: str, title: str, summary: str,
+                series: Sequence[Series]) -> Any:
     """pygal's SVG made fit for a page that fetches nothing: no script, no comments (they
     carry the day and web addresses); ``role="img"`` with ``aria-label``, ``<title>``
     and ``<desc>`` first; a ``<title>`` tooltip on every bar or slice, so hovering shows

@@ -8,9 +8,13 @@ description holding ``|`` or ``*`` cannot break the table or the emphasis.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..domain.model import Opportunity, Quote
 from ..domain.money import money_human, plain
+
+if TYPE_CHECKING:
+    from datetime import date
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -29,7 +33,7 @@ def status_words(quote: Quote) -> str:
     return f"{quote.status} on {quote.closed}"
 
 
-def quote_date(quote: Quote):
+def quote_date(quote: Quote) -> date:
     """The date a customer reads on the quote: when it was sent, else when it was made."""
     return quote.sent or quote.created
 

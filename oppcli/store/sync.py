@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import merge
 from ..errors import DataError, NotFound, RepoError, RuleError, UsageError
@@ -33,6 +33,9 @@ from . import yamlio
 from .files import SETTINGS_FILE, atomic_write
 from .git import git, one_line
 from .repo import Repo
+
+if TYPE_CHECKING:
+    from ..domain.model import Settings
 
 CONFLICTS_DIR = "opp-conflicts"
 SYNC_ROUNDS = 5
@@ -141,7 +144,7 @@ def header_of(data: bytes | None) -> str:
     return "".join(lines)
 
 
-def _settings_near(worktree: Path, path: str):
+def _settings_near(worktree: Path, path: str) -> Settings:
     """The settings of the data repo holding ``path`` (as the work tree has them now)."""
     from pydantic import ValidationError
 
@@ -157,7 +160,7 @@ def _settings_near(worktree: Path, path: str):
         return Settings()
 
 
-def _settings_of(top: Path, path: str):
+def _settings_of(top: Path, path: str) -> Settings:
     """The settings file being merged, as it stands (ours for now), for reading a value."""
     from pydantic import ValidationError
 
@@ -241,7 +244,8 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
         # only opp's files are routed here; anything else keeps git's own text merge
         return git(worktree, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
                    str(ours), str(base), str(theirs), check=False).returncode and 1
-    merged = _merge_files(kind, path, *raw, worktree)
+    base_raw, ours_raw, theirs_raw = raw
+    merged = _merge_files(kind, path, base_raw, ours_raw, theirs_raw, worktree)
     if merged.whole_file:
         written = raw[1] or b""  # ours stays as it is
     else:
@@ -269,8 +273,8 @@ def _who(record: dict) -> str:
 def _ref_word(record: dict) -> str:
     if record.get("id"):
         return record["id"]
-    return {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}.get(record.get("kind"),
-                                                                       record["path"])
+    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}
+    return words.get(record.get("kind"), record["path"])
 
 
 def _value(entry: dict, side: str) -> str:
@@ -439,6 +443,7 @@ def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
             if field or value is not None:
                 raise UsageError(f"{path} is in conflict as a whole file: keep one side with "
                                  f"opp resolve {ref} --ours (or --theirs)")
+            assert side is not None  # no value, so a side was given (checked above)
             kept = "version" if _take_side(repo.root, path, stages, side) else "deletion"
             messages.append(f"{path}: kept the {kept} of {side}")
             _log_resolution(repo.git_dir, f"{path} (whole file) {side}")

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from datetime import date as date_type
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -29,11 +29,15 @@ from .files import MAX_FILE_BYTES
 MAX_DEPTH = 64
 MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
 
-_LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+if TYPE_CHECKING:  # the C classes where libyaml is there; mypy sees the Python ones
+    _LoaderBase = yaml.SafeLoader
+    _DumperBase = yaml.SafeDumper
+else:
+    _LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _Loader(_LoaderBase):  # type: ignore[misc, valid-type]
+class _Loader(_LoaderBase):
     pass
 
 
@@ -61,15 +65,15 @@ def _not_plain(text: str, node: yaml.ScalarNode) -> yaml.constructor.Constructor
         None, None, f"'{text}' {why}, or quote it ('{text}') if it is text", node.start_mark)
 
 
-def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node)
     if not _PLAIN_FLOAT.fullmatch(text):
         raise _not_plain(text, node)
     return Decimal(text)
 
 
-def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
     if not _PLAIN_INT.fullmatch(text):
         raise _not_plain(text, node)
     return int(text)
@@ -79,7 +83,7 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def _construct_timestamp(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Any:
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     """A date or time, with an impossible one (2026-02-30) refused at its line."""
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
@@ -235,7 +239,7 @@ def locate(node: yaml.Node | None, loc: Iterable[Any], *, key: bool = False
     return current.start_mark.line + 1, current.start_mark.column + 1
 
 
-class _Dumper(_DumperBase):  # type: ignore[misc, valid-type]
+class _Dumper(_DumperBase):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
@@ -483,7 +487,8 @@ class _LineReader:
         of a mapping ``depth`` levels down (as ``_check_nodes`` counts them)."""
         if depth >= MAX_DEPTH:  # its keys and values would be deeper than load allows
             raise _NotFast
-        lines, out, width = self.lines, {}, len(indent)
+        lines, width = self.lines, len(indent)
+        out: dict[str, Any] = {}
         while self.pos < len(lines):
             if first is not None:
                 body, first = first, None
@@ -517,7 +522,8 @@ class _LineReader:
     def sequence(self, indent: str, depth: int) -> list:
         if depth >= MAX_DEPTH:
             raise _NotFast
-        lines, items, dash = self.lines, [], indent + "- "
+        lines, dash = self.lines, indent + "- "
+        items: list[Any] = []
         while self.pos < len(lines) and lines[self.pos].startswith(dash):
             rest = lines[self.pos][len(dash):]
             if rest == "{}":

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ..domain import ids, opportunity, products, stages
 from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
@@ -265,10 +266,10 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
     by_key = {header_key(alias): name for name, names in aliases.items() for alias in names}
     auto: dict[str, list[int]] = {}
     for index, column in enumerate(header):
-        name = by_key.get(header_key(column))
-        if index in taken or name is None or name in chosen:
+        found = by_key.get(header_key(column))
+        if index in taken or found is None or found in chosen:
             continue
-        auto.setdefault(name, []).append(index)
+        auto.setdefault(found, []).append(index)
     for name, indexes in auto.items():
         if len(indexes) > 1:
             both = " and ".join(f"'{header[i]}'" for i in indexes)
@@ -386,7 +387,7 @@ class Lookup:
                          "add, or opp catalog import)")
 
 
-def parse_value(name: str, text: str, what: str, lookup: Lookup, today: date):
+def parse_value(name: str, text: str, what: str, lookup: Lookup, today: date) -> Any:
     """The typed value of one non-blank cell of field ``name``; ``ValueError`` says why not."""
     if name == "id":
         value = text.casefold()
@@ -609,8 +610,11 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
     return plan
 
 
-def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_ref, taken,
-              seen_ids, seen_refs, today, owner) -> Entry:
+def _plan_row(line: int, cells: list[str], width: int, items: list[tuple[str, int]],
+              columns: ColumnMap, lookup: Lookup, settings: Settings,
+              by_id: dict[str, Opportunity], by_ref: dict[str, list[Opportunity]],
+              taken: set[str], seen_ids: dict[str, int], seen_refs: dict[str, int],
+              today: date, owner: str) -> Entry:
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
                           "columns; quote cells that hold the delimiter"])
@@ -679,7 +683,7 @@ def _plan_row(line, cells, width, items, columns, lookup, settings, by_id, by_re
     if messages:
         raise _RowFailed(messages)
     made_up = opp_id is None
-    if made_up:
+    if opp_id is None:
         opp_id = ids.new_id(taken)
     taken.add(opp_id)
     try:
