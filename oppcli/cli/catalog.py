@@ -31,36 +31,10 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
         require_module(repo.settings, "catalog")
         tx.refuse_hand_edits([CATALOG_FILE])
         updated, sku = edit(repo.catalog)
-        updated.products.sort(key=lambda p: p.sku.casefold())
         tx.save_model(CATALOG_FILE, updated)
         tx.subject = one_line(f"catalog: {verb} {sku} {words}".strip())
         tx.kind = f"catalog-{verb}"
     note(f"catalog: {verb} {sku}" if tx.writes else f"catalog: {sku}: nothing to change")
-
-
-def _name_free(cat, name: str, item) -> None:
-    """Two products never share a name, loosely compared ('GTX Pro', 'gtx-pro'): imports
-    find products by name too ('opp catalog import' checks the same)."""
-    from ..domain.stages import loose_key
-    from ..errors import RuleError
-
-    key = loose_key(name)
-    for other in cat.products:
-        if other is not item and loose_key(other.name) == key:
-            raise RuleError(f"product {other.sku} is named '{other.name}' already; give this "
-                            "one another name, so that a name finds one product")
-
-
-def _lookup(cat, sku: str):
-    from ..domain.stages import near
-    from ..errors import NotFound
-
-    item = cat.find(sku)
-    if item is None:
-        skus = [p.sku for p in cat.products]
-        raise NotFound(f"no product '{sku}' in the catalog{near(sku, skus)}; "
-                       "list them with: opp catalog list")
-    return item
 
 
 @catalog.command("add")
@@ -75,19 +49,9 @@ def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
     \b
     Example:  opp catalog add SRV-01 --name "Support plan" --price 1200 --unit year
     """
-    from ..domain.model import Catalog, CatalogItem
-    from ..errors import RuleError
+    from ..domain import catalog as rules
 
-    def edit(cat: Catalog) -> Catalog:
-        existing = cat.find(sku)
-        if existing is not None:
-            raise RuleError(f"SKU '{existing.sku}' is already in the catalog "
-                            f"({existing.name}); change it with: opp catalog update {sku}")
-        _name_free(cat, name, None)
-        item = CatalogItem(sku=sku, name=name, price=price, unit=unit)
-        return Catalog(products=[*cat.products, item]), sku
-
-    _change_catalog(state, "add", name, edit)
+    _change_catalog(state, "add", name, lambda cat: rules.add(cat, sku, name, price, unit))
 
 
 @catalog.command("update")
@@ -102,7 +66,7 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
     \b
     Example:  opp catalog update SRV-01 --price 1300
     """
-    from ..domain.model import Catalog
+    from ..domain import catalog as rules
     from ..errors import UsageError
 
     changes = {k: v for k, v in (("name", name), ("price", price), ("unit", unit))
@@ -112,15 +76,8 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
     if unit is not None and unit.lower() == "none":
         changes["unit"] = None
 
-    def edit(cat: Catalog):
-        item = _lookup(cat, sku)
-        if name is not None:
-            _name_free(cat, name, item)
-        return Catalog(products=[p.model_copy(update=changes) if p is item else p
-                                 for p in cat.products]), item.sku
-
     words = " ".join(f"{k}={'none' if v is None else v}" for k, v in changes.items())
-    _change_catalog(state, "update", words, edit)
+    _change_catalog(state, "update", words, lambda cat: rules.update(cat, sku, changes))
 
 
 @catalog.command("remove")
@@ -132,13 +89,9 @@ def catalog_remove(state, sku: str) -> None:
     \b
     Example:  opp catalog remove SRV-01
     """
-    from ..domain.model import Catalog
+    from ..domain import catalog as rules
 
-    def edit(cat: Catalog):
-        item = _lookup(cat, sku)
-        return Catalog(products=[p for p in cat.products if p is not item]), item.sku
-
-    _change_catalog(state, "remove", "", edit)
+    _change_catalog(state, "remove", "", lambda cat: rules.remove(cat, sku))
 
 
 @catalog.command("list")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,19 +12,30 @@ from .app import cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import CURRENCY, DATE, LINE, MONEY, parse_date
 
+if TYPE_CHECKING:
+    from ..store.transaction import Transaction
 
-def apply_change(state, ref: str, kind: str, change: Callable, describe: Callable):
-    """Run ``change(opp, repo) -> opp`` as one commit; ``describe(before, after)`` is the
-    action in words (commit subject and the note printed on stderr)."""
-    repo = state.repo
-    with repo.change(ref, kind) as tx:
-        before = tx.opportunity
-        tx.opportunity = change(before, repo)
-        tx.action = describe(before, tx.opportunity)
+
+@contextmanager
+def changing(state, ref: str, kind: str) -> Iterator[Transaction]:
+    """One change to opportunity ``ref`` as one commit (``repo.change``): the body sets
+    ``tx.opportunity`` and ``tx.action``, the action in words (commit subject and the
+    note printed on stderr once it is committed)."""
+    with state.repo.change(ref, kind) as tx:
+        yield tx
     if tx.writes:
         note(f"{tx.opportunity.id}: {tx.action}")
     else:
         note(f"{tx.opportunity.id}: nothing to change")
+
+
+def apply_change(state, ref: str, kind: str, change: Callable, describe: Callable):
+    """Run ``change(opp, repo) -> opp`` as one commit; ``describe(before, after)`` is the
+    action in words. Returns the opportunity after the change."""
+    with changing(state, ref, kind) as tx:
+        before = tx.opportunity
+        tx.opportunity = change(before, state.repo)
+        tx.action = describe(before, tx.opportunity)
     return tx.opportunity
 
 

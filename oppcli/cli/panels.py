@@ -13,7 +13,7 @@ from collections.abc import Callable
 import click
 
 from .app import cli, note, pass_state
-from .opportunities import apply_change
+from .opportunities import changing
 from .output import emit_csv, emit_json, format_option, table
 from .params import DATE, LINE, WORD
 
@@ -84,15 +84,11 @@ def _add(state, ref: str, panel: str, fields: dict, kind: str) -> None:
     from ..domain import panels
     from ..env import today
 
-    added = {}
-
-    def change(opp, repo):
-        opp, added["item"] = panels.add(opp, repo.settings, panel, fields, today=today())
-        return opp
-
-    apply_change(state, ref, kind, change,
-                 lambda b, a: f"add {panels.WORD[panel]} {panels.label(panel, added['item'])}")
-    click.echo(added["item"].id)
+    with changing(state, ref, kind) as tx:
+        tx.opportunity, item = panels.add(tx.opportunity, state.repo.settings, panel, fields,
+                                          today=today())
+        tx.action = f"add {panels.WORD[panel]} {panels.label(panel, item)}"
+    click.echo(item.id)
 
 
 def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
@@ -100,15 +96,10 @@ def _edit(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> No
     from ..domain import panels
     from ..env import today
 
-    words = {}
-
-    def change(opp, repo):
-        opp, before, after = panels.edit(opp, repo.settings, panel, item, fields,
-                                         today=today())
-        words["action"] = _edit_words(panel, before, after)
-        return opp
-
-    apply_change(state, ref, kind, change, lambda b, a: words["action"])
+    with changing(state, ref, kind) as tx:
+        tx.opportunity, before, after = panels.edit(tx.opportunity, state.repo.settings, panel,
+                                                    item, fields, today=today())
+        tx.action = _edit_words(panel, before, after)
 
 
 def _edit_words(panel: str, before, after) -> str:
@@ -130,15 +121,10 @@ def _short(text: str | None) -> str:
 def _remove(state, ref: str, item: str, panel: str, kind: str) -> None:
     from ..domain import panels
 
-    removed = {}
-
-    def change(opp, repo):
-        opp, removed["item"] = panels.remove(opp, repo.settings, panel, item)
-        return opp
-
-    apply_change(state, ref, kind, change,
-                 lambda b, a: f"remove {panels.WORD[panel]} "
-                              f"{panels.label(panel, removed['item'])}")
+    with changing(state, ref, kind) as tx:
+        tx.opportunity, removed = panels.remove(tx.opportunity, state.repo.settings, panel,
+                                                item)
+        tx.action = f"remove {panels.WORD[panel]} {panels.label(panel, removed)}"
 
 
 def _list(state, ref: str, panel: str, fmt: str, keep: Callable | None = None,
@@ -417,16 +403,12 @@ def activity_done(state, ref: str, item: str, on) -> None:
     from ..domain import panels
     from ..env import today
 
-    words = {}
-
-    def change(opp, repo):
-        opp, before, after = panels.mark_done(opp, item, today=today(), on=on)
-        words["action"] = f"activity done: {after.type} \"{after.subject}\" on {after.date}"
+    with changing(state, ref, "activity-done") as tx:
+        tx.opportunity, before, after = panels.mark_done(tx.opportunity, item, today=today(),
+                                                         on=on)
+        tx.action = f"activity done: {after.type} \"{after.subject}\" on {after.date}"
         if before.date != after.date:
-            words["action"] += f" (was planned {before.date})"
-        return opp
-
-    apply_change(state, ref, "activity-done", change, lambda b, a: words["action"])
+            tx.action += f" (was planned {before.date})"
 
 
 @activity.command("edit")
@@ -642,17 +624,12 @@ def note_add(state, ref: str, text: str) -> None:
     from ..domain import panels
     from ..env import now
 
-    added = {}
     body = _note_text(text)
-
-    def change(opp, repo):
-        opp, added["item"] = panels.add_note(opp, author=repo.identity.name, text=body,
-                                             at=now())
-        return opp
-
-    apply_change(state, ref, "note", change,
-                 lambda b, a: f"note {panels.label('notes', added['item'])}")
-    click.echo(added["item"].id)
+    with changing(state, ref, "note") as tx:
+        tx.opportunity, added = panels.add_note(tx.opportunity, author=state.repo.identity.name,
+                                                text=body, at=now())
+        tx.action = f"note {panels.label('notes', added)}"
+    click.echo(added.id)
 
 
 @note_group.command("list")

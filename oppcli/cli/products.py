@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli, note, pass_state
-from .opportunities import amount_words, apply_change
+from .opportunities import amount_words, apply_change, changing
 from .params import DISCOUNT, MONEY, QUANTITY, SKU
 
 
@@ -34,36 +34,25 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
     \b
     Example:  opp add-product 4k7q SRV-01 --qty 2 --discount 10
     """
-    from ..domain import products, stages
-    from ..errors import NotFound
+    from ..domain import products
 
-    typed = []  # a typed amount the first product replaces (R5): said, not silent
-
-    def change(opp, repo):
-        products.require_module(repo.settings, "catalog")
-        stages.ensure_open(opp, repo.settings, "change its products")
-        if opp.amount_source == "manual" and opp.amount:
-            typed.append(opp.amount)
-        item = repo.catalog.find(sku)
-        if item is None:
-            skus = [p.sku for p in repo.catalog.products]
-            raise NotFound(f"no product '{sku}' in the catalog{stages.near(sku, skus)}; only "
-                           "catalog products can be added (R9); see: opp catalog list")
-        return products.add_product(opp, repo.settings, item, quantity=qty, unit_price=price,
-                                 discount=discount)
-
-    after = apply_change(state, ref, "add-product", change,
-                         lambda b, a: f"add product {a.products[-1].sku}"
-                                      + _line_words(qty, price, discount))
+    repo = state.repo
+    with changing(state, ref, "add-product") as tx:
+        before = tx.opportunity
+        after = tx.opportunity = products.add_catalog_product(
+            before, repo.settings, repo.catalog, sku, quantity=qty, unit_price=price,
+            discount=discount)
+        tx.action = f"add product {after.products[-1].sku}" + _line_words(qty, price, discount)
     sku_now = after.products[-1].sku
     if sum(p.sku == sku_now for p in after.products) > 1:
         note(f"note: {sku_now} is now on {after.id} more than once (a line each); to change "
              f"one line instead: opp update-product {after.id} LINE --qty N")
     replaced = ""
-    if typed and len(after.products) == 1:
+    typed = products.replaced_amount(before, after)
+    if typed is not None:
         from ..domain.money import money_human
 
-        replaced = f"; it replaces the typed {money_human(typed[0], after.currency)}"
+        replaced = f"; it replaces the typed {money_human(typed, after.currency)}"
     note(f"{after.id}: {amount_words(after)}{replaced}")
 
 

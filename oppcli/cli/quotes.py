@@ -116,8 +116,8 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
     Example:  opp quote add-line 4k7q 7hq2 --sku SRV-01 --qty 2 --discount 10
               opp quote add-line 4k7q 7hq2 --description "Installation" --price 500
     """
-    from ..domain import products, quotes, stages
-    from ..errors import NotFound, UsageError
+    from ..domain import quotes
+    from ..errors import UsageError
 
     if sku is None and description is None:
         raise UsageError("say what the line is: --sku SKU for a catalog product, or "
@@ -126,21 +126,9 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
         raise UsageError("a manual line needs its unit price: --price DEC")
 
     def change(opp, repo):
-        settings = repo.settings
-        if sku is None:
-            return quotes.add_manual_line(opp, settings, quote, description=description,
-                                          unit_price=price, quantity=qty, discount=discount)
-        products.require_module(settings, "quotes")
-        products.require_module(settings, "catalog")
-        item = repo.catalog.find(sku)
-        if item is None:
-            skus = [p.sku for p in repo.catalog.products]
-            raise NotFound(f"no product '{sku}' in the catalog{stages.near(sku, skus)}; a "
-                           "catalog line needs a catalog product (R12), or write a manual "
-                           "line with --description TEXT --price DEC")
-        return quotes.add_catalog_line(opp, settings, quote, item, quantity=qty,
-                                       unit_price=price, discount=discount,
-                                       description=description)
+        return quotes.add_line(opp, repo.settings, repo.catalog, quote, sku=sku,
+                               description=description, unit_price=price, quantity=qty,
+                               discount=discount)
 
     def describe(before, after) -> str:
         q = _quote_of(after, quote)

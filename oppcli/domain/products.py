@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
-from .model import CatalogItem, Opportunity, ProductLine, Settings
+from .model import Catalog, CatalogItem, Opportunity, ProductLine, Settings
 from .money import MAX_MONEY, ZERO, cents, line_total, money_human
-from .stages import ensure_open
+from .stages import ensure_open, near
 
 
 def find_line(lines: Sequence, ref: str, what: str, opp_id: str):
@@ -84,6 +84,36 @@ def add_product(opp: Opportunity, settings: Settings, item: CatalogItem, *,
                        total=bounded(line_total(quantity, cents(unit_price), discount),
                                      "the line total"))
     return with_products(opp, [*opp.products, line])
+
+
+def catalog_item(catalog: Catalog, sku: str, why: str) -> CatalogItem:
+    """R9, R12: the catalog's product with this SKU; the refusal ends with ``why``."""
+    item = catalog.find(sku)
+    if item is None:
+        skus = [p.sku for p in catalog.products]
+        raise NotFound(f"no product '{sku}' in the catalog{near(sku, skus)}; {why}")
+    return item
+
+
+def add_catalog_product(opp: Opportunity, settings: Settings, catalog: Catalog, sku: str, *,
+                        quantity: Decimal = Decimal(1), unit_price: Decimal | None = None,
+                        discount: Decimal = Decimal(0)) -> Opportunity:
+    """R9: add the catalog product ``sku``, checked in the order a person meets the rules:
+    the module is on, the deal is open, the product is in the catalog."""
+    require_module(settings, "catalog")
+    ensure_open(opp, settings, "change its products")
+    item = catalog_item(catalog, sku, "only catalog products can be added (R9); see: "
+                                      "opp catalog list")
+    return add_product(opp, settings, item, quantity=quantity, unit_price=unit_price,
+                       discount=discount)
+
+
+def replaced_amount(before: Opportunity, after: Opportunity) -> Decimal | None:
+    """R5: the typed amount that a deal's first product replaced (said, never silently
+    dropped), or None."""
+    if before.amount_source == "manual" and before.amount and len(after.products) == 1:
+        return before.amount
+    return None
 
 
 def update_product(opp: Opportunity, settings: Settings, ref: str, *,

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids, opportunity, products, stages
-from .model import CatalogItem, Opportunity, Quote, QuoteLine, Settings
+from .model import Catalog, CatalogItem, Opportunity, Quote, QuoteLine, Settings
 from .money import cents, line_total
 
 
@@ -157,6 +157,26 @@ def add_manual_line(opp: Opportunity, settings: Settings, quote_ref: str, *, des
                      total=products.bounded(line_total(quantity, price, discount),
                                             "the line total"))
     return _with_quote(opp, quote.model_copy(update={"lines": [*quote.lines, line]}))
+
+
+def add_line(opp: Opportunity, settings: Settings, catalog: Catalog, quote_ref: str, *,
+             sku: str | None, description: str | None, unit_price: Decimal | None,
+             quantity: Decimal = Decimal(1), discount: Decimal = Decimal(0)) -> Opportunity:
+    """R12: a manual line (no ``sku``: a description and a price) or a catalog line (a
+    product of the catalog; its name and price unless told otherwise)."""
+    if sku is None:
+        if description is None or unit_price is None:
+            raise UsageError("a manual line needs its description and unit price: "
+                             "--description TEXT --price DEC")
+        return add_manual_line(opp, settings, quote_ref, description=description,
+                               unit_price=unit_price, quantity=quantity, discount=discount)
+    products.require_module(settings, "quotes")
+    products.require_module(settings, "catalog")
+    item = products.catalog_item(catalog, sku, "a catalog line needs a catalog product (R12), "
+                                               "or write a manual line with --description "
+                                               "TEXT --price DEC")
+    return add_catalog_line(opp, settings, quote_ref, item, quantity=quantity,
+                            unit_price=unit_price, discount=discount, description=description)
 
 
 def update_line(opp: Opportunity, settings: Settings, quote_ref: str, line_ref: str, *,
