@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from . import (  # noqa: F401  (each module registers its commands)
+    activities,
     catalog,
     config,
     dashboard,
+    documents,
     ecosystem,
     index,
+    notes,
     opportunities,
     panels,
     products,
     quotes,
+    relations,
     repo,
     reports,
     sync,

@@ -1,0 +1,164 @@
+"""Relations (R1): contacts at the customer, partners, competitors. Read-only on a closed
+opportunity (R17)."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli, pass_state
+from .panels import (
+    TextArgsCommand,
+    add_item,
+    edit_item,
+    item_fields,
+    list_and_remove,
+)
+from .params import LINE, WORD
+
+
+@cli.group()
+def contact() -> None:
+    """Contacts: referents at the customer, each with a role.
+
+    Roles come from opp.yaml (roles.contacts). A closed opportunity's contacts
+    are read-only until it is reopened.
+
+    \b
+    Example:  opp contact list 4k7q
+    """
+
+
+list_and_remove(contact, "contact", "contacts")
+
+
+@contact.command("add", cls=TextArgsCommand)
+@click.argument("ref", metavar="ID")
+@click.argument("name", type=LINE)
+@click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.contacts.")
+@click.option("--email", type=LINE, help="E-mail address.")
+@click.option("--phone", type=LINE, help="Phone number.")
+@pass_state
+def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
+    """Add a contact; prints its id alone on stdout.
+
+    \b
+    Example:  opp contact add 4k7q "Jane Doe" --role decision-maker --email jane@acme.example
+    """
+    add_item(state, ref, "contacts",
+             item_fields(name=name, role=role, email=email, phone=phone),
+         "contact-add")
+
+
+@contact.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--name", type=LINE, help="New name.")
+@click.option("--role", type=WORD, help="New role.")
+@click.option("--email", help="New e-mail ('none' clears it).")
+@click.option("--phone", help="New phone ('none' clears it).")
+@pass_state
+def contact_edit(state, ref: str, item: str, name, role, email, phone) -> None:
+    """Change a contact's name, role, e-mail or phone.
+
+    \b
+    Example:  opp contact edit 4k7q x3m --role buyer --phone none
+    """
+    edit_item(state, ref, item, "contacts",
+              item_fields(name=name, role=role, email=email, phone=phone), "contact-edit")
+
+
+@cli.group()
+def partner() -> None:
+    """Partners: accounts that supply or support the sale, each with a role.
+
+    Roles come from opp.yaml (roles.partners). A closed opportunity's partners
+    are read-only until it is reopened.
+
+    \b
+    Example:  opp partner list 4k7q --format json
+    """
+
+
+list_and_remove(partner, "partner", "partners")
+
+
+@partner.command("add", cls=TextArgsCommand)
+@click.argument("ref", metavar="ID")
+@click.argument("account", type=LINE)
+@click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
+@pass_state
+def partner_add(state, ref: str, account: str, role: str) -> None:
+    """Add a partner; prints its id alone on stdout.
+
+    \b
+    Example:  opp partner add 4k7q "Globex" --role reseller
+    """
+    add_item(state, ref, "partners", item_fields(account=account, role=role), "partner-add")
+
+
+@partner.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--account", type=LINE, help="New account name.")
+@click.option("--role", type=WORD, help="New role.")
+@pass_state
+def partner_edit(state, ref: str, item: str, account, role) -> None:
+    """Change a partner's account or role.
+
+    \b
+    Example:  opp partner edit 4k7q p2 --role integrator
+    """
+    edit_item(state, ref, item, "partners", item_fields(account=account, role=role),
+              "partner-edit")
+
+
+@cli.group()
+def competitor() -> None:
+    """Competitors: companies offering similar products.
+
+    Roles, optional, come from opp.yaml (roles.competitors). A closed
+    opportunity's competitors are read-only until it is reopened.
+
+    \b
+    Example:  opp competitor list 4k7q
+    """
+
+
+list_and_remove(competitor, "competitor", "competitors")
+
+
+@competitor.command("add", cls=TextArgsCommand)
+@click.argument("ref", metavar="ID")
+@click.argument("account", type=LINE)
+@click.option("--role", type=WORD, help="A role of opp.yaml's roles.competitors.")
+@click.option("--products", type=LINE, help="What they offer.")
+@click.option("--notes", help="Free notes (several lines allowed).")
+@pass_state
+def competitor_add(state, ref: str, account: str, role, products, notes) -> None:
+    """Add a competitor; prints its id alone on stdout.
+
+    \b
+    Example:  opp competitor add 4k7q "Initech" --role incumbent --products "CRM Suite"
+    """
+    add_item(state, ref, "competitors",
+         item_fields(account=account, role=role, products=products, notes=notes),
+         "competitor-add")
+
+
+@competitor.command("edit")
+@click.argument("ref", metavar="ID")
+@click.argument("item", metavar="ITEM")
+@click.option("--account", type=LINE, help="New account name.")
+@click.option("--role", help="New role ('none' clears it).")
+@click.option("--products", help="What they offer ('none' clears it).")
+@click.option("--notes", help="Free notes ('none' clears them).")
+@pass_state
+def competitor_edit(state, ref: str, item: str, account, role, products, notes) -> None:
+    """Change a competitor's account, role, products or notes.
+
+    \b
+    Example:  opp competitor edit 4k7q c9 --notes "cut prices by 20 % in May"
+    """
+    edit_item(state, ref, item, "competitors",
+          item_fields(account=account, role=role, products=products, notes=notes),
+          "competitor-edit")
