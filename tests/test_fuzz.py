@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import depth
+from oppcli import transfer
 from oppcli.domain import checks
 from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
 from oppcli.errors import DataError, OppError
 from oppcli.store import yamlio
-from oppcli.transfer import plan as transfer
 
 FAST = timedelta(seconds=5)  # far above what any example takes; a hang or blow-up fails
 

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oppcli import transfer
 from oppcli.domain import checks, opportunity, products, stages
 from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
 from oppcli.errors import DataError, OppError, UsageError
 from oppcli.store import yamlio
-from oppcli.transfer import plan as transfer
 
 S = Settings()
 TODAY = date(2026, 11, 26)
@@ -356,8 +356,8 @@ def test_guarding_a_cell_is_undone_on_reading(text):
     assert transfer.unguard_cell(guarded) == text
     for piece in guarded.split(";"):
         assert piece[:1] not in ("=", "+", "@", "\t", "\r") or \
-            transfer._NUMBER.fullmatch(piece)
-        assert not piece.startswith("-") or transfer._NUMBER.fullmatch(piece)
+            transfer.sheet._NUMBER.fullmatch(piece)
+        assert not piece.startswith("-") or transfer.sheet._NUMBER.fullmatch(piece)
 
 
 def test_export_guards_formulas_and_imports_them_back_as_they_were():

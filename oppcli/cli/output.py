@@ -36,7 +36,7 @@ def emit_json(data: Any) -> None:
 
 def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
     """Rows as CSV, header first; text cells guarded against spreadsheet formulas."""
-    from ..transfer.plan import csv_text
+    from ..transfer import csv_text
 
     click.echo(csv_text(rows, columns), nl=False)
 

@@ -22,7 +22,7 @@ from .output import emit_json, format_option, table
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-    from ..transfer.plan import ColumnMap, RowError, Table
+    from ..transfer import ColumnMap, RowError, Table
 
 
 SHOWN_ERRORS = 50      # bad rows listed in text; --format json lists them all
@@ -54,7 +54,7 @@ def _file_name(file: BinaryIO) -> str:
 
 def _read_table(file: BinaryIO) -> Table:
     from ..errors import DataError
-    from ..transfer.plan import read_csv
+    from ..transfer import read_csv
 
     name = _file_name(file)
     try:
@@ -130,7 +130,7 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
     from ..env import today
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
-    from ..transfer.plan import map_columns, parse_stage_map, plan_import
+    from ..transfer import map_columns, parse_stage_map, plan_import
 
     name = _file_name(file)
     data = _read_table(file)
@@ -212,7 +212,7 @@ def export(state: State, fmt: str) -> None:
               opp export --format json | jq '[.[] | select(.status == "won")] | length'
     """
     from ..domain.views import detail
-    from ..transfer.plan import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
+    from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
 
     repo = state.repo
     settings = repo.settings
@@ -252,7 +252,7 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     from ..domain.products import require_module
     from ..store.files import CATALOG_FILE
     from ..store.git import one_line
-    from ..transfer.plan import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
+    from ..transfer import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
 
     name = _file_name(file)
     data = _read_table(file)

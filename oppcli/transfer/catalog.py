@@ -1,0 +1,155 @@
+"""``opp catalog import``: a sheet of products planned against the catalog, all or
+nothing; a row finds its product by SKU, else by name, loosely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..domain.model import Catalog, CatalogItem
+from ..domain.money import parse_money
+from ..domain.stages import loose_key
+from ..errors import UsageError
+from .columns import ColumnMap
+from .plan import SKU_PATTERN, RowError, derive_sku, one_line
+from .sheet import Table
+
+
+@dataclass
+class CatalogPlan:
+    catalog: Catalog
+    created: list[CatalogItem] = field(default_factory=list)
+    updated: list[tuple[CatalogItem, CatalogItem]] = field(default_factory=list)
+    unchanged: list[CatalogItem] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> CatalogPlan:
+    """Products by SKU: new ones added, existing ones updated with the cells given, every
+    bad row reported.
+
+    A row without a SKU names its product: one of the catalog whose name matches
+    (case, spaces and punctuation ignored) is updated; otherwise the SKU is made from
+    the name. Two products never end up with one name (loosely compared): a row that
+    would create or rename one so is refused, as ``opp import`` could no longer tell
+    them apart by name.
+    """
+    if "sku" not in columns.fields and "name" not in columns.fields:
+        raise UsageError("the file has neither a sku nor a name column; name them with "
+                         "--map COLUMN=sku --map COLUMN=name")
+    products = {p.sku.casefold(): p for p in catalog.products}
+    by_name: dict[str, list[CatalogItem]] = {}
+    for item in catalog.products:
+        by_name.setdefault(loose_key(item.name), []).append(item)
+    plan = CatalogPlan(catalog)
+    seen: dict[str, int] = {}
+    named: dict[str, int] = {}  # loose name -> line of the row creating or renaming to it
+    width = len(table.header)
+    for line, cells in table.rows:
+        messages: list[str] = []
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
+                                              f"header names {width} columns"))
+            continue
+        values: dict = {}
+        for name, index in columns.fields.items():
+            text = cells[index].strip() if index < len(cells) else ""
+            if not text:
+                continue
+            what = columns.header[index]
+            try:
+                if name == "price":
+                    values[name] = parse_money(text, what)
+                elif name == "sku":
+                    if not SKU_PATTERN.fullmatch(text):
+                        raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "
+                                         "digits, '.', '_' and '-' (up to 64)")
+                    values[name] = text
+                else:
+                    values[name] = one_line(text, what, 100 if name == "unit" else 500)
+            except ValueError as exc:
+                messages.append(str(exc))
+        if not messages and "sku" not in values:
+            if "name" not in values:
+                messages.append("the row has neither a SKU nor a name")
+            else:
+                holders = by_name.get(loose_key(values["name"]), [])
+                if len(holders) > 1:
+                    messages.append(f"{columns.column('name')} '{values['name']}' could be "
+                                    f"{' or '.join(p.sku for p in holders)}; add a sku column "
+                                    "to say which")
+                elif holders:
+                    # the product of that name: update it (the name found it; it stays)
+                    values["sku"], values["name"] = holders[0].sku, holders[0].name
+                else:
+                    try:
+                        values["sku"] = derive_sku(values["name"])
+                    except ValueError as exc:
+                        messages.append(str(exc))
+        if messages:
+            plan.errors.extend(RowError(line, m) for m in messages)
+            continue
+        key = values["sku"].casefold()
+        if key in seen:
+            plan.errors.append(RowError(line, f"SKU '{values['sku']}' is also on line "
+                                              f"{seen[key]}"))
+            continue
+        seen[key] = line
+        current = products.get(key)
+        if "name" in values and (current is None
+                                 or loose_key(values["name"]) != loose_key(current.name)):
+            clash = _name_clash(values["name"], key, by_name, named, line)
+            if clash:
+                plan.errors.append(RowError(line, clash))
+                continue
+        if current is None:
+            missing = [n for n in ("name", "price") if n not in values]
+            if missing:
+                plan.errors.append(RowError(line, f"new product {values['sku']} needs its "
+                                                  f"{' and '.join(missing)}"))
+                continue
+            try:
+                item = CatalogItem(**values)
+            except ValueError as exc:  # pragma: no cover - the checks above come first
+                plan.errors.append(RowError(line, f"invalid row: {exc}"))
+                continue
+            products[key] = item
+            plan.created.append(item)
+            _rename(by_name, None, item)
+            named[loose_key(item.name)] = line
+            continue
+        after = current.model_copy(update={k: v for k, v in values.items() if k != "sku"})
+        if after == current:
+            plan.unchanged.append(current)
+        else:
+            products[key] = after
+            plan.updated.append((current, after))
+            if loose_key(after.name) != loose_key(current.name):
+                _rename(by_name, current, after)
+                named[loose_key(after.name)] = line
+    plan.catalog = Catalog(products=sorted(products.values(), key=lambda p: p.sku.casefold()))
+    return plan
+
+
+def _name_clash(name: str, sku_key: str, by_name: dict[str, list[CatalogItem]],
+                named: dict[str, int], line: int) -> str | None:
+    """Why a product (SKU ``sku_key``) cannot take ``name``: another product has it."""
+    key = loose_key(name)
+    others = [p for p in by_name.get(key, []) if p.sku.casefold() != sku_key]
+    if not others:
+        return None
+    other = others[0]
+    where = (f"line {named[key]} of this file gives it to {other.sku}" if key in named
+             else f"catalog product {other.sku} is called '{other.name}'")
+    return (f"name '{name}' is taken: {where}; two products with one name could not be "
+            f"told apart by name (opp import's product column): update {other.sku} "
+            "instead (its sku in the sku column), or choose another name")
+
+
+def _rename(by_name: dict[str, list[CatalogItem]], before: CatalogItem | None,
+            after: CatalogItem) -> None:
+    if before is not None:
+        bucket = by_name.get(loose_key(before.name), [])
+        by_name[loose_key(before.name)] = [p for p in bucket
+                                           if p.sku.casefold() != before.sku.casefold()]
+    by_name.setdefault(loose_key(after.name), []).append(after)

@@ -1,0 +1,178 @@
+"""Columns of a sheet mapped onto opportunity and catalog fields: by name (case and
+punctuation ignored), by the usual headers of other CRMs (``ALIASES``), and by the
+user's ``--map``, ``--stage-map`` and ``--default`` options.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..domain import stages
+from ..domain.model import Settings, Stage
+from ..errors import DataError, UsageError
+from .sheet import header_key
+
+OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "stage", "amount", "objective",
+                      "currency", "close_date", "owner", "lost_reason", "created", "product")
+
+
+CATALOG_FIELDS = ("sku", "name", "price", "unit")
+
+
+REQUIRED_TO_CREATE = ("name", "customer")
+
+
+# The header names other tools write, by field (compared through ``header_key``).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "opp id"),
+    "ref": ("ref", "external id", "opportunity id", "record id", "deal id", "crm id"),
+    "name": ("name", "opportunity name", "opportunity", "deal name", "deal", "title"),
+    "customer": ("customer", "customer name", "account", "account name", "company",
+                 "company name", "associated company", "associated company primary",
+                 "client", "organization", "organisation"),
+    "stage": ("stage", "stage name", "stagename", "deal stage", "opportunity stage",
+              "sales stage"),
+    "amount": ("amount", "deal amount", "opportunity amount", "value", "deal value"),
+    "objective": ("objective", "target"),
+    "currency": ("currency", "currency code", "opportunity currency", "deal currency code",
+                 "amount currency", "currencyisocode"),
+    "close_date": ("close date", "closedate", "expected close date", "closing date"),
+    "owner": ("owner", "owner name", "opportunity owner", "deal owner", "sales rep",
+              "salesperson", "sales person", "sales agent"),
+    "lost_reason": ("lost reason", "closed lost reason", "loss reason", "reason lost"),
+    "created": ("created", "created date", "create date", "created on", "createddate"),
+    "product": ("product", "product name", "sku", "product code"),
+}
+
+
+CATALOG_ALIASES: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "product code", "code", "item code", "part number", "productcode"),
+    "name": ("name", "product", "product name", "item", "item name"),
+    "price": ("price", "unit price", "list price", "sales price", "sale price",
+              "unitprice", "listprice"),
+    "unit": ("unit", "uom", "unit of measure", "quantity unit of measure"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which column gives which field, and the defaults of blank cells."""
+
+    header: tuple[str, ...]
+    fields: dict[str, int]                  # field -> column index
+    defaults: dict[str, str] = field(default_factory=dict)  # field -> template
+    ignored: tuple[str, ...] = ()           # columns no field takes
+
+    def column(self, name: str) -> str:
+        """The header of the column giving field ``name`` (for messages)."""
+        index = self.fields.get(name)
+        return self.header[index] if index is not None else name
+
+
+def split_pair(text: str, option: str, *, last: bool) -> tuple[str, str]:
+    """'LEFT=RIGHT' split at the first (or ``last``) '='; ``UsageError`` without one."""
+    left, sep, right = text.rpartition("=") if last else text.partition("=")
+    if not sep:
+        raise UsageError(f"{option} '{text}' needs the form {option_form(option)}")
+    return left.strip(), right.strip()
+
+
+def option_form(option: str) -> str:
+    return {"--map": "COLUMN=FIELD", "--default": "FIELD=VALUE",
+            "--stage-map": "TEXT=STAGE"}.get(option, "A=B")
+
+
+def _field_name(text: str, fields: Sequence[str], option: str) -> str:
+    name = header_key(text).replace(" ", "_")
+    if name in fields:
+        return name
+    raise UsageError(f"{option}: unknown field '{text}'; fields are: {', '.join(fields)}"
+                     f"{stages.near(name, fields)}")
+
+
+def find_column(header: Sequence[str], name: str, option: str) -> int:
+    """The index of the column called ``name``: exactly, else loosely (``header_key``)."""
+    exact = [i for i, h in enumerate(header) if h == name]
+    loose = exact or [i for i, h in enumerate(header) if header_key(h) == header_key(name)]
+    if len(loose) == 1:
+        return loose[0]
+    shown = ", ".join(f"'{h}'" for h in header)
+    if not loose:
+        raise UsageError(f"{option}: the file has no column '{name}'; its columns are: {shown}")
+    raise UsageError(f"{option}: {len(loose)} columns are called '{name}'; rename one in the "
+                     "file")
+
+
+def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELDS,
+                aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
+                defaults: Iterable[str] = ()) -> ColumnMap:
+    """Decide which column gives which field.
+
+    ``maps`` are ``COLUMN=FIELD[,FIELD…]`` (``COLUMN=`` or ``COLUMN=-`` ignores the
+    column); they win over the names recognised by ``aliases``. Two columns giving
+    one field is a ``UsageError`` that says how to choose.
+    """
+    header = tuple(header)
+    chosen: dict[str, int] = {}
+    taken: set[int] = set()
+    for item in maps:
+        column, targets = split_pair(item, "--map", last=True)
+        index = find_column(header, column, "--map")
+        taken.add(index)
+        for target in filter(None, (t.strip() for t in targets.split(","))):
+            if target == "-":
+                continue
+            name = _field_name(target, fields, "--map")
+            if name in chosen and chosen[name] != index:
+                raise UsageError(f"--map gives field {name} two columns: "
+                                 f"'{header[chosen[name]]}' and '{header[index]}'")
+            chosen[name] = index
+    by_key = {header_key(alias): name for name, names in aliases.items() for alias in names}
+    auto: dict[str, list[int]] = {}
+    for index, column in enumerate(header):
+        found = by_key.get(header_key(column))
+        if index in taken or found is None or found in chosen:
+            continue
+        auto.setdefault(found, []).append(index)
+    for name, indexes in auto.items():
+        if len(indexes) > 1:
+            both = " and ".join(f"'{header[i]}'" for i in indexes)
+            raise UsageError(f"columns {both} both give field {name}; keep one with "
+                             f"--map '{header[indexes[0]]}={name}' --map '{header[indexes[1]]}='")
+        chosen[name] = indexes[0]
+    templates: dict[str, str] = {}
+    for item in defaults:
+        target, value = split_pair(item, "--default", last=False)
+        name = _field_name(target, fields, "--default")
+        for column in re.findall(r"\{([^{}]+)\}", value):
+            find_column(header, column, f"--default {name}")
+        templates[name] = value
+    used = set(chosen.values())
+    ignored = tuple(h or f"column {i + 1}" for i, h in enumerate(header)
+                    if i not in used and i not in taken)
+    if not chosen and not templates:  # another file than meant, or no header row
+        shown = ", ".join(repr(h) for h in ignored[:5]) + (", …" if len(ignored) > 5 else "")
+        raise DataError(f"no column of the first row ({shown}) is one opp reads; the first "
+                        f"row names the columns ({', '.join(fields)}), or --map COLUMN=FIELD "
+                        "says which gives what", line=1)
+    return ColumnMap(header, dict(sorted(chosen.items(), key=lambda kv: fields.index(kv[0]))),
+                     templates, ignored)
+
+
+def parse_stage_map(items: Iterable[str], settings: Settings) -> dict[str, Stage]:
+    """``--stage-map TEXT=STAGE``: the stage a value of the file stands for."""
+    out: dict[str, Stage] = {}
+    for item in items:
+        text, stage = split_pair(item, "--stage-map", last=True)
+        out[text.casefold()] = stages.resolve_stage(settings, stage)
+    return out
+
+
+def render_default(template: str, header: Sequence[str], cells: Sequence[str]) -> str:
+    """A --default value with its {COLUMN} placeholders filled from the row."""
+    def cell(match: re.Match) -> str:
+        index = find_column(header, match.group(1), "--default")
+        return cells[index].strip() if index < len(cells) else ""
+    return re.sub(r"\{([^{}]+)\}", cell, template).strip()
