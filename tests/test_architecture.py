@@ -3,6 +3,7 @@ pyproject.toml), and no import circle anywhere in ``oppcli``."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,54 @@ def test_no_module_imports_another_modules_private_names():
                                 if n.strip().split(" as ")[0].startswith("_")
                                 and n.strip() != "__version__"]
     assert private == []
+
+
+# Below the command line, an import inside a function is allowed only for these: the
+# libraries (and opp's modules built on them at import time) that a report served by
+# the index never needs, so that it starts without them.
+LAZY = ("pydantic", "yaml", "pygal", "tabulate", "multiprocessing", "babel", "openpyxl",
+        "icalendar", "oppcli.domain.model", "oppcli.domain.checks", "oppcli.domain.views",
+        "oppcli.domain.quotes", "oppcli.domain.products", "oppcli.domain.opportunity",
+        "oppcli.domain.panels", "oppcli.domain.catalog", "oppcli.domain.settings_edit",
+        "oppcli.store.yamlio", "oppcli.store.transaction", "oppcli.store.schemas",
+        "oppcli.store.setup", "oppcli.store.sync", "oppcli.read.history", "oppcli.transfer",
+        "oppcli.reports.quote_document")
+
+
+def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    parts = package.split(".")
+    if node.level > 1:
+        parts = parts[: len(parts) - (node.level - 1)]
+    base = node.module if node.level == 0 else ".".join(
+        parts + ([node.module] if node.module else []))
+    def submodule(name: str) -> bool:  # from ..store import yamlio: judge yamlio
+        path = ROOT.joinpath(*name.split("."))
+        return path.with_suffix(".py").is_file() or path.is_dir()
+
+    return [f"{base}.{a.name}" if submodule(f"{base}.{a.name}") else base
+            for a in node.names]
+
+
+def test_imports_inside_functions_only_at_the_lazy_boundary():
+    """The command line imports what its command needs; below it, only ``LAZY``."""
+    eager = []
+    for path in sorted((ROOT / "oppcli").rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[1] == "cli":
+            continue
+        module = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        for func in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    eager += [f"{rel}:{node.lineno} {t}" for t in _targets(node, package)
+                              if not any(t == lazy or t.startswith(lazy + ".")
+                                         for lazy in LAZY)]
+    assert eager == []
 
 
 def test_the_layers_hold():

@@ -97,8 +97,6 @@ def form_problems(opp: Opportunity) -> list[Problem]:
             if not _same_lines(opp.products, quote.lines):
                 out.append(Problem(("products",), f"products should be the catalog lines of "
                                    f"accepted quote {quote.id} (R14)"))
-    from .checks import quote_problems  # here: quotes.py builds on this module
-
     out += quote_problems(opp)
     for panel in ("products", "quotes", "contacts", "partners", "competitors", "activities",
                   "documents", "notes"):

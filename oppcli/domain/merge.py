@@ -41,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RuleError
+from .money import CENT, ZERO, line_total
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -289,7 +290,6 @@ def _dec(value: Any) -> Decimal:
 def _settle_opportunity(data: dict) -> None:
     """Recompute what the rules derive: line totals (R10), quote totals (R12), the amount
     from the products (R4, R6) or from the accepted quote (R14)."""
-    from .money import CENT, ZERO, line_total
 
     def retotal(lines: Any) -> Decimal:
         total = ZERO

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from .money import money_str
+
 
 @dataclass(frozen=True)
 class StageInfo:
@@ -105,7 +107,6 @@ def record(opp, settings) -> Record:
 
 def summary(r: Record) -> dict[str, Any]:
     """The row of ``opp list --format json`` (the same as ``views.summary``)."""
-    from .money import money_str
 
     return {"id": r.id, "name": r.name, "customer": r.customer, "stage": r.stage,
             "stage_label": r.stage_label, "status": r.status, "probability": r.probability,

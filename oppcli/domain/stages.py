@@ -7,11 +7,13 @@ These functions read the settings, pydantic or plain, and never parse a file.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from ..errors import RuleError
+from ..errors import NotFound, RuleError
 
 if TYPE_CHECKING:  # annotations only: reports read stages without pydantic
     from .model import Opportunity, Settings, Stage
@@ -41,7 +43,6 @@ def stage_problems(stage: str, close_date: date | None, lost_reason: str | None,
 def near(word: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)' when one of the choices is close to ``word``, or is the only
     one holding it ('won' -> 'closed-won')."""
-    import difflib
 
     choices = list(choices)
     match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -52,7 +53,6 @@ def near(word: str, choices: Iterable[str]) -> str:
 
 def loose_key(text: str) -> str:
     """Letters and digits only, case-folded: 'GTX Pro', 'GTXPro' and 'gtx-pro' match."""
-    import re
 
     return re.sub(r"[\W_]+", "", text.casefold())
 
@@ -60,7 +60,6 @@ def loose_key(text: str) -> str:
 def resolve_stage(settings, text: str):
     """A stage of the settings (pydantic or plain) by id or label, case-insensitive, else
     loosely when that names one stage ('Closed Won', 'closedwon' find closed-won) (R16)."""
-    from ..errors import NotFound
 
     key = text.strip().casefold()
     for stage in settings.stages:

@@ -27,9 +27,11 @@ from ..domain.records import Commit, Record, Step, record
 from ..errors import DataError, RepoError, UsageError
 from ..store import yamlio
 from ..store.files import OPPORTUNITIES_DIR, SETTINGS_FILE
-from ..store.git import git_raw
+from ..store.git import git, git_raw
 from ..store.git import read_blobs as store_read_blobs
 from ..store.repo import Repo
+from .index import db, worktree
+from .index.entry import make_record
 
 _PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
 
@@ -179,7 +181,6 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
     if SETTINGS_FILE not in files:
         raise RepoError(f"on {day} (commit {commit.sha[:10]} of {commit.at.date()}) the data "
                         f"repo had no {SETTINGS_FILE} yet; give a later --as-of")
-    from .index import db, entry
 
     # with the index, a blob is read only when the index lacks it
     wanted = [b for p, b in files.items()
@@ -286,7 +287,6 @@ def steps(repo: Repo, since: date, until: date | None = None,
                 changed.append(_FileChange(commit, path, None if _is_null(old) else old,
                                            None if _is_null(new) else new, before,
                                            settings_blob))
-    from .index import db, worktree
 
     opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
     settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
@@ -361,15 +361,13 @@ class _Reader:
             raise DataError(f"{SETTINGS_FILE} is missing (in {where})", path)
         key = (path, blob, settings_blob)
         if key not in self.records and self.entries is not None:
-            from .index import entry, worktree
-
             view = Snapshot(self.root, commit, {SETTINGS_FILE: settings_blob}, self.blobs, where)
             view.__dict__["_index"] = self.index
             if settings_blob not in self.settings:
                 self.settings[settings_blob] = worktree.report_settings(view)
             plain = self.settings[settings_blob]
             try:
-                self.records[key] = entry.make_record(
+                self.records[key] = make_record(
                     self.entries[blob], path[len(OPPORTUNITIES_DIR) + 1:-5], path, plain)
             except DataError as exc:
                 raise view.here(exc) from None
@@ -407,7 +405,6 @@ def before_closing(repo: Repo, opp_id: str, open_stages: set[str],
     from its file's recent history (newest first; at most ``depth`` commits, three git
     processes at most); None when none is found. ``opp reopen`` returns a deal there
     rather than to a guessed stage and an empty close date."""
-    from ..store.git import git
 
     path = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     shas = git(repo.root, "log", "-n", str(depth), "--format=%H", "--", path,

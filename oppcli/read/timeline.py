@@ -38,13 +38,19 @@ Decisions:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from ..domain.merge import merge_values
+from ..env import today
 from ..errors import DataError
+from ..store.files import OPPORTUNITIES_DIR
+from ..store.git import git, read_blobs
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
@@ -162,8 +168,6 @@ def history(repo: Repo, opp_id: str) -> list[Revision]:
     """Every commit that touched ``opportunities/<id>.yaml`` (following renames), newest
     first, each with the file's data before and after; and every merge whose result
     may matter to the story (git lists them all when following a file)."""
-    from ..store.files import OPPORTUNITIES_DIR
-    from ..store.git import git, read_blobs
 
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     has_head = git(repo.root, "rev-parse", "-q", "--verify", "HEAD", check=False)
@@ -208,7 +212,6 @@ def settled_fields(record: dict, opp_id: str) -> list[str] | None:
     its ``Opp-Settled`` trailers (else, for merges of older opp versions, its
     ``Opp-Resolved`` ones): field paths as opp conflicts names them, '*' for the whole
     file; None when it settled nothing there."""
-    import re
 
     name = f"opportunities/{opp_id}.yaml"
     out: list[str] = []
@@ -483,7 +486,6 @@ def _told(parent: Any, after: Any, shown: Any) -> Any:
     listed: what the commit changed, over what was told before."""
     if not (isinstance(parent, dict) and isinstance(after, dict) and isinstance(shown, dict)):
         return after
-    from ..domain.merge import merge_values
 
     told, _ = merge_values(parent, shown, after, default="theirs")
     return told
@@ -578,7 +580,6 @@ def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None)
     The story is in git: a file that is invalid now (a hand edit gone wrong, the very
     thing one looks back for) still has it, with the activities and notes of its last
     valid version, and ``warn`` says so."""
-    from ..env import today
 
     revisions = history(repo, opp_id)
     try:
@@ -594,7 +595,6 @@ def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None)
 def _last_version(revisions: list) -> Any:
     """The newest version of the history that is a valid opportunity (its activities and
     notes), else none of either."""
-    from types import SimpleNamespace
 
     from pydantic import ValidationError
 
@@ -612,9 +612,7 @@ def _last_version(revisions: list) -> Any:
 def deleted_timeline(repo: Repo, ref: str) -> list[dict] | None:
     """The story of an opportunity whose file is gone (``ref`` its full id), ending with
     its deletion; None when ``ref`` names no file the history holds."""
-    import re
 
-    from ..env import today
 
     opp_id = ref.strip().casefold()
     if not re.fullmatch(r"[0-9a-z]{4,32}", opp_id):

@@ -25,7 +25,7 @@ import html
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from string import Template
 from typing import Any
@@ -94,7 +94,6 @@ class Source:
 
 def changes_window(day: date) -> tuple[date, date]:
     """The days the changes section covers: the seven days ending with ``day``."""
-    from datetime import timedelta
 
     return day - timedelta(days=CHANGES_DAYS - 1), day
 

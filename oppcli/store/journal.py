@@ -44,8 +44,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import RepoError
-from .files import check_relpath
-from .git import CHILD_ENV
+from .files import PATHSPEC_STDIN, atomic_write, check_relpath, pathspec, prune_empty
+from .git import CHILD_ENV, git
 
 JOURNAL = "opp-journal"
 
@@ -138,7 +138,6 @@ def head(repo) -> str | None:
     """The commit HEAD is at; None on a branch without commits yet. Read from the ref's
     own file when it has one (a loose ref wins over packed ones in git too), else asked
     of git (packed refs, other ref stores)."""
-    from .git import git
 
     git_dir = repo.git_dir
     try:
@@ -329,7 +328,6 @@ def recover(repo, own: bool = False) -> str | None:
 
 def _is_the_change(root: Path, commit: str, entry: Entry) -> bool:
     """Whether ``commit`` is the one the journaled change made."""
-    from .git import git
 
     out = git(root, "log", "-1", "--format=%P%x00%B", commit, check=False)
     if out.returncode != 0:
@@ -341,8 +339,6 @@ def _is_the_change(root: Path, commit: str, entry: Entry) -> bool:
 
 def _restore(repo, entry: Entry) -> None:
     """Every journaled file back to its bytes before the change, its index entry too."""
-    from .files import PATHSPEC_STDIN, atomic_write, pathspec, prune_empty
-    from .git import git
 
     root = repo.root
     for relpath, before in entry.files:

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.stages import near
 from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
 from . import files, journal
@@ -241,8 +242,6 @@ class Repo:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            from ..domain.stages import near
-
             raise NotFound(f"no opportunity '{ref}'{near(key, all_ids)}; list them with: opp list")
         shown = []
         for i in matches[:10]:

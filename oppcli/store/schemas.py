@@ -26,6 +26,7 @@ import json
 import posixpath
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,6 @@ DATETIME_SCHEMA = {
 
 
 def _generator():
-    from decimal import Decimal
 
     from pydantic.json_schema import GenerateJsonSchema
 

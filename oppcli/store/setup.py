@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..errors import DataError, RepoError
 from . import files, journal
 from .driver import GITATTRIBUTES, ensure_merge_driver
@@ -60,7 +61,6 @@ def upgrade(repo: Repo) -> list[str]:
     """Bring a data repo's files up to this opp: its JSON Schema copies, and the schema
     line at the top of opp.yaml, catalog.yaml and every opportunity (the rest of each
     file is left as it is). One commit, or none when all are current; the paths written."""
-    from .. import __version__
     from .schemas import with_header
 
     with repo.transaction() as tx:

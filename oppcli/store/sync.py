@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain import merge
 from ..errors import DataError, NotFound, RepoError, RuleError, UsageError
 from . import yamlio
-from .files import SETTINGS_FILE, atomic_write
+from .files import OPPORTUNITIES_DIR, SETTINGS_FILE, atomic_write
 from .git import git, one_line
 from .repo import Repo
 
@@ -711,7 +711,6 @@ def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
     """What a merge now at HEAD breaks that each side alone did not: opportunities one
     side changed, checked against opp.yaml as the other side changed it. (The merge
     driver checks each file; settings and deals meet only here.)"""
-    from .files import OPPORTUNITIES_DIR
 
     base = git(root, "merge-base", ours, theirs, check=False).stdout.strip()
     if not base:

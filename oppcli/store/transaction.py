@@ -11,6 +11,7 @@ exception anywhere restores the files and leaves history untouched.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shlex
 import stat
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataError, RepoError
+from ..errors import DataError, RepoError, RuleError
 from . import files, journal, yamlio
 from .files import (
     MANY_PATHS,
@@ -31,7 +32,7 @@ from .files import (
     pathspec,
     prune_empty,
 )
-from .git import CHILD_ENV, git, git_int, git_reads, git_true, one_line
+from .git import CHILD_ENV, blob_id, git, git_int, git_reads, git_true, one_line
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -85,7 +86,6 @@ class Transaction:
         (mode 100644 in HEAD and the index, no x bit on disk) whose bytes hash to the blob
         HEAD and the index name, or it is in none of the three. Anything else, however
         harmless, says "not proven", and ``git status`` gives the answer."""
-        from .git import blob_id
 
         if len(relpaths) > 8:
             return False
@@ -142,7 +142,6 @@ class Transaction:
     def save_opportunity(self, opp: Any) -> None:
         """Stage an opportunity after checking every rule against the settings."""
         from ..domain.checks import problems
-        from ..errors import RuleError
 
         found = problems(opp, self.repo.settings)
         if found:  # a rule function let something through: never store it
@@ -227,7 +226,6 @@ class Transaction:
         plumbing: in a repo of 100,000 files it saves git's refresh of every file's stat
         data. HEAD moves only from the commit it was at (compare and swap; from none on an
         unborn branch), as one more guard against a race."""
-        import random
 
         root, env = self.repo.root, self.repo.identity.env()
         parents = ("-p", head) if head else ()
@@ -245,7 +243,6 @@ class Transaction:
         (``pack_chance``), in the background as ``git gc --auto`` does: the change is
         committed already, and neither its exit status nor the lock waits for the pack.
         Never when the user turned git's automatic housekeeping off."""
-        import random
 
         config = self.repo.git_config
         auto = git_int(config.get("gc.auto", "6700"))

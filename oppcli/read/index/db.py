@@ -5,10 +5,12 @@ data of working files, the settings it read; discarded and rebuilt when damaged.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,6 @@ def fingerprint() -> str:
     """Who wrote an index: its format, opp's parsing code and its libraries' versions."""
     global _fingerprint
     if _fingerprint is None:
-        from importlib.util import find_spec
-
         digest = hashlib.sha1(f"format {INDEX_FORMAT}".encode())
         here = Path(__file__).parents[2]  # oppcli/
         for name in _SOURCES:
@@ -256,7 +256,6 @@ class Index:
         return rows[0][0]
 
     def settings(self, blob: str) -> PlainSettings | None:
-        import json
 
         rows = self._rows("SELECT data, crc FROM settings WHERE blob = ?", (blob,))
         if not rows:
@@ -280,7 +279,6 @@ class Index:
               settings: tuple[str, PlainSettings] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings.
         One transaction; False when it could not be made."""
-        import json
 
         if self.con is None:
             return False

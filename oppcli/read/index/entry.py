@@ -5,6 +5,7 @@ built from an entry under the settings in force.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any
 from ...domain.records import PlainSettings, Record
 from ...domain.stages import stage_problems
 from ...errors import DataError
+from ...store.repo import Repo
 
 SEP = "\x1f"  # between record fields: validated fields never hold control characters
 
@@ -114,7 +116,6 @@ def parse(data: bytes) -> Entry:
     from ...domain.checks import form_problems
     from ...domain.model import Opportunity
     from ...store import yamlio
-    from ...store.repo import Repo
 
     opp, node = None, None
     fast = _fast_load(data)
@@ -159,7 +160,6 @@ _NEUTRAL: Any = None
 def _detail(opp) -> str:
     """``views.detail`` of a valid opportunity as JSON, read with settings that have every
     module on; ``working_detail`` puts in the stage's label, status and probability."""
-    import json
 
     from ...domain.model import Settings
     from ...domain.views import detail

@@ -6,6 +6,7 @@ only when its blob is new.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import sqlite3
 import stat as stat_module
@@ -13,8 +14,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ...domain.records import PlainSettings, Record
+from ...domain.records import PlainSettings, Record, plain_settings, record
 from ...errors import DataError
+from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
 from ...store.git import blob_id
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
 from .entry import Entry, RecordBuilder, make_record, parse, parse_all, workers_for
@@ -102,7 +104,6 @@ def report_settings(repo) -> PlainSettings:
         return cached
 
     def work(index: Index | None) -> PlainSettings:
-        from ...domain.records import plain_settings
 
         data = repo.settings_bytes()
         if data is None or index is None:
@@ -124,7 +125,6 @@ def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[st
     """Records of (opp id, blob id) pairs in this order, each from the index or parsed
     from ``read(blob ids) -> {blob: bytes}`` (and remembered); raises the error of the
     first invalid one, as ``Repo.load`` words it, through ``wrap``."""
-    from ...store.files import OPPORTUNITIES_DIR
 
     settings = report_settings(repo)
     known = entries_for(repo, {blob for _, blob in items}, read)
@@ -162,7 +162,6 @@ def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
 def remember(repo, written: dict[str, bytes]) -> None:
     """Index the opportunity files a change just wrote (relpath -> bytes), so that the
     next report need not parse them; best effort."""
-    from ...store.files import OPPORTUNITIES_DIR
 
     todo = {blob_id(data): data for path, data in written.items()
             if path.startswith(f"{OPPORTUNITIES_DIR}/") and path.endswith(".yaml")}
@@ -188,7 +187,6 @@ def working_records(repo) -> list[Record]:
 
 
 def _working_records(repo, index: Index | None, settings: PlainSettings) -> list[Record]:
-    from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -292,9 +290,7 @@ def working_detail(repo, opp_id: str) -> dict:
 
 def _working_detail(repo, index: Index | None, opp_id: str,
                     settings: PlainSettings) -> dict:
-    import json
 
-    from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
 
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     path = os.path.join(repo.root, relpath)
@@ -337,7 +333,6 @@ def _working_detail(repo, index: Index | None, opp_id: str,
 
 def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
-    from ...domain.records import record
 
     return record(repo.load(opp_id), repo.settings)
 
