@@ -255,6 +255,8 @@ class Skipped:
 _UNKNOWN = object()  # the record before an invalid version nobody can read either
 
 
+# One pass over `git log --raw` (83 lines): the reading of commits, the blobs they need
+# and the records before and after share their state; split, each part would take all.
 def steps(repo: Repo, since: date, until: date | None = None,
           skipped: list[Skipped] | None = None) -> list[Step]:
     """Every opportunity file changed by a commit dated in [since, until] (whole days),

@@ -399,6 +399,8 @@ def _local(moment: datetime) -> datetime:
         return moment.replace(tzinfo=timezone.utc)
 
 
+# One pass over a deal's revisions (80 lines): each entry depends on the one before
+# (merges, settled conflicts, undone changes), which is clearest read top to bottom.
 def build(revisions: list[Revision], opp: Any, today: date) -> list[dict]:
     """The timeline, oldest first: changes from ``revisions`` (newest first, as git
     lists them) and the activities and notes of ``opp`` (the opportunity now); an
