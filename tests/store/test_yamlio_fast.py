@@ -174,7 +174,7 @@ def test_the_index_parses_the_same_with_and_without_the_fast_reader(monkeypatch)
 
     from oppcli.read.index import entry
 
-    root = Path(__file__).resolve().parent.parent / "examples"
+    root = Path(__file__).resolve().parents[2] / "examples"
     blobs = [p.read_bytes() for p in sorted(root.rglob("opportunities/*.yaml"))]
     assert len(blobs) >= 12
     blobs += [b.replace(b"stage: proposal", b"stage: closed-won") for b in blobs]  # problems

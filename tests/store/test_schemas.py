@@ -25,7 +25,7 @@ from oppcli.store.schemas import (
     written_by,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
 COPIES = ROOT / "examples" / "demo-repo" / REPO_SCHEMA_DIR
 
