@@ -151,11 +151,12 @@ class QuoteLine(Model):
     total: Money
 
 
-QuoteStatus = Literal["draft", "sent", "accepted", "rejected"]
+QuoteStatus = Literal["draft", "sent", "accepted", "rejected", "superseded"]
 
 
 class Quote(Model):
-    """An offer issued to the customer (R11-R15)."""
+    """An offer issued to the customer (R11-R15); an accepted quote becomes superseded
+    when its deal is reopened (R15a)."""
 
     id: ItemId
     status: QuoteStatus = "draft"
