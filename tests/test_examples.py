@@ -25,7 +25,8 @@ def test_demo_repo_is_a_complete_sample():
     assert {o["stage"] for o in opps} == {s["id"] for s in settings["stages"]}
     assert {o["currency"] for o in opps} == {"EUR", "USD"}
     quotes = [q for o in opps for q in o["quotes"]]
-    assert {q["status"] for q in quotes} == {"draft", "sent", "accepted", "rejected"}
+    assert {q["status"] for q in quotes} == {"draft", "sent", "accepted", "rejected",
+                                             "superseded"}
     won_by_quote = [o for o in opps if o["amount_source"] == "quote"]
     assert won_by_quote and all(o["stage"] == "closed-won" for o in won_by_quote)
     assert any(q["sku"] is None for o in won_by_quote for q in o["quotes"][-1]["lines"])

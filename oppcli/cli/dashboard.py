@@ -7,13 +7,19 @@ the page. pygal, which draws the charts, is imported only here, inside the comma
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .params import DATE
 from .reports import as_of_option
 
+if TYPE_CHECKING:
+    from datetime import date
+
 DEFAULT_OUTPUT = "pipeline.html"
+CHANGES_SHOWN = 50  # reports.dashboard.CHANGES_SHOWN: pygal stays out of --help's imports
 
 
 @cli.command()
@@ -27,16 +33,22 @@ DEFAULT_OUTPUT = "pipeline.html"
               help="Forecast only deals closing on or after DATE (as opp forecast --from).")
 @click.option("--to", "end", type=DATE, metavar="DATE",
               help="Forecast only deals closing on or before DATE (as opp forecast --to).")
+@click.option("--changes", "changes_shown", type=click.IntRange(min=0), default=CHANGES_SHOWN,
+              show_default=True, metavar="N",
+              help="How many of the latest changes to list per currency; the totals count "
+                   "them all.")
 @pass_state
-def dashboard(state, output: str, as_of, by: str, start, end) -> None:
+def dashboard(state: State, output: str, as_of: date | None, by: str, start: date | None,
+              end: date | None, changes_shown: int) -> None:
     """Write the pipeline dashboard: one self-contained HTML page with charts.
 
     Per currency: the key figures, the funnel of open deals by stage (count and
     amount), the forecast by month or quarter (amount, weighted, objective), won
     vs lost and the win rate, the 10 largest open deals, and what changed in the
-    7 days ending today (or on the --as-of day). The footer names the data repo's
-    commit and the day. Figures are those of opp pipeline, opp forecast and opp
-    changes; the page fetches nothing, so it opens offline in any browser.
+    7 days ending today (or on the --as-of day): the totals of every change and
+    the latest --changes of them. The footer names the data repo's commit and the
+    day. Figures are those of opp pipeline, opp forecast and opp changes; the page
+    fetches nothing, so it opens offline in any browser.
 
     \b
     Example:  opp dashboard -o pipeline.html && xdg-open pipeline.html
@@ -65,7 +77,8 @@ def dashboard(state, output: str, as_of, by: str, start, end) -> None:
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=_now(), name=repo.root.name, version=__version__)
-    text = page(pipeline, forecast, changes, records, facts, describe=change_words)
+    text = page(pipeline, forecast, changes, records, facts, describe=change_words,
+                changes_shown=changes_shown)
     if output == "-":
         click.echo(text, nl=False)
         return

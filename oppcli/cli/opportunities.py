@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import CURRENCY, DATE, LINE, MONEY, parse_date
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from ..domain.model import Opportunity
     from ..store.transaction import Transaction
 
 
@@ -412,12 +415,14 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
 @click.option("--close-date", type=DATE, help="The expected close date (default: the one it "
                                              "had before it closed).")
 @pass_state
-def reopen(state, ref: str, stage_name, close_date) -> None:
+def reopen(state: State, ref: str, stage_name: str | None, close_date: date | None) -> None:
     """Reopen a closed opportunity so that it can be changed again.
 
     It goes back where it was before it closed: its stage and its expected close
     date (the actual close date and the lost reason are cleared). --stage and
-    --close-date choose others.
+    --close-date choose others. A quote accepted to win it becomes superseded
+    (R15a): closing it won again keeps the products' total, unless a new quote is
+    accepted.
 
     \b
     Example:  opp reopen 4k7q --stage proposal --close-date 2027-03-31
@@ -438,11 +443,19 @@ def reopen(state, ref: str, stage_name, close_date) -> None:
         expected = close_date if close_date is not None else previous and previous[1]
         return opportunity.reopen(opp, repo.settings, target, expected or None)
 
-    def words(before, after) -> str:
-        expected = f", close date {after.close_date}" if after.close_date else ""
-        return f"reopen: stage {before.stage} -> {after.stage}{expected}"
+    superseded: list[str] = []
 
-    apply_change(state, ref, "reopen", change, words)
+    def words(before: Opportunity, after: Opportunity) -> str:
+        expected = f", close date {after.close_date}" if after.close_date else ""
+        superseded[:] = [q.id for q, was in zip(after.quotes, before.quotes, strict=True)
+                         if q.status == "superseded" and was.status == "accepted"]
+        gone = f", quote {', '.join(superseded)} superseded" if superseded else ""
+        return f"reopen: stage {before.stage} -> {after.stage}{expected}{gone}"
+
+    after = apply_change(state, ref, "reopen", change, words)
+    if superseded:  # R15a: say what the amount is now, and how to renegotiate
+        note(f"{after.id}: {amount_words(after)}; closing it won keeps it, unless a new quote "
+             f"is accepted (R15a): opp quote new {after.id}")
 
 
 # ---------------------------------------------------------------- delete

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .app import cli, note, pass_state
 from .output import emit_json, format_option, table
+
+if TYPE_CHECKING:
+    from ..domain.model import Settings
 
 
 @cli.command()
@@ -107,10 +112,12 @@ _DATE_FIELDS = ("close_date", "date", "created", "sent", "closed", "added")
 _YES, _NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
-def parse_conflict_value(kind: str, path: tuple, text: str, settings):
+def parse_conflict_value(kind: str, path: tuple, text: str, settings: Settings) -> Any:
     """``--value`` as the command that sets the field reads it: the same parsers, the
     same messages (``UsageError``, exit 2); 'none' clears. ``path`` is the conflict's
     (field names and item ids); the last name says what the value is."""
+    from decimal import Decimal
+
     from ..domain.money import parse_decimal, parse_money
     from ..domain.stages import resolve_stage
     from ..errors import UsageError
@@ -147,8 +154,11 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings):
                 return raw.casefold() in _YES
             raise ValueError(f"'{raw}' is not yes or no")
         if name == "probability":
-            number = parse_decimal(raw, words, places=0, minimum=0, maximum=100)
+            number = parse_decimal(raw, words, places=0, minimum=Decimal(0),
+                                   maximum=Decimal(100))
             return int(number)
+        if name == "size" and path[:1] == ("documents",):
+            return int(parse_decimal(raw, words, places=0, minimum=Decimal(0)))
         if name in ("text", "notes"):
             return text  # several lines allowed
         if name in ("role", "type", "kind", "unit"):

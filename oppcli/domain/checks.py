@@ -78,6 +78,7 @@ def form_problems(opp: Opportunity) -> list[Problem]:
     if len(accepted) > 1:
         out.append(Problem(("quotes",), "more than one accepted quote (R15): "
                            + ", ".join(q.id for q in accepted)))
+    out += _renegotiation_problems(opp)
     for i, quote in enumerate(opp.quotes):
         out += _line_problems(quote.lines, ("quotes", i, "lines"))
         quote_sum = products_total(quote.lines)
@@ -87,8 +88,12 @@ def form_problems(opp: Opportunity) -> list[Problem]:
         out += _unique_ids(quote.lines, f"quotes.{quote.id}.lines")
     if opp.amount_source == "quote":
         if not accepted:
+            superseded = [q.id for q in opp.quotes if q.status == "superseded"]
+            why = (f" (quote {superseded[-1]} was superseded when the deal was reopened, "
+                   "R15a)" if superseded else "")
+            use = (f"'products', amount {total} (R4)" if opp.products else "'manual' (R5)")
             out.append(Problem(("amount_source",), "amount_source is 'quote' but no quote is "
-                               "accepted"))
+                               f"accepted{why}; use {use}"))
         else:
             quote = accepted[0]
             if opp.amount != quote.total:
@@ -104,11 +109,27 @@ def form_problems(opp: Opportunity) -> list[Problem]:
     return out
 
 
+def _renegotiation_problems(opp: Opportunity) -> list[Problem]:
+    """R14 with R15a: accepting a quote wins the deal with its total, and reopening the
+    deal supersedes the quote; so beside a superseded quote, an accepted one gives the
+    amount. (Without a superseded quote this is not asked: opp 0.2.0 reopened deals and
+    left their quote accepted, and those files stay valid.)"""
+    if opp.amount_source == "quote" or not any(q.status == "superseded" for q in opp.quotes):
+        return []
+    return [Problem(("quotes", i, "status"),
+                    f"quote {q.id} is accepted but the amount is not its total "
+                    f"(amount_source '{opp.amount_source}'); accepting a quote wins the deal "
+                    "with its total (R14), and reopening the deal marks the quote superseded "
+                    "(R15a)")
+            for i, q in enumerate(opp.quotes) if q.status == "accepted"]
+
+
 def quote_problems(opp: Opportunity) -> list[Problem]:
-    """What stored quotes break beyond totals and R15 (checked in ``rules.problems``):
+    """What stored quotes break beyond totals and R15 (checked in ``form_problems``):
     a status agrees with its dates, dates run created <= sent <= closed, and a quote
-    that left the draft state has lines. Modules play no part: quotes stored while
-    the module is off are checked all the same."""
+    that left the draft state has lines. A superseded quote (R15a) keeps the dates
+    of its acceptance. Modules play no part: quotes stored while the module is off
+    are checked all the same."""
     out: list[Problem] = []
     for i, q in enumerate(opp.quotes):
         where = ("quotes", i)
@@ -118,18 +139,20 @@ def quote_problems(opp: Opportunity) -> list[Problem]:
                                    "date; a sent quote has status 'sent'"))
             if q.closed is not None:
                 out.append(Problem((*where, "closed"), f"quote {q.id} is a draft but has a "
-                                   "closed date; a closed quote is 'accepted' or 'rejected'"))
+                                   "closed date; a closed quote is 'accepted', 'rejected' or "
+                                   "'superseded'"))
         else:
             if q.sent is None:
                 out.append(Problem((*where, "status"), f"quote {q.id} is {q.status} but has no "
-                                   "sent date (R13: draft -> sent -> accepted | rejected)"))
+                                   "sent date (R13: draft -> sent -> accepted | rejected; "
+                                   "R15a: accepted -> superseded)"))
             if not q.lines:
                 out.append(Problem((*where, "status"), f"quote {q.id} is {q.status} but has no "
                                    "lines; only a quote with lines is sent"))
         if q.status == "sent" and q.closed is not None:
             out.append(Problem((*where, "closed"), f"quote {q.id} is sent (still open) but has a "
                                "closed date"))
-        if q.status in ("accepted", "rejected") and q.closed is None:
+        if q.status in ("accepted", "rejected", "superseded") and q.closed is None:
             out.append(Problem((*where, "status"), f"quote {q.id} is {q.status} but has no "
                                "closed date"))
         if q.sent is not None and q.sent < q.created:

@@ -14,7 +14,8 @@ that have nothing to do with each other. Here a merge works on the data instead:
 - order is stable: ours' order, with theirs' additions placed after the item
   they follow on their side;
 - what the rules derive is recomputed, never merged (R6, R10, R12, R14): line
-  totals, quote totals, and the amount when products or an accepted quote drive it;
+  totals, quote totals, and the amount when products or an accepted quote drive it
+  (a superseded quote, R15a, drives nothing);
 - the result must pass the model and ``rules.problems``; a field that breaks them
   becomes a conflict (taking ours). When ours' value of that field alone does not
   mend it (Bob added a product while Alice closed the deal by accepting a quote,
@@ -560,12 +561,17 @@ def summarize(kind: str, base: Any, side: Any, settings: Any = None,
     skip: set = set()
     said: set = set()  # items already told (the accepted quote)
     was = {q.get("id"): q.get("status") for q in base.get("quotes") or [] if isinstance(q, dict)}
+    superseded = []  # R15a: reopening supersedes the accepted quote; said after the stage
     for quote in side.get("quotes") or []:
-        if isinstance(quote, dict) and quote.get("status") == "accepted" and \
-                was.get(quote.get("id")) != "accepted":
+        if not isinstance(quote, dict) or quote.get("status") == was.get(quote.get("id")):
+            continue
+        if quote.get("status") == "accepted":
             parts.append(f"closed won by quote {quote.get('id')} "
                          f"({plain(quote.get('total'))})")
             skip |= {"stage", "amount", "amount_source", "close_date", "products"}
+            said.add(quote.get("id"))
+        elif quote.get("status") == "superseded" and was.get(quote.get("id")) == "accepted":
+            superseded.append(f"quote {quote.get('id')} superseded")
             said.add(quote.get("id"))
     stage_kind = _stage_kind(side.get("stage"), settings)
     for k in keys:
@@ -591,7 +597,7 @@ def summarize(kind: str, base: Any, side: Any, settings: Any = None,
             parts += _item_words(k, old if isinstance(old, list) else [], new, said)
         else:
             parts.append(f"{k} {describe(old)} → {describe(new)}")
-    return ", ".join(parts) or "no change"
+    return ", ".join(parts + superseded) or "no change"
 
 
 def _item_words(panel: str, old: list, new: list,

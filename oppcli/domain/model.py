@@ -10,11 +10,20 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
-from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA
+from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 
 # ---------------------------------------------------------------- field types
 
@@ -30,6 +39,18 @@ def _visible(value: str) -> str:
         raise ValueError(f"holds an invisible text-direction control ({code}), which makes "
                          "text display otherwise than it reads; remove it")
     return value
+
+
+def _number(money: bool) -> BeforeValidator:
+    """A number as YAML gives it, never text or a boolean (R10): ``amount: "1000"`` is
+    refused at its line, as the JSON Schema refuses it, instead of being read as 1000."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, (str, bool)):
+            raise ValueError(number_as_text(value, info.field_name, money=money))
+        return value
+
+    return BeforeValidator(check)
 
 
 def _finite(value: Decimal) -> Decimal:
@@ -101,11 +122,12 @@ def _string_schema(pattern: str, max_length: int) -> WithJsonSchema:
                            "pattern": pattern})
 
 
-Money = Annotated[Decimal, AfterValidator(_money), WithJsonSchema(MONEY_SCHEMA)]
-Quantity = Annotated[Decimal, AfterValidator(_quantity),
+Money = Annotated[Decimal, _number(money=True), AfterValidator(_money),
+                  WithJsonSchema(MONEY_SCHEMA)]
+Quantity = Annotated[Decimal, _number(money=False), AfterValidator(_quantity),
                      WithJsonSchema({"type": "number", "exclusiveMinimum": 0,
                                      "maximum": 1000000000})]
-Discount = Annotated[Decimal, AfterValidator(_discount),
+Discount = Annotated[Decimal, _number(money=False), AfterValidator(_discount),
                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
 Line = Annotated[str, AfterValidator(_line), Field(max_length=500),
                  _string_schema(_ONE_LINE, 500)]
@@ -151,11 +173,12 @@ class QuoteLine(Model):
     total: Money
 
 
-QuoteStatus = Literal["draft", "sent", "accepted", "rejected"]
+QuoteStatus = Literal["draft", "sent", "accepted", "rejected", "superseded"]
 
 
 class Quote(Model):
-    """An offer issued to the customer (R11-R15)."""
+    """An offer issued to the customer (R11-R15); an accepted quote becomes superseded
+    when its deal is reopened (R15a)."""
 
     id: ItemId
     status: QuoteStatus = "draft"
@@ -213,7 +236,7 @@ class Document(Model):
     path: Line
     title: Line
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size: Annotated[int, Field(ge=0)]
+    size: Annotated[int, Field(ge=0), _number(money=False)]
     added: date
 
 
@@ -265,7 +288,7 @@ class Stage(Model):
 
     id: StageId
     label: Line
-    probability: Annotated[int, Field(ge=0, le=100)]
+    probability: Annotated[int, Field(ge=0, le=100), _number(money=False)]
     kind: StageKind = "open"
 
 

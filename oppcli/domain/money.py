@@ -72,6 +72,24 @@ def parse_money(text: str, what: str = "amount") -> Decimal:
     return cents(parse_decimal(text, what, places=2, minimum=Decimal(0), maximum=MAX_MONEY))
 
 
+def number_as_text(value: object, key: str | None = None, *, money: bool = True) -> str:
+    """Why a number stored as text is refused, and how to write it. ``amount: "1000"`` is a
+    string to YAML, so to the JSON Schema and the editors that check a file with it; opp
+    reads it the same way rather than take it for 1000 (``key``: the field, for the hint
+    ``amount: 1000.00``; ``money``: written with two decimals)."""
+    name = f"{key}: " if key else ""
+    example = f"{name}{'1250.00' if money else '3'}"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} is not a number; write digits, e.g. {example}"
+    try:
+        number = parse_decimal(str(value))
+    except ValueError:
+        return (f'"{value}" is text, not a number; write digits with a dot for decimals and '
+                f"no quotes, e.g. {example}")
+    shown = str(cents(number)) if money else plain(number)
+    return f'"{value}" is text (in quotes), not a number; write it without quotes: {name}{shown}'
+
+
 def cents(value: Decimal) -> Decimal:
     """Round half-up to the cent: the one rounding rule of opp (R10)."""
     if not isinstance(value, Decimal):

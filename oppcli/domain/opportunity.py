@@ -1,4 +1,4 @@
-"""One opportunity's life (R1-R8, R16-R17a): create it, set its fields, move it
+"""One opportunity's life (R1-R8, R15a, R16-R17a): create it, set its fields, move it
 through the stages, close it won or lost, reopen it.
 
 Each function takes models and returns new ones, or raises a ``RuleError`` whose
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ..errors import RuleError, UsageError
 from .model import Opportunity, ProductLine, Quote, Settings, Stage
@@ -95,6 +96,7 @@ def ensure_ref_free(ref: str, holders: list[str]) -> None:
 
 
 def accepted_quote(opp: Opportunity) -> Quote | None:
+    """The accepted quote (R15: one at most); a superseded one is no longer accepted."""
     return next((q for q in opp.quotes if q.status == "accepted"), None)
 
 
@@ -107,7 +109,8 @@ def products_from_quote(quote: Quote) -> list[ProductLine]:
 
 
 def _won(opp: Opportunity) -> dict:
-    """R7: closing won takes the accepted quote's total and lines when there is one."""
+    """R7: closing won takes the accepted quote's total and lines when there is one; after
+    a reopening there is none (R15a), and the products' total or typed amount stays."""
     quote = accepted_quote(opp)
     if quote is None:
         return {}
@@ -161,7 +164,7 @@ def reopen(opp: Opportunity, settings: Settings, stage: Stage | None = None,
 
     The actual close date no longer holds: the close date becomes ``close_date``, the
     expected one (the caller passes the one it had before closing, or a new one), or
-    none; the lost reason goes too.
+    none; the lost reason goes too. An accepted quote is superseded (R15a).
     """
     kind = status(opp, settings)
     if kind == "open":
@@ -171,5 +174,25 @@ def reopen(opp: Opportunity, settings: Settings, stage: Stage | None = None,
     if stage.kind != "open":
         raise UsageError(f"reopen needs an open stage; open stages are: "
                          f"{', '.join(s.id for s in open_stages)}")
-    return opp.model_copy(update={"stage": stage.id, "close_date": close_date,
-                                  "lost_reason": None})
+    update = {"stage": stage.id, "close_date": close_date, "lost_reason": None}
+    update.update(supersede(opp))
+    return opp.model_copy(update=update)
+
+
+def supersede(opp: Opportunity) -> dict[str, Any]:
+    """R15a: reopening marks the accepted quote ``superseded`` (kept whole, never edited
+    again), so that R7 finds none and a new quote can be accepted (R15). An amount that
+    came from the quote follows R4 and R5 again: the products' total when there are
+    products, else it stays as a typed amount. Nothing to change without an accepted
+    quote."""
+    quote = accepted_quote(opp)
+    if quote is None:
+        return {}
+    update: dict[str, Any] = {"quotes": [q.model_copy(update={"status": "superseded"})
+                               if q.id == quote.id else q for q in opp.quotes]}
+    if opp.amount_source == "quote":
+        if opp.products:
+            update.update(amount=products_total(opp.products), amount_source="products")
+        else:
+            update.update(amount_source="manual")
+    return update

@@ -4,7 +4,8 @@ A quote is an offer issued to the customer from an opportunity. It starts as a
 copy of the opportunity's product lines (R11), gains catalog and manual lines
 (R12) while it is a draft, is sent, and is closed as accepted or rejected (R13).
 Accepting it closes the deal as won in one change (R14); one accepted quote per
-opportunity at most (R15).
+opportunity at a time (R15): reopening the deal marks the accepted quote superseded
+(R15a, in ``opportunity.reopen``), and another one can be accepted.
 
 Decisions beyond the domain text:
 
@@ -69,7 +70,11 @@ def quotes_total(lines: Iterable[QuoteLine]) -> Decimal:
 
 
 def _closed_words(quote: Quote) -> str:
-    return f"{quote.status}" + (f" on {quote.closed}" if quote.closed else "")
+    """'accepted on 2026-11-26'; a superseded quote says when it had been accepted."""
+    when = f" on {quote.closed}" if quote.closed else ""
+    if quote.status == "superseded":
+        return f"superseded: accepted{when}, then its deal was reopened (R15a)"
+    return f"{quote.status}{when}"
 
 
 def _editable(opp: Opportunity, settings: Settings, ref: str, doing: str) -> Quote:
@@ -233,15 +238,17 @@ def close_quote(opp: Opportunity, settings: Settings, quote_ref: str, *, accepte
     R14, accepting: the quote is accepted and, in the same change, the products
     become its catalog lines, the amount its total (manual lines included,
     ``amount_source: quote``), and the opportunity moves to the first won stage
-    with the close date of R17a. R15: one accepted quote at most, none on a closed
-    opportunity. Rejecting changes nothing but the quote.
+    with the close date of R17a. R15: one accepted quote at a time (a superseded one,
+    R15a, no longer counts), none on a closed opportunity. Rejecting changes nothing but
+    the quote.
     """
     products.require_module(settings, "quotes")
     quote = find_quote(opp, quote_ref)
     outcome = "accept" if accepted else "reject"
-    if quote.status in ("accepted", "rejected"):
+    if quote.status in ("accepted", "rejected", "superseded"):
         raise RuleError(f"quote {quote.id} of {opp.id} is already {_closed_words(quote)}; "
-                        "closed quotes never change (R13)")
+                        "closed quotes never change (R13); for a new offer make a new quote: "
+                        f"opp quote new {opp.id}")
     if quote.status == "draft":
         raise RuleError(f"quote {quote.id} of {opp.id} is a draft; send it to the customer "
                         f"before you {outcome} it: opp quote send {opp.id} {quote.id}")
@@ -249,8 +256,11 @@ def close_quote(opp: Opportunity, settings: Settings, quote_ref: str, *, accepte
     if accepted:
         other = opportunity.accepted_quote(opp)
         if other is not None:
+            # only in files of opp 0.2.0, which reopened a deal without superseding it
             raise RuleError(f"quote {other.id} of {opp.id} is already accepted; only one quote "
-                            "of an opportunity can be accepted (R15)")
+                            "of an opportunity is accepted at a time (R15), and reopening the "
+                            "deal won with it marks it superseded (R15a): opp close "
+                            f"{opp.id} --won, then opp reopen {opp.id}")
     day = _answer_day(quote, close_date, today)
     status = "accepted" if accepted else "rejected"
     opp = _with_quote(opp, quote.model_copy(update={"status": status, "closed": day}))

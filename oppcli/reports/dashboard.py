@@ -6,7 +6,8 @@ Every figure on the page is a field of those reports, never recomputed here, and
 the page carries the same numbers three ways: charts for the eye, data tables
 for screen readers and print, and a JSON block (``<script type="application/json"
 id="opp-data">``) holding ``opp pipeline``/``forecast``/``changes --format json``
-exactly, for tools and tests.
+exactly (the changes cut to those the page lists, so that the page stays light at any
+size), for tools and tests.
 
 Self-contained means no request leaves the page: the CSS is inline, the charts are
 inline SVG drawn by pygal (with its tooltip script, fetched from the web by
@@ -24,7 +25,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from string import Template
@@ -39,7 +40,7 @@ from .pipeline import Pipeline, PipelineTotal
 
 TOP_DEALS = 10  # open deals listed per currency, largest first
 CHANGES_DAYS = 7  # the changes section: the seven days ending with the page's day
-CHANGES_SHOWN = 50  # change rows listed per currency; the totals count them all
+CHANGES_SHOWN = 50  # change rows listed per currency (--changes); the totals count them all
 
 # Okabe-Ito colours (told apart with every common colour vision deficiency), each
 # at least 3:1 against the white of the cards (WCAG 2.1, 1.4.11 non-text contrast).
@@ -121,11 +122,27 @@ def currencies(pipeline: Pipeline, forecast: Forecast, changes: Changes) -> list
                   | {t.currency for t in changes.totals})
 
 
+def listed_changes(changes: Changes, limit: int = CHANGES_SHOWN) -> list[Change]:
+    """The latest ``limit`` changes of each currency, oldest first as the report has them:
+    what the page lists. The window's totals count every change."""
+    kept: dict[str, int] = {}
+    out = []
+    for c in reversed(changes.changes):
+        n = kept.get(c.record.currency, 0)
+        if n < limit:
+            kept[c.record.currency] = n + 1
+            out.append(c)
+    return out[::-1]
+
+
 def data(pipeline: Pipeline, forecast: Forecast, changes: Changes,
-         records: Sequence[Record], source: Source) -> dict[str, Any]:
+         records: Sequence[Record], source: Source,
+         changes_shown: int = CHANGES_SHOWN) -> dict[str, Any]:
     """The JSON block: ``pipeline`` and ``forecast`` are what ``opp pipeline`` and
     ``opp forecast --by BY`` print with ``--format json`` (with the same --as-of),
-    ``changes`` what ``opp changes --since D-6 --until D`` prints; plus the top deals."""
+    ``changes`` what ``opp changes --since D-6 --until D`` prints, its list cut to the
+    changes the page lists (the latest ``changes_shown`` per currency; ``count`` is the
+    window's number of changes, and its totals count them all); plus the top deals."""
     as_of = {"as_of": source.as_of.isoformat() if source.as_of else None,
              "as_of_commit": source.commit.sha if source.as_of and source.commit else None}
     commit = source.commit
@@ -139,7 +156,8 @@ def data(pipeline: Pipeline, forecast: Forecast, changes: Changes,
         "uncommitted": source.uncommitted,
         "pipeline": {**pipeline.as_dict(), **as_of},
         "forecast": {**forecast.as_dict(), **as_of},
-        "changes": changes.as_dict(),
+        "changes": {**replace(changes, changes=listed_changes(changes, changes_shown)).as_dict(),
+                    "count": len(changes.changes), "listed_per_currency": changes_shown},
         "top_deals": {c: [deal_dict(r) for r in top_deals(records, c)]
                       for c in currencies(pipeline, forecast, changes)},
     }
@@ -490,7 +508,9 @@ def _change_totals_words(t: ChangeTotal, currency: str) -> str:
     return ", ".join(parts) + "."
 
 
-def changes_card(changes: Changes, currency: str, describe: Callable[[Change], str]) -> Html:
+def changes_card(changes: Changes, currency: str, describe: Callable[[Change], str],
+                 limit: int = CHANGES_SHOWN) -> Html:
+    """The window's totals, and its latest ``limit`` changes in a table, newest first."""
     window = f"{changes.since} to {changes.until}"
     title = f"Changes in the last {CHANGES_DAYS} days"
     mine = [c for c in changes.changes if c.record.currency == currency]
@@ -500,7 +520,7 @@ def changes_card(changes: Changes, currency: str, describe: Callable[[Change], s
     if not mine or total is None:
         return card(title, intro, el("p", f"No changes in {currency}.", class_="empty"),
                     kind="changes wide")
-    shown = mine[-CHANGES_SHOWN:]  # the latest ones
+    shown = mine[-limit:] if limit else []  # the latest ones
     columns = [Column("date", "Date", "date"), Column("name", "Opportunity"),
                Column("change", "Change"), Column("author", "By")]
     rows = [{"date": c.commit.at.date().isoformat(), "name": f"{c.record.name} ({c.record.id})",
@@ -508,14 +528,15 @@ def changes_card(changes: Changes, currency: str, describe: Callable[[Change], s
              "_row": c.kind} for c in reversed(shown)]
     more = None
     if len(mine) > len(shown):
-        more = el("p", f"The latest {len(shown)} of {len(mine)} changes; all of them: opp "
-                       f"changes --since {changes.since} --until {changes.until}", class_="note")
+        listed = f"The latest {len(shown)} of {len(mine):,} changes" if shown else \
+            f"{len(mine):,} changes"
+        more = el("p", f"{listed}; all of them: opp changes --since {changes.since} --until "
+                       f"{changes.until}", class_="note")
     summary = el("p", _change_totals_words(total, currency), class_="summary",
                  data_currency=currency)
-    return card(title, intro, summary,
-                table("changes", currency, f"{title}, {currency}, newest first", columns, rows,
-                      row_header="name"),
-                more, kind="changes wide")
+    listing = table("changes", currency, f"{title}, {currency}, newest first", columns, rows,
+                    row_header="name") if rows else None
+    return card(title, intro, summary, listing, more, kind="changes wide")
 
 
 def card(title: str, *body: Any, kind: str, split: bool = False) -> Html:
@@ -537,7 +558,8 @@ def figure(svg: Html | None, title: str, currency: str, summary: str) -> Html:
 
 
 def currency_section(currency: str, pipeline: Pipeline, forecast: Forecast, changes: Changes,
-                     records: Sequence[Record], describe: Callable[[Change], str]) -> Html:
+                     records: Sequence[Record], describe: Callable[[Change], str],
+                     changes_shown: int = CHANGES_SHOWN) -> Html:
     total = next((t for t in pipeline.totals if t.currency == currency), None)
     return el("section",
               el("h2", f"{currency}", id=f"h-{currency}"),
@@ -546,7 +568,7 @@ def currency_section(currency: str, pipeline: Pipeline, forecast: Forecast, chan
                  class_="grid"),
               forecast_card(forecast, currency),
               top_card(records, currency),
-              changes_card(changes, currency, describe),
+              changes_card(changes, currency, describe, changes_shown),
               id=f"cur-{currency}", class_="currency", aria_labelledby=f"h-{currency}")
 
 
@@ -582,14 +604,16 @@ def footer(source: Source) -> Html:
 
 
 def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequence[Record],
-         source: Source, describe: Callable[[Change], str] | None = None) -> str:
+         source: Source, describe: Callable[[Change], str] | None = None,
+         changes_shown: int = CHANGES_SHOWN) -> str:
     """The whole dashboard as one HTML document: a section per currency with its key
-    figures, funnel, forecast, won vs lost, top open deals and last week's changes;
-    the footer says which commit, which day and when it was made."""
+    figures, funnel, forecast, won vs lost, top open deals and last week's changes (the
+    latest ``changes_shown``, with the totals of all); the footer says which commit,
+    which day and when it was made."""
     describe = describe or (lambda c: f"{c.kind} {c.old or ''} -> {c.new or ''}".strip())
     names = currencies(pipeline, forecast, changes)
-    sections = join(currency_section(c, pipeline, forecast, changes, records, describe)
-                    for c in names)
+    sections = join(currency_section(c, pipeline, forecast, changes, records, describe,
+                                     changes_shown) for c in names)
     nav = None
     if len(names) > 1:
         nav = el("nav", el("ul", join(el("li", el("a", c, href=f"#cur-{c}")) for c in names)),
@@ -600,7 +624,8 @@ def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequ
         subtitle += f" · commit {source.commit.sha[:10]}"
     header = el("header", el("h1", "Pipeline dashboard"), el("p", subtitle, class_="sub"), nav)
     body = join([header, el("main", sections), footer(source),
-                 json_block(data(pipeline, forecast, changes, records, source))])
+                 json_block(data(pipeline, forecast, changes, records, source,
+                                 changes_shown))])
     return PAGE_TEMPLATE.substitute(title=esc(f"Pipeline dashboard: {subtitle}"), css=CSS,
                                     body=body, generator=esc(f"opp {source.version}".strip()))
 

@@ -25,11 +25,15 @@ def escape(text: str) -> str:
 
 
 def status_words(quote: Quote) -> str:
-    """'draft', 'sent on 2026-11-26', 'accepted on 2026-12-01'…"""
+    """'draft', 'sent on 2026-11-26', 'accepted on 2026-12-01'…; a superseded quote (R15a)
+    says when it was accepted."""
     if quote.status == "draft":
         return "draft (not sent yet)"
     if quote.status == "sent":
         return f"sent on {quote.sent}"
+    if quote.status == "superseded":
+        return (f"superseded (accepted on {quote.closed}, then the deal was reopened to "
+                "renegotiate)")
     return f"{quote.status} on {quote.closed}"
 
 

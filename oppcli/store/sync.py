@@ -417,7 +417,8 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
 
 
 def _parse_value(kind: str, path: tuple, text: str, settings: Any) -> Any:
-    """A typed value for ``--value``: 'none' clears; the model turns text into its type.
+    """A value for ``--value``: 'none' clears; text stays text, which the model turns into
+    a date or a word, never into a number (a number as text is refused, as in a file).
     (The command line passes its own parser, that of the command setting the field.)"""
     return None if text.strip().casefold() in ("none", "null", "") else text.strip()
 

@@ -188,9 +188,17 @@ def test_closing_won_after_an_accepted_quote_says_what_it_takes(crm):
     crm("quote", "add-line", opp_id, quote, "--description", "Setup", "--price", "500")
     crm("quote", "send", opp_id, quote)
     crm("close-quote", opp_id, quote, "--accepted")
-    crm("reopen", opp_id)
+    crm("reopen", opp_id)  # the quote is superseded (R15a): closing keeps the products
     crm("add-product", opp_id, "LIC-10")
     assert crm.json("show", opp_id)["amount"] == "1299.99"
+    r = crm("close", opp_id, "--won")
+    assert "accepted quote" not in r.stderr
+    assert crm.json("show", opp_id)["amount"] == "1299.99"
+    # a deal reopened by opp 0.2.0 kept its quote accepted: closing it won takes the quote (R7)
+    crm("reopen", opp_id)
+    path = crm.file(opp_id)
+    path.write_text(path.read_text().replace("status: superseded", "status: accepted"))
+    crm.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "as 0.2.0 left it")
     r = crm("close", opp_id, "--won")
     assert "amount 1299.99 -> 1700.00 and products from the accepted quote" in r.stderr
     assert crm.json("show", opp_id)["amount"] == "1700.00"

@@ -90,10 +90,14 @@ def test_choices_settle_a_conflict_with_a_side_or_a_value():
     ours = opportunity.set_amount(base, S, D("2500"))
     theirs = opportunity.set_amount(base, S, D("3000"))
     assert run(base, ours, theirs, default="theirs").data["amount"] == D("3000.00")
-    merged = run(base, ours, theirs, choices={("amount",): ("value", "2750.5")})
+    merged = run(base, ours, theirs, choices={("amount",): ("value", D("2750.5"))})
     assert merged.conflicts == [] and merged.data["amount"] == D("2750.50")
     with pytest.raises(merge.MergeRefused, match="amount"):
-        run(base, ours, theirs, choices={("amount",): ("value", "-3")})
+        run(base, ours, theirs, choices={("amount",): ("value", D("-3"))})
+    # a value is typed (opp resolve --value parses it as the field's command does): a
+    # number as text is refused, as it is in a file
+    with pytest.raises(merge.MergeRefused, match='amount: "2750.5" is text'):
+        run(base, ours, theirs, choices={("amount",): ("value", "2750.5")})
 
 
 # ---------------------------------------------------------------- panels

@@ -192,9 +192,15 @@ def test_closing_refusals():  # R13, R15
         quotes.close_quote(won, S, "q2bbbb", accepted=True, today=TODAY)
     with pytest.raises(RuleError, match="closed"):
         quotes.close_quote(won, S, "q2bbbb", accepted=False, today=TODAY)
-    reopened = opportunity.reopen(won, S)
-    with pytest.raises(RuleError, match="q1aaaa of abcd1234 is already accepted.*R15"):
-        quotes.close_quote(reopened, S, "q2bbbb", accepted=True, today=TODAY)
+    reopened = opportunity.reopen(won, S)  # R15a: q1aaaa is superseded, q2bbbb may win
+    with pytest.raises(RuleError, match="q1aaaa of abcd1234 is already superseded: accepted on "
+                                        "2026-11-26.*never change.*opp quote new abcd1234"):
+        quotes.close_quote(reopened, S, "q1aaaa", accepted=True, today=TODAY)
+    # a deal reopened by opp 0.2.0 kept its quote accepted: R15 still holds there
+    legacy = reopened.model_copy(update={"quotes": won.quotes})
+    with pytest.raises(RuleError, match="q1aaaa of abcd1234 is already accepted.*R15.*"
+                                        "opp close abcd1234 --won, then opp reopen abcd1234"):
+        quotes.close_quote(legacy, S, "q2bbbb", accepted=True, today=TODAY)
     lost = opportunity.close(opp, S, won=False, today=TODAY)
     with pytest.raises(RuleError, match="closed \\(lost"):
         quotes.close_quote(lost, S, "q1aaaa", accepted=True, today=TODAY)
@@ -644,10 +650,10 @@ def test_accepting_twice_and_on_a_closed_opportunity(crm, story, unchanged):
         for args in [("quote", "new", opp_id),
                      ("quote", "add-line", opp_id, draft, "--sku", "SRV-01")]:
             assert "closed" in crm(*args, code=1).stderr
-    crm("reopen", opp_id)
+    crm("reopen", opp_id)  # the accepted quote is superseded (R15a, test_renegotiation.py)
     with unchanged:
-        r = crm("close-quote", opp_id, draft, "--accepted", code=1)
-        assert f"quote {sent_} of {opp_id} is already accepted" in r.stderr and "R15" in r.stderr
+        r = crm("close-quote", opp_id, sent_, "--rejected", code=1)
+        assert f"quote {sent_} of {opp_id} is already superseded" in r.stderr
     # rejecting the other quote is still possible on the reopened deal
     crm("close-quote", opp_id, draft, "--rejected")
     crm("validate")

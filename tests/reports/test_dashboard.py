@@ -209,8 +209,9 @@ def test_json_block_is_the_reports_json(book):
     data = page.data
     assert data["pipeline"] == book.json("pipeline")
     assert data["forecast"] == book.json("forecast", "--by", "month")
-    assert data["changes"] == book.json("changes", "--since", "2026-11-20", "--until",
-                                        "2026-11-26")
+    report = book.json("changes", "--since", "2026-11-20", "--until", "2026-11-26")
+    assert data["changes"] == {**report, "count": len(report["changes"]),
+                               "listed_per_currency": 50}  # every change: fewer than 50
     assert data["day"] == "2026-11-26" and data["as_of"] is None
     assert data["commit"] == book.head() and data["uncommitted"] == 0
     # the top deals: open ones, largest first, with the forecast's weighted amount
@@ -301,6 +302,37 @@ def test_changes_are_the_seven_days_ending_with_the_day(book, monkeypatch):
     text, page = render(book)
     assert page.data["changes"]["changes"] == [] and ("changes", "EUR") not in page.tables
     assert "No changes in EUR." in text
+
+
+def test_the_latest_changes_are_listed_with_the_totals_of_all(book):
+    report = book.json("changes", "--since", "2026-11-20", "--until", "2026-11-26")
+    eur = [c for c in report["changes"] if c["currency"] == "EUR"]
+    usd = [c for c in report["changes"] if c["currency"] == "USD"]
+    assert len(eur) > 3 and len(usd) > 2
+    text, page = render(book, "--changes", "2")
+    changes = page.data["changes"]
+    # the latest two of each currency, oldest first as in the report; totals of them all
+    assert changes["changes"] == [c for c in report["changes"] if c in eur[-2:] + usd[-2:]]
+    assert changes["totals"] == report["totals"] and changes["commits"] == report["commits"]
+    assert (changes["count"], changes["listed_per_currency"]) == (len(report["changes"]), 2)
+    rows = page.tables[("changes", "EUR")]["rows"]
+    assert [r["name"][1] for r in rows] == [f"{c['name']} ({c['id']})" for c in eur[:-3:-1]]
+    assert f"The latest 2 of {len(eur)} changes; all of them: opp changes --since 2026-11-20 " \
+           "--until 2026-11-26" in text
+    total = next(t for t in report["totals"] if t["currency"] == "EUR")
+    assert f"{total['new_count']} new (" in text  # the totals count every change
+    # none listed: the totals stay, and say where the changes are
+    text, page = render(book, "--changes", "0")
+    assert page.data["changes"]["changes"] == [] and ("changes", "EUR") not in page.tables
+    assert f"{len(eur)} changes; all of them: opp changes" in text
+    assert f"{total['new_count']} new (" in text
+
+
+def test_the_default_number_of_changes_is_the_reports(book):
+    from oppcli.cli import dashboard as command
+
+    assert command.CHANGES_SHOWN == dashboard.CHANGES_SHOWN == 50
+    assert "--changes N" in book("dashboard", "--help").stdout
 
 
 # ---------------------------------------------------------------- user text stays text
@@ -432,6 +464,8 @@ def test_refusals(book):
     r = book("dashboard", "--from", "2027-01-01", "--to", "2026-01-01", code=2)
     assert "--to 2026-01-01 is before --from 2027-01-01" in r.stderr
     book("dashboard", "--by", "owner", code=2)
+    r = book("dashboard", "--changes", "-1", code=2)
+    assert "--changes" in r.stderr and ">=0" in r.stderr
     r = book("dashboard", "--as-of", "2020-01-01", code=1)
     assert "no commit on or before 2020-01-01" in r.stderr
     assert book.head() == head and book.status() == ""

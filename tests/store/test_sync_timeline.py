@@ -464,6 +464,7 @@ def test_values_are_read_by_the_parser_of_their_field():
     assert read("opportunity", ("notes", "n1", "text"), "two\nlines", s) == "two\nlines"
     assert read("catalog", ("products", "SRV-01", "price"), "1200", s) == Decimal("1200.00")
     assert read("settings", ("stages", "proposal", "probability"), "40", s) == 40
+    assert read("opportunity", ("documents", "d1", "size"), "1234", s) == 1234
     assert read("settings", ("modules", "quotes"), "false", s) is False
     for path, text, words in ((("amount",), "2,75", "uses a comma; write decimals with a dot"),
                               (("products", "x", "quantity"), "0", "greater than zero"),
