@@ -235,27 +235,32 @@ class Run:
     seconds: float
     peak_mb: float
     stdout: str
+    cpu: float = 0.0  # user + system seconds of the command and the processes it waited for
 
 
 def run(cmd: list[str], env: dict, cwd: Path | None = None, check: bool = True) -> Run:
-    """Run a command; its wall time and peak memory (maximum resident set size)."""
+    """Run a command; its wall time, peak memory (maximum resident set size) and CPU
+    time (which other jobs on the machine move less than the wall time)."""
+    try:
+        import resource
+    except ImportError:
+        resource = None  # type: ignore[assignment]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    peak_mb = 0.0
-    try:
-        import resource
-
+    peak_mb = cpu = 0.0
+    if resource and before:
         # communicate() reaped it; ru_maxrss of the children is the largest so far, so
         # each command is also measured alone below where its memory matters
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    except ImportError:
-        pass
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mb = after.ru_maxrss / 1024
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if check and proc.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed: {err.decode().strip()}")
-    return Run(seconds, peak_mb, out.decode())
+    return Run(seconds, peak_mb, out.decode(), cpu)
 
 
 def peak_memory(cmd: list[str], env: dict) -> float:
@@ -301,8 +306,33 @@ class Scale:
         """``opp init`` a year ago, then one commit a month adding that month's deals and
         moving some older ones on (through ``git fast-import``), then check out."""
         sys.path.insert(0, str(PROJECT))
-        from oppcli.domain.model import Opportunity, Settings
+        from oppcli.domain.model import Activity, Opportunity, Quote, QuoteLine, Settings
         from oppcli.store.transaction import dump_model
+
+        def dated_items(created: date, closed: bool) -> dict:
+            """Activities (2 deals in 5), and a sent quote (1 open deal in 10): what the
+            agenda reads, some overdue, some due soon."""
+            out: dict = {}
+            if rng.random() < 0.4:
+                kinds = ["call", "visit", "meeting", "email", "task"]
+                acts = []
+                for k in range(rng.randint(1, 3)):
+                    planned = not closed and rng.random() < 0.5
+                    day = (today + timedelta(days=rng.randint(-20, 40)) if planned
+                           else created + timedelta(days=rng.randint(0, 10)))
+                    acts.append(Activity(id=f"a{k}{rng.randint(1000, 9999)}",
+                                         type=rng.choice(kinds), subject=f"Follow-up {k + 1}",
+                                         date=min(day, today) if not planned else day,
+                                         done=not planned))
+                out["activities"] = acts
+            if not closed and rng.random() < 0.1:
+                sku, name, price = rng.choice(PRODUCTS)
+                line = QuoteLine(id="l1", sku=sku, description=name, quantity=Decimal(1),
+                                 unit_price=Decimal(price), total=Decimal(price))
+                sent = min(created + timedelta(days=rng.randint(0, 20)), today)
+                out["quotes"] = [Quote(id="q1", status="sent", created=created, sent=sent,
+                                       lines=[line], total=Decimal(price))]
+            return out
 
         today = date.today()
         start = today - timedelta(days=30 * (HISTORY_MONTHS + 1))
@@ -344,6 +374,7 @@ class Scale:
                 taken.add(opp_id)
                 stage = rng.choices(settings.stages, weights=[20, 15, 15, 10, 25, 15])[0]
                 closed = stage.kind != "open"
+                created = day - timedelta(days=rng.randint(0, 25))
                 close = (day - timedelta(days=rng.randint(0, 25)) if closed
                          else day + timedelta(days=rng.randint(1, 365)))
                 changed[opp_id] = Opportunity(
@@ -354,8 +385,8 @@ class Scale:
                     else None, currency="EUR" if rng.random() < 0.95 else "USD",
                     close_date=close, owner=rng.choice(OWNERS),
                     lost_reason=rng.choice(["price", "timing"]) if stage.kind == "lost"
-                    else None, ref=f"CRM-{len(taken):07d}",
-                    created=day - timedelta(days=rng.randint(0, 25)))
+                    else None, ref=f"CRM-{len(taken):07d}", created=created,
+                    **dated_items(created, closed))
             opps.update(changed)
             files = []
             for opp_id, opp in changed.items():
@@ -425,6 +456,17 @@ class Scale:
             values.append(self.opp(*args).seconds)
         return median(values)
 
+    def paired(self, one: tuple[str, ...], other: tuple[str, ...]
+               ) -> tuple[float, float, float, float]:
+        """Medians of two commands run in turns, one run of each at a time: wall time of
+        each, then CPU time of each."""
+        firsts, seconds = [], []
+        for _ in range(max(self.runs, 5)):
+            firsts.append(self.opp(*one))
+            seconds.append(self.opp(*other))
+        return (median([r.seconds for r in firsts]), median([r.seconds for r in seconds]),
+                median([r.cpu for r in firsts]), median([r.cpu for r in seconds]))
+
     def index_file(self) -> Path:
         return self.repo / ".git" / "opp-index.sqlite3"
 
@@ -450,13 +492,23 @@ class Scale:
                    note=f"{cold / c_floor:.2f} x the C loader floor"))
         fig(Figure("  cold / C-loader floor", cold / c_floor, target("cold ratio", n), "x"))
         fig(Figure("opp pipeline, warm", self.timed("pipeline"), target("warm", n)))
+        # the agenda against the pipeline, run in turns so that both see the same machine;
+        # its first run reads the history once (then the index keeps the days)
+        first = self.opp("agenda").seconds
+        pipeline_warm, agenda_warm, pipeline_cpu, agenda_cpu = self.paired(("pipeline",),
+                                                                           ("agenda",))
+        fig(Figure("opp agenda, warm", agenda_warm, pipeline_warm,
+                   note=f"target: opp pipeline warm in turn with it; first run {first:.2f} s"))
+        fig(Figure("  CPU time, agenda / pipeline", agenda_cpu / pipeline_cpu, 1.0, "x",
+                   note=f"{agenda_cpu:.2f} s / {pipeline_cpu:.2f} s, medians in turn"))
+        fig(Figure("opp agenda --format json, warm", self.timed("agenda", "--format", "json")))
         fig(Figure("opp forecast, warm", self.timed("forecast"), target("warm", n)))
         fig(Figure("opp pipeline --format json, warm",
                    self.timed("pipeline", "--format", "json")))
         fig(Figure("opp list --format json, warm", self.timed("list", "--format", "json")))
 
         # a change made with opp, then the first report
-        for report, stride in (("pipeline", 7), ("forecast", 11)):
+        for report, stride in (("pipeline", 7), ("forecast", 11), ("agenda", 13)):
             after = []
             for i in range(self.runs):
                 self.opp("note", self.ids[i * stride % len(self.ids)], f"bench note {i}")

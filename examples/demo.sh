@@ -36,5 +36,6 @@ step opp show "$ID"
 step git log --oneline -5
 step opp pipeline
 step opp forecast
+step opp agenda --owner "Alice Martin"
 printf '\nThe demo data repo is in %s; cd there and try more opp commands.\n' "$(pwd)"
 printf 'Tab completion: eval "$(opp completion bash)"; editors validate the files from their first line.\n'

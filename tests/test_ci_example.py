@@ -29,6 +29,8 @@ def test_workflow_shape():
     runs = " ".join(s.get("run", "") for s in all_steps)
     assert "opp validate" in runs and "GITHUB_STEP_SUMMARY" in runs
     assert "opp forecast --by month --format markdown" in runs
+    assert "opp agenda --limit 30 --format markdown" in runs  # beside the forecast
+    assert runs.index("opp agenda") < runs.index("opp pipeline --format markdown")
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in all_steps)
     assert "opp dashboard -o site/index.html" in runs
     uploads = [s["with"] for s in all_steps if s.get("uses", "").startswith(
@@ -59,15 +61,19 @@ def test_workflow_steps_run_on_the_demo_repo(tmp_path):
         ran += 1
     assert ran == 4
     text = summary.read_text()
-    for heading in ("### Forecast by month", "### Forecast by owner", "### Pipeline",
-                    "### Changes"):
+    for heading in ("### Forecast by month", "### Forecast by owner", "### Agenda for",
+                    "### Pipeline", "### Changes"):
         assert heading in text
+    assert text.index("### Forecast by owner") < text.index("### Agenda for") < \
+        text.index("### Pipeline")
     assert "| 2026-12 " in text and "14,400.00 EUR" in text
     forecast = json.loads((repo / "opp-report" / "forecast-month.json").read_text())
     assert forecast["by"] == "month" and forecast["rows"]
     pipeline = json.loads((repo / "opp-report" / "pipeline.json").read_text())
     assert {t["currency"] for t in pipeline["totals"]} == {"EUR", "USD"}
     json.loads((repo / "opp-report" / "changes.json").read_text())
+    agenda = json.loads((repo / "opp-report" / "agenda.json").read_text())
+    assert {"today", "overdue", "stale", "quotes_waiting"} <= set(agenda)
     page = (repo / "site" / "index.html").read_text()
     assert page.startswith("<!doctype html>") and 'id="opp-data"' in page
     assert page.count('role="img"') >= 3  # charts

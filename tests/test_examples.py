@@ -74,3 +74,6 @@ def test_demo_script_runs(tmp_path):
     assert "2027-01" in r.stdout.split("$ opp forecast")[1]
     assert "Oscorp lab licences" in r.stdout and "23,500.00 USD" in r.stdout
     assert "negotiation" in r.stdout and "Negotiation" in r.stdout
+    # and a salesperson's day: Alice's negotiation call to come
+    agenda = r.stdout.split('$ opp agenda --owner Alice Martin')[1]
+    assert "Agenda for 2026-11-26 (Alice Martin)" in agenda and "Upcoming" in agenda

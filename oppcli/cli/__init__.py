@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (each module registers its commands)
     activities,
+    agenda,
     catalog,
     config,
     dashboard,

@@ -73,7 +73,7 @@ SECTIONS = {
                             "close-quote", "catalog"],
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
                            "timeline", "undo"],
-    "Reports": ["pipeline", "forecast", "changes", "dashboard"],
+    "Reports": ["pipeline", "forecast", "changes", "dashboard", "agenda", "calendar"],
     "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
     "Setup": ["init", "config", "schema", "completion", "index"],
 }

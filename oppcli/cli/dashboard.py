@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .app import State, cli, note, pass_state
+from .output import generated_at, write_whole
 from .params import DATE
 from .reports import as_of_option
 
@@ -76,58 +77,13 @@ def dashboard(state: State, output: str, as_of: date | None, by: str, start: dat
     changes = changes_report(repo, since, until)
     facts = Source(day=day, as_of=as_of, commit=source.commit if as_of else head(repo),
                    uncommitted=0 if as_of else uncommitted(repo),
-                   generated_at=_now(), name=repo.root.name, version=__version__)
+                   generated_at=generated_at(), name=repo.root.name, version=__version__)
     text = page(pipeline, forecast, changes, records, facts, describe=change_words,
                 changes_shown=changes_shown)
     if output == "-":
         click.echo(text, nl=False)
         return
-    _write(output, text)
+    write_whole(output, text)
     sections = sorted({t.currency for t in pipeline.totals})
     note(f"wrote {output} ({len(text.encode()) // 1024 + 1} KB; {', '.join(sections)}): "
          "open it in any browser, it fetches nothing")
-
-
-def _now():
-    """Now, in the local time zone; ``SOURCE_DATE_EPOCH`` (seconds) fixes it, for pages
-    that must come out byte for byte the same (reproducible builds, tests)."""
-    import os
-    from datetime import datetime, timezone
-
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), timezone.utc)
-        except (ValueError, OverflowError, OSError):
-            from ..errors import UsageError
-
-            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds "
-                             "since 1970-01-01") from None
-    return datetime.now().astimezone()
-
-
-def _write(output: str, text: str) -> None:
-    """Write the page whole or not at all: a web server or a browser reading it while it
-    is written never sees half a page."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(output)
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                   dir=path.parent if str(path.parent) else ".")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass

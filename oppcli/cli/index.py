@@ -30,7 +30,8 @@ def _print(info: dict, fmt: str) -> None:
     click.echo(f"enabled   {'yes' if info['enabled'] else 'no (OPP_NO_INDEX is set)'}")
     click.echo(f"size      {info['bytes']:,} bytes")
     for key, words in (("files", "working-tree files known"),
-                       ("blobs", "file contents parsed"), ("settings", "opp.yaml versions")):
+                       ("blobs", "file contents parsed"), ("settings", "opp.yaml versions"),
+                       ("touches", "files' last commit days (for the agenda)")):
         if key in info:
             click.echo(f"{key:<9} {info[key]:,} {words}")
     if info.get("corrupt"):

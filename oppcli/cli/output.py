@@ -34,11 +34,12 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
 
 
-def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
-    """Rows as CSV, header first; text cells guarded against spreadsheet formulas."""
+def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",") -> None:
+    """Rows as CSV (TSV with a tab ``delimiter``), header first; text cells guarded
+    against spreadsheet formulas."""
     from ..transfer import csv_text
 
-    click.echo(csv_text(rows, columns), nl=False)
+    click.echo(csv_text(rows, columns, delimiter), nl=False)
 
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
@@ -49,3 +50,48 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
     rows = [["" if v is None else v for v in row] for row in rows]
     return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True,
                     colalign=list(align) if align else None)
+
+
+def generated_at() -> datetime:
+    """Now, in the local time zone; ``SOURCE_DATE_EPOCH`` (seconds) fixes it, for files
+    that must come out byte for byte the same (reproducible builds, tests)."""
+    import os
+    from datetime import timezone
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            from ..errors import UsageError
+
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds "
+                             "since 1970-01-01") from None
+    return datetime.now().astimezone()
+
+
+def write_whole(output: str, data: str | bytes) -> None:
+    """Write a file whole or not at all: a web server, a browser or a calendar reading it
+    while it is written never sees half of it."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(output)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                   dir=path.parent if str(path.parent) else ".")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

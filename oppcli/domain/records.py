@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .model import Opportunity
 
 from .money import money_str
 
@@ -88,6 +91,51 @@ class Record(NamedTuple):
     created: date
     amount_source: str = "manual"  # manual | products | quote
     ref: str | None = None
+
+
+class PlannedActivity(NamedTuple):
+    """An activity not done yet: planned for its day, or overdue once that day is past."""
+
+    id: str
+    type: str
+    subject: str
+    date: date
+
+
+class SentQuote(NamedTuple):
+    """A quote sent to the customer and not answered yet (status ``sent``)."""
+
+    id: str
+    sent: date
+    total: Decimal
+
+
+class Dated(NamedTuple):
+    """What of a deal has a day, as the agenda reads it: its activities not done, the
+    days of those done, and its quotes awaiting an answer."""
+
+    planned: tuple[PlannedActivity, ...] = ()
+    done_days: tuple[date, ...] = ()
+    sent: tuple[SentQuote, ...] = ()
+
+
+NOTHING_DATED = Dated()
+
+
+def dated(opp: Opportunity, closed: bool = False) -> Dated:
+    """The dated items of a valid opportunity (shared when it has none). Of a closed
+    deal (``closed``), only its activities to do: it is never stale, and its quotes
+    are never answered (R17)."""
+    if not opp.activities and not opp.quotes:
+        return NOTHING_DATED
+    planned = tuple(PlannedActivity(a.id, a.type, a.subject, a.date)
+                    for a in opp.activities if not a.done)
+    if closed:
+        return Dated(planned) if planned else NOTHING_DATED
+    done = tuple(sorted({a.date for a in opp.activities if a.done}))
+    sent = tuple(SentQuote(q.id, q.sent or q.created, q.total)
+                 for q in opp.quotes if q.status == "sent")
+    return Dated(planned, done, sent) if planned or done or sent else NOTHING_DATED
 
 
 def stages(settings) -> list[StageInfo]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain.records import PlainSettings, Record, plain_settings, record
+from ..domain.records import Dated, PlainSettings, Record, dated, plain_settings, record
 from .index import db, worktree
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class Source(Protocol):
     def records(self) -> list[Record]: ...
 
     def detail(self, opp_id: str) -> dict[str, Any]: ...
+
+    def dated(self) -> list[tuple[Record, Dated]]: ...
 
 
 class WorkingTree:
@@ -54,6 +56,16 @@ class WorkingTree:
             return worktree.working_records(self.repo)
         settings = self.repo.settings
         return [record(opp, settings) for opp in self.repo.load_all()]
+
+    def dated(self) -> list[tuple[Record, Dated]]:
+        """Every opportunity as ``records`` gives it, with what of it has a day (its
+        activities, its quotes awaiting an answer; of a closed deal, its activities to
+        do): what the agenda reads. From the index's entries, as fast as ``records``."""
+        if db.enabled():
+            return worktree.working_dated(self.repo)
+        settings = self.repo.settings
+        return [(r, dated(opp, r.status != "open"))
+                for opp in self.repo.load_all() for r in [record(opp, settings)]]
 
     def detail(self, opp_id: str) -> dict[str, Any]:
         """``opp show --format json`` of one opportunity, as ``Repo.load`` checks it."""
@@ -81,6 +93,11 @@ class Past(WorkingTree):
         items = [(i, snap.files[snap.path_key(i)]) for i in snap.ids()]
         return worktree.records_of_blobs(snap, items, lambda blobs: snap.read(*blobs),
                                          snap.here)
+
+    def dated(self) -> list[tuple[Record, Dated]]:
+        settings = self.snapshot.settings
+        return [(r, dated(opp, r.status != "open"))
+                for opp in self.snapshot.load_all() for r in [record(opp, settings)]]
 
 
 def of(repo: Repo, as_of: date | None = None) -> WorkingTree:

@@ -251,6 +251,38 @@ def read_blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
     return found
 
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def head_commit(git_dir: Path) -> str | None:
+    """The commit HEAD names, read from git's own files without starting git (a
+    report's git process is most of its cost when nothing else has to run): HEAD, then
+    the loose ref it names, else ``packed-refs``. None whenever that is not plain (a
+    linked work tree, reftable, a ref naming a ref, no commit yet): ask git then."""
+    try:
+        if (git_dir / "commondir").exists():
+            return None
+        head = (git_dir / "HEAD").read_text(encoding="ascii").strip()
+        if _OBJECT_ID.fullmatch(head):
+            return head  # detached
+        ref = head.removeprefix("ref: ").strip()
+        if ref == head or not ref.startswith("refs/") or ".." in ref:
+            return None
+        loose = git_dir / ref
+        if loose.is_file():
+            value = loose.read_text(encoding="ascii").strip()
+            return value if _OBJECT_ID.fullmatch(value) else None
+        packed = git_dir / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+                value, _, name = line.partition(" ")
+                if name == ref and _OBJECT_ID.fullmatch(value):
+                    return value
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
 INDEX_LOCK_HELP = ("git's lock .git/index.lock exists: another git command is running here, or "
                    "one was killed and left it behind; if no git is running, remove it "
                    "(rm .git/index.lock) and try again")

@@ -111,11 +111,11 @@ def read_csv(data: bytes) -> Table:
     return Table(header, rows)
 
 
-def csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
-    """Rows as CSV text, header first: None is a blank cell, a date ISO, text a cell no
-    spreadsheet runs as a formula (``guard_cell``)."""
+def csv_text(rows: Iterable[dict], columns: Sequence[str], delimiter: str = ",") -> str:
+    """Rows as CSV text (TSV with ``delimiter`` a tab), header first: None is a blank
+    cell, a date ISO, text a cell no spreadsheet runs as a formula (``guard_cell``)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
     writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])

@@ -1,5 +1,6 @@
 """The index's SQLite file (``.git/opp-index.sqlite3``): entries by blob id, the stat
-data of working files, the settings it read; discarded and rebuilt when damaged.
+data of working files, the settings it read, the day each opportunity file was last
+committed (as of a commit it names); discarded and rebuilt when damaged.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ CREATE TABLE IF NOT EXISTS settings (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
                                      crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS touches (head TEXT NOT NULL, data TEXT NOT NULL,
+                                    crc INTEGER NOT NULL);
 """
 
 
@@ -165,7 +168,7 @@ class Index:
             except sqlite3.OperationalError:
                 row = None
             if not row or row[0] != fingerprint():
-                for table in ("meta", "blobs", "files", "settings", "details"):
+                for table in ("meta", "blobs", "files", "settings", "details", "touches"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     con.execute(statement)
@@ -270,15 +273,33 @@ class Index:
 
     def counts(self) -> dict[str, int]:
         return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
-                for table in ("blobs", "files", "settings", "details")}
+                for table in ("blobs", "files", "settings", "details", "touches")}
+
+    def touches(self) -> tuple[str | None, dict[str, str]]:
+        """(commit, opp id -> day): the author day of the last commit that changed each
+        opportunity file, in the history of that commit; (None, {}) when never read. One
+        row: 10,000 files read in a few milliseconds."""
+        rows = self._rows("SELECT head, data, crc FROM touches")
+        if not rows:
+            return None, {}
+        head, data, crc = rows[0]
+        if len(rows) > 1 or _crc(head, data) != crc:
+            raise Corrupt("touches")
+        names, _, days = data.partition(SEP)  # the ids, then their days, a line each
+        names_list, days_list = names.split("\n"), days.split("\n")
+        if len(names_list) != len(days_list):
+            raise Corrupt("touches")
+        return head, dict(zip(names_list, days_list, strict=True)) if names else {}
 
     # -------------------------------------------------------- writing
 
     def write(self, *, entries: dict[str, Entry] | None = None,
               files: dict[str, tuple[str, str, Entry] | None] | None = None,
-              settings: tuple[str, PlainSettings] | None = None) -> bool:
-        """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings.
-        One transaction; False when it could not be made."""
+              settings: tuple[str, PlainSettings] | None = None,
+              touches: tuple[str, dict[str, str]] | None = None) -> bool:
+        """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings,
+        replace the touches (``(commit, opp id -> day)``). One transaction; False when it
+        could not be made."""
 
         if self.con is None:
             return False
@@ -306,6 +327,12 @@ class Index:
                     data = json.dumps(plain.as_dict())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
+                if touches:
+                    head = touches[0]
+                    data = "\n".join(touches[1]) + SEP + "\n".join(touches[1].values())
+                    con.execute("DELETE FROM touches")
+                    con.execute("INSERT INTO touches VALUES (?, ?, ?)",
+                                (head, data, _crc(head, data)))
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:

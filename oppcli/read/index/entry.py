@@ -10,12 +10,23 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...domain.records import PlainSettings, Record
+from ...domain.records import (
+    NOTHING_DATED,
+    Dated,
+    PlainSettings,
+    PlannedActivity,
+    Record,
+    SentQuote,
+    dated,
+)
 from ...domain.stages import stage_problems
 from ...errors import DataError
 from ...store.repo import Repo
+
+if TYPE_CHECKING:
+    from ...domain.model import Opportunity
 
 SEP = "\x1f"  # between record fields: validated fields never hold control characters
 
@@ -41,6 +52,12 @@ _FIELDS = ("id", "name", "customer", "owner", "stage", "amount", "objective", "c
 
 
 _LOCS = ("id", "stage", "close_date", "lost_reason")  # (line, column) of each, after the fields
+
+# after the places: what of the deal is dated, for the agenda (``records.Dated``), as
+# tagged groups: "p" id type subject day (an activity to do), "d" day (a day an activity
+# was done), "q" id sent total (a quote sent and not answered); nothing for most deals
+TAIL = len(_FIELDS) + 2 * len(_LOCS)
+_PLANNED = f"{SEP}p{SEP}"
 
 
 def _text(value: Any) -> str:
@@ -139,12 +156,68 @@ def parse(data: bytes) -> Entry:
         place = node.locate(key) if isinstance(node, yamlio.FastRead) else None
         line, column = place or yamlio.locate(_node(node, data), (key,))
         fields += [str(line), str(column)]
+    fields += _dated_fields(opp)
     err = None
     found = form_problems(opp)
     if found:
         line, column = yamlio.locate(_node(node, data), found[0].loc)
         err = _error_text(DataError(found[0].message, None, line, column))
     return Entry(SEP.join(fields), err, None if err else _detail(opp))
+
+
+def _dated_fields(opp: Opportunity) -> list[str]:
+    """The tail of a rec: the deal's dated items (``records.dated``) as tagged fields."""
+    items = dated(opp)
+    out: list[str] = []
+    for a in items.planned:
+        out += ["p", a.id, a.type, a.subject, a.date.isoformat()]
+    for day in items.done_days:
+        out += ["d", day.isoformat()]
+    for q in items.sent:
+        out += ["q", q.id, q.sent.isoformat(), str(q.total)]
+    return out
+
+
+class DatedReader:
+    """The dated items of recs (``records.Dated``), equal days shared between them."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, date] = {}
+
+    def day(self, text: str) -> date:
+        found = self.days.get(text)
+        if found is None:
+            found = self.days[text] = date.fromisoformat(text)
+        return found
+
+    def dated(self, rec: str, closed: bool = False) -> Dated:
+        """The deal's dated items (of a closed one, only its activities to do, as
+        ``records.dated``); the shared empty value for most deals, which have none."""
+        if closed and _PLANNED not in rec:
+            return NOTHING_DATED  # (a field that reads "p" only costs the full look)
+        f = rec.split(SEP)
+        planned: list[PlannedActivity] = []
+        done: list[date] = []
+        sent: list[SentQuote] = []
+        i, end, day = TAIL, len(f), self.day
+        while i < end:
+            tag = f[i]
+            if tag == "p":
+                planned.append(PlannedActivity(f[i + 1], f[i + 2], f[i + 3], day(f[i + 4])))
+                i += 5
+            elif tag == "d":
+                if not closed:
+                    done.append(day(f[i + 1]))
+                i += 2
+            elif tag == "q":
+                if not closed:
+                    sent.append(SentQuote(f[i + 1], day(f[i + 2]), Decimal(f[i + 3])))
+                i += 4
+            else:
+                raise ValueError(f"unknown dated item {tag!r}")
+        if not (planned or done or sent):
+            return NOTHING_DATED
+        return Dated(tuple(planned), tuple(done), tuple(sent))
 
 
 def _node(node: Any, data: bytes) -> Any:

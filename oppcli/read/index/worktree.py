@@ -12,14 +12,35 @@ import sqlite3
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...domain.records import PlainSettings, Record, plain_settings, record
+from ...domain.records import (
+    NOTHING_DATED,
+    Dated,
+    PlainSettings,
+    Record,
+    dated,
+    plain_settings,
+    record,
+)
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
 from ...store.git import blob_id
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
-from .entry import Entry, RecordBuilder, make_record, parse, parse_all, workers_for
+from .entry import (
+    SEP,
+    TAIL,
+    DatedReader,
+    Entry,
+    RecordBuilder,
+    make_record,
+    parse,
+    parse_all,
+    workers_for,
+)
+
+if TYPE_CHECKING:
+    from ...store.repo import Repo
 
 RACY_SECONDS = 3  # stat data younger than this (vs the moment it was read) is not trusted
 
@@ -186,9 +207,36 @@ def working_records(repo) -> list[Record]:
     return with_retry(repo, lambda index: _working_records(repo, index, settings))
 
 
-# One function on purpose (94 lines): its loop runs once per file, 100,000 times for a
-# large repo, and every call or attribute lookup moved out of it shows in `make bench`.
-def _working_records(repo, index: Index | None, settings: PlainSettings) -> list[Record]:
+def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
+    """Every opportunity of the working tree as ``working_records`` gives it, each with
+    its dated items (``records.Dated``: activities, sent quotes) for the agenda; from
+    the index's entries, so as fast as the records alone."""
+    settings = report_settings(repo)
+    recs: list[str | None] = []
+    records = with_retry(repo, lambda index: _working_records(repo, index, settings, recs))
+    if len(recs) != len(records):  # read the careful way (a linked folder)
+        recs = [None] * len(records)
+    tail = TAIL
+    # most deals have nothing dated (their rec ends with its places): one pass pairs
+    # them with the shared empty value, a second reads the others
+    out: list[Any] = [(r, NOTHING_DATED) if rec is not None and rec.count(SEP) < tail
+                      else (r, rec) for r, rec in zip(records, recs, strict=True)]
+    read = DatedReader().dated
+    for i, (r, rec) in enumerate(out):
+        if rec is not NOTHING_DATED:
+            closed = r.status != "open"
+            out[i] = (r, read(rec, closed) if rec is not None
+                      else dated(repo.load(r.id), closed))
+    return out
+
+
+# One function on purpose (about 95 lines): its loop runs once per file, 100,000 times
+# for a large repo, and every call or attribute lookup moved out of it shows in
+# `make bench`.
+def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
+                     recs: list[str | None] | None = None) -> list[Record]:
+    """The records; ``recs``, when given, receives each file's rec in the same order
+    (None for a file read the careful way)."""
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -199,6 +247,10 @@ def _working_records(repo, index: Index | None, settings: PlainSettings) -> list
         names = []
     if os.path.islink(folder):  # never read through a link: the careful path refuses it
         return [_careful(repo, opp_id, settings) for opp_id in names]
+    keep_recs = recs is not None
+    if recs is None:
+        recs = []
+    recs[:] = [None] * len(names)
     known = index.files() if index is not None else {}
     build = RecordBuilder(settings)
     prefix = f"{OPPORTUNITIES_DIR}/"
@@ -226,6 +278,8 @@ def _working_records(repo, index: Index | None, settings: PlainSettings) -> list
                 if row[3] is None:
                     try:
                         out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
+                        if keep_recs:
+                            recs[pos] = row[2]
                         continue
                     except DataError:
                         pass  # raised below, in id order
@@ -275,11 +329,14 @@ def _working_records(repo, index: Index | None, settings: PlainSettings) -> list
         pos, opp_id, keep, blob = item[:4]
         if keep is None:
             out[pos] = _careful(repo, opp_id, settings)
+            recs[pos] = None
         elif opp_id in reread:
             entry = found[blob]
             out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
+            recs[pos] = entry.rec
         else:
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
+            recs[pos] = item[4]
     return out
 
 
