@@ -12,7 +12,7 @@ from ..domain.stages import loose_key
 from ..errors import UsageError
 from .columns import ColumnMap
 from .plan import SKU_PATTERN, RowError, derive_sku, one_line
-from .sheet import Table
+from .sheet import Table, cell_text
 
 
 @dataclass
@@ -47,6 +47,7 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
     width = len(table.header)
     for line, cells in table.rows:
         messages: list[str] = []
+        cells = [cell_text(c) for c in cells]
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
                                               f"header names {width} columns"))
