@@ -16,6 +16,7 @@ from typing import Any
 
 from ..domain.l10n import check_locale
 from ..errors import DataError, UsageError
+from ..store.files import read_data_file
 from .columns import find_headers, split_pair
 from .reading import Reading, check_date_format
 from .sheet import check_delimiter, header_key
@@ -104,8 +105,6 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
 
 
 def _repo_file(root: Path, name: str) -> bytes | None:
-    from ..store.files import read_data_file
-
     return read_data_file(root, f"{REPO_DIR}/{name}.yaml", MAX_PROFILE_BYTES)
 
 
