@@ -244,7 +244,7 @@ def run(cmd: list[str], env: dict, cwd: Path | None = None, check: bool = True) 
     try:
         import resource
     except ImportError:
-        resource = None  # type: ignore[assignment]
+        resource = None  # type: ignore[assignment]  # Windows has no resource module
     before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,

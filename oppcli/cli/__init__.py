@@ -38,6 +38,7 @@ def main() -> None:
     import os
     import sys
 
+    code: str | int | None
     try:
         cli(prog_name="opp")
         code = 0
