@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -56,8 +56,8 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool,
         return
     settings = None
     if currency or locale:
-        settings = Settings(**({"currency": currency} if currency else {}),
-                            **(local_start(checked_locale(locale)) if locale else {}))
+        given: dict[str, Any] = {"currency": currency} if currency else {}
+        settings = Settings(**given, **(local_start(checked_locale(locale)) if locale else {}))
     repo = init_repo(Path(directory), settings)
     note(f"created an opp data repo in {repo.root}")
 

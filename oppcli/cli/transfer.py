@@ -189,15 +189,16 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     )
     from .app import checked_locale
 
-    if file == "profiles":
+    if isinstance(file, str):  # the word 'profiles'
         return _print_profiles(state, fmt)
     name = _file_name(file)
     repo = state.repo
     chosen = find_profile(profile, repo.root) if profile else None
     data = _read_table(
-        file, encoding=encoding or (chosen and chosen.encoding),
-        delimiter=check_delimiter(delimiter) if delimiter else chosen and chosen.delimiter,
-        sheet=sheet or (chosen and chosen.sheet))
+        file, encoding=encoding or (chosen.encoding if chosen else None),
+        delimiter=check_delimiter(delimiter) if delimiter else (
+            chosen.delimiter if chosen else None),
+        sheet=sheet or (chosen.sheet if chosen else None))
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
     columns = map_columns(data.header, maps=all_maps, defaults=all_defaults)
     settings_locale = None if state.locale_arg else state.locale

@@ -34,7 +34,8 @@ def status_words(quote: Quote, locale: str = CLASSIC) -> str:
     if quote.status == "draft":
         return _("draft (not sent yet)")
     if quote.status == "sent":
-        return _("sent on {date}").format(date=day_human(quote.sent, locale))
+        sent = day_human(quote.sent, locale) if quote.sent else ""
+        return _("sent on {date}").format(date=sent)
     closed = day_human(quote.closed, locale) if quote.closed else ""
     if quote.status == "superseded":
         return _("superseded (accepted on {date}, then the deal was reopened to "

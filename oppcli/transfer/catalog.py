@@ -47,14 +47,14 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
     width = len(table.header)
     for line, cells in table.rows:
         messages: list[str] = []
-        cells = [cell_text(c) for c in cells]
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
+        texts = [cell_text(c) for c in cells]
+        if len(texts) > width and any(c.strip() for c in texts[width:]):
             plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
                                               f"header names {width} columns"))
             continue
         values: dict = {}
         for name, index in columns.fields.items():
-            text = cells[index].strip() if index < len(cells) else ""
+            text = texts[index].strip() if index < len(texts) else ""
             if not text:
                 continue
             what = columns.header[index]

@@ -146,7 +146,8 @@ def with_options(profile: Profile | None, header: list[str], maps: tuple[str, ..
     mapping of it; a later default replaces an earlier one)."""
     if profile is None:
         return list(maps), list(defaults)
-    columns, fields = set(), set()
+    columns: set[str] = set()
+    fields: set[str] = set()
     for item in maps:
         column, targets = split_pair(item, "--map", last=True)
         columns.add(header_key(column))
