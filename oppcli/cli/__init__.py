@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     documents,
     ecosystem,
     index,
+    insights,
     notes,
     opportunities,
     panels,

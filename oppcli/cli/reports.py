@@ -73,7 +73,7 @@ def _money(value, currency: str) -> str:
     return money_human(value, currency)
 
 
-def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
+def emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
                  subtitle: str = "") -> None:
     """Print titled tables: aligned text for people, or GitHub-flavoured Markdown."""
     out = []
@@ -148,7 +148,7 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
                _money(t.open_weighted, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
                _money(t.lost_amount, t.currency), t.win_rate_words()] for t in report.totals]
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         ("Pipeline", ["Stage", "Probability", "Count", "Amount", "Weighted", "Objective"],
          rows, [LEFT] + [RIGHT] * 5),
         ("Totals", ["Currency", "Open", "Open amount", "Open weighted", "Won", "Won amount",
@@ -213,7 +213,7 @@ def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt
         if start or end else ""
     subtitle = ", ".join(filter(None, [window and f"closing {window}",
                                        _as_of_words(source, as_of)]))
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         (f"Forecast by {by}", [by.capitalize(), "Count", "Amount", "Weighted", "Objective"],
          rows, [LEFT] + [RIGHT] * 4),
         ("Totals", ["Currency", "Count", "Amount", "Weighted", "Objective"], totals,
@@ -334,7 +334,7 @@ def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
                _money(t.lost_amount, t.currency), t.forward_count, t.back_count,
                t.slipped_count, t.pulled_in_count, _money_signed(t.amount_change, t.currency)]
               for t in report.totals]
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         ("Changes", ["Date", "Opportunity", "Owner", "Change", "By"], rows, [LEFT] * 5),
         ("Totals", ["Currency", "New", "New amount", "Won", "Won amount", "Lost",
                     "Lost amount", "Forward", "Back", "Slipped", "Pulled in",

@@ -20,9 +20,11 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
+from .categories import Category
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 
 # ---------------------------------------------------------------- field types
@@ -266,6 +268,7 @@ class Opportunity(Model):
     close_date: date | None = None
     owner: Line
     lost_reason: Line | None = None
+    category: Category | None = None  # the forecast category set on the deal, else the stage's
     ref: Line | None = None
     created: date
     products: list[ProductLine] = []
@@ -290,6 +293,15 @@ class Stage(Model):
     label: Line
     probability: Annotated[int, Field(ge=0, le=100), _number(money=False)]
     kind: StageKind = "open"
+    category: Category | None = None  # the forecast category of its deals (open stages)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_category(self, handler: Any) -> Any:
+        """A stage without a category (a won or lost one) is written without the key."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("category") is None:
+            data.pop("category", None)
+        return data
 
 
 class Modules(Model):
@@ -308,10 +320,10 @@ class Roles(Model):
 
 
 DEFAULT_STAGES = [
-    Stage(id="prospecting", label="Prospecting", probability=10),
-    Stage(id="qualification", label="Qualification", probability=25),
-    Stage(id="proposal", label="Proposal", probability=50),
-    Stage(id="negotiation", label="Negotiation", probability=75),
+    Stage(id="prospecting", label="Prospecting", probability=10, category="pipeline"),
+    Stage(id="qualification", label="Qualification", probability=25, category="pipeline"),
+    Stage(id="proposal", label="Proposal", probability=50, category="best_case"),
+    Stage(id="negotiation", label="Negotiation", probability=75, category="commit"),
     Stage(id="closed-won", label="Closed won", probability=100, kind="won"),
     Stage(id="closed-lost", label="Closed lost", probability=0, kind="lost"),
 ]
