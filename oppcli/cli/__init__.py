@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     opportunities,
     panels,
     products,
+    quotas,
     quotes,
     relations,
     repo,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, pass_state
+from .app import cli, note, pass_state
 from .output import emit_csv, emit_json, format_option
 from .params import DATE
 from .reports import LEFT, RIGHT, emit_tables
@@ -14,7 +14,7 @@ from .reports import LEFT, RIGHT, emit_tables
 HISTORY_FORMATS = ("table", "text", "json", "csv", "tsv", "markdown")
 
 
-def _money(value, currency: str) -> str:
+def cash(value, currency: str) -> str:
     from ..domain.money import money_human
 
     return "-" if value is None else money_human(value, currency)
@@ -90,11 +90,11 @@ def insights(state, since, until, owner, customer, part: str, fmt: str) -> None:
               for s, d in zip(report.stages, data["stages"], strict=True)]
     cycle = [[c.currency, c.won_count, c.lost_count,
               _rate(c.won_count, c.won_count + c.lost_count), _days(d["won_median_days"]),
-              _days(d["lost_median_days"]), _money(c.average_won, c.currency), c.open_count,
-              _money(c.velocity, c.currency)]
+              _days(d["lost_median_days"]), cash(c.average_won, c.currency), c.open_count,
+              cash(c.velocity, c.currency)]
              for c, d in zip(report.cycle, data["cycle"], strict=True)]
     owners = [[o.owner, o.currency, o.won_count, o.lost_count,
-               _rate(o.won_count, o.won_count + o.lost_count), _money(o.won_amount, o.currency)]
+               _rate(o.won_count, o.won_count + o.lost_count), cash(o.won_amount, o.currency)]
               for o in report.owners]
     emit_tables(fmt, [
         ("Stages", ["Stage", "Entered", "Won", "Lost", "Conversion", "Stays", "Median days",
@@ -106,3 +106,72 @@ def insights(state, since, until, owner, customer, part: str, fmt: str) -> None:
          owners or [["-", "", "", "", "", ""]], [LEFT, LEFT] + [RIGHT] * 4),
     ], f"deals closed {report.since} to {report.until}")
 
+
+
+BACKTEST_COLUMNS = ["group", "currency", "forecast", "won", "error", "error_pct",
+                    "forecast_count", "won_count"]
+
+
+def percent(value) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if value is None:
+        return "-"
+    return f"{(Decimal(str(value)) * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)} %"
+
+
+def _signed(value, currency: str) -> str:
+    text = cash(abs(value), currency)
+    return f"-{text}" if value < 0 else (f"+{text}" if value > 0 else text)
+
+
+@cli.command()
+@click.argument("period_text", metavar="PERIOD")
+@click.option("--by", type=click.Choice(["owner", "stage"]),
+              help="One row per owner or stage (default: one per currency).")
+@format_option(*HISTORY_FORMATS)
+@pass_state
+def backtest(state, period_text: str, by, fmt: str) -> None:
+    """How good the forecast was: what it said before PERIOD against what was won.
+
+    PERIOD is a month (2026-11), a quarter (2026-Q4) or a year (2026). The
+    forecast is what opp forecast said the day before PERIOD began for the
+    deals closing in it: the weighted amount of the deals then open with a
+    close date in PERIOD, read from the repo as it was that day. Won is the
+    amount won with a close date in PERIOD, as of its last day (today while it
+    runs). error = won - forecast; error_pct = error / forecast.
+
+    \b
+    Example:  opp backtest 2026-Q3
+              opp backtest 2026-10 --by owner --format markdown
+    """
+    from ..domain.quotas import period
+    from ..env import today
+    from ..reports.backtest import read_backtest
+
+    report = read_backtest(state.repo, period(period_text), today(), by)
+    if report.history_starts_later:
+        note(f"the history starts after {report.as_of}: nothing was forecast then")
+    data = report.as_dict()
+    if fmt == "json":
+        emit_json(data)
+        return
+    if fmt in ("csv", "tsv"):
+        emit_rows(fmt, data["rows"], BACKTEST_COLUMNS)
+        return
+
+    def cells(r) -> list:
+        return [r.currency, cash(r.forecast, r.currency), cash(r.won, r.currency),
+                _signed(r.error, r.currency), percent(r.as_dict()["error_pct"])]
+
+    heads = ["Currency", "Forecast", "Won", "Error", "Error %"]
+    sections = [("Totals", heads, [cells(t) for t in report.totals] or [["-"] * 5],
+                 [LEFT] + [RIGHT] * 4)]
+    if by:
+        sections.insert(0, (f"Backtest by {by}", [by.capitalize(), *heads],
+                            [[r.group, *cells(r)] for r in report.rows], [LEFT, LEFT]
+                            + [RIGHT] * 4))
+    else:
+        sections[0] = ("Backtest", *sections[0][1:])
+    emit_tables(fmt, sections, f"{report.period.name}: forecast as of {report.as_of}, won as "
+                f"of {report.won_as_of}")

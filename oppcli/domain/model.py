@@ -396,3 +396,33 @@ class Catalog(Model):
     def find(self, sku: str) -> CatalogItem | None:
         key = sku.casefold()
         return next((p for p in self.products if p.sku.casefold() == key), None)
+
+
+# ---------------------------------------------------------------- quotas
+
+QuotaPeriod = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")]
+
+
+class QuotaEntry(Model):
+    """A sales quota: what an owner should win in a month or a quarter, in a currency."""
+
+    owner: Line
+    period: QuotaPeriod
+    amount: Money
+    currency: Currency
+
+
+class Quotas(Model):
+    """``quotas.yaml``: the sales quotas, one per owner, period and currency."""
+
+    quotas: list[QuotaEntry] = []
+
+    @model_validator(mode="after")
+    def _one_per_owner_period_currency(self) -> Quotas:
+        seen: set[tuple[str, str, str]] = set()
+        for q in self.quotas:
+            key = (q.owner.casefold(), q.period, q.currency)
+            if key in seen:
+                raise ValueError(f"{q.owner} has two quotas for {q.period} in {q.currency}")
+            seen.add(key)
+        return self

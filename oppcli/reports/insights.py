@@ -215,3 +215,61 @@ def read_insights(repo: Repo, since: date | None, until: date | None, today: dat
     settings = WorkingTree(repo).settings()
     return insights(deal_paths(repo, settings), settings.stages, since, until, owner=owner,
                     customer=customer, default_currency=settings.currency)
+
+
+MIN_CLOSED = 5  # closed deals a stage needs before its conversion replaces its probability
+
+
+@dataclass(frozen=True)
+class StageProbability:
+    """The probability a forecast weights a stage's open deals by, and where it is from."""
+
+    stage: StageInfo
+    percent: Decimal  # exact: the conversion x 100, or the configured probability
+    source: str  # history | settings
+    closed: int  # closed deals of the window that passed through the stage
+
+    def as_dict(self) -> dict[str, Any]:
+        number = self.percent.quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if self.source == "history":
+            why = f"{self.closed} closed deals passed through it"
+        else:
+            why = (f"only {self.closed} closed deal{'' if self.closed == 1 else 's'} passed "
+                   f"through it (fewer than {MIN_CLOSED}): its probability in opp.yaml")
+        return {"stage": self.stage.id, "probability": days_number(number, 2),
+                "from": self.source, "closed": self.closed, "why": why}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    since: date
+    until: date
+    stages: list[StageProbability]
+
+    def percents(self) -> dict[str, Decimal]:
+        return {s.stage.id: s.percent for s in self.stages}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": "history", "since": iso_day(self.since),
+                "until": iso_day(self.until), "stages": [s.as_dict() for s in self.stages]}
+
+
+def calibrate(report: Insights) -> Calibration:
+    """Each open stage's probability: its conversion over the window when at least
+    MIN_CLOSED closed deals passed through it, else its configured probability."""
+    out = []
+    for row in report.stages:
+        closed = row.won + row.lost
+        if closed >= MIN_CLOSED:
+            out.append(StageProbability(row.stage, Decimal(row.won) * 100 / closed, "history",
+                                        closed))
+        else:
+            out.append(StageProbability(row.stage, Decimal(row.stage.probability), "settings",
+                                        closed))
+    return Calibration(report.since, report.until, out)
+
+
+def history_probabilities(repo: Repo, since: date | None, until: date | None,
+                          today: date) -> Calibration:
+    """``calibrate`` over the whole team's history of the window."""
+    return calibrate(read_insights(repo, since, until, today))
