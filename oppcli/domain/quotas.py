@@ -99,7 +99,9 @@ def remove_quota(quotas: list[Quota], owner: str, period_name: str) -> tuple[lis
 
 
 def sort_quotas(quotas: list[Quota]) -> list[Quota]:
-    return sorted(quotas, key=lambda q: (q.period, q.owner.casefold(), q.owner, q.currency))
+    """By owner, then by the first day of the period (a quarter before its months)."""
+    return sorted(quotas, key=lambda q: (q.owner.casefold(), q.owner, period(q.period).start,
+                                         "Q" not in q.period, q.period, q.currency))
 
 
 def quota_for(quotas: list[Quota], owner: str, p: Period, currency: str) -> Decimal | None:

@@ -113,12 +113,20 @@ def read_backtest(repo: Repo, p: Period, today: date, by: str | None = None) -> 
     """The backtest of a period over the data repo's history: the repo as of the day before
     the period (nothing forecast when its history starts later) and as of its end."""
     as_of = day_before(p)
-    try:
-        commit_as_of(repo, as_of)
-        before = of(repo, as_of).records()
-        later = False
-    except RepoError:
-        before, later = [], True
     won_as_of = min(p.end, today)
-    after = of(repo, None if won_as_of >= today else won_as_of).records()
+    before, later = _records_as_of(repo, as_of), False
+    if before is None:
+        before, later = [], True
+    after = _records_as_of(repo, None if won_as_of >= today else won_as_of) or []
     return backtest(before, after, p, as_of, won_as_of, by, later)
+
+
+def _records_as_of(repo: Repo, day: date | None) -> list[Record] | None:
+    """The records as of the end of ``day`` (today's files for None); None when the
+    history starts later."""
+    if day is not None:
+        try:
+            commit_as_of(repo, day)
+        except RepoError:
+            return None
+    return of(repo, day).records()
