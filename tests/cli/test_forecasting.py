@@ -203,3 +203,19 @@ def test_quotas_and_attainment(crm, february):
                                           "  amount: 1.00\n  currency: EUR\n")
     assert "quotas.yaml" in crm("validate", code=1).stderr + crm(
         "validate", "--format", "json", code=1).stdout
+
+
+def test_the_dashboard_shows_what_the_history_knows(crm, february):
+    import json
+    import re
+
+    crm("quota", "set", "ann", "2026-Q2", "1000")
+    text = crm("dashboard", "-o", "-").stdout
+    block = re.search(r'<script type="application/json" id="opp-data">(.*?)</script>', text,
+                      re.S)
+    history = json.loads(block.group(1))["history"]
+    assert history["insights"] == crm.json("insights", "--until", TODAY)
+    assert history["attainment"] == crm.json("attainment", "2026-Q2")
+    assert history["backtest"] == crm.json("backtest", "2026-05")
+    assert 'data-table="conversion"' in text and 'data-table="attainment"' in text
+    assert "<meter" in text and "Last backtest" in text
