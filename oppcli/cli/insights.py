@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option
 from .params import DATE
 from .reports import LEFT, RIGHT, emit_tables
@@ -56,7 +56,7 @@ INSIGHT_PARTS = {
               show_default=True, help="Which table CSV and TSV hold.")
 @format_option(*HISTORY_FORMATS)
 @pass_state
-def insights(state, since, until, owner, customer, part: str, fmt: str) -> None:
+def insights(state: State, since, until, owner, customer, part: str, fmt: str) -> None:
     """What the git history says about how deals move.
 
     A deal enters a stage on the author date of the commit that put it there
@@ -131,7 +131,7 @@ def _signed(value, currency: str) -> str:
               help="One row per owner or stage (default: one per currency).")
 @format_option(*HISTORY_FORMATS)
 @pass_state
-def backtest(state, period_text: str, by, fmt: str) -> None:
+def backtest(state: State, period_text: str, by, fmt: str) -> None:
     """How good the forecast was: what it said before PERIOD against what was won.
 
     PERIOD is a month (2026-11), a quarter (2026-Q4) or a year (2026). The

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .insights import HISTORY_FORMATS, cash, emit_rows, percent
 from .output import emit_json, format_option
 from .params import CURRENCY, LINE, MONEY
@@ -23,7 +23,7 @@ def quota() -> None:
     """
 
 
-def _save(state, subject: str, kind: str, edit):
+def _save(state: State, subject: str, kind: str, edit):
     """Apply ``edit(quotas) -> (quotas, result)`` under the lock as one commit."""
     from ..domain.model import Quotas
     from ..reports.attainment import stored_quotas
@@ -47,7 +47,7 @@ def _save(state, subject: str, kind: str, edit):
 @click.argument("amount", type=MONEY)
 @click.option("--currency", type=CURRENCY, help="The quota's currency (default: opp.yaml's).")
 @pass_state
-def quota_set(state, owner: str, period_text: str, amount, currency) -> None:
+def quota_set(state: State, owner: str, period_text: str, amount, currency) -> None:
     """Set OWNER's quota for PERIOD (a month 2026-11 or a quarter 2026-Q4): one commit.
 
     A quota set again for the same owner, period and currency replaces it.
@@ -69,7 +69,7 @@ def quota_set(state, owner: str, period_text: str, amount, currency) -> None:
 @click.argument("owner", type=LINE)
 @click.argument("period_text", metavar="PERIOD")
 @pass_state
-def quota_remove(state, owner: str, period_text: str) -> None:
+def quota_remove(state: State, owner: str, period_text: str) -> None:
     """Remove OWNER's quota for PERIOD (in every currency): one commit."""
     from ..domain.quotas import period, remove_quota
 
@@ -83,7 +83,7 @@ def quota_remove(state, owner: str, period_text: str) -> None:
 @quota.command("list")
 @format_option("table", "text", "json", "csv", "tsv")
 @pass_state
-def quota_list(state, fmt: str) -> None:
+def quota_list(state: State, fmt: str) -> None:
     """Every quota, by period and owner."""
     from ..reports.attainment import stored_quotas
 
@@ -110,7 +110,7 @@ ATTAINMENT_COLUMNS = ["owner", "currency", "quota", "won", "gap", "attainment", 
 @click.argument("period_text", metavar="PERIOD")
 @format_option(*HISTORY_FORMATS)
 @pass_state
-def attainment(state, period_text: str, fmt: str) -> None:
+def attainment(state: State, period_text: str, fmt: str) -> None:
     """Quota attainment per owner for PERIOD (a month, a quarter or a year).
 
     Per owner and currency with a quota or deals in PERIOD: the quota, won

@@ -155,6 +155,7 @@ def insights(paths: Sequence[DealPath], stages: Sequence[StageInfo], since: date
     kept = 0
     for path in paths:
         state = path.state_on(until)
+        # a DealState has the owner, customer and stage that matches reads
         if state is None or not matches(state, owner=owner, customer=customer):  # type: ignore[arg-type]
             continue
         kept += 1
