@@ -52,6 +52,10 @@ def quota_set(state: State, owner: str, period_text: str, amount, currency) -> N
 
     A quota set again for the same owner, period and currency replaces it.
     A quarter without a quota of its own adds up its months' quotas.
+
+    \b
+    Example:  opp quota set ann 2026-Q4 120000
+              opp quota set "Bob Rossi" 2026-11 30000 --currency USD
     """
     from ..domain.money import money_str
     from ..domain.quotas import Quota, period, set_quota
@@ -70,7 +74,11 @@ def quota_set(state: State, owner: str, period_text: str, amount, currency) -> N
 @click.argument("period_text", metavar="PERIOD")
 @pass_state
 def quota_remove(state: State, owner: str, period_text: str) -> None:
-    """Remove OWNER's quota for PERIOD (in every currency): one commit."""
+    """Remove OWNER's quota for PERIOD (in every currency): one commit.
+
+    \b
+    Example:  opp quota remove ann 2026-Q4
+    """
     from ..domain.quotas import period, remove_quota
 
     p = period(period_text, ("month", "quarter"))
@@ -84,7 +92,11 @@ def quota_remove(state: State, owner: str, period_text: str) -> None:
 @format_option("table", "text", "json", "csv", "tsv")
 @pass_state
 def quota_list(state: State, fmt: str) -> None:
-    """Every quota, by period and owner."""
+    """Every quota, by owner and period.
+
+    \b
+    Example:  opp quota list --format csv > quotas.csv
+    """
     from ..reports.attainment import stored_quotas
 
     rows = [q.as_dict() for q in stored_quotas(state.repo)]

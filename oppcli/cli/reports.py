@@ -208,7 +208,6 @@ def forecast(state: State, by: str, start, end, as_of, probabilities: str, since
     from ..env import today
     from ..errors import UsageError
     from ..reports.forecast import forecast as build
-    from ..reports.insights import history_probabilities
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
@@ -216,8 +215,11 @@ def forecast(state: State, by: str, start, end, as_of, probabilities: str, since
         raise UsageError("--since is the window of --probabilities history; add it")
     source = report_source(state, as_of)
     _, records, settings = report_records(source, owner, customer, stage_name)
-    calibration = (history_probabilities(state.repo, since, as_of, today())
-                   if probabilities == "history" else None)
+    calibration = None
+    if probabilities == "history":  # reading the history loads more than a report needs
+        from ..reports.insights import history_probabilities
+
+        calibration = history_probabilities(state.repo, since, as_of, today())
     report = build(records, by, start=start, end=end, default_currency=settings.currency,
                    probabilities=calibration.percents() if calibration else None)
     if report.unscheduled_left_out:
