@@ -88,6 +88,7 @@ SECTIONS = {
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
                            "timeline", "undo"],
     "Reports": ["pipeline", "forecast", "changes", "dashboard", "agenda", "calendar"],
+    "From the history": ["insights", "backtest", "quota", "attainment"],
     "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
     "Setup": ["init", "config", "schema", "completion", "index"],
 }
