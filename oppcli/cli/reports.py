@@ -25,7 +25,8 @@ def filter_options(f: Callable) -> Callable:
     """--owner, --customer, --stage: which opportunities a report covers."""
     f = click.option("--stage", "stage_name", metavar="STAGE",
                      help="Only this stage (id or label).")(f)
-    f = click.option("--customer", help="Only customers whose name contains this text.")(f)
+    f = click.option("--customer", help="Only this account (id, name or alias), or "
+                                        "customers whose name contains this text.")(f)
     f = click.option("--owner", help="Only this owner (case-insensitive).")(f)
     return f
 
@@ -48,6 +49,7 @@ def report_records(source, owner, customer, stage_name):
     from ..domain.records import stages
     from ..domain.stages import resolve_stage
     from ..errors import DataError
+    from ..read.index.accounts import customer_query
     from ..reports.common import select
 
     past = source.commit
@@ -64,7 +66,8 @@ def report_records(source, owner, customer, stage_name):
     all_stages = stages(settings)
     stage_id = resolve_stage(settings, stage_name).id if stage_name else None
     chosen = [s for s in all_stages if s.id == stage_id] if stage_id else all_stages
-    return chosen, select(every, owner=owner, customer=customer, stage=stage_id), settings
+    query = customer_query(source.repo, customer)  # the accounts it names, or text
+    return chosen, select(every, owner=owner, customer=query, stage=stage_id), settings
 
 
 def _money(value, currency: str) -> str:
@@ -259,11 +262,12 @@ def change_words(c) -> str:
 def changes_report(repo, since, until, *, owner=None, customer=None):
     """The changes report of a window, with a note per invalid version stepped over."""
     from ..read.history import steps
+    from ..read.index.accounts import customer_query
     from ..reports.changes import changes as build
 
     skipped: list = []
     report = build(steps(repo, since, until, skipped), since, until, owner=owner,
-                   customer=customer, skipped=skipped)
+                   customer=customer_query(repo, customer), skipped=skipped)
     for version in report.skipped:
         note(version.words())
     return report
@@ -275,7 +279,8 @@ def changes_report(repo, since, until, *, owner=None, customer=None):
 @click.option("--until", type=DATE, metavar="DATE",
               help="Last day of the window (default: up to now).")
 @click.option("--owner", help="Only deals of this owner (before or after the change).")
-@click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--customer", help="Only this account (id, name or alias), or customers "
+                                "whose name contains this text.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
               help="List only the N most recent changes (0: the totals alone); the totals "
                    "still count every change.")

@@ -24,6 +24,9 @@ CATALOG_FILE = "catalog.yaml"
 OPPORTUNITIES_DIR = "opportunities"
 
 
+ACCOUNTS_DIR = "accounts"  # one file per account: the customers, partners, competitors
+
+
 DOCUMENTS_DIR = "documents"
 
 

@@ -1,0 +1,284 @@
+"""Account files (``accounts/<ID>.yaml``): reading them, fully checked, and changing one
+as one commit (``account_change``), like opportunities.
+
+Lookups by name go through ``directory(repo)``: every account as plain data. It reads
+through ``Repo.accounts_reader`` when a cache above storage installed one (the index,
+which keeps each file parsed by its stat data), else parses every file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..domain.accounts import Directory
+from ..errors import DataError, NotFound
+from .files import ACCOUNTS_DIR
+from .repo import yamlio
+
+if TYPE_CHECKING:
+    from .repo import Repo
+    from .transaction import Transaction
+
+
+def relpath_of(account_id: str) -> str:
+    return f"{ACCOUNTS_DIR}/{account_id}.yaml"
+
+
+def account_ids(repo: Repo) -> list[str]:
+    """Every account id, from the file names, sorted."""
+    return repo.account_ids()
+
+
+def load_errors(repo: Repo, relpath: str):
+    """An account file checked in full: the model, or every ``DataError`` it has."""
+    from ..domain.model import Account
+
+    try:
+        data, node = repo.read_yaml(relpath)
+    except DataError as exc:
+        return [exc]
+    result = repo.model_errors(Account, relpath, data, node)
+    if isinstance(result, list):
+        return result
+    expected = relpath.rsplit("/", 1)[-1][:-5]
+    if result.id != expected:
+        line, column = yamlio.locate(node, ("id",))
+        return [DataError(f"id '{result.id}' does not match the file name {expected}.yaml",
+                          relpath, line, column)]
+    ids = [p.id for p in result.people]
+    if len(set(ids)) != len(ids):
+        return [DataError("people: two people share an id", relpath)]
+    return result
+
+
+def load(repo: Repo, account_id: str):
+    """One account, fully checked; ``DataError`` naming file and line otherwise."""
+    relpath = relpath_of(account_id)
+    if not os.path.lexists(repo.root / relpath):
+        raise NotFound(f"no account '{account_id}'; list them with: opp account list")
+    result = load_errors(repo, relpath)
+    if isinstance(result, list):
+        raise result[0]
+    return result
+
+
+def plain(account) -> dict[str, Any]:
+    """An account as JSON data (what the directory and the index keep)."""
+    return account.model_dump(mode="json")
+
+
+def parsed_accounts(repo: Repo) -> list[dict[str, Any]]:
+    """Every account as plain data, each file parsed (no cache)."""
+    return [plain(load(repo, i)) for i in account_ids(repo)]
+
+
+def directory(repo: Repo) -> Directory:
+    """Every account of the repo, for lookups by id, name or alias (kept for the
+    command; a transaction takes a fresh one under its lock)."""
+    found = repo.__dict__.get("_directory")
+    if found is None:
+        reader = getattr(repo, "accounts_reader", None)
+        items = reader(repo) if reader is not None else parsed_accounts(repo)
+        found = repo.__dict__["_directory"] = Directory.of(items)
+    return found
+
+
+def resolve(repo: Repo, ref: str) -> str:
+    """The id of the one account ``ref`` names (id, id prefix, name or alias)."""
+    return directory(repo).resolve(ref).id
+
+
+@contextmanager
+def account_change(repo: Repo, ref: str, kind: str) -> Iterator[Transaction]:
+    """A change to one account as one commit: ``tx.opportunity`` holds the account
+    loaded under the lock; the body replaces it and sets ``tx.action``."""
+    from .transaction import account_subject
+
+    with repo.transaction() as tx:
+        tx.kind = kind
+        account_id = resolve(repo, ref)
+        relpath = relpath_of(account_id)
+        tx.refuse_hand_edits([relpath])
+        try:
+            before = load(repo, account_id)
+        except DataError as exc:
+            raise DataError(f"{exc.message}; opp changes only valid files: fix this one by "
+                            "hand (opp validate lists every problem)", exc.path, exc.line,
+                            exc.column) from None
+        tx.opportunity = before
+        yield tx
+        if tx.opportunity is not None and tx.opportunity != before:
+            tx.save_account(tx.opportunity)
+        if tx.writes:
+            tx.subject = tx.subject or account_subject(tx.opportunity or before, tx.action)
+            tx.trailers.setdefault("Opp-Account", account_id)
+
+
+# ---------------------------------------------------------------- changes
+
+
+def fresh_id(repo: Repo) -> str:
+    from ..domain.ids import new_id
+
+    return new_id(set(repo.account_ids()))
+
+
+def add(repo: Repo, name: str, *, today, aliases=(), **fields: Any):
+    """``opp account add``: a new account file, one commit; the account."""
+    from ..domain.accounts import new_account
+    from .transaction import account_subject
+
+    with repo.transaction() as tx:
+        tx.kind = "account-add"
+        account = new_account(fresh_id(repo), name, directory(repo), today=today,
+                              aliases=aliases, **fields)
+        tx.save_account(account)
+        tx.subject = account_subject(account, "new account")
+        tx.trailers["Opp-Account"] = account.id
+    return account
+
+
+def customer_account(tx: Transaction, query: str, *, today, create: bool | None = None,
+                     what: str = "customer") -> tuple[str, Any]:
+    """The account id a deal's ``--customer X`` (or a partner's account) names, inside
+    the change ``tx``: an existing account, or one created in the same commit (returned
+    second, None otherwise)."""
+    from ..domain.accounts import Entry, new_account, pick
+
+    repo = tx.repo
+    found = directory(repo)
+    chosen = pick(found, query, create=create, what=what)
+    if chosen.entry is not None:
+        return chosen.entry.id, None
+    account = new_account(fresh_id(repo), chosen.name, found, today=today)
+    tx.save_account(account)
+    # the next look-up of this change (another partner, say) finds it
+    repo.__dict__["_directory"] = Directory([*found.by_id.values(), Entry.of(plain(account))])
+    return account.id, account
+
+
+def referencing(repo: Repo, account_id: str) -> list[Any]:
+    """The opportunities naming this account (customer, partner or competitor): each
+    file's bytes are searched for the id, and only those holding it are parsed."""
+    from ..domain.accounts import references
+    from .files import OPPORTUNITIES_DIR, read_data_file
+
+    needle = account_id.encode()
+    out = []
+    for opp_id in repo.ids():
+        data = read_data_file(repo.root, f"{OPPORTUNITIES_DIR}/{opp_id}.yaml",
+                              yamlio.MAX_FILE_BYTES)
+        if data and needle in data:
+            opp = repo.load(opp_id)
+            if references(opp, account_id):
+                out.append(opp)
+    return out
+
+
+def merge(repo: Repo, source_ref: str, target_ref: str):
+    """``opp account merge FROM INTO``: every deal naming FROM names INTO, FROM's name
+    and aliases become INTO's aliases, FROM's file goes; one commit. Returns (INTO as
+    merged, the deals changed)."""
+    from ..domain.accounts import merged_account, moved, person_ids
+    from ..errors import RuleError
+    from .transaction import account_subject
+
+    with repo.transaction() as tx:
+        tx.kind = "account-merge"
+        found = directory(repo)
+        source_id, target_id = found.resolve(source_ref).id, found.resolve(target_ref).id
+        if source_id == target_id:
+            raise RuleError(f"'{source_ref}' and '{target_ref}' are the same account "
+                            f"{found.by_id[source_id].words()}; nothing to merge")
+        source, target = load(repo, source_id), load(repo, target_id)
+        deals = referencing(repo, source_id)
+        paths = [relpath_of(source_id), relpath_of(target_id),
+                 *(f"opportunities/{d.id}.yaml" for d in deals)]
+        tx.refuse_hand_edits(paths)
+        after = merged_account(source, target)
+        people = person_ids(source, after)
+        tx.save_account(after)
+        tx.write(relpath_of(source_id), None)
+        changed = []
+        for opp in deals:
+            new = moved(opp, source_id, target_id, people)
+            tx.save_opportunity(new)
+            changed.append(new)
+        tx.subject = account_subject(after, f"merge {source_id} {source.name} into it, "
+                                            f"{len(changed)} deal(s) moved")
+        tx.trailers["Opp-Account"] = target_id
+    return after, source, changed
+
+
+def remove(repo: Repo, ref: str):
+    """``opp account remove``: refused while a deal names the account; one commit."""
+    from ..errors import RuleError
+    from .transaction import account_subject
+
+    with repo.transaction() as tx:
+        tx.kind = "account-remove"
+        account_id = resolve(repo, ref)
+        account = load(repo, account_id)
+        deals = referencing(repo, account_id)
+        if deals:
+            shown = ", ".join(f"{d.id} ({d.name})" for d in deals[:5])
+            more = f" and {len(deals) - 5} more" if len(deals) > 5 else ""
+            raise RuleError(f"account {account.id} ({account.name}) is named by "
+                            f"{len(deals)} deal(s): {shown}{more}; move them first, e.g. "
+                            f"opp account merge {account.id} OTHER")
+        tx.refuse_hand_edits([relpath_of(account_id)])
+        tx.write(relpath_of(account_id), None)
+        tx.subject = account_subject(account, "remove")
+        tx.trailers["Opp-Account"] = account_id
+    return account
+
+
+def new_deal(repo: Repo, *, name: str, customer: str, create: bool | None, stage, **fields):
+    """``opp new``: the opportunity, with its customer resolved to an account or the
+    account created, in one commit. Returns (opportunity, the account created or None)."""
+    from ..domain import ids, opportunity, stages
+    from ..env import today
+    from .transaction import opportunity_subject
+
+    with repo.transaction() as tx:
+        settings = repo.settings
+        chosen = stages.resolve_stage(settings, stage) if stage else None
+        day = today()
+        customer_id, created = customer_account(tx, customer, today=day, create=create)
+        opp = opportunity.new_opportunity(
+            settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer_id,
+            owner=fields.pop("owner", None) or repo.identity.name, today=day, stage=chosen,
+            **fields)
+        tx.save_opportunity(opp)
+        tx.kind = "new"
+        shown = created.name if created is not None else directory(repo).name_of(customer_id)
+        tx.subject = opportunity_subject(opp, f"new opportunity for {shown}")
+        tx.trailers["Opp-Id"] = opp.id
+    return opp, created
+
+
+@dataclass
+class Changed:
+    id: str
+    action: str
+
+
+def set_customer(repo: Repo, ref: str, query: str) -> tuple[Changed, Any]:
+    """``opp set ID customer X``: X resolved as ``opp new`` resolves it (the account
+    created in the same commit when none matches). Returns (what changed, the account
+    created or None)."""
+    from ..domain import opportunity
+    from ..env import today
+
+    with repo.change(ref, "set") as tx:
+        before = tx.opportunity
+        customer_id, created = customer_account(tx, query, today=today())
+        tx.opportunity = opportunity.set_field(before, repo.settings, "customer", customer_id)
+        found = directory(repo)
+        old, new = found.name_of(before.customer), found.name_of(customer_id)
+        tx.action = f"set customer {old} -> {new}" if customer_id != before.customer else ""
+    return Changed(before.id, tx.action if tx.writes else ""), created
