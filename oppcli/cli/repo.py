@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 @click.option("--currency", type=CURRENCY, help="The default currency (default EUR).")
 @click.option("--upgrade", is_flag=True,
               help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
-                   "the top of every file, in one commit.")
+                   "the top of every file, and turn customers written as text into "
+                   "accounts, in one commit.")
 @pass_state
 def init(state: State, directory: str, currency: str | None, upgrade: bool) -> None:
     """Create a data repo in DIRECTORY (default: here), with default settings.
@@ -44,7 +45,11 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool) -> N
             raise click.UsageError("--currency is for a new data repo; change it with: "
                                    "opp config set currency CODE")
         repo = state.repo if directory == "." else Repo.find(directory)
-        written = upgrade_repo(repo)
+        written, grouped = upgrade_repo(repo)
+        for g in grouped:
+            made = "new account" if g.created else "account"
+            spellings = "; ".join(f'"{s}"' for s in g.spellings)
+            note(f"{made} {g.account_id} {g.name}: {spellings} ({g.deals} deal(s) as customer)")
         note(f"upgraded {len(written)} file(s) in {repo.root}" if written
              else f"{repo.root} is up to date")
         return

@@ -112,11 +112,13 @@ PIPELINE_COLUMNS = ["stage", "stage_label", "kind", "probability", "currency", "
 
 
 @cli.command()
+@click.option("--by", type=click.Choice(["stage", "customer"]), default="stage",
+              show_default=True, help="Rows per stage, or per customer (account).")
 @as_of_option
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
+def pipeline(state, by, as_of, owner, customer, stage_name, fmt: str) -> None:
     """The pipeline: per stage and currency, count, amount, weighted amount, objective.
 
     Weighted = amount x stage probability, rounded half-up to the cent per
@@ -132,6 +134,10 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     source = report_source(state, as_of)
     stages, records, settings = report_records(source, owner, customer, stage_name)
     report = build(records, stages, settings.currency)
+    if by == "customer":
+        _pipeline_by_customer(report, records, fmt, _as_of_json(source, as_of),
+                              _as_of_words(source, as_of))
+        return
     if fmt == "json":
         emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
         return
@@ -159,6 +165,34 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     ], _as_of_words(source, as_of))
 
 
+BY_CUSTOMER_COLUMNS = ["customer", "customer_id", "currency", "open_count", "open_amount",
+                       "open_weighted", "won_count", "won_amount", "lost_count", "lost_amount"]
+
+
+def _pipeline_by_customer(report, records, fmt: str, as_of_json: dict, subtitle: str) -> None:
+    """``opp pipeline --by customer``: a row per account and currency, largest open
+    amount first; the totals as by stage."""
+    from decimal import Decimal
+
+    from ..reports.accounts import by_customer
+
+    rows = by_customer(records)
+    if fmt == "json":
+        emit_json({"by": "customer", "rows": rows,
+                   "totals": report.as_dict()["totals"], **as_of_json})
+        return
+    if fmt == "csv":
+        emit_csv(rows, BY_CUSTOMER_COLUMNS)
+        return
+    shown = [[r["customer"], r["open_count"], _money(Decimal(r["open_amount"]), r["currency"]),
+              _money(Decimal(r["open_weighted"]), r["currency"]), r["won_count"],
+              _money(Decimal(r["won_amount"]), r["currency"]), r["lost_count"]] for r in rows]
+    _emit_tables(fmt, [("Pipeline by customer", ["Customer", "Open", "Open amount",
+                                                 "Open weighted", "Won", "Won amount",
+                                                 "Lost"], shown, [LEFT] + [RIGHT] * 6)],
+                 subtitle)
+
+
 # ---------------------------------------------------------------- forecast
 
 
@@ -167,8 +201,9 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage"]),
-              default="month", show_default=True, help="Group by close period, owner or stage.")
+@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage", "customer"]),
+              default="month", show_default=True,
+              help="Group by close period, owner, stage or customer (account).")
 @click.option("--from", "start", type=DATE, metavar="DATE",
               help="Only deals closing on or after DATE (leaves out undated ones).")
 @click.option("--to", "end", type=DATE, metavar="DATE",

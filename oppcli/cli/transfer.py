@@ -128,6 +128,7 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
     from ..env import today
+    from ..store.accounts import with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
     from ..transfer import map_columns, parse_stage_map, plan_import
@@ -142,7 +143,7 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
         with ExitStack() as bars, repo.transaction() as tx:
             settings = repo.settings
             stage_map = parse_stage_map(stage_maps, settings)
-            existing = repo.load_all()
+            existing = with_names(repo, repo.load_all())  # rows name customers
             with progress(len(data.rows), "checking rows") as step:
                 plan = plan_import(data, columns, settings, repo.catalog, existing,
                                    today=today(), owner=repo.identity.name,
@@ -155,7 +156,8 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
                 tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{e.opportunity.id}.yaml"
                                       for e in plan.entries if e.action == "update"])
                 step = bars.enter_context(progress(2 * len(plan.writes), "writing files"))
-                for count, opp in enumerate(plan.writes, 1):
+                writes, report["accounts_created"] = with_accounts(tx, plan.writes, today())
+                for count, opp in enumerate(writes, 1):
                     tx.save_opportunity(opp)
                     if count % 100 == 0:
                         step(100)
@@ -211,18 +213,22 @@ def export(state: State, fmt: str) -> None:
     Example:  opp export > pipeline.csv
               opp export --format json | jq '[.[] | select(.status == "won")] | length'
     """
+    from ..domain.accounts import with_accounts
     from ..domain.views import detail
+    from ..store.accounts import directory, with_names
     from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
 
     repo = state.repo
     settings = repo.settings
     opportunities = repo.load_all()
     if fmt == "json":
-        emit_json([{**detail(opp, settings), "product": single_product(opp)}
-                   for opp in opportunities])
-    else:
-        click.echo(csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS),
-                   nl=False)
+        found = directory(repo)
+        emit_json([{**with_accounts(detail(opp, settings), found),
+                    "product": single_product(opp)} for opp in opportunities])
+        return
+    opportunities = with_names(repo, opportunities)  # the CSV names the customer
+    click.echo(csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS),
+               nl=False)
 
 
 # ---------------------------------------------------------------- opp catalog import

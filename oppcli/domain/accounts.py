@@ -226,7 +226,8 @@ def check_vat(value: str) -> str:
             if module is not None:
                 module.validate(compact[2:])
     except ValidationError as exc:
-        raise RuleError(f"VAT number '{value}' is not valid ({exc.message.lower()}); "
+        raise RuleError(f"VAT number '{value}' is not valid "
+                        f"({exc.message.lower().rstrip('.')}); "
                         "check its digits") from None
     return compact
 
@@ -237,8 +238,9 @@ def refuse_duplicate_vat(directory: Directory, vat: str | None, account_id: str)
         return
     other = directory.with_vat(vat)
     if other is not None and other.id != account_id:
-        raise RuleError(f"VAT number {vat} is already account {other.words()}; merge the two "
-                        f"with: opp account merge {account_id} {other.id}")
+        raise RuleError(f"VAT number {vat} is already account {other.words()}; two accounts "
+                        "never share one (use that account, or merge the two with: opp "
+                        "account merge FROM INTO)")
 
 
 # ---------------------------------------------------------------- changes
@@ -428,7 +430,10 @@ def with_accounts(detail: Mapping[str, Any], directory: Directory) -> dict[str, 
         elif key in ("partners", "competitors"):
             out[key] = [_with_account(item, directory) for item in value]
         elif key == "contacts":
-            out[key] = [{**c, "person_id": c.get("person")} for c in value]
+            # person_id only where the contact names a person (scripts compare contacts)
+            out[key] = [{**{k: v for k, v in c.items() if k != "person"},
+                         **({"person_id": c["person"]} if c.get("person") else {})}
+                        for c in value]
         else:
             out[key] = value
     return out

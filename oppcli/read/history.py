@@ -192,7 +192,8 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
 
     # with the index, a blob is read only when the index lacks it
     wanted = [b for p, b in files.items()
-              if p == SETTINGS_FILE or (_opportunity_path(p) and not db.enabled())]
+              if p == SETTINGS_FILE or p.startswith(f"{ACCOUNTS_DIR}/")
+              or (_opportunity_path(p) and not db.enabled())]
     return Snapshot(repo.root, commit, files, read_blobs(repo.root, wanted))
 
 

@@ -120,3 +120,4 @@ def remember(repo: Repo, written: dict[str, bytes]) -> None:
     """A commit hook (``Repo.on_commit``): the next report finds these files parsed."""
     if db.enabled():
         worktree.remember(repo, written)
+        accounts.remember(repo, written)

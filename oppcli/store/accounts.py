@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..domain.accounts import Directory
+from ..domain.accounts import normalise as normalise_key
 from ..errors import DataError, NotFound
 from .files import ACCOUNTS_DIR
 from .repo import yamlio
@@ -282,3 +283,147 @@ def set_customer(repo: Repo, ref: str, query: str) -> tuple[Changed, Any]:
         old, new = found.name_of(before.customer), found.name_of(customer_id)
         tx.action = f"set customer {old} -> {new}" if customer_id != before.customer else ""
     return Changed(before.id, tx.action if tx.writes else ""), created
+
+
+def change_account(repo: Repo, ref: str, kind: str, how: str, arg: Any
+                   ) -> tuple[str, str, str | None]:
+    """One change to one account as one commit, by the rule ``how`` of
+    ``domain.accounts`` (edit_account, add_alias, add_person, edit_person,
+    remove_person). Returns (account id, the action in words or '' when nothing
+    changed, the new person's id for add_person)."""
+    from ..domain import accounts as rules
+    from ..domain.ids import new_item_id
+
+    extra = None
+    with account_change(repo, ref, kind) as tx:
+        before = tx.opportunity
+        found = directory(repo)
+        if how == "edit_account":
+            after = rules.edit_account(before, arg, found)
+            changed = [k for k in rules.EDITABLE if getattr(after, k) != getattr(before, k)]
+            tx.action = "edit " + ", ".join(
+                f"{k} {getattr(before, k) or 'none'} -> {getattr(after, k) or 'none'}"
+                for k in changed)
+        elif how == "add_alias":
+            after = rules.add_alias(before, arg, found)
+            tx.action = f"alias {arg.strip()}"
+        elif how == "add_person":
+            extra = new_item_id({p.id for p in before.people})
+            after = rules.add_person(before, extra, **arg)
+            tx.action = f"add person {arg['name']} ({extra})"
+        else:
+            who, changes = arg if how == "edit_person" else (arg, {})
+            chosen = rules.find_person(before, who)
+            if how == "edit_person":
+                after = rules.edit_person(before, chosen.id, changes)
+                tx.action = f"edit person {chosen.name} ({chosen.id})"
+            else:
+                after = rules.remove_person(before, chosen.id)
+                tx.action = f"remove person {chosen.name} ({chosen.id})"
+        tx.opportunity = after
+    return before.id, tx.action if tx.writes else "", extra
+
+
+@dataclass
+class Grouped:
+    """What ``opp init --upgrade`` made of the customer, partner and competitor texts:
+    one account per distinct name (as names resolve), with the spellings it took."""
+
+    account_id: str
+    name: str
+    created: bool
+    spellings: list[str]
+    deals: int
+
+
+def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
+    """Turn every deal's customer text (and each partner's or competitor's account
+    text) into an account id, creating one account per distinct name (existing
+    accounts are reused, matched by name or alias), within the change ``tx``."""
+    from ..domain.accounts import Entry, new_account, normalise
+    from .files import OPPORTUNITIES_DIR
+
+    repo = tx.repo
+    found = directory(repo)
+    groups: dict[str, Grouped] = {}
+    created: set[str] = set()
+
+    def account_for(text: str) -> str:
+        nonlocal found
+        if text in found.by_id:
+            return text
+        named = found.by_key.get(normalise(text))  # by name or alias only, never a prefix
+        if named:
+            entry = named[0]
+        else:
+            account = new_account(fresh_id(repo), text, found, today=today)
+            tx.save_account(account)
+            entry = Entry.of(plain(account))
+            created.add(entry.id)
+            found = Directory([*found.by_id.values(), entry])
+        group = groups.setdefault(entry.id, Grouped(entry.id, entry.name,
+                                                    entry.id in created, [], 0))
+        if text not in group.spellings:
+            group.spellings.append(text)
+        return entry.id
+
+    changed = []
+    for opp_id in repo.ids():
+        opp = repo.load(opp_id)
+        update: dict[str, Any] = {}
+        if opp.customer not in found.by_id:
+            update["customer"] = account_for(opp.customer)
+            groups[update["customer"]].deals += 1
+        partners = [p if p.account in found.by_id else
+                    p.model_copy(update={"account": account_for(p.account)})
+                    for p in opp.partners]
+        competitors = [c if c.account in found.by_id else
+                       c.model_copy(update={"account": account_for(c.account)})
+                       for c in opp.competitors]
+        if partners != opp.partners:
+            update["partners"] = partners
+        if competitors != opp.competitors:
+            update["competitors"] = competitors
+        if update:
+            changed.append(opp.model_copy(update=update))
+    tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{o.id}.yaml" for o in changed])
+    for opp in changed:
+        tx.save_opportunity(opp)
+    repo.__dict__["_directory"] = found
+    return sorted(groups.values(), key=lambda g: g.name.casefold())
+
+
+def with_names(repo: Repo, opps: list) -> list:
+    """Opportunities whose customer shows the account's name (what an import compares
+    a row's ``customer`` cell with, and what export writes)."""
+    found = directory(repo)
+    return [o.model_copy(update={"customer": found.name_of(o.customer)})
+            if o.customer in found.by_id else o for o in opps]
+
+
+def with_accounts(tx: Transaction, opps: list, today) -> tuple[list, int]:
+    """Opportunities whose customer text is resolved to an account id, the accounts that
+    match none created within ``tx`` (an import: one commit). Returns them and the
+    number of accounts created."""
+    from ..domain.accounts import Entry, new_account
+
+    repo = tx.repo
+    found = directory(repo)
+    created = 0
+    out = []
+    for opp in opps:
+        if opp.customer in found.by_id:
+            out.append(opp)
+            continue
+        named = found.by_key.get(normalise_key(opp.customer))
+        if named:
+            account_id = named[0].id
+        else:
+            account = new_account(fresh_id(repo), opp.customer, found, today=today)
+            tx.save_account(account)
+            created += 1
+            found = Directory([*found.by_id.values(), Entry.of(plain(account))])
+            account_id = account.id
+        out.append(opp.model_copy(update={"customer": account_id}))
+    repo.__dict__["_directory"] = found
+    return out, created

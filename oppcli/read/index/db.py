@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS touches (head TEXT NOT NULL, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, stat TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, blob TEXT NOT NULL,
                                      data TEXT NOT NULL, crc INTEGER NOT NULL);
 """
 
@@ -276,16 +276,16 @@ class Index:
             raise Corrupt(f"settings row {blob}: {exc}") from None
 
     def accounts(self) -> dict[str, tuple[str, str]]:
-        """account id -> (stat, JSON data) of the account files as last read."""
+        """account id -> (blob id, JSON data) of the account files as last read."""
         out = {}
-        for name, stat, data, crc in self._rows("SELECT name, stat, data, crc FROM accounts"):
+        for name, stat, data, crc in self._rows("SELECT name, blob, data, crc FROM accounts"):
             if _crc(name, stat, data) != crc:
                 raise Corrupt(f"account row {name}")
             out[name] = (stat, data)
         return out
 
     def write_accounts(self, rows: dict[str, tuple[str, str] | None]) -> bool:
-        """Set (``(stat, data)``) or forget (None) account rows; False when skipped."""
+        """Set (``(blob, data)``) or forget (None) account rows; False when skipped."""
         if self.con is None:
             return False
         con = self.con
