@@ -153,7 +153,7 @@ def account_show(state, ref: str, timeline: bool, fmt: str) -> None:
             click.echo(f"{str(e['at'])[:16].replace('T', ' ')}  {e['author'] or '-'}  "
                        f"[{where}] {e['summary']}")
         return
-    from ..read.accounts import card
+    from ..reports.accounts import card
 
     data = card(state.repo, ref)
     if fmt == "json":

@@ -1,6 +1,5 @@
-"""An account as ``opp account show`` reads it: its file, its deals and their totals
-(from the records source), and with ``--timeline`` the story of the account file and of
-all its deals, oldest first."""
+"""``opp account show --timeline``: the story of the account file and of all its deals,
+oldest first."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..reports.accounts import account_card
 from ..store import accounts as store_accounts
 from ..store.git import git
 from .index.accounts import directory
@@ -17,12 +15,6 @@ from .timeline import timeline
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
-
-
-def card(repo: Repo, ref: str) -> dict[str, Any]:
-    """``opp account show --format json`` of the account ``ref`` names."""
-    entry = directory(repo).resolve(ref)
-    return account_card(entry.data, of(repo).records())
 
 
 def account_timeline(repo: Repo, ref: str, warn: Callable[[str], None] | None = None

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.money import ZERO, money_str, weighted
 from ..domain.records import Record
+from ..read.index.accounts import directory
+from ..read.source import of
 from .common import iso_day
+
+if TYPE_CHECKING:
+    from ..store.repo import Repo
 
 
 def _deal(r: Record) -> dict[str, Any]:
@@ -46,6 +51,12 @@ def account_card(account: Mapping[str, Any], records: Iterable[Record]) -> dict[
             "industry", "website", "owner", "ref", "notes")
     return {**{k: account.get(k) for k in keys}, "people": list(account.get("people") or []),
             "deals": [_deal(r) for r in deals], "totals": totals}
+
+
+def card(repo: Repo, ref: str) -> dict[str, Any]:
+    """``opp account show --format json`` of the account ``ref`` names."""
+    entry = directory(repo).resolve(ref)
+    return account_card(entry.data, of(repo).records())
 
 
 def account_rows(accounts: Sequence[Mapping[str, Any]], records: Iterable[Record]
