@@ -97,9 +97,11 @@ def by_customer(records: Iterable[Record]) -> list[dict[str, Any]]:
             for x in rows]
 
 
-def top_accounts(records: Iterable[Record], limit: int = 10) -> list[dict[str, Any]]:
-    """The dashboard's top accounts: open pipeline and won revenue per account and
-    currency, the largest (open + won) first."""
-    rows = by_customer(records)
-    rows.sort(key=lambda x: -(Decimal(x["open_amount"]) + Decimal(x["won_amount"])))
+def top_accounts(records: Iterable[Record], currency: str, limit: int = 10
+                 ) -> list[dict[str, Any]]:
+    """The dashboard's top accounts in one currency: open pipeline and won revenue per
+    account, the largest (open + won) first."""
+    rows = [r for r in by_customer(x for x in records if x.currency == currency)]
+    rows.sort(key=lambda x: (-(Decimal(x["open_amount"]) + Decimal(x["won_amount"])),
+                             x["customer"].casefold()))
     return rows[:limit]
