@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import LINE
 
@@ -45,7 +45,7 @@ def account() -> None:
               help="Another spelling of the name (repeat for more).")
 @click.option("--ref", type=LINE, help="An external id (opp account import upserts by it).")
 @pass_state
-def account_add(state, name, aliases, ref, **fields) -> None:
+def account_add(state: State, name, aliases, ref, **fields) -> None:
     """Add an account; prints its id alone on stdout.
 
     \b
@@ -67,7 +67,7 @@ LIST_COLUMNS = ["id", "name", "aliases", "vat", "country", "city", "industry", "
 @account.command("list")
 @format_option("table", "json", "csv")
 @pass_state
-def account_list(state, fmt: str) -> None:
+def account_list(state: State, fmt: str) -> None:
     """List the accounts, with their numbers of people and deals.
 
     \b
@@ -140,7 +140,7 @@ def _render(card: dict) -> str:
 @click.option("--timeline", is_flag=True, help="The story of all its deals, oldest first.")
 @format_option("text", "json")
 @pass_state
-def account_show(state, ref: str, timeline: bool, fmt: str) -> None:
+def account_show(state: State, ref: str, timeline: bool, fmt: str) -> None:
     if timeline:
         from ..read.accounts import account_timeline
 
@@ -173,7 +173,7 @@ def account_show(state, ref: str, timeline: bool, fmt: str) -> None:
 @_fields
 @click.option("--ref", "ext_ref", help="External id ('none' clears it).")
 @pass_state
-def account_edit(state, ref: str, name, ext_ref, **fields) -> None:
+def account_edit(state: State, ref: str, name, ext_ref, **fields) -> None:
     from .panels import item_fields
 
     given = item_fields(name=name, ref=ext_ref, **fields)
@@ -185,7 +185,7 @@ def account_edit(state, ref: str, name, ext_ref, **fields) -> None:
 @click.argument("ref", metavar="ACCOUNT")
 @click.argument("alias", type=LINE)
 @pass_state
-def account_alias(state, ref: str, alias: str) -> None:
+def account_alias(state: State, ref: str, alias: str) -> None:
     """Add another spelling of an account's name (ACCOUNT as for show).
 
     \b
@@ -194,7 +194,7 @@ def account_alias(state, ref: str, alias: str) -> None:
     _account_change(state, ref, "account-alias", "add_alias", alias)
 
 
-def _account_change(state, ref: str, kind: str, how: str, arg) -> None:
+def _account_change(state: State, ref: str, kind: str, how: str, arg) -> None:
     from ..store.accounts import change_account
 
     account_id, action, _ = change_account(state.repo, ref, kind, how, arg)
@@ -205,7 +205,7 @@ def _account_change(state, ref: str, kind: str, how: str, arg) -> None:
 @click.argument("source", metavar="FROM")
 @click.argument("target", metavar="INTO")
 @pass_state
-def account_merge(state, source: str, target: str) -> None:
+def account_merge(state: State, source: str, target: str) -> None:
     """Merge account FROM into INTO in one commit: every deal naming FROM (customer,
     partner, competitor) names INTO, FROM's name becomes an alias, its people join.
 
@@ -222,7 +222,7 @@ def account_merge(state, source: str, target: str) -> None:
 @account.command("remove")
 @click.argument("ref", metavar="ACCOUNT")
 @pass_state
-def account_remove(state, ref: str) -> None:
+def account_remove(state: State, ref: str) -> None:
     """Remove an account; refused while a deal names it (merge it instead).
 
     \b
@@ -238,7 +238,7 @@ def account_remove(state, ref: str) -> None:
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 @pass_state
-def account_import(state, path: str, dry_run: bool) -> None:
+def account_import(state: State, path: str, dry_run: bool) -> None:
     """Import accounts from a CSV file, all or nothing, in one commit.
 
     Columns: name, vat, tax_code, country, city, address, industry, website,
@@ -274,7 +274,7 @@ def person() -> None:
 @click.option("--email", type=LINE, help="E-mail address.")
 @click.option("--phone", type=LINE, help="Phone number.")
 @pass_state
-def person_add(state, ref: str, name: str, title, email, phone) -> None:
+def person_add(state: State, ref: str, name: str, title, email, phone) -> None:
     """Add a person to an account; prints their id alone on stdout."""
     from ..store.accounts import change_account
 
@@ -293,7 +293,7 @@ def person_add(state, ref: str, name: str, title, email, phone) -> None:
 @click.option("--email", help="New e-mail ('none' clears it).")
 @click.option("--phone", help="New phone ('none' clears it).")
 @pass_state
-def person_edit(state, ref: str, who: str, name, title, email, phone) -> None:
+def person_edit(state: State, ref: str, who: str, name, title, email, phone) -> None:
     """Change a person's name, title, e-mail or phone (PERSON: id or name)."""
     from .panels import item_fields
 
@@ -306,6 +306,6 @@ def person_edit(state, ref: str, who: str, name, title, email, phone) -> None:
 @click.argument("ref", metavar="ACCOUNT")
 @click.argument("who", metavar="PERSON")
 @pass_state
-def person_remove(state, ref: str, who: str) -> None:
+def person_remove(state: State, ref: str, who: str) -> None:
     """Remove a person from an account (PERSON: id or name)."""
     _account_change(state, ref, "person-remove", "remove_person", who)

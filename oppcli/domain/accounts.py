@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
+from .ids import new_item_id
 
 # legal forms left out when names are compared: "ACME S.r.l." is "Acme"
 LEGAL_SUFFIXES = frozenset({
@@ -227,7 +228,7 @@ def check_vat(value: str) -> str:
                 module.validate(compact[2:])
     except ValidationError as exc:
         raise RuleError(f"VAT number '{value}' is not valid "
-                        f"({exc.message.lower().rstrip('.')}); "
+                        f"({str(exc).lower().rstrip('.')}); "
                         "check its digits") from None
     return compact
 
@@ -338,8 +339,6 @@ def merged_account(source, target):
         if person.name.casefold() in names:
             continue
         if person.id in taken:
-            from .ids import new_item_id
-
             person = person.model_copy(update={"id": new_item_id(taken)})
         taken.add(person.id)
         people.append(person)

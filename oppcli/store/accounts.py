@@ -14,10 +14,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..domain.accounts import Directory
+from ..domain import accounts as rules
+from ..domain import ids, stages
+from ..domain.accounts import (
+    Directory,
+    Entry,
+    merged_account,
+    moved,
+    new_account,
+    person_ids,
+    pick,
+    references,
+)
 from ..domain.accounts import normalise as normalise_key
-from ..errors import DataError, NotFound
-from .files import ACCOUNTS_DIR
+from ..domain.ids import new_id, new_item_id
+from ..env import today as today_
+from ..errors import DataError, NotFound, RuleError
+from .files import ACCOUNTS_DIR, OPPORTUNITIES_DIR, read_data_file
 from .repo import yamlio
 
 if TYPE_CHECKING:
@@ -123,14 +136,12 @@ def account_change(repo: Repo, ref: str, kind: str) -> Iterator[Transaction]:
 
 
 def fresh_id(repo: Repo) -> str:
-    from ..domain.ids import new_id
 
     return new_id(set(repo.account_ids()))
 
 
 def add(repo: Repo, name: str, *, today, aliases=(), **fields: Any):
     """``opp account add``: a new account file, one commit; the account."""
-    from ..domain.accounts import new_account
     from .transaction import account_subject
 
     with repo.transaction() as tx:
@@ -148,7 +159,6 @@ def customer_account(tx: Transaction, query: str, *, today, create: bool | None 
     """The account id a deal's ``--customer X`` (or a partner's account) names, inside
     the change ``tx``: an existing account, or one created in the same commit (returned
     second, None otherwise)."""
-    from ..domain.accounts import Entry, new_account, pick
 
     repo = tx.repo
     found = directory(repo)
@@ -165,8 +175,6 @@ def customer_account(tx: Transaction, query: str, *, today, create: bool | None 
 def referencing(repo: Repo, account_id: str) -> list[Any]:
     """The opportunities naming this account (customer, partner or competitor): each
     file's bytes are searched for the id, and only those holding it are parsed."""
-    from ..domain.accounts import references
-    from .files import OPPORTUNITIES_DIR, read_data_file
 
     needle = account_id.encode()
     out = []
@@ -184,8 +192,6 @@ def merge(repo: Repo, source_ref: str, target_ref: str):
     """``opp account merge FROM INTO``: every deal naming FROM names INTO, FROM's name
     and aliases become INTO's aliases, FROM's file goes; one commit. Returns (INTO as
     merged, the deals changed)."""
-    from ..domain.accounts import merged_account, moved, person_ids
-    from ..errors import RuleError
     from .transaction import account_subject
 
     with repo.transaction() as tx:
@@ -217,7 +223,6 @@ def merge(repo: Repo, source_ref: str, target_ref: str):
 
 def remove(repo: Repo, ref: str):
     """``opp account remove``: refused while a deal names the account; one commit."""
-    from ..errors import RuleError
     from .transaction import account_subject
 
     with repo.transaction() as tx:
@@ -241,14 +246,13 @@ def remove(repo: Repo, ref: str):
 def new_deal(repo: Repo, *, name: str, customer: str, create: bool | None, stage, **fields):
     """``opp new``: the opportunity, with its customer resolved to an account or the
     account created, in one commit. Returns (opportunity, the account created or None)."""
-    from ..domain import ids, opportunity, stages
-    from ..env import today
+    from ..domain import opportunity
     from .transaction import opportunity_subject
 
     with repo.transaction() as tx:
         settings = repo.settings
         chosen = stages.resolve_stage(settings, stage) if stage else None
-        day = today()
+        day = today_()
         customer_id, created = customer_account(tx, customer, today=day, create=create)
         opp = opportunity.new_opportunity(
             settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer_id,
@@ -273,11 +277,10 @@ def set_customer(repo: Repo, ref: str, query: str) -> tuple[Changed, Any]:
     created in the same commit when none matches). Returns (what changed, the account
     created or None)."""
     from ..domain import opportunity
-    from ..env import today
 
     with repo.change(ref, "set") as tx:
         before = tx.opportunity
-        customer_id, created = customer_account(tx, query, today=today())
+        customer_id, created = customer_account(tx, query, today=today_())
         tx.opportunity = opportunity.set_field(before, repo.settings, "customer", customer_id)
         found = directory(repo)
         old, new = found.name_of(before.customer), found.name_of(customer_id)
@@ -291,8 +294,6 @@ def change_account(repo: Repo, ref: str, kind: str, how: str, arg: Any
     ``domain.accounts`` (edit_account, add_alias, add_person, edit_person,
     remove_person). Returns (account id, the action in words or '' when nothing
     changed, the new person's id for add_person)."""
-    from ..domain import accounts as rules
-    from ..domain.ids import new_item_id
 
     extra = None
     with account_change(repo, ref, kind) as tx:
@@ -340,8 +341,6 @@ def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
     """Turn every deal's customer text (and each partner's or competitor's account
     text) into an account id, creating one account per distinct name (existing
     accounts are reused, matched by name or alias), within the change ``tx``."""
-    from ..domain.accounts import Entry, new_account, normalise
-    from .files import OPPORTUNITIES_DIR
 
     repo = tx.repo
     found = directory(repo)
@@ -352,7 +351,7 @@ def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
         nonlocal found
         if text in found.by_id:
             return text
-        named = found.by_key.get(normalise(text))  # by name or alias only, never a prefix
+        named = found.by_key.get(normalise_key(text))  # by name or alias only, never a prefix
         if named:
             entry = named[0]
         else:
@@ -405,7 +404,6 @@ def with_accounts(tx: Transaction, opps: list, today) -> tuple[list, int]:
     """Opportunities whose customer text is resolved to an account id, the accounts that
     match none created within ``tx`` (an import: one commit). Returns them and the
     number of accounts created."""
-    from ..domain.accounts import Entry, new_account
 
     repo = tx.repo
     found = directory(repo)

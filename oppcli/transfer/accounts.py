@@ -15,6 +15,7 @@ from ..domain.accounts import (
     new_account,
     normalise,
 )
+from ..env import today as today_
 from ..errors import DataError, OppError, RuleError
 from ..store import accounts as store_accounts
 from .sheet import header_key, read_csv
@@ -33,8 +34,6 @@ def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False
                     ) -> tuple[int, int]:
     """Read the file, check every row, write every account in one commit (none on any
     error). Returns (accounts added, accounts updated)."""
-    from ..env import today as today_
-
     day = today or today_()
     try:
         table = read_csv(Path(path).read_bytes())

@@ -32,7 +32,8 @@ def _plain(repo: Repo, index: Index | None) -> list[dict[str, Any]]:
     if index is None or os.path.islink(folder):
         return store_accounts.parsed_accounts(repo)
     known = index.accounts()
-    out, rows = [], {}
+    out: list[dict[str, Any]] = []
+    rows: dict[str, tuple[str, str] | None] = {}
     for account_id in ids:
         data = None
         try:
