@@ -275,7 +275,11 @@ def person() -> None:
 @click.option("--phone", type=LINE, help="Phone number.")
 @pass_state
 def person_add(state: State, ref: str, name: str, title, email, phone) -> None:
-    """Add a person to an account; prints their id alone on stdout."""
+    """Add a person to an account; prints their id alone on stdout.
+
+    \b
+    Example:  opp person add acme "Jane Doe" --title CFO --email jane@acme.example
+    """
     from ..store.accounts import change_account
 
     account_id, action, person_id = change_account(
@@ -294,7 +298,11 @@ def person_add(state: State, ref: str, name: str, title, email, phone) -> None:
 @click.option("--phone", help="New phone ('none' clears it).")
 @pass_state
 def person_edit(state: State, ref: str, who: str, name, title, email, phone) -> None:
-    """Change a person's name, title, e-mail or phone (PERSON: id or name)."""
+    """Change a person's name, title, e-mail or phone (PERSON: id or name).
+
+    \b
+    Example:  opp person edit acme "Jane Doe" --phone "+39 02 1234"
+    """
     from .panels import item_fields
 
     given = item_fields(name=name, title=title, email=email, phone=phone)
@@ -307,5 +315,9 @@ def person_edit(state: State, ref: str, who: str, name, title, email, phone) -> 
 @click.argument("who", metavar="PERSON")
 @pass_state
 def person_remove(state: State, ref: str, who: str) -> None:
-    """Remove a person from an account (PERSON: id or name)."""
+    """Remove a person from an account (PERSON: id or name).
+
+    \b
+    Example:  opp person remove acme "Jane Doe"
+    """
     _account_change(state, ref, "person-remove", "remove_person", who)

@@ -399,7 +399,7 @@ def test_the_page_is_accessible_and_responsive(book):
         assert children[:2] == ["title", "desc"], children
         assert "script" not in children
     assert text.count("<figure>") == 6 and text.count("<figcaption>") == 6
-    assert len(page.tables) == 2 * 5  # funnel, forecast, outcome, top, changes
+    assert len(page.tables) == 2 * 6  # funnel, forecast, outcome, top deals, accounts, changes
     levels = [int(tag[1]) for tag, _ in page.headings]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))  # no level skipped
