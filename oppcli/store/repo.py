@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.stages import near
 from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
-from . import files, journal
+from . import files, journal, mergestate
 from .driver import ensure_merge_driver
 from .files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
@@ -342,6 +342,7 @@ class Repo:
                     time.sleep(0.02)
             with holding(fh.fileno()):
                 journal.recover(self)  # a change killed halfway is undone first
+                mergestate.recover(self.git_dir, self.root)  # and a sync killed in its merge
                 yield
         finally:
             fh.close()
