@@ -107,7 +107,9 @@ def _leftover_locks(git_dir: Path) -> list[Path]:
 
 
 def _remove_leftovers(git_dir: Path, top: Path, since: int) -> None:
-    for lock in [*_leftover_locks(git_dir), *top.glob(".merge_file_*")]:
+    # git's temporary copies for the driver, and the driver's own half-written result
+    litter = [*top.glob(".merge_file_*"), *top.glob("..merge_file_*.tmp")]
+    for lock in [*_leftover_locks(git_dir), *litter]:
         try:
             st = os.lstat(lock)
         except OSError:
