@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
+from .stages import loose_key
 
 # ---------------------------------------------------------------- field types
 
@@ -374,11 +375,20 @@ class Catalog(Model):
     @model_validator(mode="after")
     def _unique_skus(self) -> Catalog:
         seen: set[str] = set()
+        names: dict[str, CatalogItem] = {}
         for item in self.products:
             key = item.sku.casefold()
             if key in seen:
                 raise ValueError(f"SKU '{item.sku}' appears twice")
             seen.add(key)
+            # two names that match loosely ('GTX Pro', 'gtx-pro') would make a name find
+            # two products (R9): refused here, so the merge of two clones and validate agree
+            name = loose_key(item.name)
+            other = names.setdefault(name, item)
+            if other is not item:
+                raise ValueError(f"products {other.sku} ('{other.name}') and {item.sku} "
+                                 f"('{item.name}') have one name, loosely compared; rename "
+                                 "one (opp catalog update SKU --name NAME)")
         return self
 
     def find(self, sku: str) -> CatalogItem | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ..errors import DataError
@@ -90,4 +91,24 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
         result = repo.load_errors(rel)
         if isinstance(result, list):
             errors += result
+        else:
+            errors += _document_files(repo, rel, result)
     return errors, checked
+
+
+def _document_files(repo: Repo, rel: str, opp) -> list[DataError]:
+    """Each document an opportunity lists is a regular file of the repo (never a link)."""
+    out = []
+    for document in opp.documents:
+        try:
+            mode = os.lstat(repo.root / document.path).st_mode
+        except OSError:
+            out.append(DataError(f"document {document.id}: {document.path} is missing; "
+                                 f"put the file back, or remove the entry with opp doc "
+                                 f"remove {opp.id} {document.id}", rel))
+            continue
+        if not stat.S_ISREG(mode):
+            out.append(DataError(f"document {document.id}: {document.path} is not a regular "
+                                 "file (a link or a folder); opp keeps documents as files",
+                                 rel))
+    return out

@@ -190,9 +190,9 @@ class Repo:
 
     def settings_bytes(self) -> bytes | None:
         """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
-        try:
-            return (self.root / SETTINGS_FILE).read_bytes()
-        except OSError:
+        try:  # the one careful reader: no link, no FIFO, bounded
+            return files.read_data_file(self.root, SETTINGS_FILE, files.MAX_FILE_BYTES)
+        except DataError:
             return None
 
     def settings_from_bytes(self, data: bytes):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain import merge
 from ..errors import DataError, NotFound, RepoError, UsageError
 from . import mergestate, yamlio
-from .files import SETTINGS_FILE, atomic_write
+from .files import SETTINGS_FILE, atomic_write, read_data_file
 from .git import git, one_line
 from .repo import Repo
 
@@ -153,7 +153,8 @@ def _settings_near(worktree: Path, path: str) -> Settings:
     if merge.kind_of(path) == merge.OPPORTUNITY:
         folder = folder.parent
     try:
-        data, _ = yamlio.load((folder / SETTINGS_FILE).read_bytes(), SETTINGS_FILE)
+        raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES)
+        data, _ = yamlio.load(raw or b"", SETTINGS_FILE)
         return Settings.model_validate(data)
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
@@ -166,7 +167,8 @@ def _settings_of(top: Path, path: str) -> Settings:
     from ..domain.model import Settings
 
     try:
-        return Settings.model_validate(yamlio.load((top / path).read_bytes(), path)[0])
+        raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES)
+        return Settings.model_validate(yamlio.load(raw or b"", path)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 
@@ -229,6 +231,16 @@ def _record(path: str, kind: str, merged: merge.Merged, written: bytes,
 # ---------------------------------------------------------------- the merge driver
 
 
+def _driver_input(path: Path) -> bytes | None:
+    """One of the versions git hands the driver (its temporary files), read by the one
+    careful reader: bounded, never through a link. A version over the size limit reads
+    as not YAML, which makes the file one whole conflict."""
+    try:
+        return read_data_file(path.parent, path.name, yamlio.MAX_FILE_BYTES)
+    except DataError:
+        return b"\0 over the size limit, or not a regular file\n"
+
+
 def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     """``git merge`` calls this for each opp file both sides changed (see module doc).
 
@@ -236,7 +248,7 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     then keeps the path unmerged). Never writes conflict markers into YAML.
     """
     kind = merge.kind_of(path)
-    raw = [p.read_bytes() if p.exists() else None for p in (base, ours, theirs)]
+    raw = [_driver_input(p) for p in (base, ours, theirs)]
     where = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--show-toplevel").stdout
     git_dir, worktree = (Path(line) for line in where.splitlines()[:2])
     if kind is None:
@@ -472,7 +484,10 @@ def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
 
 def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str | None,
                     side: str | None, value: str | None, parse: Callable) -> list[str]:
-    current = (top / path).read_bytes() if (top / path).exists() else b""
+    try:
+        current = read_data_file(top, path, yamlio.MAX_FILE_BYTES) or b""
+    except DataError as exc:
+        raise RepoError(str(exc)) from None
     if hashlib.sha256(current).hexdigest() != record.get("written"):
         raise RepoError(f"{path} was edited since the merge; keep your edit with "
                         f"'git add {path}' (then opp sync), or drop it with "
