@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 from conftest import depth
-from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 SEED = int(os.environ.get("OPP_TEST_SEED") or random.SystemRandom().randrange(1 << 30))
 print(f"test_sync_faults: OPP_TEST_SEED={SEED}", file=sys.stderr)
