@@ -239,14 +239,15 @@ def lost_by_merge(root: Path, commit: str, prefix: str) -> list[str]:
     return found
 
 
-def invalid_files(repo: Repo, since: str | None) -> list[str]:
-    """Data files changed since ``since`` (all, without it) that fail ``opp validate``,
-    as the work tree (clean: HEAD) has them."""
+def invalid_files(repo: Repo, since: list[str | None]) -> list[str]:
+    """Data files changed since any of ``since`` (all files for a None) that fail ``opp
+    validate``, as the work tree (clean: HEAD) has them."""
     from ..domain.model import Catalog, Settings
 
     root = repo.root
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
-    paths = [p[len(prefix):] for p in _data_paths(root, since, "HEAD", prefix)]
+    paths = sorted({p[len(prefix):] for rev in since
+                    for p in _data_paths(root, rev, "HEAD", prefix)})
     fresh = Repo(root)  # the settings as they are now
     errors: list[DataError] = []
     for rel in ([SETTINGS_FILE] if SETTINGS_FILE in paths else []) + \
@@ -274,12 +275,19 @@ def invalid_files(repo: Repo, since: str | None) -> list[str]:
 
 
 def _problems(repo: Repo, since: str | None, merges: list[str]) -> list[str]:
-    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
+    """What keeps HEAD from being pushed: merges that dropped a side's change, and data
+    files that fail validate among those changed since ``since`` and, for each merge,
+    since its base (a merge brings the other side's files, and pushes them on)."""
+    root = repo.root
+    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     found = []
+    bases: list[str | None] = [since]
     for commit in merges:
-        found += [f"merge {commit[:8]} drops {w}" for w in lost_by_merge(repo.root, commit,
-                                                                         prefix)]
-    return found + invalid_files(repo, since)
+        found += [f"merge {commit[:8]} drops {w}" for w in lost_by_merge(root, commit, prefix)]
+        base = git(root, "merge-base", f"{commit}^1", f"{commit}^2", check=False).stdout
+        if base.strip():
+            bases.append(base.strip())
+    return found + invalid_files(repo, bases)
 
 
 def _shown(problems: list[str]) -> str:
@@ -325,7 +333,7 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
               env=repo.identity.env())
     top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
     if out.returncode == 0:
-        problems = _problems(repo, base or None, [_head(root)])
+        problems = _problems(repo, ours, [_head(root)])
         if problems:  # each file merged, but not well: take the merge back
             git(root, "reset", "-q", "--keep", ours)
             raise RuleError(f"merging {remote.label} would give what opp validate refuses or "
