@@ -333,7 +333,8 @@ class Settings(Model):
     @model_validator(mode="after")
     def _stages_hold(self) -> Settings:
         ids = [s.id for s in self.stages]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        seen: set[str] = set()  # a set, not ids.count(): 20,000 stages stay quick
+        dupes = sorted({i for i in ids if i in seen or seen.add(i)})
         if dupes:
             raise ValueError(f"stage ids must be unique: {', '.join(dupes)}")
         labels = [s.label.casefold() for s in self.stages]
@@ -344,8 +345,9 @@ class Settings(Model):
                 raise ValueError(f"stages need at least one '{kind}' stage")
         default = next((s for s in self.stages if s.id == self.default_stage), None)
         if default is None:
+            more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
             raise ValueError(f"default_stage '{self.default_stage}' is not one of the stages: "
-                             f"{', '.join(ids)}")
+                             f"{', '.join(ids[:10])}{more}")
         if default.kind != "open":
             raise ValueError(f"default_stage '{self.default_stage}' must be an open stage")
         return self

@@ -27,12 +27,12 @@ from typing import Any
 
 from ..domain import merge, mergecheck
 from ..errors import DataError, RepoError, RuleError
-from . import mergestate, yamlio
+from . import mergestate
 from .driver import pinned_lines
 from .files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
 from .git import git, git_raw, one_line, read_blobs
 from .repo import Repo
-from .sync import SyncConflict, conflict_message, finish_merge, pending
+from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending
 
 SYNC_ROUNDS = 5
 SHOWN = 3
@@ -192,10 +192,8 @@ def _data_paths(root: Path, a: str | None, b: str, prefix: str) -> list[str]:
 
 
 def _parsed(data: bytes | None, path: str) -> Any:
-    if not data:
-        return None
     try:
-        return yamlio.load(data, path)[0]
+        return parse_version(data, path)
     except DataError:
         return None
 

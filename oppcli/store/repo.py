@@ -150,7 +150,7 @@ class Repo:
             if required:
                 raise DataError("file is missing", relpath)
             return None, None
-        return yamlio.load(data, relpath)
+        return yamlio.quick_load(data, relpath)
 
     def parse_model(self, model: type, relpath: str, data: Any, node: Any):
         """Validate ``data`` with ``model``; the first failure as a ``DataError`` at its line."""

@@ -126,11 +126,11 @@ def _log_settled(git_dir: Path, path: str, fields: list[str], how: str) -> None:
 # ---------------------------------------------------------------- reading the three versions
 
 
-def _parse(data: bytes | None, path: str) -> Any:
+def parse_version(data: bytes | None, path: str) -> Any:
     """Parsed YAML, ``None`` for an absent or empty file; ``DataError`` when unreadable."""
     if not data or not data.strip():
         return None
-    return yamlio.load(data, path)[0]
+    return yamlio.quick_load(data, path)[0]  # a file opp wrote: read quickly
 
 
 def header_of(data: bytes | None) -> str:
@@ -176,13 +176,13 @@ def _settings_of(top: Path, path: str) -> Settings:
 def _merge_files(kind: str, path: str, base: bytes | None, ours: bytes | None,
                  theirs: bytes | None, worktree: Path, **settle: Any) -> merge.Merged:
     try:
-        b = _parse(base, path)
+        b = parse_version(base, path)
     except DataError:
         b = None  # an unreadable base only makes more conflicts
     sides = {}
     for side, raw in (("ours", ours), ("theirs", theirs)):
         try:
-            sides[side] = _parse(raw, path)
+            sides[side] = parse_version(raw, path)
         except DataError as exc:
             sides[side] = exc
     bad = {side: exc for side, exc in sides.items() if isinstance(exc, DataError)}
@@ -342,7 +342,7 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
     if ident and top is not None:
         for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
             try:
-                data = _parse(_show(top, stage, path), path) if stage in stages else None
+                data = parse_version(_show(top, stage, path), path) if stage in stages else None
             except DataError:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("name"), str):
