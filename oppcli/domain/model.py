@@ -23,22 +23,20 @@ from pydantic import (
     model_validator,
 )
 
+from . import visible
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 from .stages import loose_key
 
 # ---------------------------------------------------------------- field types
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# invisible controls that make text display in another order than it is stored
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def _visible(value: str) -> str:
-    found = _BIDI.search(value)
+def _visible(value: str, line: bool = False) -> str:
+    """Text that reads as it shows (``visible.py``); ``line``: a one-line name."""
+    found = visible.problem(value, line=line)
     if found:
-        code = f"U+{ord(found.group()):04X}"
-        raise ValueError(f"holds an invisible text-direction control ({code}), which makes "
-                         "text display otherwise than it reads; remove it")
+        raise ValueError(found)
     return value
 
 
@@ -95,7 +93,7 @@ def _line(value: str) -> str:
         raise ValueError("must fit on one line")
     if _CONTROL.search(value):
         raise ValueError("holds control characters")
-    return _visible(value)
+    return _visible(value, line=True)
 
 
 def _text(value: str) -> str:
