@@ -226,7 +226,9 @@ def _width() -> int:
         columns = 0
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            # sys.__stdout__ is None without a stdout: AttributeError, caught below
+            stdout = sys.__stdout__.fileno()  # type: ignore[union-attr]
+            columns = os.get_terminal_size(stdout).columns
         except (AttributeError, ValueError, OSError):
             columns = 0
     return max(60, columns or 80)
@@ -255,10 +257,10 @@ def _headline(a: Agenda) -> str:
 
 def _money(value: Decimal, currency: str) -> str:
     """``money_human``, faster for the many rows of a table: money is held in cents."""
-    whole, _, cents = str(value).partition(".")
-    if not whole.isdigit() or len(cents) != 2:
-        from ..domain.money import money_human
+    from ..domain.money import CLASSIC, human_locale, money_human
 
+    whole, _, cents = str(value).partition(".")
+    if not whole.isdigit() or len(cents) != 2 or human_locale() != CLASSIC:
         return money_human(value, currency)
     return f"{int(whole):,}.{cents} {currency}"
 

@@ -30,10 +30,24 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: str | None, quiet: bool = False):
+    def __init__(self, repo_arg: str | None, quiet: bool = False, locale: str | None = None):
         self.repo_arg = repo_arg
         self.quiet = quiet
+        self.locale_arg = locale  # --locale or OPP_LOCALE, checked
         self._repo: Repo | None = None
+
+    @property
+    def locale(self) -> str:
+        """What people read is written in: --locale, else OPP_LOCALE, else opp.yaml's
+        ``locale`` (read as reports read settings: from the index), else ``en``."""
+        if self.locale_arg:
+            return self.locale_arg
+        from ..read.source import of
+
+        try:
+            return of(self.repo).settings().locale
+        except OppError:  # no data repo here: the command says so where it matters
+            return "en"
 
     @property
     def repo(self) -> Repo:
@@ -183,9 +197,13 @@ class OppGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, envvar="OPP_QUIET",
               help="No notes on stderr, for scripts (env OPP_QUIET); errors and data still "
                    "print.")
+@click.option("--locale", "locale", metavar="LOCALE", envvar="OPP_LOCALE",
+              help="Write what people read (tables, text, Markdown, the dashboard, the quote "
+                   "document) the way of LOCALE: it, en, de, fr... (env OPP_LOCALE; default: "
+                   "opp.yaml's locale). JSON, CSV and the files never change.")
 @click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: str | None, quiet: bool) -> None:
+def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, locale: str | None) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and
@@ -201,12 +219,28 @@ def cli(ctx: click.Context, repo_arg: str | None, quiet: bool) -> None:
       opp add-product $ID SRV-01 --qty 2
       opp show $ID
     """
+    from ..domain.money import speaking
     from ..env import check
 
     check()
-    ctx.obj = State(repo_arg, quiet)
+    if locale and locale.strip():
+        locale = checked_locale(locale)
+    state = ctx.obj = State(repo_arg, quiet, locale or None)
+    ctx.call_on_close(speaking(lambda: state.locale))
     if colour() is False:
         ctx.color = False
+
+
+def checked_locale(text: str, option: str = "--locale") -> str:
+    """A --locale value (or OPP_LOCALE's) as Babel names it; a usage error otherwise."""
+    from ..domain.l10n import check_locale
+    from ..errors import UsageError
+
+    try:
+        return check_locale(text)
+    except ValueError as exc:
+        where = f"{option} (or OPP_LOCALE)" if option == "--locale" else option
+        raise UsageError(f"{where}: {exc}") from None
 
 
 pass_state = click.pass_obj

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from . import visible
+from .l10n import LOCALE_PATTERN, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 from .stages import loose_key
 
@@ -137,6 +138,14 @@ ItemId = Annotated[str, Field(pattern=r"^[0-9a-z]{2,32}$")]
 Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 StageId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+def _locale(value: str) -> str:
+    return check_locale(value)
+
+
+# a locale tag Babel knows: what people read is written its way (l10n.py)
+LocaleTag = Annotated[str, Field(pattern=LOCALE_PATTERN), AfterValidator(_locale)]
 Word = Annotated[str, AfterValidator(_line), Field(max_length=100),
                  _string_schema(_ONE_LINE, 100)]
 
@@ -320,6 +329,7 @@ class Settings(Model):
     """``opp.yaml``: the parameters every opportunity uses (R2, R3, R16)."""
 
     currency: Currency = "EUR"
+    locale: LocaleTag = "en"
     stages: list[Stage] = Field(default_factory=lambda: [s.model_copy() for s in DEFAULT_STAGES])
     default_stage: StageId = "prospecting"
     activity_types: list[Word] = ["call", "visit", "meeting", "email", "task"]

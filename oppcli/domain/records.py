@@ -38,11 +38,13 @@ class PlainModules:
 
 @dataclass(frozen=True)
 class PlainSettings:
-    """What reports and lists need of ``opp.yaml``: its currency, stages and modules."""
+    """What reports and lists need of ``opp.yaml``: its currency, stages, modules and
+    locale."""
 
     currency: str
     stages: tuple[StageInfo, ...]
     modules: PlainModules = PlainModules()
+    locale: str = "en"
 
     def stage(self, stage_id: str) -> StageInfo:
         """The stage with this id; ``KeyError`` when there is none."""
@@ -54,12 +56,13 @@ class PlainSettings:
     def as_dict(self) -> dict[str, Any]:
         return {"currency": self.currency,
                 "stages": [[s.id, s.label, s.probability, s.kind] for s in self.stages],
-                "modules": [self.modules.catalog, self.modules.quotes]}
+                "modules": [self.modules.catalog, self.modules.quotes],
+                "locale": self.locale}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlainSettings:
         return cls(data["currency"], tuple(StageInfo(*s) for s in data["stages"]),
-                   PlainModules(*data["modules"]))
+                   PlainModules(*data["modules"]), data.get("locale", "en"))
 
 
 def plain_settings(settings) -> PlainSettings:
@@ -67,7 +70,8 @@ def plain_settings(settings) -> PlainSettings:
     if isinstance(settings, PlainSettings):
         return settings
     return PlainSettings(settings.currency, tuple(stages(settings)),
-                         PlainModules(settings.modules.catalog, settings.modules.quotes))
+                         PlainModules(settings.modules.catalog, settings.modules.quotes),
+                         settings.locale)
 
 
 class Record(NamedTuple):

@@ -93,11 +93,11 @@ def undo_last(repo: Repo) -> Undone:
         for path, old, new in entries:
             if old is None:
                 tx.write(path, None)
-            elif blobs[old] is None:
+            elif (content := blobs[old]) is None:
                 raise RepoError(f"git does not have {path} as it was before {short}; "
                                 "cannot undo")
             else:
-                tx.write_bytes(path, blobs[old])
+                tx.write_bytes(path, content)
             if path == opp_file:  # the subject names the opportunity as it was then
                 for blob in (new, old):
                     name = _name_in(blobs.get(blob)) if blob else ""
