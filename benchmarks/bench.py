@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -211,6 +211,64 @@ def accounts_and_new(bench: Bench) -> Result:
     return Result("account import of N/5 accounts, then opp new resolving a name (#20)",
                   median(runs), f"{count} accounts imported in {imported:.2f} s; "
                                 f"account show {show:.2f} s")
+
+
+# ---------------------------------------------------------------- no quadratic paths (#27)
+
+
+def _side_repo(bench: Bench, name: str) -> Path:
+    """A fresh data repo of its own beside the benchmark's."""
+    root = bench.workdir / name
+    subprocess.run([sys.executable, "-m", "oppcli", "init", str(root)], env=bench.env(),
+                   check=True, capture_output=True)
+    return root
+
+
+@measurement("settings change with 20,000 stages (target < 1 s)")
+def many_stages(bench: Bench) -> Result:
+    from oppcli.store import yamlio
+
+    root = _side_repo(bench, "stages")
+    stages = [{"id": f"s{i}", "label": f"Stage {i}", "probability": 10, "kind": "open"}
+              for i in range(20_000)]
+    settings = yamlio.load((root / "opp.yaml").read_bytes(), "opp.yaml")[0]
+    settings["stages"] = stages + [s for s in settings["stages"] if s["kind"] != "open"]
+    settings["default_stage"] = "s0"
+    (root / "opp.yaml").write_text(yamlio.dump(settings))
+    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qam",
+                    "many stages"], cwd=root, check=True)
+    env = dict(bench.env(), OPP_REPO=str(root))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "oppcli", "config", "add", "stages", "extra",
+                    "--probability", "20"], env=env, check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    return Result("settings change with 20,000 stages (target < 1 s)", seconds,
+                  "opp config add stages, one commit")
+
+
+@measurement("merge driver on 30,000 notes (target < 2 s)")
+def many_notes(bench: Bench) -> Result:
+    from oppcli.store import yamlio
+
+    root = _side_repo(bench, "notes")
+    deal = {"id": "abcd1234", "name": "Busy deal", "customer": "Acme", "stage": "prospecting",
+            "currency": "EUR", "owner": "bench", "created": date(2026, 1, 1)}
+    when = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+    notes = [{"id": f"n{i:06d}", "author": "bench", "date": when, "text": f"note {i}"}
+             for i in range(30_000)]
+    folder = root / "merge"
+    folder.mkdir()
+    for name, kept in (("base", notes[:10_000]), ("ours", notes[:20_000]),
+                       ("theirs", notes[:10_000] + notes[20_000:])):
+        (folder / name).write_text(yamlio.dump({**deal, "notes": kept}))
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "oppcli", "merge-driver", "merge/base",
+                           "merge/ours", "merge/theirs", "opportunities/abcd1234.yaml"],
+                          cwd=root, env=bench.env(), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    merged = yamlio.load((folder / "ours").read_bytes(), "ours")[0]
+    note = f"{len(merged['notes']):,} notes kept, exit {proc.returncode}"
+    return Result("merge driver on 30,000 notes (target < 2 s)", seconds, note)
 
 
 # ---------------------------------------------------------------- speed at scale (#9)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .app import State, cli, note, pass_state
-from .output import emit_csv, emit_json, format_option, table, write_whole
+from .output import emit_csv, emit_json, format_option, markdown_cell, table, write_whole
 from .params import LINE
 
 if TYPE_CHECKING:
@@ -401,7 +401,7 @@ def _markdown(a: Agenda, limit: int | None = None) -> str:
                 "waiting._", ""]
     for section in shown:
         headers, rows, align = _cells(a, section, False, limit)
-        cells = [[c.replace("|", "\\|") for c in row] for row in rows]
+        cells = [[markdown_cell(c) for c in row] for row in rows]
         out += [f"#### {titles[section]} ({len(a.section(section)):,})", "",
                 table(cells, headers, align=align, fmt="pipe"), ""]
         more = _more(a, section, limit)

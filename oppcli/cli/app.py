@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 class State:
     """What every command may need, found lazily."""
 
@@ -121,9 +124,17 @@ class OppGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> NoReturn:
-        if any("\0" in str(a) for a in (sys.argv[1:] if args is None else args)):
+        given = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        if any("\0" in a for a in given):
             # a real command line cannot hold one; a caller passing arguments can
             error_line("an argument holds a NUL byte; no text or path opp takes may")
+            sys.exit(ExitStatus.USAGE)
+        # bytes that are not UTF-8 reach Python as lone surrogates (U+DC80-U+DCFF)
+        bad = next((a for a in given if _NOT_UTF8.search(a)), None)
+        if bad is not None:
+            shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            error_line(f"argument '{shown}' is not UTF-8 text; type it again (or set a "
+                       "UTF-8 locale, e.g. LANG=C.UTF-8)")
             sys.exit(ExitStatus.USAGE)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
@@ -135,6 +146,13 @@ class OppGroup(click.Group):
             hint = ""
             if exc.ctx is not None:
                 hint = f" (see '{exc.ctx.command_path} --help')"
+            if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and \
+                    not exc.option_name.startswith("--"):
+                # a name such as '-Acme' or '-5% deal': a value, not an option
+                typed = next((a for a in given if a.startswith(exc.option_name)),
+                             exc.option_name)
+                hint = (f" A value that starts with '-' goes after '--', which ends the "
+                        f"options: {exc.ctx.command_path} [OPTIONS] -- {typed}")
             error_line(f"{exc.format_message()}{hint}")
             sys.exit(ExitStatus.USAGE)
         except click.ClickException as exc:

@@ -121,4 +121,4 @@ def doc_remove(state: State, ref: str, item: str) -> None:
         tx.action = f"remove document {panels.label('documents', document)}"
     note(f"{tx.opportunity.id}: {tx.action}")
     if not path:
-        note(f"note: {document.path} is not a file opp stored; it was left in place")
+        note(f"note: another document of the deal lists {document.path}; the file stays")

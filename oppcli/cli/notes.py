@@ -50,7 +50,14 @@ def _note_text(text: str) -> str:
     if text == "-":
         import sys
 
-        text = sys.stdin.read()
+        from ..errors import UsageError
+
+        data = sys.stdin.buffer.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"standard input is not UTF-8 text (byte {exc.start + 1}); save "
+                             "it as UTF-8 and try again") from None
     return text
 
 

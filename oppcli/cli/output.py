@@ -43,6 +43,15 @@ def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",")
     click.echo(csv_text(rows, columns, delimiter), nl=False)
 
 
+def markdown_cell(value: Any) -> str:
+    """Text made inert in a Markdown table (a CI job summary renders HTML): ``&``, ``<``
+    and ``>`` as entities, ``|`` escaped, line breaks as spaces. A name like
+    ``<img src=x onerror=...>`` shows as text."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.replace("|", "\\|").splitlines())
+
+
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
           align: Sequence[str] | None = None, fmt: str = "simple") -> str:
     """A table for people (tabulate); right-aligned where ``align`` says 'right'."""

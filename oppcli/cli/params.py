@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..domain import money
+from ..domain import money, visible
 
 
 class _Decimal(click.ParamType):
@@ -82,7 +82,6 @@ class _Currency(click.ParamType):
 CURRENCY = _Currency()
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks of any kind too
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class _Line(click.ParamType):
@@ -99,10 +98,9 @@ class _Line(click.ParamType):
             self.fail("cannot be empty", param, ctx)
         if _CONTROL.search(text):
             self.fail("must be one line without control characters", param, ctx)
-        found = _BIDI.search(text)
+        found = visible.problem(text)
         if found:
-            self.fail(f"holds an invisible text-direction control (U+{ord(found.group()):04X}), "
-                      "which makes text display otherwise than it reads; remove it", param, ctx)
+            self.fail(found, param, ctx)
         if len(text) > self.limit:
             self.fail(f"is longer than {self.limit} characters", param, ctx)
         return text

@@ -15,7 +15,7 @@ import click
 
 from ..store.repo import Repo
 from .app import State, cli, note, pass_state
-from .output import emit_csv, emit_json, format_option, table
+from .output import emit_csv, emit_json, format_option, markdown_cell, table
 from .params import DATE
 
 REPORT_FORMATS = ("table", "json", "csv", "markdown")
@@ -86,7 +86,7 @@ def emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], 
             out.append(f"{'###' if i == 0 else '####'} {title}\n")
             if i == 0 and subtitle:
                 out.append(f"_{subtitle}_\n")
-            cells = [[str(v).replace("|", "\\|") for v in row] for row in rows]
+            cells = [[markdown_cell(v) for v in row] for row in rows]
             out.append(table(cells, headers, align=align, fmt="pipe") + "\n")
         else:
             heading = f"{title} ({subtitle})" if i == 0 and subtitle else title

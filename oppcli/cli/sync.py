@@ -28,7 +28,7 @@ def sync(state: State) -> None:
     Example:  git remote add origin git@example.com:team/crm.git   # once
               opp sync
     """
-    from ..store.sync import sync as run
+    from ..store.exchange import sync as run
 
     for line in run(state.repo):
         note(line)

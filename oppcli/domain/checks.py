@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .model import Opportunity, ProductLine, QuoteLine, Settings
 from .money import line_total
+from .panels import document_path_problem
 from .products import products_total
 from .stages import stage_problems
 
@@ -79,6 +80,10 @@ def form_problems(opp: Opportunity) -> list[Problem]:
         out.append(Problem(("quotes",), "more than one accepted quote (R15): "
                            + ", ".join(q.id for q in accepted)))
     out += _renegotiation_problems(opp)
+    for i, document in enumerate(opp.documents):
+        problem = document_path_problem(opp.id, document.path)
+        if problem:
+            out.append(Problem(("documents", i, "path"), problem))
     for i, quote in enumerate(opp.quotes):
         out += _line_problems(quote.lines, ("quotes", i, "lines"))
         quote_sum = products_total(quote.lines)

@@ -143,7 +143,7 @@ def same(a: Any, b: Any) -> bool:
 _SCALARS = (str, int, Decimal, date, datetime)
 
 
-def _key_of(lists: list[list]) -> Callable[[Any], Any] | None:
+def key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     """How to match the items of these lists, or None to treat them as one value.
 
     Dicts with an ``id`` match by id, dicts with a ``sku`` by SKU (case-insensitive,
@@ -170,7 +170,7 @@ def _key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     return key
 
 
-def _label(item: Any) -> Any:
+def describe_key(item: Any) -> Any:
     """The name of an item in a conflict path: its id, or its SKU."""
     if isinstance(item, dict):
         return item.get("id") or item.get("sku")
@@ -208,7 +208,7 @@ class _Merger:
             return self.mapping(base if isinstance(base, dict) else {}, ours, theirs, path)
         if isinstance(ours, list) and isinstance(theirs, list):
             base_list = base if isinstance(base, list) else []
-            key = _key_of([base_list, ours, theirs])
+            key = key_of([base_list, ours, theirs])
             if key is not None:
                 return self.items(base_list, ours, theirs, key, path)
         return self.conflict(path, base, ours, theirs)
@@ -228,25 +228,48 @@ class _Merger:
         t = {key(x): x for x in theirs}
         merged: dict[Any, Any] = {}
         for k in [*o, *(k for k in t if k not in o)]:
-            label = _label(o.get(k, t.get(k)))
+            label = describe_key(o.get(k, t.get(k)))
             v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING),
                            (*path, label))
             if v is not MISSING:
                 merged[k] = v
-        # ours' order; theirs' additions after the item they follow on their side
-        order = [k for k in o if k in merged]
-        ours_added = {k for k in o if k not in b}
-        theirs_keys = list(t)
-        for i, k in enumerate(theirs_keys):
-            if k not in merged or k in order:
-                continue
-            before = next((p for p in reversed(theirs_keys[:i]) if p in order), None)
-            pos = order.index(before) + 1 if before is not None else 0
-            while pos < len(order) and order[pos] in ours_added:
-                pos += 1
-            order.insert(pos, k)
-        order += [k for k in merged if k not in order]  # kept though on neither list: none today
-        return [merged[k] for k in order]
+        return [merged[k] for k in _order(b, o, t, merged)]
+
+
+def _order(b: dict, o: dict, t: dict, merged: dict) -> list:
+    """Ours' order; theirs' additions after the item they follow on their side (past the
+    items ours added there). A linked list keyed by item: linear, not quadratic, in the
+    number of items (30,000 notes merge in a blink)."""
+    head = object()
+    nxt: dict[Any, Any] = {}
+    last = head
+    placed = set()
+    for k in o:
+        if k in merged:
+            nxt[last] = k
+            last = k
+            placed.add(k)
+    nxt[last] = None
+    ours_added = {k for k in o if k not in b}
+    anchor: Any = head
+    for k in t:
+        if k in placed:
+            anchor = k
+            continue
+        if k not in merged:
+            continue
+        node = anchor
+        while nxt.get(node) is not None and nxt[node] in ours_added:
+            node = nxt[node]
+        nxt[k], nxt[node] = nxt.get(node), k
+        placed.add(k)
+        anchor = k
+    order = []
+    node = nxt.get(head)
+    while node is not None:
+        order.append(node)
+        node = nxt.get(node)
+    return order + [k for k in merged if k not in placed]  # on neither list: none today
 
 
 def _none(value: Any) -> Any:

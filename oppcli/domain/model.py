@@ -8,6 +8,7 @@ unknown keys; the rules between fields and against the settings (R4-R17) live in
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -24,23 +25,22 @@ from pydantic import (
     model_validator,
 )
 
+from . import visible
 from .categories import Category
 from .l10n import LOCALE_PATTERN, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
+from .stages import loose_key
 
 # ---------------------------------------------------------------- field types
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# invisible controls that make text display in another order than it is stored
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def _visible(value: str) -> str:
-    found = _BIDI.search(value)
+def _visible(value: str, line: bool = False) -> str:
+    """Text that reads as it shows (``visible.py``); ``line``: a one-line name."""
+    found = visible.problem(value, line=line)
     if found:
-        code = f"U+{ord(found.group()):04X}"
-        raise ValueError(f"holds an invisible text-direction control ({code}), which makes "
-                         "text display otherwise than it reads; remove it")
+        raise ValueError(found)
     return value
 
 
@@ -97,7 +97,7 @@ def _line(value: str) -> str:
         raise ValueError("must fit on one line")
     if _CONTROL.search(value):
         raise ValueError("holds control characters")
-    return _visible(value)
+    return _visible(value, line=True)
 
 
 def _text(value: str) -> str:
@@ -392,7 +392,8 @@ class Settings(Model):
     @model_validator(mode="after")
     def _stages_hold(self) -> Settings:
         ids = [s.id for s in self.stages]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        counts = Counter(ids)  # not ids.count() per id: 20,000 stages stay quick
+        dupes = sorted(i for i, n in counts.items() if n > 1)
         if dupes:
             raise ValueError(f"stage ids must be unique: {', '.join(dupes)}")
         labels = [s.label.casefold() for s in self.stages]
@@ -403,8 +404,9 @@ class Settings(Model):
                 raise ValueError(f"stages need at least one '{kind}' stage")
         default = next((s for s in self.stages if s.id == self.default_stage), None)
         if default is None:
+            more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
             raise ValueError(f"default_stage '{self.default_stage}' is not one of the stages: "
-                             f"{', '.join(ids)}")
+                             f"{', '.join(ids[:10])}{more}")
         if default.kind != "open":
             raise ValueError(f"default_stage '{self.default_stage}' must be an open stage")
         return self
@@ -434,11 +436,20 @@ class Catalog(Model):
     @model_validator(mode="after")
     def _unique_skus(self) -> Catalog:
         seen: set[str] = set()
+        names: dict[str, CatalogItem] = {}
         for item in self.products:
             key = item.sku.casefold()
             if key in seen:
                 raise ValueError(f"SKU '{item.sku}' appears twice")
             seen.add(key)
+            # two names that match loosely ('GTX Pro', 'gtx-pro') would make a name find
+            # two products (R9): refused here, so the merge of two clones and validate agree
+            name = loose_key(item.name)
+            other = names.setdefault(name, item)
+            if other is not item:
+                raise ValueError(f"products {other.sku} ('{other.name}') and {item.sku} "
+                                 f"('{item.name}') have one name, loosely compared; rename "
+                                 "one (opp catalog update SKU --name NAME)")
         return self
 
     def find(self, sku: str) -> CatalogItem | None:

@@ -24,7 +24,7 @@ MAX_MONEY = Decimal("999999999999.99")
 MAX_QUANTITY = Decimal("1000000000")
 decimal.getcontext().prec = 60
 
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")  # ASCII digits only
 
 
 def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
@@ -39,23 +39,28 @@ def parse_decimal(text: str, what: str = "value", *, places: int | None = None,
     if not raw:
         raise ValueError(f"{what} is empty; write a number such as 12.50")
     if not _PLAIN.match(raw):
-        if re.fullmatch(r"[+-]?\d{1,3},\d{3}", raw):
+        if re.fullmatch(r"[+-]?[0-9]{1,3},[0-9]{3}", raw):
             whole, part = raw.split(",")
             raise ValueError(f"{what} '{raw}' is ambiguous; write {whole}{part} if the comma "
                              f"separates thousands, or {whole}.{part.rstrip('0') or '0'} if it "
                              "is a decimal comma (opp takes a dot for decimals)")
-        if re.fullmatch(r"[+-]?\d+,\d+", raw):
+        if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", raw):
             raise ValueError(f"{what} '{raw}' uses a comma; write decimals with a dot: "
                              f"{raw.replace(',', '.')}")
-        if re.fullmatch(r"[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?", raw):
+        if re.fullmatch(r"[+-]?[0-9]{1,3}([,.' ][0-9]{3})+([.,][0-9]+)?", raw):
             raise ValueError(f"{what} '{raw}' has a thousands separator; write it without one, "
                              "with a dot for decimals, e.g. 1234.50")
+        if any(c.isdigit() and not c.isascii() for c in raw):  # Arabic-Indic, full-width…
+            raise ValueError(f"{what} '{raw}' holds digits other than 0-9; write it with the "
+                             "digits 0-9 and a dot, e.g. 12.50")
         raise ValueError(f"{what} '{raw}' is not a number; write it with digits and a dot, "
                          "e.g. 12.50")
     try:
         value = Decimal(raw)
     except InvalidOperation:  # pragma: no cover - the pattern already guards this
         raise ValueError(f"{what} '{raw}' is not a number") from None
+    if value.is_zero():
+        value = value.copy_abs()  # -0 is 0: stored as 0.00, never -0.00
     if places is not None:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places:

@@ -311,14 +311,28 @@ def add_document(opp: Opportunity, *, source_name: str, title: str | None, size:
     return add(opp, None, "documents", fields, item_id=item_id)
 
 
-def removable_path(opp: Opportunity, document: Document) -> str | None:
-    """The stored file a removed document lets go, or None when its path is not one opp
-    made (a hand-edited path outside ``documents/``) or another entry still uses it."""
-    path = document.path
+def document_path_problem(opp_id: str, path: str) -> str | None:
+    """Why a document entry's path is not one of this deal's own files, or None: it must
+    be a plain path under ``documents/<its own id>/`` (no ``..``, not absolute), so that
+    one deal never reaches another's files, nor any file outside the repo."""
     parts = PurePosixPath(path).parts
-    if (not path.startswith(f"{DOCUMENTS_DIR}/") or ".." in parts or "." in parts
-            or "\\" in path or len(parts) < 3 or path != PurePosixPath(path).as_posix()):
-        return None
+    folder = document_folder(opp_id)
+    if (not path.startswith(f"{folder}/") or ".." in parts or "." in parts
+            or "\\" in path or "\0" in path or len(parts) < 3
+            or path != PurePosixPath(path).as_posix()):
+        return (f"document path '{path}' is not under {folder}/, where this deal's files "
+                "are")
+    return None
+
+
+def removable_path(opp: Opportunity, document: Document) -> str | None:
+    """The stored file a removed document lets go, or None when another entry still uses
+    it; refuses a path outside ``documents/<ID>/`` (a hand edit, or a hostile push)."""
+    path = document.path
+    problem = document_path_problem(opp.id, path)
+    if problem:
+        raise RuleError(f"{problem}; opp removes only the deal's own files: mend the entry "
+                        "by hand (opp validate names it), then commit")
     if any(d.path == path for d in opp.documents if d.id != document.id):
         return None
     return path

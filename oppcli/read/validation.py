@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
             errors += result
         else:
             errors += dangling(repo, rel, result, accounts)
+            errors += _document_files(repo, rel, result)
     return errors, checked
 
 
@@ -180,3 +182,21 @@ def _line_of(repo: Repo, rel: str, value: str) -> int | None:
         return None
     at = text.find(value)
     return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+def _document_files(repo: Repo, rel: str, opp) -> list[DataError]:
+    """Each document an opportunity lists is a regular file of the repo (never a link)."""
+    out = []
+    for document in opp.documents:
+        try:
+            mode = os.lstat(repo.root / document.path).st_mode
+        except OSError:
+            out.append(DataError(f"document {document.id}: {document.path} is missing; "
+                                 f"put the file back, or remove the entry with opp doc "
+                                 f"remove {opp.id} {document.id}", rel))
+            continue
+        if not stat.S_ISREG(mode):
+            out.append(DataError(f"document {document.id}: {document.path} is not a regular "
+                                 "file (a link or a folder); opp keeps documents as files",
+                                 rel))
+    return out

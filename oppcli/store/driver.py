@@ -10,6 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from .files import atomic_write
 from .git import git
 
 GITATTRIBUTES = """\
@@ -29,10 +30,17 @@ def merge_driver_command() -> str:
 
 def _git_config_path(root: Path) -> Path | None:
     """The config file of the git repo holding ``root``, found without running git."""
+    found = _git_folder(root)
+    return found[0] / "config" if found else None
+
+
+def _git_folder(root: Path) -> tuple[Path, Path] | None:
+    """(the git common dir, the work tree's top) of the repo holding ``root``, found
+    without running git."""
     for folder in (root, *root.parents):
         dot_git = folder / ".git"
         if dot_git.is_dir():
-            return dot_git / "config"
+            return dot_git, folder
         if dot_git.is_file():  # a linked worktree or submodule: "gitdir: PATH"
             try:
                 text = dot_git.read_text().strip()
@@ -42,8 +50,52 @@ def _git_config_path(root: Path) -> Path | None:
                     gitdir = (gitdir / common.read_text().strip()).resolve()
             except (OSError, IndexError):
                 return None
-            return gitdir / "config"
+            return gitdir, folder
     return None
+
+
+def pinned_lines(prefix: str) -> list[str]:
+    """opp's attribute lines for a data repo at ``prefix`` (``''`` or ``sub/``) of the
+    work tree."""
+    return [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
+            if line and not line.startswith("#")]
+
+
+def pin_attributes(root: Path) -> None:
+    """opp's lines in ``.git/info/attributes``, which git reads before any committed
+    ``.gitattributes``: a pushed ``.gitattributes`` (``* -merge``, ``merge=binary``,
+    ``binary``) cannot take opp's files away from its driver. Cheap when pinned: one
+    small file read."""
+    found = _git_folder(root)
+    if found is None:
+        return
+    git_dir, top = found
+    try:
+        prefix = root.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return
+    lines = pinned_lines("" if prefix == "." else prefix + "/")
+    local = git_dir / "info" / "attributes"
+    try:
+        existing = local.read_bytes()[:1 << 20].decode("utf-8", "replace")
+    except FileNotFoundError:
+        existing = ""
+    except OSError:
+        return
+    have = existing.splitlines()
+    # last lines win in an attributes file: opp's must come after any other
+    if have[-len(lines):] == lines:
+        return
+    kept = [line for line in have if line not in lines and line != PIN_HEADER]
+    text = "\n".join([*kept, PIN_HEADER, *lines]) + "\n"
+    try:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(local, text.encode("utf-8"))
+    except OSError:
+        return
+
+
+PIN_HEADER = "# opp: its files go to its merge driver, whatever .gitattributes says"
 
 
 def ensure_merge_driver(root: Path) -> None:
@@ -56,6 +108,7 @@ def ensure_merge_driver(root: Path) -> None:
     config = _git_config_path(root)
     if config is None:
         return
+    pin_attributes(root)
     command = merge_driver_command()
     try:
         text = config.read_text(errors="replace")

@@ -94,7 +94,8 @@ def git_reads(root: Path, *commands: tuple[str, ...]) -> list[GitResult]:
         try:
             procs.append(subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                          text=True, env=full_env, pass_fds=fds))
+                                          encoding="utf-8", errors="replace",
+                                          env=full_env, pass_fds=fds))
         except FileNotFoundError:
             missing = True
             break
@@ -113,15 +114,15 @@ def git(root: Path, *args: str, input: str | bytes | None = None,
     """Run git in ``root`` (``config``: ``-c`` settings for this command); ``RepoError``
     with git's own words when it fails and ``check``."""
     argv, full_env, fds = _git_command(args, env, config)
-    binary = isinstance(input, bytes)
+    # git's output may hold any bytes (an author name, a message, a path in Latin-1):
+    # read as bytes and decoded with replacement, never an internal error
+    data = input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input
     try:
-        proc = subprocess.run(argv, cwd=root, input=input, capture_output=True,
-                              text=not binary, env=full_env, pass_fds=fds)
+        proc = subprocess.run(argv, cwd=root, input=data, capture_output=True,
+                              env=full_env, pass_fds=fds)
     except FileNotFoundError:
         raise RepoError(NO_GIT) from None
-    out, err = proc.stdout, proc.stderr
-    if binary:
-        out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
     result = GitResult(proc.returncode, out, err)
     if check and proc.returncode != 0 and "index.lock': File exists" in err:
         raise RepoError(INDEX_LOCK_HELP)

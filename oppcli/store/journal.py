@@ -397,7 +397,7 @@ def _remove_leftovers(repo: Repo, entry: Entry) -> None:
         # made after the journal (same clock: the file system's), so by a git of the
         # change, and held by no live process
         if (stat.S_ISREG(st.st_mode) and st.st_mtime_ns >= entry.written
-                and not _held_open(lock)):
+                and not held_open(lock)):
             try:
                 lock.unlink()
             except OSError:
@@ -420,7 +420,7 @@ def _git_locks(git_dir: Path) -> list[Path]:
     return locks
 
 
-def _held_open(path: Path) -> bool:
+def held_open(path: Path) -> bool:
     """Whether any process has ``path`` open (a live git writing it); False when /proc
     cannot tell."""
     target = os.path.realpath(path)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.stages import near
 from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
-from . import files, journal
+from . import files, journal, mergestate
 from .driver import ensure_merge_driver
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
@@ -157,7 +157,7 @@ class Repo:
             if required:
                 raise DataError("file is missing", relpath)
             return None, None
-        return yamlio.load(data, relpath)
+        return yamlio.quick_load(data, relpath)
 
     def parse_model(self, model: type, relpath: str, data: Any, node: Any):
         """Validate ``data`` with ``model``; the first failure as a ``DataError`` at its line."""
@@ -197,9 +197,9 @@ class Repo:
 
     def settings_bytes(self) -> bytes | None:
         """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
-        try:
-            return (self.root / SETTINGS_FILE).read_bytes()
-        except OSError:
+        try:  # the one careful reader: no link, no FIFO, bounded
+            return files.read_data_file(self.root, SETTINGS_FILE, files.MAX_FILE_BYTES)
+        except DataError:
             return None
 
     def settings_from_bytes(self, data: bytes):
@@ -367,6 +367,7 @@ class Repo:
                     time.sleep(0.02)
             with holding(fh.fileno()):
                 journal.recover(self)  # a change killed halfway is undone first
+                mergestate.recover(self.git_dir, self.root)  # and a sync killed in its merge
                 yield
         finally:
             fh.close()

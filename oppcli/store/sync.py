@@ -23,14 +23,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain import merge
-from ..errors import DataError, NotFound, RepoError, RuleError, UsageError
-from . import yamlio
-from .files import OPPORTUNITIES_DIR, SETTINGS_FILE, atomic_write
+from ..errors import DataError, NotFound, RepoError, UsageError
+from . import mergestate, yamlio
+from .files import SETTINGS_FILE, atomic_write, read_data_file
 from .git import git, one_line
 from .repo import Repo
 
@@ -127,11 +126,11 @@ def _log_settled(git_dir: Path, path: str, fields: list[str], how: str) -> None:
 # ---------------------------------------------------------------- reading the three versions
 
 
-def _parse(data: bytes | None, path: str) -> Any:
+def parse_version(data: bytes | None, path: str) -> Any:
     """Parsed YAML, ``None`` for an absent or empty file; ``DataError`` when unreadable."""
     if not data or not data.strip():
         return None
-    return yamlio.load(data, path)[0]
+    return yamlio.quick_load(data, path)[0]  # a file opp wrote: read quickly
 
 
 def header_of(data: bytes | None) -> str:
@@ -154,7 +153,8 @@ def _settings_near(worktree: Path, path: str) -> Settings:
     if merge.kind_of(path) == merge.OPPORTUNITY:
         folder = folder.parent
     try:
-        data, _ = yamlio.load((folder / SETTINGS_FILE).read_bytes(), SETTINGS_FILE)
+        raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES)
+        data, _ = yamlio.load(raw or b"", SETTINGS_FILE)
         return Settings.model_validate(data)
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
@@ -167,7 +167,8 @@ def _settings_of(top: Path, path: str) -> Settings:
     from ..domain.model import Settings
 
     try:
-        return Settings.model_validate(yamlio.load((top / path).read_bytes(), path)[0])
+        raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES)
+        return Settings.model_validate(yamlio.load(raw or b"", path)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 
@@ -175,13 +176,13 @@ def _settings_of(top: Path, path: str) -> Settings:
 def _merge_files(kind: str, path: str, base: bytes | None, ours: bytes | None,
                  theirs: bytes | None, worktree: Path, **settle: Any) -> merge.Merged:
     try:
-        b = _parse(base, path)
+        b = parse_version(base, path)
     except DataError:
         b = None  # an unreadable base only makes more conflicts
     sides = {}
     for side, raw in (("ours", ours), ("theirs", theirs)):
         try:
-            sides[side] = _parse(raw, path)
+            sides[side] = parse_version(raw, path)
         except DataError as exc:
             sides[side] = exc
     bad = {side: exc for side, exc in sides.items() if isinstance(exc, DataError)}
@@ -230,6 +231,16 @@ def _record(path: str, kind: str, merged: merge.Merged, written: bytes,
 # ---------------------------------------------------------------- the merge driver
 
 
+def _driver_input(path: Path) -> bytes | None:
+    """One of the versions git hands the driver (its temporary files), read by the one
+    careful reader: bounded, never through a link. A version over the size limit reads
+    as not YAML, which makes the file one whole conflict."""
+    try:
+        return read_data_file(path.parent, path.name, yamlio.MAX_FILE_BYTES)
+    except DataError:
+        return b"\0 over the size limit, or not a regular file\n"
+
+
 def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     """``git merge`` calls this for each opp file both sides changed (see module doc).
 
@@ -237,7 +248,7 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
     then keeps the path unmerged). Never writes conflict markers into YAML.
     """
     kind = merge.kind_of(path)
-    raw = [p.read_bytes() if p.exists() else None for p in (base, ours, theirs)]
+    raw = [_driver_input(p) for p in (base, ours, theirs)]
     where = git(Path.cwd(), "rev-parse", "--absolute-git-dir", "--show-toplevel").stdout
     git_dir, worktree = (Path(line) for line in where.splitlines()[:2])
     if kind is None:
@@ -331,7 +342,7 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
     if ident and top is not None:
         for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
             try:
-                data = _parse(_show(top, stage, path), path) if stage in stages else None
+                data = parse_version(_show(top, stage, path), path) if stage in stages else None
             except DataError:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("name"), str):
@@ -473,7 +484,10 @@ def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
 
 def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str | None,
                     side: str | None, value: str | None, parse: Callable) -> list[str]:
-    current = (top / path).read_bytes() if (top / path).exists() else b""
+    try:
+        current = read_data_file(top, path, yamlio.MAX_FILE_BYTES) or b""
+    except DataError as exc:
+        raise RepoError(str(exc)) from None
     if hashlib.sha256(current).hexdigest() != record.get("written"):
         raise RepoError(f"{path} was edited since the merge; keep your edit with "
                         f"'git add {path}' (then opp sync), or drop it with "
@@ -574,224 +588,5 @@ def finish_merge(repo: Repo) -> str:
     git(repo.root, "commit", "-q", "--no-edit", "-F", "-", input=message + "\n",
         env=repo.identity.env())
     clear_records(git_dir)
+    mergestate.clear(git_dir)
     return "merge committed; run opp sync to share it"
-
-
-# ---------------------------------------------------------------- opp sync
-
-
-@dataclass
-class Remote:
-    name: str
-    branch: str  # the branch on the remote
-    tracking: str  # its remote-tracking ref here
-    upstream: bool  # whether the local branch already tracks it
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}/{self.branch}"
-
-
-def _remote(root: Path, branch: str) -> Remote:
-    """The current branch's upstream, else origin/<branch> (or the only remote's)."""
-    name = _config(root, f"branch.{branch}.remote")
-    merge_ref = _config(root, f"branch.{branch}.merge")
-    if name and name != "." and merge_ref and merge_ref.startswith("refs/heads/"):
-        remote_branch = merge_ref[len("refs/heads/"):]
-        tracking = git(root, "rev-parse", "--symbolic-full-name", f"{branch}@{{upstream}}",
-                       check=False).stdout.strip() or f"refs/remotes/{name}/{remote_branch}"
-        return Remote(name, remote_branch, tracking, True)
-    remotes = git(root, "remote").stdout.split()
-    if not remotes:
-        raise RepoError("no git remote to sync with; add the team's shared repository with: "
-                        "git remote add origin URL (then opp sync)")
-    if "origin" in remotes:
-        name = "origin"
-    elif len(remotes) == 1:
-        name = remotes[0]
-    else:
-        raise RepoError(f"several git remotes ({', '.join(remotes)}) and no 'origin'; choose "
-                        f"one with: git branch --set-upstream-to REMOTE/{branch}")
-    return Remote(name, branch, f"refs/remotes/{name}/{branch}", False)
-
-
-def _refuse_dirty(root: Path) -> None:
-    out = git(root, "status", "--porcelain", "--untracked-files=no").stdout
-    dirty = [line[3:] for line in out.splitlines() if line.strip()]
-    if dirty:
-        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-        raise RepoError(f"uncommitted changes to {dirty[0]}{more}; opp sync shares commits "
-                        "only: commit them (git commit -a) or discard them "
-                        f"(git checkout -- {dirty[0]}) first")
-
-
-def _count(root: Path, spec: str) -> int:
-    return int(git(root, "rev-list", "--count", spec).stdout.strip() or 0)
-
-
-def _fetch(root: Path, remote: Remote) -> None:
-    out = git(root, "fetch", "-q", remote.name, check=False)
-    if out.returncode != 0:
-        raise RepoError(f"cannot fetch from {remote.name}: "
-                        f"{one_line(out.stderr or out.stdout, 200)}; your commits are safe "
-                        "here, run opp sync again when the remote can be reached")
-
-
-def _push(root: Path, branch: str, remote: Remote) -> bool:
-    """Push; False when the remote moved meanwhile (fetch, merge and push again)."""
-    before = _ref(root, remote.tracking)
-    args = ["push", "-q", "--porcelain"]
-    if not remote.upstream:
-        args.append("--set-upstream")
-    out = git(root, *args, remote.name, f"refs/heads/{branch}:refs/heads/{remote.branch}",
-              check=False)
-    if out.returncode == 0:
-        remote.upstream = True
-        return True
-    _fetch(root, remote)
-    if _ref(root, remote.tracking) != before:
-        return False
-    raise RepoError(f"git push to {remote.label} failed: "
-                    f"{one_line(out.stderr or out.stdout, 300)}")
-
-
-def sync(repo: Repo) -> list[str]:
-    """Fetch, merge the remote branch, push; commits nothing but a merge.
-
-    Stops with ``SyncConflict`` (the merge left in progress) on a true conflict.
-    Returns what happened, in words.
-    """
-    root = repo.root
-    with repo.lock():
-        said: list[str] = []
-        if (repo.git_dir / "MERGE_HEAD").exists():
-            left = pending(repo)
-            if left:
-                raise SyncConflict(conflict_message(left, "here", "on the remote",
-                                                    "run opp sync again"))
-            said.append(finish_merge(repo).split(";")[0])
-        _refuse_dirty(root)
-        branch = git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
-        if not branch:
-            raise RepoError("not on a branch (detached HEAD); check one out first: "
-                            "git switch BRANCH")
-        remote = _remote(root, branch)
-        clear_records(repo.git_dir)
-        routed = _route_to_driver(repo)
-        if routed:
-            said.append(routed)
-        for _ in range(SYNC_ROUNDS):
-            _fetch(root, remote)
-            theirs = _ref(root, remote.tracking)
-            if theirs is None:
-                if _push(root, branch, remote):
-                    said.append(f"pushed {branch} to {remote.name}, a new branch there "
-                                f"(now tracked as {remote.label})")
-                    return said
-                continue
-            behind = _count(root, f"HEAD..{remote.tracking}")
-            if behind:
-                said.append(_merge(repo, remote, branch, behind))
-            ahead = _count(root, f"{remote.tracking}..HEAD")
-            if not ahead:
-                if not remote.upstream:
-                    git(root, "branch", "-q", f"--set-upstream-to={remote.label}", branch)
-                    remote.upstream = True
-                if not behind:
-                    said.append(f"already up to date with {remote.label}")
-                return said
-            if _push(root, branch, remote):
-                said.append(f"pushed {ahead} commit{'s' if ahead > 1 else ''} to {remote.label}")
-                return said
-            said.append(f"{remote.label} changed meanwhile; merging again")
-        raise RepoError(f"{remote.label} kept changing while opp synced ({SYNC_ROUNDS} tries); "
-                        "your commits are safe here, run opp sync again")
-
-
-def broken_by_merge(root: Path, ours: str, theirs: str) -> list[DataError]:
-    """What a merge now at HEAD breaks that each side alone did not: opportunities one
-    side changed, checked against opp.yaml as the other side changed it. (The merge
-    driver checks each file; settings and deals meet only here.)"""
-
-    base = git(root, "merge-base", ours, theirs, check=False).stdout.strip()
-    if not base:
-        return []
-
-    def settings_changed(side: str) -> bool:
-        return git(root, "diff", "--quiet", base, side, "--", SETTINGS_FILE,
-                   check=False).returncode != 0
-
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()  # paths from the top
-
-    def deals_changed(side: str) -> set[str]:
-        out = git(root, "diff", "--name-only", "--no-renames", "-z", base, side, "--",
-                  OPPORTUNITIES_DIR).stdout
-        return {p[len(prefix):] for p in out.split("\0") if p.endswith(".yaml")}
-
-    candidates: set[str] = set()
-    if settings_changed(ours):
-        candidates |= deals_changed(theirs)
-    if settings_changed(theirs):
-        candidates |= deals_changed(ours)
-    merged = Repo(root)  # opp.yaml as merged
-    errors: list[DataError] = []
-    for relpath in sorted(candidates):
-        if (root / relpath).is_file():
-            found = merged.load_errors(relpath)
-            if isinstance(found, list):
-                errors += found
-    return errors
-
-
-def _route_to_driver(repo: Repo) -> str | None:
-    """A data repo made before opp had its driver lacks the .gitattributes lines:
-    route its files to the driver locally (.git/info/attributes), committing nothing."""
-    from .setup import GITATTRIBUTES
-
-    attributes = repo.root / ".gitattributes"
-    if attributes.is_file() and "merge=opp" in attributes.read_text(errors="replace"):
-        return None
-    local = repo.root / git(repo.root, "rev-parse", "--git-path",
-                            "info/attributes").stdout.strip()
-    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
-    lines = [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
-             if line and not line.startswith("#")]
-    existing = local.read_text() if local.is_file() else ""
-    missing = [line for line in lines if line not in existing.splitlines()]
-    if not missing:
-        return None
-    glue = "" if not existing or existing.endswith("\n") else "\n"
-    atomic_write(local, (existing + glue + "\n".join(missing) + "\n").encode())
-    return ("note: .gitattributes does not route opp's files to its merge driver; done for "
-            "this clone in .git/info/attributes (commit the lines of 'opp init' to "
-            ".gitattributes to do it for everyone)")
-
-
-def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
-    root = repo.root
-    commits = f"{behind} commit{'s' if behind > 1 else ''}"
-    if _count(root, f"{remote.tracking}..HEAD") == 0:
-        git(root, "merge", "-q", "--ff-only", remote.tracking)
-        return f"fast-forwarded {commits} from {remote.label}"
-    message = f"sync: merge {remote.label} into {branch}\n\nOpp-Action: sync\n"
-    ours = git(root, "rev-parse", "HEAD").stdout.strip()
-    out = git(root, "merge", "-q", "--no-edit", "-m", message, remote.tracking, check=False,
-              env=repo.identity.env())
-    if out.returncode == 0:
-        broken = broken_by_merge(root, ours, remote.tracking)
-        if broken:  # each file merged well, but not together: take the merge back
-            git(root, "reset", "-q", "--keep", ours)
-            shown = "; ".join(str(e) for e in broken[:3]) + (
-                f"; and {len(broken) - 3} more" if len(broken) > 3 else "")
-            raise RuleError(f"merging {remote.label} would break what one side changed "
-                            f"under opp.yaml as the other side changed it: {shown}. Nothing "
-                            "was merged or pushed; mend it on either side (e.g. opp stage ID "
-                            "STAGE, or put the setting back with opp config), then run opp "
-                            "sync again")
-        return f"merged {commits} from {remote.label}"
-    left = pending(repo)
-    if not left:
-        raise RepoError(f"git merge of {remote.label} failed: "
-                        f"{one_line(out.stderr or out.stdout, 300)}")
-    raise SyncConflict(conflict_message(left, "here", f"on {remote.label}",
-                                        "run opp sync again"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date as date_type
+from datetime import datetime as datetime_type
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -211,13 +212,39 @@ def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, ya
     return data, node
 
 
-def locate(node: yaml.Node | None, loc: Iterable[Any], *, key: bool = False
+class Deferred:
+    """The node of a file read by ``fast_load``, parsed by PyYAML only when an error has
+    to be placed at its line (``locate``): a valid file never pays for it."""
+
+    def __init__(self, data: bytes, path: str):
+        self.data, self.path = data, path
+
+    @property
+    def node(self) -> yaml.Node | None:
+        return load(self.data, self.path)[1]
+
+
+def quick_load(data: bytes, path: str) -> tuple[Any, Any]:
+    """``load`` of a file's bytes, by the fast reader when opp wrote it (the node then
+    comes on demand, see ``Deferred``)."""
+    try:
+        fast = fast_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        fast = None
+    if fast is not None:
+        return fast.data, Deferred(data, path)
+    return load(data, path)
+
+
+def locate(node: yaml.Node | Deferred | None, loc: Iterable[Any], *, key: bool = False
            ) -> tuple[int | None, int | None]:
     """The 1-based line and column of the value at ``loc`` (a pydantic error path), or of
     its key with ``key=True`` (for a key that should not be there).
 
     Falls back to the deepest node found, so that an error always points somewhere useful.
     """
+    if isinstance(node, Deferred):
+        node = node.node
     if node is None:
         return None, None
     loc = tuple(loc)
@@ -350,6 +377,8 @@ def _scalar(value: Any) -> str:
         return text
     if type(value) is date_type:
         return value.isoformat()
+    if type(value) is datetime_type and _DATETIME_TEXT.fullmatch(text := value.isoformat(" ")):
+        return text  # as PyYAML writes it (notes' times: 30,000 notes dump quickly)
     raise _Unsupported
 
 
@@ -427,6 +456,9 @@ _ITEM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:(?: |$)")
 _INT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a time as PyYAML writes a datetime: seconds, microseconds when any, an offset when any
+_DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+                            r"(?:\.[0-9]{6})?(?:[+-][0-9]{2}:[0-9]{2})?")
 _TAG = "tag:yaml.org,2002:"
 _WORDS = {"null": None, "true": True, "false": False}  # as fast_dump writes them
 
@@ -470,6 +502,11 @@ def _fast_scalar(text: str) -> Any:
         try:
             return date_type.fromisoformat(text)
         except ValueError:  # 2026-02-30: load says what is wrong
+            raise _NotFast from None
+    if kind == "timestamp" and _DATETIME_TEXT.fullmatch(text):
+        try:
+            return datetime_type.fromisoformat(text)
+        except ValueError:
             raise _NotFast from None
     if text in _WORDS:
         return _WORDS[text]
@@ -541,7 +578,9 @@ def fast_load(text: str) -> FastRead | None:
     """What ``load`` gives for a file ``dump`` wrote by its fast path (a header comment
     line allowed), or None for any other text, and for any ``load`` refuses (too big,
     too many values, too deep): then ask ``load``."""
-    if len(text) > MAX_FILE_BYTES or "\x00" in text or _estimate(text) > MAX_NODES:
+    # a line holds one value at most: the file's size bounds the work, and the values
+    # are counted once read (the estimate load uses counts every line as several)
+    if len(text) > MAX_FILE_BYTES or "\x00" in text:
         return None
     lines = text.split("\n")
     if len(lines) < 2 or lines.pop() != "":
@@ -552,7 +591,7 @@ def fast_load(text: str) -> FastRead | None:
     reader = _LineReader(lines, start)
     try:
         data = reader.mapping("", 0)
-        if reader.pos != len(lines) or not data:
+        if reader.pos != len(lines) or not data or _values(data, MAX_NODES) > MAX_NODES:
             return None
         if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
             return None

@@ -465,14 +465,18 @@ def test_doc_remove_never_deletes_a_path_opp_did_not_make(crm, deal):
                           "sha256": "0" * 64, "size": 1, "added": "2026-01-01"}]
     crm.file(deal).write_text(yaml.safe_dump(data, sort_keys=False))
     hand_commit(crm, "hand edit")
-    r = crm("doc", "remove", deal, "dd0001")
-    assert "was left in place" in r.stderr
+    r = crm("doc", "remove", deal, "dd0001", code=1)
+    assert "document path 'opp.yaml' is not under documents/" in r.stderr
     assert (crm.root / "opp.yaml").exists() and crm.status() == ""
+    assert "is not under documents/" in crm("validate", code=1).stdout + \
+        crm("validate", code=1).stderr
     opp = Opportunity.model_validate({**data, "documents": []})
     doc = Document.model_validate(data["documents"][0])
-    assert panels.removable_path(opp, doc) is None
-    for bad in ("documents/../opp.yaml", "documents/x", "/etc/passwd", "documents//x/y"):
-        assert panels.removable_path(opp, doc.model_copy(update={"path": bad})) is None
+    for bad in ("opp.yaml", "documents/../opp.yaml", "documents/x", "/etc/passwd",
+                "documents//x/y", f"documents/{deal}/../x", "documents/other123/a.pdf",
+                f"documents/{deal}x/a.pdf"):
+        with pytest.raises(RuleError, match="not under documents/"):
+            panels.removable_path(opp, doc.model_copy(update={"path": bad}))
     assert panels.removable_path(opp, doc.model_copy(
         update={"path": f"documents/{deal}/ab.pdf"})) == f"documents/{deal}/ab.pdf"
 

@@ -191,7 +191,8 @@ def test_a_whole_file_conflict_names_the_deal_and_why(team):
     path = f"opportunities/{opp_id}.yaml"
     team.alice.file(opp_id).write_text("name: [unclosed\n")
     team.alice.raw_git("commit", "-qam", "broken by hand")
-    team.alice("sync")
+    team.alice("sync", code=1)  # opp pushes no invalid file; plain git does
+    team.alice.raw_git("push", "-q")
     team.bob("set", opp_id, "name", "Acme renewal 2")
     r = team.bob("sync", code=1)
     assert f"{opp_id} Acme renewal 2: the file cannot be merged field by field (not readable " \

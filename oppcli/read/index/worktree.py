@@ -25,7 +25,7 @@ from ...domain.records import (
     record,
 )
 from ...errors import DataError
-from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
+from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR, read_plain
 from ...store.git import blob_id
 from .accounts import names as account_names
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
@@ -56,8 +56,7 @@ def _read_and_parse(ids: list[str]) -> list[tuple]:
     out: list[tuple] = []
     for opp_id in ids:
         try:
-            with open(os.path.join(folder, f"{opp_id}.yaml"), "rb") as fh:
-                data = fh.read()
+            data = read_plain(os.path.join(folder, f"{opp_id}.yaml"))
         except OSError:
             out.append((opp_id, None, None))
             continue
@@ -302,8 +301,7 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         contents: dict[str, bytes] = {}
         for item in to_read:
             try:
-                with open(os.path.join(folder, f"{item[1]}.yaml"), "rb") as fh:
-                    data = fh.read()
+                data = read_plain(os.path.join(folder, f"{item[1]}.yaml"))
             except OSError:
                 item[2] = None  # the careful path words the error
                 continue
@@ -367,16 +365,14 @@ def _working_detail(repo: Repo, index: Index | None, opp_id: str,
         if row is not None and row[0] == stat:
             blob, entry = row[1], row[2]
         else:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_plain(path)
             blob, entry = blob_id(data), None
         text = index.detail(blob)
         if entry is None:
             entry = index.entries([blob]).get(blob)
         if entry is None or (text is None and entry.rec is not None and entry.err is None):
             if data is None:
-                with open(path, "rb") as fh:
-                    data = fh.read()
+                data = read_plain(path)
                 blob = blob_id(data)
             entry = parse(data)
             index.write(entries={blob: entry})

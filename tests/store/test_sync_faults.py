@@ -1,0 +1,215 @@
+"""Sync against faults: a stale git lock, a merge git left half-done, SIGKILL at random
+points of ``opp sync`` (of opp alone and of its whole process group). Real git, real
+processes, a bare remote and two clones; no mocks.
+
+After every fault the clone is repaired by the next ``opp sync`` (or by the one
+command it names), and then every note written on either side is at the remote's tip.
+The randomness has one seed per run, printed, so that a failure reproduces:
+``OPP_TEST_SEED=1234 pytest tests/store/test_sync_faults.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from test_sync import Clone, team  # noqa: F401  (the fixture)
+
+from conftest import depth
+
+SEED = int(os.environ.get("OPP_TEST_SEED") or random.SystemRandom().randrange(1 << 30))
+print(f"test_sync_faults: OPP_TEST_SEED={SEED}", file=sys.stderr)
+
+
+def run(clone: Clone, *args: str, env=None) -> subprocess.CompletedProcess:
+    """``opp`` as a real process in the clone (the one a user runs)."""
+    return subprocess.run([sys.executable, "-m", "oppcli", *args], cwd=clone.root,
+                          env={**os.environ, "OPP_USER": clone.who, **(env or {})},
+                          capture_output=True, text=True, timeout=300)
+
+
+def notes_at(clone: Clone, rev: str, opp_id: str) -> set[str]:
+    text = clone.git("show", f"{rev}:opportunities/{opp_id}.yaml")
+    return {n["text"] for n in yaml.safe_load(text).get("notes") or []}
+
+
+def remote_notes(t, opp_id: str) -> set[str]:
+    out = subprocess.run(["git", "show", f"HEAD:opportunities/{opp_id}.yaml"], cwd=t.remote,
+                         capture_output=True, text=True, check=True).stdout
+    return {n["text"] for n in yaml.safe_load(out).get("notes") or []}
+
+
+def clean_state(clone: Clone) -> None:
+    """What a repaired clone looks like: no lock, no half merge, no litter, no edits."""
+    git_dir = clone.root / ".git"
+    assert not (git_dir / "index.lock").exists()
+    assert not (git_dir / "MERGE_HEAD").exists()
+    assert clone.git("status", "--porcelain", "--untracked-files=all") == ""
+    assert not list(clone.root.glob(".merge_file_*"))
+
+
+def test_a_stale_index_lock_never_loses_the_teammates_note(team):
+    """The reported loss: with a stale index.lock, git merge fails halfway and leaves
+    MERGE_HEAD; once the lock is gone, the next sync used to commit our side only."""
+    alice, bob = team.alice, team.bob
+    opp_id = alice.new("Shared deal")
+    alice("sync")
+    bob("sync")
+    bob("note", opp_id, "from Bob")
+    bob("sync")
+    alice("note", opp_id, "from Alice")
+    lock = alice.root / ".git" / "index.lock"
+    lock.touch()
+    first = run(alice, "sync")
+    assert first.returncode == 1, first
+    assert "rm .git/index.lock" in first.stderr
+    assert first.stderr.count("\n") == 1
+    lock.unlink()
+    second = run(alice, "sync")
+    assert second.returncode == 0, second.stderr
+    assert notes_at(alice, "HEAD", opp_id) == {"from Alice", "from Bob"}
+    assert remote_notes(team, opp_id) == {"from Alice", "from Bob"}
+    clean_state(alice)
+    alice("validate")
+
+
+def test_a_merge_git_left_half_done_without_opp_is_not_committed(team):
+    """MERGE_HEAD that opp did not record (a killed git merge of the user's): opp sync
+    never commits it; it says how to recover, and after that nothing is lost."""
+    alice, bob = team.alice, team.bob
+    opp_id = alice.new("Shared deal")
+    alice("sync")
+    bob("sync")
+    bob("note", opp_id, "from Bob")
+    bob("sync")
+    alice("note", opp_id, "from Alice")
+    alice.raw_git("fetch", "-q")
+    theirs = alice.git("rev-parse", team.upstream).strip()
+    (alice.root / ".git" / "MERGE_HEAD").write_text(theirs + "\n")
+    (alice.root / ".git" / "MERGE_MSG").write_text("Merge\n")
+    head = alice.head()
+    refused = run(alice, "sync")
+    assert refused.returncode == 1, refused
+    assert "git merge --abort" in refused.stderr
+    assert alice.head() == head  # nothing committed
+    alice.raw_git("merge", "--abort")
+    assert run(alice, "sync").returncode == 0
+    assert remote_notes(team, opp_id) == {"from Alice", "from Bob"}
+
+
+# ---------------------------------------------------------------- kills
+
+
+def _kill_round(t, rng: random.Random, opp_id: str, n: int, group: bool) -> None:
+    """Both clones add a note; Bob syncs; Alice's sync is killed at a random moment;
+    then Alice repairs and syncs, Bob syncs, and every note is at the remote's tip."""
+    alice, bob = t.alice, t.bob
+    bob("note", opp_id, f"bob {n}")
+    assert run(bob, "sync").returncode == 0
+    alice("note", opp_id, f"alice {n}")
+    proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
+                            env={**os.environ, "OPP_USER": "Alice"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    time.sleep(rng.uniform(0.05, 0.9))
+    try:
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    if not group:  # the gits opp started may still be running: let them end
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+    repaired = run(alice, "sync")
+    assert repaired.returncode == 0, (SEED, n, repaired.stderr)
+    clean_state(alice)
+    assert run(bob, "sync").returncode == 0
+    want = {f"alice {i}" for i in range(n + 1)} | {f"bob {i}" for i in range(n + 1)}
+    assert remote_notes(t, opp_id) == want, SEED
+    assert notes_at(alice, "HEAD", opp_id) == want
+    assert notes_at(bob, "HEAD", opp_id) == want
+    clean_state(bob)
+
+
+def _kills(t, part: int, group: bool, rounds: int) -> None:
+    rng = random.Random(SEED * 31 + part)
+    alice = t.alice
+    opp_id = alice.new("Busy deal")
+    for i in range(20):  # a few files to merge, so that a kill finds git at work
+        alice.new(f"Filler {i}")
+    alice("sync")
+    t.bob("sync")
+    for n in range(rounds):
+        _kill_round(t, rng, opp_id, n, group)
+
+
+KILLS = depth(13)  # four tests: at least 52 kills in all
+
+
+@pytest.mark.slow
+def test_kills_of_opp_alone_lose_nothing(team):
+    _kills(team, 1, False, KILLS)
+
+
+@pytest.mark.slow
+def test_kills_of_opp_alone_lose_nothing_again(team):
+    _kills(team, 2, False, KILLS)
+
+
+@pytest.mark.slow
+def test_kills_of_the_process_group_lose_nothing(team):
+    _kills(team, 3, True, KILLS)
+
+
+@pytest.mark.slow
+def test_kills_of_the_process_group_lose_nothing_again(team):
+    _kills(team, 4, True, KILLS)
+
+
+def test_leftovers_of_a_killed_merge_are_cleaned(team, tmp_path: Path):
+    """A merge killed inside git: index.lock, MERGE_HEAD and .merge_file_* left as a
+    SIGKILL leaves them; the next opp sync removes what is provably its own."""
+    alice, bob = team.alice, team.bob
+    opp_id = alice.new("Shared deal")
+    alice("sync")
+    bob("sync")
+    bob("note", opp_id, "from Bob")
+    bob("sync")
+    alice("note", opp_id, "from Alice")
+    # a driver that hangs: the merge is killed inside it
+    hang = tmp_path / "hang.sh"
+    hang.write_text("#!/bin/sh\nsleep 600\n")
+    hang.chmod(0o755)
+    proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
+                            env={**os.environ, "OPP_USER": "Alice",
+                                 "GIT_CONFIG_COUNT": "1",
+                                 "GIT_CONFIG_KEY_0": "merge.opp.driver",
+                                 "GIT_CONFIG_VALUE_0": f"{hang} %O %A %B %P"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(alice.root.glob(".merge_file_*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(alice.root.glob(".merge_file_*")), "the driver never started"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.2)
+    repaired = run(alice, "sync")
+    assert repaired.returncode == 0, repaired.stderr
+    clean_state(alice)
+    assert remote_notes(team, opp_id) == {"from Alice", "from Bob"}
