@@ -60,7 +60,8 @@ def amount_words(opp) -> str:
 @click.option("--amount", type=MONEY, help="The value of the deal, while it has no products.")
 @click.option("--objective", type=MONEY, help="What you think the deal may be worth.")
 @click.option("--stage", help="Stage id or label (default: opp.yaml's default_stage).")
-@click.option("--close-date", type=DATE, help="Expected close date, YYYY-MM-DD.")
+@click.option("--close-date", type=DATE,
+              help="Expected close date: YYYY-MM-DD, or e.g. +3m, tomorrow, '2 weeks ago'.")
 @click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
 @click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
 @pass_state

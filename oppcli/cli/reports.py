@@ -15,7 +15,7 @@ import click
 
 from .app import cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
-from .params import DATE
+from .params import END, START
 
 REPORT_FORMATS = ("table", "json", "csv", "markdown")
 RIGHT, LEFT = "right", "left"
@@ -31,7 +31,7 @@ def filter_options(f: Callable) -> Callable:
 
 
 def as_of_option(f: Callable) -> Callable:
-    return click.option("--as-of", "as_of", type=DATE, metavar="DATE",
+    return click.option("--as-of", "as_of", type=END, metavar="DATE",
                         help="Read the repo as it was at its last commit dated on or before "
                              "DATE (its data and settings of then).")(f)
 
@@ -123,6 +123,7 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
     \b
     Example:  opp pipeline --owner alice
               opp pipeline --as-of 2026-09-30 --format json
+              opp pipeline --as-of yesterday
     """
     from ..reports.pipeline import pipeline as build
 
@@ -166,9 +167,9 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 @cli.command()
 @click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage"]),
               default="month", show_default=True, help="Group by close period, owner or stage.")
-@click.option("--from", "start", type=DATE, metavar="DATE",
+@click.option("--from", "start", type=START, metavar="DATE",
               help="Only deals closing on or after DATE (leaves out undated ones).")
-@click.option("--to", "end", type=DATE, metavar="DATE",
+@click.option("--to", "end", type=END, metavar="DATE",
               help="Only deals closing on or before DATE (leaves out undated ones).")
 @as_of_option
 @filter_options
@@ -183,7 +184,7 @@ def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt
     (a note says how many). Currencies are never added together.
 
     \b
-    Example:  opp forecast --by quarter --from 2026-10-01 --to 2027-03-31
+    Example:  opp forecast --by quarter --from 2026-Q4 --to 2027-Q1
               opp forecast --by owner --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
     from ..errors import UsageError
@@ -270,10 +271,12 @@ def changes_report(repo, since, until, *, owner=None, customer=None):
 
 
 @cli.command()
-@click.option("--since", required=True, type=DATE, metavar="DATE",
-              help="First day of the window (commits dated on or after it).")
-@click.option("--until", type=DATE, metavar="DATE",
-              help="Last day of the window (default: up to now).")
+@click.option("--since", required=True, type=START, metavar="DATE",
+              help="First day of the window (commits dated on or after it): a date, "
+                   "'7 days ago', -1w, yesterday, or a period (2026-11: its first day).")
+@click.option("--until", type=END, metavar="DATE",
+              help="Last day of the window (default: up to now); a period means its last "
+                   "day.")
 @click.option("--owner", help="Only deals of this owner (before or after the change).")
 @click.option("--customer", help="Only customers whose name contains this text.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
@@ -296,8 +299,8 @@ def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
 
     \b
     Example:  opp changes --since 2026-11-02 --until 2026-11-08
-              opp changes --since "$(date -d '6 days ago' +%F)" --limit 50 \\
-                  --format markdown
+              opp changes --since "6 days ago" --limit 50 --format markdown
+              opp changes --since 2026-Q4 --until yesterday
     """
     report = changes_report(state.repo, since, until, owner=owner, customer=customer)
     listed = report.changes
