@@ -14,12 +14,40 @@ from typing import Any
 
 import click
 
+PEOPLE = ("table", "text")  # one format for people, under both names (cli.md, Formats)
+
 
 def format_option(*choices: str, default: str | None = None) -> Callable:
-    """``--format`` limited to ``choices`` (the first is the default)."""
-    return click.option("--format", "fmt", type=click.Choice(choices, case_sensitive=False),
-                        default=default or choices[0], show_default=True,
-                        help="Output format: " + ", ".join(choices) + ".")
+    """``--format`` limited to ``choices`` (the first is the default).
+
+    ``table`` and ``text`` are one format for people: naming either, the command gets
+    the one it lists. Where rows fit ``csv``, ``tsv`` comes too: the command gets
+    ``csv`` and ``emit_csv`` writes tabs (``chosen_format()`` tells the two apart)."""
+    listed = list(dict.fromkeys(choices))
+    accepted = list(listed)
+    for extra, beside in (("tsv", "csv"), ("text", "table"), ("table", "text")):
+        if beside in listed and extra not in accepted:
+            accepted.insert(accepted.index(beside) + 1, extra)
+
+    def normalise(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        value = value.lower()
+        ctx.meta[_CHOSEN] = value
+        if value in PEOPLE and value not in listed:
+            return next(name for name in PEOPLE if name in listed)
+        return "csv" if value == "tsv" and "tsv" not in listed else value
+
+    return click.option("--format", "fmt", type=click.Choice(accepted, case_sensitive=False),
+                        default=default or listed[0], show_default=True, callback=normalise,
+                        help="Output format: " + ", ".join(accepted) + ".")
+
+
+_CHOSEN = "opp.format"
+
+
+def chosen_format() -> str | None:
+    """The ``--format`` as typed (``tsv`` where the command was handed ``csv``)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_CHOSEN) if ctx is not None else None
 
 
 def _default(value: Any) -> Any:
@@ -34,11 +62,13 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
 
 
-def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",") -> None:
-    """Rows as CSV (TSV with a tab ``delimiter``), header first; text cells guarded
-    against spreadsheet formulas."""
+def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None = None) -> None:
+    """Rows as CSV (TSV with a tab ``delimiter``, or when ``--format tsv`` was asked),
+    header first; text cells guarded against spreadsheet formulas."""
     from ..transfer import csv_text
 
+    if delimiter is None:
+        delimiter = "\t" if chosen_format() == "tsv" else ","
     click.echo(csv_text(rows, columns, delimiter), nl=False)
 
 

@@ -17,7 +17,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .catalog import catalog
-from .output import emit_json, format_option, table
+from .output import emit_csv, emit_json, format_option, table
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -196,7 +196,7 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
 
 
 @cli.command("export")
-@format_option("csv", "json")
+@format_option("csv", "json", "table")
 @pass_state
 def export(state: State, fmt: str) -> None:
     """Every opportunity, with the fields opp import reads (CSV) or in full (JSON).
@@ -212,7 +212,7 @@ def export(state: State, fmt: str) -> None:
               opp export --format json | jq '[.[] | select(.status == "won")] | length'
     """
     from ..domain.views import detail
-    from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product
+    from ..transfer import OPPORTUNITY_FIELDS, export_row, single_product
 
     repo = state.repo
     settings = repo.settings
@@ -220,9 +220,12 @@ def export(state: State, fmt: str) -> None:
     if fmt == "json":
         emit_json([{**detail(opp, settings), "product": single_product(opp)}
                    for opp in opportunities])
+    elif fmt == "table":  # for people: the same columns, aligned
+        rows = [export_row(opp) for opp in opportunities]
+        click.echo(table([[row.get(c) for c in OPPORTUNITY_FIELDS] for row in rows],
+                         OPPORTUNITY_FIELDS))
     else:
-        click.echo(csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS),
-                   nl=False)
+        emit_csv([export_row(opp) for opp in opportunities], OPPORTUNITY_FIELDS)
 
 
 # ---------------------------------------------------------------- opp catalog import
