@@ -72,7 +72,7 @@ SECTIONS = {
     "Products and quotes": ["add-product", "update-product", "remove-product", "quote",
                             "close-quote", "catalog"],
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
-                           "timeline", "undo"],
+                           "timeline", "undo", "redo"],
     "Reports": ["pipeline", "forecast", "changes", "dashboard", "agenda", "calendar"],
     "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
     "Setup": ["init", "config", "schema", "completion", "index"],
