@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     dashboard,
     documents,
     ecosystem,
+    edit,
     index,
     notes,
     opportunities,

@@ -68,7 +68,7 @@ def note(message: str) -> None:
 
 # The sections of 'opp --help', in the order a salesperson meets them.
 SECTIONS = {
-    "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "delete"],
+    "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "edit", "delete"],
     "Products and quotes": ["add-product", "update-product", "remove-product", "quote",
                             "close-quote", "catalog"],
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
