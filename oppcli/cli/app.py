@@ -17,6 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import ExitStatus, OppError
+from .terminal import colour, release
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
@@ -27,9 +28,10 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: str | None, quiet: bool = False):
+    def __init__(self, repo_arg: str | None, quiet: bool = False, no_pager: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
+        self.no_pager = no_pager
         self._repo: Repo | None = None
 
     @property
@@ -41,12 +43,6 @@ class State:
             self._repo = Repo.find(self.repo_arg)
             self._repo.on_commit.append(remember)  # the index learns what a change wrote
         return self._repo
-
-
-def colour() -> bool | None:
-    """False when NO_COLOR is set (https://no-color.org); else None: click colours only
-    a terminal."""
-    return False if os.environ.get("NO_COLOR") else None
 
 
 def error_line(message: str) -> None:
@@ -82,6 +78,44 @@ SECTIONS = {
 class OppGroup(click.Group):
     """A group whose errors are one line on stderr with the contract's exit status."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = self.globals_first(args)
+        return super().parse_args(ctx, args)
+
+    def globals_first(self, args: list[str]) -> list[str]:
+        """The top level's options (-q, --repo DIR, --no-pager…) taken from anywhere
+        before a ``--``, as git and gh take theirs: ``opp list -q`` is ``opp -q list``."""
+        flags, valued = set(), set()
+        for param in self.params:
+            if isinstance(param, click.Option) and not param.is_eager:
+                names = param.opts + param.secondary_opts
+                (flags if param.is_flag or param.count else valued).update(names)
+        i = 0
+        while i < len(args) and args[i].startswith("-") and args[i] != "--":
+            i += 2 if args[i] in valued else 1
+        if i >= len(args) or args[i] == "--":
+            return args
+        moved: list[str] = []
+        rest: list[str] = []
+        j = i + 1
+        while j < len(args):
+            arg = args[j]
+            if arg == "--":
+                rest += args[j:]
+                break
+            if arg in valued and j + 1 < len(args):
+                moved += args[j:j + 2]
+                j += 2
+                continue
+            if arg in flags or (arg.startswith("--") and arg.split("=", 1)[0] in valued
+                                and "=" in arg):
+                moved.append(arg)
+            else:
+                rest.append(arg)
+            j += 1
+        return args[:i] + moved + [args[i]] + rest
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The top level's commands in sections (SECTIONS), anything else under 'Other'."""
         if ctx.parent is not None:
@@ -103,6 +137,13 @@ class OppGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> NoReturn:
+        try:
+            self._main(args, prog_name, complete_var, **extra)
+        finally:
+            release()  # what a command printed for the pager, should it end abruptly
+
+    def _main(self, args: Sequence[str] | None, prog_name: str | None,
+              complete_var: str | None, **extra: Any) -> NoReturn:
         if any("\0" in str(a) for a in (sys.argv[1:] if args is None else args)):
             # a real command line cannot hold one; a caller passing arguments can
             error_line("an argument holds a NUL byte; no text or path opp takes may")
@@ -165,15 +206,20 @@ class OppGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, envvar="OPP_QUIET",
               help="No notes on stderr, for scripts (env OPP_QUIET); errors and data still "
                    "print.")
+@click.option("--no-pager", is_flag=True,
+              help="Print directly, never through the pager (env OPP_PAGER, PAGER; "
+                   "default less -FRX, on a terminal only).")
 @click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: str | None, quiet: bool) -> None:
+def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, no_pager: bool) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and
     JSON or CSV for scripts (--format). Exit status: 0 done, 1 refused by a rule
     or invalid data, 2 wrong usage. Colour only on a terminal, never with
-    NO_COLOR set. Every command has --help with an example.
+    NO_COLOR or TERM=dumb (CLICOLOR_FORCE=1 forces it); long output on a
+    terminal goes through the pager. Global options may also follow the
+    command (opp list -q). Every command has --help with an example.
 
     \b
     Example:
@@ -186,9 +232,9 @@ def cli(ctx: click.Context, repo_arg: str | None, quiet: bool) -> None:
     from ..env import check
 
     check()
-    ctx.obj = State(repo_arg, quiet)
-    if colour() is False:
-        ctx.color = False
+    ctx.obj = State(repo_arg, quiet, no_pager)
+    if colour() is not None:
+        ctx.color = colour()
 
 
 pass_state = click.pass_obj

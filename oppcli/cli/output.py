@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from .terminal import column_groups, fit, hold, width
+
 PEOPLE = ("table", "text")  # one format for people, under both names (cli.md, Formats)
 
 
@@ -32,6 +34,7 @@ def format_option(*choices: str, default: str | None = None) -> Callable:
     def normalise(ctx: click.Context, param: click.Parameter, value: str) -> str:
         value = value.lower()
         ctx.meta[_CHOSEN] = value
+        hold(ctx)  # a read command: long output goes through the pager on a terminal
         if value in PEOPLE and value not in listed:
             return next(name for name in PEOPLE if name in listed)
         return "csv" if value == "tsv" and "tsv" not in listed else value
@@ -74,10 +77,22 @@ def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
           align: Sequence[str] | None = None, fmt: str = "simple") -> str:
-    """A table for people (tabulate); right-aligned where ``align`` says 'right'."""
+    """A table for people (tabulate); right-aligned where ``align`` says 'right'. On a
+    terminal, a plain table fits its width (text cut with '…', never numbers or ids)."""
     from tabulate import tabulate
 
-    rows = [["" if v is None else v for v in row] for row in rows]
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    headers = [str(h) for h in headers]
+    limit = width() if fmt == "simple" else None
+    if limit and rows:
+        rows, headers = fit(rows, headers, align, limit)
+        groups = column_groups(rows, headers, limit)
+        if len(groups) > 1:  # still too wide: the columns in turns, as wide frames print
+            return "\n\n".join(
+                tabulate([[r[i] for i in g] for r in rows], headers=[headers[i] for i in g],
+                         tablefmt=fmt, disable_numparse=True,
+                         colalign=[align[i] for i in g] if align else None)
+                for g in groups)
     return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True,
                     colalign=list(align) if align else None)
 
