@@ -10,7 +10,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
-from .params import CURRENCY, DATE, LINE, MONEY, parse_date
+from .params import CURRENCY, DATE, LINE, MONEY, me_or_name, parse_date
 
 if TYPE_CHECKING:
     from datetime import date
@@ -195,7 +195,9 @@ LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amo
 @click.option("--stage", help="Only this stage (id or label).")
 @click.option("--status", type=click.Choice(["open", "won", "lost"]), help="Only this status.")
 @click.option("--customer", help="Only customers whose name contains this text.")
-@click.option("--owner", help="Only this owner (case-insensitive).")
+@click.option("--owner", metavar="NAME|me", callback=me_or_name,
+              help="Only owners whose name contains this text (case-insensitive); 'me' is "
+                   "the identity opp commits as.")
 @format_option("table", "json", "csv")
 @pass_state
 def list_(state, stage, status, customer, owner, fmt: str) -> None:
@@ -220,7 +222,7 @@ def list_(state, stage, status, customer, owner, fmt: str) -> None:
             continue
         if customer and customer.casefold() not in r.customer.casefold():
             continue
-        if owner and owner.casefold() != r.owner.casefold():
+        if owner and owner.casefold() not in r.owner.casefold():
             continue
         rows.append(summary(r))
     rows.sort(key=lambda r: (r["close_date"] is None, r["close_date"] or "", r["name"].casefold()))

@@ -73,6 +73,14 @@ START = _Date("start")  # --from, --since: a period's first day
 END = _Date("end")  # --to, --until, --as-of: a period's last day
 
 
+def me_or_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ``--owner`` filter: ``me`` is the identity opp commits as (git's user.name,
+    else OPP_USER, else the OS user); any other text is itself."""
+    if value is not None and value.strip().casefold() == "me":
+        return ctx.find_root().obj.repo.identity.name
+    return value
+
+
 class _Currency(click.ParamType):
     name = "currency"
 

@@ -15,7 +15,7 @@ import click
 
 from .app import cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
-from .params import END, START
+from .params import END, START, me_or_name
 
 REPORT_FORMATS = ("table", "json", "csv", "markdown")
 RIGHT, LEFT = "right", "left"
@@ -26,7 +26,9 @@ def filter_options(f: Callable) -> Callable:
     f = click.option("--stage", "stage_name", metavar="STAGE",
                      help="Only this stage (id or label).")(f)
     f = click.option("--customer", help="Only customers whose name contains this text.")(f)
-    f = click.option("--owner", help="Only this owner (case-insensitive).")(f)
+    f = click.option("--owner", metavar="NAME|me", callback=me_or_name,
+                     help="Only owners whose name contains this text (case-insensitive); "
+                          "'me' is the identity opp commits as.")(f)
     return f
 
 
@@ -90,6 +92,12 @@ def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]],
     click.echo("\n".join(out), nl=False)
 
 
+def _objective(row) -> str:
+    """A row's objective for people: '-' when none of its deals has one (JSON keeps the
+    sum and objective_count)."""
+    return _money(row.objective, row.currency) if row.objective_count else "-"
+
+
 def _as_of_json(source, as_of) -> dict[str, Any]:
     return {"as_of": as_of.isoformat() if as_of else None,
             "as_of_commit": source.commit.sha if as_of else None}
@@ -144,7 +152,7 @@ def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
         rows += [[r.stage.label, f"{r.stage.probability} %", r.count,
                   _money(r.amount, r.currency) if r.count else "-",
                   _money(r.weighted, r.currency) if r.count else "-",
-                  _money(r.objective, r.currency) if r.count else "-"] for r in held]
+                  _objective(r)] for r in held]
     totals = [[t.currency, t.open_count, _money(t.open_amount, t.currency),
                _money(t.open_weighted, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
@@ -206,10 +214,9 @@ def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt
         emit_csv([r.as_dict() for r in report.rows], FORECAST_COLUMNS)
         return
     rows = [[r.group, r.count, _money(r.amount, r.currency), _money(r.weighted, r.currency),
-             _money(r.objective, r.currency)] for r in report.rows]
+             _objective(r)] for r in report.rows]
     totals = [[t.currency, t.count, _money(t.amount, t.currency),
-               _money(t.weighted, t.currency), _money(t.objective, t.currency)]
-              for t in report.totals]
+               _money(t.weighted, t.currency), _objective(t)] for t in report.totals]
     window = " to ".join(filter(None, [str(start or "…"), str(end or "…")])) \
         if start or end else ""
     subtitle = ", ".join(filter(None, [window and f"closing {window}",
@@ -277,7 +284,9 @@ def changes_report(repo, since, until, *, owner=None, customer=None):
 @click.option("--until", type=END, metavar="DATE",
               help="Last day of the window (default: up to now); a period means its last "
                    "day.")
-@click.option("--owner", help="Only deals of this owner (before or after the change).")
+@click.option("--owner", metavar="NAME|me", callback=me_or_name,
+              help="Only deals of owners whose name contains this text, before or after "
+                   "the change; 'me' is the identity opp commits as.")
 @click.option("--customer", help="Only customers whose name contains this text.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
               help="List only the N most recent changes (0: the totals alone); the totals "

@@ -13,15 +13,15 @@ from ..domain.records import Record
 
 def select(records: Iterable[Record], *, owner: str | None = None,
            customer: str | None = None, stage: str | None = None) -> list[Record]:
-    """The records a report covers: ``owner`` equal (case-insensitive), ``customer``
-    contained in the customer's name (case-insensitive), ``stage`` the stage id;
+    """The records a report covers: ``owner`` and ``customer`` contained in the owner's
+    and the customer's name (case-insensitive), ``stage`` the stage id;
     the same matching as ``opp list``."""
     return [r for r in records if matches(r, owner=owner, customer=customer, stage=stage)]
 
 
 def matches(r: Record, *, owner: str | None = None, customer: str | None = None,
             stage: str | None = None) -> bool:
-    if owner and owner.casefold() != r.owner.casefold():
+    if owner and owner.casefold() not in r.owner.casefold():
         return False
     if customer and customer.casefold() not in r.customer.casefold():
         return False
