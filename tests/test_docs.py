@@ -20,7 +20,7 @@ PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").g
 COMMANDS = ROOT / "docs" / "commands.md"
 
 sys.path.insert(0, str(ROOT / "tools"))
-import gen_commands  # noqa: E402
+import gen_commands  # noqa: E402  (importable once tools/ is on sys.path, above)
 
 # ------------------------------------------------------------------ reading Markdown
 

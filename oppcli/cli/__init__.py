@@ -1,44 +1,36 @@
-"""The ``opp`` command line: thin commands that parse, call the domain and print."""
+"""The ``opp`` command line: thin commands that parse, call one function below and
+print. ``main`` is the console script; the commands live in ``commands`` and the
+modules it imports, loaded only when a command runs (a report replayed from
+``read.outputs`` needs none of them)."""
 
 from __future__ import annotations
 
-from . import (  # noqa: F401  (each module registers its commands)
-    activities,
-    agenda,
-    catalog,
-    config,
-    dashboard,
-    documents,
-    ecosystem,
-    edit,
-    index,
-    notes,
-    opportunities,
-    panels,
-    products,
-    quotes,
-    relations,
-    repo,
-    reports,
-    sync,
-    timeline,
-    transfer,
-)
-from .app import cli
+import os
+import sys
+from typing import Any
 
-# after every command module: shell completion by parameter name (completion.py)
-from .completion import attach as _attach_completion
+from ..read import outputs
 
-_attach_completion(cli)
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":  # ``from oppcli.cli import cli``: the group, with every command
+        from .commands import cli
+
+        return cli
+    raise AttributeError(name)
 
 
 def main() -> None:
     """The console script. Once the command is done, opp leaves at once (``os._exit``):
     its files are written and closed and its commits made, and the interpreter's
     teardown of every module and object would add ~30 ms to every command (#9)."""
-    import os
-    import sys
+    found = outputs.key_of([str(arg) for arg in sys.argv[1:]])
+    if found is not None and outputs.replay(found):
+        os._exit(0)
+    recorder = outputs.Recorder(found) if found is not None and found.trusted else None
+    from .commands import cli
 
+    code: str | int | None
     try:
         cli(prog_name="opp")
         code = 0
@@ -49,6 +41,8 @@ def main() -> None:
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
+    if recorder is not None:
+        recorder.finish(code)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -57,6 +51,8 @@ def main() -> None:
         except OSError:
             code = code or 1  # the output could not be written: not a success
     os._exit(code)
+
+
 
 
 __all__ = ["cli", "main"]

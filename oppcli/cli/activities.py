@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, pass_state
+from .app import State, cli, pass_state
 from .opportunities import changing
 from .output import format_option
 from .panels import (
@@ -39,7 +39,7 @@ def activity() -> None:
 @click.option("--done", is_flag=True, help="It has been done already.")
 @click.option("--notes", help="Free notes (several lines allowed).")
 @pass_state
-def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, notes) -> None:
+def activity_add(state: State, ref: str, type_: str, subject: str, on, done: bool, notes) -> None:
     """Add an activity; prints its id alone on stdout.
 
     \b
@@ -58,7 +58,7 @@ def activity_add(state, ref: str, type_: str, subject: str, on, done: bool, note
 @click.option("--open", "only_open", is_flag=True, help="Only activities not done yet.")
 @format_option("table", "json", "csv")
 @pass_state
-def activity_list(state, ref: str, only_open: bool, fmt: str) -> None:
+def activity_list(state: State, ref: str, only_open: bool, fmt: str) -> None:
     """List the activities of an opportunity by date.
 
     \b
@@ -74,7 +74,7 @@ def activity_list(state, ref: str, only_open: bool, fmt: str) -> None:
 @click.option("--date", "on", type=DATE, help="The day it was done (default: its date, or "
                                               "today for one planned later).")
 @pass_state
-def activity_done(state, ref: str, item: str, on) -> None:
+def activity_done(state: State, ref: str, item: str, on) -> None:
     """Mark an activity done.
 
     \b
@@ -101,7 +101,7 @@ def activity_done(state, ref: str, item: str, on) -> None:
 @click.option("--not-done", is_flag=True, help="Mark it not done.")
 @click.option("--notes", help="New notes ('none' clears them).")
 @pass_state
-def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, not_done: bool,
+def activity_edit(state: State, ref: str, item: str, type_, subject, on, done: bool, not_done: bool,
                   notes) -> None:
     """Change an activity's type, subject, date, state or notes.
 
@@ -112,9 +112,9 @@ def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, no
 
     if done and not_done:
         raise UsageError("--done and --not-done contradict each other; give one of them")
-    done = True if done else False if not_done else None
+    new_done = True if done else False if not_done else None
     edit_item(state, ref, item, "activities",
-          item_fields(type=type_, subject=subject, date=on, done=done, notes=notes),
+          item_fields(type=type_, subject=subject, date=on, done=new_done, notes=notes),
           "activity-edit")
 
 
@@ -122,7 +122,7 @@ def activity_edit(state, ref: str, item: str, type_, subject, on, done: bool, no
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def activity_remove(state, ref: str, item: str) -> None:
+def activity_remove(state: State, ref: str, item: str) -> None:
     """Remove an activity.
 
     \b

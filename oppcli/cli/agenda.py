@@ -226,7 +226,9 @@ def _width() -> int:
         columns = 0
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            # sys.__stdout__ is None without a stdout: AttributeError, caught below
+            stdout = sys.__stdout__.fileno()  # type: ignore[union-attr]
+            columns = os.get_terminal_size(stdout).columns
         except (AttributeError, ValueError, OSError):
             columns = 0
     return max(60, columns or 80)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import LINE, MONEY, SKU, WORD
 
@@ -18,7 +18,7 @@ def catalog() -> None:
     """
 
 
-def _change_catalog(state, verb: str, words: str, edit) -> None:
+def _change_catalog(state: State, verb: str, words: str, edit) -> None:
     """Apply ``edit(catalog) -> (catalog, sku)`` under the lock, as one commit whose
     subject reads ``catalog: VERB SKU WORDS`` with the SKU as the catalog spells it;
     says so when nothing changed (and commits nothing)."""
@@ -43,7 +43,7 @@ def _change_catalog(state, verb: str, words: str, edit) -> None:
 @click.option("--price", required=True, type=MONEY, help="Unit price, e.g. 1200.00.")
 @click.option("--unit", type=WORD, help="Unit of sale, e.g. pc, hour, licence.")
 @pass_state
-def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
+def catalog_add(state: State, sku: str, name: str, price, unit: str | None) -> None:
     """Add a product to the catalog.
 
     \b
@@ -60,7 +60,7 @@ def catalog_add(state, sku: str, name: str, price, unit: str | None) -> None:
 @click.option("--price", type=MONEY, help="A new unit price (opportunities keep theirs).")
 @click.option("--unit", type=WORD, help="A new unit of sale ('none' clears it).")
 @pass_state
-def catalog_update(state, sku: str, name, price, unit) -> None:
+def catalog_update(state: State, sku: str, name, price, unit) -> None:
     """Change a catalog product. Lines already on opportunities keep their price.
 
     \b
@@ -83,7 +83,7 @@ def catalog_update(state, sku: str, name, price, unit) -> None:
 @catalog.command("remove")
 @click.argument("sku", type=SKU)
 @pass_state
-def catalog_remove(state, sku: str) -> None:
+def catalog_remove(state: State, sku: str) -> None:
     """Remove a product from the catalog. Opportunities keep the lines they have.
 
     \b
@@ -97,7 +97,7 @@ def catalog_remove(state, sku: str) -> None:
 @catalog.command("list")
 @format_option("table", "json", "csv")
 @pass_state
-def catalog_list(state, fmt: str) -> None:
+def catalog_list(state: State, fmt: str) -> None:
     """List the catalog's products.
 
     \b

@@ -18,7 +18,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+
+    from ..store.repo import Repo
 
 NAMES_SHOWN = 300  # read names for at most this many ids (a file each)
 SCAN_LIMIT = 5000  # files read to find owners and customers
@@ -29,7 +34,7 @@ _FIELD = re.compile(r"^(name|customer|owner|stage|currency): ?(.*?)\s*$", re.M)
 
 def _quiet(completer: Callable) -> Callable:
     @functools.wraps(completer)
-    def wrapper(ctx, param, incomplete: str):
+    def wrapper(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
         from click.shell_completion import CompletionItem
 
         try:
@@ -40,7 +45,7 @@ def _quiet(completer: Callable) -> Callable:
     return wrapper
 
 
-def _repo(ctx):
+def _repo(ctx: click.Context) -> Repo:
     from ..store.repo import Repo
 
     return Repo.find(ctx.find_root().params.get("repo_arg"))
@@ -77,7 +82,7 @@ def head_fields(text: str) -> dict[str, str]:
     return out
 
 
-def _heads(repo, ids: list[str]) -> dict[str, dict[str, str]]:
+def _heads(repo: Repo, ids: list[str]) -> dict[str, dict[str, str]]:
     out = {}
     for opp_id in ids:
         try:
@@ -141,8 +146,7 @@ def skus(ctx, param, incomplete: str):
                       if isinstance(p, dict) and "sku" in p), incomplete)
 
 
-@_quiet
-def stages(ctx, param, incomplete: str):
+def _stages(ctx, param, incomplete: str):
     """Stage ids, with label and probability; a label finds its id too."""
     key = incomplete.casefold()
     out = []
@@ -154,6 +158,9 @@ def stages(ctx, param, incomplete: str):
             out.append((sid, f"{label}, {stage.get('probability', '?')} %, "
                              f"{stage.get('kind', 'open')}"))
     return out
+
+
+stages = _quiet(_stages)
 
 
 def _words(key: str) -> Callable:
@@ -277,7 +284,7 @@ def config_items(ctx, param, incomplete: str):
     """What ``opp config remove KEY`` can remove: the items of that list, or stages."""
     key = str(ctx.params.get("key") or "").replace("-", "_").lower()
     if key == "stages":
-        return stages.__wrapped__(ctx, param, incomplete)
+        return _stages(ctx, param, incomplete)
     node: Any = _settings(ctx)
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None

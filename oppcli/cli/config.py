@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..store.repo import Repo
 from . import completion
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_json, format_option, table
 
 KEY = click.argument("key", metavar="KEY", shell_complete=completion.config_keys)
@@ -27,7 +28,7 @@ def config() -> None:
     """
 
 
-def _change(state, kind: str, edit) -> bool:
+def _change(state: State, kind: str, edit) -> bool:
     """Apply ``edit(settings) -> (settings, words)`` to opp.yaml as one commit whose
     subject holds the words, after checking that every opportunity still holds;
     nothing at all when it changes nothing (then False)."""
@@ -53,7 +54,7 @@ def _change(state, kind: str, edit) -> bool:
     return True
 
 
-def _opportunities(repo) -> list:
+def _opportunities(repo: Repo) -> list:
     """Every opportunity that holds now; one that is already broken (by a hand edit)
     is not a change's doing, and `opp validate` reports it."""
     from ..store.files import OPPORTUNITIES_DIR
@@ -72,7 +73,7 @@ def _text(value) -> str:
 @click.argument("key", metavar="[KEY]", required=False, shell_complete=completion.config_keys)
 @format_option("text", "json")
 @pass_state
-def config_get(state, key: str | None, fmt: str) -> None:
+def config_get(state: State, key: str | None, fmt: str) -> None:
     """Print a setting, or all of opp.yaml without KEY.
 
     A list prints one item a line, the stages as a table.
@@ -106,7 +107,7 @@ def config_get(state, key: str | None, fmt: str) -> None:
 @KEY
 @click.argument("value")
 @pass_state
-def config_set(state, key: str, value: str) -> None:
+def config_set(state: State, key: str, value: str) -> None:
     """Set one setting: currency, default_stage, modules.catalog or modules.quotes
     (true or false), stages.STAGE.label, .probability, .kind or .position.
 
@@ -140,7 +141,7 @@ def config_set(state, key: str, value: str) -> None:
 @click.option("--after", metavar="STAGE", shell_complete=completion.stages,
               help="Put the new stage after STAGE (default: after the last open stage).")
 @pass_state
-def config_add(state, key: str, value: str, label, probability, kind, before, after) -> None:
+def config_add(state: State, key: str, value: str, label, probability, kind, before, after) -> None:
     """Add VALUE to a list (activity_types, lost_reasons, roles.contacts,
     roles.partners, roles.competitors), or a stage with id VALUE to stages.
 
@@ -164,7 +165,7 @@ def config_add(state, key: str, value: str, label, probability, kind, before, af
 @KEY
 @click.argument("value", shell_complete=completion.config_items)
 @pass_state
-def config_remove(state, key: str, value: str) -> None:
+def config_remove(state: State, key: str, value: str) -> None:
     """Remove VALUE from a list, or the stage VALUE (id or label) from stages.
 
     A stage that opportunities are at, the default stage, or the last stage of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import format_option
 from .panels import (
     edit_item,
@@ -30,7 +30,7 @@ def doc() -> None:
 @click.option("--title", type=LINE, help="A title (default: the file's name).")
 @click.option("--large", is_flag=True, help="Store a file over 10 MB anyway.")
 @pass_state
-def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
+def doc_attach(state: State, ref: str, file: str, title, large: bool) -> None:
     """Copy a file into documents/<ID>/ and list it; prints the document's id.
 
     The copy gets a name opp makes (the document id and the file's extension),
@@ -69,7 +69,7 @@ def doc_attach(state, ref: str, file: str, title, large: bool) -> None:
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv")
 @pass_state
-def doc_list(state, ref: str, fmt: str) -> None:
+def doc_list(state: State, ref: str, fmt: str) -> None:
     """List the documents of an opportunity: title, path, size, sha256.
 
     Paths are relative to the data repo's root.
@@ -85,7 +85,7 @@ def doc_list(state, ref: str, fmt: str) -> None:
 @click.argument("item", metavar="ITEM")
 @click.option("--title", required=True, type=LINE, help="The new title.")
 @pass_state
-def doc_edit(state, ref: str, item: str, title: str) -> None:
+def doc_edit(state: State, ref: str, item: str, title: str) -> None:
     """Change a document's title (the stored file stays as it is).
 
     \b
@@ -98,7 +98,7 @@ def doc_edit(state, ref: str, item: str, title: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def doc_remove(state, ref: str, item: str) -> None:
+def doc_remove(state: State, ref: str, item: str) -> None:
     """Remove a document and delete its file, in one commit.
 
     \b

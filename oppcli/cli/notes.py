@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, pass_state
+from .app import State, cli, pass_state
 from .opportunities import changing
 from .output import format_option
 from .panels import (
@@ -58,7 +58,7 @@ def _note_text(text: str) -> str:
 @click.argument("ref", metavar="ID")
 @click.argument("text")
 @pass_state
-def note_add(state, ref: str, text: str) -> None:
+def note_add(state: State, ref: str, text: str) -> None:
     """Add a note (TEXT '-' reads it from stdin); prints its id alone on stdout.
 
     The note records its author (your git identity, else OPP_USER, else your
@@ -83,7 +83,7 @@ def note_add(state, ref: str, text: str) -> None:
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv", "text")
 @pass_state
-def note_list(state, ref: str, fmt: str) -> None:
+def note_list(state: State, ref: str, fmt: str) -> None:
     """List the notes of an opportunity, oldest first.
 
     The table (or its alias text) shows each note under its date, author and id.
@@ -99,7 +99,7 @@ def note_list(state, ref: str, fmt: str) -> None:
 @click.argument("item", metavar="ITEM")
 @click.argument("text")
 @pass_state
-def note_edit(state, ref: str, item: str, text: str) -> None:
+def note_edit(state: State, ref: str, item: str, text: str) -> None:
     """Replace a note's text (TEXT '-' reads it from stdin); author and time stay.
 
     \b
@@ -113,7 +113,7 @@ def note_edit(state, ref: str, item: str, text: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
 @pass_state
-def note_remove(state, ref: str, item: str) -> None:
+def note_remove(state: State, ref: str, item: str) -> None:
     """Remove a note.
 
     \b

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..store.repo import Repo
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import CURRENCY, DATE, LINE, MONEY, me_or_name, parse_date
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def changing(state, ref: str, kind: str) -> Iterator[Transaction]:
+def changing(state: State, ref: str, kind: str) -> Iterator[Transaction]:
     """One change to opportunity ``ref`` as one commit (``repo.change``): the body sets
     ``tx.opportunity`` and ``tx.action``, the action in words (commit subject and the
     note printed on stderr once it is committed)."""
@@ -32,7 +33,7 @@ def changing(state, ref: str, kind: str) -> Iterator[Transaction]:
         note(f"{tx.opportunity.id}: nothing to change")
 
 
-def apply_change(state, ref: str, kind: str, change: Callable, describe: Callable):
+def apply_change(state: State, ref: str, kind: str, change: Callable, describe: Callable):
     """Run ``change(opp, repo) -> opp`` as one commit; ``describe(before, after)`` is the
     action in words. Returns the opportunity after the change."""
     with changing(state, ref, kind) as tx:
@@ -65,7 +66,8 @@ def amount_words(opp) -> str:
 @click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
 @click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
 @pass_state
-def new(state, name, customer, amount, objective, stage, close_date, owner, currency) -> None:
+def new(state: State, name, customer, amount, objective, stage, close_date, owner,
+        currency) -> None:
     """Create an opportunity; prints its id alone on stdout.
 
     \b
@@ -168,7 +170,7 @@ def _render(d: dict, settings) -> str:
 @click.argument("ref", metavar="ID")
 @format_option("text", "json")
 @pass_state
-def show(state, ref: str, fmt: str) -> None:
+def show(state: State, ref: str, fmt: str) -> None:
     """Show one opportunity: its data and every panel.
 
     ID is an id or any prefix of it that names one opportunity.
@@ -200,7 +202,7 @@ LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amo
                    "the identity opp commits as.")
 @format_option("table", "json", "csv")
 @pass_state
-def list_(state, stage, status, customer, owner, fmt: str) -> None:
+def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
     """List opportunities, a row each, by close date.
 
     \b
@@ -255,7 +257,7 @@ SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "c
                 type=click.Choice(SETTABLE + ("close_date",), case_sensitive=False))
 @click.argument("value")
 @pass_state
-def set_(state, ref: str, field: str, value: str) -> None:
+def set_(state: State, ref: str, field: str, value: str) -> None:
     """Change a field: name, customer, amount, objective, close-date, owner, currency, ref.
 
     The amount can be typed only while the opportunity is open and has no
@@ -296,7 +298,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
 
     new_value = parsed()
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         if field == "amount":
             return opportunity.set_amount(opp, repo.settings, new_value)
         if field == "objective":
@@ -316,7 +318,7 @@ def set_(state, ref: str, field: str, value: str) -> None:
     apply_change(state, ref, "set", change, describe)
 
 
-def _ref_holders(repo, ref: str) -> list[str]:
+def _ref_holders(repo: Repo, ref: str) -> list[str]:
     """The opportunities holding ``ref``: from the report index, else (a file of the repo
     is invalid: not this command's business) file by file, skipping what cannot be read."""
     from ..errors import OppError
@@ -360,7 +362,7 @@ def _stage_words(before, after) -> str:
 @click.option("--date", "close_date", type=DATE, help="Closing day, for a won or lost stage.")
 @click.option("--reason", type=LINE, help="Why it was lost, for a lost stage.")
 @pass_state
-def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
+def stage(state: State, ref: str, stage_name: str, close_date, reason) -> None:
     """Move an open opportunity to STAGE (id or label).
 
     A won or lost stage closes it, on --date (default today).
@@ -371,7 +373,7 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
     from ..domain import opportunity, stages
     from ..env import today
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         target = stages.resolve_stage(repo.settings, stage_name)
         return opportunity.change_stage(opp, repo.settings, target, today=today(),
                                   close_date=close_date, reason=reason)
@@ -387,7 +389,7 @@ def stage(state, ref: str, stage_name: str, close_date, reason) -> None:
                                            "free text).")
 @click.option("--date", "close_date", type=DATE, help="The closing day (default today).")
 @pass_state
-def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
+def close(state: State, ref: str, won: bool, lost: bool, reason, close_date) -> None:
     """Close an opportunity as won or lost; the close date becomes --date (default today).
 
     \b
@@ -403,7 +405,7 @@ def close(state, ref: str, won: bool, lost: bool, reason, close_date) -> None:
     if reason and outcome == "won":
         raise UsageError("--reason is for closing as lost, not won")
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return opportunity.close(opp, repo.settings, won=outcome == "won", today=today(),
                            close_date=close_date, reason=reason)
 
@@ -432,7 +434,7 @@ def reopen(state: State, ref: str, stage_name: str | None, close_date: date | No
     """
     from ..domain import opportunity, stages
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         previous = None
         if not stage_name or close_date is None:  # where it was, when history tells
             from ..read.history import before_closing
@@ -468,7 +470,7 @@ def reopen(state: State, ref: str, stage_name: str | None, close_date: date | No
 @click.argument("ref", metavar="ID")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
-def delete(state, ref: str, yes: bool) -> None:
+def delete(state: State, ref: str, yes: bool) -> None:
     """Delete an opportunity and its documents, in one commit.
 
     Its history stays in git: 'opp changes' reports the deletion, and

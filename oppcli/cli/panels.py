@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import click
 
-from .app import note, pass_state
+from .app import State, note, pass_state
 from .opportunities import changing
 from .output import emit_csv, emit_json, format_option, table
 
@@ -79,7 +79,7 @@ def item_fields(**given) -> dict:
     return out
 
 
-def add_item(state, ref: str, panel: str, fields: dict, kind: str) -> None:
+def add_item(state: State, ref: str, panel: str, fields: dict, kind: str) -> None:
     """Add an item as one commit; print its id on stdout."""
     from ..domain import panels
     from ..env import today
@@ -91,7 +91,7 @@ def add_item(state, ref: str, panel: str, fields: dict, kind: str) -> None:
     click.echo(item.id)
 
 
-def edit_item(state, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
+def edit_item(state: State, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
     """Change fields of an item as one commit."""
     from ..domain import panels
     from ..env import today
@@ -118,7 +118,7 @@ def _short(text: str | None) -> str:
     return "none" if text is None else excerpt(text, 40)
 
 
-def remove_item(state, ref: str, item: str, panel: str, kind: str) -> None:
+def remove_item(state: State, ref: str, item: str, panel: str, kind: str) -> None:
     from ..domain import panels
 
     with changing(state, ref, kind) as tx:
@@ -127,7 +127,7 @@ def remove_item(state, ref: str, item: str, panel: str, kind: str) -> None:
         tx.action = f"remove {panels.WORD[panel]} {panels.label(panel, removed)}"
 
 
-def list_items(state, ref: str, panel: str, fmt: str, keep: Callable | None = None,
+def list_items(state: State, ref: str, panel: str, fmt: str, keep: Callable | None = None,
           empty: str = "") -> None:
     """Print a panel as a table, JSON (the items as stored) or CSV."""
     repo = state.repo
@@ -167,7 +167,7 @@ def list_and_remove(group: click.Group, name: str, panel: str) -> None:
     @click.argument("ref", metavar="ID")
     @format_option("table", "json", "csv")
     @pass_state
-    def list_command(state, ref: str, fmt: str) -> None:
+    def list_command(state: State, ref: str, fmt: str) -> None:
         list_items(state, ref, panel, fmt)
 
     @group.command("remove", help=f"Remove a {name} (ITEM: its id or a unique prefix).\n\n"
@@ -175,5 +175,5 @@ def list_and_remove(group: click.Group, name: str, panel: str) -> None:
     @click.argument("ref", metavar="ID")
     @click.argument("item", metavar="ITEM")
     @pass_state
-    def remove_command(state, ref: str, item: str) -> None:
+    def remove_command(state: State, ref: str, item: str) -> None:
         remove_item(state, ref, item, panel, f"{name}-remove")

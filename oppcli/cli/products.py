@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from ..store.repo import Repo
+from .app import State, cli, note, pass_state
 from .opportunities import amount_words, apply_change, changing
 from .params import DISCOUNT, MONEY, QUANTITY, SKU
 
@@ -28,7 +29,7 @@ def _line_words(qty, price, discount) -> str:
 @click.option("--discount", type=DISCOUNT, default="0", show_default=True,
               help="Discount in percent, 0-100.")
 @pass_state
-def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
+def add_product(state: State, ref: str, sku: str, qty, price, discount) -> None:
     """Add a catalog product line; the amount becomes the products' total.
 
     \b
@@ -63,7 +64,7 @@ def add_product(state, ref: str, sku: str, qty, price, discount) -> None:
 @click.option("--price", type=MONEY, help="New unit price.")
 @click.option("--discount", type=DISCOUNT, help="New discount in percent, 0-100.")
 @pass_state
-def update_product(state, ref: str, line: str, qty, price, discount) -> None:
+def update_product(state: State, ref: str, line: str, qty, price, discount) -> None:
     """Change a product line's quantity, price or discount; the amount follows.
 
     The line is named by its SKU, or by its line id when the SKU is on several.
@@ -77,7 +78,7 @@ def update_product(state, ref: str, line: str, qty, price, discount) -> None:
     if qty is None and price is None and discount is None:
         raise UsageError("nothing to change; give --qty, --price or --discount")
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return products.update_product(opp, repo.settings, line, quantity=qty, unit_price=price,
                                     discount=discount)
 
@@ -91,7 +92,7 @@ def update_product(state, ref: str, line: str, qty, price, discount) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("line", metavar="SKU|LINE")
 @pass_state
-def remove_product(state, ref: str, line: str) -> None:
+def remove_product(state: State, ref: str, line: str) -> None:
     """Remove a product line; the amount follows (0.00 and typable again when none is left).
 
     \b
@@ -99,7 +100,7 @@ def remove_product(state, ref: str, line: str) -> None:
     """
     from ..domain import products
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return products.remove_product(opp, repo.settings, line)
 
     def describe(before, after) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, note, pass_state
+from ..store.repo import Repo
+from .app import State, cli, note, pass_state
 from .opportunities import amount_words, apply_change
 from .output import emit_csv, emit_json, format_option, table
 from .params import DATE, DISCOUNT, LINE, MONEY, QUANTITY, SKU
@@ -27,7 +28,7 @@ def quote() -> None:
     """
 
 
-def _load(state, ref: str):
+def _load(state: State, ref: str):
     """The opportunity ``ref``, read-only, once the quotes module is known to be on."""
     from ..domain.products import require_module
 
@@ -66,7 +67,7 @@ def _total_note(after, quote_ref: str) -> None:
 @quote.command("new")
 @click.argument("ref", metavar="ID")
 @pass_state
-def quote_new(state, ref: str) -> None:
+def quote_new(state: State, ref: str) -> None:
     """Create a draft quote from the products; prints the quote id alone on stdout.
 
     The quote starts with a copy of the opportunity's product lines as they are
@@ -79,7 +80,7 @@ def quote_new(state, ref: str) -> None:
     from ..domain.money import money_str
     from ..env import today
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.new_quote(opp, repo.settings, today=today())
 
     def describe(before, after) -> str:
@@ -106,7 +107,8 @@ def quote_new(state, ref: str) -> None:
 @click.option("--discount", type=DISCOUNT, default="0", show_default=True,
               help="Discount in percent, 0-100.")
 @pass_state
-def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, discount) -> None:
+def quote_add_line(state: State, ref: str, quote: str, sku, description, price, qty,
+                   discount) -> None:
     """Add a catalog line (--sku) or a manual line (--description and --price) to a draft.
 
     Catalog lines need a SKU of the catalog and take its name and price unless
@@ -125,7 +127,7 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
     if sku is None and price is None:
         raise UsageError("a manual line needs its unit price: --price DEC")
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.add_line(opp, repo.settings, repo.catalog, quote, sku=sku,
                                description=description, unit_price=price, quantity=qty,
                                discount=discount)
@@ -147,7 +149,7 @@ def quote_add_line(state, ref: str, quote: str, sku, description, price, qty, di
 @click.option("--discount", type=DISCOUNT, help="New discount in percent, 0-100.")
 @click.option("--description", type=LINE, help="New description.")
 @pass_state
-def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discount,
+def quote_update_line(state: State, ref: str, quote: str, line: str, qty, price, discount,
                       description) -> None:
     """Change a line of a draft quote; the totals follow.
 
@@ -162,7 +164,7 @@ def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discou
     if qty is None and price is None and discount is None and description is None:
         raise UsageError("nothing to change; give --qty, --price, --discount or --description")
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.update_line(opp, repo.settings, quote, line, quantity=qty,
                                   unit_price=price, discount=discount, description=description)
 
@@ -181,7 +183,7 @@ def quote_update_line(state, ref: str, quote: str, line: str, qty, price, discou
 @click.argument("quote", metavar="QUOTE")
 @click.argument("line", metavar="LINE")
 @pass_state
-def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
+def quote_remove_line(state: State, ref: str, quote: str, line: str) -> None:
     """Remove a line of a draft quote; the total follows.
 
     LINE is the line id (see 'opp quote show'), or a SKU that is on one line only.
@@ -191,7 +193,7 @@ def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
     """
     from ..domain import quotes
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.remove_line(opp, repo.settings, quote, line)
 
     def describe(before, after) -> str:
@@ -207,7 +209,7 @@ def quote_remove_line(state, ref: str, quote: str, line: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.argument("quote", metavar="QUOTE")
 @pass_state
-def quote_send(state, ref: str, quote: str) -> None:
+def quote_send(state: State, ref: str, quote: str) -> None:
     """Mark a draft quote as sent to the customer (today); it can no longer be edited.
 
     \b
@@ -217,7 +219,7 @@ def quote_send(state, ref: str, quote: str) -> None:
     from ..domain.money import money_str
     from ..env import today
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.send_quote(opp, repo.settings, quote, today=today())
 
     def describe(before, after) -> str:
@@ -239,7 +241,8 @@ def quote_send(state, ref: str, quote: str) -> None:
 @click.option("--rejected", is_flag=True, help="The customer said no: only the quote changes.")
 @click.option("--date", "close_date", type=DATE, help="The day of the answer (default today).")
 @pass_state
-def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, close_date) -> None:
+def close_quote(state: State, ref: str, quote: str, accepted: bool, rejected: bool,
+                close_date) -> None:
     """Close a sent quote as accepted or rejected.
 
     Accepting does, in one commit (R14): the products become the quote's catalog
@@ -260,7 +263,7 @@ def close_quote(state, ref: str, quote: str, accepted: bool, rejected: bool, clo
                          + (", not both" if accepted else ""))
     outcome = "accepted" if accepted else "rejected"
 
-    def change(opp, repo):
+    def change(opp, repo: Repo):
         return quotes.close_quote(opp, repo.settings, quote, accepted=outcome == "accepted",
                                   today=today(), close_date=close_date)
 
@@ -318,7 +321,7 @@ def _record(opp, q) -> dict:
 @click.argument("quote", metavar="QUOTE")
 @format_option("text", "json", "markdown")
 @pass_state
-def quote_show(state, ref: str, quote: str, fmt: str) -> None:
+def quote_show(state: State, ref: str, quote: str, fmt: str) -> None:
     """Show one quote: status, dates, lines and total.
 
     --format markdown prints the printable document (as 'opp quote print').
@@ -345,7 +348,7 @@ LIST_COLUMNS = ["id", "status", "created", "sent", "closed", "line_count", "tota
 @click.argument("ref", metavar="ID")
 @format_option("table", "json", "csv")
 @pass_state
-def quote_list(state, ref: str, fmt: str) -> None:
+def quote_list(state: State, ref: str, fmt: str) -> None:
     """List the quotes of an opportunity, oldest first.
 
     \b
@@ -383,7 +386,7 @@ def quote_list(state, ref: str, fmt: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the document to FILE instead of stdout.")
 @pass_state
-def quote_print(state, ref: str, quote: str, output: str | None) -> None:
+def quote_print(state: State, ref: str, quote: str, output: str | None) -> None:
     """Print a quote as a Markdown document to send: customer, lines, discounts, total.
 
     \b

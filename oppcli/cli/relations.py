@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .app import cli, pass_state
+from .app import State, cli, pass_state
 from .panels import (
     TextArgsCommand,
     add_item,
@@ -38,7 +38,7 @@ list_and_remove(contact, "contact", "contacts")
 @click.option("--email", type=LINE, help="E-mail address.")
 @click.option("--phone", type=LINE, help="Phone number.")
 @pass_state
-def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
+def contact_add(state: State, ref: str, name: str, role: str, email, phone) -> None:
     """Add a contact; prints its id alone on stdout.
 
     \b
@@ -57,7 +57,7 @@ def contact_add(state, ref: str, name: str, role: str, email, phone) -> None:
 @click.option("--email", help="New e-mail ('none' clears it).")
 @click.option("--phone", help="New phone ('none' clears it).")
 @pass_state
-def contact_edit(state, ref: str, item: str, name, role, email, phone) -> None:
+def contact_edit(state: State, ref: str, item: str, name, role, email, phone) -> None:
     """Change a contact's name, role, e-mail or phone.
 
     \b
@@ -87,7 +87,7 @@ list_and_remove(partner, "partner", "partners")
 @click.argument("account", type=LINE)
 @click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
 @pass_state
-def partner_add(state, ref: str, account: str, role: str) -> None:
+def partner_add(state: State, ref: str, account: str, role: str) -> None:
     """Add a partner; prints its id alone on stdout.
 
     \b
@@ -102,7 +102,7 @@ def partner_add(state, ref: str, account: str, role: str) -> None:
 @click.option("--account", type=LINE, help="New account name.")
 @click.option("--role", type=WORD, help="New role.")
 @pass_state
-def partner_edit(state, ref: str, item: str, account, role) -> None:
+def partner_edit(state: State, ref: str, item: str, account, role) -> None:
     """Change a partner's account or role.
 
     \b
@@ -134,7 +134,7 @@ list_and_remove(competitor, "competitor", "competitors")
 @click.option("--products", type=LINE, help="What they offer.")
 @click.option("--notes", help="Free notes (several lines allowed).")
 @pass_state
-def competitor_add(state, ref: str, account: str, role, products, notes) -> None:
+def competitor_add(state: State, ref: str, account: str, role, products, notes) -> None:
     """Add a competitor; prints its id alone on stdout.
 
     \b
@@ -153,7 +153,7 @@ def competitor_add(state, ref: str, account: str, role, products, notes) -> None
 @click.option("--products", help="What they offer ('none' clears it).")
 @click.option("--notes", help="Free notes ('none' clears them).")
 @pass_state
-def competitor_edit(state, ref: str, item: str, account, role, products, notes) -> None:
+def competitor_edit(state: State, ref: str, item: str, account, role, products, notes) -> None:
     """Change a competitor's account, role, products or notes.
 
     \b

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from .app import cli, note, pass_state
+from ..store.repo import Repo
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 from .params import END, START, me_or_name
 
@@ -38,7 +39,7 @@ def as_of_option(f: Callable) -> Callable:
                              "DATE (its data and settings of then).")(f)
 
 
-def report_source(state, as_of):
+def report_source(state: State, as_of):
     """Today's files, or the data repo as of a day (read from git)."""
     from ..read.source import of
 
@@ -121,7 +122,7 @@ PIPELINE_COLUMNS = ["stage", "stage_label", "kind", "probability", "currency", "
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def pipeline(state, as_of, owner, customer, stage_name, fmt: str) -> None:
+def pipeline(state: State, as_of, owner, customer, stage_name, fmt: str) -> None:
     """The pipeline: per stage and currency, count, amount, weighted amount, objective.
 
     Weighted = amount x stage probability, rounded half-up to the cent per
@@ -183,7 +184,8 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def forecast(state, by: str, start, end, as_of, owner, customer, stage_name, fmt: str) -> None:
+def forecast(state: State, by: str, start, end, as_of, owner, customer, stage_name,
+             fmt: str) -> None:
     """The forecast: expected revenue of open and won deals per close period, owner or stage.
 
     Won deals count at 100 %, open ones at their stage probability (weighted),
@@ -264,7 +266,7 @@ def change_words(c) -> str:
     return f"{c.kind.replace('_', ' ')} {c.old} -> {c.new}"
 
 
-def changes_report(repo, since, until, *, owner=None, customer=None):
+def changes_report(repo: Repo, since, until, *, owner=None, customer=None):
     """The changes report of a window, with a note per invalid version stepped over."""
     from ..read.history import steps
     from ..reports.changes import changes as build
@@ -293,7 +295,7 @@ def changes_report(repo, since, until, *, owner=None, customer=None):
                    "still count every change.")
 @format_option(*REPORT_FORMATS)
 @pass_state
-def changes(state, since, until, owner, customer, limit, fmt: str) -> None:
+def changes(state: State, since, until, owner, customer, limit, fmt: str) -> None:
     """What moved in the pipeline between --since and --until, from git history.
 
     Every commit dated in the window (whole days, first-parent history) is

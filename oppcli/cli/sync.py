@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import cli, note, pass_state
+from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 @cli.command()
 @pass_state
-def sync(state) -> None:
+def sync(state: State) -> None:
     """Exchange changes with the git remote: fetch, merge, push.
 
     Merges the current branch's upstream (else origin/BRANCH) field by field
@@ -37,7 +37,7 @@ def sync(state) -> None:
 @cli.command()
 @format_option("table", "json", "csv")
 @pass_state
-def conflicts(state, fmt: str) -> None:
+def conflicts(state: State, fmt: str) -> None:
     """List the conflicts a sync or git pull left: opportunity, field, both values.
 
     Fields that a rule ties together (a deal won by a quote on one side, a product
@@ -83,7 +83,7 @@ def conflicts(state, fmt: str) -> None:
 @click.option("--value", metavar="VALUE", help="Set this value instead (one field; "
               "'none' clears it), written as for the command that sets that field.")
 @pass_state
-def resolve(state, ref: str, field: str | None, ours: bool, theirs: bool,
+def resolve(state: State, ref: str, field: str | None, ours: bool, theirs: bool,
             value: str | None) -> None:
     """Settle a conflict left by a sync: keep ours, theirs, or a new value.
 

@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..domain.records import Commit, Record, Step, record
+from ..domain.records import Commit, PlainSettings, Record, Step, record
 from ..errors import DataError, RepoError, UsageError
 from ..store import yamlio
 from ..store.files import OPPORTUNITIES_DIR, SETTINGS_FILE
@@ -52,7 +52,7 @@ def read_blobs(root: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
     if missing:
         raise RepoError(f"git cannot read blob {missing[0]}; is the repository complete? "
                         "try: git fsck")
-    return found  # type: ignore[return-value]
+    return found  # type: ignore[return-value]  # no None left: ``missing`` refused them
 
 
 def _is_null(blob: str) -> bool:
@@ -119,6 +119,7 @@ class Snapshot(Repo):
     @cached_property
     def settings(self):
         try:
+            # Repo's own cached_property body, run on this snapshot (mypy sees no .func)
             return Repo.settings.func(self)  # type: ignore[attr-defined]
         except DataError as exc:
             raise self.here(exc) from None
@@ -127,6 +128,7 @@ class Snapshot(Repo):
         prefix = len(OPPORTUNITIES_DIR) + 1
         return sorted(p[prefix:-5] for p in self.files if _opportunity_path(p))
 
+    # override: a plain set where Repo answers with its lazy view of the disk; both serve `in`
     def taken_ids(self) -> set[str]:  # type: ignore[override]
         return set(self.ids())
 
@@ -276,7 +278,7 @@ def steps(repo: Repo, since: date, until: date | None = None,
     settings_blob: str | None = None
     window_settings: str | None = None
     for commit, files in _log_raw(repo):
-        before = settings_blob
+        settings_then = settings_blob
         for path, _old, new in files:
             if path == SETTINGS_FILE:
                 settings_blob = None if _is_null(new) else new
@@ -287,8 +289,8 @@ def steps(repo: Repo, since: date, until: date | None = None,
         for path, old, new in files:
             if _opportunity_path(path):
                 changed.append(_FileChange(commit, path, None if _is_null(old) else old,
-                                           None if _is_null(new) else new, before,
-                                           settings_blob))
+                                           None if _is_null(new) else new,
+                                           settings_then, settings_blob))
 
     opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
     settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
@@ -304,6 +306,7 @@ def steps(repo: Repo, since: date, until: date | None = None,
     held: dict[str, Any] = {}  # path -> the record before an invalid version
     gone: list[Skipped] = []
     out = []
+    before: Any  # a record, None (no file) or _UNKNOWN
     for i, c in enumerate(changed):
         unknown: DataError | None = None
         if c.path in held:
@@ -350,7 +353,7 @@ class _Reader:
         self.blobs = blobs
         self.entries = entries  # blob -> index.Entry, when the index is used
         self.index = index
-        self.settings: dict[str, object] = {}
+        self.settings: dict[str, PlainSettings] = {}
         self.records: dict[tuple[str, str, str], Record] = {}
 
     def record(self, path: str, blob: str | None, settings_blob: str | None,

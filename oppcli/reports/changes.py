@@ -58,13 +58,11 @@ def changes_of(before: Record | None, after: Record | None) -> list[tuple]:
     the close date they set or clear is part of that, not a slip. A deal that is new
     and already closed is only new here (``changes`` knows whether it closed in the
     window)."""
-    if before is None and after is None:
-        return []
     if before is None:
-        return [("new", None, None, after.stage)]
+        return [] if after is None else [("new", None, None, after.stage)]
     if after is None:
         return [("deleted", None, before.stage, None)]
-    out = []
+    out: list[tuple] = []
     status_changed = before.status != after.status
     if status_changed:
         kind = "reopened" if after.status == "open" else after.status
@@ -155,9 +153,11 @@ def changes(steps: Iterable[Step], since: date, until: date | None = None, *,
         if not any(matches(r, owner=owner, customer=customer) for r in sides):
             continue
         record = step.after or step.before
+        assert record is not None  # a step has a side (``sides`` above)
         for kind, direction, old, new in changes_of(step.before, step.after):
             out.append(Change(step.commit, record, kind, direction, old, new))
-        if step.before is None and _closed_within(step.after, since, until):
+        if step.before is None and step.after is not None and \
+                _closed_within(step.after, since, until):
             # created closed (imported, or typed in after the fact): won or lost in the
             # window only when it closed in the window
             out.append(Change(step.commit, record, step.after.status, None, None,
@@ -176,7 +176,7 @@ def changes(steps: Iterable[Step], since: date, until: date | None = None, *,
             bump(c.kind, c.record.amount)
         elif c.kind in ("reopened", "deleted"):
             bump(c.kind)
-        elif c.kind == "stage":
+        elif c.kind == "stage" and c.direction:
             bump(c.direction)
         elif c.kind == "close_date" and c.direction in ("slipped", "pulled-in"):
             bump(c.direction.replace("-", "_"))

@@ -163,7 +163,8 @@ def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> byt
             raise refuse(f"is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise refuse(f"file is larger than {_size(limit)}")
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
             if not chunk:
@@ -182,7 +183,7 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
-def read_regular_file(path: Path, check_size=None) -> bytes:
+def read_regular_file(path: str | Path, check_size=None) -> bytes:
     """The bytes of a regular file (a symlink is followed: its content is what is read).
 
     Folders, devices, FIFOs, sockets and missing paths are refused with a message
@@ -223,7 +224,7 @@ def read_regular_file(path: Path, check_size=None) -> bytes:
             raise RuleError(f"{shown} is {kind}; {hint}")
         if check_size is not None:
             check_size(info.st_size)
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:

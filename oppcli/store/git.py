@@ -237,7 +237,8 @@ def read_blobs(root: Path, names: list[str]) -> dict[str, bytes | None]:
     if not wanted:
         return {}
     out = git_raw(root, "cat-file", "--batch", input="".join(f"{n}\n" for n in wanted).encode())
-    pos, found = 0, {}
+    pos = 0
+    found: dict[str, bytes | None] = {}
     for name in wanted:
         end = out.index(b"\n", pos)
         header = out[pos:end].split(b" ")

@@ -41,11 +41,14 @@ import os
 import stat
 import time
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RepoError
 from .files import PATHSPEC_STDIN, atomic_write, check_relpath, pathspec, prune_empty
 from .git import CHILD_ENV, git
+
+if TYPE_CHECKING:
+    from .repo import Repo
 
 JOURNAL = "opp-journal"
 
@@ -117,7 +120,7 @@ def alive(entry: Entry) -> bool:
     return True
 
 
-def _path(repo) -> Path:
+def _path(repo: Repo) -> Path:
     return repo.git_dir / JOURNAL
 
 
@@ -134,7 +137,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def head(repo) -> str | None:
+def head(repo: Repo) -> str | None:
     """The commit HEAD is at; None on a branch without commits yet. Read from the ref's
     own file when it has one (a loose ref wins over packed ones in git too), else asked
     of git (packed refs, other ref stores)."""
@@ -164,7 +167,7 @@ def _common_dir(git_dir: Path) -> Path:
         return git_dir
 
 
-def begin(repo, previous: dict[str, bytes | None], message: str) -> None:
+def begin(repo: Repo, previous: dict[str, bytes | None], message: str) -> None:
     """Journal a change before its first write: the files as they were, HEAD, the
     commit message to come. Nothing is written to the work tree when this fails."""
     files = list(previous.items())
@@ -191,7 +194,7 @@ def begin(repo, previous: dict[str, bytes | None], message: str) -> None:
     _fsync_dir(path.parent)
 
 
-def end(repo) -> None:
+def end(repo: Repo) -> None:
     """The change is committed: its journal goes."""
     try:
         _path(repo).unlink(missing_ok=True)
@@ -199,7 +202,7 @@ def end(repo) -> None:
         pass  # the next change finds the commit made and removes it
 
 
-def read(repo) -> Entry | None:
+def read(repo: Repo) -> Entry | None:
     """The journal left in ``repo``, or None; ``RepoError`` when it is damaged."""
     try:
         data = _path(repo).read_bytes()
@@ -226,7 +229,7 @@ def read(repo) -> Entry | None:
     return entry
 
 
-def settle(repo) -> None:
+def settle(repo: Repo) -> None:
     """Before reading: a journal means a change is under way or was interrupted; wait
     for the lock (which repairs an interrupted one), unless this process runs inside
     that change (a git hook of it)."""
@@ -256,7 +259,7 @@ def _find_git_dir(root: Path) -> Path | None:
     return None
 
 
-def rollback(repo, exc: BaseException) -> BaseException:
+def rollback(repo: Repo, exc: BaseException) -> BaseException:
     """After ``exc`` broke a change in this process: undo its writes now, and return the
     error to raise (``exc`` itself, or a ``RepoError`` saying what failed when it was
     the file system's refusal). When the undo cannot finish either, the journal stays
@@ -291,7 +294,7 @@ def _relative(root: Path, filename: Any) -> str:
     return (rel.parent / name).as_posix()
 
 
-def recover(repo, own: bool = False) -> str | None:
+def recover(repo: Repo, own: bool = False) -> str | None:
     """Finish the story of a journal left in ``repo``; call it holding the repo lock.
 
     Returns what happened: None (no journal), "rolled back", "committed" or "moved".
@@ -337,7 +340,7 @@ def _is_the_change(root: Path, commit: str, entry: Entry) -> bool:
     return first == entry.head and message.strip() == entry.message.strip()
 
 
-def _restore(repo, entry: Entry) -> None:
+def _restore(repo: Repo, entry: Entry) -> None:
     """Every journaled file back to its bytes before the change, its index entry too."""
 
     root = repo.root
@@ -371,7 +374,7 @@ def _regular_bytes(path: Path) -> bytes | None:
         return None
 
 
-def _remove_leftovers(repo, entry: Entry) -> None:
+def _remove_leftovers(repo: Repo, entry: Entry) -> None:
     """The temporary files of the process that wrote ``entry`` and the lock files its
     gits left behind."""
     for relpath, _ in entry.files:

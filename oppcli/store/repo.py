@@ -23,6 +23,8 @@ from .files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .transaction import Transaction
 
 
@@ -160,7 +162,7 @@ class Repo:
         return errors
 
     @staticmethod
-    def model_errors(model: type, relpath: str, data: Any, node: Any):
+    def model_errors(model: type[BaseModel], relpath: str, data: Any, node: Any):
         """The model instance, or a list of ``DataError`` (one per broken field)."""
         from pydantic import ValidationError
 

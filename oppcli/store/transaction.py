@@ -206,7 +206,7 @@ class Transaction:
                 head = journal.head(self.repo)
             if alone and head and tree == git(root, "rev-parse", head + "^{tree}").stdout.strip():
                 pass  # the files are back as HEAD has them (a deletion undone): no commit
-            elif alone and self.repo.plain_commit():
+            elif alone and tree is not None and self.repo.plain_commit():
                 self._plain_commit(message, tree, head)
             else:
                 only = () if alone else PATHSPEC_STDIN

@@ -200,11 +200,11 @@ def _revert(repo: Repo, tx, commit: _Commit) -> None:
     for path, old, new in entries:
         if old is None:
             tx.write(path, None)
-        elif blobs[old] is None:
+        elif (content := blobs[old]) is None:
             raise RepoError(f"git does not have {path} as it was before {commit.short}; "
                             "cannot revert it")
         else:
-            tx.write_bytes(path, blobs[old])
+            tx.write_bytes(path, content)
         if path == opp_file:  # the subject names the opportunity as it was then
             for blob in (new, old):
                 name = _name_in(blobs.get(blob)) if blob else ""

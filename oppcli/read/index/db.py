@@ -13,10 +13,13 @@ import zlib
 from collections.abc import Callable, Iterable
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...domain.records import PlainSettings
 from .entry import SEP, Entry
+
+if TYPE_CHECKING:
+    from ...store.repo import Repo
 
 INDEX_FORMAT = 1
 
@@ -96,7 +99,7 @@ CREATE TABLE IF NOT EXISTS touches (head TEXT NOT NULL, data TEXT NOT NULL,
 """
 
 
-def index_path(repo) -> Path:
+def index_path(repo: Repo) -> Path:
     """``.git/opp-index.sqlite3``; a data repo below the top of its git work tree gets its
     own file (``opp-index-<hash of its folder>.sqlite3``)."""
     git_dir = Path(repo.git_dir)
@@ -117,7 +120,7 @@ class Index:
     # -------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, repo) -> Index | None:
+    def open(cls, repo: Repo) -> Index | None:
         """The index of ``repo``, checked and ready; None when it cannot be had (then
         callers parse every file)."""
         try:
@@ -343,7 +346,7 @@ class Index:
             return False
 
 
-def for_repo(repo) -> Index | None:
+def for_repo(repo: Repo) -> Index | None:
     """The repo's open index (one per ``Repo`` object), or None when disabled or unusable."""
     if not enabled():
         return None
@@ -352,7 +355,7 @@ def for_repo(repo) -> Index | None:
     return repo.__dict__["_index"]
 
 
-def with_retry(repo, work: Callable[[Index | None], Any]) -> Any:
+def with_retry(repo: Repo, work: Callable[[Index | None], Any]) -> Any:
     """Run ``work(index)``; a damaged index is thrown away and the work done again on a
     fresh one (and without an index at all when even that fails)."""
     index = for_repo(repo)

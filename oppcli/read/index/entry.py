@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...domain.records import (
     NOTHING_DATED,
@@ -116,7 +116,7 @@ def _fast_loader():
     if _FastLoader is None:
         from ...store import yamlio
 
-        class FastLoader(yamlio._Loader):  # type: ignore[misc, valid-type, name-defined]
+        class FastLoader(yamlio._Loader):
             def construct_mapping(self, node, deep=False):
                 mapping = super().construct_mapping(node, deep=deep)
                 if len(mapping) != len(node.value):
@@ -303,13 +303,14 @@ class RecordBuilder:
         self.dates: dict[str, date] = {}
         self.words: dict[str, str] = {}
 
-    def date(self, text: str) -> date | None:
-        if not text:
-            return None
+    def day(self, text: str) -> date:
         found = self.dates.get(text)
         if found is None:
             found = self.dates[text] = date.fromisoformat(text)
         return found
+
+    def date(self, text: str) -> date | None:
+        return self.day(text) if text else None
 
     def record(self, rec: str | None, err: str | None, opp_id: str,
                relpath: str) -> Record:
@@ -330,12 +331,12 @@ class RecordBuilder:
                       Decimal(f[6]) if f[6] else None,
                       words.get(currency) or words.setdefault(currency, currency),
                       (dates.get(closed) or self.date(closed)) if closed else None,
-                      dates.get(created) or self.date(created),
+                      dates.get(created) or self.day(created),
                       words.get(source) or words.setdefault(source, source), f[11] or None)
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
-            settings: PlainSettings) -> None:
+            settings: PlainSettings) -> NoReturn:
     """Raise what ``Repo.load_errors`` finds first: the id, then the stage rules, then
     the rules that hold whatever the settings."""
     locs = f[len(_FIELDS):]
@@ -355,6 +356,8 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
         raise DataError(message, relpath, *at(loc[0]))
     if entry.err is not None:
         raise _error(entry.err, relpath)
+    # the index's fields said the file breaks a rule; the checks above find which
+    raise DataError("breaks a rule of its stage; run: opp validate", relpath)
 
 
 def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:

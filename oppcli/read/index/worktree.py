@@ -117,7 +117,7 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
     return found
 
 
-def report_settings(repo) -> PlainSettings:
+def report_settings(repo: Repo) -> PlainSettings:
     """The settings as reports read them: from the index when it knows this ``opp.yaml``
     (no pydantic then), else parsed (and remembered)."""
     cached = repo.__dict__.get("_plain_settings")
@@ -141,7 +141,7 @@ def report_settings(repo) -> PlainSettings:
     return plain
 
 
-def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
+def records_of_blobs(repo: Repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
                      wrap: Callable[[DataError], DataError] = lambda e: e) -> list[Record]:
     """Records of (opp id, blob id) pairs in this order, each from the index or parsed
     from ``read(blob ids) -> {blob: bytes}`` (and remembered); raises the error of the
@@ -161,7 +161,7 @@ def records_of_blobs(repo, items: list[tuple[str, str]], read: Callable[[list[st
     return out
 
 
-def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
+def entries_for(repo: Repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
                 ) -> dict[str, Entry]:
     """The entries of these blobs: from the index, the others parsed from
     ``read(blob ids) -> {blob: bytes}`` and remembered."""
@@ -180,7 +180,7 @@ def entries_for(repo, blobs: Iterable[str], read: Callable[[list[str]], dict]
     return with_retry(repo, work)
 
 
-def remember(repo, written: dict[str, bytes]) -> None:
+def remember(repo: Repo, written: dict[str, bytes]) -> None:
     """Index the opportunity files a change just wrote (relpath -> bytes), so that the
     next report need not parse them; best effort."""
 
@@ -200,7 +200,7 @@ def remember(repo, written: dict[str, bytes]) -> None:
         pass
 
 
-def working_records(repo) -> list[Record]:
+def working_records(repo: Repo) -> list[Record]:
     """Every opportunity of the working tree, in id order, exactly as ``Repo.load_all``
     then ``records.record`` give them (the same first error when one is invalid)."""
     settings = report_settings(repo)
@@ -340,14 +340,14 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     return out
 
 
-def working_detail(repo, opp_id: str) -> dict:
+def working_detail(repo: Repo, opp_id: str) -> dict:
     """``opp show --format json`` of a working-tree file: from the index when it has the
     file's content (else parsed and remembered), after the checks ``Repo.load`` makes."""
     settings = report_settings(repo)
     return with_retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
 
 
-def _working_detail(repo, index: Index | None, opp_id: str,
+def _working_detail(repo: Repo, index: Index | None, opp_id: str,
                     settings: PlainSettings) -> dict:
 
 
@@ -384,19 +384,20 @@ def _working_detail(repo, index: Index | None, opp_id: str,
 
         return full_detail(repo.load(opp_id), repo.settings)
     make_record(entry, opp_id, relpath, settings)  # the checks Repo.load makes
+    assert text is not None  # make_record refused an entry without a detail
     out = json.loads(text)
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
     return out  # every key whatever the modules, as views.detail gives it
 
 
-def _careful(repo, opp_id: str, settings: PlainSettings) -> Record:
+def _careful(repo: Repo, opp_id: str, settings: PlainSettings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
 
     return record(repo.load(opp_id), repo.settings)
 
 
-def status(repo) -> dict[str, Any]:
+def status(repo: Repo) -> dict[str, Any]:
     """What ``opp index status`` prints."""
     path = index_path(repo)
     out: dict[str, Any] = {"path": str(path), "enabled": enabled(),
@@ -411,7 +412,7 @@ def status(repo) -> dict[str, Any]:
     return out
 
 
-def rebuild(repo) -> dict[str, Any]:
+def rebuild(repo: Repo) -> dict[str, Any]:
     """Throw the index away and build it again from every file."""
     index = for_repo(repo)
     if index is not None:

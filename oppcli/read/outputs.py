@@ -1,0 +1,275 @@
+"""Reports replayed: the bytes a report printed, kept under a key of everything it
+depends on, and printed again while none of that has changed (#25).
+
+A report run by a script or a CI job (stdout not a terminal) is keyed by its command
+line, the environment that shapes it (``OPP_*``, ``GIT_*``, locale, time zone, today's
+date), opp's own code, git's HEAD and configuration, and the stat data (size, times,
+inode, mode) of every file of the data repo outside ``.git`` and ``documents/``. The
+key is taken BEFORE the report reads anything, so a file written while it runs makes
+the key stale, never the answer wrong. As with the index, stat data younger than
+``RACY_SECONDS`` is not trusted: such a run is not kept, because a second write within
+the file system's clock tick could leave the same stat data behind. A symbolic link, an
+unfinished change (opp's journal) or a data repo below the top of its git work tree
+turns the replay off for that run: the careful path handles them.
+
+Replaying needs none of opp's other modules: ``opp pipeline --format json`` of an
+unchanged repo costs a Python start, one ``stat`` per file and one read. The answer is
+always the one the full run gives; ``tests/read/test_outputs.py`` checks it after each
+kind of change. ``OPP_NO_INDEX`` turns this cache off with the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import marshal
+import os
+import stat as stat_module
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import NamedTuple
+
+COMMANDS = frozenset({"pipeline", "forecast", "list", "changes"})
+RACY_SECONDS = 3  # as the index: stat data younger than this is not trusted
+KEPT = 64  # entries kept per repo; the least recently used go first
+LARGEST = 32 << 20  # bytes of output kept at most (stdout and stderr each)
+FOLDER = "opp-outputs"
+SKIPPED = frozenset({".git", "documents"})
+_ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EMAIL",
+                        "COLUMNS", "LINES", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM",
+                        "PAGER", "XDG_CONFIG_HOME"})
+_FORMAT = b"opp-outputs 1\n"
+
+
+class Key(NamedTuple):
+    folder: Path  # where the repo's entries live
+    digest: str
+    trusted: bool  # False: some stat data is too recent to trust; the run is not kept
+
+
+class Unsure(Exception):
+    """This run cannot be keyed safely; it runs (and is kept) the usual way."""
+
+
+def command_of(argv: list[str]) -> tuple[str | None, str | None]:
+    """(the subcommand, the ``--repo`` value) of a command line; (None, None) when it
+    asks for help, or when its global options are beyond this simple reading."""
+    repo: str | None = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-q", "--quiet"):
+            i += 1
+        elif arg == "--repo" and i + 1 < len(argv):
+            repo, i = argv[i + 1], i + 2
+        elif arg.startswith("--repo="):
+            repo, i = arg[len("--repo="):], i + 1
+        elif arg.startswith("-"):
+            return None, None
+        else:
+            if "--help" in argv or "-h" in argv:
+                return None, None
+            return arg, repo
+    return None, None
+
+
+def _root(repo_arg: str | None) -> Path:
+    given = repo_arg or os.environ.get("OPP_REPO", "").strip()
+    if given:
+        root = Path(given).expanduser().resolve()
+        if not (root / "opp.yaml").is_file():
+            raise Unsure
+        return root
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "opp.yaml").is_file():
+            return folder
+    raise Unsure
+
+
+def _walk(folder: str, rel: str, out: list[tuple], newest: list[int]) -> None:
+    """Every file below ``folder`` as (path, mode, size, mtime, ctime, inode), in name
+    order; ``newest`` receives the latest time seen. A link stops it (``Unsure``)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        names = sorted(os.listdir(fd))
+        stat, append, is_dir, is_reg = os.stat, out.append, stat_module.S_ISDIR, \
+            stat_module.S_ISREG
+        top = newest[0]
+        for name in names:
+            if not rel and name in SKIPPED:
+                continue
+            info = stat(name, dir_fd=fd, follow_symlinks=False)
+            mode = info.st_mode
+            if is_reg(mode):
+                mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
+                append((rel + name, mode, info.st_size, mtime, ctime, info.st_ino))
+                top = max(top, mtime, ctime)
+            elif is_dir(mode):
+                newest[0] = top
+                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest)
+                top = newest[0]
+            else:
+                raise Unsure  # a link (its target is not in its stat data), a FIFO…
+        newest[0] = top
+    finally:
+        os.close(fd)
+
+
+def _git_state(git_dir: Path) -> list[str]:
+    """HEAD as it resolves, and the stat data of the configuration opp reads."""
+    if (git_dir / "opp-journal").exists():
+        raise Unsure  # a change is under way or was interrupted: Repo.find settles it
+    head = (git_dir / "HEAD").read_text(errors="replace").strip()
+    parts = [head]
+    if head.startswith("ref: "):
+        ref = git_dir / head[5:]
+        parts.append(ref.read_text(errors="replace").strip() if ref.is_file() else "-")
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    for path in (git_dir / "packed-refs", git_dir / "config", git_dir / "MERGE_HEAD",
+                 home / ".gitconfig", xdg / "git" / "config"):
+        try:
+            info = os.stat(path)
+            parts.append(f"{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}")
+        except OSError:
+            parts.append(f"{path}:-")
+    return parts
+
+
+def _code() -> list[str]:
+    """opp's own code: a changed module makes every kept output stale."""
+    here = Path(__file__).resolve().parents[1]
+    out = []
+    for folder, _dirs, files in sorted(os.walk(here)):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                out.append(f"{folder}/{name}:{info.st_size}:{info.st_mtime_ns}")
+    return out
+
+
+def key_of(argv: list[str]) -> Key | None:
+    """The key of this command line, or None when it is not a report this cache serves
+    or cannot be keyed safely."""
+    if os.environ.get("OPP_NO_INDEX", "") not in ("", "0") or os.isatty(1):
+        return None
+    command, repo_arg = command_of(argv)
+    if command not in COMMANDS:
+        return None
+    try:
+        root = _root(repo_arg)
+        git_dir = root / ".git"
+        if not git_dir.is_dir():
+            raise Unsure
+        files: list[tuple] = []
+        newest = [0]
+        _walk(str(root), "", files, newest)
+        today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
+        env = sorted(f"{k}={v}" for k, v in os.environ.items()
+                     if k.startswith(("OPP_", "GIT_", "LC_")) or k in _ENV_NAMES)
+        parts = [_FORMAT.decode(), repr(argv), str(root), os.getcwd(), today,
+                 str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
+    except (Unsure, OSError, ValueError):
+        return None
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+    digest.update(marshal.dumps(files))
+    trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
+    return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
+
+
+def replay(key: Key) -> bool:
+    """Print what the report of this key printed before; False (nothing printed) when
+    no such output is kept."""
+    folder, digest = key.folder, key.digest
+    try:
+        with open(folder / digest, "rb") as fh:
+            data = fh.read()
+        os.utime(folder / digest)  # recently used
+    except OSError:
+        return False
+    head, _, rest = data.partition(b"\n")
+    if not head.isdigit() or int(head) > len(rest):
+        return False
+    out, err = rest[:int(head)], rest[int(head):]
+    _write_all(2, err)
+    _write_all(1, out)
+    return True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def keep(folder: Path, digest: str, out: bytes, err: bytes) -> None:
+    """Keep a report's output under its key (atomically), and only the last ``KEPT``."""
+    try:
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".{digest}.{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(b"%d\n" % len(out) + out + err)
+        os.replace(tmp, folder / digest)
+        entries = [e for e in os.scandir(folder) if not e.name.startswith(".")]
+        if len(entries) > KEPT:
+            entries.sort(key=lambda e: e.stat().st_mtime_ns)
+            for e in entries[:len(entries) - KEPT]:
+                os.unlink(e.path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
+
+
+class Recorder:
+    """Copies of what the command writes on stdout and stderr, kept when it succeeds."""
+
+    def __init__(self, key: Key):
+        self.key = key
+        self.out = _Copying(sys.stdout.buffer)
+        self.err = _Copying(sys.stderr.buffer)
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = _tee(sys.stdout, self.out)
+        sys.stderr = _tee(sys.stderr, self.err)
+
+    def finish(self, code: int) -> None:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            code = code or 1
+        sys.stdout, sys.stderr = self.saved
+        if code == 0 and self.out.copy is not None and self.err.copy is not None:
+            keep(self.key.folder, self.key.digest, b"".join(self.out.copy),
+                 b"".join(self.err.copy))
+
+
+class _Copying:
+    """A binary stream that writes through to ``target`` and keeps a copy, up to
+    ``LARGEST`` bytes (a larger output is not kept: ``copy`` becomes None)."""
+
+    def __init__(self, target):
+        self.target = target
+        self.copy: list[bytes] | None = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        if self.copy is not None:
+            self.size += len(data)
+            if self.size > LARGEST:
+                self.copy = None
+            else:
+                self.copy.append(bytes(data))
+        return self.target.write(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.target, name)
+
+
+def _tee(stream, raw: _Copying):
+    return io.TextIOWrapper(raw, encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=stream.line_buffering, write_through=True)
