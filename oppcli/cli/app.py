@@ -86,7 +86,8 @@ class OppGroup(click.Group):
     def globals_first(self, args: list[str]) -> list[str]:
         """The top level's options (-q, --repo DIR, --no-pager…) taken from anywhere
         before a ``--``, as git and gh take theirs: ``opp list -q`` is ``opp -q list``."""
-        flags, valued = set(), set()
+        flags: set[str] = set()
+        valued: set[str] = set()
         for param in self.params:
             if isinstance(param, click.Option) and not param.is_eager:
                 names = param.opts + param.secondary_opts

@@ -81,19 +81,19 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
     terminal, a plain table fits its width (text cut with '…', never numbers or ids)."""
     from tabulate import tabulate
 
-    rows = [["" if v is None else str(v) for v in row] for row in rows]
-    headers = [str(h) for h in headers]
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    names = [str(h) for h in headers]
     limit = width() if fmt == "simple" else None
-    if limit and rows:
-        rows, headers = fit(rows, headers, align, limit)
-        groups = column_groups(rows, headers, limit)
+    if limit and cells:
+        cells, names = fit(cells, names, align, limit)
+        groups = column_groups(cells, names, limit)
         if len(groups) > 1:  # still too wide: the columns in turns, as wide frames print
             return "\n\n".join(
-                tabulate([[r[i] for i in g] for r in rows], headers=[headers[i] for i in g],
+                tabulate([[r[i] for i in g] for r in cells], headers=[names[i] for i in g],
                          tablefmt=fmt, disable_numparse=True,
                          colalign=[align[i] for i in g] if align else None)
                 for g in groups)
-    return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True,
+    return tabulate(cells, headers=names, tablefmt=fmt, disable_numparse=True,
                     colalign=list(align) if align else None)
 
 

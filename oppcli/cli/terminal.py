@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import click
 
@@ -102,7 +103,7 @@ class _Held(io.StringIO):
         return True
 
 
-_held: list[tuple[_Held, object]] = []
+_held: list[tuple[_Held, TextIO]] = []
 
 
 def pager_command() -> str | None:
@@ -131,15 +132,15 @@ def release() -> None:
     if not _held:
         return
     held, real = _held.pop()
-    sys.stdout = real  # type: ignore[assignment]
+    sys.stdout = real
     text = held.getvalue()
     size = shutil.get_terminal_size()
     lines = sum(max(1, -(-len(line) // max(size.columns, 1))) for line in text.splitlines())
     command = pager_command()
     if lines >= size.lines and command and _page(command, text):
         return
-    real.write(text)  # type: ignore[attr-defined]
-    real.flush()  # type: ignore[attr-defined]
+    real.write(text)
+    real.flush()
 
 
 def _page(command: str, text: str) -> bool:
