@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..domain import money
-from ..domain.dates import parse_day
+from ..domain.dates import Bound, parse_day
 from ..env import today
 
 
@@ -42,11 +42,11 @@ DISCOUNT = _Decimal("discount", "discount", places=2, minimum=Decimal(0),
                     maximum=Decimal(100))
 
 
-def parse_date(value: str, bound: str = "day") -> date:
+def parse_date(value: str, bound: Bound = "day") -> date:
     """A date as every DATE option reads it (``domain.dates``): YYYY-MM-DD, today,
     yesterday, tomorrow, -7d, +2w, -3m, +1y, 'N days ago'; with ``bound`` 'start' or
     'end', a period 2026, 2026-11, 2026-Q4 too. ``ValueError`` saying what is wrong."""
-    return parse_day(value, today(), bound)  # type: ignore[arg-type]
+    return parse_day(value, today(), bound)
 
 
 class _Date(click.ParamType):
@@ -55,7 +55,7 @@ class _Date(click.ParamType):
 
     name = "date"
 
-    def __init__(self, bound: str = "day") -> None:
+    def __init__(self, bound: Bound = "day") -> None:
         self.bound = bound
 
     def convert(self, value: Any, param: click.Parameter | None,
