@@ -643,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-scale", action="store_true", help="only import and export")
     parser.add_argument("--skip-transfer", action="store_true",
                         help="only the scale part (with its one timed import)")
+    parser.add_argument("--skip-history", action="store_true",
+                        help="skip opp insights over N deals with ~5 N commits (#23)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--reuse", type=Path, metavar="DIR",
                         help="time the scale repo a --keep run left in DIR (skips building)")
@@ -654,6 +656,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_scale and not args.only:
             print(scale(args.n, workdir, args.runs, with_import=not args.reuse,
                         reuse=args.reuse), flush=True)
+            print()
+        if not args.skip_history and not args.only:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            import history  # benchmarks/history.py: opp insights over a long history
+
+            print(history.run(args.n, workdir, min(args.runs, 3)), flush=True)
             print()
         if not args.skip_transfer:
             bench = Bench(args.n, workdir / "transfer")

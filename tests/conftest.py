@@ -69,7 +69,7 @@ def _hermetic(tmp_path_factory, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    for var in ("OPP_REPO", "OPP_USER", "OPP_TODAY", "OPP_DEBUG", "GIT_AUTHOR_NAME",
+    for var in ("OPP_REPO", "OPP_USER", "OPP_TODAY", "OPP_DEBUG", "OPP_LOCALE", "GIT_AUTHOR_NAME",
                 "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
                 "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)

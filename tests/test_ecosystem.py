@@ -110,7 +110,7 @@ def test_init_upgrade_brings_an_old_repo_up_to_date(crm, unchanged):
     before = crm.commits()
     r = crm("init", "--upgrade")
     assert crm.commits() == before + 1 and crm.status() == ""
-    assert "upgraded 6 file(s)" in r.stderr
+    assert "upgraded 7 file(s)" in r.stderr  # 3 data files, 4 schemas (quotas' too)
     assert crm.git("log", "-1", "--format=%s").startswith("upgrade: JSON Schemas")
     for path in opp_files(crm.root):
         assert schema_line(path).read_text() == rendered()[schema_line(path).name]

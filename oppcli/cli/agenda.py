@@ -257,10 +257,10 @@ def _headline(a: Agenda) -> str:
 
 def _money(value: Decimal, currency: str) -> str:
     """``money_human``, faster for the many rows of a table: money is held in cents."""
-    whole, _, cents = str(value).partition(".")
-    if not whole.isdigit() or len(cents) != 2:
-        from ..domain.money import money_human
+    from ..domain.money import CLASSIC, human_locale, money_human
 
+    whole, _, cents = str(value).partition(".")
+    if not whole.isdigit() or len(cents) != 2 or human_locale() != CLASSIC:
         return money_human(value, currency)
     return f"{int(whole):,}.{cents} {currency}"
 

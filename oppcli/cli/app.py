@@ -28,11 +28,26 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: str | None, quiet: bool = False, no_pager: bool = False):
+    def __init__(self, repo_arg: str | None, quiet: bool = False, locale: str | None = None,
+                 no_pager: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
+        self.locale_arg = locale  # --locale or OPP_LOCALE, checked
         self.no_pager = no_pager
         self._repo: Repo | None = None
+
+    @property
+    def locale(self) -> str:
+        """What people read is written in: --locale, else OPP_LOCALE, else opp.yaml's
+        ``locale`` (read as reports read settings: from the index), else ``en``."""
+        if self.locale_arg:
+            return self.locale_arg
+        from ..read.source import of
+
+        try:
+            return of(self.repo).settings().locale
+        except OppError:  # no data repo here: the command says so where it matters
+            return "en"
 
     @property
     def repo(self) -> Repo:
@@ -70,6 +85,7 @@ SECTIONS = {
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
                            "timeline", "undo", "redo"],
     "Reports": ["pipeline", "forecast", "changes", "dashboard", "agenda", "calendar"],
+    "From the history": ["insights", "backtest", "quota", "attainment"],
     "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
     "Setup": ["init", "config", "schema", "completion", "index"],
 }
@@ -207,12 +223,17 @@ class OppGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, envvar="OPP_QUIET",
               help="No notes on stderr, for scripts (env OPP_QUIET); errors and data still "
                    "print.")
+@click.option("--locale", "locale", metavar="LOCALE", envvar="OPP_LOCALE",
+              help="Write what people read (tables, text, Markdown, the dashboard, the quote "
+                   "document) the way of LOCALE: it, en, de, fr... (env OPP_LOCALE; default: "
+                   "opp.yaml's locale). JSON, CSV and the files never change.")
 @click.option("--no-pager", is_flag=True,
               help="Print directly, never through the pager (env OPP_PAGER, PAGER; "
                    "default less -FRX, on a terminal only).")
 @click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, no_pager: bool) -> None:
+def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, locale: str | None,
+        no_pager: bool) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and
@@ -230,12 +251,28 @@ def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, no_pager: bool) -
       opp add-product $ID SRV-01 --qty 2
       opp show $ID
     """
+    from ..domain.money import speaking
     from ..env import check
 
     check()
-    ctx.obj = State(repo_arg, quiet, no_pager)
+    if locale and locale.strip():
+        locale = checked_locale(locale)
+    state = ctx.obj = State(repo_arg, quiet, locale or None, no_pager)
+    ctx.call_on_close(speaking(lambda: state.locale))
     if colour() is not None:
         ctx.color = colour()
+
+
+def checked_locale(text: str, option: str = "--locale") -> str:
+    """A --locale value (or OPP_LOCALE's) as Babel names it; a usage error otherwise."""
+    from ..domain.l10n import check_locale
+    from ..errors import UsageError
+
+    try:
+        return check_locale(text)
+    except ValueError as exc:
+        where = f"{option} (or OPP_LOCALE)" if option == "--locale" else option
+        raise UsageError(f"{where}: {exc}") from None
 
 
 pass_state = click.pass_obj

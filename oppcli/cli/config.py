@@ -16,7 +16,7 @@ KEY = click.argument("key", metavar="KEY", shell_complete=completion.config_keys
 def config() -> None:
     """Read and change the settings in opp.yaml, one commit per change.
 
-    KEY names a setting with dots: currency, default_stage, modules.catalog,
+    KEY names a setting with dots: currency, locale, default_stage, modules.catalog,
     modules.quotes, activity_types, lost_reasons, roles.contacts,
     roles.partners, roles.competitors, stages, stages.STAGE (id or label),
     stages.STAGE.label|probability|kind|position. A change that would leave
@@ -108,12 +108,13 @@ def config_get(state: State, key: str | None, fmt: str) -> None:
 @click.argument("value")
 @pass_state
 def config_set(state: State, key: str, value: str) -> None:
-    """Set one setting: currency, default_stage, modules.catalog or modules.quotes
+    """Set one setting: currency, locale, default_stage, modules.catalog or modules.quotes
     (true or false), stages.STAGE.label, .probability, .kind or .position.
 
     \b
     Example:  opp config set stages.proposal.probability 40
               opp config set stages.proposal.label Proposta
+              opp config set locale it
               opp config set modules.quotes false
     """
     from ..domain import settings_edit as keys

@@ -47,7 +47,10 @@ def dashboard(state: State, output: str, as_of: date | None, by: str, start: dat
     amount), the forecast by month or quarter (amount, weighted, objective), won
     vs lost and the win rate, the 10 largest open deals, and what changed in the
     7 days ending today (or on the --as-of day): the totals of every change and
-    the latest --changes of them. The footer names the data repo's commit and the
+    the latest --changes of them. From the history: the stage-conversion funnel
+    and time in stage (opp insights), attainment per owner when quotas exist (opp
+    attainment of the quarter), and the backtest of the last month over (opp
+    backtest). The footer names the data repo's commit and the
     day. Figures are those of opp pipeline, opp forecast and opp changes; the page
     fetches nothing, so it opens offline in any browser.
 
@@ -60,6 +63,7 @@ def dashboard(state: State, output: str, as_of: date | None, by: str, start: dat
     from ..errors import UsageError
     from ..read.history import head, uncommitted
     from ..reports.dashboard import Source, changes_window, page
+    from ..reports.dashboard_history import read_history
     from ..reports.forecast import forecast as build_forecast
     from ..reports.pipeline import pipeline as build_pipeline
     from .reports import change_words, changes_report, report_records, report_source
@@ -79,7 +83,7 @@ def dashboard(state: State, output: str, as_of: date | None, by: str, start: dat
                    uncommitted=0 if as_of else uncommitted(repo),
                    generated_at=generated_at(), name=repo.root.name, version=__version__)
     text = page(pipeline, forecast, changes, records, facts, describe=change_words,
-                changes_shown=changes_shown)
+                changes_shown=changes_shown, history=read_history(repo, day, today()))
     if output == "-":
         click.echo(text, nl=False)
         return

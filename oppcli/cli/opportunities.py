@@ -248,7 +248,8 @@ def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
 # ---------------------------------------------------------------- set
 
 
-SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "currency", "ref")
+SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "currency", "ref",
+            "category")
 
 
 @cli.command("set", context_settings={"ignore_unknown_options": True})
@@ -258,11 +259,13 @@ SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "c
 @click.argument("value")
 @pass_state
 def set_(state: State, ref: str, field: str, value: str) -> None:
-    """Change a field: name, customer, amount, objective, close-date, owner, currency, ref.
+    """Change a field: name, customer, amount, objective, close-date, owner, currency, ref,
+    category.
 
     The amount can be typed only while the opportunity is open and has no
     products (R5); otherwise it is the products' total. 'none' clears the
-    objective, the close date or the ref.
+    objective, the close date or the ref. The forecast category (commit,
+    best_case, pipeline, omitted) overrides the stage's; 'none' returns to it.
 
     \b
     Example:  opp set 4k7q close-date 2027-01-31
@@ -277,7 +280,7 @@ def set_(state: State, ref: str, field: str, value: str) -> None:
 
     def parsed():
         try:
-            clearable = field in ("objective", "close-date", "ref")
+            clearable = field in ("objective", "close-date", "ref", "category")
             if not value.strip():  # an empty variable in a script never clears by accident
                 raise ValueError(f"{field} cannot be empty"
                                  + (" ('none' clears it)" if clearable else ""))
@@ -291,6 +294,8 @@ def set_(state: State, ref: str, field: str, value: str) -> None:
                 return parse_date(value)
             if field == "currency":
                 return CURRENCY.convert(value, None, None)
+            if field == "category":
+                return opportunity.category_value(value)
             return LINE.convert(value, None, None)
         except (ValueError, click.BadParameter) as exc:
             message = exc.message if isinstance(exc, click.BadParameter) else str(exc)

@@ -53,7 +53,8 @@ def chosen_format() -> str | None:
     return ctx.meta.get(_CHOSEN) if ctx is not None else None
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How JSON output writes what json cannot: decimals as exact strings, dates ISO."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -62,7 +63,7 @@ def _default(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, default=_default, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(data, default=json_default, ensure_ascii=False, indent=2))
 
 
 def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None = None) -> None:

@@ -336,7 +336,7 @@ def quote_show(state: State, ref: str, quote: str, fmt: str) -> None:
     if fmt == "json":
         emit_json(_record(opp, q))
     elif fmt == "markdown":
-        click.echo(markdown(opp, q), nl=False)
+        click.echo(markdown(opp, q, state.locale), nl=False)
     else:
         click.echo(_render(opp, q))
 
@@ -385,20 +385,38 @@ def quote_list(state: State, ref: str, fmt: str) -> None:
 @click.argument("quote", metavar="QUOTE")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the document to FILE instead of stdout.")
+@click.option("--lang", metavar="it|en",
+              help="The document's language: its words, numbers and dates (default: the "
+                   "locale, see opp --locale). A locale such as it_CH works too.")
 @pass_state
-def quote_print(state: State, ref: str, quote: str, output: str | None) -> None:
+def quote_print(state: State, ref: str, quote: str, output: str | None,
+                lang: str | None) -> None:
     """Print a quote as a Markdown document to send: customer, lines, discounts, total.
+
+    The words come from the message catalogue of the language (English or
+    Italian: Preventivo, Quantità, Prezzo unitario, Sconto, Totale), money and
+    dates are written its way (1.234,50 €, 15 gennaio 2027).
 
     \b
     Example:  opp quote print 4k7q 7hq2 -o acme-quote.md
+              opp quote print 4k7q 7hq2 --lang it -o preventivo.md
     """
     from pathlib import Path
 
+    from ..reports.messages import has_language, languages
     from ..reports.quote_document import markdown
+    from .app import checked_locale
 
+    locale = checked_locale(lang, "--lang") if lang else state.locale
+    if lang and not has_language(locale):
+        raise click.UsageError(f"--lang {lang}: no message catalogue speaks it; languages: "
+                               f"{', '.join(languages())}")
+    if not has_language(locale):
+        note(f"note: no message catalogue speaks {locale}; the words are English, the "
+             "numbers and dates its way")
     opp = _load(state, ref)
     q = _quote_of(opp, quote)
-    text = markdown(opp, q)
+    text = markdown(opp, q, locale)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .app import State, cli, note, pass_state
+from .app import State, checked_locale, cli, note, pass_state
 from .output import emit_json, format_option
 from .params import CURRENCY
 
@@ -21,8 +21,12 @@ if TYPE_CHECKING:
 @click.option("--upgrade", is_flag=True,
               help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
                    "the top of every file, in one commit.")
+@click.option("--locale", metavar="LOCALE",
+              help="What people read is written this way (it, en, de...; default en); "
+                   "with a catalogue for its language (it), the stages get its labels.")
 @pass_state
-def init(state: State, directory: str, currency: str | None, upgrade: bool) -> None:
+def init(state: State, directory: str, currency: str | None, upgrade: bool,
+         locale: str | None) -> None:
     """Create a data repo in DIRECTORY (default: here), with default settings.
 
     Runs 'git init' when DIRECTORY is not already in a git work tree, writes
@@ -32,6 +36,7 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool) -> N
 
     \b
     Example:  opp init crm && cd crm && opp catalog list
+              opp init crm --locale it --currency EUR
               opp init --upgrade
     """
     from ..domain.model import Settings
@@ -40,17 +45,33 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool) -> N
     from ..store.setup import upgrade as upgrade_repo
 
     if upgrade:
-        if currency:
-            raise click.UsageError("--currency is for a new data repo; change it with: "
-                                   "opp config set currency CODE")
+        if currency or locale:
+            raise click.UsageError("--currency and --locale are for a new data repo; change "
+                                   "them with: opp config set currency CODE, opp config set "
+                                   "locale LOCALE")
         repo = state.repo if directory == "." else Repo.find(directory)
         written = upgrade_repo(repo)
         note(f"upgraded {len(written)} file(s) in {repo.root}" if written
              else f"{repo.root} is up to date")
         return
-    settings = Settings(currency=currency) if currency else None
+    settings = None
+    if currency or locale:
+        given: dict[str, Any] = {"currency": currency} if currency else {}
+        settings = Settings(**given, **(local_start(checked_locale(locale)) if locale else {}))
     repo = init_repo(Path(directory), settings)
     note(f"created an opp data repo in {repo.root}")
+
+
+def local_start(locale: str) -> dict:
+    """The settings of a new repo in ``locale``: that locale, and the default stages
+    labelled in its language (Prospezione... in it) by the message catalogue; ids
+    unchanged."""
+    from ..domain.model import DEFAULT_STAGES
+    from ..reports.messages import translator
+
+    _ = translator(locale)
+    return {"locale": locale,
+            "stages": [s.model_copy(update={"label": _(s.label)}) for s in DEFAULT_STAGES]}
 
 
 @cli.command()

@@ -76,7 +76,7 @@ def _money(value, currency: str) -> str:
     return money_human(value, currency)
 
 
-def _emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
+def emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], list[str]]],
                  subtitle: str = "") -> None:
     """Print titled tables: aligned text for people, or GitHub-flavoured Markdown."""
     out = []
@@ -158,7 +158,7 @@ def pipeline(state: State, as_of, owner, customer, stage_name, fmt: str) -> None
                _money(t.open_weighted, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
                _money(t.lost_amount, t.currency), t.win_rate_words()] for t in report.totals]
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         ("Pipeline", ["Stage", "Probability", "Count", "Amount", "Weighted", "Objective"],
          rows, [LEFT] + [RIGHT] * 5),
         ("Totals", ["Currency", "Open", "Open amount", "Open weighted", "Won", "Won amount",
@@ -174,43 +174,70 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage"]),
-              default="month", show_default=True, help="Group by close period, owner or stage.")
+@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage", "category"]),
+              default="month", show_default=True,
+              help="Group by close period, owner, stage or forecast category.")
 @click.option("--from", "start", type=START, metavar="DATE",
               help="Only deals closing on or after DATE (leaves out undated ones).")
 @click.option("--to", "end", type=END, metavar="DATE",
               help="Only deals closing on or before DATE (leaves out undated ones).")
 @as_of_option
+@click.option("--probabilities", type=click.Choice(["settings", "history"]), default="settings",
+              show_default=True, help="Weight open deals by the stages' probabilities in "
+              "opp.yaml, or by their conversion from history.")
+@click.option("--since", type=START, metavar="DATE", help="With --probabilities history: the "
+              "first day of the history window (default: 365 days before today or --as-of).")
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def forecast(state: State, by: str, start, end, as_of, owner, customer, stage_name,
-             fmt: str) -> None:
-    """The forecast: expected revenue of open and won deals per close period, owner or stage.
+def forecast(state: State, by: str, start, end, as_of, probabilities: str, since, owner,
+             customer, stage_name, fmt: str) -> None:
+    """The forecast: expected revenue of open and won deals per close period, owner, stage
+    or forecast category.
 
     Won deals count at 100 %, open ones at their stage probability (weighted),
     lost ones not at all; the objective stands beside. Open deals without a
     close date fall in the group 'unscheduled', which --from/--to leave out
     (a note says how many). Currencies are never added together.
 
+    --by category groups closed (won), commit, best_case, pipeline and omitted
+    deals, with Salesforce's cumulative totals per currency: commit forecast
+    (closed + commit), best case forecast (+ best_case) and open pipeline
+    (pipeline + best_case + commit), as amounts.
+
+    --probabilities history weights open deals by their stage's conversion in
+    opp insights over the window (the whole team's deals closed in it); a stage
+    that fewer than 5 closed deals passed through keeps its probability.
+
     \b
     Example:  opp forecast --by quarter --from 2026-Q4 --to 2027-Q1
               opp forecast --by owner --format markdown >> "$GITHUB_STEP_SUMMARY"
+              opp forecast --by category --probabilities history
     """
+    from ..env import today
     from ..errors import UsageError
     from ..reports.forecast import forecast as build
 
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
+    if since and probabilities != "history":
+        raise UsageError("--since is the window of --probabilities history; add it")
     source = report_source(state, as_of)
     _, records, settings = report_records(source, owner, customer, stage_name)
-    report = build(records, by, start=start, end=end, default_currency=settings.currency)
+    calibration = None
+    if probabilities == "history":  # reading the history loads more than a report needs
+        from ..reports.insights import history_probabilities
+
+        calibration = history_probabilities(state.repo, since, as_of, today())
+    report = build(records, by, start=start, end=end, default_currency=settings.currency,
+                   probabilities=calibration.percents() if calibration else None)
     if report.unscheduled_left_out:
         note(f"{report.unscheduled_left_out} open opportunit"
              f"{'y' if report.unscheduled_left_out == 1 else 'ies'} without a close date left "
              "out by --from/--to (without them they show as 'unscheduled')")
     if fmt == "json":
-        emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
+        extra = {"probabilities": calibration.as_dict()} if calibration else {}
+        emit_json({**report.as_dict(), **_as_of_json(source, as_of), **extra})
         return
     if fmt == "csv":
         emit_csv([r.as_dict() for r in report.rows], FORECAST_COLUMNS)
@@ -219,15 +246,28 @@ def forecast(state: State, by: str, start, end, as_of, owner, customer, stage_na
              _objective(r)] for r in report.rows]
     totals = [[t.currency, t.count, _money(t.amount, t.currency),
                _money(t.weighted, t.currency), _objective(t)] for t in report.totals]
+    sections = []
+    if by == "category":
+        sections.append(("Cumulative", ["Currency", "Commit forecast", "Best case forecast",
+                                        "Open pipeline"],
+                         [[t.currency, *(_money(v, t.currency)
+                                         for v in report.cumulative(t.currency).values())]
+                          for t in report.totals], [LEFT] + [RIGHT] * 3))
+    if calibration:
+        sections.append(("Probabilities from history", ["Stage", "Probability", "From",
+                                                         "Closed"],
+                         [[p.stage.label, f"{p.as_dict()['probability']} %", p.source,
+                           str(p.closed)] for p in calibration.stages], [LEFT] + [RIGHT] * 3))
     window = " to ".join(filter(None, [str(start or "…"), str(end or "…")])) \
         if start or end else ""
     subtitle = ", ".join(filter(None, [window and f"closing {window}",
                                        _as_of_words(source, as_of)]))
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         (f"Forecast by {by}", [by.capitalize(), "Count", "Amount", "Weighted", "Objective"],
          rows, [LEFT] + [RIGHT] * 4),
         ("Totals", ["Currency", "Count", "Amount", "Weighted", "Objective"], totals,
          [LEFT] + [RIGHT] * 4),
+        *sections,
     ], subtitle)
 
 
@@ -348,7 +388,7 @@ def changes(state: State, since, until, owner, customer, limit, fmt: str) -> Non
                _money(t.lost_amount, t.currency), t.forward_count, t.back_count,
                t.slipped_count, t.pulled_in_count, _money_signed(t.amount_change, t.currency)]
               for t in report.totals]
-    _emit_tables(fmt, [
+    emit_tables(fmt, [
         ("Changes", ["Date", "Opportunity", "Owner", "Change", "By"], rows, [LEFT] * 5),
         ("Totals", ["Currency", "New", "New amount", "Won", "Won amount", "Lost",
                     "Lost amount", "Forward", "Back", "Slipped", "Pulled in",

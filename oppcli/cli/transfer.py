@@ -1,6 +1,7 @@
-"""``opp import``, ``opp export`` and ``opp catalog import``: CSV in, CSV or JSON out.
+"""``opp import``, ``opp export`` and ``opp catalog import``: CSV or xlsx in; CSV, TSV,
+xlsx or JSON out.
 
-The work is in ``oppcli/transfer.py`` (pure); these commands read the file, run the
+The work is in ``oppcli/transfer/`` (pure); these commands read the file, run the
 plan inside one transaction, and print: bad rows and reports on stdout (as
 ``opp validate`` does), the summary on stderr.
 """
@@ -17,7 +18,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .catalog import catalog
-from .output import emit_csv, emit_json, format_option, table
+from .output import emit_json, format_option, table
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -52,15 +53,31 @@ def _file_name(file: BinaryIO) -> str:
     return "<stdin>" if name in (None, "-", "<stdin>") or not isinstance(name, str) else name
 
 
-def _read_table(file: BinaryIO) -> Table:
+def _read_table(file: BinaryIO, **how: str | None) -> Table:
+    """The file as a table (CSV or xlsx); its errors name it."""
     from ..errors import DataError
-    from ..transfer import read_csv
+    from ..transfer import read_sheet
 
     name = _file_name(file)
     try:
-        return read_csv(file.read())
+        return read_sheet(name, file.read(), **how)
     except DataError as exc:
         raise DataError(exc.message, name, exc.line) from None
+
+
+def _print_profiles(state: State, fmt: str) -> None:
+    from ..errors import RepoError
+    from ..transfer import available
+
+    try:
+        root = state.repo.root
+    except RepoError:  # outside a data repo: the built-in ones
+        root = None
+    rows = [{"name": n, "source": s} for n, s in available(root)]
+    if fmt == "json":
+        emit_json(rows)
+    else:
+        click.echo(table([[r["name"], r["source"]] for r in rows], ["profile", "source"]))
 
 
 def _refuse(name: str, errors: list[RowError], fmt: str, report: dict) -> NoReturn:
@@ -95,8 +112,20 @@ def _note_ignored(columns: ColumnMap) -> None:
 # ---------------------------------------------------------------- opp import
 
 
+class SheetOrProfiles(click.File):
+    """FILE, or the word 'profiles' (when no file is called so): list the profiles."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if value == "profiles" and not os.path.exists(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 @cli.command("import")
-@click.argument("file", type=click.File("rb"), metavar="FILE.csv")
+@click.argument("file", type=SheetOrProfiles("rb"), metavar="FILE|profiles")
 @click.option("--dry-run", is_flag=True, help="Check every row and report what would be "
                                                 "created and updated; write nothing.")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD", help=MAP_HELP)
@@ -105,11 +134,28 @@ def _note_ignored(columns: ColumnMap) -> None:
                    "(repeatable); {COLUMN} in VALUE is replaced by that column's cell.")
 @click.option("--stage-map", "stage_maps", multiple=True, metavar="TEXT=STAGE",
               help="Read TEXT in the stage column as STAGE (repeatable).")
+@click.option("--profile", metavar="NAME",
+              help="Read the file as profile NAME says (.opp/import/NAME.yaml, or the built-in "
+                   "hubspot and salesforce); the other options add to it and win.")
+@click.option("--locale", metavar="LOCALE",
+              help="Numbers and dates are written the way of LOCALE: with it, 1.234,50, "
+                   "€ 1.234,50 and 15/01/2027. Without one, 1.234 is refused as ambiguous.")
+@click.option("--date-format", metavar="FORMAT",
+              help="Dates are written DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD or DD.MM.YYYY "
+                   "(ISO dates are always read).")
+@click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the header's , ; "
+                                                 "or tab); 'tab' for a tab.")
+@click.option("--encoding", metavar="E",
+              help="The CSV file's encoding, e.g. cp1252 or latin-1 (default: UTF-8; a BOM "
+                   "says its own).")
+@click.option("--sheet", metavar="NAME", help="The sheet of an xlsx file (default: the first).")
 @format_option("text", "json")
 @pass_state
-def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
-            defaults: tuple[str, ...], stage_maps: tuple[str, ...], fmt: str) -> None:
-    """Import opportunities from a CSV file, all or nothing, as one commit.
+def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, ...],
+            defaults: tuple[str, ...], stage_maps: tuple[str, ...], profile: str | None,
+            locale: str | None, date_format: str | None, delimiter: str | None,
+            encoding: str | None, sheet: str | None, fmt: str) -> None:
+    """Import opportunities from a CSV or xlsx file, all or nothing, as one commit.
 
     The first row names the columns: the fields (id, ref, name, customer,
     stage, amount, objective, currency, close_date, owner, lost_reason,
@@ -118,35 +164,60 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
     owner", "Record ID"...); --map names the others. A row whose id or ref is
     already in the repo updates that opportunity with its non-blank cells, so
     importing the same sheet again changes only what changed. Any bad row
-    stops the import: every problem is listed with its line, nothing is
-    written (exit 1).
+    stops the import: every problem is listed with its line (its row in an
+    xlsx), nothing is written (exit 1). Cells an xlsx types as numbers or
+    dates are taken as typed. 'opp import profiles' lists the profiles.
 
     \b
     Example:  opp import deals.csv --dry-run
-              opp import hubspot.csv --default customer="(none)" \\
-                  --stage-map "Appointment scheduled=qualification"
+              opp import deals-export.xlsx --profile hubspot
+              opp import excel.csv --locale it --encoding cp1252
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
     from ..env import today
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
-    from ..transfer import map_columns, parse_stage_map, plan_import
+    from ..transfer import (
+        check_date_format,
+        check_delimiter,
+        find_profile,
+        map_columns,
+        parse_stage_map,
+        plan_import,
+        reading_for,
+        with_options,
+    )
+    from .app import checked_locale
 
+    if isinstance(file, str):  # the word 'profiles'
+        return _print_profiles(state, fmt)
     name = _file_name(file)
-    data = _read_table(file)
-    columns = map_columns(data.header, maps=maps, defaults=defaults)
     repo = state.repo
+    chosen = find_profile(profile, repo.root) if profile else None
+    data = _read_table(
+        file, encoding=encoding or (chosen.encoding if chosen else None),
+        delimiter=check_delimiter(delimiter) if delimiter else (
+            chosen.delimiter if chosen else None),
+        sheet=sheet or (chosen.sheet if chosen else None))
+    all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
+    columns = map_columns(data.header, maps=all_maps, defaults=all_defaults)
+    settings_locale = None if state.locale_arg else state.locale
+    reading = reading_for(chosen, checked_locale(locale) if locale else None,
+                          check_date_format(date_format) if date_format else None,
+                          state.locale_arg or (settings_locale if settings_locale != "en"
+                                               else None))
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         # the writing bar stays open until the transaction has written and committed
         with ExitStack() as bars, repo.transaction() as tx:
             settings = repo.settings
-            stage_map = parse_stage_map(stage_maps, settings)
+            stage_map = parse_stage_map(stage_maps, settings,
+                                        lenient=chosen.stage_options() if chosen else ())
             existing = repo.load_all()
             with progress(len(data.rows), "checking rows") as step:
                 plan = plan_import(data, columns, settings, repo.catalog, existing,
                                    today=today(), owner=repo.identity.name,
-                                   stage_map=stage_map, progress=step)
+                                   stage_map=stage_map, progress=step, reading=reading)
             if plan.errors:
                 raise _Refused(plan.errors)
             report.update(created=plan.count("create"), updated=plan.count("update"),
@@ -196,43 +267,66 @@ def import_(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
 
 
 @cli.command("export")
-@format_option("csv", "json", "table")
+@format_option("csv", "json", "tsv", "xlsx", "table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write to FILE (whole or not at all) instead of stdout; xlsx needs it.")
 @pass_state
-def export(state: State, fmt: str) -> None:
-    """Every opportunity, with the fields opp import reads (CSV) or in full (JSON).
+def export(state: State, fmt: str, output: str | None) -> None:
+    """Every opportunity, with the fields opp import reads (CSV, TSV, xlsx) or in full (JSON).
 
     The CSV imports back: into an empty repo it gives the same opportunities
-    (same ids), into this one it changes nothing. Product lines travel in the
-    product column when an opportunity holds one line of quantity 1 (what an
-    import makes); otherwise the amount alone. JSON has every field and panel,
-    as opp show --format json, plus the product column.
+    (same ids), into this one it changes nothing; so does the xlsx, one sheet
+    of the same columns whose money cells are numbers with two decimals and
+    whose dates are dates. Product lines travel in the product column when an
+    opportunity holds one line of quantity 1 (what an import makes); otherwise
+    the amount alone. JSON has every field and panel, as opp show --format
+    json, plus the product column. The locale never changes any of them.
 
     \b
     Example:  opp export > pipeline.csv
+              opp export --format xlsx -o pipeline.xlsx
               opp export --format json | jq '[.[] | select(.status == "won")] | length'
     """
-    from ..domain.views import detail
-    from ..transfer import OPPORTUNITY_FIELDS, export_row, single_product
+    import json
 
+    from ..domain.views import detail
+    from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product, xlsx_bytes
+    from .output import write_whole
+
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a file: name it with -o FILE.xlsx")
     repo = state.repo
     settings = repo.settings
     opportunities = repo.load_all()
+    data: str | bytes
     if fmt == "json":
-        emit_json([{**detail(opp, settings), "product": single_product(opp)}
-                   for opp in opportunities])
+        from .output import json_default
+
+        data = json.dumps([{**detail(opp, settings), "product": single_product(opp)}
+                           for opp in opportunities], default=json_default,
+                          ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "xlsx":
+        data = xlsx_bytes((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS,
+                          money=("amount", "objective"), dates=("close_date", "created"),
+                          title="opportunities")
     elif fmt == "table":  # for people: the same columns, aligned
-        rows = [export_row(opp) for opp in opportunities]
-        click.echo(table([[row.get(c) for c in OPPORTUNITY_FIELDS] for row in rows],
-                         OPPORTUNITY_FIELDS))
+        data = table([[row.get(c) for c in OPPORTUNITY_FIELDS]
+                      for row in map(export_row, opportunities)], OPPORTUNITY_FIELDS) + "\n"
     else:
-        emit_csv([export_row(opp) for opp in opportunities], OPPORTUNITY_FIELDS)
+        data = csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS,
+                        "\t" if fmt == "tsv" else ",")
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    write_whole(output, data)
+    note(f"wrote {len(opportunities)} opportunities to {output}")
 
 
 # ---------------------------------------------------------------- opp catalog import
 
 
 @catalog.command("import")
-@click.argument("file", type=click.File("rb"), metavar="FILE.csv")
+@click.argument("file", type=click.File("rb"), metavar="FILE")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Take FIELD (sku, name, price, unit) from COLUMN (repeatable; 'COLUMN=' "
@@ -241,7 +335,7 @@ def export(state: State, fmt: str) -> None:
 @pass_state
 def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
                    fmt: str) -> None:
-    """Import products from a CSV file (sku, name, price, unit), all or nothing.
+    """Import products from a CSV or xlsx file (sku, name, price, unit), all or nothing.
 
     Usual headers are recognised ("Product Code", "Product Name", "List Price",
     "sales_price"...). A SKU already in the catalog is updated with the row's

@@ -20,9 +20,12 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
+from .categories import Category
+from .l10n import LOCALE_PATTERN, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 
 # ---------------------------------------------------------------- field types
@@ -138,6 +141,14 @@ ItemId = Annotated[str, Field(pattern=r"^[0-9a-z]{2,32}$")]
 Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 StageId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+def _locale(value: str) -> str:
+    return check_locale(value)
+
+
+# a locale tag Babel knows: what people read is written its way (l10n.py)
+LocaleTag = Annotated[str, Field(pattern=LOCALE_PATTERN), AfterValidator(_locale)]
 Word = Annotated[str, AfterValidator(_line), Field(max_length=100),
                  _string_schema(_ONE_LINE, 100)]
 
@@ -266,6 +277,7 @@ class Opportunity(Model):
     close_date: date | None = None
     owner: Line
     lost_reason: Line | None = None
+    category: Category | None = None  # the forecast category set on the deal, else the stage's
     ref: Line | None = None
     created: date
     products: list[ProductLine] = []
@@ -290,6 +302,15 @@ class Stage(Model):
     label: Line
     probability: Annotated[int, Field(ge=0, le=100), _number(money=False)]
     kind: StageKind = "open"
+    category: Category | None = None  # the forecast category of its deals (open stages)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_category(self, handler: Any) -> Any:
+        """A stage without a category (a won or lost one) is written without the key."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("category") is None:
+            data.pop("category", None)
+        return data
 
 
 class Modules(Model):
@@ -308,10 +329,10 @@ class Roles(Model):
 
 
 DEFAULT_STAGES = [
-    Stage(id="prospecting", label="Prospecting", probability=10),
-    Stage(id="qualification", label="Qualification", probability=25),
-    Stage(id="proposal", label="Proposal", probability=50),
-    Stage(id="negotiation", label="Negotiation", probability=75),
+    Stage(id="prospecting", label="Prospecting", probability=10, category="pipeline"),
+    Stage(id="qualification", label="Qualification", probability=25, category="pipeline"),
+    Stage(id="proposal", label="Proposal", probability=50, category="best_case"),
+    Stage(id="negotiation", label="Negotiation", probability=75, category="commit"),
     Stage(id="closed-won", label="Closed won", probability=100, kind="won"),
     Stage(id="closed-lost", label="Closed lost", probability=0, kind="lost"),
 ]
@@ -321,6 +342,7 @@ class Settings(Model):
     """``opp.yaml``: the parameters every opportunity uses (R2, R3, R16)."""
 
     currency: Currency = "EUR"
+    locale: LocaleTag = "en"
     stages: list[Stage] = Field(default_factory=lambda: [s.model_copy() for s in DEFAULT_STAGES])
     default_stage: StageId = "prospecting"
     activity_types: list[Word] = ["call", "visit", "meeting", "email", "task"]
@@ -384,3 +406,33 @@ class Catalog(Model):
     def find(self, sku: str) -> CatalogItem | None:
         key = sku.casefold()
         return next((p for p in self.products if p.sku.casefold() == key), None)
+
+
+# ---------------------------------------------------------------- quotas
+
+QuotaPeriod = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$")]
+
+
+class QuotaEntry(Model):
+    """A sales quota: what an owner should win in a month or a quarter, in a currency."""
+
+    owner: Line
+    period: QuotaPeriod
+    amount: Money
+    currency: Currency
+
+
+class Quotas(Model):
+    """``quotas.yaml``: the sales quotas, one per owner, period and currency."""
+
+    quotas: list[QuotaEntry] = []
+
+    @model_validator(mode="after")
+    def _one_per_owner_period_currency(self) -> Quotas:
+        seen: set[tuple[str, str, str]] = set()
+        for q in self.quotas:
+            key = (q.owner.casefold(), q.period, q.currency)
+            if key in seen:
+                raise ValueError(f"{q.owner} has two quotas for {q.period} in {q.currency}")
+            seen.add(key)
+        return self

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import decimal
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -120,10 +122,61 @@ def money_str(value: Decimal) -> str:
     return str(cents(value))
 
 
-def money_human(value: Decimal, currency: str | None = None) -> str:
-    """Money for people: thousands separators, two decimals, currency after."""
-    text = f"{cents(value):,.2f}"
-    return f"{text} {currency}" if currency else text
+# The locale of what people read (tables, text, Markdown, the dashboard): the command
+# line sets it for the length of one command (``speaking``), JSON and CSV never read it.
+# It holds a locale tag, or a function giving one the first time money is shown, so that
+# a command printing only JSON never looks the locale up.
+_LOCALE: ContextVar[str | Callable[[], str]] = ContextVar("opp_locale", default="en")
+CLASSIC = "en"  # the default locale: opp's own look, 1,234.50 EUR and ISO dates
+
+
+def speaking(locale: str | Callable[[], str]) -> Callable[[], None]:
+    """Show money to people in ``locale`` until the returned function is called."""
+    token = _LOCALE.set(locale)
+    return lambda: _LOCALE.reset(token)
+
+
+def human_locale() -> str:
+    """The locale money is shown in now (``speaking``), ``en`` by default."""
+    value = _LOCALE.get()
+    if callable(value):
+        value = value()
+        _LOCALE.set(value)
+    return value
+
+
+def _spaces(text: str) -> str:
+    # Babel writes no-break spaces (1.234,50\u00a0€, 1\u202f234,50): plain spaces read the
+    # same in a terminal and let grep and scripts find "1.234,50 €"
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def money_human(value: Decimal, currency: str | None = None, locale: str | None = None) -> str:
+    """Money for people: thousands separators, two decimals, currency after. In
+    ``locale`` (default: ``human_locale()``): ``en`` keeps opp's classic 1,234.50 EUR;
+    any other is Babel's (it: 1.234,50 €, de_CH: CHF 1'234.50), always two decimals."""
+    locale = locale or human_locale()
+    if locale == CLASSIC:
+        text = f"{cents(value):,.2f}"
+        return f"{text} {currency}" if currency else text
+    from babel.numbers import format_currency, format_decimal
+
+    if currency:
+        return _spaces(format_currency(cents(value), currency, locale=locale,
+                                       currency_digits=False))
+    return _spaces(format_decimal(cents(value), format="#,##0.00", locale=locale))
+
+
+def number_human(value: Decimal, locale: str | None = None) -> str:
+    """A quantity or percentage for people: ``plain`` in ``en``, Babel's digits
+    (1,5 in it) in any other locale, every decimal kept."""
+    locale = locale or human_locale()
+    if locale == CLASSIC:
+        return plain(value)
+    from babel.numbers import format_decimal
+
+    return _spaces(format_decimal(Decimal(plain(value)), format="#,##0.##########",
+                                  locale=locale))
 
 
 # "At most two decimals" for a number that reaches the validator as a binary float.

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import RuleError, UsageError
+from .categories import CATEGORIES
 from .model import Opportunity, ProductLine, Quote, Settings, Stage
 from .money import ZERO, cents
 from .products import products_total
@@ -72,7 +73,16 @@ def set_objective(opp: Opportunity, settings: Settings, objective: Decimal | Non
     return opp.model_copy(update={"objective": value})
 
 
-EDITABLE = ("name", "customer", "close_date", "owner", "currency", "ref")
+EDITABLE = ("name", "customer", "close_date", "owner", "currency", "ref", "category")
+
+
+def category_value(text: str) -> str:
+    """A forecast category a deal can be set to; ``ValueError`` naming the choices."""
+    value = text.strip().lower().replace("-", "_")
+    if value not in CATEGORIES:
+        raise ValueError(f"'{text}' is not a forecast category; use one of "
+                         f"{', '.join(CATEGORIES)}, or none for the stage's")
+    return value
 
 
 def set_field(opp: Opportunity, settings: Settings, field: str, value) -> Opportunity:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from .model import Opportunity
 
+from .categories import deal_category, stage_category
 from .money import money_str
 
 
@@ -28,6 +29,7 @@ class StageInfo:
     label: str
     probability: int
     kind: str  # open | won | lost
+    category: str | None = None  # its forecast category (``categories.stage_category``)
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,13 @@ class PlainModules:
 
 @dataclass(frozen=True)
 class PlainSettings:
-    """What reports and lists need of ``opp.yaml``: its currency, stages and modules."""
+    """What reports and lists need of ``opp.yaml``: its currency, stages, modules and
+    locale."""
 
     currency: str
     stages: tuple[StageInfo, ...]
     modules: PlainModules = PlainModules()
+    locale: str = "en"
 
     def stage(self, stage_id: str) -> StageInfo:
         """The stage with this id; ``KeyError`` when there is none."""
@@ -53,13 +57,15 @@ class PlainSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return {"currency": self.currency,
-                "stages": [[s.id, s.label, s.probability, s.kind] for s in self.stages],
-                "modules": [self.modules.catalog, self.modules.quotes]}
+                "stages": [[s.id, s.label, s.probability, s.kind, s.category]
+                           for s in self.stages],
+                "modules": [self.modules.catalog, self.modules.quotes],
+                "locale": self.locale}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlainSettings:
         return cls(data["currency"], tuple(StageInfo(*s) for s in data["stages"]),
-                   PlainModules(*data["modules"]))
+                   PlainModules(*data["modules"]), data.get("locale", "en"))
 
 
 def plain_settings(settings) -> PlainSettings:
@@ -67,7 +73,8 @@ def plain_settings(settings) -> PlainSettings:
     if isinstance(settings, PlainSettings):
         return settings
     return PlainSettings(settings.currency, tuple(stages(settings)),
-                         PlainModules(settings.modules.catalog, settings.modules.quotes))
+                         PlainModules(settings.modules.catalog, settings.modules.quotes),
+                         settings.locale)
 
 
 class Record(NamedTuple):
@@ -91,6 +98,7 @@ class Record(NamedTuple):
     created: date
     amount_source: str = "manual"  # manual | products | quote
     ref: str | None = None
+    category: str | None = None  # forecast category: the deal's own, else its stage's
 
 
 class PlannedActivity(NamedTuple):
@@ -140,7 +148,8 @@ def dated(opp: Opportunity, closed: bool = False) -> Dated:
 
 def stages(settings) -> list[StageInfo]:
     """The stages of the settings, in their order."""
-    return [StageInfo(s.id, s.label, s.probability, s.kind) for s in settings.stages]
+    return [StageInfo(s.id, s.label, s.probability, s.kind,
+                      stage_category(s.id, s.kind, s.category)) for s in settings.stages]
 
 
 def record(opp, settings) -> Record:
@@ -150,7 +159,10 @@ def record(opp, settings) -> Record:
                   stage=opp.stage, stage_label=stage.label, stage_rank=rank, status=stage.kind,
                   probability=stage.probability, amount=opp.amount, objective=opp.objective,
                   currency=opp.currency, close_date=opp.close_date, created=opp.created,
-                  amount_source=opp.amount_source, ref=opp.ref)
+                  amount_source=opp.amount_source, ref=opp.ref,
+                  category=deal_category(stage.kind, stage_category(stage.id, stage.kind,
+                                                                    stage.category),
+                                         opp.category)[0])
 
 
 def summary(r: Record) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Reading and changing the settings (opp.yaml, R2, R3, R16) by key, as pure functions.
 
-A key names a setting with dots: ``currency``, ``default_stage``,
+A key names a setting with dots: ``currency``, ``locale``, ``default_stage``,
 ``modules.catalog``, ``activity_types``, ``roles.contacts``, ``stages``,
 ``stages.proposal``, ``stages.proposal.probability``. A stage is named by its id
 or its label. Every change returns new, validated ``Settings`` or raises an
@@ -16,13 +16,14 @@ from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
 from .checks import Problem, problems
+from .l10n import check_locale
 from .model import Opportunity, Settings
 from .stages import near, resolve_stage
 
 LISTS = {"activity_types": ("activity_types",), "lost_reasons": ("lost_reasons",),
          "roles.contacts": ("roles", "contacts"), "roles.partners": ("roles", "partners"),
          "roles.competitors": ("roles", "competitors")}
-SCALARS = ("currency", "default_stage", "modules.catalog", "modules.quotes")
+SCALARS = ("currency", "locale", "default_stage", "modules.catalog", "modules.quotes")
 STAGE_FIELDS = ("label", "probability", "kind", "position")
 KINDS = ("open", "won", "lost")
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -30,7 +31,7 @@ _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 def keys(settings: Settings) -> list[str]:
     """Every key ``get`` takes, in file order."""
-    out = ["currency", "stages"]
+    out = ["currency", "locale", "stages"]
     for stage in settings.stages:
         out += [f"stages.{stage.id}"] + [f"stages.{stage.id}.{f}" for f in STAGE_FIELDS]
     out += ["default_stage", "activity_types", "roles", "roles.contacts", "roles.partners",
@@ -55,8 +56,8 @@ def parse_key(settings: Settings, key: str) -> tuple[str, ...]:
         path = (head, *(r.lower() for r in rest))
         if ".".join(path) in keys(settings):
             return path
-    elif not rest and head in ("currency", "default_stage", "activity_types", "lost_reasons",
-                               "stages"):
+    elif not rest and head in ("currency", "locale", "default_stage", "activity_types",
+                               "lost_reasons", "stages"):
         return (head,)
     choices = [k for k in keys(settings) if not k.startswith("stages.")]
     raise UsageError(f"unknown setting '{key}'{near(key, keys(settings))}; settings are: "
@@ -139,6 +140,11 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
         if not re.fullmatch(r"[A-Z]{3}", code):
             raise UsageError(f"'{text}' is not a currency code; use three letters such as EUR")
         data["currency"] = code
+    elif path == ("locale",):
+        try:
+            data["locale"] = check_locale(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     elif path == ("default_stage",):
         data["default_stage"] = resolve_stage(settings, text).id
     elif path[0] == "modules" and len(path) == 2:

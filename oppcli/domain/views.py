@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .categories import deal_category, stage_category
 from .model import Opportunity, Settings
 from .money import money_str, plain
 
@@ -49,6 +50,16 @@ def stage_info(opp: Opportunity, settings: Settings) -> tuple[str, str, int]:
         return "open", opp.stage, 0
 
 
+def opp_category(opp: Opportunity, settings: Settings) -> tuple[str | None, str]:
+    """(category, source) of a deal under these settings (``categories.deal_category``)."""
+    try:
+        stage = settings.stage(opp.stage)
+        kind, stage_cat = stage.kind, stage_category(stage.id, stage.kind, stage.category)
+    except KeyError:
+        kind, stage_cat = "open", None
+    return deal_category(kind, stage_cat, opp.category)
+
+
 def summary(opp: Opportunity, settings: Settings) -> dict[str, Any]:
     """The row of ``opp list --format json``."""
     status, label, probability = stage_info(opp, settings)
@@ -62,8 +73,10 @@ def summary(opp: Opportunity, settings: Settings) -> dict[str, Any]:
 def detail(opp: Opportunity, settings: Settings) -> dict[str, Any]:
     """``opp show --format json``: every field and panel."""
     out = summary(opp, settings)
+    category, source = opp_category(opp, settings)
     out.update({
         "lost_reason": opp.lost_reason,
+        "category": category, "category_source": source,
         "created": _date(opp.created),
         "products": [_line(p, "name") for p in opp.products],
         "quotes": [quote_record(q) for q in opp.quotes],

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import DataError
-from ..store.files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from ..store.files import CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from ..store.repo import Repo
 
 
@@ -29,7 +29,7 @@ def _given(repo: Repo, paths: list[Path]) -> tuple[list[str], list[DataError]]:
             errors.append(DataError(f"not in the data repo {repo.root}", str(path)))
         elif not os.path.lexists(repo.root / rel):
             errors.append(DataError("no such file", rel))
-        elif rel in (SETTINGS_FILE, CATALOG_FILE) or (
+        elif rel in (SETTINGS_FILE, CATALOG_FILE, QUOTAS_FILE) or (
                 rel.startswith(f"{OPPORTUNITIES_DIR}/") and rel.count("/") == 1):
             targets.append(rel)
         else:
@@ -42,7 +42,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
                   ) -> tuple[list[DataError], int]:
     """(errors, number of files checked). The settings come first: without them
     no opportunity can be checked; given among ``paths``, every file is checked."""
-    from ..domain.model import Catalog, Settings
+    from ..domain.model import Catalog, Quotas, Settings
 
     errors: list[DataError] = []
     if paths is not None:
@@ -61,6 +61,8 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
 
     if paths is None:
         targets = [CATALOG_FILE]
+        if os.path.lexists(repo.root / QUOTAS_FILE):
+            targets.append(QUOTAS_FILE)
         folder = repo.root / OPPORTUNITIES_DIR
         if folder.is_dir():
             targets += sorted(f"{OPPORTUNITIES_DIR}/{p.name}" for p in folder.iterdir()
@@ -72,16 +74,17 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
         if rel == SETTINGS_FILE:
             continue
         checked += 1
-        if rel == CATALOG_FILE:
+        if rel in (CATALOG_FILE, QUOTAS_FILE):
             try:
-                data, node = repo.read_yaml(CATALOG_FILE, required=False)
+                data, node = repo.read_yaml(rel, required=False)
             except DataError as exc:
                 errors.append(exc)
                 continue
             if data is not None:
-                catalog = repo.model_errors(Catalog, CATALOG_FILE, data, node)
-                if isinstance(catalog, list):
-                    errors += catalog
+                model = Catalog if rel == CATALOG_FILE else Quotas
+                found = repo.model_errors(model, rel, data, node)
+                if isinstance(found, list):
+                    errors += found
             continue
         if not rel.endswith(".yaml"):  # a folder or link named *.yaml: load_errors says so
             errors.append(DataError("not an opportunity file; opportunities are "

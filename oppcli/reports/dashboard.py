@@ -605,7 +605,8 @@ def footer(source: Source) -> Html:
 
 def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequence[Record],
          source: Source, describe: Callable[[Change], str] | None = None,
-         changes_shown: int = CHANGES_SHOWN) -> str:
+         changes_shown: int = CHANGES_SHOWN,
+         history: tuple[Html, dict[str, Any]] | None = None) -> str:
     """The whole dashboard as one HTML document: a section per currency with its key
     figures, funnel, forecast, won vs lost, top open deals and last week's changes (the
     latest ``changes_shown``, with the totals of all); the footer says which commit,
@@ -623,9 +624,11 @@ def page(pipeline: Pipeline, forecast: Forecast, changes: Changes, records: Sequ
     if source.commit:
         subtitle += f" · commit {source.commit.sha[:10]}"
     header = el("header", el("h1", "Pipeline dashboard"), el("p", subtitle, class_="sub"), nav)
-    body = join([header, el("main", sections), footer(source),
-                 json_block(data(pipeline, forecast, changes, records, source,
-                                 changes_shown))])
+    figures = data(pipeline, forecast, changes, records, source, changes_shown)
+    if history is not None:  # conversion, time in stage, attainment, the last backtest
+        sections = join([sections, history[0]])
+        figures["history"] = history[1]
+    body = join([header, el("main", sections), footer(source), json_block(figures)])
     return PAGE_TEMPLATE.substitute(title=esc(f"Pipeline dashboard: {subtitle}"), css=CSS,
                                     body=body, generator=esc(f"opp {source.version}".strip()))
 

@@ -4,17 +4,18 @@ or stage, as amount and weighted amount, with the objective beside them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..domain.money import ZERO, weighted
+from ..domain.categories import CLOSED, GROUPS
+from ..domain.money import ZERO, money_str, weighted
 from ..domain.records import Record
 from .common import Sum, currencies_of, iso_day, money_fields
 
-FORECAST_BY = ("month", "quarter", "owner", "stage")
+FORECAST_BY = ("month", "quarter", "owner", "stage", "category")
 
 
 UNSCHEDULED = "unscheduled"
@@ -27,13 +28,17 @@ def period(day: date, by: str) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def forecast_weighted(r: Record) -> Decimal:
+def forecast_weighted(r: Record, probabilities: Mapping[str, Decimal] | None = None
+                      ) -> Decimal:
     """What a deal is expected to bring: a won one all of it, an open one its amount x
-    stage probability (rounded per opportunity), a lost one nothing."""
+    stage probability (rounded per opportunity), a lost one nothing. ``probabilities``
+    (stage id -> percent, exact) replace the stages' configured ones."""
     if r.status == "won":
         return r.amount
     if r.status == "lost":
         return ZERO
+    if probabilities is not None and r.stage in probabilities:
+        return weighted(r.amount, probabilities[r.stage])
     return weighted(r.amount, r.probability)
 
 
@@ -79,19 +84,36 @@ class Forecast:
     end: date | None = None
     unscheduled_left_out: int = 0  # open deals without a close date outside a window
 
+    def cumulative(self, currency: str) -> dict[str, Decimal]:
+        """Salesforce's cumulative totals of a forecast by category (amounts, not
+        weighted): commit forecast = closed + commit, best case forecast = that +
+        best_case, open pipeline = pipeline + best_case + commit."""
+        amount = {r.group: r.amount for r in self.rows if r.currency == currency}
+        closed, commit, best, pipe = (amount.get(g, ZERO) for g in
+                                      (CLOSED, "commit", "best_case", "pipeline"))
+        return {"commit_forecast": closed + commit,
+                "best_case_forecast": closed + commit + best,
+                "open_pipeline": pipe + best + commit}
+
     def as_dict(self) -> dict[str, Any]:
+        totals = [t.as_dict() for t in self.totals]
+        if self.by == "category":
+            for t in totals:
+                t["cumulative"] = {k: money_str(v)
+                                   for k, v in self.cumulative(t["currency"]).items()}
         return {"by": self.by, "from": iso_day(self.start), "to": iso_day(self.end),
-                "rows": [r.as_dict() for r in self.rows],
-                "totals": [t.as_dict() for t in self.totals],
+                "rows": [r.as_dict() for r in self.rows], "totals": totals,
                 "unscheduled_left_out": self.unscheduled_left_out}
 
 
 def forecast(records: Sequence[Record], by: str = "month", *, start: date | None = None,
-             end: date | None = None, default_currency: str = "EUR") -> Forecast:
+             end: date | None = None, default_currency: str = "EUR",
+             probabilities: Mapping[str, Decimal] | None = None) -> Forecast:
     """Expected revenue of open and won deals, grouped by close period, owner or stage.
 
     Won deals count at 100 %, open ones at their stage probability, lost ones not at
-    all. Open deals without a close date form the group ``unscheduled``. ``start``
+    all. Open deals without a close date form the group ``unscheduled``. By category,
+    the groups are ``closed`` (won), ``commit``, ``best_case``, ``pipeline``, ``omitted``. ``start``
     and ``end`` (inclusive) keep the deals whose close date falls in that window;
     an unscheduled deal is not expected in any window, so a window leaves those
     out and counts them in ``unscheduled_left_out`` instead of hiding them silently.
@@ -119,6 +141,8 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
             return r.owner
         if by == "stage":
             return r.stage
+        if by == "category":
+            return r.category or "pipeline"
         day = r.close_date
         if day is None:
             return UNSCHEDULED
@@ -134,13 +158,15 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
             return (group.casefold(), group)
         if by == "stage":
             return (ranks[group], group)
+        if by == "category":
+            return (GROUPS.index(group) if group in GROUPS else len(GROUPS), group)
         return (group == UNSCHEDULED, group)
 
     sums: dict[tuple[str, str], Sum] = {}
     for r in chosen:
         key = (group_of(r), r.currency)
         cell = sums.get(key) or sums.setdefault(key, Sum())
-        cell.add(r, forecast_weighted(r))
+        cell.add(r, forecast_weighted(r, probabilities))
     totals = {c: Sum() for c in currencies_of(chosen, default_currency)}
     for (_, currency), cell in sums.items():
         totals[currency].merge(cell)

@@ -1,8 +1,8 @@
 """A quote as a document a person can send: Markdown, readable raw or rendered.
 
 Pure text from the models (no files, no terminal): ``opp quote print`` and
-``opp quote show --format markdown`` print it. User text is escaped so that a
-description holding ``|`` or ``*`` cannot break the table or the emphasis.
+``opp quote show --format markdown`` print it, in a language of ``messages.py``. User
+text is escaped so that a description holding ``|`` or ``*`` cannot break the table or the emphasis.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..domain.l10n import day_human
 from ..domain.model import Opportunity, Quote
-from ..domain.money import money_human, plain
+from ..domain.money import CLASSIC, money_human, number_human
+from .messages import translator
 
 if TYPE_CHECKING:
     from datetime import date
+    from decimal import Decimal
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -24,17 +27,22 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def status_words(quote: Quote) -> str:
+def status_words(quote: Quote, locale: str = CLASSIC) -> str:
     """'draft', 'sent on 2026-11-26', 'accepted on 2026-12-01'…; a superseded quote (R15a)
-    says when it was accepted."""
+    says when it was accepted. In ``locale``'s words and dates."""
+    _ = translator(locale)
     if quote.status == "draft":
-        return "draft (not sent yet)"
+        return _("draft (not sent yet)")
     if quote.status == "sent":
-        return f"sent on {quote.sent}"
+        sent = day_human(quote.sent, locale) if quote.sent else ""
+        return _("sent on {date}").format(date=sent)
+    closed = day_human(quote.closed, locale) if quote.closed else ""
     if quote.status == "superseded":
-        return (f"superseded (accepted on {quote.closed}, then the deal was reopened to "
-                "renegotiate)")
-    return f"{quote.status} on {quote.closed}"
+        return _("superseded (accepted on {date}, then the deal was reopened to "
+                 "renegotiate)").format(date=closed)
+    if quote.status == "accepted":
+        return _("accepted on {date}").format(date=closed)
+    return _("rejected on {date}").format(date=closed)
 
 
 def quote_date(quote: Quote) -> date:
@@ -42,34 +50,46 @@ def quote_date(quote: Quote) -> date:
     return quote.sent or quote.created
 
 
-def markdown(opp: Opportunity, quote: Quote) -> str:
-    """The quote as Markdown: who it is for, its lines with their totals, the total."""
+def markdown(opp: Opportunity, quote: Quote, locale: str = CLASSIC) -> str:
+    """The quote as Markdown: who it is for, its lines with their totals, the total. Every
+    word from the message catalogue of ``locale``'s language (``messages.py``), money,
+    quantities and dates written the locale's way (en: 1,234.50 and ISO dates)."""
     from tabulate import tabulate
 
+    _ = translator(locale)
     cur = opp.currency
-    out = [f"# Quote {quote.id}", "",
-           f"- **Customer:** {escape(opp.customer)}",
-           f"- **Opportunity:** {escape(opp.name)} ({opp.id})",
-           f"- **Quote:** {quote.id}, dated {quote_date(quote)}",
-           f"- **Status:** {status_words(quote)}",
-           f"- **Currency:** {cur}",
-           f"- **Prepared by:** {escape(opp.owner)}", ""]
+
+    def money(value: Decimal, currency: str | None = None) -> str:
+        return money_human(value, currency, locale)
+
+    out = [f"# {_('Quote')} {quote.id}", "",
+           f"- **{_('Customer')}:** {escape(opp.customer)}",
+           f"- **{_('Opportunity')}:** {escape(opp.name)} ({opp.id})",
+           f"- **{_('Quote')}:** " + _("{quote}, dated {date}").format(
+               quote=quote.id, date=day_human(quote_date(quote), locale)),
+           f"- **{_('Status')}:** {status_words(quote, locale)}",
+           f"- **{_('Currency')}:** {cur}",
+           f"- **{_('Prepared by')}:** {escape(opp.owner)}", ""]
     if quote.lines:
         rows = [[str(n), escape(line.sku) if line.sku else "", escape(line.description),
-                 plain(line.quantity), money_human(line.unit_price),
-                 f"{plain(line.discount)} %" if line.discount else "",
-                 money_human(line.total)]
+                 number_human(line.quantity, locale), money(line.unit_price),
+                 f"{number_human(line.discount, locale)} %" if line.discount else "",
+                 money(line.total)]
                 for n, line in enumerate(quote.lines, 1)]
-        rows.append(["", "", "**Total**", "", "", "", f"**{money_human(quote.total, cur)}**"])
-        out.append(tabulate(rows, headers=["#", "SKU", "Description", "Qty",
-                                           f"Unit price ({cur})", "Discount",
-                                           f"Total ({cur})"],
+        rows.append(["", "", f"**{_('Total')}**", "", "", "",
+                     f"**{money(quote.total, cur)}**"])
+        out.append(tabulate(rows, headers=["#", _("SKU"), _("Description"), _("Qty"),
+                                           _("Unit price ({currency})").format(currency=cur),
+                                           _("Discount"),
+                                           _("Total ({currency})").format(currency=cur)],
                             tablefmt="pipe", disable_numparse=True,
                             colalign=["right", "left", "left", "right", "right", "right",
                                       "right"]))
     else:
-        out.append("*This quote has no lines yet.*")
-        out.extend(["", f"**Total: {money_human(quote.total, cur)}**"])
-    out.extend(["", "Line total = quantity × unit price × (1 − discount/100), rounded to the "
-                    f"cent; the total is the sum of the line totals. Amounts in {cur}."])
+        out.append(f"*{_('This quote has no lines yet.')}*")
+        out.extend(["", "**" + _("Total: {amount}").format(amount=money(quote.total, cur))
+                    + "**"])
+    out.extend(["", _("Line total = quantity × unit price × (1 − discount/100), rounded to "
+                      "the cent; the total is the sum of the line totals. Amounts in "
+                      "{currency}.").format(currency=cur)])
     return "\n".join(out) + "\n"

@@ -19,6 +19,7 @@ SETTINGS_FILE = "opp.yaml"
 
 
 CATALOG_FILE = "catalog.yaml"
+QUOTAS_FILE = "quotas.yaml"
 
 
 OPPORTUNITIES_DIR = "opportunities"

@@ -19,7 +19,7 @@ from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
 from . import files, journal
 from .driver import ensure_merge_driver
-from .files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from .files import CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
 
 if TYPE_CHECKING:
@@ -215,6 +215,16 @@ class Repo:
         if data is None:
             return Catalog()
         return self.parse_model(Catalog, CATALOG_FILE, data, node)
+
+    @cached_property
+    def quotas(self):
+        """``quotas.yaml`` checked (empty when there is none)."""
+        from ..domain.model import Quotas
+
+        data, node = self.read_yaml(QUOTAS_FILE, required=False)
+        if data is None:
+            return Quotas()
+        return self.parse_model(Quotas, QUOTAS_FILE, data, node)
 
     def ids(self) -> list[str]:
         """Every opportunity id, from the file names, sorted."""

@@ -37,10 +37,11 @@ SCHEMA_FILES = {
     "opportunity.schema.json": ("Opportunity", "An opp opportunity file (opportunities/<id>.yaml)"),
     "settings.schema.json": ("Settings", "opp settings (opp.yaml)"),
     "catalog.schema.json": ("Catalog", "opp product catalog (catalog.yaml)"),
+    "quotas.schema.json": ("Quotas", "opp sales quotas (quotas.yaml)"),
 }
 # the names `opp schema NAME` takes
 SCHEMA_NAMES = {"opportunity": "opportunity.schema.json", "settings": "settings.schema.json",
-                "catalog": "catalog.schema.json"}
+                "catalog": "catalog.schema.json", "quotas": "quotas.schema.json"}
 
 REPO_SCHEMA_DIR = ".opp/schemas"  # the data repo's copies, relative to its root
 HEADER_PREFIX = "yaml-language-server: $schema="
@@ -150,6 +151,8 @@ def schema_of(relpath: str) -> str | None:
         return "settings.schema.json"
     if relpath == "catalog.yaml":
         return "catalog.schema.json"
+    if relpath == "quotas.yaml":
+        return "quotas.schema.json"
     if relpath.startswith("opportunities/") and relpath.count("/") == 1 \
             and relpath.endswith(".yaml"):
         return "opportunity.schema.json"

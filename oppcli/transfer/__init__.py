@@ -2,9 +2,10 @@
 or nothing; every opportunity written back as rows. Pure: the command line hands over
 the bytes and the repo's data, and stores what comes back.
 
-The package's API, by module: ``sheet`` (CSV in and out), ``columns`` (mapping
-headers onto fields), ``plan`` (an import of opportunities), ``catalog`` (an import
-of products).
+The package's API, by module: ``sheet`` (CSV in and out), ``workbook`` (xlsx in and
+out), ``reading`` (numbers and dates of a locale), ``columns`` (mapping headers onto
+fields), ``profiles`` (saved and built-in import settings), ``plan`` (an import of
+opportunities), ``catalog`` (an import of products).
 """
 
 from .catalog import (
@@ -35,20 +36,32 @@ from .plan import (
     derive_sku,
     export_row,
     one_line,
-    parse_day,
     parse_value,
     plan_import,
     single_product,
     update_opportunity,
 )
+from .profiles import (
+    Profile,
+    available,
+    find_profile,
+    reading_for,
+    with_options,
+)
+from .reading import Reading, check_date_format, parse_day
 from .sheet import (
+    Cell,
     Table,
+    cell_text,
+    check_delimiter,
     csv_text,
+    decode,
     guard_cell,
     header_key,
     read_csv,
     unguard_cell,
 )
+from .workbook import is_xlsx, read_sheet, read_xlsx, xlsx_bytes
 
 __all__ = [
     "ALIASES",
@@ -58,19 +71,29 @@ __all__ = [
     "REQUIRED_TO_CREATE",
     "SKU_PATTERN",
     "CatalogPlan",
+    "Cell",
     "ColumnMap",
     "Entry",
     "ImportPlan",
     "Lookup",
+    "Profile",
+    "Reading",
     "RowError",
     "Table",
+    "available",
+    "cell_text",
+    "check_date_format",
+    "check_delimiter",
     "create_opportunity",
     "csv_text",
+    "decode",
     "derive_sku",
     "export_row",
     "find_column",
+    "find_profile",
     "guard_cell",
     "header_key",
+    "is_xlsx",
     "map_columns",
     "one_line",
     "option_form",
@@ -80,9 +103,14 @@ __all__ = [
     "plan_catalog_import",
     "plan_import",
     "read_csv",
+    "read_sheet",
+    "read_xlsx",
+    "reading_for",
     "render_default",
     "single_product",
     "split_pair",
     "unguard_cell",
     "update_opportunity",
+    "with_options",
+    "xlsx_bytes",
 ]

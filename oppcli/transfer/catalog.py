@@ -12,7 +12,7 @@ from ..domain.stages import loose_key
 from ..errors import UsageError
 from .columns import ColumnMap
 from .plan import SKU_PATTERN, RowError, derive_sku, one_line
-from .sheet import Table
+from .sheet import Table, cell_text
 
 
 @dataclass
@@ -47,13 +47,14 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
     width = len(table.header)
     for line, cells in table.rows:
         messages: list[str] = []
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
+        texts = [cell_text(c) for c in cells]
+        if len(texts) > width and any(c.strip() for c in texts[width:]):
             plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
                                               f"header names {width} columns"))
             continue
         values: dict = {}
         for name, index in columns.fields.items():
-            text = cells[index].strip() if index < len(cells) else ""
+            text = texts[index].strip() if index < len(texts) else ""
             if not text:
                 continue
             what = columns.header[index]

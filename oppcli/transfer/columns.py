@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ..domain import stages
 from ..domain.model import Settings, Stage
-from ..errors import DataError, UsageError
-from .sheet import header_key
+from ..errors import DataError, OppError, UsageError
+from .sheet import Cell, cell_text, header_key
 
 OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "stage", "amount", "objective",
                       "currency", "close_date", "owner", "lost_reason", "created", "product")
@@ -105,6 +105,12 @@ def find_column(header: Sequence[str], name: str, option: str) -> int:
                      "file")
 
 
+def find_headers(header: Sequence[str], names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that are columns of ``header``, exactly or loosely."""
+    keys = {header_key(h) for h in header}
+    return [n for n in names if n in header or header_key(n) in keys]
+
+
 def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELDS,
                 aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
                 defaults: Iterable[str] = ()) -> ColumnMap:
@@ -161,18 +167,25 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
                      templates, ignored)
 
 
-def parse_stage_map(items: Iterable[str], settings: Settings) -> dict[str, Stage]:
-    """``--stage-map TEXT=STAGE``: the stage a value of the file stands for."""
+def parse_stage_map(items: Iterable[str], settings: Settings,
+                    lenient: Iterable[str] = ()) -> dict[str, Stage]:
+    """``--stage-map TEXT=STAGE``: the stage a value of the file stands for. The
+    ``lenient`` items (a profile's) are skipped when this repo has no such stage: a row
+    holding that text is then refused as any unknown stage is."""
     out: dict[str, Stage] = {}
-    for item in items:
+    for item, strict in [*((i, False) for i in lenient), *((i, True) for i in items)]:
         text, stage = split_pair(item, "--stage-map", last=True)
-        out[text.casefold()] = stages.resolve_stage(settings, stage)
+        try:
+            out[text.casefold()] = stages.resolve_stage(settings, stage)
+        except OppError:
+            if strict:
+                raise
     return out
 
 
-def render_default(template: str, header: Sequence[str], cells: Sequence[str]) -> str:
+def render_default(template: str, header: Sequence[str], cells: Sequence[Cell]) -> str:
     """A --default value with its {COLUMN} placeholders filled from the row."""
     def cell(match: re.Match) -> str:
         index = find_column(header, match.group(1), "--default")
-        return cells[index].strip() if index < len(cells) else ""
+        return cell_text(cells[index]).strip() if index < len(cells) else ""
     return re.sub(r"\{([^{}]+)\}", cell, template).strip()

@@ -41,16 +41,13 @@ from typing import Any
 
 from ..domain import ids, opportunity, products, stages
 from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
-from ..domain.money import ZERO, money_str, parse_money
+from ..domain.money import ZERO, money_str
 from ..errors import OppError, RuleError
 from .columns import REQUIRED_TO_CREATE, ColumnMap, render_default
-from .sheet import Table
+from .reading import PLAIN, Reading
+from .sheet import Cell, Table, cell_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T][0-9]{2}:[0-9]{2}"
-                   r"(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 
 
 _OPP_ID = re.compile(r"[0-9a-z]{4,32}")
@@ -74,18 +71,6 @@ def one_line(text: str, what: str, limit: int = 500) -> str:
     if len(text) > limit:
         raise ValueError(f"{what} is longer than {limit} characters")
     return text
-
-
-def parse_day(text: str, what: str) -> date:
-    """YYYY-MM-DD; a time after it (as HubSpot writes) is allowed and dropped."""
-    match = _DATE.fullmatch(text)
-    if not match:
-        raise ValueError(f"{what} '{text}' is not a date; write it as YYYY-MM-DD, e.g. "
-                         "2026-12-31")
-    try:
-        return date.fromisoformat(match.group(1))
-    except ValueError as exc:
-        raise ValueError(f"{what} '{text}' is not a real date ({exc})") from None
 
 
 def derive_sku(name: str) -> str:
@@ -145,23 +130,26 @@ class Lookup:
                          "add, or opp catalog import)")
 
 
-def parse_value(name: str, text: str, what: str, lookup: Lookup, today: date) -> Any:
-    """The typed value of one non-blank cell of field ``name``; ``ValueError`` says why not."""
+def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
+                reading: Reading = PLAIN) -> Any:
+    """The typed value of one non-blank cell of field ``name``; ``ValueError`` says why not.
+    Numbers and dates are read as ``reading`` says (typed cells as typed)."""
+    if name in ("amount", "objective"):
+        return reading.money(cell, what)
+    if name in ("close_date", "created"):
+        day = reading.day(cell, what)
+        if name == "created" and day > today:
+            raise ValueError(f"{what} {day} is in the future (today is {today})")
+        return day
+    text = cell_text(cell)
     if name == "id":
         value = text.casefold()
         if not _OPP_ID.fullmatch(value):
             raise ValueError(f"{what} '{text}' is not an opp id (4 to 32 lower-case letters "
                              "and digits); put other tools' ids in the ref column")
         return value
-    if name in ("amount", "objective"):
-        return parse_money(text, what)
     if name == "stage":
         return lookup.stage(text, what)
-    if name in ("close_date", "created"):
-        day = parse_day(text, what)
-        if name == "created" and day > today:
-            raise ValueError(f"{what} {day} is in the future (today is {today})")
-        return day
     if name == "currency":
         code = text.upper()
         if not _CURRENCY.fullmatch(code):
@@ -327,8 +315,10 @@ def create_opportunity(opp_id: str, values: dict, settings: Settings, *, today: 
 def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: Catalog,
                 existing: Sequence[Opportunity], *, today: date, owner: str,
                 stage_map: dict[str, Stage] | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportPlan:
-    """Every row checked against the rules and the repo's opportunities.
+                progress: Callable[[int], None] | None = None,
+                reading: Reading = PLAIN) -> ImportPlan:
+    """Every row checked against the rules and the repo's opportunities; numbers and
+    dates read as ``reading`` says.
 
     The result has an entry per good row and every problem of every bad row; the
     caller stores the entries only when there is no error at all.
@@ -351,28 +341,30 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
         try:
             plan.entries.append(_plan_row(
                 line, cells, width, items, columns, lookup, settings, by_id, by_ref, taken,
-                seen_ids, seen_refs, today, owner))
+                seen_ids, seen_refs, today, owner, reading))
         except _RowFailed as exc:
             plan.errors.extend(RowError(line, m) for m in exc.messages)
     return plan
 
 
-def _plan_row(line: int, cells: list[str], width: int, items: list[tuple[str, int]],
+def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, int]],
               columns: ColumnMap, lookup: Lookup, settings: Settings,
               by_id: dict[str, Opportunity], by_ref: dict[str, list[Opportunity]],
               taken: set[str], seen_ids: dict[str, int], seen_refs: dict[str, int],
-              today: date, owner: str) -> Entry:
-    if len(cells) > width and any(c.strip() for c in cells[width:]):
+              today: date, owner: str, reading: Reading) -> Entry:
+    if len(cells) > width and any(cell_text(c).strip() for c in cells[width:]):
         raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
                           "columns; quote cells that hold the delimiter"])
     messages: list[str] = []
     values: dict = {}
     for name, index in items:
-        text = cells[index].strip() if index < len(cells) else ""
-        if not text:
+        cell = cells[index] if index < len(cells) else ""
+        cell = cell.strip() if isinstance(cell, str) else cell
+        if cell == "":
             continue
         try:
-            values[name] = parse_value(name, text, columns.header[index], lookup, today)
+            values[name] = parse_value(name, cell, columns.header[index], lookup, today,
+                                       reading)
         except ValueError as exc:
             messages.append(str(exc))
     if messages:
@@ -416,7 +408,8 @@ def _plan_row(line: int, cells: list[str], width: int, items: list[tuple[str, in
             text = render_default(template, columns.header, cells)
             if text:
                 try:
-                    values[name] = parse_value(name, text, f"default {name}", lookup, today)
+                    values[name] = parse_value(name, text, f"default {name}", lookup, today,
+                                               reading)
                 except ValueError as exc:
                     messages.append(str(exc))
     for name in REQUIRED_TO_CREATE:

@@ -1,17 +1,34 @@
-"""Sheets in and out: a CSV file read into a header and rows (its delimiter sniffed, its
-cells guarded against spreadsheet formulas), and rows written back as CSV.
+"""Sheets in and out: a CSV file read into a header and rows (its encoding found by its
+BOM or named, its delimiter sniffed or named, its cells guarded against spreadsheet
+formulas), and rows written back as CSV. xlsx files are ``workbook.py``'s.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Union
 
-from ..errors import DataError
+from ..domain.money import plain
+from ..errors import DataError, UsageError
+
+# A cell as read: text, or a number or date a spreadsheet typed as such (xlsx)
+Cell = Union[str, Decimal, date]  # noqa: UP007 - a runtime alias, for Python 3.10
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text: a typed date in ISO, a typed number plain (1234.5)."""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return plain(cell)
 
 
 def header_key(text: str) -> str:
@@ -21,10 +38,11 @@ def header_key(text: str) -> str:
 
 @dataclass
 class Table:
-    """A CSV file read: its header and its data rows with the line each starts on."""
+    """A sheet read: its header and its data rows with the line (the row of an xlsx
+    sheet) each starts on; cells are text, or typed numbers and dates from an xlsx."""
 
     header: list[str]
-    rows: list[tuple[int, list[str]]]
+    rows: list[tuple[int, list[Cell]]]
 
 
 # A cell a spreadsheet would run as a formula: it starts, after any apostrophes, with
@@ -75,15 +93,51 @@ def _sniff_delimiter(first_line: str) -> str:
     return ","
 
 
-def read_csv(data: bytes) -> Table:
-    """Parse CSV bytes (UTF-8, a BOM allowed, first row a header); ``DataError`` with the
-    line when the file cannot be read as CSV at all."""
+# A file that starts with one of these says its own encoding, whatever --encoding says
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes, encoding: str | None = None) -> str:
+    """The text of a sheet's bytes: by its BOM (UTF-8, UTF-16, UTF-32), else in
+    ``encoding`` (any Python codec name), else UTF-8. A byte the encoding has no
+    character for: ``DataError`` naming its line and the option to use."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            encoding = codec
+            break
+    name = encoding or "utf-8"
     try:
-        text = data.decode("utf-8-sig")
+        codec_name = codecs.lookup(name).name
+    except LookupError:
+        raise UsageError(f"--encoding {name}: no such encoding; use e.g. utf-8, cp1252 "
+                         "(Excel on Windows) or latin-1") from None
+    try:
+        return data.decode("utf-8-sig" if codec_name == "utf-8" else name)
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise DataError(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8 "
-                        "(in Excel: CSV UTF-8)", line=line) from None
+        other = "cp1252" if codec_name not in ("cp1252",) else "latin-1"
+        shown = "UTF-8" if codec_name == "utf-8" else name
+        raise DataError(f"not valid {shown} (byte 0x{data[exc.start]:02x}); a file saved by "
+                        f"Excel on Windows is often cp1252: import it with --encoding {other}",
+                        line=line) from None
+
+
+def check_delimiter(text: str) -> str:
+    """A --delimiter value: one character, or 'tab'; ``UsageError`` otherwise."""
+    value = {"tab": "\t", "\\t": "\t"}.get(text.lower(), text)
+    if len(value) != 1 or value in "\"\r\n" or value.isalnum():
+        raise UsageError(f"--delimiter '{text}' is not one character such as , ; | or tab")
+    return value
+
+
+def read_csv(data: bytes, *, encoding: str | None = None,
+             delimiter: str | None = None) -> Table:
+    """Parse CSV bytes (first row a header; ``decode`` finds the text), split at
+    ``delimiter`` or the one the header shows; ``DataError`` with the line when the file
+    cannot be read as CSV at all."""
+    text = decode(data, encoding)
     nul = text.find("\x00")
     if nul >= 0:
         raise DataError("the file holds NUL bytes; it is not a CSV text file",
@@ -91,9 +145,10 @@ def read_csv(data: bytes) -> Table:
     if not text.strip():
         raise DataError("the file is empty; its first row must be a header naming the columns")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    reader = csv.reader(io.StringIO(text, newline=""),
+                        delimiter=delimiter or _sniff_delimiter(first_line))
     header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
+    rows: list[tuple[int, list[Cell]]] = []
     start = 1
     try:
         for cells in reader:

@@ -40,7 +40,8 @@ def test_get_every_kind_of_value(crm):
 def test_get_as_json(crm):
     assert crm.json("config", "get") == json.loads(json.dumps(settings_file(crm)))
     assert crm.json("config", "get", "stages.negotiation") == {
-        "id": "negotiation", "label": "Negotiation", "probability": 75, "kind": "open"}
+        "id": "negotiation", "label": "Negotiation", "probability": 75, "kind": "open",
+        "category": "commit"}
     assert crm.json("config", "get", "modules.catalog") is True
     assert crm.json("config", "get", "stages.proposal.probability") == 50
     assert crm.json("config", "get", "lost_reasons")[0] == "price"

@@ -399,11 +399,15 @@ def test_the_page_is_accessible_and_responsive(book):
         assert children[:2] == ["title", "desc"], children
         assert "script" not in children
     assert text.count("<figure>") == 6 and text.count("<figcaption>") == 6
-    assert len(page.tables) == 2 * 5  # funnel, forecast, outcome, top, changes
+    # funnel, forecast, outcome, top, changes per currency; conversion from the history (the
+    # last backtest, with nothing forecast or won, is a note)
+    assert len(page.tables) == 2 * 5 + 1
+    assert "nothing was forecast or won" in text
     levels = [int(tag[1]) for tag, _ in page.headings]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))  # no level skipped
-    assert [h for tag, h in page.headings if tag == "h2"] == ["EUR", "USD"]
+    assert [h for tag, h in page.headings if tag == "h2"] == ["EUR", "USD",
+                                                              "From the history"]
 
 
 def contrast(a, b):
@@ -479,7 +483,7 @@ def test_refusals(book):
 
 def test_an_empty_repo_has_a_page_too(crm):
     text, page = render(crm)
-    assert [h for tag, h in page.headings if tag == "h2"] == ["EUR"]
+    assert [h for tag, h in page.headings if tag == "h2"] == ["EUR", "From the history"]
     assert "No open opportunities in EUR." in text and page.svgs == []
     assert page.data["pipeline"] == crm.json("pipeline")
 

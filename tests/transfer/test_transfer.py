@@ -189,7 +189,9 @@ def test_every_problem_of_every_row_with_its_line():
     assert [(e.line, e.message.split(";")[0]) for e in result.errors] == [
         (3, "amount '12,50' uses a comma"),
         (4, "stage: unknown stage 'nowhere'"),
-        (4, "amount '1.005' has more than 2 decimals"),
+        (4, "amount '1.005' is ambiguous: a dot grouping thousands, or three decimals? "
+            "Write it without grouping (1234), or import with --locale it if the file writes "
+            "1.234,50"),
         (4, "close_date '31/12/2026' is not a date"),
         (5, "close date 2099-01-01 is in the future"),
         (6, "created 2099-01-01 is in the future (today is 2026-11-26)"),
@@ -520,7 +522,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(crm, unchanged):
         "../bad.csv:6", "../bad.csv:7", "../bad.csv:7", "../bad.csv:7", "../bad.csv:8"]
     assert "name is blank; a new opportunity needs its name" in lines[0]
     assert "stage: unknown stage 'nowhere'" in lines[1]
-    assert "amount '12.345' has more than 2 decimals" in lines[2]
+    assert "amount '12.345' is ambiguous" in lines[2]
     assert "close_date '2026-13-01' is not a real date" in lines[3]
     assert "ref 'SF-1' is also on line 2" in lines[4]
     report = json.loads(crm("import", path, "--format", "json", code=1).stdout)
@@ -727,8 +729,9 @@ def test_progress_bar_only_on_a_terminal(crm, monkeypatch):
 def test_unreadable_files_and_missing_files(crm):
     (crm.root.parent / "x.csv").write_bytes(b"name,customer\nA,\xff\n")
     result = crm("import", "../x.csv", code=1)
-    assert result.stderr == "error: ../x.csv:2: not valid UTF-8 (byte 16); save the file as " \
-                            "UTF-8 (in Excel: CSV UTF-8)\n"
+    assert result.stderr == "error: ../x.csv:2: not valid UTF-8 (byte 0xff); a file saved by " \
+                            "Excel on Windows is often cp1252: import it with --encoding " \
+                            "cp1252\n"
     assert "'nope.csv': No such file" in crm("import", "nope.csv", code=2).stderr
 
 

@@ -34,7 +34,8 @@ LOCK_WAIT = 5.0  # seconds a write waits for another writer before it is skipped
 _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
             "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
             "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
-            "store/yamlio.py", "store/files.py", "errors.py")
+            "domain/categories.py", "read/deal_history.py", "store/yamlio.py",
+            "store/files.py", "errors.py")
 
 
 def enabled() -> bool:
@@ -95,6 +96,8 @@ CREATE TABLE IF NOT EXISTS settings (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS details (blob TEXT PRIMARY KEY, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS touches (head TEXT NOT NULL, data TEXT NOT NULL,
+                                    crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS history (head TEXT NOT NULL, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
 """
 
@@ -171,7 +174,8 @@ class Index:
             except sqlite3.OperationalError:
                 row = None
             if not row or row[0] != fingerprint():
-                for table in ("meta", "blobs", "files", "settings", "details", "touches"):
+                for table in ("meta", "blobs", "files", "settings", "details", "touches",
+                              "history"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     con.execute(statement)
@@ -294,12 +298,24 @@ class Index:
             raise Corrupt("touches")
         return head, dict(zip(names_list, days_list, strict=True)) if names else {}
 
+    def history(self) -> tuple[str | None, list[str]]:
+        """(commit, lines): the log of the deals' versions up to that commit, as
+        ``read.deal_history`` wrote it; (None, []) when never read."""
+        rows = self._rows("SELECT head, data, crc FROM history")
+        if not rows:
+            return None, []
+        head, data, crc = rows[0]
+        if len(rows) > 1 or _crc(head, data) != crc:
+            raise Corrupt("history")
+        return head, data.split("\n") if data else []
+
     # -------------------------------------------------------- writing
 
     def write(self, *, entries: dict[str, Entry] | None = None,
               files: dict[str, tuple[str, str, Entry] | None] | None = None,
               settings: tuple[str, PlainSettings] | None = None,
-              touches: tuple[str, dict[str, str]] | None = None) -> bool:
+              touches: tuple[str, dict[str, str]] | None = None,
+              history: tuple[str, list[str]] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings,
         replace the touches (``(commit, opp id -> day)``). One transaction; False when it
         could not be made."""
@@ -335,6 +351,11 @@ class Index:
                     data = "\n".join(touches[1]) + SEP + "\n".join(touches[1].values())
                     con.execute("DELETE FROM touches")
                     con.execute("INSERT INTO touches VALUES (?, ?, ?)",
+                                (head, data, _crc(head, data)))
+                if history:
+                    head, data = history[0], "\n".join(history[1])
+                    con.execute("DELETE FROM history")
+                    con.execute("INSERT INTO history VALUES (?, ?, ?)",
                                 (head, data, _crc(head, data)))
                 con.execute("COMMIT")
             except BaseException:

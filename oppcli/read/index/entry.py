@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ...domain.categories import deal_category, stage_category
 from ...domain.records import (
     NOTHING_DATED,
     Dated,
@@ -48,7 +49,8 @@ class Entry:
 
 # rec fields, in order
 _FIELDS = ("id", "name", "customer", "owner", "stage", "amount", "objective", "currency",
-           "close_date", "created", "amount_source", "ref", "lost_reason")
+           "close_date", "created", "amount_source", "ref", "lost_reason", "category")
+REC_FIELDS = _FIELDS  # what a rec holds, in order (history reads some of them)
 
 
 _LOCS = ("id", "stage", "close_date", "lost_reason")  # (line, column) of each, after the fields
@@ -332,7 +334,8 @@ class RecordBuilder:
                       words.get(currency) or words.setdefault(currency, currency),
                       (dates.get(closed) or self.date(closed)) if closed else None,
                       dates.get(created) or self.day(created),
-                      words.get(source) or words.setdefault(source, source), f[11] or None)
+                      words.get(source) or words.setdefault(source, source), f[11] or None,
+                      deal_category(stage[2], stage[5], f[13] or None)[0])
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
@@ -361,6 +364,7 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
 
 
 def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
-    """stage id -> (rank, label, kind, probability, id)."""
-    return {s.id: (i, s.label, s.kind, s.probability, s.id)
+    """stage id -> (rank, label, kind, probability, id, category)."""
+    return {s.id: (i, s.label, s.kind, s.probability, s.id,
+                   stage_category(s.id, s.kind, s.category))
             for i, s in enumerate(settings.stages)}

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ...domain.categories import deal_category
 from ...domain.records import (
     NOTHING_DATED,
     Dated,
@@ -388,6 +389,8 @@ def _working_detail(repo: Repo, index: Index | None, opp_id: str,
     out = json.loads(text)
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
+    out["category"], out["category_source"] = deal_category(
+        stage.kind, stage.category, out["category"] if out["category_source"] == "set" else None)
     return out  # every key whatever the modules, as views.detail gives it
 
 

@@ -1,0 +1,115 @@
+"""Locales, by Babel: which tags opp takes (``it``, ``en``, ``de_CH``…), dates written
+a language's way, and the numbers and dates of a European sheet read back.
+
+Showing money is ``money.money_human``; this module reads what people wrote. Babel is
+imported inside the functions (a command printing JSON never loads it). Pure: no
+files of opp's, no environment.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from .money import CLASSIC, plain
+
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,2}$"
+
+# --date-format: the orders a sheet writes its dates in, as strptime formats
+DATE_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "MM/DD/YYYY": "%m/%d/%Y", "YYYY-MM-DD": "%Y-%m-%d",
+                "DD.MM.YYYY": "%d.%m.%Y"}
+
+# Currency signs a cell may carry around its number: symbols and ISO codes
+_CURRENCY = re.compile(r"^\s*(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*(.*?)\s*"
+                       r"(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*$")
+_SPACE = re.compile(r"[ \u00a0\u202f\u2009]")
+
+
+def check_locale(text: str) -> str:
+    """A locale tag Babel knows, written its way (``it``, ``it_CH``, ``de``);
+    ``ValueError`` saying which tags exist otherwise."""
+    from babel import Locale, UnknownLocaleError
+
+    raw = str(text).strip()
+    hint = ("use a language code such as it, en, de, fr or es, or one with a country: "
+            "it_CH, en_GB")
+    if not re.fullmatch(LOCALE_PATTERN, raw):
+        raise ValueError(f"'{text}' is not a locale; {hint}")
+    try:
+        return str(Locale.parse(raw.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"unknown locale '{text}'; {hint}") from None
+
+
+def language(locale: str) -> str:
+    """The language of a locale tag: ``it`` of ``it_CH``."""
+    return re.split(r"[_-]", locale, maxsplit=1)[0].lower()
+
+
+def day_human(day: date, locale: str) -> str:
+    """A date for people: ISO in ``en`` (opp's classic), else the locale's long form
+    (15 gennaio 2027)."""
+    if locale == CLASSIC:
+        return day.isoformat()
+    from babel.dates import format_date
+
+    return format_date(day, "long", locale=locale)
+
+
+def example_number(locale: str) -> str:
+    """1234.50 as ``locale`` writes it, for messages: 1.234,50 in it."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(Decimal("1234.50"), format="#,##0.00", locale=locale)
+
+
+def parse_number(text: str, what: str, locale: str) -> Decimal:
+    """A number as written in ``locale`` (it: ``1.234,50``, ``1234,50``, ``€ 1.234,50``),
+    its currency sign or code around it dropped; ``ValueError`` with an example of the
+    locale's way when the grouping is wrong or the text is no number."""
+    from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
+
+    raw = str(text).strip()
+    match = _CURRENCY.fullmatch(raw)
+    body = match.group(1) if match else raw
+    group = get_group_symbol(locale)
+    if _SPACE.fullmatch(group):  # fr, sv…: any space groups digits
+        body = _SPACE.sub(group, body)
+    try:
+        value = parse_decimal(body, locale=locale, strict=True)
+    except NumberFormatError as exc:
+        tip = f"; did you mean {exc.suggestions[0]}?" if exc.suggestions else ""
+        raise ValueError(f"{what} '{raw}' is not a number written the {locale} way, such as "
+                         f"{example_number(locale)}{tip}") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} '{raw}' is not a number")
+    return Decimal(plain(value)) if value == value.to_integral_value() else value
+
+
+def date_order(locale: str) -> str:
+    """The --date-format a locale writes its short dates in: DD/MM/YYYY for it and
+    fr, MM/DD/YYYY for en, DD.MM.YYYY for de."""
+    from babel import Locale
+
+    pattern = Locale.parse(locale).date_formats["short"].pattern
+    day, month = pattern.find("d"), pattern.find("M")
+    year = pattern.find("y")
+    if 0 <= year < min(day, month):
+        return "YYYY-MM-DD"
+    if "." in pattern:
+        return "DD.MM.YYYY"
+    return "DD/MM/YYYY" if day < month else "MM/DD/YYYY"
+
+
+def parse_date(text: str, what: str, date_format: str) -> date:
+    """A date written as ``date_format`` (one of ``DATE_FORMATS``); a time after it, as
+    spreadsheets write, is dropped. ``ValueError`` naming the format otherwise."""
+    raw = str(text).strip()
+    head = raw.split(" ", 1)[0].split("T", 1)[0] if date_format != "YYYY-MM-DD" else raw[:10]
+    try:
+        return datetime.strptime(head, DATE_FORMATS[date_format]).date()
+    except ValueError:
+        example = datetime(2027, 1, 15).strftime(DATE_FORMATS[date_format])
+        raise ValueError(f"{what} '{raw}' is not a real date written {date_format} (e.g. "
+                         f"{example})") from None

@@ -1,0 +1,122 @@
+"""Periods (a month, a quarter, a year) and sales quotas per owner and period
+(``quotas.yaml``): pure values and rules; storage reads and writes the file."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ..errors import RuleError, UsageError
+from .money import MAX_MONEY, cents
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str  # 2026-11, 2026-Q4, 2026
+    start: date
+    end: date
+
+    @property
+    def kind(self) -> str:
+        return "quarter" if "Q" in self.name else ("month" if "-" in self.name else "year")
+
+    def months(self) -> list[str]:
+        """The months of the period, as their names."""
+        out, day = [], self.start
+        while day <= self.end:
+            out.append(f"{day.year:04d}-{day.month:02d}")
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return out
+
+
+def period(text: str, kinds: tuple[str, ...] = ("month", "quarter", "year")) -> Period:
+    """``2026-11``, ``2026-Q4`` or ``2026`` (those of ``kinds``); ``UsageError`` naming the
+    forms otherwise."""
+    raw = str(text).strip().upper()
+    forms = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
+    hint = ", ".join(f"a {k} ({forms[k]})" for k in kinds)
+    found = None
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", raw):
+        year, month = int(m[1]), int(m[2])
+        if 1 <= month <= 12 and "month" in kinds:
+            found = Period(f"{year:04d}-{month:02d}", date(year, month, 1),
+                           date(year, month, calendar.monthrange(year, month)[1]))
+    elif m := re.fullmatch(r"(\d{4})-Q([1-4])", raw):
+        year, quarter = int(m[1]), int(m[2])
+        if "quarter" in kinds:
+            last = 3 * quarter
+            found = Period(f"{year:04d}-Q{quarter}", date(year, last - 2, 1),
+                           date(year, last, calendar.monthrange(year, last)[1]))
+    elif re.fullmatch(r"\d{4}", raw) and "year" in kinds:
+        year = int(raw)
+        found = Period(f"{year:04d}", date(year, 1, 1), date(year, 12, 31))
+    if found is None or found.start.year < 1:
+        raise UsageError(f"'{text}' is not a period; give {hint}")
+    return found
+
+
+def day_before(p: Period) -> date:
+    return p.start - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Quota:
+    owner: str
+    period: str  # a month or a quarter
+    amount: Decimal
+    currency: str
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.owner.casefold(), self.period, self.currency)
+
+    def as_dict(self) -> dict:
+        return {"owner": self.owner, "period": self.period, "amount": str(cents(self.amount)),
+                "currency": self.currency}
+
+
+def set_quota(quotas: list[Quota], new: Quota) -> tuple[list[Quota], Quota | None]:
+    """The quotas with ``new`` set (replacing the one of the same owner, period and
+    currency), and the one it replaced."""
+    if new.amount < 0 or new.amount > MAX_MONEY:
+        raise RuleError(f"a quota is between 0.00 and {MAX_MONEY}, not {new.amount}")
+    old = next((q for q in quotas if q.key() == new.key()), None)
+    rest = [q for q in quotas if q.key() != new.key()]
+    return sort_quotas([*rest, new]), old
+
+
+def remove_quota(quotas: list[Quota], owner: str, period_name: str) -> tuple[list[Quota],
+                                                                             list[Quota]]:
+    """The quotas without the owner's for the period (each currency), and those removed;
+    ``RuleError`` when there is none."""
+    gone = [q for q in quotas if q.owner.casefold() == owner.casefold()
+            and q.period == period_name]
+    if not gone:
+        raise RuleError(f"{owner} has no quota for {period_name}; see: opp quota list")
+    return [q for q in quotas if q not in gone], gone
+
+
+def sort_quotas(quotas: list[Quota]) -> list[Quota]:
+    """By owner, then by the first day of the period (a quarter before its months)."""
+    return sorted(quotas, key=lambda q: (q.owner.casefold(), q.owner, period(q.period).start,
+                                         "Q" not in q.period, q.period, q.currency))
+
+
+def quota_for(quotas: list[Quota], owner: str, p: Period, currency: str) -> Decimal | None:
+    """The owner's quota for a period in a currency: the quota of the period itself, else
+    the sum of its months' (a quarter from three months); None when none is set. A
+    quarter's quota serves a month only when set for it (it is never split)."""
+    mine = {q.period: q.amount for q in quotas
+            if q.owner.casefold() == owner.casefold() and q.currency == currency}
+    if p.name in mine:
+        return mine[p.name]
+    months = [mine[m] for m in p.months() if m in mine]
+    if p.kind != "month" and months:
+        return sum(months, Decimal("0.00"))
+    if p.kind == "year":
+        quarters = [mine[f"{p.name}-Q{i}"] for i in range(1, 5) if f"{p.name}-Q{i}" in mine]
+        if quarters:
+            return sum(quarters, Decimal("0.00"))
+    return None

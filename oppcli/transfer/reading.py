@@ -1,0 +1,96 @@
+"""How the numbers and dates of a sheet are written: plain (``1234.50``, ``2027-01-15``)
+unless a locale or a date format says otherwise (``1.234,50``, ``15/01/2027`` in it).
+
+Without a locale an ambiguous number (``1.234``, ``1,234``) is refused, never guessed.
+A cell a spreadsheet typed (a number, a date) is taken as typed, whatever the locale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ..domain.l10n import DATE_FORMATS, date_order, parse_date, parse_number
+from ..domain.money import cents, parse_money, plain
+from ..errors import UsageError
+
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+")
+_EUROPEAN = re.compile(r"[0-9],[0-9]|€")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\b.*")
+_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T][0-9]{2}:[0-9]{2}"
+                   r"(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+
+
+def parse_day(text: str, what: str) -> date:
+    """YYYY-MM-DD; a time after it (as HubSpot writes) is allowed and dropped."""
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{what} '{text}' is not a date; write it as YYYY-MM-DD, e.g. "
+                         "2026-12-31")
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError as exc:
+        raise ValueError(f"{what} '{text}' is not a real date ({exc})") from None
+
+
+def check_date_format(text: str) -> str:
+    """A --date-format value, one of ``DATE_FORMATS`` (case ignored)."""
+    value = text.strip().upper()
+    if value not in DATE_FORMATS:
+        raise UsageError(f"--date-format '{text}' is not one opp reads; use one of: "
+                         f"{', '.join(DATE_FORMATS)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The way a sheet writes numbers (``locale``: None for a plain dot) and dates
+    (``date_format``: None for ISO only). ISO dates are always read."""
+
+    locale: str | None = None
+    date_format: str | None = None
+
+    @classmethod
+    def of(cls, locale: str | None, date_format: str | None) -> Reading:
+        """Dates in ``date_format``, else in the order ``locale`` writes them."""
+        if date_format is None and locale is not None:
+            date_format = date_order(locale)
+        return cls(locale, date_format)
+
+    def money(self, cell: str | Decimal | date, what: str) -> Decimal:
+        """Money: a typed number as typed; text plain, or the locale's way."""
+        if isinstance(cell, date):
+            raise ValueError(f"{what} is a date ({cell}), not an amount")
+        if isinstance(cell, Decimal):
+            return parse_money(plain(cell), what)
+        if self.locale is None:
+            if _GROUPED.fullmatch(cell.strip()):
+                raise ValueError(f"{what} '{cell.strip()}' is ambiguous: a dot grouping "
+                                 "thousands, or three decimals? Write it without grouping "
+                                 "(1234), or import with --locale it if the file writes "
+                                 "1.234,50")
+            try:
+                return parse_money(cell, what)
+            except ValueError as exc:
+                if not _EUROPEAN.search(cell):
+                    raise
+                raise ValueError(f"{exc}; a file written the European way (1.234,50) "
+                                 "imports with --locale it") from None
+        number = parse_number(cell, what, self.locale)
+        return cents(parse_money(plain(number), what))
+
+    def day(self, cell: str | Decimal | date, what: str) -> date:
+        """A date: a typed date as typed; text in ISO, or in ``date_format``."""
+        if isinstance(cell, date):
+            return cell
+        if isinstance(cell, Decimal):
+            raise ValueError(f"{what} is a number ({plain(cell)}), not a date; format the "
+                             "cells as dates, or write them as YYYY-MM-DD")
+        if self.date_format is None or self.date_format == "YYYY-MM-DD" or _ISO.fullmatch(cell):
+            return parse_day(cell, what)
+        return parse_date(cell, what, self.date_format)
+
+
+PLAIN = Reading()  # plain numbers and ISO dates: a sheet without a locale
