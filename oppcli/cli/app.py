@@ -91,17 +91,30 @@ SECTIONS = {
 }
 
 
+def _option_names(command: click.Command | None) -> set[str]:
+    """Every option name of ``command`` and, for a group, of the commands under it."""
+    if command is None:
+        return set()
+    names = {n for p in command.params if isinstance(p, click.Option)
+             for n in p.opts + p.secondary_opts}
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            names |= _option_names(sub)
+    return names
+
+
 class OppGroup(click.Group):
     """A group whose errors are one line on stderr with the contract's exit status."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
-            args = self.globals_first(args)
+            args = self.globals_first(ctx, args)
         return super().parse_args(ctx, args)
 
-    def globals_first(self, args: list[str]) -> list[str]:
+    def globals_first(self, ctx: click.Context, args: list[str]) -> list[str]:
         """The top level's options (-q, --repo DIR, --no-pager…) taken from anywhere
-        before a ``--``, as git and gh take theirs: ``opp list -q`` is ``opp -q list``."""
+        before a ``--``, as git and gh take theirs: ``opp list -q`` is ``opp -q list``;
+        never one the command itself has (``opp import --locale it`` keeps its own)."""
         flags: set[str] = set()
         valued: set[str] = set()
         for param in self.params:
@@ -113,6 +126,9 @@ class OppGroup(click.Group):
             i += 2 if args[i] in valued else 1
         if i >= len(args) or args[i] == "--":
             return args
+        own = _option_names(self.get_command(ctx, args[i]))
+        flags -= own
+        valued -= own
         moved: list[str] = []
         rest: list[str] = []
         j = i + 1

@@ -213,3 +213,10 @@ def test_edit_on_a_terminal_offers_to_edit_again(crm, tmp_path):
     assert "nowhere" in text and "Edit again?" in text
     shown = crm.json("show", deal)
     assert (shown["stage"], shown["amount"]) == ("proposal", "99.00")
+
+
+def test_a_command_keeps_an_option_named_like_a_global_one(tmp_path, monkeypatch):
+    """--locale is global, and opp init has its own: after init it is init's."""
+    r = run_pipe(["init", str(tmp_path / "it"), "--locale", "it"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "locale: it\n" in (tmp_path / "it" / "opp.yaml").read_text()
