@@ -191,6 +191,28 @@ def list_json(bench: Bench) -> float:
     return bench.timed("list", "--format", "json")
 
 
+@measurement("account import of N/5 accounts, then opp new resolving a name (#20)")
+def accounts_and_new(bench: Bench) -> Result:
+    """Accounts at 10,000 deals / 2,000 accounts: the names are resolved from the index
+    (each account file read and hashed, none parsed), and ``opp new`` creates the deal
+    for an existing account in one commit."""
+    count = max(1, bench.n // 5)
+    path = bench.workdir / "accounts.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["name", "city", "ref"])
+        writer.writerows([f"Bench Account {i:05d} S.r.l.", "Milano", f"ACC-{i:05d}"]
+                         for i in range(count))
+    imported = bench.timed("account", "import", path)
+    bench.opp("account", "list", "--format", "json")  # the index learns every account
+    runs = [bench.timed("new", f"Bench deal {i}", "--customer", f"bench account {i:05d} srl")
+            for i in range(3)]
+    show = bench.timed("account", "show", "Bench Account 00001", "--format", "json")
+    return Result("account import of N/5 accounts, then opp new resolving a name (#20)",
+                  median(runs), f"{count} accounts imported in {imported:.2f} s; "
+                                f"account show {show:.2f} s")
+
+
 # ---------------------------------------------------------------- speed at scale (#9)
 
 PROJECT = Path(__file__).resolve().parents[1]

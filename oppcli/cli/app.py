@@ -52,11 +52,13 @@ class State:
     @property
     def repo(self) -> Repo:
         if self._repo is None:
+            from ..read.index.accounts import plain_accounts
             from ..read.source import remember
             from ..store.repo import Repo
 
             self._repo = Repo.find(self.repo_arg)
             self._repo.on_commit.append(remember)  # the index learns what a change wrote
+            self._repo.accounts_reader = plain_accounts  # accounts by name, from the index
         return self._repo
 
 
@@ -80,6 +82,7 @@ def note(message: str) -> None:
 # The sections of 'opp --help', in the order a salesperson meets them.
 SECTIONS = {
     "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "edit", "delete"],
+    "Accounts and people": ["account", "person"],
     "Products and quotes": ["add-product", "update-product", "remove-product", "quote",
                             "close-quote", "catalog"],
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",

@@ -4,6 +4,7 @@ completion attached by parameter name."""
 from __future__ import annotations
 
 from . import (  # noqa: F401  (each module registers its commands)
+    accounts,
     activities,
     agenda,
     catalog,

@@ -83,12 +83,22 @@ def head_fields(text: str) -> dict[str, str]:
 
 
 def _heads(repo: Repo, ids: list[str]) -> dict[str, dict[str, str]]:
+    from ..errors import OppError
+    from ..read.index.accounts import names
+
+    try:
+        accounts = names(repo)  # a customer is an account id: show its name (#20)
+    except OppError:
+        accounts = {}
     out = {}
     for opp_id in ids:
         try:
             out[opp_id] = head_fields(repo.peek(opp_id))
         except OSError:
             continue
+        customer = out[opp_id].get("customer")
+        if customer in accounts:
+            out[opp_id]["customer"] = accounts[customer]
     return out
 
 

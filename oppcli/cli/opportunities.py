@@ -57,7 +57,12 @@ def amount_words(opp) -> str:
 
 @cli.command()
 @click.argument("name", type=LINE)
-@click.option("--customer", required=True, type=LINE, help="The account the deal is with.")
+@click.option("--customer", required=True, type=LINE,
+              help="The account the deal is with: its id, name or alias; a new name creates "
+                   "the account.")
+@click.option("--create/--no-create", default=None,
+              help="--create makes a new account even when names are close to this one; "
+                   "--no-create refuses when no account matches.")
 @click.option("--amount", type=MONEY, help="The value of the deal, while it has no products.")
 @click.option("--objective", type=MONEY, help="What you think the deal may be worth.")
 @click.option("--stage", help="Stage id or label (default: opp.yaml's default_stage).")
@@ -66,30 +71,26 @@ def amount_words(opp) -> str:
 @click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
 @click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
 @pass_state
-def new(state: State, name, customer, amount, objective, stage, close_date, owner,
+def new(state: State, name, customer, create, amount, objective, stage, close_date, owner,
         currency) -> None:
     """Create an opportunity; prints its id alone on stdout.
+
+    --customer names an account (accounts/<ID>.yaml) by id, id prefix, name or
+    alias, ignoring case, punctuation and legal forms (S.r.l., SpA, Inc, GmbH…).
+    When none matches, the account is created in the same commit, and stderr says
+    so; when names are close to it (a typo?), opp refuses and lists them.
 
     \b
     Example:  ID=$(opp new "Acme renewal" --customer "Acme Corp" --objective 5000 \\
                   --close-date 2026-12-31)
     """
-    from ..domain import ids, opportunity, stages
-    from ..env import today
-    from ..store.transaction import opportunity_subject
+    from ..store.accounts import new_deal
 
-    repo = state.repo
-    with repo.transaction() as tx:
-        settings = repo.settings
-        chosen = stages.resolve_stage(settings, stage) if stage else None
-        opp = opportunity.new_opportunity(
-            settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer,
-            owner=owner or repo.identity.name, today=today(), amount=amount,
-            objective=objective, stage=chosen, close_date=close_date, currency=currency)
-        tx.save_opportunity(opp)
-        tx.kind = "new"
-        tx.subject = opportunity_subject(opp, f"new opportunity for {customer}")
-        tx.trailers["Opp-Id"] = opp.id
+    opp, account = new_deal(state.repo, name=name, customer=customer, create=create,
+                            amount=amount, objective=objective, stage=stage,
+                            close_date=close_date, owner=owner, currency=currency)
+    if account is not None:
+        note(f"created account {account.id} {account.name}")
     click.echo(opp.id)
 
 
@@ -196,7 +197,8 @@ LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amo
 @cli.command("list")
 @click.option("--stage", help="Only this stage (id or label).")
 @click.option("--status", type=click.Choice(["open", "won", "lost"]), help="Only this status.")
-@click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--customer", help="Only this account (id, name or alias), or customers "
+                                "whose name contains this text.")
 @click.option("--owner", metavar="NAME|me", callback=me_or_name,
               help="Only owners whose name contains this text (case-insensitive); 'me' is "
                    "the identity opp commits as.")
@@ -211,18 +213,20 @@ def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
     from ..domain.money import money_human
     from ..domain.records import summary
     from ..domain.stages import resolve_stage
+    from ..read.index.accounts import customer_query
     from ..read.source import of
 
     source = of(state.repo)
     settings = source.settings()
     stage_id = resolve_stage(settings, stage).id if stage else None
+    query = customer_query(state.repo, customer)
     rows = []
     for r in source.records():  # from the index: no YAML parsed for unchanged files
         if stage_id and r.stage != stage_id:
             continue
         if status and r.status != status:
             continue
-        if customer and customer.casefold() not in r.customer.casefold():
+        if query is not None and not query(r.customer, r.customer_id):
             continue
         if owner and owner.casefold() not in r.owner.casefold():
             continue
@@ -302,6 +306,14 @@ def set_(state: State, ref: str, field: str, value: str) -> None:
             raise UsageError(f"invalid {field}: {message}") from None
 
     new_value = parsed()
+    if field == "customer":
+        from ..store.accounts import set_customer
+
+        after, account = set_customer(state.repo, ref, new_value)
+        note(f"{after.id}: {after.action}" if after.action else f"{after.id}: nothing to change")
+        if account is not None:
+            note(f"created account {account.id} {account.name}")
+        return
 
     def change(opp, repo: Repo):
         if field == "amount":

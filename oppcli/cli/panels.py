@@ -136,6 +136,11 @@ def list_items(state: State, ref: str, panel: str, fmt: str, keep: Callable | No
     if panel == "activities":
         items.sort(key=lambda a: a.date)
     rows = [i.model_dump(mode="json") for i in items]
+    for row in rows:  # a contact naming a person of the account shows its id (#20)
+        if "person" in row:
+            person = row.pop("person")
+            if person is not None:
+                row["person_id"] = person
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":

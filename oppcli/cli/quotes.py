@@ -29,12 +29,14 @@ def quote() -> None:
 
 
 def _load(state: State, ref: str):
-    """The opportunity ``ref``, read-only, once the quotes module is known to be on."""
+    """The opportunity ``ref``, read-only, once the quotes module is known to be on; its
+    customer is the account's name (what a quote shows)."""
     from ..domain.products import require_module
+    from ..store.accounts import with_names
 
     repo = state.repo
     require_module(repo.settings, "quotes")
-    return repo.load(repo.resolve(ref))
+    return with_names(repo, [repo.load(repo.resolve(ref))])[0]
 
 
 def _quote_of(after, quote_ref: str):

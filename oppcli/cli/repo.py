@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 @click.option("--currency", type=CURRENCY, help="The default currency (default EUR).")
 @click.option("--upgrade", is_flag=True,
               help="In an existing data repo: refresh .opp/schemas/ and the schema line at "
-                   "the top of every file, in one commit.")
+                   "the top of every file, and turn customers written as text into "
+                   "accounts, in one commit.")
 @click.option("--locale", metavar="LOCALE",
               help="What people read is written this way (it, en, de...; default en); "
                    "with a catalogue for its language (it), the stages get its labels.")
@@ -50,7 +51,11 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool,
                                    "them with: opp config set currency CODE, opp config set "
                                    "locale LOCALE")
         repo = state.repo if directory == "." else Repo.find(directory)
-        written = upgrade_repo(repo)
+        written, grouped = upgrade_repo(repo)
+        for g in grouped:
+            made = "new account" if g.created else "account"
+            spellings = "; ".join(f'"{s}"' for s in g.spellings)
+            note(f"{made} {g.account_id} {g.name}: {spellings} ({g.deals} deal(s) as customer)")
         note(f"upgraded {len(written)} file(s) in {repo.root}" if written
              else f"{repo.root} is up to date")
         return

@@ -26,7 +26,8 @@ def filter_options(f: Callable) -> Callable:
     """--owner, --customer, --stage: which opportunities a report covers."""
     f = click.option("--stage", "stage_name", metavar="STAGE",
                      help="Only this stage (id or label).")(f)
-    f = click.option("--customer", help="Only customers whose name contains this text.")(f)
+    f = click.option("--customer", help="Only this account (id, name or alias), or "
+                                        "customers whose name contains this text.")(f)
     f = click.option("--owner", metavar="NAME|me", callback=me_or_name,
                      help="Only owners whose name contains this text (case-insensitive); "
                           "'me' is the identity opp commits as.")(f)
@@ -51,6 +52,7 @@ def report_records(source, owner, customer, stage_name):
     from ..domain.records import stages
     from ..domain.stages import resolve_stage
     from ..errors import DataError
+    from ..read.index.accounts import customer_query
     from ..reports.common import select
 
     past = source.commit
@@ -67,7 +69,8 @@ def report_records(source, owner, customer, stage_name):
     all_stages = stages(settings)
     stage_id = resolve_stage(settings, stage_name).id if stage_name else None
     chosen = [s for s in all_stages if s.id == stage_id] if stage_id else all_stages
-    return chosen, select(every, owner=owner, customer=customer, stage=stage_id), settings
+    query = customer_query(source.repo, customer)  # the accounts it names, or text
+    return chosen, select(every, owner=owner, customer=query, stage=stage_id), settings
 
 
 def _money(value, currency: str) -> str:
@@ -118,11 +121,13 @@ PIPELINE_COLUMNS = ["stage", "stage_label", "kind", "probability", "currency", "
 
 
 @cli.command()
+@click.option("--by", type=click.Choice(["stage", "customer"]), default="stage",
+              show_default=True, help="Rows per stage, or per customer (account).")
 @as_of_option
 @filter_options
 @format_option(*REPORT_FORMATS)
 @pass_state
-def pipeline(state: State, as_of, owner, customer, stage_name, fmt: str) -> None:
+def pipeline(state: State, by, as_of, owner, customer, stage_name, fmt: str) -> None:
     """The pipeline: per stage and currency, count, amount, weighted amount, objective.
 
     Weighted = amount x stage probability, rounded half-up to the cent per
@@ -139,6 +144,10 @@ def pipeline(state: State, as_of, owner, customer, stage_name, fmt: str) -> None
     source = report_source(state, as_of)
     stages, records, settings = report_records(source, owner, customer, stage_name)
     report = build(records, stages, settings.currency)
+    if by == "customer":
+        _pipeline_by_customer(report, records, fmt, _as_of_json(source, as_of),
+                              _as_of_words(source, as_of))
+        return
     if fmt == "json":
         emit_json({**report.as_dict(), **_as_of_json(source, as_of)})
         return
@@ -166,6 +175,34 @@ def pipeline(state: State, as_of, owner, customer, stage_name, fmt: str) -> None
     ], _as_of_words(source, as_of))
 
 
+BY_CUSTOMER_COLUMNS = ["customer", "customer_id", "currency", "open_count", "open_amount",
+                       "open_weighted", "won_count", "won_amount", "lost_count", "lost_amount"]
+
+
+def _pipeline_by_customer(report, records, fmt: str, as_of_json: dict, subtitle: str) -> None:
+    """``opp pipeline --by customer``: a row per account and currency, largest open
+    amount first; the totals as by stage."""
+    from decimal import Decimal
+
+    from ..reports.accounts import by_customer
+
+    rows = by_customer(records)
+    if fmt == "json":
+        emit_json({"by": "customer", "rows": rows,
+                   "totals": report.as_dict()["totals"], **as_of_json})
+        return
+    if fmt == "csv":
+        emit_csv(rows, BY_CUSTOMER_COLUMNS)
+        return
+    shown = [[r["customer"], r["open_count"], _money(Decimal(r["open_amount"]), r["currency"]),
+              _money(Decimal(r["open_weighted"]), r["currency"]), r["won_count"],
+              _money(Decimal(r["won_amount"]), r["currency"]), r["lost_count"]] for r in rows]
+    emit_tables(fmt, [("Pipeline by customer", ["Customer", "Open", "Open amount",
+                                                 "Open weighted", "Won", "Won amount",
+                                                 "Lost"], shown, [LEFT] + [RIGHT] * 6)],
+                 subtitle)
+
+
 # ---------------------------------------------------------------- forecast
 
 
@@ -174,9 +211,11 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage", "category"]),
+@click.option("--by", type=click.Choice(["month", "quarter", "owner", "stage", "category",
+                                         "customer"]),
               default="month", show_default=True,
-              help="Group by close period, owner, stage or forecast category.")
+              help="Group by close period, owner, stage, forecast category or customer "
+                   "(account).")
 @click.option("--from", "start", type=START, metavar="DATE",
               help="Only deals closing on or after DATE (leaves out undated ones).")
 @click.option("--to", "end", type=END, metavar="DATE",
@@ -309,11 +348,12 @@ def change_words(c) -> str:
 def changes_report(repo: Repo, since, until, *, owner=None, customer=None):
     """The changes report of a window, with a note per invalid version stepped over."""
     from ..read.history import steps
+    from ..read.index.accounts import customer_query
     from ..reports.changes import changes as build
 
     skipped: list = []
     report = build(steps(repo, since, until, skipped), since, until, owner=owner,
-                   customer=customer, skipped=skipped)
+                   customer=customer_query(repo, customer), skipped=skipped)
     for version in report.skipped:
         note(version.words())
     return report
@@ -329,7 +369,8 @@ def changes_report(repo: Repo, since, until, *, owner=None, customer=None):
 @click.option("--owner", metavar="NAME|me", callback=me_or_name,
               help="Only deals of owners whose name contains this text, before or after "
                    "the change; 'me' is the identity opp commits as.")
-@click.option("--customer", help="Only customers whose name contains this text.")
+@click.option("--customer", help="Only this account (id, name or alias), or customers "
+                                "whose name contains this text.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
               help="List only the N most recent changes (0: the totals alone); the totals "
                    "still count every change.")

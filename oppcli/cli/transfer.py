@@ -175,6 +175,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
     from ..env import today
+    from ..store.accounts import with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
     from ..transfer import (
@@ -213,7 +214,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
             settings = repo.settings
             stage_map = parse_stage_map(stage_maps, settings,
                                         lenient=chosen.stage_options() if chosen else ())
-            existing = repo.load_all()
+            existing = with_names(repo, repo.load_all())  # rows name customers
             with progress(len(data.rows), "checking rows") as step:
                 plan = plan_import(data, columns, settings, repo.catalog, existing,
                                    today=today(), owner=repo.identity.name,
@@ -226,7 +227,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
                 tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{e.opportunity.id}.yaml"
                                       for e in plan.entries if e.action == "update"])
                 step = bars.enter_context(progress(2 * len(plan.writes), "writing files"))
-                for count, opp in enumerate(plan.writes, 1):
+                writes, report["accounts_created"] = with_accounts(tx, plan.writes, today())
+                for count, opp in enumerate(writes, 1):
                     tx.save_opportunity(opp)
                     if count % 100 == 0:
                         step(100)
@@ -289,7 +291,9 @@ def export(state: State, fmt: str, output: str | None) -> None:
     """
     import json
 
+    from ..domain.accounts import with_accounts
     from ..domain.views import detail
+    from ..store.accounts import directory, with_names
     from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product, xlsx_bytes
     from .output import write_whole
 
@@ -302,19 +306,22 @@ def export(state: State, fmt: str, output: str | None) -> None:
     if fmt == "json":
         from .output import json_default
 
-        data = json.dumps([{**detail(opp, settings), "product": single_product(opp)}
-                           for opp in opportunities], default=json_default,
-                          ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "xlsx":
-        data = xlsx_bytes((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS,
-                          money=("amount", "objective"), dates=("close_date", "created"),
-                          title="opportunities")
-    elif fmt == "table":  # for people: the same columns, aligned
-        data = table([[row.get(c) for c in OPPORTUNITY_FIELDS]
-                      for row in map(export_row, opportunities)], OPPORTUNITY_FIELDS) + "\n"
+        found = directory(repo)
+        data = json.dumps([{**with_accounts(detail(opp, settings), found),
+                            "product": single_product(opp)} for opp in opportunities],
+                          default=json_default, ensure_ascii=False, indent=2) + "\n"
     else:
-        data = csv_text((export_row(opp) for opp in opportunities), OPPORTUNITY_FIELDS,
-                        "\t" if fmt == "tsv" else ",")
+        named = with_names(repo, opportunities)  # the sheet names the customer
+        if fmt == "table":  # for people: the same columns, aligned
+            data = table([[row.get(c) for c in OPPORTUNITY_FIELDS]
+                          for row in map(export_row, named)], OPPORTUNITY_FIELDS) + "\n"
+        elif fmt == "xlsx":
+            data = xlsx_bytes((export_row(opp) for opp in named), OPPORTUNITY_FIELDS,
+                              money=("amount", "objective"), dates=("close_date", "created"),
+                              title="opportunities")
+        else:
+            data = csv_text((export_row(opp) for opp in named), OPPORTUNITY_FIELDS,
+                            "\t" if fmt == "tsv" else ",")
     if output is None:
         click.echo(data, nl=False)
         return

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 
 OPPORTUNITY, CATALOG, SETTINGS = "opportunity", "catalog", "settings"
+ACCOUNT = "account"  # accounts/<id>.yaml: fields, aliases (as words) and people (by id)
 SIDES = ("ours", "theirs")
 
 
@@ -265,10 +266,10 @@ def merge_values(base: Any, ours: Any, theirs: Any, *,
 
 
 def _model(kind: str) -> type[BaseModel]:
-    from .model import Catalog, Opportunity, Settings
+    from .model import Account, Catalog, Opportunity, Settings
 
     models: dict[str, type[BaseModel]] = {OPPORTUNITY: Opportunity, CATALOG: Catalog,
-                                          SETTINGS: Settings}
+                                          SETTINGS: Settings, ACCOUNT: Account}
     return models[kind]
 
 
@@ -634,7 +635,8 @@ def value_at(data: Any, path: tuple) -> Any:
 
 
 def kind_of(path: str) -> str | None:
-    """Which opp file a repo path is: an opportunity, the catalog, the settings, or None."""
+    """Which opp file a repo path is: an opportunity, an account, the catalog, the
+    settings, or None."""
     parts = path.replace("\\", "/").split("/")
     if parts[-1] == "opp.yaml":
         return SETTINGS
@@ -642,6 +644,8 @@ def kind_of(path: str) -> str | None:
         return CATALOG
     if len(parts) >= 2 and parts[-2] == "opportunities" and parts[-1].endswith(".yaml"):
         return OPPORTUNITY
+    if len(parts) >= 2 and parts[-2] == "accounts" and parts[-1].endswith(".yaml"):
+        return ACCOUNT
     return None
 
 

@@ -201,13 +201,15 @@ class Quote(Model):
 
 
 class Contact(Model):
-    """A referent at the customer."""
+    """A referent at the customer; ``person`` is the id of that person in the
+    customer's account file, when the deal's customer is an account."""
 
     id: ItemId
     name: Line
     role: Word
     email: Line | None = None
     phone: Line | None = None
+    person: ItemId | None = None
 
 
 class Partner(Model):
@@ -288,6 +290,42 @@ class Opportunity(Model):
     activities: list[Activity] = []
     documents: list[Document] = []
     notes: list[Note] = []
+
+
+# ---------------------------------------------------------------- accounts and people
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class Person(Model):
+    """Someone who works at an account: a deal's contact may name them."""
+
+    id: ItemId
+    name: Line
+    title: Line | None = None
+    email: Line | None = None
+    phone: Line | None = None
+
+
+class Account(Model):
+    """A customer, partner or competitor (``accounts/<ID>.yaml``): the record a deal's
+    ``customer`` names by id ("il cliente è l'anagrafica")."""
+
+    id: OppId
+    name: Line
+    aliases: list[Line] = []
+    vat: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9A-Z+*.]{2,14}$")] | None = None
+    tax_code: Line | None = None
+    address: Line | None = None
+    city: Line | None = None
+    country: Country | None = None
+    industry: Line | None = None
+    website: Line | None = None
+    owner: Line | None = None
+    ref: Line | None = None
+    notes: Text | None = None
+    created: date | None = None
+    people: list[Person] = []
 
 
 # ---------------------------------------------------------------- settings and catalog

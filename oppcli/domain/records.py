@@ -99,6 +99,13 @@ class Record(NamedTuple):
     amount_source: str = "manual"  # manual | products | quote
     ref: str | None = None
     category: str | None = None  # forecast category: the deal's own, else its stage's
+    customer_id: str | None = None  # the account's id; None for a customer still text
+
+
+def named(r: Record, names: dict[str, str]) -> Record:
+    """The record showing its account's name (``customer`` holds an account id)."""
+    name = names.get(r.customer)
+    return r if name is None else r._replace(customer=name, customer_id=r.customer)
 
 
 class PlannedActivity(NamedTuple):
@@ -152,8 +159,9 @@ def stages(settings) -> list[StageInfo]:
                       stage_category(s.id, s.kind, s.category)) for s in settings.stages]
 
 
-def record(opp, settings) -> Record:
-    """The record of a valid opportunity (its stage is one of the settings')."""
+def record(opp, settings, names: dict[str, str] | None = None) -> Record:
+    """The record of a valid opportunity (its stage is one of the settings'); with
+    ``names`` (account id -> name), its customer shows the account's name."""
     rank, stage = next((i, s) for i, s in enumerate(settings.stages) if s.id == opp.stage)
     return Record(id=opp.id, name=opp.name, customer=opp.customer, owner=opp.owner,
                   stage=opp.stage, stage_label=stage.label, stage_rank=rank, status=stage.kind,
@@ -162,13 +170,16 @@ def record(opp, settings) -> Record:
                   amount_source=opp.amount_source, ref=opp.ref,
                   category=deal_category(stage.kind, stage_category(stage.id, stage.kind,
                                                                     stage.category),
-                                         opp.category)[0])
+                                         opp.category)[0],
+                  customer_id=opp.customer if names and opp.customer in names else None
+                  )._replace(customer=(names or {}).get(opp.customer, opp.customer))
 
 
 def summary(r: Record) -> dict[str, Any]:
     """The row of ``opp list --format json`` (the same as ``views.summary``)."""
 
-    return {"id": r.id, "name": r.name, "customer": r.customer, "stage": r.stage,
+    return {"id": r.id, "name": r.name, "customer": r.customer, "customer_id": r.customer_id,
+            "stage": r.stage,
             "stage_label": r.stage_label, "status": r.status, "probability": r.probability,
             "amount": money_str(r.amount), "amount_source": r.amount_source,
             "objective": None if r.objective is None else money_str(r.objective),

@@ -35,6 +35,12 @@ class DealState(NamedTuple):
     close_date: date | None
     category: str | None = None  # set on the deal (``opp set ID category``), else None
 
+    @property
+    def customer_id(self) -> str:
+        """The customer as the file holds it: an account id, once customers are accounts
+        (what ``--customer`` matches, as for records)."""
+        return self.customer
+
 
 class Version(NamedTuple):
     """One commit's version of one deal's file."""

@@ -23,14 +23,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..domain.records import Commit, PlainSettings, Record, Step, record
+from ..domain.records import Commit, PlainSettings, Record, Step, named, record
 from ..errors import DataError, RepoError, UsageError
 from ..store import yamlio
-from ..store.files import OPPORTUNITIES_DIR, SETTINGS_FILE
+from ..store.files import ACCOUNTS_DIR, OPPORTUNITIES_DIR, SETTINGS_FILE
 from ..store.git import git, git_raw
 from ..store.git import read_blobs as store_read_blobs
 from ..store.repo import Repo
 from .index import db, worktree
+from .index.accounts import names as account_names
 from .index.entry import make_record
 
 _PATHS = (SETTINGS_FILE, OPPORTUNITIES_DIR)
@@ -124,6 +125,13 @@ class Snapshot(Repo):
         except DataError as exc:
             raise self.here(exc) from None
 
+    past = True
+
+    def account_ids(self) -> list[str]:
+        return sorted(p[len(ACCOUNTS_DIR) + 1:-5] for p in self.files
+                      if p.startswith(f"{ACCOUNTS_DIR}/") and p.endswith(".yaml")
+                      and p.count("/") == 1)
+
     def ids(self) -> list[str]:
         prefix = len(OPPORTUNITIES_DIR) + 1
         return sorted(p[prefix:-5] for p in self.files if _opportunity_path(p))
@@ -173,7 +181,7 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
     """The data repo as it was at its last commit dated on or before ``day``: its
     files and settings of then, not today's data filtered."""
     commit = commit_as_of(repo, day)
-    listing = _git(repo.root, "ls-tree", "-r", "-z", commit.sha, "--", *_PATHS)
+    listing = _git(repo.root, "ls-tree", "-r", "-z", commit.sha, "--", *_PATHS, ACCOUNTS_DIR)
     files: dict[str, str] = {}
     for entry in filter(None, listing.split(b"\0")):
         meta, _, path = entry.partition(b"\t")
@@ -186,7 +194,8 @@ def snapshot(repo: Repo, day: date) -> Snapshot:
 
     # with the index, a blob is read only when the index lacks it
     wanted = [b for p, b in files.items()
-              if p == SETTINGS_FILE or (_opportunity_path(p) and not db.enabled())]
+              if p == SETTINGS_FILE or p.startswith(f"{ACCOUNTS_DIR}/")
+              or (_opportunity_path(p) and not db.enabled())]
     return Snapshot(repo.root, commit, files, read_blobs(repo.root, wanted))
 
 
@@ -299,9 +308,10 @@ def steps(repo: Repo, since: date, until: date | None = None,
         blobs = read_blobs(repo.root, settings_blobs)
         entries = worktree.entries_for(repo, opp_blobs,
                                     lambda wanted: read_blobs(repo.root, wanted))
-        reader = _Reader(repo.root, blobs, entries, db.for_repo(repo))
+        reader = _Reader(repo.root, blobs, entries, db.for_repo(repo), account_names(repo))
     else:
-        reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs))
+        reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs),
+                         names=account_names(repo))
     last = {c.path: i for i, c in enumerate(changed)}
     held: dict[str, Any] = {}  # path -> the record before an invalid version
     gone: list[Skipped] = []
@@ -348,8 +358,9 @@ class _Reader:
     """Records from blobs, each (file blob, settings blob) pair parsed once."""
 
     def __init__(self, root: Path, blobs: dict[str, bytes], entries: dict | None = None,
-                 index=None):
+                 index=None, names: dict[str, str] | None = None):
         self.root = root
+        self.names = names or {}  # account id -> name (today's): customers show names
         self.blobs = blobs
         self.entries = entries  # blob -> index.Entry, when the index is used
         self.index = index
@@ -384,7 +395,7 @@ class _Reader:
             view.__dict__["settings"] = self.settings[settings_blob]
             opp = view.load(path[len(OPPORTUNITIES_DIR) + 1:-5])
             self.records[key] = record(opp, self.settings[settings_blob])
-        return self.records[key]
+        return named(self.records[key], self.names)
 
 
 # ---------------------------------------------------------------- where today's files stand

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..domain.accounts import with_accounts
 from ..domain.records import Dated, PlainSettings, Record, dated, plain_settings, record
-from .index import db, worktree
+from .index import accounts, db, worktree
+from .index.accounts import names as account_names
 
 if TYPE_CHECKING:
     from datetime import date
@@ -55,7 +57,8 @@ class WorkingTree:
         if db.enabled():
             return worktree.working_records(self.repo)
         settings = self.repo.settings
-        return [record(opp, settings) for opp in self.repo.load_all()]
+        names = account_names(self.repo)
+        return [record(opp, settings, names) for opp in self.repo.load_all()]
 
     def dated(self) -> list[tuple[Record, Dated]]:
         """Every opportunity as ``records`` gives it, with what of it has a day (its
@@ -64,16 +67,19 @@ class WorkingTree:
         if db.enabled():
             return worktree.working_dated(self.repo)
         settings = self.repo.settings
+        names = account_names(self.repo)
         return [(r, dated(opp, r.status != "open"))
-                for opp in self.repo.load_all() for r in [record(opp, settings)]]
+                for opp in self.repo.load_all() for r in [record(opp, settings, names)]]
 
     def detail(self, opp_id: str) -> dict[str, Any]:
         """``opp show --format json`` of one opportunity, as ``Repo.load`` checks it."""
         if db.enabled():
-            return worktree.working_detail(self.repo, opp_id)
-        from ..domain.views import detail  # pydantic's path: loaded only without the index
+            found = worktree.working_detail(self.repo, opp_id)
+        else:
+            from ..domain.views import detail  # pydantic's path: only without the index
 
-        return detail(self.repo.load(opp_id), self.repo.settings)
+            found = detail(self.repo.load(opp_id), self.repo.settings)
+        return with_accounts(found, accounts.directory(self.repo))
 
 
 class Past(WorkingTree):
@@ -96,8 +102,9 @@ class Past(WorkingTree):
 
     def dated(self) -> list[tuple[Record, Dated]]:
         settings = self.snapshot.settings
+        names = account_names(self.repo)
         return [(r, dated(opp, r.status != "open"))
-                for opp in self.snapshot.load_all() for r in [record(opp, settings)]]
+                for opp in self.snapshot.load_all() for r in [record(opp, settings, names)]]
 
 
 def of(repo: Repo, as_of: date | None = None) -> WorkingTree:
@@ -113,3 +120,4 @@ def remember(repo: Repo, written: dict[str, bytes]) -> None:
     """A commit hook (``Repo.on_commit``): the next report finds these files parsed."""
     if db.enabled():
         worktree.remember(repo, written)
+        accounts.remember(repo, written)

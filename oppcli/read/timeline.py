@@ -51,6 +51,7 @@ from ..env import today
 from ..errors import DataError
 from ..store.files import OPPORTUNITIES_DIR
 from ..store.git import git, read_blobs
+from .index.accounts import names as account_names
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
@@ -584,6 +585,7 @@ def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None)
     valid version, and ``warn`` says so."""
 
     revisions = history(repo, opp_id)
+    named(revisions, account_names(repo))
     try:
         current = repo.load(opp_id)
     except DataError as exc:
@@ -592,6 +594,23 @@ def timeline(repo: Repo, opp_id: str, warn: Callable[[str], None] | None = None)
             warn(f"{exc}; activities and notes are shown as its last valid commit has them "
                  "(opp validate lists what to fix)")
     return build(revisions, current, today())
+
+
+def named(revisions: list[Revision], names: dict[str, str]) -> None:
+    """The story tells customers and partners by their accounts' names, not their ids
+    (#20): each version's account ids are replaced, in place, by today's names."""
+    if not names:
+        return
+    for rev in revisions:
+        for data in (*rev.before, rev.after):
+            if not isinstance(data, dict):
+                continue
+            if isinstance(data.get("customer"), str) and data["customer"] in names:
+                data["customer"] = names[data["customer"]]
+            for panel in ("partners", "competitors"):
+                for item in data.get(panel) or []:
+                    if isinstance(item, dict) and item.get("account") in names:
+                        item["account"] = names[item["account"]]
 
 
 def _last_version(revisions: list) -> Any:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import DataError
-from ..store.files import CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
+from ..store import accounts as store_accounts
+from ..store.files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from ..store.repo import Repo
 
 
@@ -30,7 +33,7 @@ def _given(repo: Repo, paths: list[Path]) -> tuple[list[str], list[DataError]]:
         elif not os.path.lexists(repo.root / rel):
             errors.append(DataError("no such file", rel))
         elif rel in (SETTINGS_FILE, CATALOG_FILE, QUOTAS_FILE) or (
-                rel.startswith(f"{OPPORTUNITIES_DIR}/") and rel.count("/") == 1):
+                rel.split("/")[0] in (OPPORTUNITIES_DIR, ACCOUNTS_DIR) and rel.count("/") == 1):
             targets.append(rel)
         else:
             errors.append(DataError("not a file opp checks (opp.yaml, catalog.yaml or "
@@ -63,13 +66,28 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
         targets = [CATALOG_FILE]
         if os.path.lexists(repo.root / QUOTAS_FILE):
             targets.append(QUOTAS_FILE)
-        folder = repo.root / OPPORTUNITIES_DIR
-        if folder.is_dir():
-            targets += sorted(f"{OPPORTUNITIES_DIR}/{p.name}" for p in folder.iterdir()
-                              if not p.name.startswith("."))
+        for where in (ACCOUNTS_DIR, OPPORTUNITIES_DIR):
+            folder = repo.root / where
+            if folder.is_dir():
+                targets += sorted(f"{where}/{p.name}" for p in folder.iterdir()
+                                  if not p.name.startswith("."))
     else:
         targets = given
+    accounts: dict[str, Any] = {}
     checked = 1 + len(errors)
+    for rel in [t for t in targets if t.startswith(f"{ACCOUNTS_DIR}/")]:
+        targets.remove(rel)
+        checked += 1
+        found = store_accounts.load_errors(repo, rel) if rel.endswith(".yaml") else \
+            [DataError(f"not an account file; accounts are {ACCOUNTS_DIR}/<id>.yaml", rel)]
+        if isinstance(found, list):
+            errors += found
+        else:
+            accounts[found.id] = found
+    if paths is not None:  # references are checked against every account there is
+        accounts = _every_account(repo, accounts)
+    errors += duplicate_vats(accounts)
+
     for rel in targets:
         if rel == SETTINGS_FILE:
             continue
@@ -93,4 +111,72 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
         result = repo.load_errors(rel)
         if isinstance(result, list):
             errors += result
+        else:
+            errors += dangling(repo, rel, result, accounts)
     return errors, checked
+
+
+def _every_account(repo: Repo, have: dict[str, Any]) -> dict[str, Any]:
+    out = dict(have)
+    for account_id in repo.account_ids():
+        if account_id not in out:
+            found = store_accounts.load_errors(repo, store_accounts.relpath_of(account_id))
+            if not isinstance(found, list):
+                out[account_id] = found
+    return out
+
+
+def duplicate_vats(accounts: dict[str, Any]) -> list[DataError]:
+    """Two account files with one VAT number: the second is reported, naming the first."""
+    seen: dict[str, Any] = {}
+    out = []
+    for account in accounts.values():
+        if account.vat and account.vat in seen:
+            other = seen[account.vat]
+            out.append(DataError(f"vat: {account.vat} is also account {other.id} "
+                                 f"({other.name}); merge the two with: opp account merge "
+                                 f"{account.id} {other.id}",
+                                 store_accounts.relpath_of(account.id)))
+        elif account.vat:
+            seen[account.vat] = account
+    return out
+
+
+_ACCOUNT_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{8}")  # the form of an id opp makes (ids.py)
+
+
+def dangling(repo: Repo, rel: str, opp: Any, accounts: dict[str, Any]) -> list[DataError]:
+    """A deal naming an account id (customer, partner, competitor) that has no account
+    file, or a contact naming a person its customer's account does not have. Text that
+    is no id is a customer not yet made an account (opp init --upgrade does it)."""
+    out = []
+
+    def missing(field: str, value: str) -> None:
+        if value not in accounts and _ACCOUNT_ID.fullmatch(value):
+            out.append(DataError(f"{field}: account {value} does not exist (no "
+                                 f"{ACCOUNTS_DIR}/{value}.yaml); point it at an account "
+                                 f"(opp account list) or restore the file from git",
+                                 rel, _line_of(repo, rel, value)))
+
+    missing("customer", opp.customer)
+    for p in opp.partners:
+        missing("partners", p.account)
+    for c in opp.competitors:
+        missing("competitors", c.account)
+    account = accounts.get(opp.customer)
+    people = {p.id for p in account.people} if account is not None else set()
+    for c in opp.contacts:
+        if c.person and account is not None and c.person not in people:
+            out.append(DataError(f"contacts: person {c.person} ({c.name}) is not one of "
+                                 f"{account.name}'s people (opp account show {account.id})",
+                                 rel, _line_of(repo, rel, c.person)))
+    return out
+
+
+def _line_of(repo: Repo, rel: str, value: str) -> int | None:
+    try:
+        text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    at = text.find(value)
+    return None if at < 0 else text.count("\n", 0, at) + 1

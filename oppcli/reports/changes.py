@@ -10,7 +10,7 @@ from typing import Any
 
 from ..domain.money import ZERO, money_str
 from ..domain.records import Commit, Record, Step
-from .common import iso_day, matches
+from .common import CustomerMatch, iso_day, matches
 
 CHANGE_KINDS = ("new", "deleted", "won", "lost", "reopened", "stage", "amount", "currency",
                 "close_date", "owner")
@@ -137,7 +137,7 @@ class Changes:
 
 
 def changes(steps: Iterable[Step], since: date, until: date | None = None, *,
-            owner: str | None = None, customer: str | None = None,
+            owner: str | None = None, customer: CustomerMatch = None,
             skipped: Sequence[Any] = ()) -> Changes:
     """Every move of every step, oldest first, and per currency how many deals are new,
     won, lost, moved forward or back, slipped… A deal matches ``owner``/``customer``

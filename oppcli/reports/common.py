@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,20 +10,27 @@ from typing import Any
 from ..domain.money import ZERO, money_str
 from ..domain.records import Record
 
+# a text the customer's name holds, or a ``domain.accounts.CustomerQuery``
+CustomerMatch = str | Callable[[str, str | None], bool] | None
+
 
 def select(records: Iterable[Record], *, owner: str | None = None,
-           customer: str | None = None, stage: str | None = None) -> list[Record]:
-    """The records a report covers: ``owner`` and ``customer`` contained in the owner's
-    and the customer's name (case-insensitive), ``stage`` the stage id;
-    the same matching as ``opp list``."""
+           customer: CustomerMatch = None, stage: str | None = None) -> list[Record]:
+    """The records a report covers: ``owner`` contained in the owner's name
+    (case-insensitive), ``customer`` contained in the customer's name (case-insensitive),
+    or a ``CustomerQuery`` (the accounts it names by id, name or alias), ``stage`` the
+    stage id; the same matching as ``opp list``."""
     return [r for r in records if matches(r, owner=owner, customer=customer, stage=stage)]
 
 
-def matches(r: Record, *, owner: str | None = None, customer: str | None = None,
+def matches(r: Record, *, owner: str | None = None, customer: CustomerMatch = None,
             stage: str | None = None) -> bool:
     if owner and owner.casefold() not in r.owner.casefold():
         return False
-    if customer and customer.casefold() not in r.customer.casefold():
+    if callable(customer):
+        if not customer(r.customer, r.customer_id):
+            return False
+    elif customer and customer.casefold() not in r.customer.casefold():
         return False
     return not stage or r.stage == stage
 

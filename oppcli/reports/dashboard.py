@@ -34,6 +34,7 @@ from typing import Any
 from ..domain.money import money_human, money_str
 from ..domain.records import Record
 from ..errors import OppError
+from .accounts import top_accounts
 from .changes import Change, Changes, ChangeTotal, Commit
 from .forecast import UNSCHEDULED, Forecast, forecast_weighted
 from .pipeline import Pipeline, PipelineTotal
@@ -160,6 +161,8 @@ def data(pipeline: Pipeline, forecast: Forecast, changes: Changes,
                     "count": len(changes.changes), "listed_per_currency": changes_shown},
         "top_deals": {c: [deal_dict(r) for r in top_deals(records, c)]
                       for c in currencies(pipeline, forecast, changes)},
+        "top_accounts": {c: top_accounts(records, c, TOP_DEALS)
+                         for c in currencies(pipeline, forecast, changes)},
     }
 
 
@@ -493,6 +496,25 @@ def top_card(records: Sequence[Record], currency: str) -> Html:
                 kind="top wide")
 
 
+def top_accounts_card(records: Sequence[Record], currency: str) -> Html:
+    """The accounts with the most open pipeline and won revenue in this currency (#20)."""
+    rows = top_accounts(records, currency, TOP_DEALS)
+    title = f"Top {TOP_DEALS} accounts"
+    if not rows:
+        return card(title, el("p", f"No deals in {currency}.", class_="empty"),
+                    kind="top wide")
+    columns = [Column("rank", "#", "count"), Column("customer", "Account"),
+               Column("open_count", "Open", "count"),
+               Column("open_amount", "Open pipeline", "money"),
+               Column("won_count", "Won", "count"),
+               Column("won_amount", "Won revenue", "money")]
+    shown = [{**r, "rank": i, "_row": r["customer_id"] or r["customer"]}
+             for i, r in enumerate(rows, 1)]
+    return card(title, table("accounts", currency, f"{title}, {currency}, by open pipeline "
+                             "and won revenue", columns, shown, row_header="customer"),
+                kind="top wide")
+
+
 def _change_totals_words(t: ChangeTotal, currency: str) -> str:
     parts = [f"{t.new_count} new ({_money(t.new_amount, currency)})",
              f"{t.won_count} won ({_money(t.won_amount, currency)})",
@@ -568,6 +590,7 @@ def currency_section(currency: str, pipeline: Pipeline, forecast: Forecast, chan
                  class_="grid"),
               forecast_card(forecast, currency),
               top_card(records, currency),
+              top_accounts_card(records, currency),
               changes_card(changes, currency, describe, changes_shown),
               id=f"cur-{currency}", class_="currency", aria_labelledby=f"h-{currency}")
 

@@ -15,7 +15,7 @@ from ..domain.money import ZERO, money_str, weighted
 from ..domain.records import Record
 from .common import Sum, currencies_of, iso_day, money_fields
 
-FORECAST_BY = ("month", "quarter", "owner", "stage", "category")
+FORECAST_BY = ("month", "quarter", "owner", "stage", "category", "customer")
 
 
 UNSCHEDULED = "unscheduled"
@@ -53,9 +53,12 @@ class ForecastRow:
     weighted: Decimal
     objective: Decimal
     objective_count: int
+    customer_id: str | None = None  # by customer: the account's id (None for text)
+    by_customer: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "currency": self.currency, "count": self.count,
+        ids = {"customer_id": self.customer_id} if self.by_customer else {}
+        return {"group": self.group, **ids, "currency": self.currency, "count": self.count,
                 **money_fields(self, ("amount", "weighted", "objective")),
                 "objective_count": self.objective_count}
 
@@ -136,9 +139,13 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
 
     periods: dict[date, str] = {}  # a few hundred close dates among many deals
 
+    account_ids = {r.customer: r.customer_id for r in chosen} if by == "customer" else {}
+
     def group_of(r: Record) -> str:
         if by == "owner":
             return r.owner
+        if by == "customer":
+            return r.customer
         if by == "stage":
             return r.stage
         if by == "category":
@@ -154,7 +161,7 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
     ranks = {r.stage: r.stage_rank for r in chosen}
 
     def order(group: str) -> tuple:
-        if by == "owner":
+        if by in ("owner", "customer"):
             return (group.casefold(), group)
         if by == "stage":
             return (ranks[group], group)
@@ -170,7 +177,8 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
     totals = {c: Sum() for c in currencies_of(chosen, default_currency)}
     for (_, currency), cell in sums.items():
         totals[currency].merge(cell)
-    rows = [ForecastRow(group=g, currency=c, **s.fields())
+    rows = [ForecastRow(group=g, currency=c, **s.fields(), customer_id=account_ids.get(g),
+                        by_customer=by == "customer")
             for (g, c), s in sorted(sums.items(), key=lambda kv: (order(kv[0][0]), kv[0][1]))]
     return Forecast(by, rows, [ForecastTotal(currency=c, **s.fields())
                                for c, s in totals.items()], start, end, left_out)

@@ -20,9 +20,10 @@ from ..domain.records import StageInfo
 from ..domain.stays import DealPath, DealState, days_number, mean, median, ratio
 from ..errors import UsageError
 from ..read.deal_history import deal_paths
+from ..read.index.accounts import customer_query
 from ..read.source import WorkingTree
 from ..store.repo import Repo
-from .common import iso_day, matches
+from .common import CustomerMatch, iso_day, matches
 
 
 @dataclass
@@ -145,7 +146,7 @@ def cycle_days(path: DealPath, state: DealState) -> int:
 
 
 def insights(paths: Sequence[DealPath], stages: Sequence[StageInfo], since: date,
-             until: date, *, owner: str | None = None, customer: str | None = None,
+             until: date, *, owner: str | None = None, customer: CustomerMatch = None,
              default_currency: str = "EUR") -> Insights:
     """The insights of the window [since, until] over the deals' paths (``stays.fold``),
     each deal as it stood at the end of ``until``; ``owner``/``customer`` filter on that."""
@@ -215,7 +216,8 @@ def read_insights(repo: Repo, since: date | None, until: date | None, today: dat
     since, until = window(since, until, today)
     settings = WorkingTree(repo).settings()
     return insights(deal_paths(repo, settings), settings.stages, since, until, owner=owner,
-                    customer=customer, default_currency=settings.currency)
+                    customer=customer_query(repo, customer),
+                    default_currency=settings.currency)
 
 
 MIN_CLOSED = 5  # closed deals a stage needs before its conversion replaces its probability

@@ -15,6 +15,7 @@ from .git import git
 GITATTRIBUTES = """\
 # opp merges its files field by field and item by item (see README, Team sync)
 opportunities/*.yaml merge=opp
+accounts/*.yaml merge=opp
 catalog.yaml merge=opp
 opp.yaml merge=opp
 """

@@ -25,6 +25,9 @@ QUOTAS_FILE = "quotas.yaml"
 OPPORTUNITIES_DIR = "opportunities"
 
 
+ACCOUNTS_DIR = "accounts"  # one file per account: the customers, partners, competitors
+
+
 DOCUMENTS_DIR = "documents"
 
 

@@ -19,7 +19,7 @@ from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
 from . import files, journal
 from .driver import ensure_merge_driver
-from .files import CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
+from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
 
 if TYPE_CHECKING:
@@ -55,11 +55,16 @@ class _IdsOnDisk:
 class Repo:
     """A data repo: a folder with ``opp.yaml`` inside a git work tree."""
 
+    past = False  # True for the repo as of a past commit (read.history.Snapshot)
+
     def __init__(self, root: Path):
         self.root = Path(root)
         # called after each commit of a change with the files it wrote (path: bytes), so
         # that a cache above storage (the index) learns them; never allowed to fail it
         self.on_commit: list[Callable[[Repo, dict[str, bytes]], None]] = []
+        # every account as plain data, read by a cache above storage (the index) when one
+        # is installed; ``store.accounts.directory`` parses every file otherwise
+        self.accounts_reader: Callable[[Repo], list[dict[str, Any]]] | None = None
 
     # -------------------------------------------------------- finding
 
@@ -232,6 +237,14 @@ class Repo:
         try:
             names = os.listdir(folder)
         except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".yaml") and not n.startswith("."))
+
+    def account_ids(self) -> list[str]:
+        """Every account id, from the file names of ``accounts/``, sorted."""
+        try:
+            names = os.listdir(self.root / ACCOUNTS_DIR)
+        except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(n[:-5] for n in names if n.endswith(".yaml") and not n.startswith("."))
 

@@ -38,10 +38,12 @@ SCHEMA_FILES = {
     "settings.schema.json": ("Settings", "opp settings (opp.yaml)"),
     "catalog.schema.json": ("Catalog", "opp product catalog (catalog.yaml)"),
     "quotas.schema.json": ("Quotas", "opp sales quotas (quotas.yaml)"),
+    "account.schema.json": ("Account", "An opp account file (accounts/<id>.yaml)"),
 }
 # the names `opp schema NAME` takes
 SCHEMA_NAMES = {"opportunity": "opportunity.schema.json", "settings": "settings.schema.json",
-                "catalog": "catalog.schema.json", "quotas": "quotas.schema.json"}
+                "catalog": "catalog.schema.json", "quotas": "quotas.schema.json",
+                "account": "account.schema.json"}
 
 REPO_SCHEMA_DIR = ".opp/schemas"  # the data repo's copies, relative to its root
 HEADER_PREFIX = "yaml-language-server: $schema="
@@ -156,6 +158,8 @@ def schema_of(relpath: str) -> str | None:
     if relpath.startswith("opportunities/") and relpath.count("/") == 1 \
             and relpath.endswith(".yaml"):
         return "opportunity.schema.json"
+    if relpath.startswith("accounts/") and relpath.count("/") == 1 and relpath.endswith(".yaml"):
+        return "account.schema.json"
     return None
 
 

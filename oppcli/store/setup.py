@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..env import today
 from ..errors import DataError, RepoError
 from . import files, journal
+from .accounts import Grouped, accounts_from_text
 from .driver import GITATTRIBUTES, ensure_merge_driver
-from .files import CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
 from .git import git
 from .repo import Repo, yamlio
 from .transaction import Transaction, refuse_during_merge
@@ -57,10 +59,12 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
 
 
 
-def upgrade(repo: Repo) -> list[str]:
-    """Bring a data repo's files up to this opp: its JSON Schema copies, and the schema
+def upgrade(repo: Repo) -> tuple[list[str], list[Grouped]]:
+    """Bring a data repo's files up to this opp: its JSON Schema copies, the schema
     line at the top of opp.yaml, catalog.yaml and every opportunity (the rest of each
-    file is left as it is). One commit, or none when all are current; the paths written."""
+    file is left as it is), and accounts for the customers still written as text (#20).
+    One commit, or none when all are current; the paths written and the accounts the
+    customer texts were grouped into."""
     from .schemas import with_header
 
     with repo.transaction() as tx:
@@ -68,7 +72,8 @@ def upgrade(repo: Repo) -> list[str]:
         tx.subject = f"upgrade: JSON Schemas and file headers of opp {__version__}"
         changed = {}
         for relpath in [SETTINGS_FILE, CATALOG_FILE,
-                        *(f"{OPPORTUNITIES_DIR}/{i}.yaml" for i in repo.ids())]:
+                        *(f"{OPPORTUNITIES_DIR}/{i}.yaml" for i in repo.ids()),
+                        *(f"{ACCOUNTS_DIR}/{i}.yaml" for i in repo.account_ids())]:
             data = files.read_data_file(repo.root, relpath, yamlio.MAX_FILE_BYTES)
             if data is None:
                 continue
@@ -83,5 +88,13 @@ def upgrade(repo: Repo) -> list[str]:
             tx.refuse_hand_edits(list(changed))
         for relpath, text in changed.items():
             tx.write(relpath, text)
+        attributes = (files.read_data_file(repo.root, ".gitattributes", 1 << 20,
+                                           error=RepoError) or b"").decode("utf-8", "replace")
+        if "accounts/*.yaml merge=opp" not in attributes:  # account files merge by field
+            glue = "" if not attributes or attributes.endswith("\n") else "\n"
+            tx.write(".gitattributes", attributes + glue + "accounts/*.yaml merge=opp\n")
+        grouped = accounts_from_text(tx, today())  # the customer is a record (#20)
+        if grouped:
+            tx.subject += f"; {len(grouped)} account(s) from the customers' names"
         tx.writes.update(repo.schema_refresh(force=True))
-    return list(tx.writes)
+    return list(tx.writes), grouped

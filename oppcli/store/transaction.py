@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DataError, RepoError, RuleError
 from . import files, journal, yamlio
 from .files import (
+    ACCOUNTS_DIR,
     MANY_PATHS,
     OPPORTUNITIES_DIR,
     PATHSPEC_STDIN,
@@ -42,6 +43,12 @@ def opportunity_subject(opp, action: str) -> str:
     """The commit subject of a change: id, name, action (greppable, one line)."""
     name = one_line(opp.name, 40)
     return one_line(f"{opp.id} {name}: {action}")
+
+
+def account_subject(account, action: str) -> str:
+    """The commit subject of a change to an account: 'account ID NAME: action'."""
+    name = one_line(account.name, 40)
+    return one_line(f"account {account.id} {name}: {action}")
 
 
 @dataclass
@@ -138,6 +145,10 @@ class Transaction:
         from .schemas import header as schema_header
 
         self.write(relpath, dump_model(model, header or schema_header(relpath)))
+
+    def save_account(self, account: Any) -> None:
+        """Stage an account file (``accounts/<ID>.yaml``)."""
+        self.save_model(f"{ACCOUNTS_DIR}/{account.id}.yaml", account)
 
     def save_opportunity(self, opp: Any) -> None:
         """Stage an opportunity after checking every rule against the settings."""
@@ -349,7 +360,7 @@ def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
         refuse_during_merge(repo.git_dir)
         journal.refuse_git_operation(repo.git_dir)
         # a fresh look at the data now that we hold the lock
-        for name in ("settings", "catalog", "_plain_settings"):
+        for name in ("settings", "catalog", "_plain_settings", "_directory"):
             repo.__dict__.pop(name, None)
         tx = Transaction(repo, subject)
         yield tx

@@ -73,9 +73,10 @@ def test_new_prints_the_id_alone_and_makes_one_commit(crm):
 def test_the_file_is_stable_block_yaml_with_exact_money(crm):
     opp_id = crm.new("Deal", "--amount", "0.1")
     text = crm.file(opp_id).read_text()
+    account = crm.json("show", opp_id)["customer_id"]  # the customer is an account (#20)
     assert text.startswith("# yaml-language-server: "
                            "$schema=../.opp/schemas/opportunity.schema.json\n"
-                           f"id: {opp_id}\nname: Deal\ncustomer: Acme Corp\nstage: prospecting\n")
+                           f"id: {opp_id}\nname: Deal\ncustomer: {account}\nstage: prospecting\n")
     assert "amount: 0.10\n" in text and "{" not in text and "&" not in text
     assert f"created: {date.today()}" in text
 
@@ -533,8 +534,9 @@ def test_invalid_files_are_refused_by_reads_and_listed_by_validate(crm):
     bad = crm.new("Bad")
     crm("add-product", bad, "SRV-01")
     path = crm.file(bad)
+    account = crm.json("show", bad)["customer_id"]
     path.write_text(path.read_text().replace("amount: 1200.00", "amount: 5.00")
-                    .replace("customer: Acme Corp", "customer: Acme Corp\ncolour: red"))
+                    .replace(f"customer: {account}", f"customer: {account}\ncolour: red"))
     r = crm("list", code=1)
     assert f"opportunities/{bad}.yaml:" in r.stderr
     assert crm.json("show", good)["id"] == good

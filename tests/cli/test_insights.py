@@ -29,7 +29,8 @@ class Day:
         return self.opp(*args, env=on(day), **kw)
 
     def new(self, day: str, name: str, *args: str) -> str:
-        return self(day, "new", name, "--customer", f"{name} Corp", *args).stdout.strip()
+        return self(day, "new", name, "--customer", f"{name} Corp", "--create",
+                    *args).stdout.strip()
 
 
 def make_history(crm: Opp) -> dict[str, str]:

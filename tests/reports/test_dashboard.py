@@ -399,9 +399,9 @@ def test_the_page_is_accessible_and_responsive(book):
         assert children[:2] == ["title", "desc"], children
         assert "script" not in children
     assert text.count("<figure>") == 6 and text.count("<figcaption>") == 6
-    # funnel, forecast, outcome, top, changes per currency; conversion from the history (the
-    # last backtest, with nothing forecast or won, is a note)
-    assert len(page.tables) == 2 * 5 + 1
+    # funnel, forecast, outcome, top deals, accounts, changes per currency; conversion from
+    # the history (the last backtest, with nothing forecast or won, is a note)
+    assert len(page.tables) == 2 * 6 + 1
     assert "nothing was forecast or won" in text
     levels = [int(tag[1]) for tag, _ in page.headings]
     assert levels[0] == 1 and levels.count(1) == 1

@@ -224,6 +224,7 @@ def assert_timeline_ends_on_the_file(clone: Clone, opp_id: str) -> None:
     entries = clone.json("timeline", opp_id)
     fields, products = last_shown(entries)
     data, _ = yamlio.load(clone.file(opp_id).read_bytes(), "x")
+    data["customer"] = clone.json("show", opp_id)["customer"]  # an account, by name (#20)
     for field, shown in fields.items():
         assert shown == tl.value_text(data.get(field)), (field, entries)
     assert {i for i, there in products.items() if there} == {p["id"] for p in data["products"]}

@@ -34,8 +34,8 @@ LOCK_WAIT = 5.0  # seconds a write waits for another writer before it is skipped
 _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
             "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
             "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
-            "domain/categories.py", "read/deal_history.py", "store/yamlio.py",
-            "store/files.py", "errors.py")
+            "domain/categories.py", "read/deal_history.py", "store/accounts.py",
+            "store/yamlio.py", "store/files.py", "errors.py")
 
 
 def enabled() -> bool:
@@ -99,6 +99,8 @@ CREATE TABLE IF NOT EXISTS touches (head TEXT NOT NULL, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS history (head TEXT NOT NULL, data TEXT NOT NULL,
                                     crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, blob TEXT NOT NULL,
+                                     data TEXT NOT NULL, crc INTEGER NOT NULL);
 """
 
 
@@ -175,7 +177,7 @@ class Index:
                 row = None
             if not row or row[0] != fingerprint():
                 for table in ("meta", "blobs", "files", "settings", "details", "touches",
-                              "history"):
+                              "history", "accounts"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     con.execute(statement)
@@ -277,6 +279,32 @@ class Index:
             return PlainSettings.from_dict(json.loads(data))
         except (ValueError, KeyError, TypeError) as exc:
             raise Corrupt(f"settings row {blob}: {exc}") from None
+
+    def accounts(self) -> dict[str, tuple[str, str]]:
+        """account id -> (blob id, JSON data) of the account files as last read."""
+        out = {}
+        for name, stat, data, crc in self._rows("SELECT name, blob, data, crc FROM accounts"):
+            if _crc(name, stat, data) != crc:
+                raise Corrupt(f"account row {name}")
+            out[name] = (stat, data)
+        return out
+
+    def write_accounts(self, rows: dict[str, tuple[str, str] | None]) -> bool:
+        """Set (``(blob, data)``) or forget (None) account rows; False when skipped."""
+        if self.con is None:
+            return False
+        con = self.con
+        try:
+            with con:
+                con.execute("BEGIN IMMEDIATE")
+                con.executemany("DELETE FROM accounts WHERE name = ?",
+                                [(n,) for n, v in rows.items() if v is None])
+                con.executemany("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?)",
+                                [(n, s, d, _crc(n, s, d)) for n, v in rows.items()
+                                 if v is not None for s, d in [v]])
+            return True
+        except sqlite3.Error:
+            return False
 
     def counts(self) -> dict[str, int]:
         return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]

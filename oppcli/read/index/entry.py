@@ -299,8 +299,9 @@ class RecordBuilder:
     """Records from entries under one set of settings; equal small values (dates, owners,
     customers, stages) are shared between records, which saves time and memory."""
 
-    def __init__(self, settings: PlainSettings):
+    def __init__(self, settings: PlainSettings, names: dict[str, str] | None = None):
         self.settings = settings
+        self.names = names or {}  # account id -> name: a customer shows its account's
         self.ranks = stage_ranks(settings)
         self.dates: dict[str, date] = {}
         self.words: dict[str, str] = {}
@@ -327,7 +328,9 @@ class RecordBuilder:
         words, dates = self.words, self.dates
         customer, owner, currency, source, closed, created = (f[2], f[3], f[7], f[10], f[8],
                                                               f[9])
-        return Record(f[0], f[1], words.get(customer) or words.setdefault(customer, customer),
+        name = self.names.get(customer)
+        return Record(f[0], f[1], name or words.get(customer) or
+                      words.setdefault(customer, customer),
                       words.get(owner) or words.setdefault(owner, owner),
                       stage[4], stage[1], stage[0], stage[2], stage[3], Decimal(f[5]),
                       Decimal(f[6]) if f[6] else None,
@@ -335,7 +338,8 @@ class RecordBuilder:
                       (dates.get(closed) or self.date(closed)) if closed else None,
                       dates.get(created) or self.day(created),
                       words.get(source) or words.setdefault(source, source), f[11] or None,
-                      deal_category(stage[2], stage[5], f[13] or None)[0])
+                      deal_category(stage[2], stage[5], f[13] or None)[0],
+                      customer if name is not None else None)
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,

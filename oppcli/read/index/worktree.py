@@ -27,6 +27,7 @@ from ...domain.records import (
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR
 from ...store.git import blob_id
+from .accounts import names as account_names
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
 from .entry import (
     SEP,
@@ -150,7 +151,7 @@ def records_of_blobs(repo: Repo, items: list[tuple[str, str]], read: Callable[[l
 
     settings = report_settings(repo)
     known = entries_for(repo, {blob for _, blob in items}, read)
-    build = RecordBuilder(settings)
+    build = RecordBuilder(settings, account_names(repo))
     out = []
     for opp_id, blob in items:
         entry = known[blob]
@@ -253,7 +254,7 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         recs = []
     recs[:] = [None] * len(names)
     known = index.files() if index is not None else {}
-    build = RecordBuilder(settings)
+    build = RecordBuilder(settings, account_names(repo))
     prefix = f"{OPPORTUNITIES_DIR}/"
 
     out: list[Any] = [None] * len(names)
@@ -397,7 +398,7 @@ def _working_detail(repo: Repo, index: Index | None, opp_id: str,
 def _careful(repo: Repo, opp_id: str, settings: PlainSettings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
 
-    return record(repo.load(opp_id), repo.settings)
+    return record(repo.load(opp_id), repo.settings, account_names(repo))
 
 
 def status(repo: Repo) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+"""The public CRM data set imported the first round's way (customers as text), then
+``opp init --upgrade``d into accounts (#20): every report gives the same totals before
+and after. Skips when the data set is absent (see test_dataset.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from test_dataset import IMPORT_OPTIONS, STAGES
+
+from conftest import Opp
+
+REPORTS = (("pipeline",), ("forecast", "--by", "quarter"), ("forecast", "--by", "owner"),
+           ("forecast", "--by", "stage"))
+
+
+def first_round(root) -> None:
+    """Deals naming their customers as text, no accounts: as the first round wrote them."""
+    names = {p.stem: re.search(r"^name: (.*)$", p.read_text(), re.M).group(1)
+             for p in (root / "accounts").glob("*.yaml")}
+    for path in (root / "opportunities").glob("*.yaml"):
+        text = path.read_text()
+        account = re.search(r"^customer: (\S+)$", text, re.M).group(1)
+        name = names[account].strip("'\"")
+        path.write_text(text.replace(f"\ncustomer: {account}\n",
+                                     f"\ncustomer: {json.dumps(name)}\n"))
+    shutil.rmtree(root / "accounts")
+
+
+@pytest.mark.slow
+def test_the_data_set_upgraded_gives_the_same_totals(dataset_dir, tmp_path, monkeypatch):
+    root = tmp_path / "crm"
+    monkeypatch.setenv("OPP_USER", "dataset test")
+    opp = Opp(root)
+    opp("init", str(root), "--currency", "USD")
+    (root / "opp.yaml").write_text(STAGES)
+    opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "stages")
+    opp("--repo", root, "catalog", "import", dataset_dir / "products.csv")
+    opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv", *IMPORT_OPTIONS)
+    first_round(root)
+    opp.git("add", "-A")
+    opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first round")
+    monkeypatch.chdir(root)
+    before = {r: opp.json(*r) for r in REPORTS}
+    customers = {r["customer"] for r in opp.json("list")}
+    commits = opp.commits()
+    result = opp("init", "--upgrade")
+    assert opp.commits() == commits + 1
+    assert "(no account)" in result.stderr
+    accounts = opp.json("account", "list")
+    assert {a["name"] for a in accounts} == customers
+    assert sum(a["deals"] for a in accounts) == 8800
+    for report, figures in before.items():
+        assert opp.json(*report) == figures, report
+    by = opp.json("pipeline", "--by", "customer")
+    assert by["totals"] == before[("pipeline",)]["totals"]
+    opp("validate")
