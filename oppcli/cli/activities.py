@@ -34,8 +34,8 @@ def activity() -> None:
 @click.option("--type", "type_", required=True, type=WORD,
               help="An activity type of opp.yaml (call, visit, meeting, email, task…).")
 @click.option("--subject", required=True, type=LINE, help="What it is about.")
-@click.option("--date", "on", type=DATE, help="Its day, YYYY-MM-DD (default today; a later "
-                                              "day plans it).")
+@click.option("--date", "on", type=DATE, help="Its day, YYYY-MM-DD or e.g. tomorrow, +1w "
+                                              "(default today; a later day plans it).")
 @click.option("--done", is_flag=True, help="It has been done already.")
 @click.option("--notes", help="Free notes (several lines allowed).")
 @pass_state

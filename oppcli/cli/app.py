@@ -17,6 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import ExitStatus, OppError
+from .terminal import colour, release
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
@@ -30,10 +31,12 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 class State:
     """What every command may need, found lazily."""
 
-    def __init__(self, repo_arg: str | None, quiet: bool = False, locale: str | None = None):
+    def __init__(self, repo_arg: str | None, quiet: bool = False, locale: str | None = None,
+                 no_pager: bool = False):
         self.repo_arg = repo_arg
         self.quiet = quiet
         self.locale_arg = locale  # --locale or OPP_LOCALE, checked
+        self.no_pager = no_pager
         self._repo: Repo | None = None
 
     @property
@@ -62,12 +65,6 @@ class State:
         return self._repo
 
 
-def colour() -> bool | None:
-    """False when NO_COLOR is set (https://no-color.org); else None: click colours only
-    a terminal."""
-    return False if os.environ.get("NO_COLOR") else None
-
-
 def error_line(message: str) -> None:
     """One line on stderr, whatever the message quotes: control characters (a newline
     typed into a name, say) are shown escaped."""
@@ -87,12 +84,12 @@ def note(message: str) -> None:
 
 # The sections of 'opp --help', in the order a salesperson meets them.
 SECTIONS = {
-    "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "delete"],
+    "Deals": ["new", "show", "list", "set", "stage", "close", "reopen", "edit", "delete"],
     "Accounts and people": ["account", "person"],
     "Products and quotes": ["add-product", "update-product", "remove-product", "quote",
                             "close-quote", "catalog"],
     "Panels and history": ["contact", "partner", "competitor", "activity", "doc", "note",
-                           "timeline", "undo"],
+                           "timeline", "undo", "redo"],
     "Reports": ["pipeline", "forecast", "changes", "dashboard", "agenda", "calendar"],
     "From the history": ["insights", "backtest", "quota", "attainment"],
     "Data and team": ["import", "export", "validate", "sync", "conflicts", "resolve"],
@@ -100,8 +97,63 @@ SECTIONS = {
 }
 
 
+def _option_names(command: click.Command | None) -> set[str]:
+    """Every option name of ``command`` and, for a group, of the commands under it."""
+    if command is None:
+        return set()
+    names = {n for p in command.params if isinstance(p, click.Option)
+             for n in p.opts + p.secondary_opts}
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            names |= _option_names(sub)
+    return names
+
+
 class OppGroup(click.Group):
     """A group whose errors are one line on stderr with the contract's exit status."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = self.globals_first(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def globals_first(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The top level's options (-q, --repo DIR, --no-pager…) taken from anywhere
+        before a ``--``, as git and gh take theirs: ``opp list -q`` is ``opp -q list``;
+        never one the command itself has (``opp import --locale it`` keeps its own)."""
+        flags: set[str] = set()
+        valued: set[str] = set()
+        for param in self.params:
+            if isinstance(param, click.Option) and not param.is_eager:
+                names = param.opts + param.secondary_opts
+                (flags if param.is_flag or param.count else valued).update(names)
+        i = 0
+        while i < len(args) and args[i].startswith("-") and args[i] != "--":
+            i += 2 if args[i] in valued else 1
+        if i >= len(args) or args[i] == "--":
+            return args
+        own = _option_names(self.get_command(ctx, args[i]))
+        flags -= own
+        valued -= own
+        moved: list[str] = []
+        rest: list[str] = []
+        j = i + 1
+        while j < len(args):
+            arg = args[j]
+            if arg == "--":
+                rest += args[j:]
+                break
+            if arg in valued and j + 1 < len(args):
+                moved += args[j:j + 2]
+                j += 2
+                continue
+            if arg in flags or (arg.startswith("--") and arg.split("=", 1)[0] in valued
+                                and "=" in arg):
+                moved.append(arg)
+            else:
+                rest.append(arg)
+            j += 1
+        return args[:i] + moved + [args[i]] + rest
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The top level's commands in sections (SECTIONS), anything else under 'Other'."""
@@ -124,6 +176,13 @@ class OppGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> NoReturn:
+        try:
+            self._main(args, prog_name, complete_var, **extra)
+        finally:
+            release()  # what a command printed for the pager, should it end abruptly
+
+    def _main(self, args: Sequence[str] | None, prog_name: str | None,
+              complete_var: str | None, **extra: Any) -> NoReturn:
         given = [str(a) for a in (sys.argv[1:] if args is None else args)]
         if any("\0" in a for a in given):
             # a real command line cannot hold one; a caller passing arguments can
@@ -205,15 +264,21 @@ class OppGroup(click.Group):
               help="Write what people read (tables, text, Markdown, the dashboard, the quote "
                    "document) the way of LOCALE: it, en, de, fr... (env OPP_LOCALE; default: "
                    "opp.yaml's locale). JSON, CSV and the files never change.")
+@click.option("--no-pager", is_flag=True,
+              help="Print directly, never through the pager (env OPP_PAGER, PAGER; "
+                   "default less -FRX, on a terminal only).")
 @click.version_option(__version__, "--version", prog_name="opp", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, locale: str | None) -> None:
+def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, locale: str | None,
+        no_pager: bool) -> None:
     """opp: sales opportunities as YAML files in a git repo.
 
     Every change is one git commit; read commands print tables for people and
     JSON or CSV for scripts (--format). Exit status: 0 done, 1 refused by a rule
     or invalid data, 2 wrong usage. Colour only on a terminal, never with
-    NO_COLOR set. Every command has --help with an example.
+    NO_COLOR or TERM=dumb (CLICOLOR_FORCE=1 forces it); long output on a
+    terminal goes through the pager. Global options may also follow the
+    command (opp list -q). Every command has --help with an example.
 
     \b
     Example:
@@ -229,10 +294,10 @@ def cli(ctx: click.Context, repo_arg: str | None, quiet: bool, locale: str | Non
     check()
     if locale and locale.strip():
         locale = checked_locale(locale)
-    state = ctx.obj = State(repo_arg, quiet, locale or None)
+    state = ctx.obj = State(repo_arg, quiet, locale or None, no_pager)
     ctx.call_on_close(speaking(lambda: state.locale))
-    if colour() is False:
-        ctx.color = False
+    if colour() is not None:
+        ctx.color = colour()
 
 
 def checked_locale(text: str, option: str = "--locale") -> str:

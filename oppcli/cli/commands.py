@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     dashboard,
     documents,
     ecosystem,
+    edit,
     index,
     insights,
     notes,

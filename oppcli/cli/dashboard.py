@@ -13,7 +13,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .output import generated_at, write_whole
-from .params import DATE
+from .params import END, START
 from .reports import as_of_option
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ CHANGES_SHOWN = 50  # reports.dashboard.CHANGES_SHOWN: pygal stays out of --help
 @as_of_option
 @click.option("--by", type=click.Choice(["month", "quarter"]), default="month",
               show_default=True, help="The forecast's close periods.")
-@click.option("--from", "start", type=DATE, metavar="DATE",
+@click.option("--from", "start", type=START, metavar="DATE",
               help="Forecast only deals closing on or after DATE (as opp forecast --from).")
-@click.option("--to", "end", type=DATE, metavar="DATE",
+@click.option("--to", "end", type=END, metavar="DATE",
               help="Forecast only deals closing on or before DATE (as opp forecast --to).")
 @click.option("--changes", "changes_shown", type=click.IntRange(min=0), default=CHANGES_SHOWN,
               show_default=True, metavar="N",

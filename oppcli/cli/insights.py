@@ -8,7 +8,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option
-from .params import DATE
+from .params import END, START, me_or_name
 from .reports import LEFT, RIGHT, emit_tables
 
 HISTORY_FORMATS = ("table", "text", "json", "csv", "tsv", "markdown")
@@ -46,11 +46,14 @@ INSIGHT_PARTS = {
 
 
 @cli.command()
-@click.option("--since", type=DATE, metavar="DATE",
-              help="First day of the window (default: 365 days before --until).")
-@click.option("--until", type=DATE, metavar="DATE", help="Last day of the window (default: "
-              "today).")
-@click.option("--owner", help="Only deals of this owner (case-insensitive).")
+@click.option("--since", type=START, metavar="DATE",
+              help="First day of the window (default: 365 days before --until); a period "
+                   "means its first day.")
+@click.option("--until", type=END, metavar="DATE", help="Last day of the window (default: "
+              "today); a period means its last day.")
+@click.option("--owner", metavar="NAME|me", callback=me_or_name,
+              help="Only owners whose name contains this text (case-insensitive); 'me' is "
+                   "the identity opp commits as.")
 @click.option("--customer", help="Only customers whose name contains this text.")
 @click.option("--part", type=click.Choice(list(INSIGHT_PARTS)), default="stages",
               show_default=True, help="Which table CSV and TSV hold.")

@@ -11,7 +11,7 @@ import click
 from ..store.repo import Repo
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
-from .params import CURRENCY, DATE, LINE, MONEY, parse_date
+from .params import CURRENCY, DATE, LINE, MONEY, me_or_name, parse_date
 
 if TYPE_CHECKING:
     from datetime import date
@@ -66,7 +66,8 @@ def amount_words(opp) -> str:
 @click.option("--amount", type=MONEY, help="The value of the deal, while it has no products.")
 @click.option("--objective", type=MONEY, help="What you think the deal may be worth.")
 @click.option("--stage", help="Stage id or label (default: opp.yaml's default_stage).")
-@click.option("--close-date", type=DATE, help="Expected close date, YYYY-MM-DD.")
+@click.option("--close-date", type=DATE,
+              help="Expected close date: YYYY-MM-DD, or e.g. +3m, tomorrow, '2 weeks ago'.")
 @click.option("--owner", type=LINE, help="Who owns the deal (default: you).")
 @click.option("--currency", type=CURRENCY, help="Currency code (default: opp.yaml's).")
 @pass_state
@@ -198,7 +199,9 @@ LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amo
 @click.option("--status", type=click.Choice(["open", "won", "lost"]), help="Only this status.")
 @click.option("--customer", help="Only this account (id, name or alias), or customers "
                                 "whose name contains this text.")
-@click.option("--owner", help="Only this owner (case-insensitive).")
+@click.option("--owner", metavar="NAME|me", callback=me_or_name,
+              help="Only owners whose name contains this text (case-insensitive); 'me' is "
+                   "the identity opp commits as.")
 @format_option("table", "json", "csv")
 @pass_state
 def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
@@ -225,7 +228,7 @@ def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
             continue
         if query is not None and not query(r.customer, r.customer_id):
             continue
-        if owner and owner.casefold() != r.owner.casefold():
+        if owner and owner.casefold() not in r.owner.casefold():
             continue
         rows.append(summary(r))
     rows.sort(key=lambda r: (r["close_date"] is None, r["close_date"] or "", r["name"].casefold()))

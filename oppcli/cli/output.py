@@ -14,12 +14,43 @@ from typing import Any
 
 import click
 
+from .terminal import column_groups, fit, hold, width
+
+PEOPLE = ("table", "text")  # one format for people, under both names (cli.md, Formats)
+
 
 def format_option(*choices: str, default: str | None = None) -> Callable:
-    """``--format`` limited to ``choices`` (the first is the default)."""
-    return click.option("--format", "fmt", type=click.Choice(choices, case_sensitive=False),
-                        default=default or choices[0], show_default=True,
-                        help="Output format: " + ", ".join(choices) + ".")
+    """``--format`` limited to ``choices`` (the first is the default).
+
+    ``table`` and ``text`` are one format for people: naming either, the command gets
+    the one it lists. Where rows fit ``csv``, ``tsv`` comes too: the command gets
+    ``csv`` and ``emit_csv`` writes tabs (``chosen_format()`` tells the two apart)."""
+    listed = list(dict.fromkeys(choices))
+    accepted = list(listed)
+    for extra, beside in (("tsv", "csv"), ("text", "table"), ("table", "text")):
+        if beside in listed and extra not in accepted:
+            accepted.insert(accepted.index(beside) + 1, extra)
+
+    def normalise(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        value = value.lower()
+        ctx.meta[_CHOSEN] = value
+        hold(ctx)  # a read command: long output goes through the pager on a terminal
+        if value in PEOPLE and value not in listed:
+            return next(name for name in PEOPLE if name in listed)
+        return "csv" if value == "tsv" and "tsv" not in listed else value
+
+    return click.option("--format", "fmt", type=click.Choice(accepted, case_sensitive=False),
+                        default=default or listed[0], show_default=True, callback=normalise,
+                        help="Output format: " + ", ".join(accepted) + ".")
+
+
+_CHOSEN = "opp.format"
+
+
+def chosen_format() -> str | None:
+    """The ``--format`` as typed (``tsv`` where the command was handed ``csv``)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_CHOSEN) if ctx is not None else None
 
 
 def json_default(value: Any) -> Any:
@@ -35,11 +66,13 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=json_default, ensure_ascii=False, indent=2))
 
 
-def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str = ",") -> None:
-    """Rows as CSV (TSV with a tab ``delimiter``), header first; text cells guarded
-    against spreadsheet formulas."""
+def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None = None) -> None:
+    """Rows as CSV (TSV with a tab ``delimiter``, or when ``--format tsv`` was asked),
+    header first; text cells guarded against spreadsheet formulas."""
     from ..transfer import csv_text
 
+    if delimiter is None:
+        delimiter = "\t" if chosen_format() == "tsv" else ","
     click.echo(csv_text(rows, columns, delimiter), nl=False)
 
 
@@ -54,11 +87,23 @@ def markdown_cell(value: Any) -> str:
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
           align: Sequence[str] | None = None, fmt: str = "simple") -> str:
-    """A table for people (tabulate); right-aligned where ``align`` says 'right'."""
+    """A table for people (tabulate); right-aligned where ``align`` says 'right'. On a
+    terminal, a plain table fits its width (text cut with '…', never numbers or ids)."""
     from tabulate import tabulate
 
-    rows = [["" if v is None else v for v in row] for row in rows]
-    return tabulate(rows, headers=list(headers), tablefmt=fmt, disable_numparse=True,
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    names = [str(h) for h in headers]
+    limit = width() if fmt == "simple" else None
+    if limit and cells:
+        cells, names = fit(cells, names, align, limit)
+        groups = column_groups(cells, names, limit)
+        if len(groups) > 1:  # still too wide: the columns in turns, as wide frames print
+            return "\n\n".join(
+                tabulate([[r[i] for i in g] for r in cells], headers=[names[i] for i in g],
+                         tablefmt=fmt, disable_numparse=True,
+                         colalign=[align[i] for i in g] if align else None)
+                for g in groups)
+    return tabulate(cells, headers=names, tablefmt=fmt, disable_numparse=True,
                     colalign=list(align) if align else None)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import click
 
 from ..domain import money, visible
+from ..domain.dates import Bound, parse_day
+from ..env import today
 
 
 class _Decimal(click.ParamType):
@@ -40,31 +42,43 @@ DISCOUNT = _Decimal("discount", "discount", places=2, minimum=Decimal(0),
                     maximum=Decimal(100))
 
 
-def parse_date(value: str) -> date:
-    """A calendar date written YYYY-MM-DD; ``ValueError`` saying what is wrong."""
-    text = str(value).strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31")
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date ({exc})") from None
+def parse_date(value: str, bound: Bound = "day") -> date:
+    """A date as every DATE option reads it (``domain.dates``): YYYY-MM-DD, today,
+    yesterday, tomorrow, -7d, +2w, -3m, +1y, 'N days ago'; with ``bound`` 'start' or
+    'end', a period 2026, 2026-11, 2026-Q4 too. ``ValueError`` saying what is wrong."""
+    return parse_day(value, today(), bound)
 
 
 class _Date(click.ParamType):
+    """The one type of every DATE option; ``bound`` says whether a period is taken,
+    and which of its days (start: the first, end: the last)."""
+
     name = "date"
+
+    def __init__(self, bound: Bound = "day") -> None:
+        self.bound = bound
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
-            return parse_date(value)
+            return parse_date(value, self.bound)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
 DATE = _Date()
+START = _Date("start")  # --from, --since: a period's first day
+END = _Date("end")  # --to, --until, --as-of: a period's last day
+
+
+def me_or_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ``--owner`` filter: ``me`` is the identity opp commits as (git's user.name,
+    else OPP_USER, else the OS user); any other text is itself."""
+    if value is not None and value.strip().casefold() == "me":
+        return ctx.find_root().obj.repo.identity.name
+    return value
 
 
 class _Currency(click.ParamType):

@@ -16,7 +16,7 @@ import click
 from ..store.repo import Repo
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, markdown_cell, table
-from .params import DATE
+from .params import END, START, me_or_name
 
 REPORT_FORMATS = ("table", "json", "csv", "markdown")
 RIGHT, LEFT = "right", "left"
@@ -28,12 +28,14 @@ def filter_options(f: Callable) -> Callable:
                      help="Only this stage (id or label).")(f)
     f = click.option("--customer", help="Only this account (id, name or alias), or "
                                         "customers whose name contains this text.")(f)
-    f = click.option("--owner", help="Only this owner (case-insensitive).")(f)
+    f = click.option("--owner", metavar="NAME|me", callback=me_or_name,
+                     help="Only owners whose name contains this text (case-insensitive); "
+                          "'me' is the identity opp commits as.")(f)
     return f
 
 
 def as_of_option(f: Callable) -> Callable:
-    return click.option("--as-of", "as_of", type=DATE, metavar="DATE",
+    return click.option("--as-of", "as_of", type=END, metavar="DATE",
                         help="Read the repo as it was at its last commit dated on or before "
                              "DATE (its data and settings of then).")(f)
 
@@ -94,6 +96,12 @@ def emit_tables(fmt: str, sections: list[tuple[str, list[str], list[list[Any]], 
     click.echo("\n".join(out), nl=False)
 
 
+def _objective(row) -> str:
+    """A row's objective for people: '-' when none of its deals has one (JSON keeps the
+    sum and objective_count)."""
+    return _money(row.objective, row.currency) if row.objective_count else "-"
+
+
 def _as_of_json(source, as_of) -> dict[str, Any]:
     return {"as_of": as_of.isoformat() if as_of else None,
             "as_of_commit": source.commit.sha if as_of else None}
@@ -129,6 +137,7 @@ def pipeline(state: State, by, as_of, owner, customer, stage_name, fmt: str) -> 
     \b
     Example:  opp pipeline --owner alice
               opp pipeline --as-of 2026-09-30 --format json
+              opp pipeline --as-of yesterday
     """
     from ..reports.pipeline import pipeline as build
 
@@ -153,7 +162,7 @@ def pipeline(state: State, by, as_of, owner, customer, stage_name, fmt: str) -> 
         rows += [[r.stage.label, f"{r.stage.probability} %", r.count,
                   _money(r.amount, r.currency) if r.count else "-",
                   _money(r.weighted, r.currency) if r.count else "-",
-                  _money(r.objective, r.currency) if r.count else "-"] for r in held]
+                  _objective(r)] for r in held]
     totals = [[t.currency, t.open_count, _money(t.open_amount, t.currency),
                _money(t.open_weighted, t.currency), t.won_count,
                _money(t.won_amount, t.currency), t.lost_count,
@@ -207,15 +216,15 @@ FORECAST_COLUMNS = ["group", "currency", "count", "amount", "weighted", "objecti
               default="month", show_default=True,
               help="Group by close period, owner, stage, forecast category or customer "
                    "(account).")
-@click.option("--from", "start", type=DATE, metavar="DATE",
+@click.option("--from", "start", type=START, metavar="DATE",
               help="Only deals closing on or after DATE (leaves out undated ones).")
-@click.option("--to", "end", type=DATE, metavar="DATE",
+@click.option("--to", "end", type=END, metavar="DATE",
               help="Only deals closing on or before DATE (leaves out undated ones).")
 @as_of_option
 @click.option("--probabilities", type=click.Choice(["settings", "history"]), default="settings",
               show_default=True, help="Weight open deals by the stages' probabilities in "
               "opp.yaml, or by their conversion from history.")
-@click.option("--since", type=DATE, metavar="DATE", help="With --probabilities history: the "
+@click.option("--since", type=START, metavar="DATE", help="With --probabilities history: the "
               "first day of the history window (default: 365 days before today or --as-of).")
 @filter_options
 @format_option(*REPORT_FORMATS)
@@ -240,7 +249,7 @@ def forecast(state: State, by: str, start, end, as_of, probabilities: str, since
     that fewer than 5 closed deals passed through keeps its probability.
 
     \b
-    Example:  opp forecast --by quarter --from 2026-10-01 --to 2027-03-31
+    Example:  opp forecast --by quarter --from 2026-Q4 --to 2027-Q1
               opp forecast --by owner --format markdown >> "$GITHUB_STEP_SUMMARY"
               opp forecast --by category --probabilities history
     """
@@ -273,10 +282,9 @@ def forecast(state: State, by: str, start, end, as_of, probabilities: str, since
         emit_csv([r.as_dict() for r in report.rows], FORECAST_COLUMNS)
         return
     rows = [[r.group, r.count, _money(r.amount, r.currency), _money(r.weighted, r.currency),
-             _money(r.objective, r.currency)] for r in report.rows]
+             _objective(r)] for r in report.rows]
     totals = [[t.currency, t.count, _money(t.amount, t.currency),
-               _money(t.weighted, t.currency), _money(t.objective, t.currency)]
-              for t in report.totals]
+               _money(t.weighted, t.currency), _objective(t)] for t in report.totals]
     sections = []
     if by == "category":
         sections.append(("Cumulative", ["Currency", "Commit forecast", "Best case forecast",
@@ -352,11 +360,15 @@ def changes_report(repo: Repo, since, until, *, owner=None, customer=None):
 
 
 @cli.command()
-@click.option("--since", required=True, type=DATE, metavar="DATE",
-              help="First day of the window (commits dated on or after it).")
-@click.option("--until", type=DATE, metavar="DATE",
-              help="Last day of the window (default: up to now).")
-@click.option("--owner", help="Only deals of this owner (before or after the change).")
+@click.option("--since", required=True, type=START, metavar="DATE",
+              help="First day of the window (commits dated on or after it): a date, "
+                   "'7 days ago', -1w, yesterday, or a period (2026-11: its first day).")
+@click.option("--until", type=END, metavar="DATE",
+              help="Last day of the window (default: up to now); a period means its last "
+                   "day.")
+@click.option("--owner", metavar="NAME|me", callback=me_or_name,
+              help="Only deals of owners whose name contains this text, before or after "
+                   "the change; 'me' is the identity opp commits as.")
 @click.option("--customer", help="Only this account (id, name or alias), or customers "
                                 "whose name contains this text.")
 @click.option("--limit", type=click.IntRange(min=0), metavar="N",
@@ -379,8 +391,8 @@ def changes(state: State, since, until, owner, customer, limit, fmt: str) -> Non
 
     \b
     Example:  opp changes --since 2026-11-02 --until 2026-11-08
-              opp changes --since "$(date -d '6 days ago' +%F)" --limit 50 \\
-                  --format markdown
+              opp changes --since "6 days ago" --limit 50 --format markdown
+              opp changes --since 2026-Q4 --until yesterday
     """
     report = changes_report(state.repo, since, until, owner=owner, customer=customer)
     listed = report.changes

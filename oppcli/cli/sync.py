@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .app import State, cli, note, pass_state
-from .output import emit_json, format_option, table
+from .output import emit_csv, emit_json, format_option, table
 
 if TYPE_CHECKING:
     from ..domain.model import Settings
@@ -35,7 +35,7 @@ def sync(state: State) -> None:
 
 
 @cli.command()
-@format_option("table", "json")
+@format_option("table", "json", "csv")
 @pass_state
 def conflicts(state: State, fmt: str) -> None:
     """List the conflicts a sync or git pull left: opportunity, field, both values.
@@ -51,6 +51,11 @@ def conflicts(state: State, fmt: str) -> None:
     rows = conflict_rows(state.repo)
     if fmt == "json":
         emit_json(rows)
+    elif fmt == "csv":
+        emit_csv([{**{k: r[k] for k in ("id", "path", "name", "field", "rule", "resolve")},
+                   "fields": " ".join(r["fields"] or ()), **r["shown"]} for r in rows],
+                 ["id", "path", "name", "field", "fields", "base", "ours", "theirs", "rule",
+                  "resolve"])
     elif not rows:
         note("no conflicts")
     else:

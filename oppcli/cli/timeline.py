@@ -1,4 +1,4 @@
-"""``opp timeline`` (R20) and ``opp undo``."""
+"""``opp timeline`` (R20), ``opp undo`` and ``opp redo``."""
 
 from __future__ import annotations
 
@@ -138,16 +138,34 @@ def timeline(state: State, ref: str, fmt: str) -> None:
 @cli.command()
 @pass_state
 def undo(state: State) -> None:
-    """Revert the last change made by opp, with a new commit that says what it undid.
+    """Revert the most recent change made by opp that is not undone yet.
 
-    Only a commit of opp (with an Opp-Action trailer) is undone, and only when
-    the files it touched have no uncommitted edits. The undo is itself a commit,
-    so it shows in the timeline; undoing an undo re-applies the change (redo).
+    Repeated, it walks further back, one change at a time. Each undo is a new
+    commit that says what it undid, so it shows in the timeline and git log.
+    It stops at a commit opp did not make (a hand commit, a merge), naming it,
+    and never touches files with uncommitted edits. 'opp redo' re-applies.
 
     \b
-    Example:  opp undo && git log --oneline -2
+    Example:  opp undo && opp undo && git log --oneline -3
     """
     from ..store.undo import undo_last
 
     done = undo_last(state.repo)
+    note(f"{done.revert_subject}  (reverts {done.commit[:8]})")
+
+
+@cli.command()
+@pass_state
+def redo(state: State) -> None:
+    """Apply again the change the last 'opp undo' reverted, as a new commit.
+
+    Repeated, it re-applies what successive undos reverted, most recent first.
+    After any other change there is nothing to redo (exit 1).
+
+    \b
+    Example:  opp undo && opp redo
+    """
+    from ..store.undo import redo_last
+
+    done = redo_last(state.repo)
     note(f"{done.revert_subject}  (reverts {done.commit[:8]})")

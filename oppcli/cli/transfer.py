@@ -269,7 +269,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
 
 
 @cli.command("export")
-@format_option("csv", "json", "tsv", "xlsx")
+@format_option("csv", "json", "tsv", "xlsx", "table")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write to FILE (whole or not at all) instead of stdout; xlsx needs it.")
 @pass_state
@@ -312,7 +312,10 @@ def export(state: State, fmt: str, output: str | None) -> None:
                           default=json_default, ensure_ascii=False, indent=2) + "\n"
     else:
         named = with_names(repo, opportunities)  # the sheet names the customer
-        if fmt == "xlsx":
+        if fmt == "table":  # for people: the same columns, aligned
+            data = table([[row.get(c) for c in OPPORTUNITY_FIELDS]
+                          for row in map(export_row, named)], OPPORTUNITY_FIELDS) + "\n"
+        elif fmt == "xlsx":
             data = xlsx_bytes((export_row(opp) for opp in named), OPPORTUNITY_FIELDS,
                               money=("amount", "objective"), dates=("close_date", "created"),
                               title="opportunities")

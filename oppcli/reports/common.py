@@ -16,16 +16,16 @@ CustomerMatch = str | Callable[[str, str | None], bool] | None
 
 def select(records: Iterable[Record], *, owner: str | None = None,
            customer: CustomerMatch = None, stage: str | None = None) -> list[Record]:
-    """The records a report covers: ``owner`` equal (case-insensitive), ``customer``
-    contained in the customer's name (case-insensitive), or a ``CustomerQuery`` (the
-    accounts it names by id, name or alias), ``stage`` the stage id; the same matching
-    as ``opp list``."""
+    """The records a report covers: ``owner`` contained in the owner's name
+    (case-insensitive), ``customer`` contained in the customer's name (case-insensitive),
+    or a ``CustomerQuery`` (the accounts it names by id, name or alias), ``stage`` the
+    stage id; the same matching as ``opp list``."""
     return [r for r in records if matches(r, owner=owner, customer=customer, stage=stage)]
 
 
 def matches(r: Record, *, owner: str | None = None, customer: CustomerMatch = None,
             stage: str | None = None) -> bool:
-    if owner and owner.casefold() != r.owner.casefold():
+    if owner and owner.casefold() not in r.owner.casefold():
         return False
     if callable(customer):
         if not customer(r.customer, r.customer_id):

@@ -280,13 +280,18 @@ class Repo:
 
     def load_errors(self, relpath: str):
         """An opportunity file checked in full: the model, or every ``DataError`` it has."""
-        from ..domain.checks import problems
-        from ..domain.model import Opportunity
-
         try:
             data, node = self.read_yaml(relpath)
         except DataError as exc:
             return [exc]
+        return self.opportunity_errors(relpath, data, node)
+
+    def opportunity_errors(self, relpath: str, data: Any, node: Any):
+        """Loaded YAML checked as the opportunity file ``relpath``: its schema, its id and
+        every rule; the model, or every ``DataError`` it has."""
+        from ..domain.checks import problems
+        from ..domain.model import Opportunity
+
         result = self.model_errors(Opportunity, relpath, data, node)
         if isinstance(result, list):
             return result

@@ -268,7 +268,7 @@ def test_activity_refusals(crm, deal, unchanged):
         r = crm("activity", "add", deal, "--type", "cal", "--subject", "x", code=1)
     assert "unknown activity type 'cal' (did you mean 'call'?)" in r.stderr
     assert "call, visit, meeting, email, task" in r.stderr
-    for bad in ("2026-02-30", "31/12/2026", "tomorrow"):
+    for bad in ("2026-02-30", "31/12/2026", "next tuesday"):
         with unchanged:
             crm("activity", "add", deal, "--type", "call", "--subject", "x", "--date", bad,
                 code=2)

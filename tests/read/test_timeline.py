@@ -364,8 +364,8 @@ def test_undo_restores_the_previous_state_exactly(crm):
     assert "Opp-Action: undo" in body and f"Opp-Reverts: {added}" in body
     assert f"Opp-Id: {opp_id}" in body
     assert "undo add product SRV-01 x2" in r.stderr and added[:8] in r.stderr
-    # undoing the undo re-applies the change
-    crm("undo")
+    # redo re-applies the change
+    crm("redo")
     assert crm.file(opp_id).read_bytes() == after_bytes
     assert crm.git("log", "-1", "--format=%s").strip() == \
         f"{opp_id} Acme renewal: redo add product SRV-01 x2"
@@ -380,10 +380,10 @@ def test_undo_of_new_and_of_a_document(crm, tmp_path):
     crm("undo")
     assert not (crm.root / doc["path"]).exists()
     assert crm.json("doc", "list", opp_id) == [] and crm.status() == ""
-    crm("undo")  # redo: the file is back, byte for byte
+    crm("redo")  # the file is back, byte for byte
     assert (crm.root / doc["path"]).read_bytes() == b"pdf"
     crm("undo")
-    crm("undo")
+    crm("redo")
     crm("doc", "remove", opp_id, doc["id"])
     crm("undo")
     assert (crm.root / doc["path"]).read_bytes() == b"pdf"

@@ -1,0 +1,168 @@
+"""The terminal: tables that fit its width, a pager for long output, colour when wanted.
+
+As git does: on a terminal, output longer than the screen goes through the pager
+(``OPP_PAGER``, else ``PAGER``, else ``less -FRX``; an empty value or ``cat`` means
+none); ``--no-pager`` and anything but a terminal print directly. Tables fit the
+terminal's width (``COLUMNS``, else the terminal's own): long text is cut with
+``…``; numbers, money, dates and ids never are. Colour: never with ``NO_COLOR``,
+``TERM=dumb`` or off a terminal; always with ``CLICOLOR_FORCE`` (not 0).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import click
+
+DEFAULT_PAGER = "less -FRX"
+ELLIPSIS = "…"
+# cells never cut: numbers, money, percentages, dates and times (ids and codes: by header)
+_WHOLE = re.compile(r"[-+]?[\d.,' ]*\d( ?%| [A-Z]{3})?|[A-Z]{3}|\d{4}-\d{2}(-\d{2})?"
+                    r"([ T]\d{2}:\d{2}(:\d{2})?)?|-|")
+_KEEP_HEADERS = {"id", "sku", "quote", "item", "date", "at", "close", "when", "currency"}
+
+
+def colour() -> bool | None:
+    """False with NO_COLOR (https://no-color.org) or TERM=dumb; True with CLICOLOR_FORCE
+    set and not 0; else None: click colours only a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") not in ("", "0"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return None
+
+
+def width() -> int | None:
+    """The width tables must fit: the terminal's (or COLUMNS) when stdout is one."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def fit(rows: list[list[str]], headers: list[str], align: Sequence[str] | None,
+        limit: int, gap: int = 2) -> tuple[list[list[str]], list[str]]:
+    """Rows and headers cut so that the table is at most ``limit`` wide: the widest
+    column of text loses a character at a time, down to 6; cut cells end with '…'.
+    Widths as tabulate's plain table has them: a header takes 2 more than its text."""
+    count = len(headers)
+    widths = [max([len(headers[i]) + 2] + [len(r[i]) for r in rows]) for i in range(count)]
+    cuttable = [not ((align and align[i] == "right")
+                     or headers[i].strip().lower() in _KEEP_HEADERS
+                     or all(_WHOLE.fullmatch(r[i]) for r in rows))
+                for i in range(count)]
+    total = sum(widths) + gap * (count - 1)
+    while total > limit:
+        candidates = [i for i in range(count) if cuttable[i] and widths[i] > 6]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+        total -= 1
+
+    def cut(text: str, size: int) -> str:
+        return text if len(text) <= size else text[:size - 1].rstrip() + ELLIPSIS
+
+    return ([[cut(v, widths[i]) for i, v in enumerate(r)] for r in rows],
+            [cut(h, widths[i] - 2) for i, h in enumerate(headers)])
+
+
+def column_groups(rows: list[list[str]], headers: list[str], limit: int,
+                  gap: int = 2) -> list[list[int]]:
+    """The columns of a table too wide for ``limit`` even cut, in groups that each fit,
+    the first column (what a row is) at the head of every group; one group when the
+    table fits."""
+    widths = [max([len(headers[i]) + 2] + [len(r[i]) for r in rows])
+              for i in range(len(headers))]
+    groups: list[list[int]] = [[0]]
+    used = widths[0]
+    for i in range(1, len(headers)):
+        if used + gap + widths[i] > limit and len(groups[-1]) > 1:
+            groups.append([0])
+            used = widths[0]
+        groups[-1].append(i)
+        used += gap + widths[i]
+    return groups
+
+
+# ---------------------------------------------------------------- the pager
+
+
+class _Held(io.StringIO):
+    """stdout while it is held for the pager: a terminal still, for what is written."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+_held: list[tuple[_Held, TextIO]] = []
+
+
+def pager_command() -> str | None:
+    """The pager to run, or None to print directly."""
+    for name in ("OPP_PAGER", "PAGER"):
+        if name in os.environ:
+            command = os.environ[name].strip()
+            return None if command in ("", "cat") else command
+    return DEFAULT_PAGER
+
+
+def hold(ctx: click.Context) -> None:
+    """Hold what the command prints, to page it when it is done (``release``): only on a
+    terminal, without --no-pager, with a pager to run."""
+    state = ctx.find_root().obj
+    if _held or getattr(state, "no_pager", False) or not sys.stdout.isatty() \
+            or pager_command() is None:
+        return
+    _held.append((_Held(), sys.stdout))
+    sys.stdout = _held[-1][0]
+    ctx.call_on_close(release)
+
+
+def release() -> None:
+    """Print what was held: through the pager when longer than the screen."""
+    if not _held:
+        return
+    held, real = _held.pop()
+    sys.stdout = real
+    text = held.getvalue()
+    size = shutil.get_terminal_size()
+    lines = sum(max(1, -(-len(line) // max(size.columns, 1))) for line in text.splitlines())
+    command = pager_command()
+    if lines >= size.lines and command and _page(command, text):
+        return
+    real.write(text)
+    real.flush()
+
+
+def _page(command: str, text: str) -> bool:
+    """Run the pager on ``text``; False when it could not start."""
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # as git: quit on one screen, keep colours, no clearing
+    env.setdefault("LV", "-c")
+    try:
+        sys.stdout.flush()
+        pager = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    try:
+        assert pager.stdin is not None
+        pager.stdin.write(text.encode("utf-8", errors="replace"))
+        pager.stdin.close()
+    except BrokenPipeError:
+        pass  # the reader quit early (q in less): fine
+    while True:
+        try:
+            pager.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # as git: the pager handles ^C
+    return pager.returncode != 127  # sh: command not found

@@ -1,0 +1,120 @@
+"""``opp edit``: change an opportunity's YAML by hand, with every check a command makes.
+
+The file is copied to a draft under the git folder (``.git/opp-edit/``), the editor
+opens the draft, and the saved draft is checked like any change (YAML, schema, the
+id, every rule, the amount rules included) and committed as one change (``edit``),
+written the way opp writes every file. An unchanged draft makes no commit. The data
+file is never touched until the draft holds; an invalid draft is kept, its path in
+the message, so that no typing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError, RepoError
+from . import files, yamlio
+from .files import OPPORTUNITIES_DIR
+from .repo import Repo
+from .transaction import opportunity_subject
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An opportunity file being edited: its id, its bytes before, the draft's path."""
+
+    opp_id: str
+    relpath: str
+    original: bytes
+    path: Path
+
+
+@dataclass(frozen=True)
+class Edited:
+    """What ``finish`` did: the commit's subject, or None when nothing changed."""
+
+    subject: str | None
+
+
+def begin(repo: Repo, ref: str) -> Draft:
+    """A draft of the opportunity ``ref`` names, to be opened in the editor."""
+    opp_id = repo.resolve(ref)
+    relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
+    original = files.read_data_file(repo.root, relpath, yamlio.MAX_FILE_BYTES)
+    if original is None:
+        raise RepoError(f"{relpath} is missing")
+    folder = repo.git_dir / "opp-edit"
+    folder.mkdir(exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{opp_id}-", suffix=".yaml", dir=folder)
+    with os.fdopen(fd, "wb") as f:
+        f.write(original)
+    return Draft(opp_id, relpath, original, Path(name))
+
+
+def editor() -> str:
+    """The editor command: ``$VISUAL``, else ``$EDITOR``, else vi (as git does)."""
+    for name in ("VISUAL", "EDITOR"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return "vi"
+
+
+def run_editor(draft: Draft) -> None:
+    """Open the draft in the editor and wait; the command is read by the shell, so that
+    ``EDITOR="code --wait"`` works, as with git."""
+    command = editor()
+    try:
+        status = subprocess.call(["sh", "-c", f'{command} "$@"', command, str(draft.path)])
+    except OSError as exc:
+        raise RepoError(f"cannot start the editor '{command}': {exc.strerror or exc}; set "
+                        "VISUAL or EDITOR") from None
+    if status != 0:
+        discard(draft)
+        raise RepoError(f"the editor '{command}' exited with status {status}; nothing "
+                        "changed")
+
+
+def discard(draft: Draft) -> None:
+    draft.path.unlink(missing_ok=True)
+
+
+def finish(repo: Repo, draft: Draft) -> Edited:
+    """Check the saved draft and commit it as one change; ``DataError`` (the draft kept)
+    when it breaks anything, the file and history untouched."""
+    try:
+        text = draft.path.read_bytes()
+    except OSError as exc:
+        raise RepoError(f"cannot read the edited file {draft.path}: "
+                        f"{exc.strerror or exc}") from None
+    if text == draft.original:
+        discard(draft)
+        return Edited(None)
+    loaded, node = yamlio.load(text, draft.relpath)
+    result = repo.opportunity_errors(draft.relpath, loaded, node)
+    if isinstance(result, list):
+        raise result[0]
+    with repo.change(draft.opp_id, "edit") as tx:
+        now = files.read_data_file(repo.root, draft.relpath, yamlio.MAX_FILE_BYTES)
+        if now != draft.original:
+            raise RepoError(f"{draft.relpath} changed while it was being edited (another "
+                            "opp command or git); nothing changed")
+        before = tx.opportunity
+        fields = [name for name in type(result).model_fields
+                  if getattr(before, name) != getattr(result, name)]
+        tx.opportunity = result
+        tx.action = "edit " + ", ".join(fields) if fields else "edit"
+        tx.subject = opportunity_subject(result, tx.action)
+    discard(draft)
+    return Edited(tx.subject if tx.writes and fields else None)
+
+
+def kept(draft: Draft, error: DataError) -> DataError:
+    """The refusal of an invalid draft, saying where the edited text is kept."""
+    where = f"line {error.line}: " if error.line else ""
+    return DataError(f"{where}{error.message}; nothing changed; your edited text is kept in "
+                     f"{draft.path}", draft.relpath)

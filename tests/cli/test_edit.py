@@ -1,0 +1,136 @@
+"""opp edit ID: the YAML in $VISUAL, else $EDITOR, else vi, checked like any change and
+committed as one; scripts stand in for the editor."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+
+def script(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+@pytest.fixture
+def editors(tmp_path, monkeypatch):
+    folder = tmp_path / "editors"
+    folder.mkdir()
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    return folder
+
+
+def sed(folder: Path, name: str, expression: str) -> Path:
+    return script(folder, name, f"sed -i -e '{expression}' \"$1\"")
+
+
+def test_edit_commits_one_checked_change(crm, editors, monkeypatch):
+    deal = crm.new("Acme renewal", "--amount", "100")
+    commits = crm.commits()
+    monkeypatch.setenv("EDITOR", str(sed(editors, "ed.sh", "s/^amount: .*/amount: 250.00/")))
+    r = crm("edit", deal)
+    assert crm.commits() == commits + 1 and crm.status() == ""
+    assert crm.json("show", deal)["amount"] == "250.00"
+    assert crm.git("log", "-1", "--format=%s").strip() == f"{deal} Acme renewal: edit amount"
+    assert "Opp-Action: edit" in crm.git("log", "-1", "--format=%b")
+    assert "edit amount" in r.stderr
+    # the timeline shows it like any change
+    last = crm.json("timeline", deal)[-1]
+    assert last["changes"] == [{"field": "amount", "old": "100.00", "new": "250.00"}]
+    assert not list((crm.root / ".git" / "opp-edit").iterdir())  # no draft left
+
+
+def test_visual_then_editor_then_vi(crm, editors, monkeypatch):
+    deal = crm.new("Deal", "--amount", "1")
+    monkeypatch.setenv("VISUAL", str(sed(editors, "visual.sh", "s/^name: .*/name: By visual/")))
+    monkeypatch.setenv("EDITOR", str(sed(editors, "editor.sh", "s/^name: .*/name: By editor/")))
+    crm("edit", deal)
+    assert crm.json("show", deal)["name"] == "By visual"
+    monkeypatch.delenv("VISUAL")
+    crm("edit", deal)
+    assert crm.json("show", deal)["name"] == "By editor"
+    monkeypatch.delenv("EDITOR")
+    sed(editors, "vi", "s/^name: .*/name: By vi/")
+    monkeypatch.setenv("PATH", f"{editors}{os.pathsep}{os.environ['PATH']}")
+    crm("edit", deal)
+    assert crm.json("show", deal)["name"] == "By vi"
+
+
+def test_an_editor_command_with_arguments(crm, editors, monkeypatch):
+    deal = crm.new("Deal")
+    monkeypatch.setenv("EDITOR", "sed -i -e 's/^owner: .*/owner: bob/'")
+    crm("edit", deal)
+    assert crm.json("show", deal)["owner"] == "bob"
+
+
+def test_an_unchanged_file_makes_no_commit(crm, editors, monkeypatch, unchanged):
+    deal = crm.new("Deal")
+    monkeypatch.setenv("EDITOR", "true")
+    with unchanged:
+        r = crm("edit", deal)
+    assert "no change" in r.stderr
+    # a comment or a blank line changes no value: no commit either
+    monkeypatch.setenv("EDITOR", str(script(editors, "c.sh", 'echo "# note" >> "$1"')))
+    with unchanged:
+        crm("edit", deal)
+
+
+def test_a_typed_amount_on_a_deal_with_products_is_refused(crm, editors, monkeypatch,
+                                                            unchanged):
+    deal = crm.new("Deal")
+    crm("add-product", deal, "SRV-01", "--qty", "2")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "a.sh", "s/^amount: .*/amount: 5000.00/")))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert "should be 2400.00" in r.stderr and "R4" in r.stderr
+    assert "nothing changed" in r.stderr
+    kept = Path(r.stderr.rsplit("kept in ", 1)[1].strip())
+    assert kept.is_file() and "amount: 5000.00" in kept.read_text()
+    assert crm.json("show", deal)["amount"] == "2400.00"
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("s/^stage: .*/stage: [oops/", "YAML"),
+    ("s/^stage: .*/stage: nowhere/", "stage"),
+    ("s/^id: .*/id: zzzzzzzz/", "does not match the file name"),
+    ("s/^amount: .*/amount: \"12\"/", "amount"),
+    ("$a surprise: 1", "unknown field"),
+])
+def test_an_invalid_file_changes_nothing_and_keeps_the_text(crm, editors, monkeypatch,
+                                                           unchanged, expression, message):
+    deal = crm.new("Deal", "--amount", "10")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "bad.sh", expression)))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert message.lower() in r.stderr.lower()
+    assert f"opportunities/{deal}.yaml" in r.stderr
+    kept = Path(r.stderr.rsplit("kept in ", 1)[1].strip())
+    assert kept.read_text() != crm.file(deal).read_text()
+
+
+def test_a_failing_editor_changes_nothing(crm, editors, monkeypatch, unchanged):
+    deal = crm.new("Deal")
+    monkeypatch.setenv("EDITOR", "false")
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert "exited with status 1" in r.stderr
+
+
+def test_a_change_made_meanwhile_wins_over_the_edit(crm, editors, monkeypatch, unchanged):
+    deal = crm.new("Deal")
+    # the "editor" changes the deal through opp while the draft is open
+    body = (f"opp_repo={crm.root}\n"
+            f"sed -i -e 's/^owner: .*/owner: bob/' \"$1\"\n"
+            f"cd {crm.root} && git -c user.name=H -c user.email=h@x commit -q --allow-empty "
+            f"-m meanwhile && sed -i -e 's/^name: .*/name: Meanwhile/' "
+            f"opportunities/{deal}.yaml && git -c user.name=H -c user.email=h@x commit -qam x")
+    monkeypatch.setenv("EDITOR", str(script(editors, "race.sh", body)))
+    r = crm("edit", deal, code=1)
+    assert "changed while it was being edited" in r.stderr and "kept in" in r.stderr
+    assert crm.json("show", deal)["name"] == "Meanwhile"
