@@ -27,6 +27,7 @@ from ...domain.records import (
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR, read_plain
 from ...store.git import blob_id
+from ..outputs import taken
 from .accounts import names as account_names
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
 from .entry import (
@@ -241,8 +242,9 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    lent = taken(folder)  # the stat data the replay key took, when it walked the folder
     try:
-        names = sorted(n[:-5] for n in os.listdir(folder)
+        names = sorted(n[:-5] for n in (os.listdir(folder) if lent is None else lent)
                        if n.endswith(".yaml") and not n.startswith("."))
     except FileNotFoundError:
         names = []
@@ -261,11 +263,12 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
     pending: list[list] = []
     S_ISREG = stat_module.S_ISREG
-    dir_fd = os.open(folder, os.O_RDONLY) if names else -1
+    dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
     try:
         for pos, opp_id in enumerate(names):
             try:
-                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
+                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False) \
+                    if lent is None else lent[f"{opp_id}.yaml"]
             except OSError:
                 pending.append([pos, opp_id, None, None, None, None])
                 continue
