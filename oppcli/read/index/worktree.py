@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from ...store.repo import Repo
 
 RACY_SECONDS = 3  # stat data younger than this (vs the moment it was read) is not trusted
+# files looked up past the files table's whole copy (a change each, since it was written)
+# before a report writes the copy again: at least this many, or 1 % of the files
+SNAPSHOT_SLACK = 32
 
 
 _BULK: dict[str, Any] = {}  # set by the parent before the fork: folder, blob ids known
@@ -254,7 +257,8 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     if recs is None:
         recs = []
     recs[:] = [None] * len(names)
-    known = index.files() if index is not None else {}
+    snapshot = index.files_snapshot() if index is not None else None
+    known = snapshot if snapshot is not None else index.files() if index is not None else {}
     build = RecordBuilder(settings, account_names(repo))
     prefix = f"{OPPORTUNITIES_DIR}/"
 
@@ -295,6 +299,7 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         if dir_fd >= 0:
             os.close(dir_fd)
 
+    looked_up = _from_table(index, pending) if snapshot is not None else 0
     # read (after the stat above: a write in between only makes the stat stale) and hash
     to_read = [item for item in pending if item[2] is not None and item[3] is None]
     workers = workers_for(len(to_read))
@@ -316,8 +321,8 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         if index is not None and new:
             index.write(entries=new)
 
-    file_rows: dict[str, tuple[str, str, Entry] | None] = {
-        opp_id: None for opp_id in set(known) - set(names)}
+    gone = set(known) - set(names)
+    file_rows: dict[str, tuple[str, str, Entry] | None] = dict.fromkeys(gone)
     for item in to_read:
         opp_id, keep, blob = item[1], item[2], item[3]
         if keep:
@@ -326,6 +331,9 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             file_rows[opp_id] = None
     if index is not None and file_rows:
         index.write(files=file_rows)
+    if index is not None and index.generation is not None and (
+            snapshot is None or gone or looked_up > max(SNAPSHOT_SLACK, len(names) // 100)):
+        index.write_snapshot(index.files())
     reread = {item[1] for item in to_read}
 
     for item in pending:  # in id order: the first invalid file is the one named
@@ -341,6 +349,21 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
     return out
+
+
+def _from_table(index: Index | None, pending: list[list]) -> int:
+    """The files whose stat data the files table's whole copy (``Index.files_snapshot``)
+    does not match, looked up in the table itself (written since the copy was): a row
+    with the same stat data serves as one of the copy would. Returns how many."""
+    wanted = [item for item in pending if item[2] and item[3] is None]
+    if not wanted or index is None:
+        return 0
+    rows = index.file_rows(item[1] for item in wanted)
+    for item in wanted:
+        row = rows.get(item[1])
+        if row is not None and row[0] == item[2]:
+            item[3], item[4], item[5] = row[1], row[2], row[3]
+    return len(wanted)
 
 
 def working_detail(repo: Repo, opp_id: str) -> dict:
