@@ -331,10 +331,10 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             file_rows[opp_id] = None
     if index is not None and file_rows:
         index.write(files=file_rows)
+    reread = {item[1] for item in to_read}
     if index is not None and index.generation is not None and (
             snapshot is None or gone or looked_up > max(SNAPSHOT_SLACK, len(names) // 100)):
-        index.write_snapshot(index.files())
-    reread = {item[1] for item in to_read}
+        index.write_snapshot(_rows_now(known, gone, pending, reread, found))
 
     for item in pending:  # in id order: the first invalid file is the one named
         pos, opp_id, keep, blob = item[:4]
@@ -349,6 +349,22 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
     return out
+
+
+def _rows_now(known: dict[str, tuple], gone: set[str], pending: list[list],
+              reread: set[str], found: dict[str, Entry]) -> dict[str, tuple]:
+    """The files table as this report leaves it (``known`` updated in place, as its
+    writes to the table): what ``Index.files`` would read, without reading it."""
+    for opp_id in gone:
+        del known[opp_id]
+    for item in pending:
+        opp_id, keep, blob = item[1], item[2], item[3]
+        if keep == "":
+            known.pop(opp_id, None)  # too recent to trust: forgotten
+        elif keep is not None and blob is not None:
+            entry = found[blob] if opp_id in reread else Entry(item[4], item[5])
+            known[opp_id] = (keep, blob, entry.rec, entry.err)
+    return known
 
 
 def _from_table(index: Index | None, pending: list[list]) -> int:
