@@ -99,3 +99,24 @@ def test_an_account_file_gone_is_checked_against_the_deals_that_name_it(team):
     assert f"opportunities/{deal}.yaml" in r.stderr
     assert f"account {account} (Delta Spa) no longer exists" in r.stderr
     assert f"opp set {deal} customer ACCOUNT" in r.stderr
+
+
+def test_a_deal_from_the_other_side_for_an_account_merged_here_says_to_merge_again(team):
+    team.alice("account", "add", "Gamma Srl")
+    team.alice("account", "add", "Gamma Italia")
+    team.alice("sync")
+    team.bob("sync")
+    team.bob("account", "merge", "Gamma Italia", "Gamma Srl")
+    deal = team.alice("new", "Alice deal", "--customer", "Gamma Italia").stdout.strip()
+    team.alice("sync")
+    remote = _remote_head(team)
+    r = team.bob("sync", code=1)
+    assert _remote_head(team) == remote
+    assert f"deal {deal} (Alice deal)" in r.stderr and "comes from the other side" in r.stderr
+    assert "opp account merge 'Gamma Italia' 'Gamma Srl'" in r.stderr
+    team.bob("undo")
+    team.bob("sync")
+    team.bob("account", "merge", "Gamma Italia", "Gamma Srl")
+    team.bob("sync")
+    team.bob("validate")
+    assert team.bob.json("show", deal)["customer"] == "Gamma Srl"
