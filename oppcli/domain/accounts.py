@@ -455,6 +455,54 @@ def references(opp, account_id: str) -> list[str]:
     return out
 
 
+# the form of an account id opp makes (ids.py): text that is no id is a customer not
+# yet made an account (opp init --upgrade does it), never a dangling reference
+ACCOUNT_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{8}")
+
+
+@dataclass(frozen=True)
+class Dangling:
+    """A reference of a deal that leads nowhere: ``field`` (customer, partners,
+    competitors, contacts), the id it names (``value``), and why, in words."""
+
+    field: str
+    value: str
+    message: str
+
+
+def dangling(opp, accounts: Mapping[str, Any]) -> list[Dangling]:
+    """A deal naming an account id (customer, partner, competitor) that is not among
+    ``accounts`` (id -> account, at least every account the deal names), or a contact
+    naming a person its customer's account does not have."""
+    out = []
+
+    def missing(field: str, value: str) -> None:
+        if value not in accounts and ACCOUNT_ID.fullmatch(value):
+            out.append(Dangling(field, value, f"{field}: account {value} does not exist (no "
+                                f"accounts/{value}.yaml); point it at an account (opp "
+                                "account list) or restore the file from git"))
+
+    missing("customer", opp.customer)
+    for p in opp.partners:
+        missing("partners", p.account)
+    for c in opp.competitors:
+        missing("competitors", c.account)
+    account = accounts.get(opp.customer)
+    people = {p.id for p in account.people} if account is not None else set()
+    for c in opp.contacts:
+        if c.person and account is not None and c.person not in people:
+            out.append(Dangling("contacts", c.person,
+                                f"contacts: person {c.person} ({c.name}) is not one of "
+                                f"{account.name}'s people (opp account show {account.id})"))
+    return out
+
+
+def referenced(opp) -> list[str]:
+    """Every account id (or customer text) a deal names: customer, partners, competitors."""
+    return [opp.customer, *(p.account for p in opp.partners),
+            *(c.account for c in opp.competitors)]
+
+
 def moved(opp, source: str, target: str, people: Mapping[str, str]):
     """The deal with every reference to account ``source`` pointing at ``target``
     (customer, partners, competitors; contacts' people by ``people``: old id -> new)."""

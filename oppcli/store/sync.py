@@ -279,7 +279,7 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
 def _who(record: dict) -> str:
     if record.get("id"):
         return f"{record['id']} {record.get('name') or ''}".strip()
-    return record["path"]
+    return f"{record['path']} ({record['name']})" if record.get("name") else record["path"]
 
 
 def _ref_word(record: dict) -> str:
@@ -342,8 +342,8 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
     kind = merge.kind_of(path)
     ident = Path(path).stem if kind == merge.OPPORTUNITY else None
     name = None
-    if ident and top is not None:
-        for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
+    if kind in (merge.OPPORTUNITY, merge.ACCOUNT) and top is not None:
+        for stage in (2, 3, 1):  # the deal's (account's) name, from a side that has it
             try:
                 data = parse_version(_show(top, stage, path), path) if stage in stages else None
             except DataError:
@@ -351,10 +351,11 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
             if isinstance(data, dict) and isinstance(data.get("name"), str):
                 name = data["name"]
                 break
+    base = "present" if 1 in stages else "absent"  # the file in the merge base
     return {"path": path, "kind": kind, "id": ident, "name": name, "whole_file": True,
-            "conflicts": [{"field": "", "path": [], "base": None, "ours": state(2),
+            "conflicts": [{"field": "", "path": [], "base": base, "ours": state(2),
                            "theirs": state(3), "item": False,
-                           "shown": {"base": "", "ours": state(2), "theirs": state(3)}}],
+                           "shown": {"base": base, "ours": state(2), "theirs": state(3)}}],
             "choices": []}
 
 
