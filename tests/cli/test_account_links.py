@@ -133,3 +133,46 @@ def test_merge_moves_partners_and_competitors(crm):
     ids = {shown["partners"][0]["account_id"], shown["competitors"][0]["account_id"]}
     assert len(ids) == 1 and shown["competitors"][0]["account"] == "Globex"
     crm("validate")
+
+
+def write_xlsx(path, rows, title="Clienti"):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = title
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_account_import_reads_xlsx_all_or_nothing(crm, unchanged):
+    good = crm.root.parent / "accounts.xlsx"
+    write_xlsx(good, [["Name", "VAT", "Country", "Ref", "City"],
+                      ["ACME S.r.l.", 12345670157, "it", 42, None],  # typed numbers
+                      [None, None, None, None, None],
+                      ["Globex", None, "US", "G1", "Springfield"]])
+    before = crm.commits()
+    r = crm("account", "import", good)
+    assert "imported 2 new account(s), 0 updated" in r.stderr
+    assert crm.commits() == before + 1
+    acme = crm.json("account", "show", "acme")
+    assert acme["vat"] == "IT12345670157" and acme["country"] == "IT"
+    assert crm.json("account", "show", "globex")["city"] == "Springfield"
+    again = crm.root.parent / "again.xlsx"
+    write_xlsx(again, [["name", "city", "ref"], ["Acme Italia", "Milano", 42]])
+    crm("account", "import", again, "--sheet", "Clienti")
+    card = crm.json("account", "show", "acme italia")
+    assert card["city"] == "Milano" and card["id"] == acme["id"]
+
+    bad = crm.root.parent / "bad.xlsx"
+    write_xlsx(bad, [["name", "vat"], ["Initech", "IT12345670158"], ["Hooli", None]])
+    with unchanged:
+        r = crm("account", "import", bad, code=1)
+        assert "line 2" in r.stderr and "nothing imported" in r.stderr
+    with unchanged:
+        r = crm("account", "import", bad, "--sheet", "Other", code=2)
+        assert "Clienti" in r.stderr
+    with unchanged:
+        (crm.root.parent / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+        crm("account", "import", crm.root.parent / "broken.xlsx", code=1)
+    assert len(crm.json("account", "list")) == 2
