@@ -91,6 +91,20 @@ class Directory:
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Directory:
         return cls(Entry.of(d) for d in items)
 
+    def keys(self) -> dict[str, list[str]]:
+        """Normalised name or alias -> account ids: what ``of_keys`` takes back, so that
+        a cache keeps the names normalised (4,000 names cost more than reading them)."""
+        return {k: [e.id for e in v] for k, v in self.by_key.items()}
+
+    @classmethod
+    def of_keys(cls, items: Iterable[Mapping[str, Any]], keys: Mapping[str, list[str]]
+                ) -> Directory:
+        """The directory ``of(items)`` gives, with the keys ``keys()`` gave for them."""
+        found = cls(())
+        found.by_id = {e.id: e for e in sorted(map(Entry.of, items), key=lambda e: e.id)}
+        found.by_key = {k: [found.by_id[i] for i in ids] for k, ids in keys.items()}
+        return found
+
     def __len__(self) -> int:
         return len(self.by_id)
 

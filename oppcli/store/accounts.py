@@ -3,7 +3,8 @@ as one commit (``account_change``), like opportunities.
 
 Lookups by name go through ``directory(repo)``: every account as plain data. It reads
 through ``Repo.accounts_reader`` when a cache above storage installed one (the index,
-which keeps each file parsed by its stat data), else parses every file.
+which keeps each file parsed, and the whole directory by the folder's stat data; it
+may give the accounts or the ``Directory``), else parses every file.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def directory(repo: Repo) -> Directory:
     if found is None:
         reader = getattr(repo, "accounts_reader", None)
         items = reader(repo) if reader is not None else parsed_accounts(repo)
-        found = repo.__dict__["_directory"] = Directory.of(items)
+        found = items if isinstance(items, Directory) else Directory.of(items)
+        repo.__dict__["_directory"] = found
     return found
 
 
