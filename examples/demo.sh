@@ -37,5 +37,10 @@ step git log --oneline -5
 step opp pipeline
 step opp forecast
 step opp agenda --owner "Alice Martin"
+# the sample is a first-round repo whose customers are text: make them accounts
+step opp init --upgrade
+step opp account show "acme corp"
+step opp pipeline --by customer
+step opp --locale it forecast --by quarter
 printf '\nThe demo data repo is in %s; cd there and try more opp commands.\n' "$(pwd)"
 printf 'Tab completion: eval "$(opp completion bash)"; editors validate the files from their first line.\n'
