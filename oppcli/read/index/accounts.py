@@ -49,8 +49,11 @@ def _directory(repo: Repo, index: Index | None) -> Directory:
     signature = _signature(repo)
     row = index.accounts(SNAPSHOT).get(SNAPSHOT) if signature is not None else None
     if row is not None and row[0] == signature:
-        data = json.loads(row[1])
-        return Directory.of_keys(data["items"], data["keys"])
+        try:
+            data = json.loads(row[1])
+            return Directory.of_keys(data["items"], data["keys"])
+        except (ValueError, KeyError, TypeError):
+            pass  # not a directory this code wrote: read the files, and keep it anew
     items = _plain(repo, index)
     found = Directory.of(items)
     if signature is not None:

@@ -35,6 +35,7 @@ _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
             "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
             "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
             "domain/categories.py", "read/deal_history.py", "store/accounts.py",
+            "domain/accounts.py", "read/index/accounts.py",
             "store/yamlio.py", "store/files.py", "errors.py")
 
 
