@@ -23,17 +23,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import merge, mergecheck
 from ..errors import DataError, RepoError, RuleError
 from . import accounts as store_accounts
 from . import mergestate
 from .driver import pinned_lines
-from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import git, git_raw, one_line, read_blobs
 from .repo import Repo
 from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 SYNC_ROUNDS = 5
 SHOWN = 3
@@ -168,7 +171,7 @@ def _check_attributes(root: Path) -> None:
     ``git check-attr`` gives the attribute git will use."""
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     samples = [f"{prefix}{OPPORTUNITIES_DIR}/x.yaml", f"{prefix}{CATALOG_FILE}",
-               f"{prefix}{SETTINGS_FILE}"]
+               f"{prefix}{SETTINGS_FILE}", f"{prefix}{QUOTAS_FILE}"]
     top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
     out = git(top, "check-attr", "-z", "merge", "--", *samples).stdout.split("\0")
     wrong = [out[i] for i in range(0, len(out) - 2, 3) if out[i + 2] != "opp"]
@@ -241,8 +244,10 @@ def lost_by_merge(root: Path, commit: str, prefix: str) -> list[str]:
 def invalid_files(repo: Repo, since: list[str | None]) -> list[str]:
     """Data files changed since any of ``since`` (all files for a None) that fail ``opp
     validate``, as the work tree (clean: HEAD) has them."""
-    from ..domain.model import Catalog, Settings
+    from ..domain.model import Catalog, Quotas, Settings
 
+    models: dict[str, type[BaseModel]] = {SETTINGS_FILE: Settings, CATALOG_FILE: Catalog,
+                                          QUOTAS_FILE: Quotas}
     root = repo.root
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     paths = sorted({p[len(prefix):] for rev in since
@@ -253,14 +258,13 @@ def invalid_files(repo: Repo, since: list[str | None]) -> list[str]:
             [p for p in paths if p != SETTINGS_FILE]:
         if not Path(root, rel).exists() and not Path(root, rel).is_symlink():
             continue  # deleted
-        if rel in (SETTINGS_FILE, CATALOG_FILE):
+        if rel in models:
             try:
                 data, node = fresh.read_yaml(rel)
             except DataError as exc:
                 errors.append(exc)
                 continue
-            model = fresh.model_errors(Settings if rel == SETTINGS_FILE else Catalog, rel,
-                                       data, node)
+            model = fresh.model_errors(models[rel], rel, data, node)
             if isinstance(model, list):
                 errors += model
             continue

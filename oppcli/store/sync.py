@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -284,7 +285,8 @@ def _who(record: dict) -> str:
 def _ref_word(record: dict) -> str:
     if record.get("id"):
         return record["id"]
-    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}
+    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings",
+                             merge.QUOTAS: "quotas"}
     return words.get(record.get("kind"), record["path"])
 
 
@@ -324,7 +326,8 @@ def _command(record: dict, entry: dict) -> str:
                   or isinstance(entry.get("ours"), (dict, list))
                   or isinstance(entry.get("theirs"), (dict, list)))
     extra = ", or --value VALUE" if single else ""
-    return f"opp resolve {ref} {entry['field']} --ours (or --theirs{extra})"
+    # a quota's field names its owner and period: 'quotas.Bob Rossi 2026-Q4 EUR.amount'
+    return f"opp resolve {ref} {shlex.quote(entry['field'])} --ours (or --theirs{extra})"
 
 
 GIT_STATES = ("changed", "deleted", "added", "absent")
@@ -397,7 +400,7 @@ def conflict_message(records: list[dict], here: str, there: str, after: str) -> 
 
 
 def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
-    """The unmerged path an id (prefix), 'catalog', 'settings' or a path names."""
+    """The unmerged path an id (prefix), 'catalog', 'settings', 'quotas' or a path names."""
     paths = unmerged(repo.root)
     if not paths:
         raise NotFound("there is no conflict to settle; see: git status")
@@ -411,7 +414,8 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
         return Path(path).stem if merge.kind_of(path) == merge.OPPORTUNITY else None
 
     words = {"catalog": merge.CATALOG, "settings": merge.SETTINGS, "opp.yaml": merge.SETTINGS,
-             "catalog.yaml": merge.CATALOG}
+             "catalog.yaml": merge.CATALOG, "quotas": merge.QUOTAS,
+             "quotas.yaml": merge.QUOTAS}
     exact = [p for p in paths if p == key or p.endswith("/" + key)]
     if not exact and key.casefold() in words:
         exact = [p for p in paths if merge.kind_of(p) == words[key.casefold()]]
