@@ -91,6 +91,20 @@ class Directory:
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Directory:
         return cls(Entry.of(d) for d in items)
 
+    def keys(self) -> dict[str, list[str]]:
+        """Normalised name or alias -> account ids: what ``of_keys`` takes back, so that
+        a cache keeps the names normalised (4,000 names cost more than reading them)."""
+        return {k: [e.id for e in v] for k, v in self.by_key.items()}
+
+    @classmethod
+    def of_keys(cls, items: Iterable[Mapping[str, Any]], keys: Mapping[str, list[str]]
+                ) -> Directory:
+        """The directory ``of(items)`` gives, with the keys ``keys()`` gave for them."""
+        found = cls(())
+        found.by_id = {e.id: e for e in sorted(map(Entry.of, items), key=lambda e: e.id)}
+        found.by_key = {k: [found.by_id[i] for i in ids] for k, ids in keys.items()}
+        return found
+
     def __len__(self) -> int:
         return len(self.by_id)
 
@@ -389,6 +403,20 @@ def add_person(account, person_id: str, name: str, **fields: Any):
     return account.model_copy(update={"people": [*account.people, person]})
 
 
+def contact_person(account, name: str, person_id: str, **fields: Any):
+    """The person a deal's contact ``name`` is at the customer's account: one of its
+    people by name (case-insensitive) or by id, else a new person added to it (with
+    ``fields``: email, phone). Returns (the account, maybe with the new person, the
+    person, whether it was added)."""
+    key = name.strip().casefold()
+    found = next((p for p in account.people if p.name.casefold() == key), None) or \
+        next((p for p in account.people if p.id == key), None)
+    if found is not None:
+        return account, found, False
+    after = add_person(account, person_id, name.strip(), **fields)
+    return after, after.people[-1], True
+
+
 def edit_person(account, person_id: str, changes: Mapping[str, Any]):
     from .model import Person
 
@@ -426,16 +454,23 @@ def with_accounts(detail: Mapping[str, Any], directory: Directory) -> dict[str, 
             entry = directory.by_id.get(value)
             out["customer"] = entry.name if entry is not None else value
             out["customer_id"] = entry.id if entry is not None else None
-        elif key in ("partners", "competitors"):
-            out[key] = [_with_account(item, directory) for item in value]
-        elif key == "contacts":
-            # person_id only where the contact names a person (scripts compare contacts)
-            out[key] = [{**{k: v for k, v in c.items() if k != "person"},
-                         **({"person_id": c["person"]} if c.get("person") else {})}
-                        for c in value]
+        elif key in ("partners", "competitors", "contacts"):
+            out[key] = relation_rows(key, value, directory)
         else:
             out[key] = value
     return out
+
+
+def relation_rows(panel: str, rows: Iterable[Mapping[str, Any]], directory: Directory
+                  ) -> list[dict[str, Any]]:
+    """Contacts, partners or competitors as ``show`` and ``list`` JSON give them: a
+    partner's or competitor's ``account`` is the account's name, with ``account_id``
+    (null where the text names no account); a contact adds ``person_id`` only where it
+    names a person (scripts compare contacts)."""
+    if panel == "contacts":
+        return [{**{k: v for k, v in c.items() if k != "person"},
+                 **({"person_id": c["person"]} if c.get("person") else {})} for c in rows]
+    return [_with_account(item, directory) for item in rows]
 
 
 def _with_account(item: Mapping[str, Any], directory: Directory) -> dict[str, Any]:
