@@ -347,7 +347,7 @@ def test_quiet_silences_notes_but_never_errors_or_data(crm):
 
 
 def test_opp_schema_prints_the_committed_schemas(crm):
-    for name in ("opportunity", "settings", "catalog"):
+    for name in ("opportunity", "settings", "catalog", "quotas", "account"):
         r = crm("schema", name)
         assert r.stdout == (ROOT / "schemas" / f"{name}.schema.json").read_text()
         assert json.loads(r.stdout)["title"]

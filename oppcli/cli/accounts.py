@@ -236,21 +236,24 @@ def account_remove(state: State, ref: str) -> None:
 
 @account.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--sheet", type=LINE, help="The sheet of an xlsx file (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 @pass_state
-def account_import(state: State, path: str, dry_run: bool) -> None:
-    """Import accounts from a CSV file, all or nothing, in one commit.
+def account_import(state: State, path: str, sheet, dry_run: bool) -> None:
+    """Import accounts from a CSV or xlsx file, all or nothing, in one commit.
 
     Columns: name, vat, tax_code, country, city, address, industry, website,
     owner, notes, aliases (separated by ';') and ref: a row whose ref (else whose
-    name) is an account's updates it.
+    name) is an account's updates it. In an xlsx file, cells typed as numbers
+    (a VAT number, a ref) are read as their digits.
 
     \b
     Example:  opp account import accounts.csv
+              opp account import accounts.xlsx --sheet Clienti
     """
     from ..transfer.accounts import import_accounts
 
-    added, updated = import_accounts(state.repo, path, dry_run=dry_run)
+    added, updated = import_accounts(state.repo, path, dry_run=dry_run, sheet=sheet)
     verb = "would import" if dry_run else "imported"
     note(f"{verb} {added} new account(s), {updated} updated")
 

@@ -55,13 +55,13 @@ class State:
     @property
     def repo(self) -> Repo:
         if self._repo is None:
-            from ..read.index.accounts import plain_accounts
+            from ..read.index.accounts import read_directory
             from ..read.source import remember
             from ..store.repo import Repo
 
             self._repo = Repo.find(self.repo_arg)
             self._repo.on_commit.append(remember)  # the index learns what a change wrote
-            self._repo.accounts_reader = plain_accounts  # accounts by name, from the index
+            self._repo.accounts_reader = read_directory  # accounts by name, from the index
         return self._repo
 
 

@@ -19,7 +19,7 @@ def config() -> None:
     KEY names a setting with dots: currency, locale, default_stage, modules.catalog,
     modules.quotes, activity_types, lost_reasons, roles.contacts,
     roles.partners, roles.competitors, stages, stages.STAGE (id or label),
-    stages.STAGE.label|probability|kind|position. A change that would leave
+    stages.STAGE.label|probability|kind|position|category. A change that would leave
     opp.yaml invalid, or break an opportunity, is refused and changes nothing.
 
     \b
@@ -66,7 +66,7 @@ def _opportunities(repo: Repo) -> list:
 def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return "none" if value is None else str(value)
 
 
 @config.command("get")
@@ -91,9 +91,10 @@ def config_get(state: State, key: str | None, fmt: str) -> None:
     if fmt == "json":
         emit_json(value)
     elif path == ("stages",):
-        click.echo(table([[s["id"], s["label"], s["probability"], s["kind"]] for s in value],
-                         ["id", "label", "probability", "kind"],
-                         align=["left", "left", "right", "left"]))
+        click.echo(table([[s["id"], s["label"], s["probability"], s["kind"],
+                           s.get("category") or ""] for s in value],
+                         ["id", "label", "probability", "kind", "category"],
+                         align=["left", "left", "right", "left", "left"]))
     elif isinstance(value, list):
         for item in value:
             click.echo(_text(item))

@@ -10,10 +10,11 @@ SHELLS = ("bash", "zsh", "fish")
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["opportunity", "settings", "catalog"]),
-                default="opportunity")
+@click.argument("name", type=click.Choice(["opportunity", "settings", "catalog", "quotas",
+                                          "account"]), default="opportunity")
 def schema(name: str) -> None:
-    """Print the JSON Schema of a file: opportunity, settings (opp.yaml) or catalog.
+    """Print the JSON Schema of a file: opportunity, settings (opp.yaml), catalog,
+    quotas (quotas.yaml) or account (accounts/ID.yaml).
 
     Editors validate and complete opp's files with these: every file opp writes
     names its schema on its first line, a copy in the data repo's .opp/schemas/.

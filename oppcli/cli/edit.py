@@ -17,7 +17,10 @@ def edit(state: State, ref: str) -> None:
     """Edit an opportunity's YAML file in $VISUAL, else $EDITOR, else vi.
 
     On save, the file is checked like any change (YAML, schema, every rule, the
-    amount rules included: a typed amount on a deal with products is refused)
+    amount rules included: a typed amount on a deal with products is refused),
+    held to the typed commands' rules (a stage that closes sets the close date
+    to today unless the edit gives a past one; a closed deal takes changes to
+    notes, documents and activities only; a new customer must be an account),
     and committed as one change; an unchanged file makes no commit. When the
     file is invalid, on a terminal opp says why and offers to edit it again;
     otherwise it exits 1, nothing changed, and the message names the file that

@@ -191,7 +191,8 @@ def show(state: State, ref: str, fmt: str) -> None:
 
 
 LIST_COLUMNS = ["id", "name", "customer", "stage", "status", "probability", "amount",
-                "amount_source", "objective", "currency", "close_date", "owner", "ref"]
+                "amount_source", "objective", "currency", "close_date", "owner", "ref",
+                "category"]
 
 
 @cli.command("list")

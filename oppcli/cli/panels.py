@@ -79,27 +79,43 @@ def item_fields(**given) -> dict:
     return out
 
 
-def add_item(state: State, ref: str, panel: str, fields: dict, kind: str) -> None:
-    """Add an item as one commit; print its id on stdout."""
+def add_item(state: State, ref: str, panel: str, fields: dict, kind: str,
+             create: bool | None = None) -> None:
+    """Add an item as one commit; print its id on stdout. A relation's account or
+    person is resolved, or created in the same commit (said on stderr)."""
     from ..domain import panels
     from ..env import today
+    from ..store.accounts import linked, named
 
+    made: list[str] = []
     with changing(state, ref, kind) as tx:
+        if panel in panels.RELATIONS:
+            fields, made = linked(tx, panel, fields, today=today(), create=create)
         tx.opportunity, item = panels.add(tx.opportunity, state.repo.settings, panel, fields,
                                           today=today())
-        tx.action = f"add {panels.WORD[panel]} {panels.label(panel, item)}"
+        tx.action = f"add {panels.WORD[panel]} {panels.label(panel, named(state.repo, item))}"
+    for line in made:
+        note(line)
     click.echo(item.id)
 
 
-def edit_item(state: State, ref: str, item: str, panel: str, fields: dict, kind: str) -> None:
-    """Change fields of an item as one commit."""
+def edit_item(state: State, ref: str, item: str, panel: str, fields: dict, kind: str,
+              create: bool | None = None) -> None:
+    """Change fields of an item as one commit (a relation's new account or person
+    resolved as ``add_item`` resolves it)."""
     from ..domain import panels
     from ..env import today
+    from ..store.accounts import linked, named
 
+    made: list[str] = []
     with changing(state, ref, kind) as tx:
+        if panel in panels.RELATIONS:
+            fields, made = linked(tx, panel, fields, today=today(), create=create)
         tx.opportunity, before, after = panels.edit(tx.opportunity, state.repo.settings, panel,
                                                     item, fields, today=today())
-        tx.action = _edit_words(panel, before, after)
+        tx.action = _edit_words(panel, named(state.repo, before), named(state.repo, after))
+    for line in made:
+        note(line)
 
 
 def _edit_words(panel: str, before, after) -> str:
@@ -120,27 +136,31 @@ def _short(text: str | None) -> str:
 
 def remove_item(state: State, ref: str, item: str, panel: str, kind: str) -> None:
     from ..domain import panels
+    from ..store.accounts import named
 
     with changing(state, ref, kind) as tx:
         tx.opportunity, removed = panels.remove(tx.opportunity, state.repo.settings, panel,
                                                 item)
-        tx.action = f"remove {panels.WORD[panel]} {panels.label(panel, removed)}"
+        shown = panels.label(panel, named(state.repo, removed))
+        tx.action = f"remove {panels.WORD[panel]} {shown}"
 
 
 def list_items(state: State, ref: str, panel: str, fmt: str, keep: Callable | None = None,
           empty: str = "") -> None:
-    """Print a panel as a table, JSON (the items as stored) or CSV."""
+    """Print a panel as a table, JSON (the items as stored, accounts by name with their
+    ids) or CSV."""
+    from ..domain.accounts import relation_rows
+    from ..domain.panels import RELATIONS
+    from ..store.accounts import directory
+
     repo = state.repo
     opp = repo.load(repo.resolve(ref))
     items = [i for i in getattr(opp, panel) if keep is None or keep(i)]
     if panel == "activities":
         items.sort(key=lambda a: a.date)
     rows = [i.model_dump(mode="json") for i in items]
-    for row in rows:  # a contact naming a person of the account shows its id (#20)
-        if "person" in row:
-            person = row.pop("person")
-            if person is not None:
-                row["person_id"] = person
+    if panel in RELATIONS:  # accounts by name with their ids, people by id (#20)
+        rows = relation_rows(panel, rows, directory(repo))
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":

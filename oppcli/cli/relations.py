@@ -16,6 +16,13 @@ from .panels import (
 from .params import LINE, WORD
 
 
+def create_option(f):
+    return click.option(
+        "--create/--no-create", default=None,
+        help="--create makes a new account even when names are close to this one; "
+             "--no-create refuses when no account matches.")(f)
+
+
 @cli.group()
 def contact() -> None:
     """Contacts: referents at the customer, each with a role.
@@ -41,12 +48,15 @@ list_and_remove(contact, "contact", "contacts")
 def contact_add(state: State, ref: str, name: str, role: str, email, phone) -> None:
     """Add a contact; prints its id alone on stdout.
 
+    When the deal's customer is an account, NAME is one of its people (by name,
+    ignoring case), or a new person added to the account in the same commit
+    (stderr says so); the contact keeps the person's id.
+
     \b
     Example:  opp contact add 4k7q "Jane Doe" --role decision-maker --email jane@acme.example
     """
     add_item(state, ref, "contacts",
-             item_fields(name=name, role=role, email=email, phone=phone),
-         "contact-add")
+             item_fields(name=name, role=role, email=email, phone=phone), "contact-add")
 
 
 @contact.command("edit")
@@ -86,30 +96,38 @@ list_and_remove(partner, "partner", "partners")
 @click.argument("ref", metavar="ID")
 @click.argument("account", type=LINE)
 @click.option("--role", required=True, type=WORD, help="A role of opp.yaml's roles.partners.")
+@create_option
 @pass_state
-def partner_add(state: State, ref: str, account: str, role: str) -> None:
+def partner_add(state: State, ref: str, account: str, role: str, create) -> None:
     """Add a partner; prints its id alone on stdout.
+
+    ACCOUNT names an account by id, id prefix, name or alias (case, punctuation and
+    legal forms ignored), as `opp new --customer` does: a new name creates the
+    account in the same commit, and stderr says so; names close to it are refused.
 
     \b
     Example:  opp partner add 4k7q "Globex" --role reseller
     """
-    add_item(state, ref, "partners", item_fields(account=account, role=role), "partner-add")
+    add_item(state, ref, "partners", item_fields(account=account, role=role), "partner-add",
+             create)
 
 
 @partner.command("edit")
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
-@click.option("--account", type=LINE, help="New account name.")
+@click.option("--account", type=LINE, help="New account: id, name or alias (a new name "
+              "creates it).")
 @click.option("--role", type=WORD, help="New role.")
+@create_option
 @pass_state
-def partner_edit(state: State, ref: str, item: str, account, role) -> None:
+def partner_edit(state: State, ref: str, item: str, account, role, create) -> None:
     """Change a partner's account or role.
 
     \b
     Example:  opp partner edit 4k7q p2 --role integrator
     """
     edit_item(state, ref, item, "partners", item_fields(account=account, role=role),
-              "partner-edit")
+              "partner-edit", create)
 
 
 @cli.group()
@@ -133,32 +151,40 @@ list_and_remove(competitor, "competitor", "competitors")
 @click.option("--role", type=WORD, help="A role of opp.yaml's roles.competitors.")
 @click.option("--products", type=LINE, help="What they offer.")
 @click.option("--notes", help="Free notes (several lines allowed).")
+@create_option
 @pass_state
-def competitor_add(state: State, ref: str, account: str, role, products, notes) -> None:
+def competitor_add(state: State, ref: str, account: str, role, products, notes,
+                   create) -> None:
     """Add a competitor; prints its id alone on stdout.
+
+    ACCOUNT names an account as for `opp partner add`: a new name creates the
+    account in the same commit, and stderr says so; names close to it are refused.
 
     \b
     Example:  opp competitor add 4k7q "Initech" --role incumbent --products "CRM Suite"
     """
     add_item(state, ref, "competitors",
-         item_fields(account=account, role=role, products=products, notes=notes),
-         "competitor-add")
+             item_fields(account=account, role=role, products=products, notes=notes),
+             "competitor-add", create)
 
 
 @competitor.command("edit")
 @click.argument("ref", metavar="ID")
 @click.argument("item", metavar="ITEM")
-@click.option("--account", type=LINE, help="New account name.")
+@click.option("--account", type=LINE, help="New account: id, name or alias (a new name "
+              "creates it).")
 @click.option("--role", help="New role ('none' clears it).")
 @click.option("--products", help="What they offer ('none' clears it).")
 @click.option("--notes", help="Free notes ('none' clears them).")
+@create_option
 @pass_state
-def competitor_edit(state: State, ref: str, item: str, account, role, products, notes) -> None:
+def competitor_edit(state: State, ref: str, item: str, account, role, products, notes,
+                    create) -> None:
     """Change a competitor's account, role, products or notes.
 
     \b
     Example:  opp competitor edit 4k7q c9 --notes "cut prices by 20 % in May"
     """
     edit_item(state, ref, item, "competitors",
-          item_fields(account=account, role=role, products=products, notes=notes),
-          "competitor-edit")
+              item_fields(account=account, role=role, products=products, notes=notes),
+              "competitor-edit", create)

@@ -87,8 +87,8 @@ def resolve(state: State, ref: str, field: str | None, ours: bool, theirs: bool,
             value: str | None) -> None:
     """Settle a conflict left by a sync: keep ours, theirs, or a new value.
 
-    ID is the opportunity (or 'catalog', 'settings', or a file path); FIELD is
-    one field as 'opp conflicts' lists it; without FIELD the choice settles
+    ID is the opportunity (or 'catalog', 'settings', 'quotas', or a file path);
+    FIELD is one field as 'opp conflicts' lists it; without FIELD the choice settles
     every conflict of that file. A --value is read as the commands read that
     field: money and quantities with a dot, dates YYYY-MM-DD, a stage by id or
     label. When none is left, the merge is committed: run 'opp sync' again to

@@ -91,6 +91,20 @@ class Directory:
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Directory:
         return cls(Entry.of(d) for d in items)
 
+    def keys(self) -> dict[str, list[str]]:
+        """Normalised name or alias -> account ids: what ``of_keys`` takes back, so that
+        a cache keeps the names normalised (4,000 names cost more than reading them)."""
+        return {k: [e.id for e in v] for k, v in self.by_key.items()}
+
+    @classmethod
+    def of_keys(cls, items: Iterable[Mapping[str, Any]], keys: Mapping[str, list[str]]
+                ) -> Directory:
+        """The directory ``of(items)`` gives, with the keys ``keys()`` gave for them."""
+        found = cls(())
+        found.by_id = {e.id: e for e in sorted(map(Entry.of, items), key=lambda e: e.id)}
+        found.by_key = {k: [found.by_id[i] for i in ids] for k, ids in keys.items()}
+        return found
+
     def __len__(self) -> int:
         return len(self.by_id)
 
@@ -389,6 +403,20 @@ def add_person(account, person_id: str, name: str, **fields: Any):
     return account.model_copy(update={"people": [*account.people, person]})
 
 
+def contact_person(account, name: str, person_id: str, **fields: Any):
+    """The person a deal's contact ``name`` is at the customer's account: one of its
+    people by name (case-insensitive) or by id, else a new person added to it (with
+    ``fields``: email, phone). Returns (the account, maybe with the new person, the
+    person, whether it was added)."""
+    key = name.strip().casefold()
+    found = next((p for p in account.people if p.name.casefold() == key), None) or \
+        next((p for p in account.people if p.id == key), None)
+    if found is not None:
+        return account, found, False
+    after = add_person(account, person_id, name.strip(), **fields)
+    return after, after.people[-1], True
+
+
 def edit_person(account, person_id: str, changes: Mapping[str, Any]):
     from .model import Person
 
@@ -426,16 +454,23 @@ def with_accounts(detail: Mapping[str, Any], directory: Directory) -> dict[str, 
             entry = directory.by_id.get(value)
             out["customer"] = entry.name if entry is not None else value
             out["customer_id"] = entry.id if entry is not None else None
-        elif key in ("partners", "competitors"):
-            out[key] = [_with_account(item, directory) for item in value]
-        elif key == "contacts":
-            # person_id only where the contact names a person (scripts compare contacts)
-            out[key] = [{**{k: v for k, v in c.items() if k != "person"},
-                         **({"person_id": c["person"]} if c.get("person") else {})}
-                        for c in value]
+        elif key in ("partners", "competitors", "contacts"):
+            out[key] = relation_rows(key, value, directory)
         else:
             out[key] = value
     return out
+
+
+def relation_rows(panel: str, rows: Iterable[Mapping[str, Any]], directory: Directory
+                  ) -> list[dict[str, Any]]:
+    """Contacts, partners or competitors as ``show`` and ``list`` JSON give them: a
+    partner's or competitor's ``account`` is the account's name, with ``account_id``
+    (null where the text names no account); a contact adds ``person_id`` only where it
+    names a person (scripts compare contacts)."""
+    if panel == "contacts":
+        return [{**{k: v for k, v in c.items() if k != "person"},
+                 **({"person_id": c["person"]} if c.get("person") else {})} for c in rows]
+    return [_with_account(item, directory) for item in rows]
 
 
 def _with_account(item: Mapping[str, Any], directory: Directory) -> dict[str, Any]:
@@ -453,6 +488,54 @@ def references(opp, account_id: str) -> list[str]:
     out += ["partner"] * any(p.account == account_id for p in opp.partners)
     out += ["competitor"] * any(c.account == account_id for c in opp.competitors)
     return out
+
+
+# the form of an account id opp makes (ids.py): text that is no id is a customer not
+# yet made an account (opp init --upgrade does it), never a dangling reference
+ACCOUNT_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{8}")
+
+
+@dataclass(frozen=True)
+class Dangling:
+    """A reference of a deal that leads nowhere: ``field`` (customer, partners,
+    competitors, contacts), the id it names (``value``), and why, in words."""
+
+    field: str
+    value: str
+    message: str
+
+
+def dangling(opp, accounts: Mapping[str, Any]) -> list[Dangling]:
+    """A deal naming an account id (customer, partner, competitor) that is not among
+    ``accounts`` (id -> account, at least every account the deal names), or a contact
+    naming a person its customer's account does not have."""
+    out = []
+
+    def missing(field: str, value: str) -> None:
+        if value not in accounts and ACCOUNT_ID.fullmatch(value):
+            out.append(Dangling(field, value, f"{field}: account {value} does not exist (no "
+                                f"accounts/{value}.yaml); point it at an account (opp "
+                                "account list) or restore the file from git"))
+
+    missing("customer", opp.customer)
+    for p in opp.partners:
+        missing("partners", p.account)
+    for c in opp.competitors:
+        missing("competitors", c.account)
+    account = accounts.get(opp.customer)
+    people = {p.id for p in account.people} if account is not None else set()
+    for c in opp.contacts:
+        if c.person and account is not None and c.person not in people:
+            out.append(Dangling("contacts", c.person,
+                                f"contacts: person {c.person} ({c.name}) is not one of "
+                                f"{account.name}'s people (opp account show {account.id})"))
+    return out
+
+
+def referenced(opp) -> list[str]:
+    """Every account id (or customer text) a deal names: customer, partners, competitors."""
+    return [opp.customer, *(p.account for p in opp.partners),
+            *(c.account for c in opp.competitors)]
 
 
 def moved(opp, source: str, target: str, people: Mapping[str, str]):

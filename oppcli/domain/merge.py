@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RuleError
 from .money import CENT, ZERO, line_total
+from .quotas import quota_order
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 OPPORTUNITY, CATALOG, SETTINGS = "opportunity", "catalog", "settings"
 ACCOUNT = "account"  # accounts/<id>.yaml: fields, aliases (as words) and people (by id)
+QUOTAS = "quotas"  # quotas.yaml: quotas matched by owner (any case), period and currency
 SIDES = ("ours", "theirs")
 
 
@@ -147,7 +149,8 @@ def key_of(lists: list[list]) -> Callable[[Any], Any] | None:
     """How to match the items of these lists, or None to treat them as one value.
 
     Dicts with an ``id`` match by id, dicts with a ``sku`` by SKU (case-insensitive,
-    as the catalog compares them), plain words by themselves. Duplicates on any
+    as the catalog compares them), quotas by owner (case-insensitive), period and
+    currency, plain words by themselves. Duplicates on any
     side make matching ambiguous: then the list is one value.
     """
     items = [x for lst in lists for x in lst]
@@ -159,6 +162,10 @@ def key_of(lists: list[list]) -> Callable[[Any], Any] | None:
         key = lambda x: x["id"]  # noqa: E731  (a key per kind of list)
     elif all(isinstance(x, dict) and isinstance(x.get("sku"), str) for x in items):
         key = lambda x: x["sku"].casefold()  # noqa: E731  (a key per kind of list)
+    elif all(isinstance(x, dict) and isinstance(x.get("owner"), str)
+             and isinstance(x.get("period"), str) for x in items):
+        key = lambda x: (x["owner"].casefold(), x["period"],  # noqa: E731  (as above)
+                         str(x.get("currency") or ""))
     elif all(isinstance(x, _SCALARS) and not isinstance(x, bool) for x in items):
         key = lambda x: ("word", type(x).__name__, x)  # noqa: E731  (a key per kind of list)
     if key is None:
@@ -171,8 +178,11 @@ def key_of(lists: list[list]) -> Callable[[Any], Any] | None:
 
 
 def describe_key(item: Any) -> Any:
-    """The name of an item in a conflict path: its id, or its SKU."""
+    """The name of an item in a conflict path: its id, its SKU, or a quota's owner,
+    period and currency (``ann 2026-Q4 EUR``)."""
     if isinstance(item, dict):
+        if not (item.get("id") or item.get("sku")) and "owner" in item and "period" in item:
+            return " ".join(str(item[k]) for k in ("owner", "period", "currency") if item.get(k))
         return item.get("id") or item.get("sku")
     return item
 
@@ -289,10 +299,11 @@ def merge_values(base: Any, ours: Any, theirs: Any, *,
 
 
 def _model(kind: str) -> type[BaseModel]:
-    from .model import Account, Catalog, Opportunity, Settings
+    from .model import Account, Catalog, Opportunity, Quotas, Settings
 
     models: dict[str, type[BaseModel]] = {OPPORTUNITY: Opportunity, CATALOG: Catalog,
-                                          SETTINGS: Settings, ACCOUNT: Account}
+                                          SETTINGS: Settings, ACCOUNT: Account,
+                                          QUOTAS: Quotas}
     return models[kind]
 
 
@@ -368,6 +379,9 @@ def _settle(kind: str, data: dict) -> None:
         # the catalog commands keep it sorted by SKU: so does the merge
         data["products"].sort(key=lambda p: str(p.get("sku", "")).casefold()
                               if isinstance(p, dict) else "")
+    elif kind == QUOTAS and isinstance(data.get("quotas"), list):
+        # as opp quota set writes them: by owner, then period
+        data["quotas"].sort(key=lambda q: quota_order(q) if isinstance(q, dict) else ())
 
 
 def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
@@ -650,8 +664,8 @@ def value_at(data: Any, path: tuple) -> Any:
             data = data.get(part, MISSING)
         elif isinstance(data, list):
             data = next((x for x in data if isinstance(x, dict) and (
-                x.get("id") == part or str(x.get("sku", "")).casefold() == str(part).casefold())),
-                MISSING)
+                x.get("id") == part or str(x.get("sku", "")).casefold() == str(part).casefold()
+                or ("owner" in x and describe_key(x) == part))), MISSING)
         else:
             return MISSING
     return data
@@ -659,12 +673,14 @@ def value_at(data: Any, path: tuple) -> Any:
 
 def kind_of(path: str) -> str | None:
     """Which opp file a repo path is: an opportunity, an account, the catalog, the
-    settings, or None."""
+    settings, the quotas, or None."""
     parts = path.replace("\\", "/").split("/")
     if parts[-1] == "opp.yaml":
         return SETTINGS
     if parts[-1] == "catalog.yaml":
         return CATALOG
+    if parts[-1] == "quotas.yaml":
+        return QUOTAS
     if len(parts) >= 2 and parts[-2] == "opportunities" and parts[-1].endswith(".yaml"):
         return OPPORTUNITY
     if len(parts) >= 2 and parts[-2] == "accounts" and parts[-1].endswith(".yaml"):

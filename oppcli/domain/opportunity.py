@@ -206,3 +206,39 @@ def supersede(opp: Opportunity) -> dict[str, Any]:
         else:
             update.update(amount_source="manual")
     return update
+
+
+CLOSED_EDITABLE = ("notes", "documents", "activities")  # R17: what a closed deal takes
+
+
+def edited(before: Opportunity, after: Opportunity, settings: Settings, *, today: date
+           ) -> Opportunity:
+    """A hand edit (``opp edit``) held to the rules of the typed commands: a closed deal
+    takes changes to notes, documents and activities only (R17; reopening is ``opp
+    reopen``'s); a stage that closes the deal closes it as ``opp stage`` does (R17a: the
+    close date becomes today unless the edit gave another, never in the future; the
+    lost reason only when lost; won by an accepted quote takes its total, R7). The file
+    rules (``checks.problems``) are the caller's."""
+    changed = [f for f in type(after).model_fields if getattr(before, f) != getattr(after, f)]
+    if status(before, settings) != "open":
+        fields = [f for f in changed if f not in CLOSED_EDITABLE]
+        if "stage" in fields and settings.stage(after.stage).kind == "open":
+            raise RuleError(f"opportunity {before.id} is closed; move it back to "
+                            f"{after.stage} with: opp reopen {before.id} --stage {after.stage}")
+        if fields:
+            ensure_open(before, settings, f"change its {', '.join(fields).replace('_', ' ')}")
+        return after
+    stage = settings.stage(after.stage)
+    if stage.kind == "open":
+        return after
+    if "lost_reason" in changed and stage.kind != "lost":
+        raise RuleError("only a lost opportunity has a lost reason")
+    given = after.close_date if "close_date" in changed else None
+    reason = after.lost_reason if stage.kind == "lost" else None
+    still_open = after.model_copy(update={"stage": before.stage, "close_date": before.close_date,
+                                          "lost_reason": None})
+    try:
+        return change_stage(still_open, settings, stage, today=today, close_date=given,
+                            reason=reason)
+    except UsageError as exc:  # worded for --date; here the date is the file's
+        raise RuleError(f"close_date: {exc.message}") from None

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import calendar
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from ..errors import RuleError, UsageError
+from .dates import period_bounds
 from .money import MAX_MONEY, cents
 
 
@@ -33,29 +32,35 @@ class Period:
 
 
 def period(text: str, kinds: tuple[str, ...] = ("month", "quarter", "year")) -> Period:
-    """``2026-11``, ``2026-Q4`` or ``2026`` (those of ``kinds``); ``UsageError`` naming the
-    forms otherwise."""
+    """``2026-11``, ``2026-Q4`` or ``2026`` (those of ``kinds``), read by the one date
+    parser (``dates.period_bounds``); ``UsageError`` naming the forms otherwise."""
     raw = str(text).strip().upper()
     forms = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
     hint = ", ".join(f"a {k} ({forms[k]})" for k in kinds)
-    found = None
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", raw):
-        year, month = int(m[1]), int(m[2])
-        if 1 <= month <= 12 and "month" in kinds:
-            found = Period(f"{year:04d}-{month:02d}", date(year, month, 1),
-                           date(year, month, calendar.monthrange(year, month)[1]))
-    elif m := re.fullmatch(r"(\d{4})-Q([1-4])", raw):
-        year, quarter = int(m[1]), int(m[2])
-        if "quarter" in kinds:
-            last = 3 * quarter
-            found = Period(f"{year:04d}-Q{quarter}", date(year, last - 2, 1),
-                           date(year, last, calendar.monthrange(year, last)[1]))
-    elif re.fullmatch(r"\d{4}", raw) and "year" in kinds:
-        year = int(raw)
-        found = Period(f"{year:04d}", date(year, 1, 1), date(year, 12, 31))
-    if found is None or found.start.year < 1:
+    try:
+        bounds = period_bounds(raw)
+    except ValueError:
+        bounds = None  # a month 13, a year 0: not a period either
+    kind = "quarter" if "Q" in raw else ("month" if "-" in raw else "year")
+    if bounds is None or kind not in kinds:
         raise UsageError(f"'{text}' is not a period; give {hint}")
-    return found
+    start, end = bounds
+    name = {"month": f"{start.year:04d}-{start.month:02d}",
+            "quarter": f"{start.year:04d}-Q{(start.month + 2) // 3}",
+            "year": f"{start.year:04d}"}[kind]
+    return Period(name, start, end)
+
+
+def quota_order(quota: dict) -> tuple:
+    """Where a quota goes in ``quotas.yaml``: by owner, then by the first day of the
+    period (a quarter before its months), then currency. Any value sorts, so a merge
+    can order a file before checking it."""
+    owner, name = str(quota.get("owner", "")), str(quota.get("period", ""))
+    try:
+        start = period(name).start
+    except UsageError:
+        start = date.min
+    return (owner.casefold(), owner, start, "Q" not in name, name, str(quota.get("currency", "")))
 
 
 def day_before(p: Period) -> date:
@@ -100,8 +105,7 @@ def remove_quota(quotas: list[Quota], owner: str, period_name: str) -> tuple[lis
 
 def sort_quotas(quotas: list[Quota]) -> list[Quota]:
     """By owner, then by the first day of the period (a quarter before its months)."""
-    return sorted(quotas, key=lambda q: (q.owner.casefold(), q.owner, period(q.period).start,
-                                         "Q" not in q.period, q.period, q.currency))
+    return sorted(quotas, key=lambda q: quota_order(q.as_dict()))
 
 
 def quota_for(quotas: list[Quota], owner: str, p: Period, currency: str) -> Decimal | None:

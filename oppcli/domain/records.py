@@ -185,7 +185,8 @@ def summary(r: Record) -> dict[str, Any]:
             "objective": None if r.objective is None else money_str(r.objective),
             "currency": r.currency,
             "close_date": None if r.close_date is None else r.close_date.isoformat(),
-            "owner": r.owner, "ref": r.ref}
+            "owner": r.owner, "ref": r.ref,
+            "category": r.category}  # its own, else its stage's; closed when won (#23)
 
 
 @dataclass(frozen=True)

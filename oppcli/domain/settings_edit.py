@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
+from .categories import CATEGORIES
 from .checks import Problem, problems
 from .l10n import check_locale
 from .model import Opportunity, Settings
@@ -24,7 +25,7 @@ LISTS = {"activity_types": ("activity_types",), "lost_reasons": ("lost_reasons",
          "roles.contacts": ("roles", "contacts"), "roles.partners": ("roles", "partners"),
          "roles.competitors": ("roles", "competitors")}
 SCALARS = ("currency", "locale", "default_stage", "modules.catalog", "modules.quotes")
-STAGE_FIELDS = ("label", "probability", "kind", "position")
+STAGE_FIELDS = ("label", "probability", "kind", "position", "category")
 KINDS = ("open", "won", "lost")
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
@@ -74,7 +75,10 @@ def get(settings: Settings, path: tuple[str, ...] = ()) -> Any:
     if path[:1] == ("stages",) and len(path) > 1:
         index = next(i for i, s in enumerate(data["stages"]) if s["id"] == path[1])
         if len(path) == 3:
-            return index + 1 if path[2] == "position" else data["stages"][index][path[2]]
+            if path[2] == "position":
+                return index + 1
+            # a closed stage has no category: its deals are closed, or left out
+            return data["stages"][index].get(path[2])
         return data["stages"][index]
     for part in path:
         data = data[part]
@@ -114,6 +118,20 @@ def _certain(stage: dict) -> None:
         raise RuleError(f"stage '{stage['id']}' is {stage['kind']}: its probability is "
                         f"{certain} (reports count a {stage['kind']} deal "
                         f"{'whole' if certain else 'not at all'}), not {stage['probability']}")
+
+
+def _category(stage: dict, text: str, key: str) -> str | None:
+    """A stage's forecast category from ``text`` ('none': the default's again)."""
+    word = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if word in ("none", ""):
+        return None
+    if word not in CATEGORIES:
+        raise UsageError(f"{key} is one of {', '.join(CATEGORIES)} or none, not '{text}'")
+    if stage["kind"] in CERTAIN:
+        raise RuleError(f"stage '{stage['id']}' is {stage['kind']}: its deals are "
+                        f"{'closed' if stage['kind'] == 'won' else 'left out of the forecast'}"
+                        ", it has no forecast category")
+    return word
 
 
 def _int(text: str, key: str, low: int, high: int) -> int:
@@ -165,6 +183,9 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
             stages[index]["kind"] = kind
             if kind in CERTAIN:  # a won stage is certain, a lost one hopeless
                 stages[index]["probability"] = CERTAIN[kind]
+                stages[index]["category"] = None  # its deals are closed, or left out
+        elif field == "category":
+            stages[index]["category"] = _category(stages[index], text, key)
         else:  # position
             stages.insert(_int(text, key, 1, len(stages)) - 1, stages.pop(index))
     elif path[0] == "stages":

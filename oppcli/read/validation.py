@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any
 
+from ..domain import accounts as account_rules
 from ..errors import DataError
 from ..store import accounts as store_accounts
-from ..store.files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
+from ..store.files import (
+    ACCOUNTS_DIR,
+    CATALOG_FILE,
+    OPPORTUNITIES_DIR,
+    QUOTAS_FILE,
+    SETTINGS_FILE,
+    line_of,
+)
 from ..store.repo import Repo
 
 
@@ -144,44 +151,11 @@ def duplicate_vats(accounts: dict[str, Any]) -> list[DataError]:
     return out
 
 
-_ACCOUNT_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{8}")  # the form of an id opp makes (ids.py)
-
-
 def dangling(repo: Repo, rel: str, opp: Any, accounts: dict[str, Any]) -> list[DataError]:
-    """A deal naming an account id (customer, partner, competitor) that has no account
-    file, or a contact naming a person its customer's account does not have. Text that
-    is no id is a customer not yet made an account (opp init --upgrade does it)."""
-    out = []
-
-    def missing(field: str, value: str) -> None:
-        if value not in accounts and _ACCOUNT_ID.fullmatch(value):
-            out.append(DataError(f"{field}: account {value} does not exist (no "
-                                 f"{ACCOUNTS_DIR}/{value}.yaml); point it at an account "
-                                 f"(opp account list) or restore the file from git",
-                                 rel, _line_of(repo, rel, value)))
-
-    missing("customer", opp.customer)
-    for p in opp.partners:
-        missing("partners", p.account)
-    for c in opp.competitors:
-        missing("competitors", c.account)
-    account = accounts.get(opp.customer)
-    people = {p.id for p in account.people} if account is not None else set()
-    for c in opp.contacts:
-        if c.person and account is not None and c.person not in people:
-            out.append(DataError(f"contacts: person {c.person} ({c.name}) is not one of "
-                                 f"{account.name}'s people (opp account show {account.id})",
-                                 rel, _line_of(repo, rel, c.person)))
-    return out
-
-
-def _line_of(repo: Repo, rel: str, value: str) -> int | None:
-    try:
-        text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    at = text.find(value)
-    return None if at < 0 else text.count("\n", 0, at) + 1
+    """A deal naming an account that has no file, or a person its customer lacks
+    (``domain.accounts.dangling``), with the line that names it."""
+    return [DataError(d.message, rel, line_of(repo.root, rel, d.value))
+            for d in account_rules.dangling(opp, accounts)]
 
 
 def _document_files(repo: Repo, rel: str, opp) -> list[DataError]:

@@ -3,7 +3,8 @@ as one commit (``account_change``), like opportunities.
 
 Lookups by name go through ``directory(repo)``: every account as plain data. It reads
 through ``Repo.accounts_reader`` when a cache above storage installed one (the index,
-which keeps each file parsed by its stat data), else parses every file.
+which keeps each file parsed, and the whole directory by the folder's stat data; it
+may give the accounts or the ``Directory``), else parses every file.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def directory(repo: Repo) -> Directory:
     if found is None:
         reader = getattr(repo, "accounts_reader", None)
         items = reader(repo) if reader is not None else parsed_accounts(repo)
-        found = repo.__dict__["_directory"] = Directory.of(items)
+        found = items if isinstance(items, Directory) else Directory.of(items)
+        repo.__dict__["_directory"] = found
     return found
 
 
@@ -170,6 +172,50 @@ def customer_account(tx: Transaction, query: str, *, today, create: bool | None 
     # the next look-up of this change (another partner, say) finds it
     repo.__dict__["_directory"] = Directory([*found.by_id.values(), Entry.of(plain(account))])
     return account.id, account
+
+
+def linked(tx: Transaction, panel: str, fields: dict[str, Any], *, today,
+           create: bool | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A relation's fields with what they name resolved, inside the change ``tx``:
+
+    - a partner's or competitor's ``account`` becomes an account id, exactly as ``opp
+      new --customer`` resolves it (the account created in the same commit when none
+      matches; near names refused unless ``create``; ``create=False`` never creates);
+    - a contact's ``name`` becomes one of the people of the customer's account (by
+      name, case-insensitive), added to it in the same commit when none matches; the
+      contact keeps the person's id in ``person``. A deal whose customer is still text
+      (a repo not upgraded) keeps its contacts as text.
+
+    Returns the fields and what was created, in words (for stderr)."""
+    repo, opp = tx.repo, tx.opportunity
+    stages.ensure_open(opp, repo.settings, f"change its {panel}")  # R17 before creating
+    out, made = dict(fields), []
+    if panel in ("partners", "competitors") and out.get("account"):
+        out["account"], account = customer_account(tx, out["account"], today=today,
+                                                    create=create, what="account")
+        if account is not None:
+            made.append(f"created account {account.id} {account.name}")
+    elif panel == "contacts" and out.get("name") and opp.customer in directory(repo):
+        account = load(repo, opp.customer)
+        after, person, added = rules.contact_person(
+            account, out["name"], new_item_id({p.id for p in account.people}),
+            email=out.get("email"), phone=out.get("phone"))
+        out["name"], out["person"] = person.name, person.id
+        if added:
+            tx.refuse_hand_edits([relpath_of(account.id)])
+            tx.save_account(after)
+            made.append(f"added person {person.id} {person.name} to account {account.id} "
+                        f"{account.name}")
+    return out, made
+
+
+def named(repo: Repo, item: Any) -> Any:
+    """A relation as people read it (messages, commit subjects): a partner's or
+    competitor's account by its name."""
+    account = getattr(item, "account", None)
+    if account is None:
+        return item
+    return item.model_copy(update={"account": directory(repo).name_of(account)})
 
 
 def referencing(repo: Repo, account_id: str) -> list[Any]:

@@ -19,6 +19,7 @@ opportunities/*.yaml merge=opp
 accounts/*.yaml merge=opp
 catalog.yaml merge=opp
 opp.yaml merge=opp
+quotas.yaml merge=opp
 """
 
 
@@ -59,6 +60,13 @@ def pinned_lines(prefix: str) -> list[str]:
     work tree."""
     return [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
             if line and not line.startswith("#")]
+
+
+def missing_attributes(text: str) -> list[str]:
+    """opp's attribute lines a ``.gitattributes`` lacks (``opp init --upgrade`` adds them:
+    account files came with #20, quotas.yaml with #23)."""
+    have = {" ".join(line.split()) for line in text.splitlines()}
+    return [line for line in pinned_lines("") if line not in have]
 
 
 def pin_attributes(root: Path) -> None:
@@ -128,6 +136,6 @@ def ensure_merge_driver(root: Path) -> None:
             if os.access(python, os.X_OK):
                 return
             break
-    git(root, "config", "merge.opp.name", "opp: merge opportunities, catalog and settings "
-        "field by field", check=False)
+    git(root, "config", "merge.opp.name", "opp: merge opportunities, accounts, catalog, "
+        "settings and quotas field by field", check=False)
     git(root, "config", "merge.opp.driver", command, check=False)

@@ -16,7 +16,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError, RepoError
+from ..domain import accounts as account_rules
+from ..domain import opportunity
+from ..env import today
+from ..errors import DataError, OppError, RepoError
+from . import accounts as store_accounts
 from . import files, yamlio
 from .files import OPPORTUNITIES_DIR
 from .repo import Repo
@@ -104,6 +108,13 @@ def finish(repo: Repo, draft: Draft) -> Edited:
             raise RepoError(f"{draft.relpath} changed while it was being edited (another "
                             "opp command or git); nothing changed")
         before = tx.opportunity
+        try:  # the rules of the typed commands: R17, R17a, accounts that exist
+            result = _with_accounts(repo, before, opportunity.edited(
+                before, result, repo.settings, today=today()))
+        except DataError:
+            raise
+        except OppError as exc:  # a refusal of the draft: kept, like any invalid draft
+            raise DataError(exc.message, draft.relpath) from None
         fields = [name for name in type(result).model_fields
                   if getattr(before, name) != getattr(result, name)]
         tx.opportunity = result
@@ -118,3 +129,33 @@ def kept(draft: Draft, error: DataError) -> DataError:
     where = f"line {error.line}: " if error.line else ""
     return DataError(f"{where}{error.message}; nothing changed; your edited text is kept in "
                      f"{draft.path}", draft.relpath)
+
+
+def _with_accounts(repo: Repo, before, after):
+    """The edited deal's customer, partners and competitors, each an account as the typed
+    commands make it: a value the edit did not change stays; a new one is an account's
+    id, or its exact name or alias (written as its id), unless the repo has no accounts
+    yet (customers still text: opp init --upgrade). A contact's person must be one of
+    the customer's people. ``NotFound`` or ``DataError`` otherwise."""
+    directory = store_accounts.directory(repo)
+
+    def account(value: str, old: set[str], what: str) -> str:
+        if value in old or value in directory or not len(directory):
+            return value
+        return directory.resolve(value, what).id
+
+    customer = account(after.customer, {before.customer}, "customer")
+    partners = [p.model_copy(update={"account": account(
+        p.account, {q.account for q in before.partners}, "partner")}) for p in after.partners]
+    competitors = [c.model_copy(update={"account": account(
+        c.account, {q.account for q in before.competitors}, "competitor")})
+        for c in after.competitors]
+    after = after.model_copy(update={"customer": customer, "partners": partners,
+                                     "competitors": competitors})
+    accounts = {i: store_accounts.load(repo, i) for i in account_rules.referenced(after)
+                if i in directory}
+    was = {d.message for d in account_rules.dangling(before, accounts)}
+    new = [d for d in account_rules.dangling(after, accounts) if d.message not in was]
+    if new:
+        raise DataError(new[0].message, f"{OPPORTUNITIES_DIR}/{after.id}.yaml")
+    return after

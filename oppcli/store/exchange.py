@@ -23,17 +23,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import merge, mergecheck
 from ..errors import DataError, RepoError, RuleError
 from . import accounts as store_accounts
-from . import mergestate
+from . import mergestate, references
 from .driver import pinned_lines
-from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import git, git_raw, one_line, read_blobs
 from .repo import Repo
 from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 SYNC_ROUNDS = 5
 SHOWN = 3
@@ -168,7 +171,7 @@ def _check_attributes(root: Path) -> None:
     ``git check-attr`` gives the attribute git will use."""
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     samples = [f"{prefix}{OPPORTUNITIES_DIR}/x.yaml", f"{prefix}{CATALOG_FILE}",
-               f"{prefix}{SETTINGS_FILE}"]
+               f"{prefix}{SETTINGS_FILE}", f"{prefix}{QUOTAS_FILE}"]
     top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
     out = git(top, "check-attr", "-z", "merge", "--", *samples).stdout.split("\0")
     wrong = [out[i] for i in range(0, len(out) - 2, 3) if out[i + 2] != "opp"]
@@ -238,29 +241,33 @@ def lost_by_merge(root: Path, commit: str, prefix: str) -> list[str]:
     return found
 
 
-def invalid_files(repo: Repo, since: list[str | None]) -> list[str]:
+def invalid_files(repo: Repo, since: list[str | None], here: str | None = None) -> list[str]:
     """Data files changed since any of ``since`` (all files for a None) that fail ``opp
-    validate``, as the work tree (clean: HEAD) has them."""
-    from ..domain.model import Catalog, Settings
+    validate``, as the work tree (clean: HEAD) has them; with the references between
+    files (``references.broken``): those of the deals changed, and of the deals that
+    name an account changed or gone. ``here``: the revision a refused merge goes back to."""
+    from ..domain.model import Catalog, Quotas, Settings
 
+    models: dict[str, type[BaseModel]] = {SETTINGS_FILE: Settings, CATALOG_FILE: Catalog,
+                                          QUOTAS_FILE: Quotas}
     root = repo.root
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     paths = sorted({p[len(prefix):] for rev in since
                     for p in _data_paths(root, rev, "HEAD", prefix)})
     fresh = Repo(root)  # the settings as they are now
     errors: list[DataError] = []
+    deals: dict[str, Any] = {}
     for rel in ([SETTINGS_FILE] if SETTINGS_FILE in paths else []) + \
             [p for p in paths if p != SETTINGS_FILE]:
         if not Path(root, rel).exists() and not Path(root, rel).is_symlink():
             continue  # deleted
-        if rel in (SETTINGS_FILE, CATALOG_FILE):
+        if rel in models:
             try:
                 data, node = fresh.read_yaml(rel)
             except DataError as exc:
                 errors.append(exc)
                 continue
-            model = fresh.model_errors(Settings if rel == SETTINGS_FILE else Catalog, rel,
-                                       data, node)
+            model = fresh.model_errors(models[rel], rel, data, node)
             if isinstance(model, list):
                 errors += model
             continue
@@ -271,10 +278,15 @@ def invalid_files(repo: Repo, since: list[str | None]) -> list[str]:
             found = [exc]
         if isinstance(found, list):
             errors += found
-    return [str(e) for e in errors]
+        elif rel.startswith(f"{OPPORTUNITIES_DIR}/"):
+            deals[rel] = found
+    accounts = [Path(p).stem for p in paths if p.startswith(f"{ACCOUNTS_DIR}/")
+                and p.endswith(".yaml")]
+    return [str(e) for e in errors] + references.broken(fresh, deals, accounts, since, here)
 
 
-def _problems(repo: Repo, since: str | None, merges: list[str]) -> list[str]:
+def _problems(repo: Repo, since: str | None, merges: list[str], here: str | None = None
+              ) -> list[str]:
     """What keeps HEAD from being pushed: merges that dropped a side's change, and data
     files that fail validate among those changed since ``since`` and, for each merge,
     since its base (a merge brings the other side's files, and pushes them on)."""
@@ -287,7 +299,7 @@ def _problems(repo: Repo, since: str | None, merges: list[str]) -> list[str]:
         base = git(root, "merge-base", f"{commit}^1", f"{commit}^2", check=False).stdout
         if base.strip():
             bases.append(base.strip())
-    return found + invalid_files(repo, bases)
+    return found + invalid_files(repo, bases, here)
 
 
 def _shown(problems: list[str]) -> str:
@@ -302,6 +314,8 @@ def _check_push(repo: Repo, remote: Remote) -> None:
     spec = f"{remote.tracking}..HEAD" if tracking else "HEAD"
     merges = git(root, "rev-list", "--merges", spec).stdout.split()
     problems = _problems(repo, tracking, merges)
+    if problems and all(isinstance(p, references.Reference) for p in problems):
+        raise RuleError(f"nothing was pushed to {remote.label}: {_shown(problems)}")
     if problems:
         first = merges[-1] if merges else None
         how = (f"take the merge back with: git reset --keep {first}^1 (your own commits "
@@ -333,9 +347,13 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
               env=repo.identity.env())
     top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
     if out.returncode == 0:
-        problems = _problems(repo, ours, [_head(root)])
+        problems = _problems(repo, ours, [_head(root)], ours)
         if problems:  # each file merged, but not well: take the merge back
             git(root, "reset", "-q", "--keep", ours)
+            if all(isinstance(p, references.Reference) for p in problems):
+                raise RuleError(f"merging {remote.label} would leave a deal naming an "
+                                f"account that is gone: {_shown(problems)}. Nothing was "
+                                "merged or pushed")
             raise RuleError(f"merging {remote.label} would give what opp validate refuses or "
                             f"lose a side's change: {_shown(problems)}. Nothing was merged or "
                             "pushed; mend it on either side (e.g. opp stage ID STAGE, or put "

@@ -148,6 +148,18 @@ def read_plain(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(fd)
 
 
+def line_of(root: Path, relpath: str, value: str) -> int | None:
+    """The line of a data file where ``value`` first appears (None when it does not, or
+    the file cannot be read as a data file)."""
+    try:
+        data = read_data_file(root, relpath, MAX_FILE_BYTES)
+    except (DataError, NotFound, OSError):
+        return None
+    text = (data or b"").decode("utf-8", "replace")
+    at = text.find(value)
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
 def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> bytes | None:
     """The bytes of a file of the data repo, or None when it does not exist.
 

@@ -62,9 +62,10 @@ class Repo:
         # called after each commit of a change with the files it wrote (path: bytes), so
         # that a cache above storage (the index) learns them; never allowed to fail it
         self.on_commit: list[Callable[[Repo, dict[str, bytes]], None]] = []
-        # every account as plain data, read by a cache above storage (the index) when one
-        # is installed; ``store.accounts.directory`` parses every file otherwise
-        self.accounts_reader: Callable[[Repo], list[dict[str, Any]]] | None = None
+        # every account as plain data (or as the ``Directory`` of them), read by a cache
+        # above storage (the index) when one is installed; ``store.accounts.directory``
+        # parses every file otherwise
+        self.accounts_reader: Callable[[Repo], Any] | None = None
 
     # -------------------------------------------------------- finding
 

@@ -12,8 +12,8 @@ from ..env import today
 from ..errors import DataError, RepoError
 from . import files, journal
 from .accounts import Grouped, accounts_from_text
-from .driver import GITATTRIBUTES, ensure_merge_driver
-from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, SETTINGS_FILE
+from .driver import GITATTRIBUTES, ensure_merge_driver, missing_attributes
+from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import git
 from .repo import Repo, yamlio
 from .transaction import Transaction, refuse_during_merge
@@ -71,7 +71,7 @@ def upgrade(repo: Repo) -> tuple[list[str], list[Grouped]]:
         tx.kind = "upgrade"
         tx.subject = f"upgrade: JSON Schemas and file headers of opp {__version__}"
         changed = {}
-        for relpath in [SETTINGS_FILE, CATALOG_FILE,
+        for relpath in [SETTINGS_FILE, CATALOG_FILE, QUOTAS_FILE,
                         *(f"{OPPORTUNITIES_DIR}/{i}.yaml" for i in repo.ids()),
                         *(f"{ACCOUNTS_DIR}/{i}.yaml" for i in repo.account_ids())]:
             data = files.read_data_file(repo.root, relpath, yamlio.MAX_FILE_BYTES)
@@ -90,9 +90,11 @@ def upgrade(repo: Repo) -> tuple[list[str], list[Grouped]]:
             tx.write(relpath, text)
         attributes = (files.read_data_file(repo.root, ".gitattributes", 1 << 20,
                                            error=RepoError) or b"").decode("utf-8", "replace")
-        if "accounts/*.yaml merge=opp" not in attributes:  # account files merge by field
+        missing = missing_attributes(attributes)  # accounts (#20), quotas (#23) by field
+        if missing:
             glue = "" if not attributes or attributes.endswith("\n") else "\n"
-            tx.write(".gitattributes", attributes + glue + "accounts/*.yaml merge=opp\n")
+            tx.write(".gitattributes", attributes + glue + "".join(f"{line}\n"
+                                                                   for line in missing))
         grouped = accounts_from_text(tx, today())  # the customer is a record (#20)
         if grouped:
             tx.subject += f"; {len(grouped)} account(s) from the customers' names"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -278,13 +279,14 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
 def _who(record: dict) -> str:
     if record.get("id"):
         return f"{record['id']} {record.get('name') or ''}".strip()
-    return record["path"]
+    return f"{record['path']} ({record['name']})" if record.get("name") else record["path"]
 
 
 def _ref_word(record: dict) -> str:
     if record.get("id"):
         return record["id"]
-    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings"}
+    words: dict[Any, str] = {merge.CATALOG: "catalog", merge.SETTINGS: "settings",
+                             merge.QUOTAS: "quotas"}
     return words.get(record.get("kind"), record["path"])
 
 
@@ -324,7 +326,8 @@ def _command(record: dict, entry: dict) -> str:
                   or isinstance(entry.get("ours"), (dict, list))
                   or isinstance(entry.get("theirs"), (dict, list)))
     extra = ", or --value VALUE" if single else ""
-    return f"opp resolve {ref} {entry['field']} --ours (or --theirs{extra})"
+    # a quota's field names its owner and period: 'quotas.Bob Rossi 2026-Q4 EUR.amount'
+    return f"opp resolve {ref} {shlex.quote(entry['field'])} --ours (or --theirs{extra})"
 
 
 GIT_STATES = ("changed", "deleted", "added", "absent")
@@ -339,8 +342,8 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
     kind = merge.kind_of(path)
     ident = Path(path).stem if kind == merge.OPPORTUNITY else None
     name = None
-    if ident and top is not None:
-        for stage in (2, 3, 1):  # the deal's name, from whichever side still has it
+    if kind in (merge.OPPORTUNITY, merge.ACCOUNT) and top is not None:
+        for stage in (2, 3, 1):  # the deal's (account's) name, from a side that has it
             try:
                 data = parse_version(_show(top, stage, path), path) if stage in stages else None
             except DataError:
@@ -348,10 +351,11 @@ def _git_level(path: str, stages: set[int], top: Path | None = None) -> dict:
             if isinstance(data, dict) and isinstance(data.get("name"), str):
                 name = data["name"]
                 break
+    base = "present" if 1 in stages else "absent"  # the file in the merge base
     return {"path": path, "kind": kind, "id": ident, "name": name, "whole_file": True,
-            "conflicts": [{"field": "", "path": [], "base": None, "ours": state(2),
+            "conflicts": [{"field": "", "path": [], "base": base, "ours": state(2),
                            "theirs": state(3), "item": False,
-                           "shown": {"base": "", "ours": state(2), "theirs": state(3)}}],
+                           "shown": {"base": base, "ours": state(2), "theirs": state(3)}}],
             "choices": []}
 
 
@@ -397,7 +401,7 @@ def conflict_message(records: list[dict], here: str, there: str, after: str) -> 
 
 
 def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
-    """The unmerged path an id (prefix), 'catalog', 'settings' or a path names."""
+    """The unmerged path an id (prefix), 'catalog', 'settings', 'quotas' or a path names."""
     paths = unmerged(repo.root)
     if not paths:
         raise NotFound("there is no conflict to settle; see: git status")
@@ -411,7 +415,8 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
         return Path(path).stem if merge.kind_of(path) == merge.OPPORTUNITY else None
 
     words = {"catalog": merge.CATALOG, "settings": merge.SETTINGS, "opp.yaml": merge.SETTINGS,
-             "catalog.yaml": merge.CATALOG}
+             "catalog.yaml": merge.CATALOG, "quotas": merge.QUOTAS,
+             "quotas.yaml": merge.QUOTAS}
     exact = [p for p in paths if p == key or p.endswith("/" + key)]
     if not exact and key.casefold() in words:
         exact = [p for p in paths if merge.kind_of(p) == words[key.casefold()]]

@@ -1,4 +1,4 @@
-"""``opp account import FILE``: an account list (CSV), all or nothing, one commit. A row
+"""``opp account import FILE``: an account list (CSV or xlsx), all or nothing, one commit. A row
 whose ``ref`` is an account's updates it (else one whose name names an account), any
 other row adds one; every bad row is reported with its line, and nothing is written."""
 
@@ -18,7 +18,8 @@ from ..domain.accounts import (
 from ..env import today as today_
 from ..errors import DataError, OppError, RuleError
 from ..store import accounts as store_accounts
-from .sheet import cell_text, header_key, read_csv
+from .sheet import cell_text, header_key
+from .workbook import read_sheet
 
 if TYPE_CHECKING:
     from ..store.repo import Repo
@@ -30,13 +31,14 @@ _KEYS = {header_key(f): f for f in FIELDS} | {"partita iva": "vat", "vat number"
                                                "company": "name", "account name": "name"}
 
 
-def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False
-                    ) -> tuple[int, int]:
-    """Read the file, check every row, write every account in one commit (none on any
-    error). Returns (accounts added, accounts updated)."""
+def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False,
+                    sheet: str | None = None) -> tuple[int, int]:
+    """Read the file (CSV, or the first sheet or ``sheet`` of an xlsx: typed numbers
+    and dates read as their text), check every row, write every account in one commit
+    (none on any error). Returns (accounts added, accounts updated)."""
     day = today or today_()
     try:
-        table = read_csv(Path(path).read_bytes())
+        table = read_sheet(path, Path(path).read_bytes(), sheet=sheet)
     except OSError as exc:
         raise DataError(f"cannot read it: {exc.strerror}", path) from None
     except DataError as exc:

@@ -73,7 +73,7 @@ def test_vat_numbers_are_checked_and_never_shared(crm, unchanged):
 def test_merge_moves_every_reference_in_one_commit(crm):
     a = crm.new("One", "--customer", "Acme")
     b = crm.new("Two", "--customer", "Acme Corporation", "--create")
-    crm("partner", "add", a, "x", "--role", "reseller")  # text partners stay as they are
+    crm("partner", "add", a, "x", "--role", "reseller")  # a partner account "x"
     card = crm.json("account", "show", "acme corporation")
     crm("person", "add", card["id"], "Bob")
     before = crm.commits()

@@ -134,3 +134,114 @@ def test_a_change_made_meanwhile_wins_over_the_edit(crm, editors, monkeypatch, u
     r = crm("edit", deal, code=1)
     assert "changed while it was being edited" in r.stderr and "kept in" in r.stderr
     assert crm.json("show", deal)["name"] == "Meanwhile"
+
+
+# ---------------------------------------------------------------- the typed commands' rules
+
+
+@pytest.fixture
+def today(monkeypatch):
+    monkeypatch.setenv("OPP_TODAY", "2026-11-20")
+    return "2026-11-20"
+
+
+def _kept(stderr: str) -> Path:
+    kept = Path(stderr.rsplit("kept in ", 1)[1].strip())
+    assert kept.is_file()
+    return kept
+
+
+def test_a_stage_that_closes_sets_the_close_date_to_today(crm, editors, monkeypatch, today):
+    deal = crm.new("A", "--amount", "1000", "--close-date", "tomorrow")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "won.sh", "s/^stage: .*/stage: closed-won/")))
+    crm("edit", deal)
+    shown = crm.json("show", deal)
+    assert (shown["status"], shown["close_date"], shown["amount"]) == ("won", today, "1000.00")
+    assert crm.git("log", "-1", "--format=%s").strip() == f"{deal} A: edit stage, close_date"
+
+
+def test_closing_lost_by_hand_is_closing_lost_as_opp_close_does(crm, editors, monkeypatch,
+                                                                today):
+    deal = crm.new("B", "--close-date", "+2w")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "lost.sh",
+                                         "s/^stage: .*/stage: closed-lost/")))
+    crm("edit", deal)
+    shown = crm.json("show", deal)
+    assert (shown["status"], shown["close_date"], shown["lost_reason"]) == ("lost", today, None)
+    # a close date and a reason given in the edit are taken, as --date and --reason are
+    other = crm.new("C", "--close-date", "+2w")
+    monkeypatch.setenv("EDITOR", str(sed(
+        editors, "lost2.sh", "s/^stage: .*/stage: closed-lost/; "
+        "s/^close_date: .*/close_date: 2026-11-02/; s/^lost_reason: .*/lost_reason: Price/")))
+    crm("edit", other)
+    shown = crm.json("show", other)
+    assert (shown["close_date"], shown["lost_reason"]) == ("2026-11-02", "price")
+
+
+def test_closing_by_hand_on_a_future_day_is_refused(crm, editors, monkeypatch, today,
+                                                   unchanged):
+    deal = crm.new("B", "--close-date", "+2w")
+    monkeypatch.setenv("EDITOR", str(sed(
+        editors, "future.sh", "s/^stage: .*/stage: closed-won/; "
+        "s/^close_date: .*/close_date: 2026-12-24/")))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert "close date 2026-12-24 is in the future" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "stage: closed-won" in _kept(r.stderr).read_text()
+
+
+@pytest.mark.parametrize("expression, words", [
+    ("s/^objective: .*/objective: 99.00/", "before you change its objective"),
+    ("s/^name: .*/name: Renamed/", "before you change its name"),
+    ("s/^stage: .*/stage: proposal/", "opp reopen"),
+])
+def test_a_closed_deal_takes_no_hand_edit_but_to_its_panels(crm, editors, monkeypatch,
+                                                           unchanged, expression, words):
+    deal = crm.new("A", "--amount", "1000")
+    crm("close", deal, "--won")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "closed.sh", expression)))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert f"opportunity {deal} is closed" in r.stderr and words in r.stderr
+    assert "nothing changed" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    _kept(r.stderr)
+
+
+def test_a_closed_deal_takes_a_note_by_hand(crm, editors, monkeypatch):
+    deal = crm.new("A", "--amount", "1000")
+    crm("note", deal, "first")
+    crm("close", deal, "--won")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "note.sh", "s/text: first/text: amended/")))
+    crm("edit", deal)
+    assert [n["text"] for n in crm.json("show", deal)["notes"]] == ["amended"]
+
+
+def test_a_customer_by_hand_must_be_an_account(crm, editors, monkeypatch, unchanged):
+    deal = crm.new("A", "--customer", "Alpha srl")
+    crm("account", "add", "Beta SpA")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "cust.sh",
+                                         "s/^customer: .*/customer: abcdefgh/")))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert "no customer 'abcdefgh'" in r.stderr and "opp account list" in r.stderr
+    _kept(r.stderr)
+    crm("validate")
+    # a name or alias of an account is taken, and written as its id
+    monkeypatch.setenv("EDITOR", str(sed(editors, "beta.sh",
+                                         "s/^customer: .*/customer: beta spa/")))
+    crm("edit", deal)
+    shown = crm.json("show", deal)
+    assert shown["customer"] == "Beta SpA"
+    assert f"customer: {shown['customer_id']}" in crm.file(deal).read_text()
+
+
+def test_a_contact_by_hand_must_be_one_of_the_customers_people(crm, editors, monkeypatch,
+                                                               unchanged):
+    deal = crm.new("A", "--customer", "Alpha srl")
+    crm("contact", "add", deal, "Jane", "--role", "buyer")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "person.sh",
+                                         "s/^  person: .*/  person: zzzzzz/")))
+    with unchanged:
+        r = crm("edit", deal, code=1)
+    assert "person zzzzzz (Jane) is not one of Alpha srl's people" in r.stderr

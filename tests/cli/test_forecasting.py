@@ -107,6 +107,28 @@ def test_a_stage_category_comes_from_opp_yaml(crm, calibrated):
     crm("forecast", "--by", "category", code=1)
 
 
+def test_list_rows_end_with_the_deals_category(crm, calibrated):
+    crm("set", calibrated["Q"], "category", "commit")
+    rows = {r["id"]: r for r in crm.json("list")}
+    first = rows[calibrated["Q"]]
+    assert list(first) == ["id", "name", "customer", "customer_id", "stage", "stage_label",
+                           "status", "probability", "amount", "amount_source", "objective",
+                           "currency", "close_date", "owner", "ref", "category"]
+    assert {name: rows[calibrated[name]]["category"] for name in ("Q", "P", "N", "Z", "p0",
+                                                                   "p5")} == {
+        "Q": "commit", "P": "best_case", "N": "commit", "Z": "pipeline", "p0": "closed",
+        "p5": None}
+    for fmt, sep in (("csv", ","), ("tsv", "\t")):
+        lines = crm("list", "--format", fmt).stdout.splitlines()
+        assert lines[0].endswith(f"{sep}ref{sep}category")
+        assert next(line for line in lines if line.startswith(calibrated["P"])).endswith(
+            f"{sep}best_case")
+    # a stage's category changed in opp.yaml shows at once
+    settings = crm.root / "opp.yaml"
+    settings.write_text(settings.read_text().replace("category: best_case", "category: commit"))
+    assert {r["id"]: r for r in crm.json("list")}[calibrated["P"]]["category"] == "commit"
+
+
 def make_backtest(crm) -> dict[str, str]:
     d = Day(crm)
     ids = {}

@@ -60,9 +60,10 @@ def test_contact_add_list_edit_remove(crm, deal):
     assert crm.commits() == before + 1 and crm.status() == ""
     assert subject(crm) == f"{deal} Acme renewal: add contact Jane Doe (decision-maker)"
     assert trailer(crm, "Opp-Action") == "contact-add" and trailer(crm, "Opp-Id") == deal
+    [person] = crm.json("account", "show", "acme corp")["people"]  # the customer's (#20)
     assert crm.json("contact", "list", deal) == [
         {"id": jane, "name": "Jane Doe", "role": "decision-maker", "email": "jane@acme.example",
-         "phone": "+39 02 1234"}]
+         "phone": "+39 02 1234", "person_id": person["id"]}]
     assert crm.json("show", deal)["contacts"] == crm.json("contact", "list", deal)
     table = crm("contact", "list", deal).stdout
     assert "Jane Doe" in table and "decision-maker" in table and jane in table
@@ -162,14 +163,20 @@ def test_partners_and_competitors(crm, deal):
     globex = item_id(crm("partner", "add", deal, "Globex", "--role", "reseller"))
     assert subject(crm) == f"{deal} Acme renewal: add partner Globex (reseller)"
     crm("partner", "edit", deal, globex, "--role", "integrator", "--account", "Globex Ltd")
-    assert crm.json("partner", "list", deal) == [
-        {"id": globex, "account": "Globex Ltd", "role": "integrator"}]
+    [p] = crm.json("partner", "list", deal)  # Globex Ltd is Globex (#20)
+    assert p == {"id": globex, "account": "Globex", "role": "integrator",
+                 "account_id": p["account_id"]}
+    crm("partner", "edit", deal, globex, "--account", "Globex Europe")
+    [p] = crm.json("partner", "list", deal)
+    assert p["account"] == "Globex Europe" and p["role"] == "integrator"
+    assert subject(crm) == (f"{deal} Acme renewal: edit partner Globex (integrator): account "
+                            "Globex -> Globex Europe")
 
     initech = item_id(crm("competitor", "add", deal, "Initech", "--products", "CRM Suite",
                           "--notes", "cheap\nbut slow"))
     [c] = crm.json("competitor", "list", deal)
     assert c == {"id": initech, "account": "Initech", "role": None, "products": "CRM Suite",
-                 "notes": "cheap\nbut slow"}
+                 "notes": "cheap\nbut slow", "account_id": c["account_id"]}
     crm("competitor", "edit", deal, initech, "--role", "incumbent")
     crm("competitor", "edit", deal, initech, "--role", "none", "--notes", "none")
     [c] = crm.json("competitor", "list", deal)

@@ -71,6 +71,10 @@ def test_get_refuses_unknown_keys(crm):
      "set default_stage prospecting -> qualification"),
     ("modules.quotes", "off", lambda s: s["modules"]["quotes"] is False,
      "set modules.quotes true -> false"),
+    ("stages.Proposal.category", "Commit", lambda s: s["stages"][2]["category"] == "commit",
+     "set stages.proposal.category best_case -> commit"),
+    ("stages.negotiation.category", "none", lambda s: "category" not in s["stages"][3],
+     "set stages.negotiation.category commit -> none"),
 ])
 def test_set_is_one_commit_of_opp_yaml(crm, key, value, check, shown):
     before = crm.commits()
@@ -111,6 +115,10 @@ def test_setting_the_same_value_changes_nothing(crm, unchanged):
     (("stages", "x"), 2, "opp config add"),
     (("stages.proposal", "x"), 2, "one field at a time"),
     (("stages.proposal.position", "9"), 2, "from 1 to 6"),
+    (("stages.proposal.category", "maybe"), 2,
+     "one of pipeline, best_case, commit, omitted or none, not 'maybe'"),
+    (("stages.closed-won.category", "commit"), 1,
+     "stage 'closed-won' is won: its deals are closed, it has no forecast category"),
     (("nope", "x"), 2, "unknown setting"),
 ])
 def test_set_refusals_change_nothing(crm, unchanged, args, code, words):
@@ -169,6 +177,14 @@ def test_a_closed_stage_stored_otherwise_counts_whole_or_not_at_all(crm):
     assert crm.json("forecast")["totals"][0]["weighted"] == "1000.00"
     crm("config", "set", "stages.closed-won.probability", "100")
     assert settings_file(crm)["stages"][4]["probability"] == 100
+
+
+def test_a_stage_turned_won_leaves_its_category(crm):
+    crm("config", "set", "stages.proposal.kind", "won")
+    stage = settings_file(crm)["stages"][2]
+    assert (stage["kind"], stage["probability"], "category" in stage) == ("won", 100, False)
+    assert crm("config", "get", "stages.proposal.category").stdout == "none\n"
+    assert "category" in crm("config", "get", "stages").stdout.splitlines()[0]
 
 
 def test_set_currency_notes_what_it_means_for_the_catalog(crm):
@@ -295,6 +311,8 @@ def test_keys_and_paths():
     assert keys.parse_key(s, "roles") == ("roles",)
     assert keys.get(s, ("roles", "competitors")) == ["incumbent", "challenger", "other"]
     assert "stages.proposal.kind" in keys.keys(s)
+    assert keys.get(s, ("stages", "negotiation", "category")) == "commit"
+    assert keys.get(s, ("stages", "closed-won", "category")) is None
     with pytest.raises(UsageError):
         keys.parse_key(s, "roles.contacts.x")
     with pytest.raises(NotFound):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from test_sync import team  # noqa: F401  (the fixture: a bare remote and clones)
 
 
@@ -24,3 +26,97 @@ def test_a_rename_and_a_new_deal_for_that_account_both_survive_sync(team):
         assert [d["id"] for d in card["deals"]] == [deal]
         assert clone.json("show", deal)["customer"] == "Acme Italia SpA"
         clone("validate")
+
+
+def _gamma(team):
+    """Alice adds two spellings of one company and shares them; Bob has them; Alice
+    then merges one into the other and pushes. Returns the merged-away account's id."""
+    team.alice("account", "add", "Gamma Srl")
+    gone = team.alice("account", "add", "Gamma Italia").stdout.strip()
+    team.alice("sync")
+    team.bob("sync")
+    team.alice("account", "merge", "Gamma Italia", "Gamma Srl")
+    team.alice("sync")
+    return gone
+
+
+def _remote_head(team) -> str:
+    return subprocess.run(["git", "--git-dir", str(team.remote), "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_deal_for_an_account_merged_on_the_other_side_is_never_pushed(team):
+    gone = _gamma(team)
+    deal = team.bob("new", "Bob deal", "--customer", "Gamma Italia", "--amount", "10"
+                    ).stdout.strip()
+    remote, head = _remote_head(team), team.bob.head()
+    r = team.bob("sync", code=1)
+    assert _remote_head(team) == remote and team.bob.head() == head  # the merge taken back
+    assert f"deal {deal} (Bob deal)" in r.stderr
+    assert f"account {gone} (Gamma Italia) was merged into" in r.stderr
+    assert f"opp set {deal} customer 'Gamma Srl'" in r.stderr
+    assert "Nothing was merged or pushed" in r.stderr
+    team.bob("set", deal, "customer", "Gamma Srl")
+    team.bob("sync")
+    team.alice("sync")
+    for clone in (team.alice, team.bob):
+        clone("validate")
+        assert [d["id"] for d in clone.json("list", "--customer", "gamma")] == [deal]
+
+
+def test_keeping_the_deletion_of_a_merged_account_with_resolve_is_never_pushed(team):
+    gone = _gamma(team)
+    deal = team.bob("new", "Bob deal", "--customer", "Gamma Italia").stdout.strip()
+    team.bob("account", "edit", "Gamma Italia", "--city", "Roma")
+    r = team.bob("sync", code=1)  # changed here, deleted there
+    assert f"accounts/{gone}.yaml (Gamma Italia): changed here and deleted" in r.stderr
+    rows = team.bob.json("conflicts")
+    assert [(r["path"], r["name"], r["base"]) for r in rows] == [
+        (f"accounts/{gone}.yaml", "Gamma Italia", "present")]
+    team.bob("resolve", f"accounts/{gone}.yaml", "--theirs")
+    remote = _remote_head(team)
+    r = team.bob("sync", code=1)
+    assert _remote_head(team) == remote
+    assert f"nothing was pushed to {team.upstream}" in r.stderr
+    assert f"deal {deal} (Bob deal)" in r.stderr
+    assert f"opp set {deal} customer 'Gamma Srl'" in r.stderr
+    team.bob("set", deal, "customer", "Gamma Srl")
+    team.bob("sync")
+    assert _remote_head(team) == team.bob.head()
+    team.bob("validate")
+
+
+def test_an_account_file_gone_is_checked_against_the_deals_that_name_it(team):
+    """The deal is not changed in the range: the account file is; the deal is found."""
+    deal = team.alice("new", "Old deal", "--customer", "Delta Spa").stdout.strip()
+    account = team.alice.json("show", deal)["customer_id"]
+    team.alice("sync")
+    team.alice.raw_git("rm", "-q", f"accounts/{account}.yaml")
+    team.alice.raw_git("commit", "-qm", "remove by hand")
+    remote = _remote_head(team)
+    r = team.alice("sync", code=1)
+    assert _remote_head(team) == remote
+    assert f"opportunities/{deal}.yaml" in r.stderr
+    assert f"account {account} (Delta Spa) no longer exists" in r.stderr
+    assert f"opp set {deal} customer ACCOUNT" in r.stderr
+
+
+def test_a_deal_from_the_other_side_for_an_account_merged_here_says_to_merge_again(team):
+    team.alice("account", "add", "Gamma Srl")
+    team.alice("account", "add", "Gamma Italia")
+    team.alice("sync")
+    team.bob("sync")
+    team.bob("account", "merge", "Gamma Italia", "Gamma Srl")
+    deal = team.alice("new", "Alice deal", "--customer", "Gamma Italia").stdout.strip()
+    team.alice("sync")
+    remote = _remote_head(team)
+    r = team.bob("sync", code=1)
+    assert _remote_head(team) == remote
+    assert f"deal {deal} (Alice deal)" in r.stderr and "comes from the other side" in r.stderr
+    assert "opp account merge 'Gamma Italia' 'Gamma Srl'" in r.stderr
+    team.bob("undo")
+    team.bob("sync")
+    team.bob("account", "merge", "Gamma Italia", "Gamma Srl")
+    team.bob("sync")
+    team.bob("validate")
+    assert team.bob.json("show", deal)["customer"] == "Gamma Srl"

@@ -1,13 +1,17 @@
 """Account files from the index: each kept parsed by its content's blob id, so that
-resolving a name among 2,000 accounts reads their bytes and parses none (#20)."""
+resolving a name among 2,000 accounts reads their bytes and parses none (#20); and the
+whole directory (every account with its names normalised) kept by the stat data of the
+folder's files, so that ``opp new --customer X`` reads no account file at all."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
-from ...domain.accounts import CustomerQuery
+from ...domain.accounts import CustomerQuery, Directory
 from ...store import accounts as store_accounts
 from ...store.files import ACCOUNTS_DIR, MAX_FILE_BYTES
 from ...store.git import blob_id
@@ -22,6 +26,67 @@ def plain_accounts(repo: Repo) -> list[dict[str, Any]]:
     if not enabled() or repo.past:  # a past commit's few accounts: parsed from git
         return store_accounts.parsed_accounts(repo)
     return with_retry(repo, lambda index: _plain(repo, index))
+
+
+# the row of the accounts table that holds the whole directory (no account id has '~')
+SNAPSHOT = "~directory"
+RACY_SECONDS = 3  # as the index's (worktree.py): stat data younger than this is not trusted
+
+
+def read_directory(repo: Repo) -> Directory:
+    """``Repo.accounts_reader``: every account as a ``Directory``. When no account file
+    changed since the last command (the same names, sizes, times and inodes, none
+    younger than a few seconds), the directory the index kept is taken whole: 2,000
+    account files cost a few stat calls, not 2,000 reads and 4,000 names normalised."""
+    if not enabled() or repo.past:
+        return Directory.of(store_accounts.parsed_accounts(repo))
+    return with_retry(repo, lambda index: _directory(repo, index))
+
+
+def _directory(repo: Repo, index: Index | None) -> Directory:
+    if index is None:
+        return Directory.of(_plain(repo, None))
+    signature = _signature(repo)
+    row = index.accounts(SNAPSHOT).get(SNAPSHOT) if signature is not None else None
+    if row is not None and row[0] == signature:
+        try:
+            data = json.loads(row[1])
+            return Directory.of_keys(data["items"], data["keys"])
+        except (ValueError, KeyError, TypeError):
+            pass  # not a directory this code wrote: read the files, and keep it anew
+    items = _plain(repo, index)
+    found = Directory.of(items)
+    if signature is not None:
+        index.write_accounts({SNAPSHOT: (signature, json.dumps(
+            {"items": items, "keys": found.keys()}, ensure_ascii=False))})
+    return found
+
+
+def _signature(repo: Repo) -> str | None:
+    """The stat data of every account file, hashed; None when it cannot be trusted (a
+    file changed within the last seconds, a link) and the files must be read."""
+    folder = os.path.join(repo.root, ACCOUNTS_DIR)
+    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    parts = []
+    try:
+        if os.path.islink(folder):
+            return None
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".yaml") or entry.name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    return None
+                info = entry.stat(follow_symlinks=False)
+                if max(info.st_mtime_ns, info.st_ctime_ns) >= racy_after:
+                    return None
+                parts.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}:"
+                             f"{info.st_ctime_ns}:{info.st_ino}")
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
 
 
 def _plain(repo: Repo, index: Index | None) -> list[dict[str, Any]]:
@@ -53,7 +118,7 @@ def _plain(repo: Repo, index: Index | None) -> list[dict[str, Any]]:
         parsed = store_accounts.plain(store_accounts.load(repo, account_id))  # checked in full
         out.append(parsed)
         rows[account_id] = (blob, json.dumps(parsed, ensure_ascii=False))
-    rows.update({gone: None for gone in set(known) - set(ids)})
+    rows.update({gone: None for gone in set(known) - set(ids) - {SNAPSHOT}})
     if rows:
         index.write_accounts(rows)
     return out

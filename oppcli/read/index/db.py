@@ -42,6 +42,7 @@ _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
             "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
             "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
             "domain/categories.py", "read/deal_history.py", "store/accounts.py",
+            "domain/accounts.py", "read/index/accounts.py",
             "store/yamlio.py", "store/files.py", "errors.py")
 
 
@@ -349,10 +350,13 @@ class Index:
         except (ValueError, KeyError, TypeError) as exc:
             raise Corrupt(f"settings row {blob}: {exc}") from None
 
-    def accounts(self) -> dict[str, tuple[str, str]]:
-        """account id -> (blob id, JSON data) of the account files as last read."""
+    def accounts(self, only: str | None = None) -> dict[str, tuple[str, str]]:
+        """account id -> (blob id, JSON data) of the account files as last read (only
+        the row ``only`` when given)."""
         out = {}
-        for name, stat, data, crc in self._rows("SELECT name, blob, data, crc FROM accounts"):
+        sql = "SELECT name, blob, data, crc FROM accounts"
+        for name, stat, data, crc in self._rows(sql + " WHERE name = ?" if only else sql,
+                                                (only,) if only else ()):
             if _crc(name, stat, data) != crc:
                 raise Corrupt(f"account row {name}")
             out[name] = (stat, data)

@@ -1,0 +1,178 @@
+"""Partners, competitors and contacts point at accounts and people (#20), end to end."""
+
+from __future__ import annotations
+
+import yaml
+
+
+def hand_commit(crm, message: str) -> None:
+    crm.git("-c", "user.name=Hand", "-c", "user.email=hand@example.com", "commit", "-qam",
+            message)
+
+
+def changed_files(crm) -> list[str]:
+    return sorted(crm.git("show", "--name-only", "--format=", "HEAD").split())
+
+
+def test_partner_and_competitor_resolve_like_the_customer(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    globex = crm("account", "add", "Globex S.p.A.", "--alias", "GBX").stdout.strip()
+    for i, spelling in enumerate((globex, globex[:5], "globex spa", "GLOBEX", "gbx")):
+        role = ["reseller", "supplier", "integrator", "consultant", "other"][i]
+        r = crm("partner", "add", deal, spelling, "--role", role)
+        assert "created account" not in r.stderr
+    partners = crm.json("show", deal)["partners"]
+    assert {(p["account"], p["account_id"]) for p in partners} == {("Globex S.p.A.", globex)}
+    stored = yaml.safe_load(crm.file(deal).read_text())["partners"]
+    assert {p["account"] for p in stored} == {globex}  # the file holds the id
+    assert "Globex S.p.A." in crm("show", deal).stdout  # people read the name
+    assert "Globex S.p.A." in crm("partner", "list", deal).stdout
+    subject = crm.git("log", "-1", "--format=%s").strip()
+    assert subject == f"{deal} Renewal: add partner Globex S.p.A. (other)"
+
+    before = crm.commits()
+    r = crm("competitor", "add", deal, "Initech Inc.", "--role", "incumbent")
+    assert crm.commits() == before + 1  # the account and the deal in one commit
+    [c] = crm.json("show", deal)["competitors"]
+    assert c["account"] == "Initech Inc."
+    assert f"created account {c['account_id']} Initech Inc.\n" in r.stderr
+    assert changed_files(crm) == [f"accounts/{c['account_id']}.yaml",
+                                  f"opportunities/{deal}.yaml"]
+    assert crm.json("account", "show", "initech")["id"] == c["account_id"]
+    crm("validate")
+
+
+def test_partner_refusals_change_nothing(crm, unchanged):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("account", "add", "Globex Industries")
+    with unchanged:  # a typo never makes a duplicate
+        r = crm("partner", "add", deal, "Globex", "--role", "reseller", code=1)
+        assert "Globex Industries" in r.stderr and "--create" in r.stderr
+    with unchanged:
+        r = crm("competitor", "add", deal, "Initech", "--no-create", code=1)
+        assert "no account 'Initech'" in r.stderr
+    with unchanged:  # --role is checked too: no account is made for a refused partner
+        crm("partner", "add", deal, "Umbrella", "--role", "friend", code=1)
+    r = crm("partner", "add", deal, "Globex", "--role", "reseller", "--create")
+    assert "created account" in r.stderr
+    assert len(crm.json("account", "list")) == 3
+    crm("close", deal, "--lost", "--reason", "price")
+    with unchanged:  # R17 comes first: no account is made for a closed deal
+        r = crm("competitor", "add", deal, "Umbrella Corp", code=1)
+        assert "is closed" in r.stderr
+
+
+def test_contacts_name_people_of_the_customer(crm, unchanged):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    jane = crm("person", "add", "acme", "Jane Doe", "--email", "jane@acme.example").stdout.strip()
+    before = crm.commits()
+    r = crm("contact", "add", deal, "JANE DOE", "--role", "buyer")
+    assert r.stderr.count("\n") == 1  # no person added
+    [c] = crm.json("show", deal)["contacts"]
+    assert c["name"] == "Jane Doe" and c["person_id"] == jane
+
+    r = crm("contact", "add", deal, "Bob Rossi", "--role", "user", "--phone", "+39 02 1")
+    assert crm.commits() == before + 2
+    [bob] = [p for p in crm.json("account", "show", "acme")["people"] if p["name"] == "Bob Rossi"]
+    assert bob["phone"] == "+39 02 1"
+    assert f"added person {bob['id']} Bob Rossi to account" in r.stderr
+    account = crm.json("show", deal)["customer_id"]
+    assert changed_files(crm) == [f"accounts/{account}.yaml", f"opportunities/{deal}.yaml"]
+    assert {c["name"]: c.get("person_id") for c in crm.json("contact", "list", deal)} == {
+        "Jane Doe": jane, "Bob Rossi": bob["id"]}
+    with unchanged:  # the same person twice is refused, and no person is added
+        crm("contact", "add", deal, "bob rossi", "--role", "user", code=1)
+    with unchanged:
+        crm("contact", "add", deal, "Carla", "--role", "user", "--email", "carla", code=2)
+    crm("validate")
+
+
+def test_a_text_customer_keeps_text_contacts(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    data = yaml.safe_load(crm.file(deal).read_text())
+    data["customer"] = "Old Style Customer"  # a first-round repo, not upgraded
+    crm.file(deal).write_text(yaml.safe_dump(data, sort_keys=False))
+    hand_commit(crm, "text customer")
+    r = crm("contact", "add", deal, "Jane Doe", "--role", "buyer")
+    assert "person" not in r.stderr
+    assert changed_files(crm) == [f"opportunities/{deal}.yaml"]
+    [c] = crm.json("show", deal)["contacts"]
+    assert "person_id" not in c and c["name"] == "Jane Doe"
+    assert crm.json("account", "show", "acme")["people"] == []
+
+
+def test_validate_finds_dangling_partners_competitors_and_people(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("partner", "add", deal, "Globex", "--role", "reseller")
+    crm("competitor", "add", deal, "Initech")
+    crm("contact", "add", deal, "Jane Doe", "--role", "buyer")
+    shown = crm.json("show", deal)
+    partner = shown["partners"][0]["account_id"]
+    competitor = shown["competitors"][0]["account_id"]
+    crm("validate")
+    (crm.root / "accounts" / f"{partner}.yaml").unlink()
+    (crm.root / "accounts" / f"{competitor}.yaml").unlink()
+    acme = crm.root / "accounts" / f"{shown['customer_id']}.yaml"
+    data = yaml.safe_load(acme.read_text())
+    data["people"] = []
+    acme.write_text(yaml.safe_dump(data, sort_keys=False))
+    crm.git("add", "-A")
+    hand_commit(crm, "gone")
+    out = crm("validate", code=1).stdout
+    assert f"partners: account {partner} does not exist" in out
+    assert f"competitors: account {competitor} does not exist" in out
+    assert f"person {shown['contacts'][0]['person_id']} (Jane Doe) is not one of" in out
+
+
+def test_merge_moves_partners_and_competitors(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("partner", "add", deal, "Globex", "--role", "reseller")
+    crm("competitor", "add", deal, "Globex Group", "--create")
+    crm("account", "merge", "globex group", "globex")
+    shown = crm.json("show", deal)
+    ids = {shown["partners"][0]["account_id"], shown["competitors"][0]["account_id"]}
+    assert len(ids) == 1 and shown["competitors"][0]["account"] == "Globex"
+    crm("validate")
+
+
+def write_xlsx(path, rows, title="Clienti"):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = title
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_account_import_reads_xlsx_all_or_nothing(crm, unchanged):
+    good = crm.root.parent / "accounts.xlsx"
+    write_xlsx(good, [["Name", "VAT", "Country", "Ref", "City"],
+                      ["ACME S.r.l.", 12345670157, "it", 42, None],  # typed numbers
+                      [None, None, None, None, None],
+                      ["Globex", None, "US", "G1", "Springfield"]])
+    before = crm.commits()
+    r = crm("account", "import", good)
+    assert "imported 2 new account(s), 0 updated" in r.stderr
+    assert crm.commits() == before + 1
+    acme = crm.json("account", "show", "acme")
+    assert acme["vat"] == "IT12345670157" and acme["country"] == "IT"
+    assert crm.json("account", "show", "globex")["city"] == "Springfield"
+    again = crm.root.parent / "again.xlsx"
+    write_xlsx(again, [["name", "city", "ref"], ["Acme Italia", "Milano", 42]])
+    crm("account", "import", again, "--sheet", "Clienti")
+    card = crm.json("account", "show", "acme italia")
+    assert card["city"] == "Milano" and card["id"] == acme["id"]
+
+    bad = crm.root.parent / "bad.xlsx"
+    write_xlsx(bad, [["name", "vat"], ["Initech", "IT12345670158"], ["Hooli", None]])
+    with unchanged:
+        r = crm("account", "import", bad, code=1)
+        assert "line 2" in r.stderr and "nothing imported" in r.stderr
+    with unchanged:
+        r = crm("account", "import", bad, "--sheet", "Other", code=2)
+        assert "Clienti" in r.stderr
+    with unchanged:
+        (crm.root.parent / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+        crm("account", "import", crm.root.parent / "broken.xlsx", code=1)
+    assert len(crm.json("account", "list")) == 2
