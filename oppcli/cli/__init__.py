@@ -28,7 +28,7 @@ def main() -> None:
     if found is not None and outputs.replay(found):
         os._exit(0)
     recorder = outputs.Recorder(found) if found is not None and found.trusted else None
-    from .commands import cli
+    from .app import cli  # each command's module is imported when it is looked up
 
     code: str | int | None
     try:

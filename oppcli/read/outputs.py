@@ -42,6 +42,12 @@ _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EM
                         "COLUMNS", "LINES", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM",
                         "PAGER", "XDG_CONFIG_HOME"})
 _FORMAT = b"opp-outputs 1\n"
+SHARED = "opportunities/"  # the folder whose stat data the walk lends the report
+
+# folder path -> {name: stat result} of every entry of the opportunities folder, as the
+# key's walk saw it (before the report reads anything); ``taken`` hands it to the report
+# once, which then need not stat each file a second time
+_seen: dict[str, dict[str, os.stat_result]] = {}
 
 
 class Key(NamedTuple):
@@ -90,19 +96,26 @@ def _root(repo_arg: str | None) -> Path:
     raise Unsure
 
 
-def _walk(folder: str, rel: str, out: list[tuple], newest: list[int]) -> None:
+def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
+          seen: dict[str, dict[str, os.stat_result]] | None = None) -> None:
     """Every file below ``folder`` as (path, mode, size, mtime, ctime, inode), in name
-    order; ``newest`` receives the latest time seen. A link stops it (``Unsure``)."""
+    order; ``newest`` receives the latest time seen. A link stops it (``Unsure``).
+    ``seen[SHARED]`` receives the stat result of each entry of ``SHARED``."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         names = sorted(os.listdir(fd))
         stat, append, is_dir, is_reg = os.stat, out.append, stat_module.S_ISDIR, \
             stat_module.S_ISREG
         top = newest[0]
+        lend = None
+        if rel == SHARED and seen is not None:
+            lend = seen[rel] = {}
         for name in names:
             if not rel and name in SKIPPED:
                 continue
             info = stat(name, dir_fd=fd, follow_symlinks=False)
+            if lend is not None:
+                lend[name] = info
             mode = info.st_mode
             if is_reg(mode):
                 mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
@@ -110,7 +123,7 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int]) -> None:
                 top = max(top, mtime, ctime)
             elif is_dir(mode):
                 newest[0] = top
-                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest)
+                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen)
                 top = newest[0]
             else:
                 raise Unsure  # a link (its target is not in its stat data), a FIFO…
@@ -167,7 +180,8 @@ def key_of(argv: list[str]) -> Key | None:
             raise Unsure
         files: list[tuple] = []
         newest = [0]
-        _walk(str(root), "", files, newest)
+        seen: dict[str, dict[str, os.stat_result]] = {}
+        _walk(str(root), "", files, newest, seen)
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
                      if k.startswith(("OPP_", "GIT_", "LC_")) or k in _ENV_NAMES)
@@ -175,10 +189,20 @@ def key_of(argv: list[str]) -> Key | None:
                  str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
     except (Unsure, OSError, ValueError):
         return None
+    if SHARED in seen:
+        _seen[os.path.join(str(root), SHARED[:-1])] = seen[SHARED]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
     digest.update(marshal.dumps(files))
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
+
+
+def taken(folder: str) -> dict[str, os.stat_result] | None:
+    """The stat result of each entry of ``folder`` (the opportunities folder) as this
+    process's key saw it, once; None when the key did not walk it. Taken before the
+    report reads anything, it serves the report's own check of each file: a file written
+    since only makes that stat data stale, as with a stat taken just before reading."""
+    return _seen.pop(folder, None)
 
 
 def replay(key: Key) -> bool:

@@ -128,10 +128,11 @@ class Repo:
             return {}
         return {"core.looseCompression": "1"}
 
-    def plain_commit(self) -> bool:
+    def plain_commit(self, hooks: str | None = None) -> bool:
         """Whether a commit may be made with git's plumbing (write-tree, commit-tree,
         update-ref), which skips refreshing the stat data of every file in the index:
-        only when no commit hook would run and no signature is asked for."""
+        only when no commit hook would run and no signature is asked for. ``hooks``:
+        what ``git rev-parse --git-path hooks`` printed, when the caller asked already."""
         events = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
         if git_true(self.git_config.get("commit.gpgsign", "")):
             return False
@@ -139,7 +140,9 @@ class Repo:
                if key.startswith("hook.") for event in value.split("\n")):
             return False  # a hook set in git's config (git 2.54 and later)
         # git's own answer: core.hooksPath (relative, ~) or the common dir's hooks/
-        where = git(self.root, "rev-parse", "--git-path", "hooks", check=False).stdout.strip()
+        if hooks is None:
+            hooks = git(self.root, "rev-parse", "--git-path", "hooks", check=False).stdout
+        where = hooks.strip()
         folder = self.root / (where or ".git/hooks")
         return not any(os.access(folder / name, os.X_OK) for name in events)
 

@@ -215,9 +215,14 @@ class Transaction:
                 tree = git(root, "write-tree", "--missing-ok",
                            config=self.repo.quick_objects()).stdout.strip()
                 head = journal.head(self.repo)
-            if alone and head and tree == git(root, "rev-parse", head + "^{tree}").stdout.strip():
+            hooks, same = None, False
+            if alone and head:  # HEAD's tree, and where the hooks are: one git for both
+                head_tree, hooks = git(root, "rev-parse", head + "^{tree}", "--git-path",
+                                       "hooks").stdout.split("\n")[:2]
+                same = tree == head_tree
+            if same:
                 pass  # the files are back as HEAD has them (a deletion undone): no commit
-            elif alone and tree is not None and self.repo.plain_commit():
+            elif alone and tree is not None and self.repo.plain_commit(hooks):
                 self._plain_commit(message, tree, head)
             else:
                 only = () if alone else PATHSPEC_STDIN

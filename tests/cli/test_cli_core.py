@@ -787,6 +787,36 @@ def test_help_groups_every_command_in_a_section(crm):
     assert "Deals:" in out and "Reports:" in out and "Other:" not in out
 
 
+def test_each_command_is_loaded_from_the_modules_that_define_it(crm):
+    """The console script imports a command's modules when it is looked up (#25):
+    ``MODULES`` names, for every top-level command, each module that defines it or one
+    of its sub-commands; a report run that way loads no other command's module."""
+    from oppcli.cli import cli
+    from oppcli.cli.app import MODULES
+
+    def defining(command, out: set[str]) -> set[str]:
+        if command.callback is not None:
+            out.add(command.callback.__module__.rsplit(".", 1)[1])
+        for sub in getattr(command, "commands", {}).values():
+            defining(sub, out)
+        return out
+
+    assert {n: set(MODULES[n]) for n in MODULES} == \
+        {n: defining(c, set()) for n, c in cli.commands.items()}
+    probe = ("import sys\nfrom oppcli.cli.app import cli\n"
+             "try:\n    cli.main(['--repo', sys.argv[1], *sys.argv[2:]])\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('oppcli.cli.')))")
+    out = subprocess.run([sys.executable, "-c", probe, str(crm.root), "pipeline", "--format",
+                          "json"], capture_output=True, text=True, check=True).stdout
+    report, _, last = out.rstrip("\n").rpartition("\n")
+    loaded = json.loads(last.replace("'", '"'))
+    assert "oppcli.cli.reports" in loaded
+    assert not {"oppcli.cli.commands", "oppcli.cli.opportunities", "oppcli.cli.sync"} & \
+        set(loaded)
+    assert json.loads(report)
+
+
 def test_a_plumbing_commit_is_the_commit_git_commit_would_make(crm):
     """Without hooks or signing, a change commits by write-tree/commit-tree/update-ref:
     same tree, parent, author, message and reflog entry, the index left clean."""

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from conftest import depth, needs_real_clock
 from oppcli.cli import cli
 from oppcli.read.index import db, entry, worktree
+from oppcli.store.repo import Repo
 
 TODAY = date.today().isoformat()
 OLD = 1_500_000_000  # a time long ago: stat data this old is trusted
@@ -368,6 +369,53 @@ def test_a_damaged_index_is_rebuilt_silently(deals, damage, trusting):
         version = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
         assert version == db.fingerprint()
         con.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a folder",
+                                    "another index", "an older copy"])
+def test_the_files_tables_whole_copy_is_only_a_cache(deals, damage, trusting, monkeypatch):
+    """The files table kept whole (``opp-index.files``, #25): damaged, of another index
+    or older than the table, it costs time, never a wrong answer."""
+    monkeypatch.setattr(worktree, "SNAPSHOT_SLACK", 0)  # written again after any change
+    root, (a, b, c, d) = deals.root, deals.ids
+    same(root)
+
+    def as_the_table() -> bool:
+        index = db.Index.open(Repo.find(str(root)))
+        try:
+            return index.files_snapshot() == index.files() != {}
+        finally:
+            index.close()
+
+    assert as_the_table()
+    copy = root / ".git" / "opp-index.files"
+    older = copy.read_bytes()
+    assert older.startswith(db.SNAPSHOT_MAGIC)
+    pause()
+    edit_objective(deals.file(a), "4321.00")
+    deals("note", b, "called")
+    deals.file(d).unlink()
+    same(root)
+    if damage == "garbage":
+        copy.write_bytes(os.urandom(len(older)))
+    elif damage == "truncated":
+        copy.write_bytes(copy.read_bytes()[: len(older) // 2])
+    elif damage == "empty":
+        copy.write_bytes(b"")
+    elif damage == "a folder":
+        copy.unlink()
+        copy.mkdir()
+    elif damage == "another index":  # the SQLite file thrown away, the copy left behind
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{root / '.git' / db.FILE_NAME}{suffix}").unlink(missing_ok=True)
+    else:
+        copy.write_bytes(older)  # rows of files changed since, and of one deleted
+    pause()
+    edit_objective(deals.file(c), "1111.00")
+    same(root)
+    hand_git(root, "checkout", "-q", "--", ".")
+    same(root)
+    assert as_the_table() == (damage != "a folder")  # (a folder in its place stays)
 
 
 def test_the_index_lives_in_git_dir_and_is_never_committed(deals):

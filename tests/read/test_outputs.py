@@ -181,3 +181,36 @@ def test_a_report_is_replayed_and_always_gives_a_full_runs_answer(keyed):
     refused = opp(keyed.root, "list", "--status", "bogus")
     assert refused.returncode == 2
     assert len(list(folder.iterdir())) == 1
+
+
+def test_the_report_takes_each_files_stat_data_from_its_key(keyed, monkeypatch):
+    """The key's walk lends the report its stat data of ``opportunities/`` (one stat per
+    file, not two), once: a file written after the key was taken only makes that stat
+    data stale, so the next run (its own key, or a stat of its own) reads the file."""
+    from oppcli.read.index import worktree
+    from oppcli.store.repo import Repo
+
+    monkeypatch.setattr(worktree, "RACY_SECONDS", 0)
+    lent: list = []
+    monkeypatch.setattr(worktree, "taken", lambda f: lent.append(outputs.taken(f)) or lent[-1])
+    target = keyed.json("list")[0]["id"]
+    folder = os.path.join(str(keyed.root), "opportunities")
+
+    def amounts() -> dict[str, str]:
+        return {r.id: str(r.amount) for r in worktree.working_records(Repo.find(None))}
+
+    assert amounts()[target] == "1000.00"  # the index now trusts every file
+    assert outputs.key_of(ARGV) is not None
+    path = keyed.root / "opportunities" / f"{target}.yaml"
+    path.write_text(path.read_text().replace("amount: 1000.00", "amount: 2000.00"))
+    time.sleep(0.01)
+    amounts()  # the report of that key: its stat data, taken before the write
+    assert lent[-1] is not None and f"{target}.yaml" in lent[-1]
+    assert amounts()[target] == "2000.00"  # a stat of its own: the key's is lent once
+    assert lent[-1] is None
+    assert outputs.key_of(ARGV) is not None
+    assert amounts()[target] == "2000.00"  # the next key's stat data
+    assert lent[-1] is not None and outputs.taken(folder) is None
+    plain = opp(keyed.root, *ARGV, OPP_NO_INDEX="1")
+    assert opp(keyed.root, *ARGV).stdout == plain.stdout
+    assert b"4000.00" in plain.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import sqlite3
 import zlib
@@ -28,6 +29,12 @@ FILE_NAME = "opp-index.sqlite3"
 
 
 LOCK_WAIT = 5.0  # seconds a write waits for another writer before it is skipped
+
+# The files table, also kept whole in one marshal file beside the SQLite one (#25): read
+# in a few milliseconds where SQLite's rows take 15 ms per 10,000. Every row is a fact
+# that stays true (this stat data, then this content), so an older copy can only make a
+# file be looked up again; it belongs to one SQLite file (its ``generation``).
+SNAPSHOT_MAGIC = b"opp-files 1\n"
 
 
 # the modules whose code decides what a file's entry holds: any change rebuilds the index
@@ -122,6 +129,7 @@ class Index:
     def __init__(self, path: Path):
         self.path = path
         self.con: sqlite3.Connection | None = None
+        self.generation: str | None = None  # this SQLite file's own random id
 
     # -------------------------------------------------------- opening
 
@@ -156,15 +164,18 @@ class Index:
             except sqlite3.OperationalError:
                 pass
         con.execute("PRAGMA synchronous=NORMAL")
-        version = None
+        meta: dict[str, str] = {}
         try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-            version = row[0] if row else None
+            meta = dict(con.execute(
+                "SELECT key, value FROM meta WHERE key IN ('version', 'generation')"))
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):
                 raise
-        if version != fingerprint():
+        if meta.get("version") != fingerprint():
             self._reset()
+            meta = dict(con.execute(
+                "SELECT key, value FROM meta WHERE key IN ('version', 'generation')"))
+        self.generation = meta.get("generation")
 
     def _reset(self) -> None:
         """Empty tables of this version (under SQLite's write lock: one process does it)."""
@@ -183,6 +194,8 @@ class Index:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     con.execute(statement)
                 con.execute("INSERT INTO meta VALUES ('version', ?)", (fingerprint(),))
+                con.execute("INSERT INTO meta VALUES ('generation', ?)",
+                            (os.urandom(12).hex(),))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK") if con.in_transaction else None
@@ -199,11 +212,52 @@ class Index:
     def discard(self) -> None:
         """Throw the file away (and SQLite's companions); the next open starts afresh."""
         self.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        paths: list[str | Path] = [f"{self.path}{s}" for s in ("", "-wal", "-shm", "-journal")]
+        for path in (*paths, self.snapshot_path()):
             try:
-                os.unlink(f"{self.path}{suffix}")
-            except FileNotFoundError:
+                os.unlink(path)
+            except OSError:
                 pass
+
+    # -------------------------------------------------------- the files, whole
+
+    def snapshot_path(self) -> Path:
+        return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".files")
+
+    def files_snapshot(self) -> dict[str, tuple] | None:
+        """The files table as ``files`` gives it, from its whole copy; None when there is
+        none of this SQLite file (or it is damaged: its CRC covers every byte)."""
+        if self.generation is None:
+            return None
+        try:
+            with open(self.snapshot_path(), "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        start = len(SNAPSHOT_MAGIC) + 4
+        if not data.startswith(SNAPSHOT_MAGIC) or \
+                zlib.crc32(data[start:]) != int.from_bytes(data[start - 4:start], "big"):
+            return None
+        try:
+            generation, rows = marshal.loads(data[start:])
+        except (ValueError, EOFError, TypeError):
+            return None
+        return rows if generation == self.generation and type(rows) is dict else None
+
+    def write_snapshot(self, rows: dict[str, tuple]) -> None:
+        """Keep ``rows`` (the files table, as ``files`` gives it) whole; best effort."""
+        if self.generation is None:
+            return
+        body = marshal.dumps((self.generation, rows))
+        path = self.snapshot_path()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(SNAPSHOT_MAGIC + zlib.crc32(body).to_bytes(4, "big") + body)
+            os.replace(tmp, path)
+        except OSError:
+            try:
+                os.unlink(tmp)
             except OSError:
                 pass
 
@@ -248,6 +302,21 @@ class Index:
                 out[name] = (stat, blob, rec, err)
         except sqlite3.DatabaseError as exc:
             raise Corrupt(str(exc)) from None
+        return out
+
+    def file_rows(self, names: Iterable[str]) -> dict[str, tuple]:
+        """name -> (stat, blob, rec, err) of these working-tree files, as ``files``."""
+        wanted = list(set(names))
+        out = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for name, stat, blob, rec, err, crc in self._rows(
+                    "SELECT name, stat, blob, rec, err, crc FROM files WHERE name IN "
+                    f"({marks})", part):
+                if _file_crc(rec, err) != crc:
+                    raise Corrupt(f"file row {name}")
+                out[name] = (stat, blob, rec, err)
         return out
 
     def file_row(self, name: str) -> tuple | None:

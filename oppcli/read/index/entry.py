@@ -325,21 +325,20 @@ class RecordBuilder:
         if f[0] != opp_id or stage is None or err is not None or \
                 (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
             _refuse(f, Entry(rec, err), opp_id, relpath, self.settings)
-        words, dates = self.words, self.dates
-        customer, owner, currency, source, closed, created = (f[2], f[3], f[7], f[10], f[8],
-                                                              f[9])
+        share, dates = self.words.setdefault, self.dates
+        customer, closed, created = f[2], f[8], f[9]
         name = self.names.get(customer)
-        return Record(f[0], f[1], name or words.get(customer) or
-                      words.setdefault(customer, customer),
-                      words.get(owner) or words.setdefault(owner, owner),
-                      stage[4], stage[1], stage[0], stage[2], stage[3], Decimal(f[5]),
-                      Decimal(f[6]) if f[6] else None,
-                      words.get(currency) or words.setdefault(currency, currency),
-                      (dates.get(closed) or self.date(closed)) if closed else None,
-                      dates.get(created) or self.day(created),
-                      words.get(source) or words.setdefault(source, source), f[11] or None,
-                      deal_category(stage[2], stage[5], f[13] or None)[0],
-                      customer if name is not None else None)
+        # tuple.__new__ straight: Record's own __new__ is a Python call of 18 arguments
+        return _new(Record, (f[0], f[1], name or share(customer, customer),
+                             share(f[3], f[3]), stage[4], stage[1], stage[0], stage[2],
+                             stage[3], Decimal(f[5]), Decimal(f[6]) if f[6] else None,
+                             share(f[7], f[7]),
+                             (dates.get(closed) or self.date(closed)) if closed else None,
+                             dates.get(created) or self.day(created), share(f[10], f[10]),
+                             f[11] or None,
+                             # an open deal's own category, else its stage's (deal_category)
+                             (f[13] or stage[5]) if stage[6] else stage[5],
+                             customer if name is not None else None))
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
@@ -368,7 +367,16 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
 
 
 def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
-    """stage id -> (rank, label, kind, probability, id, category)."""
-    return {s.id: (i, s.label, s.kind, s.probability, s.id,
-                   stage_category(s.id, s.kind, s.category))
-            for i, s in enumerate(settings.stages)}
+    """stage id -> (rank, label, kind, probability, id, category, open): the category of
+    a deal at that stage with none of its own (``deal_category``), and whether its own
+    counts (an open stage)."""
+    out = {}
+    for i, s in enumerate(settings.stages):
+        category = stage_category(s.id, s.kind, s.category)
+        out[s.id] = (i, s.label, s.kind, s.probability, s.id,
+                     deal_category(s.kind, category, None)[0],
+                     deal_category(s.kind, category, "own")[0] == "own")
+    return out
+
+
+_new = tuple.__new__

@@ -27,6 +27,7 @@ from ...domain.records import (
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR, read_plain
 from ...store.git import blob_id
+from ..outputs import taken
 from .accounts import names as account_names
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
 from .entry import (
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from ...store.repo import Repo
 
 RACY_SECONDS = 3  # stat data younger than this (vs the moment it was read) is not trusted
+# files looked up past the files table's whole copy (a change each, since it was written)
+# before a report writes the copy again: at least this many, or 1 % of the files
+SNAPSHOT_SLACK = 32
 
 
 _BULK: dict[str, Any] = {}  # set by the parent before the fork: folder, blob ids known
@@ -241,8 +245,9 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    lent = taken(folder)  # the stat data the replay key took, when it walked the folder
     try:
-        names = sorted(n[:-5] for n in os.listdir(folder)
+        names = sorted(n[:-5] for n in (os.listdir(folder) if lent is None else lent)
                        if n.endswith(".yaml") and not n.startswith("."))
     except FileNotFoundError:
         names = []
@@ -252,7 +257,8 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     if recs is None:
         recs = []
     recs[:] = [None] * len(names)
-    known = index.files() if index is not None else {}
+    snapshot = index.files_snapshot() if index is not None else None
+    known = snapshot if snapshot is not None else index.files() if index is not None else {}
     build = RecordBuilder(settings, account_names(repo))
     prefix = f"{OPPORTUNITIES_DIR}/"
 
@@ -261,11 +267,12 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
     pending: list[list] = []
     S_ISREG = stat_module.S_ISREG
-    dir_fd = os.open(folder, os.O_RDONLY) if names else -1
+    dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
     try:
         for pos, opp_id in enumerate(names):
             try:
-                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
+                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False) \
+                    if lent is None else lent[f"{opp_id}.yaml"]
             except OSError:
                 pending.append([pos, opp_id, None, None, None, None])
                 continue
@@ -292,6 +299,7 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         if dir_fd >= 0:
             os.close(dir_fd)
 
+    looked_up = _from_table(index, pending) if snapshot is not None else 0
     # read (after the stat above: a write in between only makes the stat stale) and hash
     to_read = [item for item in pending if item[2] is not None and item[3] is None]
     workers = workers_for(len(to_read))
@@ -313,8 +321,8 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
         if index is not None and new:
             index.write(entries=new)
 
-    file_rows: dict[str, tuple[str, str, Entry] | None] = {
-        opp_id: None for opp_id in set(known) - set(names)}
+    gone = set(known) - set(names)
+    file_rows: dict[str, tuple[str, str, Entry] | None] = dict.fromkeys(gone)
     for item in to_read:
         opp_id, keep, blob = item[1], item[2], item[3]
         if keep:
@@ -324,6 +332,9 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     if index is not None and file_rows:
         index.write(files=file_rows)
     reread = {item[1] for item in to_read}
+    if index is not None and index.generation is not None and (
+            snapshot is None or gone or looked_up > max(SNAPSHOT_SLACK, len(names) // 100)):
+        index.write_snapshot(_rows_now(known, gone, pending, reread, found))
 
     for item in pending:  # in id order: the first invalid file is the one named
         pos, opp_id, keep, blob = item[:4]
@@ -338,6 +349,37 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
     return out
+
+
+def _rows_now(known: dict[str, tuple], gone: set[str], pending: list[list],
+              reread: set[str], found: dict[str, Entry]) -> dict[str, tuple]:
+    """The files table as this report leaves it (``known`` updated in place, as its
+    writes to the table): what ``Index.files`` would read, without reading it."""
+    for opp_id in gone:
+        del known[opp_id]
+    for item in pending:
+        opp_id, keep, blob = item[1], item[2], item[3]
+        if keep == "":
+            known.pop(opp_id, None)  # too recent to trust: forgotten
+        elif keep is not None and blob is not None:
+            entry = found[blob] if opp_id in reread else Entry(item[4], item[5])
+            known[opp_id] = (keep, blob, entry.rec, entry.err)
+    return known
+
+
+def _from_table(index: Index | None, pending: list[list]) -> int:
+    """The files whose stat data the files table's whole copy (``Index.files_snapshot``)
+    does not match, looked up in the table itself (written since the copy was): a row
+    with the same stat data serves as one of the copy would. Returns how many."""
+    wanted = [item for item in pending if item[2] and item[3] is None]
+    if not wanted or index is None:
+        return 0
+    rows = index.file_rows(item[1] for item in wanted)
+    for item in wanted:
+        row = rows.get(item[1])
+        if row is not None and row[0] == item[2]:
+            item[3], item[4], item[5] = row[1], row[2], row[3]
+    return len(wanted)
 
 
 def working_detail(repo: Repo, opp_id: str) -> dict:
