@@ -103,6 +103,15 @@ class Directory:
         found = self.by_id.get(value)
         return found.name if found is not None else value
 
+    def named(self, text: str) -> Entry | None:
+        """The account a customer text of a file or deal stands for: the account of that
+        id, else the one of that name or alias (normalised; never an id prefix); None
+        when an import would create one."""
+        if text in self.by_id:
+            return self.by_id[text]
+        found = self.by_key.get(normalise(text))
+        return found[0] if found else None
+
     def find(self, query: str) -> list[Entry]:
         """The accounts ``query`` names: an id, a name or alias (normalised), else a
         unique id prefix. Several when ambiguous, none when nothing matches."""

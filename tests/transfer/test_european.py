@@ -159,6 +159,34 @@ def test_a_european_excel_csv_in_cp1252(crm, unchanged, tmp_path):
     crm("import", path, "--encoding", "cp1252", *EU_MAPS, "--dry-run")
 
 
+def test_a_customer_cell_is_the_account_it_names_not_its_spelling(crm, tmp_path):
+    """Two spellings of one account: the re-import of the same file changes nothing and
+    commits nothing; a cell naming another account (by alias or id) moves the deal."""
+    crm("config", "set", "locale", "it")
+    rows = [["name", "customer", "stage", "amount", "close_date", "ref"],
+            ["A", "ACME S.r.l.", "proposal", "1.234,50", "15/01/2027", "R1"],
+            ["B", "ACME srl", "negotiation", "€ 2.000,00", "28/02/2027", "R2"]]
+    path = write_cp1252(tmp_path / "c.csv", rows)
+    assert "2 created" in crm("import", path, "--encoding", "cp1252").stderr
+    [acme] = crm.json("account", "list")
+    head = crm.head()
+    dry = crm("import", path, "--encoding", "cp1252", "--dry-run")
+    assert "0 created, 0 updated, 2 unchanged" in dry.stderr
+    again = crm("import", path, "--encoding", "cp1252")
+    assert "nothing changed (2 unchanged); no commit" in again.stderr
+    assert crm.head() == head and crm.status() == ""
+    other = crm("account", "add", "Beta SpA", "--alias", "Beta Milano").stdout.strip()
+    rows[1][1], rows[2][1] = "beta milano", acme["id"]
+    report = crm.json("import", write_cp1252(tmp_path / "d.csv", rows), "--encoding",
+                      "cp1252")
+    assert [(r["ref"], r["action"], r["changed"]) for r in report["rows"]] == [
+        ("R1", "update", ["customer"]), ("R2", "unchanged", [])]
+    deals = {o["ref"]: o for o in crm.json("list")}
+    assert (deals["R1"]["customer"], deals["R2"]["customer"]) == ("Beta SpA", "ACME S.r.l.")
+    assert crm.json("show", deals["R1"]["id"])["customer_id"] == other
+    assert len(crm.json("account", "list")) == 2  # no account made from a spelling
+
+
 def test_refusals_name_their_line_and_write_nothing(crm, unchanged, tmp_path):
     rows = [["name", "customer", "amount", "close_date"],
             ["ok", "A", "10", "2027-01-01"],
