@@ -8,6 +8,7 @@ files of opp's, no environment.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +30,55 @@ _SPACE = re.compile(r"[ \u00a0\u202f\u2009]")
 _MACHINE = re.compile(r"[+-]?[0-9]+\.[0-9]{2}")
 # a number written with a decimal point (1,234.50 or 1234.5): a file of another locale
 _POINT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.[0-9]+")
+
+
+# Codes Babel lists among territories that are no ISO 3166 country: regions (EU,
+# Eurozone, UN, Outlying Oceania), islands with codes of their own only in Unicode's
+# data, pseudo-locales and the unknown region ZZ. Kosovo's XK, used by the EU, stays.
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
+                            "XA", "XB", "ZZ"})
+# ISO 4217 codes that are no money: XXX "no currency", XTS for tests
+_NOT_MONEY = frozenset({"XXX", "XTS"})
+# what people write for a code that is another: the United Kingdom, Greece (its VAT prefix)
+_COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}
+
+
+@functools.cache
+def countries() -> frozenset[str]:
+    """The ISO 3166 alpha-2 country codes (Babel's territories)."""
+    from babel import Locale
+
+    return frozenset(code for code in Locale("en").territories
+                     if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
+
+
+@functools.cache
+def currencies() -> frozenset[str]:
+    """The ISO 4217 currency codes (Babel's, past ones too: old files may hold ITL)."""
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies()) - _NOT_MONEY
+
+
+def check_country(text: str) -> str:
+    """An ISO 3166 alpha-2 country code, upper-case (``it`` is ``IT``); ``ValueError``
+    naming the code and how to write one otherwise."""
+    code = str(text).strip().upper()
+    if code in countries():
+        return code
+    hint = f" (did you mean {_COUNTRY_HINTS[code]}?)" if code in _COUNTRY_HINTS else ""
+    raise ValueError(f"country '{text}' is not an ISO 3166 country code{hint}; write its two "
+                     "letters, such as IT, DE, FR, GB or US")
+
+
+def check_currency(text: str) -> str:
+    """An ISO 4217 currency code, upper-case (``eur`` is ``EUR``); ``ValueError`` naming
+    the code and how to write one otherwise."""
+    code = str(text).strip().upper()
+    if code in currencies():
+        return code
+    raise ValueError(f"currency '{text}' is not an ISO 4217 currency code; write its three "
+                     "letters, such as EUR, USD, GBP or CHF")
 
 
 def check_locale(text: str) -> str:

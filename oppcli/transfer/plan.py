@@ -41,6 +41,7 @@ from typing import Any
 
 from ..domain import ids, opportunity, products, stages
 from ..domain.accounts import Directory
+from ..domain.l10n import check_currency
 from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
 from ..domain.money import ZERO, money_str
 from ..errors import OppError, RuleError
@@ -55,9 +56,6 @@ _OPP_ID = re.compile(r"[0-9a-z]{4,32}")
 
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 loose_key = stages.loose_key  # one definition of "the same name, loosely"
@@ -161,11 +159,11 @@ def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
     if name == "stage":
         return lookup.stage(text, what)
     if name == "currency":
-        code = text.upper()
-        if not _CURRENCY.fullmatch(code):
-            raise ValueError(f"{what} '{text}' is not a currency code; use three letters such "
-                             "as EUR or USD")
-        return code
+        try:
+            return check_currency(text)
+        except ValueError:
+            raise ValueError(f"{what} '{text}' is not an ISO 4217 currency code; write its "
+                             "three letters, such as EUR, USD, GBP or CHF") from None
     if name == "product":
         return lookup.product(text, what)
     if name == "customer":
