@@ -215,3 +215,25 @@ def test_unknown_country_currency_and_vat_prefix_codes_are_refused(crm, unchange
     assert crm.json("account", "show", delta)["country"] == "DE"
     crm.new("X", "--currency", "usd")  # the codes of existing data still validate
     crm("validate")
+
+
+def test_the_account_timeline_follows_the_commits_made_in_one_second(crm, monkeypatch):
+    """Every commit in the same second: the story is in commit order, the account file's
+    changes and each deal's interleaved as they happened, not grouped by source."""
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(var, "2026-03-02T10:00:00+00:00")
+    monkeypatch.setenv("OPP_TODAY", "2026-03-02")
+    acme = crm("account", "add", "Acme").stdout.strip()
+    y = crm.new("Y", "--customer", "Acme")  # made before X: ids sort in any order
+    x = crm.new("X", "--customer", "Acme")
+    crm("account", "edit", acme, "--city", "Milano")
+    crm("set", y, "amount", "10")
+    crm("set", x, "amount", "20")
+    crm("account", "edit", acme, "--city", "Roma")
+    story = crm.json("account", "show", acme, "--timeline")
+    commits = crm.git("rev-list", "--reverse", "HEAD").split()
+    made = [e["commit"] for e in story]
+    assert made == sorted(made, key=commits.index) and len(made) == 7
+    assert [(e["opportunity"] or {}).get("id", "account") for e in story] == [
+        "account", y, x, "account", y, x, "account"]
+    assert len({e["at"] for e in story}) == 1  # one second for all
