@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import needs_real_file_times
 from oppcli.read import outputs
 
 ARGV = ["pipeline", "--format", "json"]
@@ -61,6 +62,7 @@ def test_no_key_without_the_index_or_on_a_terminal(keyed, monkeypatch):
     assert outputs.key_of(ARGV) is None
 
 
+@needs_real_file_times
 def test_recent_files_are_not_trusted(keyed, monkeypatch):
     monkeypatch.setattr(outputs, "RACY_SECONDS", 3)
     keyed.new("Fresh deal")
@@ -149,6 +151,7 @@ def opp(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
                           capture_output=True, env={**os.environ, **env})
 
 
+@needs_real_file_times
 def test_a_report_is_replayed_and_always_gives_a_full_runs_answer(keyed):
     """After the files are older than the racy window, a report's output is kept; the
     next identical run prints it (a doctored entry proves it), and any change makes the
