@@ -48,7 +48,7 @@ def countries() -> frozenset[str]:
     """The ISO 3166 alpha-2 country codes (Babel's territories)."""
     from babel import Locale
 
-    return frozenset(code for code in Locale("en").territories
+    return frozenset(code for code in map(str, Locale("en").territories)
                      if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
 
 
