@@ -103,10 +103,13 @@ def _render(d: dict, settings) -> str:
     from datetime import datetime
     from decimal import Decimal
 
-    from ..domain.money import money_human
+    from ..domain.money import money_human, number_human
 
     def money(text, currency=None) -> str:
         return money_human(Decimal(text), currency)
+
+    def number(text) -> str:  # a quantity or a discount, written the locale's way (1,5)
+        return number_human(Decimal(text))
 
     status, label, probability = d["status"], d["stage_label"], d["probability"]
     cur = d["currency"]
@@ -135,8 +138,9 @@ def _render(d: dict, settings) -> str:
             lines.extend("  " + row for row in table(rows, headers, align=align).splitlines())
 
     if settings.modules.catalog:
-        section("Products", [[p["id"], p["sku"], p["name"], p["quantity"],
-                              money(p["unit_price"]), f"{p['discount']} %", money(p["total"])]
+        section("Products", [[p["id"], p["sku"], p["name"], number(p["quantity"]),
+                              money(p["unit_price"]), f"{number(p['discount'])} %",
+                              money(p["total"])]
                              for p in d["products"]],
                 ["line", "sku", "name", "qty", "unit price", "discount", "total"],
                 ["left", "left", "left", "right", "right", "right", "right"])

@@ -15,6 +15,7 @@ import click
 
 from ..domain import money, visible
 from ..domain.dates import Bound, parse_day
+from ..domain.l10n import check_currency
 from ..env import today
 
 
@@ -86,11 +87,10 @@ class _Currency(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
-        text = str(value).strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", text):
-            self.fail(f"'{value}' is not a currency code; use three letters such as EUR or USD",
-                      param, ctx)
-        return text
+        try:
+            return check_currency(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 CURRENCY = _Currency()

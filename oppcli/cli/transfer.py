@@ -175,7 +175,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
     from ..env import today
-    from ..store.accounts import with_accounts, with_names
+    from ..store.accounts import directory, with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
     from ..transfer import (
@@ -218,7 +218,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
             with progress(len(data.rows), "checking rows") as step:
                 plan = plan_import(data, columns, settings, repo.catalog, existing,
                                    today=today(), owner=repo.identity.name,
-                                   stage_map=stage_map, progress=step, reading=reading)
+                                   stage_map=stage_map, progress=step, reading=reading,
+                                   accounts=directory(repo))
             if plan.errors:
                 raise _Refused(plan.errors)
             report.update(created=plan.count("create"), updated=plan.count("update"),

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
 from .ids import new_item_id
+from .l10n import check_country, countries
 
 # legal forms left out when names are compared: "ACME S.r.l." is "Acme"
 LEGAL_SUFFIXES = frozenset({
@@ -116,6 +117,15 @@ class Directory:
         it is an account id, else the text as written (a repo not upgraded yet)."""
         found = self.by_id.get(value)
         return found.name if found is not None else value
+
+    def named(self, text: str) -> Entry | None:
+        """The account a customer text of a file or deal stands for: the account of that
+        id, else the one of that name or alias (normalised; never an id prefix); None
+        when an import would create one."""
+        if text in self.by_id:
+            return self.by_id[text]
+        found = self.by_key.get(normalise(text))
+        return found[0] if found else None
 
     def find(self, query: str) -> list[Entry]:
         """The accounts ``query`` names: an id, a name or alias (normalised), else a
@@ -233,6 +243,10 @@ def check_vat(value: str) -> str:
     cc = {"EL": "gr"}.get(country, country.lower())
     from stdnum.eu import vat as eu_vat
 
+    if cc not in eu_vat.MEMBER_STATES and country not in countries():
+        raise RuleError(f"VAT number '{value}' starts with '{country}', which is no country "
+                        "prefix; write the number after its country's, such as IT, DE, FR "
+                        "or EL (Greece), e.g. IT12345670157")
     try:
         if cc in eu_vat.MEMBER_STATES:
             eu_vat.validate(compact)
@@ -245,6 +259,15 @@ def check_vat(value: str) -> str:
                         f"({str(exc).lower().rstrip('.')}); "
                         "check its digits") from None
     return compact
+
+
+def country_code(value: str) -> str:
+    """An account's country, ISO 3166 alpha-2 (``it`` is ``IT``); ``RuleError`` naming
+    the code otherwise."""
+    try:
+        return check_country(value)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
 
 
 def refuse_duplicate_vat(directory: Directory, vat: str | None, account_id: str) -> None:
@@ -271,7 +294,7 @@ def new_account(account_id: str, name: str, directory: Directory, *, today=None,
     if fields.get("vat"):
         fields["vat"] = check_vat(fields["vat"])
     if fields.get("country"):
-        fields["country"] = fields["country"].upper()
+        fields["country"] = country_code(fields["country"])
     account = Account(id=account_id, name=name, aliases=[], created=today, **fields)
     refuse_taken_name(directory, name, account_id)
     for alias in aliases:
@@ -308,7 +331,7 @@ def edit_account(account, changes: Mapping[str, Any], directory: Directory):
             update[key] = check_vat(value)
             refuse_duplicate_vat(directory, update[key], account.id)
         elif key == "country":
-            update[key] = value.upper()
+            update[key] = country_code(value)
         else:
             update[key] = value
     after = type(account).model_validate({**account.model_dump(), **update})

@@ -8,6 +8,7 @@ files of opp's, no environment.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,60 @@ DATE_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "MM/DD/YYYY": "%m/%d/%Y", "YYYY-MM-DD"
 _CURRENCY = re.compile(r"^\s*(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*(.*?)\s*"
                        r"(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*$")
 _SPACE = re.compile(r"[ \u00a0\u202f\u2009]")
+# opp's own plain number (CSV, TSV): digits, a dot, exactly two decimals, no grouping.
+# Never a grouped number where a dot groups digits (groups have three), so read as is.
+_MACHINE = re.compile(r"[+-]?[0-9]+\.[0-9]{2}")
+# a number written with a decimal point (1,234.50 or 1234.5): a file of another locale
+_POINT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.[0-9]+")
+
+
+# Codes Babel lists among territories that are no ISO 3166 country: regions (EU,
+# Eurozone, UN, Outlying Oceania), islands with codes of their own only in Unicode's
+# data, pseudo-locales and the unknown region ZZ. Kosovo's XK, used by the EU, stays.
+_NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
+                            "XA", "XB", "ZZ"})
+# ISO 4217 codes that are no money: XXX "no currency", XTS for tests
+_NOT_MONEY = frozenset({"XXX", "XTS"})
+# what people write for a code that is another: the United Kingdom, Greece (its VAT prefix)
+_COUNTRY_HINTS = {"UK": "GB", "EL": "GR"}
+
+
+@functools.cache
+def countries() -> frozenset[str]:
+    """The ISO 3166 alpha-2 country codes (Babel's territories)."""
+    from babel import Locale
+
+    return frozenset(code for code in map(str, Locale("en").territories)
+                     if len(code) == 2 and code.isalpha()) - _NOT_COUNTRIES
+
+
+@functools.cache
+def currencies() -> frozenset[str]:
+    """The ISO 4217 currency codes (Babel's, past ones too: old files may hold ITL)."""
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies()) - _NOT_MONEY
+
+
+def check_country(text: str) -> str:
+    """An ISO 3166 alpha-2 country code, upper-case (``it`` is ``IT``); ``ValueError``
+    naming the code and how to write one otherwise."""
+    code = str(text).strip().upper()
+    if code in countries():
+        return code
+    hint = f" (did you mean {_COUNTRY_HINTS[code]}?)" if code in _COUNTRY_HINTS else ""
+    raise ValueError(f"country '{text}' is not an ISO 3166 country code{hint}; write its two "
+                     "letters, such as IT, DE, FR, GB or US")
+
+
+def check_currency(text: str) -> str:
+    """An ISO 4217 currency code, upper-case (``eur`` is ``EUR``); ``ValueError`` naming
+    the code and how to write one otherwise."""
+    code = str(text).strip().upper()
+    if code in currencies():
+        return code
+    raise ValueError(f"currency '{text}' is not an ISO 4217 currency code; write its three "
+                     "letters, such as EUR, USD, GBP or CHF")
 
 
 def check_locale(text: str) -> str:
@@ -66,22 +121,29 @@ def example_number(locale: str) -> str:
 
 def parse_number(text: str, what: str, locale: str) -> Decimal:
     """A number as written in ``locale`` (it: ``1.234,50``, ``1234,50``, ``€ 1.234,50``),
-    its currency sign or code around it dropped; ``ValueError`` with an example of the
+    its currency sign or code around it dropped; or plain as opp exports it (``2314.69``:
+    a dot and exactly two decimals, no grouping), which no locale whose dot groups
+    thousands writes, so it is never ambiguous. ``ValueError`` with an example of the
     locale's way when the grouping is wrong or the text is no number."""
     from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 
     raw = str(text).strip()
     match = _CURRENCY.fullmatch(raw)
     body = match.group(1) if match else raw
+    if _MACHINE.fullmatch(body):
+        return Decimal(body)
     group = get_group_symbol(locale)
     if _SPACE.fullmatch(group):  # fr, sv…: any space groups digits
         body = _SPACE.sub(group, body)
     try:
         value = parse_decimal(body, locale=locale, strict=True)
-    except NumberFormatError as exc:
-        tip = f"; did you mean {exc.suggestions[0]}?" if exc.suggestions else ""
+    except NumberFormatError:
+        # Babel's own suggestions move the decimal point (2314.69: "231.469"): none here
+        tip = (", or import with --locale en if the file writes 1,234.50"
+               if _POINT.fullmatch(body) else "")
         raise ValueError(f"{what} '{raw}' is not a number written the {locale} way, such as "
-                         f"{example_number(locale)}{tip}") from None
+                         f"{example_number(locale)}, nor plain with two decimals, such as "
+                         f"1234.50{tip}") from None
     if not value.is_finite():
         raise ValueError(f"{what} '{raw}' is not a number")
     return Decimal(plain(value)) if value == value.to_integral_value() else value

@@ -27,7 +27,7 @@ from pydantic import (
 
 from . import visible
 from .categories import Category
-from .l10n import LOCALE_PATTERN, check_locale
+from .l10n import LOCALE_PATTERN, check_country, check_currency, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
 from .stages import loose_key
 
@@ -140,7 +140,7 @@ OppId = Annotated[str, Field(pattern=r"^[0-9a-z]{4,32}$")]
 ItemId = Annotated[str, Field(pattern=r"^[0-9a-z]{2,32}$")]
 Sku = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 StageId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$"), AfterValidator(check_currency)]
 
 
 def _locale(value: str) -> str:
@@ -294,7 +294,7 @@ class Opportunity(Model):
 
 # ---------------------------------------------------------------- accounts and people
 
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(check_country)]
 
 
 class Person(Model):

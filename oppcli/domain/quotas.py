@@ -110,17 +110,24 @@ def sort_quotas(quotas: list[Quota]) -> list[Quota]:
 
 def quota_for(quotas: list[Quota], owner: str, p: Period, currency: str) -> Decimal | None:
     """The owner's quota for a period in a currency: the quota of the period itself, else
-    the sum of its months' (a quarter from three months); None when none is set. A
-    quarter's quota serves a month only when set for it (it is never split)."""
+    the sum of its parts': a quarter adds up its months', a year its quarters' (each
+    quarter its own quota, else its months'); None when none is set. A larger period's
+    quota never serves a smaller one (it is never split)."""
     mine = {q.period: q.amount for q in quotas
             if q.owner.casefold() == owner.casefold() and q.currency == currency}
     if p.name in mine:
         return mine[p.name]
-    months = [mine[m] for m in p.months() if m in mine]
-    if p.kind != "month" and months:
-        return sum(months, Decimal("0.00"))
+    months = p.months()
+    if p.kind == "quarter":
+        return _total([mine.get(m) for m in months])
     if p.kind == "year":
-        quarters = [mine[f"{p.name}-Q{i}"] for i in range(1, 5) if f"{p.name}-Q{i}" in mine]
-        if quarters:
-            return sum(quarters, Decimal("0.00"))
+        return _total([mine.get(f"{p.name}-Q{i + 1}", _total([mine.get(m) for m in
+                                                            months[3 * i:3 * i + 3]]))
+                       for i in range(4)])
     return None
+
+
+def _total(parts: list[Decimal | None]) -> Decimal | None:
+    """The sum of the parts that are set; None when none is."""
+    found = [x for x in parts if x is not None]
+    return sum(found, Decimal("0.00")) if found else None

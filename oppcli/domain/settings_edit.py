@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import NotFound, RuleError, UsageError
 from .categories import CATEGORIES
 from .checks import Problem, problems
-from .l10n import check_locale
+from .l10n import check_currency, check_locale
 from .model import Opportunity, Settings
 from .stages import near, resolve_stage
 
@@ -154,10 +154,10 @@ def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
     key = dotted(path)
     data = settings.model_dump(mode="python")
     if path == ("currency",):
-        code = text.strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", code):
-            raise UsageError(f"'{text}' is not a currency code; use three letters such as EUR")
-        data["currency"] = code
+        try:
+            data["currency"] = check_currency(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     elif path == ("locale",):
         try:
             data["locale"] = check_locale(text)

@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-COMMANDS = frozenset({"pipeline", "forecast", "list", "changes", "insights", "backtest",
+COMMANDS = frozenset({"pipeline", "forecast", "list", "changes", "agenda", "insights", "backtest",
                       "attainment"})
 RACY_SECONDS = 3  # as the index: stat data younger than this is not trusted
 KEPT = 64  # entries kept per repo; the least recently used go first

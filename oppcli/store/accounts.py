@@ -27,7 +27,6 @@ from ..domain.accounts import (
     pick,
     references,
 )
-from ..domain.accounts import normalise as normalise_key
 from ..domain.ids import new_id, new_item_id
 from ..env import today as today_
 from ..errors import DataError, NotFound, RuleError
@@ -397,9 +396,9 @@ def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
         nonlocal found
         if text in found.by_id:
             return text
-        named = found.by_key.get(normalise_key(text))  # by name or alias only, never a prefix
-        if named:
-            entry = named[0]
+        named = found.named(text)  # by name or alias only, never a prefix
+        if named is not None:
+            entry = named
         else:
             account = new_account(fresh_id(repo), text, found, today=today)
             tx.save_account(account)
@@ -456,12 +455,9 @@ def with_accounts(tx: Transaction, opps: list, today) -> tuple[list, int]:
     created = 0
     out = []
     for opp in opps:
-        if opp.customer in found.by_id:
-            out.append(opp)
-            continue
-        named = found.by_key.get(normalise_key(opp.customer))
-        if named:
-            account_id = named[0].id
+        named = found.named(opp.customer)
+        if named is not None:
+            account_id = named.id
         else:
             account = new_account(fresh_id(repo), opp.customer, found, today=today)
             tx.save_account(account)

@@ -40,6 +40,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import ids, opportunity, products, stages
+from ..domain.accounts import Directory
+from ..domain.l10n import check_currency
 from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
 from ..domain.money import ZERO, money_str
 from ..errors import OppError, RuleError
@@ -54,9 +56,6 @@ _OPP_ID = re.compile(r"[0-9a-z]{4,32}")
 
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 loose_key = stages.loose_key  # one definition of "the same name, loosely"
@@ -82,12 +81,14 @@ def derive_sku(name: str) -> str:
 
 
 class Lookup:
-    """Stages and catalog products by the words a file uses for them, cached."""
+    """Stages and catalog products by the words a file uses for them, cached; customers
+    by the account they name."""
 
     def __init__(self, settings: Settings, catalog: Catalog,
-                 stage_map: dict[str, Stage] | None = None):
+                 stage_map: dict[str, Stage] | None = None, accounts: Directory | None = None):
         self.settings = settings
         self.stage_map = stage_map or {}
+        self.accounts = accounts or Directory([])
         self._stages: dict[str, Stage | str] = {}
         self._products: dict[str, list[CatalogItem]] = {}
         for item in catalog.products:
@@ -113,6 +114,13 @@ class Lookup:
         if isinstance(found, str):
             raise ValueError(found)
         return found
+
+    def customer(self, text: str) -> str:
+        """The name of the account a customer cell names (its id, a name or an alias:
+        ``ACME srl`` is ``ACME S.r.l.``), as the deals being updated show it; the text
+        itself when it names none (the import creates the account)."""
+        found = self.accounts.named(text)
+        return found.name if found is not None else text
 
     def product(self, text: str, what: str) -> CatalogItem:
         """By SKU, else by name, else loosely (letters and digits only)."""
@@ -151,13 +159,15 @@ def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
     if name == "stage":
         return lookup.stage(text, what)
     if name == "currency":
-        code = text.upper()
-        if not _CURRENCY.fullmatch(code):
-            raise ValueError(f"{what} '{text}' is not a currency code; use three letters such "
-                             "as EUR or USD")
-        return code
+        try:
+            return check_currency(text)
+        except ValueError:
+            raise ValueError(f"{what} '{text}' is not an ISO 4217 currency code; write its "
+                             "three letters, such as EUR, USD, GBP or CHF") from None
     if name == "product":
         return lookup.product(text, what)
+    if name == "customer":
+        return lookup.customer(one_line(text, what))
     return one_line(text, what)
 
 
@@ -316,14 +326,15 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
                 existing: Sequence[Opportunity], *, today: date, owner: str,
                 stage_map: dict[str, Stage] | None = None,
                 progress: Callable[[int], None] | None = None,
-                reading: Reading = PLAIN) -> ImportPlan:
-    """Every row checked against the rules and the repo's opportunities; numbers and
-    dates read as ``reading`` says.
+                reading: Reading = PLAIN, accounts: Directory | None = None) -> ImportPlan:
+    """Every row checked against the rules and the repo's opportunities (whose customer
+    shows its account's name); numbers and dates read as ``reading`` says; a customer
+    cell compared by the account of ``accounts`` it names, not as text.
 
     The result has an entry per good row and every problem of every bad row; the
     caller stores the entries only when there is no error at all.
     """
-    lookup = Lookup(settings, catalog, stage_map)
+    lookup = Lookup(settings, catalog, stage_map, accounts)
     by_id = {opp.id: opp for opp in existing}
     by_ref: dict[str, list[Opportunity]] = {}
     for opp in existing:

@@ -194,3 +194,46 @@ def test_account_import_is_all_or_nothing_and_upserts_by_ref(crm, unchanged):
     with unchanged:
         r = crm("account", "import", bad, code=1)
         assert "line 2" in r.stderr
+
+
+def test_unknown_country_currency_and_vat_prefix_codes_are_refused(crm, unchanged):
+    with unchanged:
+        r = crm("account", "add", "Delta", "--country", "zz", code=1)
+        assert "country 'zz' is not an ISO 3166 country code" in r.stderr
+        assert "did you mean GB" in crm("account", "add", "Delta", "--country", "UK",
+                                        code=1).stderr
+        r = crm("account", "add", "Delta", "--vat", "XX123", code=1)
+        assert "'XX123' starts with 'XX', which is no country prefix" in r.stderr
+        for code in ("ABC", "XXX"):
+            r = crm("new", "X", "--customer", "Y", "--currency", code, code=2)
+            assert f"currency '{code}' is not an ISO 4217 currency code" in r.stderr
+        crm("quota", "set", "ann", "2026-Q1", "5", "--currency", "ABC", code=2)
+        crm("config", "set", "currency", "XTS", code=2)
+    delta = crm("account", "add", "Delta", "--country", "de").stdout.strip()
+    with unchanged:
+        crm("account", "edit", delta, "--country", "QQ", code=1)
+    assert crm.json("account", "show", delta)["country"] == "DE"
+    crm.new("X", "--currency", "usd")  # the codes of existing data still validate
+    crm("validate")
+
+
+def test_the_account_timeline_follows_the_commits_made_in_one_second(crm, monkeypatch):
+    """Every commit in the same second: the story is in commit order, the account file's
+    changes and each deal's interleaved as they happened, not grouped by source."""
+    for var in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(var, "2026-03-02T10:00:00+00:00")
+    monkeypatch.setenv("OPP_TODAY", "2026-03-02")
+    acme = crm("account", "add", "Acme").stdout.strip()
+    y = crm.new("Y", "--customer", "Acme")  # made before X: ids sort in any order
+    x = crm.new("X", "--customer", "Acme")
+    crm("account", "edit", acme, "--city", "Milano")
+    crm("set", y, "amount", "10")
+    crm("set", x, "amount", "20")
+    crm("account", "edit", acme, "--city", "Roma")
+    story = crm.json("account", "show", acme, "--timeline")
+    commits = crm.git("rev-list", "--reverse", "HEAD").split()
+    made = [e["commit"] for e in story]
+    assert made == sorted(made, key=commits.index) and len(made) == 7
+    assert [(e["opportunity"] or {}).get("id", "account") for e in story] == [
+        "account", y, x, "account", y, x, "account"]
+    assert len({e["at"] for e in story}) == 1  # one second for all

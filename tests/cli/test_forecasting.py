@@ -216,6 +216,10 @@ def test_quotas_and_attainment(crm, february):
     assert (feb["ann"]["gap"], feb["ann"]["attainment"], feb["ann"]["coverage"]) == (
         "0.00", 1.3, None)
     assert "65.0 %" in crm("attainment", "2026-Q1").stdout
+    # the year: Q1's own 2000 (not February's 1000, nor both): 1300 / 2000
+    year = {r["owner"]: r for r in crm.json("attainment", "2026")["rows"]}
+    assert (year["ann"]["quota"], year["ann"]["attainment"]) == ("2000.00", 0.65)
+    assert year["carol"]["quota"] == "450.50"  # Q1 from its months
     crm("quota", "remove", "carol", "2026-03")
     crm("quota", "remove", "carol", "2026-03", code=1)
     crm("quota", "set", "ann", "2026", "1", code=2)  # a month or a quarter

@@ -11,6 +11,7 @@ from oppcli.domain.accounts import (
     CustomerQuery,
     Directory,
     check_vat,
+    country_code,
     normalise,
     pick,
     refuse_duplicate_vat,
@@ -77,10 +78,27 @@ def test_valid_vat_numbers(vat, compact):
 
 
 @pytest.mark.parametrize("vat", ["IT12345670158", "01234567897", "IT0123", "DE123",
-                                 "12345", "FR00000000000"])
+                                 "12345", "FR00000000000", "XX123", "ZZ12345678", "EU123456"])
 def test_invalid_vat_numbers_are_named(vat):
     with pytest.raises(RuleError, match="VAT number"):
         check_vat(vat)
+
+
+def test_a_vat_number_without_a_country_prefix_says_which_prefixes_exist():
+    with pytest.raises(RuleError, match="'XX123' starts with 'XX', which is no country prefix"):
+        check_vat("XX123")
+    assert check_vat("EL094259216") == "EL094259216"  # Greece's VAT prefix is EL
+    assert check_vat("GB980780684") == "GB980780684"  # a country outside the EU
+
+
+def test_country_codes_are_iso_3166():
+    assert country_code("it") == "IT" and country_code(" gb ") == "GB"
+    assert country_code("XK") == "XK"  # Kosovo, as the EU writes it
+    for code in ("ZZ", "EU", "UN", "QQ", "XA"):
+        with pytest.raises(RuleError, match=f"country '{code}' is not an ISO 3166"):
+            country_code(code)
+    with pytest.raises(RuleError, match="did you mean GB"):
+        country_code("UK")
 
 
 def test_a_duplicate_vat_number_names_the_other_account():

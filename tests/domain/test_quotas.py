@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from decimal import Decimal as D
 
 import pytest
 
 from oppcli.domain import merge, mergecheck
-from oppcli.domain.quotas import Quota, period, sort_quotas
+from oppcli.domain.quotas import Quota, period, quota_for, sort_quotas
 from oppcli.errors import UsageError
 
 
@@ -109,3 +110,30 @@ def test_a_quota_removed_on_one_side_and_changed_on_the_other_is_a_conflict():
     (conflict,) = merged.conflicts
     assert conflict.path == ("quotas", "ann 2026-Q4 EUR") and conflict.ours is None
     assert merge.is_item(conflict)
+
+
+# ---------------------------------------------------------------- which quota a period has
+
+
+def quota_of(period_name: str, amount: str, owner: str = "Bob", currency: str = "EUR") -> Quota:
+    return Quota(owner, period_name, Decimal(amount), currency)
+
+
+def test_a_year_adds_up_its_quarters_each_its_own_quota_else_its_months():
+    quotas = [quota_of("2026-Q4", "5000"), quota_of("2026-12", "1000"),  # Q4 has its own: 5000
+              quota_of("2026-01", "100"), quota_of("2026-02", "200"),  # Q1 from its months: 300
+              quota_of("2026-Q2", "700"),  # Q2: 700; Q3: none
+              quota_of("2026-Q3", "9", currency="USD"), quota_of("2026-Q3", "8", owner="Carol")]
+    assert quota_for(quotas, "bob", period("2026"), "EUR") == Decimal("6000.00")  # 5000+300+700
+    assert quota_for(quotas, "Bob", period("2026-Q4"), "EUR") == Decimal("5000")
+    assert quota_for(quotas, "Bob", period("2026-Q1"), "EUR") == Decimal("300.00")
+    assert quota_for(quotas, "Bob", period("2026-Q3"), "EUR") is None
+    assert quota_for(quotas, "Bob", period("2026-12"), "EUR") == Decimal("1000")
+    assert quota_for(quotas, "Bob", period("2026-11"), "EUR") is None  # Q4's is not split
+    assert quota_for(quotas, "Bob", period("2026"), "USD") == Decimal("9.00")
+    assert quota_for(quotas, "Bob", period("2027"), "EUR") is None
+
+
+def test_a_year_with_only_a_month_of_one_quarter():
+    quotas = [quota_of("2026-12", "1000")]
+    assert quota_for(quotas, "Bob", period("2026"), "EUR") == Decimal("1000.00")

@@ -131,6 +131,21 @@ def test_the_quote_document_in_italian(crm, monkeypatch):
     assert "# Quote" in r.stdout and "1.620,00 €" in r.stdout and "de" in r.stderr
 
 
+def test_show_writes_quantities_and_discounts_as_the_quote_does(crm):
+    opp_id = crm.new("Rinnovo", "--customer", "Rossi Srl")
+    crm("add-product", opp_id, "SRV-01", "--qty", "1.5", "--discount", "12.5")
+    quote = crm("quote", "new", opp_id).stdout.strip()
+    crm("config", "set", "locale", "it")
+    line = next(x for x in crm("show", opp_id).stdout.splitlines() if "SRV-01" in x)
+    assert line.split()[-5:] == ["1,5", "1.200,00", "12,5", "%", "1.575,00"]
+    assert "12,5 %" in crm("quote", "print", opp_id, quote, "--lang", "it").stdout
+    line = next(x for x in crm("--locale", "en", "show", opp_id).stdout.splitlines()
+                if "SRV-01" in x)
+    assert line.split()[-5:] == ["1.5", "1,200.00", "12.5", "%", "1,575.00"]
+    product = crm.json("show", opp_id)["products"][0]  # JSON never changes
+    assert (product["quantity"], product["discount"]) == ("1.5", "12.5")
+
+
 def test_every_word_of_the_document_is_in_every_catalogue():
     """A word added to the document without its translation fails here: the catalogues
     hold every msgid the code asks for (and the default stages' labels)."""

@@ -41,7 +41,9 @@ def test_numbers_and_dates_of_a_locale():
     assert it.date_format == "DD/MM/YYYY"
     for text, value in (("1.234,50", "1234.50"), ("1234,50", "1234.50"),
                         ("€ 1.234,50", "1234.50"), ("1.234,50 €", "1234.50"),
-                        ("12.500,00", "12500.00"), ("1.234", "1234.00"), ("EUR 7", "7.00")):
+                        ("12.500,00", "12500.00"), ("1.234", "1234.00"), ("EUR 7", "7.00"),
+                        # plain, as opp exports: never a number grouped the it way
+                        ("2314.69", "2314.69"), ("1.50", "1.50"), ("0.00", "0.00")):
         assert it.money(text, "amount") == D(value), text
     assert it.day("15/01/2027", "d") == date(2027, 1, 15)
     assert it.day("2027-01-15", "d") == date(2027, 1, 15)  # ISO always
@@ -59,7 +61,11 @@ def test_numbers_and_dates_of_a_locale():
     (transfer.Reading(), "1,234", "ambiguous"),
     (transfer.Reading(), "1.234,50", "--locale it"),
     (transfer.Reading(), "€ 12", "--locale it"),
-    (transfer.Reading.of("it", None), "1234.50", "the it way"),
+    (transfer.Reading.of("it", None), "1234.5", "the it way"),
+    (transfer.Reading.of("it", None), "1234.5", "--locale en if the file writes 1,234.50"),
+    (transfer.Reading.of("it", None), "1,234.50", "--locale en"),
+    (transfer.Reading.of("it", None), "2314.690", "nor plain with two decimals"),
+    (transfer.Reading.of("it", None), "12.34.567,00", "such as 1.234,50, nor"),
     (transfer.Reading.of("it", None), "1.23,4", "the it way"),
     (transfer.Reading.of("it", None), "dodici", "the it way"),
     (transfer.Reading.of("it", None), "1,005", "more than 2 decimals"),
@@ -67,6 +73,40 @@ def test_numbers_and_dates_of_a_locale():
 def test_numbers_that_are_refused(reading, text, words):
     with pytest.raises(ValueError, match=words):
         reading.money(text, "amount")
+
+
+def test_a_refusal_never_suggests_moving_the_decimal_point():
+    # Babel would suggest 231.469 (two hundred thousand) for 2314.690: no guess at all
+    with pytest.raises(ValueError) as info:
+        transfer.Reading.of("it", None).money("2314.690", "amount")
+    assert "did you mean" not in str(info.value) and "231.469" not in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_the_export_of_an_italian_repo_imports_back_exactly(crm, tmp_path, fmt):
+    """CSV and TSV never change with the locale: an it repo reads its own export back,
+    into itself (nothing changes) and into another it repo (the same deals)."""
+    crm("config", "set", "locale", "it")
+    crm.new("Uno", "--customer", "ACME S.r.l.", "--amount", "2314.69", "--close-date",
+            "2027-01-15", "--objective", "1000.50")
+    crm.new("Due", "--customer", "Bar Sport", "--amount", "1234", "--stage", "proposal")
+    crm("close", crm.new("Tre", "--amount", "0.10"), "--won", "--date", "2026-11-01")
+    out = tmp_path / f"all.{fmt}"
+    crm("export", "--format", fmt, "-o", out)
+    assert "2314.69" in out.read_text() and "1234.00" in out.read_text()
+    before, head = crm.json("export"), crm.head()
+    assert "0 created, 0 updated, 3 unchanged" in crm("import", out, "--dry-run").stderr
+    assert "nothing changed (3 unchanged); no commit" in crm("import", out).stderr
+    assert crm.head() == head
+    from conftest import Opp
+
+    other = Opp(tmp_path / "other")
+    other("init", str(other.root), "--locale", "it")
+    other("--repo", other.root, "import", out)
+    left_out = ("customer_id", "timeline", "stage_label")  # labels: init --locale it
+    assert [{k: v for k, v in o.items() if k not in left_out}
+            for o in other.json("--repo", other.root, "export")] == [
+        {k: v for k, v in o.items() if k not in left_out} for o in before]
 
 
 @pytest.mark.parametrize("fmt, text", [("DD/MM/YYYY", "31/02/2027"),
@@ -117,6 +157,34 @@ def test_a_european_excel_csv_in_cp1252(crm, unchanged, tmp_path):
     # the repo's locale does it too, with no option
     crm("config", "set", "locale", "it")
     crm("import", path, "--encoding", "cp1252", *EU_MAPS, "--dry-run")
+
+
+def test_a_customer_cell_is_the_account_it_names_not_its_spelling(crm, tmp_path):
+    """Two spellings of one account: the re-import of the same file changes nothing and
+    commits nothing; a cell naming another account (by alias or id) moves the deal."""
+    crm("config", "set", "locale", "it")
+    rows = [["name", "customer", "stage", "amount", "close_date", "ref"],
+            ["A", "ACME S.r.l.", "proposal", "1.234,50", "15/01/2027", "R1"],
+            ["B", "ACME srl", "negotiation", "€ 2.000,00", "28/02/2027", "R2"]]
+    path = write_cp1252(tmp_path / "c.csv", rows)
+    assert "2 created" in crm("import", path, "--encoding", "cp1252").stderr
+    [acme] = crm.json("account", "list")
+    head = crm.head()
+    dry = crm("import", path, "--encoding", "cp1252", "--dry-run")
+    assert "0 created, 0 updated, 2 unchanged" in dry.stderr
+    again = crm("import", path, "--encoding", "cp1252")
+    assert "nothing changed (2 unchanged); no commit" in again.stderr
+    assert crm.head() == head and crm.status() == ""
+    other = crm("account", "add", "Beta SpA", "--alias", "Beta Milano").stdout.strip()
+    rows[1][1], rows[2][1] = "beta milano", acme["id"]
+    report = crm.json("import", write_cp1252(tmp_path / "d.csv", rows), "--encoding",
+                      "cp1252")
+    assert [(r["ref"], r["action"], r["changed"]) for r in report["rows"]] == [
+        ("R1", "update", ["customer"]), ("R2", "unchanged", [])]
+    deals = {o["ref"]: o for o in crm.json("list")}
+    assert (deals["R1"]["customer"], deals["R2"]["customer"]) == ("Beta SpA", "ACME S.r.l.")
+    assert crm.json("show", deals["R1"]["id"])["customer_id"] == other
+    assert len(crm.json("account", "list")) == 2  # no account made from a spelling
 
 
 def test_refusals_name_their_line_and_write_nothing(crm, unchanged, tmp_path):
