@@ -153,6 +153,12 @@ def take_back(git_dir: Path, top: Path, ours: str, theirs: str) -> None:
         (git_dir / name).unlink(missing_ok=True)
 
 
+def _parents(top: Path, commit: str) -> list[str]:
+    if not commit:
+        return []
+    return git(top, "rev-list", "--parents", "-n", "1", commit, check=False).stdout.split()[1:]
+
+
 def recover(git_dir: Path, root: Path) -> str | None:
     """Repair a sync that died (see the module doc); called with the repo lock held.
     Returns what was done, in words, or None."""
@@ -172,6 +178,13 @@ def recover(git_dir: Path, root: Path) -> str | None:
     if marker.state == MERGING and marker.ours and head == marker.ours:
         take_back(git_dir, top, marker.ours, marker.theirs)
         said = "a sync killed in the middle of its merge was taken back; merging anew"
+    elif marker.state == MERGING and marker.ours and head_merge == marker.theirs and \
+            _parents(top, head) == [marker.ours, marker.theirs]:
+        # git committed the merge and was killed before it removed MERGE_HEAD: the
+        # merge is whole (its index and files are the commit's); only git's state goes
+        for name in MERGE_FILES:
+            (git_dir / name).unlink(missing_ok=True)
+        said = "a sync killed just after committing its merge: the merge is kept"
     if head == marker.ours:
         shutil.rmtree(git_dir / CONFLICTS_DIR, ignore_errors=True)
     clear(git_dir)

@@ -104,6 +104,35 @@ def test_a_merge_git_left_half_done_without_opp_is_not_committed(team):
     assert remote_notes(team, opp_id) == {"from Alice", "from Bob"}
 
 
+def test_a_sync_killed_after_git_committed_its_merge_keeps_the_merge(team):
+    """git merge commits, then removes MERGE_HEAD: a kill between the two leaves HEAD on
+    the merge and MERGE_HEAD behind (OPP_TEST_SEED=1058289864 met it). The next sync
+    keeps the merge, drops git's state and pushes both sides."""
+    from oppcli.store import mergestate
+
+    alice, bob = team.alice, team.bob
+    opp_id = alice.new("Shared deal")
+    alice("sync")
+    bob("sync")
+    bob("note", opp_id, "from Bob")
+    bob("sync")
+    alice("note", opp_id, "from Alice")
+    alice.raw_git("fetch", "-q")
+    ours = alice.head()
+    theirs = alice.git("rev-parse", team.upstream).strip()
+    git_dir = alice.root / ".git"
+    mergestate.write(git_dir, mergestate.Marker(mergestate.MERGING, 0, ours, theirs, ""))
+    alice.raw_git("merge", "-q", "--no-edit", theirs)
+    (git_dir / "MERGE_HEAD").write_text(theirs + "\n")  # as the killed git left it
+    (git_dir / "MERGE_MSG").write_text("sync: merge\n")
+    merged = alice.head()
+    again = run(alice, "sync")
+    assert again.returncode == 0, again.stderr
+    assert alice.git("rev-parse", "HEAD~0").strip() == merged  # the merge, kept
+    assert remote_notes(team, opp_id) == {"from Alice", "from Bob"}
+    clean_state(alice)
+
+
 # ---------------------------------------------------------------- kills
 
 
