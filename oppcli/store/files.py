@@ -134,18 +134,24 @@ def read_plain(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             raise OSError(errno.EINVAL, "not a regular file of bounded size", str(path))
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise OSError(errno.EFBIG, "file grew past its limit", str(path))
+        return _read_to_end(fd, limit, path)
     finally:
         os.close(fd)
+
+
+def _read_to_end(fd: int, limit: int, path: str | Path) -> bytes:
+    """The rest of an open file, at most ``limit`` bytes; ``OSError`` (EFBIG) when it
+    grew past them while being read."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise OSError(errno.EFBIG, "file grew past its limit", str(path))
 
 
 def line_of(root: Path, relpath: str, value: str) -> int | None:
@@ -203,17 +209,10 @@ def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> byt
             raise refuse(f"is {_kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise refuse(f"file is larger than {_size(limit)}")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:  # it grew while being read
-                raise refuse(f"file is larger than {_size(limit)}")
+        return _read_to_end(fd, limit, relpath)
     except OSError as exc:
+        if exc.errno == errno.EFBIG:  # it grew while being read
+            raise refuse(f"file is larger than {_size(limit)}") from None
         raise refuse(f"cannot read: {exc.strerror}") from None
     finally:
         os.close(fd)

@@ -54,16 +54,6 @@ def _top(root: Path) -> Path:
     return Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
 
 
-def _ref(root: Path, name: str) -> str | None:
-    out = git(root, "rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _config(root: Path, key: str) -> str | None:
-    out = git(root, "config", "--get", key, check=False)
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
 def unmerged(root: Path) -> dict[str, set[int]]:
     """Paths git holds unmerged (from the top of the work tree) and their stages."""
     out = git(root, "ls-files", "-u", "-z", "--full-name").stdout

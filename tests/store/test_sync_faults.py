@@ -55,16 +55,22 @@ def clean_state(clone: Clone) -> None:
     assert not list(clone.root.glob(".merge_file_*"))
 
 
-def test_a_stale_index_lock_never_loses_the_teammates_note(team):
-    """The reported loss: with a stale index.lock, git merge fails halfway and leaves
-    MERGE_HEAD; once the lock is gone, the next sync used to commit our side only."""
-    alice, bob = team.alice, team.bob
+def diverged(t) -> tuple[Clone, str]:
+    """A deal both clones have, then a note on each: Bob's pushed, Alice's not yet."""
+    alice, bob = t.alice, t.bob
     opp_id = alice.new("Shared deal")
     alice("sync")
     bob("sync")
     bob("note", opp_id, "from Bob")
     bob("sync")
     alice("note", opp_id, "from Alice")
+    return alice, opp_id
+
+
+def test_a_stale_index_lock_never_loses_the_teammates_note(team):
+    """The reported loss: with a stale index.lock, git merge fails halfway and leaves
+    MERGE_HEAD; once the lock is gone, the next sync used to commit our side only."""
+    alice, opp_id = diverged(team)
     lock = alice.root / ".git" / "index.lock"
     lock.touch()
     first = run(alice, "sync")
@@ -83,13 +89,7 @@ def test_a_stale_index_lock_never_loses_the_teammates_note(team):
 def test_a_merge_git_left_half_done_without_opp_is_not_committed(team):
     """MERGE_HEAD that opp did not record (a killed git merge of the user's): opp sync
     never commits it; it says how to recover, and after that nothing is lost."""
-    alice, bob = team.alice, team.bob
-    opp_id = alice.new("Shared deal")
-    alice("sync")
-    bob("sync")
-    bob("note", opp_id, "from Bob")
-    bob("sync")
-    alice("note", opp_id, "from Alice")
+    alice, opp_id = diverged(team)
     alice.raw_git("fetch", "-q")
     theirs = alice.git("rev-parse", team.upstream).strip()
     (alice.root / ".git" / "MERGE_HEAD").write_text(theirs + "\n")
@@ -110,13 +110,7 @@ def test_a_sync_killed_after_git_committed_its_merge_keeps_the_merge(team):
     keeps the merge, drops git's state and pushes both sides."""
     from oppcli.store import mergestate
 
-    alice, bob = team.alice, team.bob
-    opp_id = alice.new("Shared deal")
-    alice("sync")
-    bob("sync")
-    bob("note", opp_id, "from Bob")
-    bob("sync")
-    alice("note", opp_id, "from Alice")
+    alice, opp_id = diverged(team)
     alice.raw_git("fetch", "-q")
     ours = alice.head()
     theirs = alice.git("rev-parse", team.upstream).strip()
@@ -213,13 +207,7 @@ def test_kills_of_the_process_group_lose_nothing_again(team):
 def test_leftovers_of_a_killed_merge_are_cleaned(team, tmp_path: Path):
     """A merge killed inside git: index.lock, MERGE_HEAD and .merge_file_* left as a
     SIGKILL leaves them; the next opp sync removes what is provably its own."""
-    alice, bob = team.alice, team.bob
-    opp_id = alice.new("Shared deal")
-    alice("sync")
-    bob("sync")
-    bob("note", opp_id, "from Bob")
-    bob("sync")
-    alice("note", opp_id, "from Alice")
+    alice, opp_id = diverged(team)
     # a driver that hangs: the merge is killed inside it
     hang = tmp_path / "hang.sh"
     hang.write_text("#!/bin/sh\nsleep 600\n")
