@@ -6,6 +6,7 @@ identity is configured in tests.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,28 +62,49 @@ class Clone(Opp):
             yaml.safe_load(text)
 
 
-@pytest.fixture
-def team(tmp_path, monkeypatch):
-    """A bare remote and three clones (Alice made it; Bob and Carol cloned it)."""
-    monkeypatch.chdir(tmp_path)
-    remote = tmp_path / "remote.git"
+_KEPT: list[Path] = []  # the team this test process built first, copied for the others
+
+
+def _build_team(root: Path) -> None:
+    """A bare remote and three clones in ``root`` (Alice made it; Bob and Carol cloned it)."""
+    remote = root / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    alice = Clone(tmp_path / "alice", "Alice")
+    alice = Clone(root / "alice", "Alice")
     Opp(alice.root)("init", str(alice.root))
     alice.git("remote", "add", "origin", str(remote))
     alice("catalog", "add", "SRV-01", "--name", "Support plan", "--price", "1200")
     alice("catalog", "add", "LIC-10", "--name", "Licence pack", "--price", "99.99")
     alice("sync")
+    for name in ("bob", "carol"):
+        subprocess.run(["git", "clone", "-q", str(remote), name], cwd=root, check=True)
 
-    def clone(name: str) -> Clone:
-        subprocess.run(["git", "clone", "-q", str(remote), name], cwd=tmp_path, check=True)
-        return Clone(tmp_path / name, name.capitalize())
+
+@pytest.fixture
+def team(tmp_path, monkeypatch, tmp_path_factory):
+    """A bare remote and three clones (Alice made it; Bob and Carol cloned it).
+
+    Built once per test process and copied: the clones' remote address is rewritten to
+    the copy's, so each test has its own remote (a team build was a tenth of the suite)."""
+    monkeypatch.chdir(tmp_path)
+    if not _KEPT:
+        keep = tmp_path_factory.mktemp("team")
+        _build_team(keep)
+        _KEPT.append(keep)
+    keep = _KEPT[0]
+    for part in ("remote.git", "alice", "bob", "carol"):
+        shutil.copytree(keep / part, tmp_path / part, symlinks=True)
+    for name in ("alice", "bob", "carol"):
+        config = tmp_path / name / ".git" / "config"
+        config.write_text(config.read_text().replace(str(keep), str(tmp_path)))
+    remote = tmp_path / "remote.git"
 
     class Team:
         pass
     t = Team()
-    t.remote, t.alice, t.bob, t.carol = remote, alice, clone("bob"), clone("carol")
-    t.upstream = "origin/" + alice.git("symbolic-ref", "--short", "HEAD").strip()
+    t.remote = remote
+    t.alice, t.bob, t.carol = (Clone(tmp_path / name, name.capitalize())
+                               for name in ("alice", "bob", "carol"))
+    t.upstream = "origin/" + t.alice.git("symbolic-ref", "--short", "HEAD").strip()
     return t
 
 
