@@ -85,14 +85,16 @@ def add_item(state: State, ref: str, panel: str, fields: dict, kind: str,
     person is resolved, or created in the same commit (said on stderr)."""
     from ..domain import panels
     from ..env import today
-    from ..store.accounts import linked, named
+    from ..store.accounts import directory, linked, named
 
     made: list[str] = []
     with changing(state, ref, kind) as tx:
+        found = None
         if panel in panels.RELATIONS:
             fields, made = linked(tx, panel, fields, today=today(), create=create)
+            found = directory(state.repo)
         tx.opportunity, item = panels.add(tx.opportunity, state.repo.settings, panel, fields,
-                                          today=today())
+                                          today=today(), directory=found)
         tx.action = f"add {panels.WORD[panel]} {panels.label(panel, named(state.repo, item))}"
     for line in made:
         note(line)
@@ -105,14 +107,17 @@ def edit_item(state: State, ref: str, item: str, panel: str, fields: dict, kind:
     resolved as ``add_item`` resolves it)."""
     from ..domain import panels
     from ..env import today
-    from ..store.accounts import linked, named
+    from ..store.accounts import directory, linked, named
 
     made: list[str] = []
     with changing(state, ref, kind) as tx:
+        found = None
         if panel in panels.RELATIONS:
             fields, made = linked(tx, panel, fields, today=today(), create=create)
+            found = directory(state.repo)
         tx.opportunity, before, after = panels.edit(tx.opportunity, state.repo.settings, panel,
-                                                    item, fields, today=today())
+                                                    item, fields, today=today(),
+                                                    directory=found)
         tx.action = _edit_words(panel, named(state.repo, before), named(state.repo, after))
     for line in made:
         note(line)

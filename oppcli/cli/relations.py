@@ -51,6 +51,7 @@ def contact_add(state: State, ref: str, name: str, role: str, email, phone) -> N
     When the deal's customer is an account, NAME is one of its people (by name,
     ignoring case), or a new person added to the account in the same commit
     (stderr says so); the contact keeps the person's id.
+    A person already among the deal's contacts is refused, whatever the role.
 
     \b
     Example:  opp contact add 4k7q "Jane Doe" --role decision-maker --email jane@acme.example
@@ -104,6 +105,8 @@ def partner_add(state: State, ref: str, account: str, role: str, create) -> None
     ACCOUNT names an account by id, id prefix, name or alias (case, punctuation and
     legal forms ignored), as `opp new --customer` does: a new name creates the
     account in the same commit, and stderr says so; names close to it are refused.
+    A deal lists an account once: one already among its partners is refused,
+    whatever the role or spelling.
 
     \b
     Example:  opp partner add 4k7q "Globex" --role reseller
@@ -159,6 +162,7 @@ def competitor_add(state: State, ref: str, account: str, role, products, notes,
 
     ACCOUNT names an account as for `opp partner add`: a new name creates the
     account in the same commit, and stderr says so; names close to it are refused.
+    An account already among the deal's competitors is refused.
 
     \b
     Example:  opp competitor add 4k7q "Initech" --role incumbent --products "CRM Suite"

@@ -571,11 +571,27 @@ def moved(opp, source: str, target: str, people: Mapping[str, str]):
             update["contacts"] = [c.model_copy(update={"person": people.get(c.person,
                                                                               c.person)})
                                   for c in opp.contacts]
-    update["partners"] = [p.model_copy(update={"account": target}) if p.account == source
-                          else p for p in opp.partners]
-    update["competitors"] = [c.model_copy(update={"account": target})
-                             if c.account == source else c for c in opp.competitors]
+    update["partners"] = _moved(opp.partners, source, target)
+    update["competitors"] = _moved(opp.competitors, source, target)
     return opp.model_copy(update=update)
+
+
+def _moved(items: list, source: str, target: str) -> list:
+    """Partners or competitors naming ``target`` where they named ``source``: a deal
+    that named both keeps one entry, the first, its empty fields filled from the other."""
+    out: list = []
+    for item in items:
+        if item.account == source:
+            item = item.model_copy(update={"account": target})
+        kept = next((i for i, o in enumerate(out) if o.account == target == item.account),
+                    None)
+        if kept is None:
+            out.append(item)
+        else:
+            fill = {k: v for k, v in item.model_dump(exclude={"id"}).items()
+                    if getattr(out[kept], k) is None}
+            out[kept] = out[kept].model_copy(update=fill)
+    return out
 
 
 class CustomerQuery:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
+from .accounts import Directory, normalise
 from .model import Activity, Competitor, Contact, Document, Note, Opportunity, Partner, Settings
 from .stages import ensure_open, near
 
@@ -167,18 +168,63 @@ def _check_activity(activity: Activity, today: date) -> None:
                          f"done yet (today is {today}); give its real date with --date")
 
 
-def _same(panel: str, a: Any, b: Any) -> bool:
-    """Whether two relations are the same entry (so the second adds nothing)."""
+def party(panel: str, item: Any, directory: Directory | None = None) -> str:
+    """Whom a relation names, as one key: a contact's person (by id, else by name); a
+    partner's or competitor's organisation, by account: an id, or a text naming an
+    account by name or alias, is that account's id; other text is its normalised name
+    (case, punctuation and legal forms ignored), so 'ACME S.r.l.' and 'Acme SpA' are one."""
     if panel == "contacts":
-        return a.name.casefold() == b.name.casefold() and a.role == b.role
-    return a.account.casefold() == b.account.casefold() and a.role == b.role
+        return " ".join(item.name.casefold().split())
+    entry = directory.named(item.account) if directory is not None else None
+    return f"account {entry.id}" if entry is not None else normalise(item.account)
+
+
+def _same(panel: str, a: Any, b: Any, directory: Directory | None) -> bool:
+    """Whether two relations name one party, whatever their roles (so the second is
+    refused: a deal lists an organisation, or a person, once per panel)."""
+    if panel == "contacts" and a.person and a.person == b.person:
+        return True
+    return party(panel, a, directory) == party(panel, b, directory)
+
+
+def twins(opp: Opportunity, directory: Directory | None = None
+          ) -> list[tuple[str, int, Any, Any]]:
+    """Relations that name a party an earlier entry of their panel names (a hand edit,
+    or two clones adding one partner): (panel, index, the entry, the earlier one)."""
+    out = []
+    for panel in RELATIONS:
+        items = getattr(opp, panel)
+        for i, item in enumerate(items):
+            first = next((o for o in items[:i] if _same(panel, o, item, directory)), None)
+            if first is not None:
+                out.append((panel, i, item, first))
+    return out
+
+
+def _refuse_twin(opp: Opportunity, panel: str, item: Any, directory: Directory | None,
+                 then: str) -> None:
+    twin = next((i for i in getattr(opp, panel)
+                 if i.id != item.id and _same(panel, i, item, directory)), None)
+    if twin is not None:
+        shown = label(panel, twin if directory is None else _named(twin, directory))
+        raise RuleError(f"{opp.id} already has {WORD[panel]} {shown} [{twin.id}]; "
+                        + then.format(id=opp.id, item=twin.id, word=WORD[panel]))
+
+
+def _named(item: Any, directory: Directory) -> Any:
+    """A partner or competitor with its account's name (for messages)."""
+    account = getattr(item, "account", None)
+    if account is None:
+        return item
+    return item.model_copy(update={"account": directory.name_of(account)})
 
 
 def add(opp: Opportunity, settings: Settings | None, panel: str, fields: dict, *,
-        today: date | None = None, item_id: str | None = None
-        ) -> tuple[Opportunity, Any]:
+        today: date | None = None, item_id: str | None = None,
+        directory: Directory | None = None) -> tuple[Opportunity, Any]:
     """Add an item to a panel; returns the opportunity and the new item. The settings
-    are needed for relations (R17, roles) and activities (types)."""
+    are needed for relations (R17, roles) and activities (types); ``directory`` (the
+    accounts) tells which texts and ids name one organisation."""
     _guard(opp, settings, panel)
     items = getattr(opp, panel)
     data = {"id": item_id or ids.new_item_id({i.id for i in items}),
@@ -187,16 +233,16 @@ def add(opp: Opportunity, settings: Settings | None, panel: str, fields: dict, *
     if panel == "activities":
         _check_activity(item, today or item.date)
     if panel in RELATIONS:
-        twin = next((i for i in items if _same(panel, i, item)), None)
-        if twin is not None:
-            raise RuleError(f"{opp.id} already has {WORD[panel]} {label(panel, twin)} "
-                            f"[{twin.id}]; change it with: opp {WORD[panel]} edit {opp.id} "
-                            f"{twin.id}")
+        _refuse_twin(opp, panel, item, directory,
+                     "a deal lists each once; change its role with: opp {word} edit {id} "
+                     "{item} --role ROLE" if panel != "competitors" else
+                     "a deal lists each once; change it with: opp {word} edit {id} {item}")
     return opp.model_copy(update={panel: [*items, item]}), item
 
 
 def edit(opp: Opportunity, settings: Settings, panel: str, ref: str, fields: dict, *,
-         today: date | None = None) -> tuple[Opportunity, Any, Any]:
+         today: date | None = None, directory: Directory | None = None
+         ) -> tuple[Opportunity, Any, Any]:
     """Change fields of an item (a field set to None is cleared); returns the
     opportunity, the item before and the item after."""
     _guard(opp, settings, panel)
@@ -209,11 +255,9 @@ def edit(opp: Opportunity, settings: Settings, panel: str, ref: str, fields: dic
     if panel == "activities":
         _check_activity(after, today or after.date)
     if panel in RELATIONS:
-        twin = next((i for i in getattr(opp, panel)
-                     if i.id != before.id and _same(panel, i, after)), None)
-        if twin is not None:
-            raise RuleError(f"{opp.id} already has {WORD[panel]} {label(panel, twin)} "
-                            f"[{twin.id}]; remove one of them instead")
+        _refuse_twin(opp, panel, after, directory,
+                     "a deal lists each once; remove one of them with: opp {word} remove "
+                     "{id} {item}")
     items = [after if i.id == before.id else i for i in getattr(opp, panel)]
     return opp.model_copy(update={panel: items}), before, after
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain import accounts as account_rules
+from ..domain import panels
 from ..errors import DataError
 from ..store import accounts as store_accounts
 from ..store.files import (
@@ -95,6 +96,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
     if paths is not None:  # references are checked against every account there is
         accounts = _every_account(repo, accounts)
     errors += duplicate_vats(accounts)
+    names = account_rules.Directory.of(store_accounts.plain(a) for a in accounts.values())
 
     for rel in targets:
         if rel == SETTINGS_FILE:
@@ -121,6 +123,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
             errors += result
         else:
             errors += dangling(repo, rel, result, accounts)
+            errors += listed_twice(repo, rel, result, names)
             errors += _document_files(repo, rel, result)
     return errors, checked
 
@@ -156,6 +159,26 @@ def dangling(repo: Repo, rel: str, opp: Any, accounts: dict[str, Any]) -> list[D
     (``domain.accounts.dangling``), with the line that names it."""
     return [DataError(d.message, rel, line_of(repo.root, rel, d.value))
             for d in account_rules.dangling(opp, accounts)]
+
+
+def listed_twice(repo: Repo, rel: str, opp: Any, found: account_rules.Directory
+                 ) -> list[DataError]:
+    """A partner, competitor or contact naming the party an earlier entry of its panel
+    names (one account by id and by a spelling, say), with the later entry's line."""
+    out = []
+    for panel, _, item, first in panels.twins(opp, found):
+        word = panels.WORD[panel]
+        out.append(DataError(
+            f"{panel}: {word} {item.id} ({_party(item, found)}) names the same "
+            f"{'person' if panel == 'contacts' else 'organisation'} as {word} {first.id} "
+            f"({_party(first, found)}); a deal lists each once: keep one with opp {word} "
+            f"remove {opp.id} {item.id}", rel, line_of(repo.root, rel, f"id: {item.id}")))
+    return out
+
+
+def _party(item: Any, found: account_rules.Directory) -> str:
+    account = getattr(item, "account", None)
+    return item.name if account is None else found.name_of(account)
 
 
 def _document_files(repo: Repo, rel: str, opp) -> list[DataError]:

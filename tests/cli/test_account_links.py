@@ -17,12 +17,13 @@ def changed_files(crm) -> list[str]:
 def test_partner_and_competitor_resolve_like_the_customer(crm):
     deal = crm.new("Renewal", "--customer", "Acme")
     globex = crm("account", "add", "Globex S.p.A.", "--alias", "GBX").stdout.strip()
-    for i, spelling in enumerate((globex, globex[:5], "globex spa", "GLOBEX", "gbx")):
-        role = ["reseller", "supplier", "integrator", "consultant", "other"][i]
-        r = crm("partner", "add", deal, spelling, "--role", role)
+    for spelling in (globex, globex[:5], "globex spa", "GLOBEX", "gbx"):
+        other = crm("new", "Other", "--customer", "Acme").stdout.strip()
+        r = crm("partner", "add", other, spelling, "--role", "reseller")
         assert "created account" not in r.stderr
-    partners = crm.json("show", deal)["partners"]
-    assert {(p["account"], p["account_id"]) for p in partners} == {("Globex S.p.A.", globex)}
+        [p] = crm.json("show", other)["partners"]
+        assert (p["account"], p["account_id"]) == ("Globex S.p.A.", globex)
+    crm("partner", "add", deal, "Globex", "--role", "other")
     stored = yaml.safe_load(crm.file(deal).read_text())["partners"]
     assert {p["account"] for p in stored} == {globex}  # the file holds the id
     assert "Globex S.p.A." in crm("show", deal).stdout  # people read the name
@@ -176,3 +177,75 @@ def test_account_import_reads_xlsx_all_or_nothing(crm, unchanged):
         (crm.root.parent / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
         crm("account", "import", crm.root.parent / "broken.xlsx", code=1)
     assert len(crm.json("account", "list")) == 2
+
+
+def test_a_deal_lists_an_organisation_or_a_person_once(crm, unchanged):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("account", "add", "Globex S.p.A.", "--alias", "GBX")
+    item = crm("partner", "add", deal, "Globex", "--role", "reseller").stdout.strip()
+    for spelling, role in (("GLOBEX S.r.l.", "reseller"), ("gbx", "integrator"),
+                           (crm.json("show", deal)["partners"][0]["account_id"], "other")):
+        with unchanged:  # another spelling, or another role: the same organisation
+            r = crm("partner", "add", deal, spelling, "--role", role, code=1)
+        assert r.stderr == (f"error: {deal} already has partner Globex S.p.A. (reseller) "
+                            f"[{item}]; a deal lists each once; change its role with: opp "
+                            f"partner edit {deal} {item} --role ROLE\n")
+    crm("competitor", "add", deal, "Globex")  # a partner may compete as well
+    crm("competitor", "add", deal, "Initech")
+    with unchanged:
+        r = crm("competitor", "add", deal, "initech inc.", "--role", "incumbent", code=1)
+        assert "already has competitor Initech" in r.stderr
+    other = crm("partner", "add", deal, "Umbrella", "--role", "supplier").stdout.strip()
+    with unchanged:  # an edit never makes a twin either
+        r = crm("partner", "edit", deal, other, "--account", "gbx", code=1)
+        assert f"remove one of them with: opp partner remove {deal} {item}" in r.stderr
+
+    jane = crm("person", "add", "acme", "Jane Doe").stdout.strip()
+    crm("contact", "add", deal, "Jane Doe", "--role", "buyer")
+    for who in ("jane  doe", jane):
+        with unchanged:  # the same person, by name or by id, whatever the role
+            r = crm("contact", "add", deal, who, "--role", "user", code=1)
+            assert "already has contact Jane Doe (buyer)" in r.stderr
+    crm("validate")
+
+
+def test_validate_finds_an_organisation_listed_twice_by_hand(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("partner", "add", deal, "Globex SpA", "--role", "reseller")
+    data = yaml.safe_load(crm.file(deal).read_text())
+    first = data["partners"][0]["id"]
+    data["partners"].append({"id": "hand01", "account": "GLOBEX s.r.l.", "role": "other"})
+    data["competitors"] = [{"id": "comp01", "account": "Initech"},
+                           {"id": "comp02", "account": "initech inc"}]
+    data["contacts"] = [{"id": "cont01", "name": "Jane Doe", "role": "buyer"},
+                        {"id": "cont02", "name": "jane doe", "role": "user"}]
+    crm.file(deal).write_text(yaml.safe_dump(data, sort_keys=False))
+    hand_commit(crm, "twins by hand")
+    r = crm("validate", code=1)
+    lines = crm.file(deal).read_text().splitlines()
+    hand = lines.index("- id: hand01") + 1
+    assert (f"opportunities/{deal}.yaml:{hand}: partners: partner hand01 (GLOBEX s.r.l.) "
+            f"names the same organisation as partner {first} (Globex SpA); a deal lists "
+            f"each once: keep one with opp partner remove {deal} hand01") in r.stdout
+    assert "competitor comp02 (initech inc) names the same organisation as competitor " \
+        "comp01 (Initech)" in r.stdout
+    assert "contact cont02 (jane doe) names the same person as contact cont01" in r.stdout
+    assert "3 problem(s)" in r.stdout + r.stderr
+    crm("partner", "remove", deal, "hand01")
+    crm("competitor", "remove", deal, "comp02")
+    crm("contact", "remove", deal, "cont02")
+    crm("validate")
+
+
+def test_merge_keeps_one_entry_for_a_deal_naming_both(crm):
+    deal = crm.new("Renewal", "--customer", "Acme")
+    crm("partner", "add", deal, "Globex", "--role", "reseller")
+    crm("partner", "add", deal, "Globex Group", "--role", "integrator", "--create")
+    crm("competitor", "add", deal, "Globex Group", "--role", "incumbent")
+    crm("competitor", "add", deal, "Globex", "--products", "CRM Suite")
+    crm("account", "merge", "globex group", "globex")
+    shown = crm.json("show", deal)
+    assert [(p["account"], p["role"]) for p in shown["partners"]] == [("Globex", "reseller")]
+    assert [(c["account"], c["role"], c["products"]) for c in shown["competitors"]] == [
+        ("Globex", "incumbent", "CRM Suite")]  # the first kept, its blanks filled
+    crm("validate")
