@@ -30,8 +30,8 @@ SHOWN_ERRORS = 50      # bad rows listed in text; --format json lists them all
 PROGRESS_MIN_ROWS = 500  # below this an import is quick: no progress bar
 
 MAP_HELP = ("Take FIELD from COLUMN (repeatable; FIELD may be a comma list; 'COLUMN=' "
-            "ignores the column). Fields: id, ref, name, customer, stage, amount, objective, "
-            "currency, close_date, owner, lost_reason, created, product.")
+            "ignores the column). Fields: id, ref, name, customer, customer_id, stage, amount, "
+            "objective, currency, close_date, owner, lost_reason, created, product.")
 
 
 def _stderr_is_terminal() -> bool:
@@ -158,8 +158,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     """Import opportunities from a CSV or xlsx file, all or nothing, as one commit.
 
     The first row names the columns: the fields (id, ref, name, customer,
-    stage, amount, objective, currency, close_date, owner, lost_reason,
-    created, product) or the usual headers of Salesforce and HubSpot exports
+    customer_id, stage, amount, objective, currency, close_date, owner,
+    lost_reason, created, product) or the usual headers of Salesforce and HubSpot exports
     ("Opportunity Name", "Account Name", "Deal Stage", "Close Date", "Deal
     owner", "Record ID"...); --map names the others. A row whose id or ref is
     already in the repo updates that opportunity with its non-blank cells, so
@@ -228,7 +228,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
                 tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{e.opportunity.id}.yaml"
                                       for e in plan.entries if e.action == "update"])
                 step = bars.enter_context(progress(2 * len(plan.writes), "writing files"))
-                writes, report["accounts_created"] = with_accounts(tx, plan.writes, today())
+                writes, report["accounts_created"] = with_accounts(tx, plan.writes, today(),
+                                                                   plan.account_ids)
                 for count, opp in enumerate(writes, 1):
                     tx.save_opportunity(opp)
                     if count % 100 == 0:
@@ -277,6 +278,9 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
 def export(state: State, fmt: str, output: str | None) -> None:
     """Every opportunity, with the fields opp import reads (CSV, TSV, xlsx) or in full (JSON).
 
+    The customer is its account's name, and customer_id its id (blank for a
+    customer still text); JSON adds account_id to partners and competitors.
+
     The CSV imports back: into an empty repo it gives the same opportunities
     (same ids), into this one it changes nothing; so does the xlsx, one sheet
     of the same columns whose money cells are numbers with two decimals and
@@ -294,7 +298,7 @@ def export(state: State, fmt: str, output: str | None) -> None:
 
     from ..domain.accounts import with_accounts
     from ..domain.views import detail
-    from ..store.accounts import directory, with_names
+    from ..store.accounts import directory
     from ..transfer import OPPORTUNITY_FIELDS, csv_text, export_row, single_product, xlsx_bytes
     from .output import write_whole
 
@@ -304,25 +308,23 @@ def export(state: State, fmt: str, output: str | None) -> None:
     settings = repo.settings
     opportunities = repo.load_all()
     data: str | bytes
+    found = directory(repo)
     if fmt == "json":
         from .output import json_default
 
-        found = directory(repo)
         data = json.dumps([{**with_accounts(detail(opp, settings), found),
                             "product": single_product(opp)} for opp in opportunities],
                           default=json_default, ensure_ascii=False, indent=2) + "\n"
-    else:
-        named = with_names(repo, opportunities)  # the sheet names the customer
+    else:  # the sheet names the customer, and gives its account's id
+        rows = [export_row(opp, found) for opp in opportunities]
         if fmt == "table":  # for people: the same columns, aligned
-            data = table([[row.get(c) for c in OPPORTUNITY_FIELDS]
-                          for row in map(export_row, named)], OPPORTUNITY_FIELDS) + "\n"
+            data = table([[row.get(c) for c in OPPORTUNITY_FIELDS] for row in rows],
+                         OPPORTUNITY_FIELDS) + "\n"
         elif fmt == "xlsx":
-            data = xlsx_bytes((export_row(opp) for opp in named), OPPORTUNITY_FIELDS,
-                              money=("amount", "objective"), dates=("close_date", "created"),
-                              title="opportunities")
+            data = xlsx_bytes(rows, OPPORTUNITY_FIELDS, money=("amount", "objective"),
+                              dates=("close_date", "created"), title="opportunities")
         else:
-            data = csv_text((export_row(opp) for opp in named), OPPORTUNITY_FIELDS,
-                            "\t" if fmt == "tsv" else ",")
+            data = csv_text(rows, OPPORTUNITY_FIELDS, "\t" if fmt == "tsv" else ",")
     if output is None:
         click.echo(data, nl=False)
         return

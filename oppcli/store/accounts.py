@@ -10,7 +10,7 @@ may give the accounts or the ``Directory``), else parses every file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -445,10 +445,12 @@ def with_names(repo: Repo, opps: list) -> list:
             if o.customer in found.by_id else o for o in opps]
 
 
-def with_accounts(tx: Transaction, opps: list, today) -> tuple[list, int]:
+def with_accounts(tx: Transaction, opps: list, today, ids: Mapping[str, str] | None = None
+                  ) -> tuple[list, int]:
     """Opportunities whose customer text is resolved to an account id, the accounts that
-    match none created within ``tx`` (an import: one commit). Returns them and the
-    number of accounts created."""
+    match none created within ``tx`` (an import: one commit), with the id ``ids`` gives
+    their normalised name (an import's ``customer_id`` column), else a new one. Returns
+    them and the number of accounts created."""
 
     repo = tx.repo
     found = directory(repo)
@@ -459,7 +461,9 @@ def with_accounts(tx: Transaction, opps: list, today) -> tuple[list, int]:
         if named is not None:
             account_id = named.id
         else:
-            account = new_account(fresh_id(repo), opp.customer, found, today=today)
+            wanted = (ids or {}).get(rules.normalise(opp.customer))
+            account = new_account(wanted if wanted and wanted not in found else
+                                  fresh_id(repo), opp.customer, found, today=today)
             tx.save_account(account)
             created += 1
             found = Directory([*found.by_id.values(), Entry.of(plain(account))])

@@ -14,8 +14,9 @@ from ..domain.model import Settings, Stage
 from ..errors import DataError, OppError, UsageError
 from .sheet import Cell, cell_text, header_key
 
-OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "stage", "amount", "objective",
-                      "currency", "close_date", "owner", "lost_reason", "created", "product")
+OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "customer_id", "stage", "amount",
+                      "objective", "currency", "close_date", "owner", "lost_reason", "created",
+                      "product")
 
 
 CATALOG_FIELDS = ("sku", "name", "price", "unit")
@@ -32,6 +33,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "customer": ("customer", "customer name", "account", "account name", "company",
                  "company name", "associated company", "associated company primary",
                  "client", "organization", "organisation"),
+    "customer_id": ("customer id",),  # opp's account id, as opp export writes it
     "stage": ("stage", "stage name", "stagename", "deal stage", "opportunity stage",
               "sales stage"),
     "amount": ("amount", "deal amount", "opportunity amount", "value", "deal value"),

@@ -24,6 +24,11 @@ Decisions (documented in the README, "Import and export"):
   reopens it; a won or lost stage closes it on the row's close date, today when
   blank (R17a); an amount on an opportunity with products is refused unless it
   is the products' total (R5).
+- ``customer_id`` (what ``opp export`` writes beside ``customer``) names the account
+  by its opp id: an account of the repo (the ``customer`` cell, when given, must name
+  it too), else the id the account the row's customer creates gets, so that an
+  export imported into another repo keeps its account ids. A ``customer`` naming an
+  account of the repo takes that one, whatever id another repo gave it.
 - ``product`` names one catalog product (SKU or name, ignoring case, spaces and
   punctuation): the row then holds one product line, quantity 1, priced at the
   row's amount (0.00 when blank), and the amount is that line's total (R4, R6).
@@ -40,7 +45,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import ids, opportunity, products, stages
-from ..domain.accounts import Directory
+from ..domain.accounts import ACCOUNT_ID, Directory, normalise
 from ..domain.l10n import check_currency
 from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
 from ..domain.money import ZERO, money_str
@@ -89,6 +94,8 @@ class Lookup:
         self.settings = settings
         self.stage_map = stage_map or {}
         self.accounts = accounts or Directory([])
+        self.new_ids: dict[str, tuple[str, int]] = {}  # new customer -> (id, line)
+        self.id_of: dict[str, tuple[str, int, str]] = {}  # id -> (customer, line, name)
         self._stages: dict[str, Stage | str] = {}
         self._products: dict[str, list[CatalogItem]] = {}
         for item in catalog.products:
@@ -121,6 +128,40 @@ class Lookup:
         itself when it names none (the import creates the account)."""
         found = self.accounts.named(text)
         return found.name if found is not None else text
+
+    def account(self, values: dict, line: int) -> None:
+        """The row's ``customer_id`` and ``customer`` cells settled into one customer
+        (``values['customer']``, the account's name): the account of the repo with that
+        id, or the id to give the account the customer's name creates. ``ValueError``
+        when the two cells disagree."""
+        account_id = values.pop("customer_id", None)
+        if account_id is None:
+            return
+        name = values.get("customer")
+        entry = self.accounts.by_id.get(account_id)
+        if entry is not None:
+            if name is not None and normalise(name) not in {
+                    normalise(n) for n in (entry.name, *entry.aliases)}:
+                raise ValueError(f"customer_id {account_id} is account {entry.words()}, but "
+                                 f"customer is '{name}'; clear one of the two cells")
+            values["customer"] = entry.name
+            return
+        if name is None:
+            raise ValueError(f"customer_id {account_id} is no account of this repo; give "
+                             "the customer's name in the customer column too")
+        if self.accounts.named(name) is not None:
+            return  # an account of this repo has the name: an id of another repo
+        key = normalise(name)
+        given = self.new_ids.get(key)
+        holder = self.id_of.get(account_id)
+        if given is not None and given[0] != account_id:
+            raise ValueError(f"customer '{name}' has customer_id {given[0]} on line "
+                             f"{given[1]}, and {account_id} here; one account has one id")
+        if holder is not None and holder[0] != key:
+            raise ValueError(f"customer_id {account_id} is customer '{holder[2]}' on line "
+                             f"{holder[1]}, and '{name}' here; one id names one account")
+        self.new_ids.setdefault(key, (account_id, line))
+        self.id_of.setdefault(account_id, (key, line, name))
 
     def product(self, text: str, what: str) -> CatalogItem:
         """By SKU, else by name, else loosely (letters and digits only)."""
@@ -168,6 +209,12 @@ def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
         return lookup.product(text, what)
     if name == "customer":
         return lookup.customer(one_line(text, what))
+    if name == "customer_id":
+        if not ACCOUNT_ID.fullmatch(text.casefold()):
+            raise ValueError(f"{what} '{text}' is not an opp account id (8 letters and "
+                             "digits, as opp export writes it); leave it blank to find the "
+                             "account by the customer's name")
+        return text.casefold()
     return one_line(text, what)
 
 
@@ -195,6 +242,8 @@ class Entry:
 class ImportPlan:
     entries: list[Entry] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    account_ids: dict[str, str] = field(default_factory=dict)
+    """The ids the accounts to create take (normalised customer name -> customer_id)."""
 
     def count(self, action: str) -> int:
         return sum(1 for e in self.entries if e.action == action)
@@ -355,6 +404,7 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
                 seen_ids, seen_refs, today, owner, reading))
         except _RowFailed as exc:
             plan.errors.extend(RowError(line, m) for m in exc.messages)
+    plan.account_ids = {key: account_id for key, (account_id, _) in lookup.new_ids.items()}
     return plan
 
 
@@ -376,6 +426,11 @@ def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, i
         try:
             values[name] = parse_value(name, cell, columns.header[index], lookup, today,
                                        reading)
+        except ValueError as exc:
+            messages.append(str(exc))
+    if not messages:
+        try:
+            lookup.account(values, line)
         except ValueError as exc:
             messages.append(str(exc))
     if messages:
@@ -446,9 +501,14 @@ def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, i
     return Entry(line, "create", opp, new_id=made_up)
 
 
-def export_row(opp: Opportunity) -> dict[str, str | None]:
-    """An opportunity as a row of the CSV the import reads (same fields, same words)."""
-    return {"id": opp.id, "ref": opp.ref, "name": opp.name, "customer": opp.customer,
+def export_row(opp: Opportunity, accounts: Directory | None = None) -> dict[str, str | None]:
+    """An opportunity as a row of the CSV the import reads (same fields, same words): the
+    customer by its account's name, and its id in ``customer_id`` (blank for a customer
+    still text)."""
+    entry = accounts.by_id.get(opp.customer) if accounts is not None else None
+    return {"id": opp.id, "ref": opp.ref, "name": opp.name,
+            "customer": entry.name if entry is not None else opp.customer,
+            "customer_id": entry.id if entry is not None else None,
             "stage": opp.stage, "amount": money_str(opp.amount),
             "objective": money_str(opp.objective) if opp.objective is not None else None,
             "currency": opp.currency,

@@ -651,8 +651,9 @@ def test_export_then_import_into_an_empty_repo_gives_the_same_opportunities(crm,
     # a spreadsheet shows the formula-like cells as text; imported, they are as typed
     assert f'{d},,"\'=HYPERLINK(""http://x"")",\'@Acme,' in exported
     assert "'=HYPERLINK" in crm("list", "--format", "csv").stdout
-    assert exported.splitlines()[0] == ("id,ref,name,customer,stage,amount,objective,currency,"
-                                        "close_date,owner,lost_reason,created,product")
+    assert exported.splitlines()[0] == ("id,ref,name,customer,customer_id,stage,amount,"
+                                        "objective,currency,close_date,owner,lost_reason,"
+                                        "created,product")
     full = {r["id"]: r for r in crm.json("export")}
     # the same sheet again changes nothing here
     head = crm.head()
@@ -665,13 +666,14 @@ def test_export_then_import_into_an_empty_repo_gives_the_same_opportunities(crm,
     other("--repo", other.root, "catalog", "import", "-",
           input=crm("catalog", "list", "--format", "csv").stdout)
     other("--repo", other.root, "import", "../export.csv")
-    assert other("--repo", other.root, "export").stdout == exported
+    assert other("--repo", other.root, "export").stdout == exported  # account ids too
+    assert other.json("--repo", other.root, "account", "list") == crm.json("account", "list")
     again = {r["id"]: r for r in json.loads(other("--repo", other.root, "export", "--format",
                                                   "json").stdout)}
     assert set(again) == set(full)
     for opp_id, row in full.items():
-        keep = ("name", "customer", "stage", "status", "amount", "objective", "currency",
-                "close_date", "owner", "lost_reason", "ref", "created", "product")
+        keep = ("name", "customer", "customer_id", "stage", "status", "amount", "objective",
+                "currency", "close_date", "owner", "lost_reason", "ref", "created", "product")
         assert {k: again[opp_id][k] for k in keep} == {k: row[k] for k in keep}
     # one line of quantity 1 travels as a product; two lines travel as their amount
     assert again[a]["products"][0]["sku"] == "SRV-01"
