@@ -13,13 +13,14 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
 from .ids import new_item_id
 from .l10n import check_country, countries
+from .lazy import Built, Later
 
 # legal forms left out when names are compared: "ACME S.r.l." is "Acme"
 LEGAL_SUFFIXES = frozenset({
@@ -81,12 +82,15 @@ class Directory:
     """Every account of a repo, by id and by normalised name or alias."""
 
     def __init__(self, entries: Iterable[Entry]):
-        self.by_id: dict[str, Entry] = {}
-        self.by_key: dict[str, list[Entry]] = {}
+        self.by_id: Mapping[str, Entry] = {}
+        self.by_key: Mapping[str, list[Entry]] = {}
+        by_id: dict[str, Entry] = {}
+        by_key: dict[str, list[Entry]] = {}
         for e in sorted(entries, key=lambda e: e.id):
-            self.by_id[e.id] = e
+            by_id[e.id] = e
             for key in {normalise(n) for n in (e.name, *e.aliases)}:
-                self.by_key.setdefault(key, []).append(e)
+                by_key.setdefault(key, []).append(e)
+        self.by_id, self.by_key = by_id, by_key
 
     @classmethod
     def of(cls, items: Iterable[Mapping[str, Any]]) -> Directory:
@@ -97,13 +101,22 @@ class Directory:
         a cache keeps the names normalised (4,000 names cost more than reading them)."""
         return {k: [e.id for e in v] for k, v in self.by_key.items()}
 
+    def heads(self) -> dict[str, list[Any]]:
+        """Account id -> [name, aliases, VAT]: the rest of ``of_keys``."""
+        return {i: [e.name, list(e.aliases), e.vat] for i, e in self.by_id.items()}
+
     @classmethod
-    def of_keys(cls, items: Iterable[Mapping[str, Any]], keys: Mapping[str, list[str]]
-                ) -> Directory:
-        """The directory ``of(items)`` gives, with the keys ``keys()`` gave for them."""
+    def of_keys(cls, heads: Mapping[str, list[Any]], keys: Mapping[str, list[str]],
+                data: Callable[[], Mapping[str, Mapping[str, Any]]]) -> Directory:
+        """The directory ``of(items)`` gives, from the ``heads()`` and ``keys()`` it gave:
+        an entry is built when it is read, and its data (``data()``: account id -> the
+        account, read once for all) when that is read. Resolving one name among 2,000
+        accounts builds one entry and reads no account's data."""
         found = cls(())
-        found.by_id = {e.id: e for e in sorted(map(Entry.of, items), key=lambda e: e.id)}
-        found.by_key = {k: [found.by_id[i] for i in ids] for k, ids in keys.items()}
+        by_id = Built(dict(sorted(heads.items())),
+                      lambda i, h: Entry(i, h[0], tuple(h[1]), h[2], Later(i, data)))
+        found.by_id = by_id
+        found.by_key = Built(keys, lambda _, ids: [by_id[i] for i in ids])
         return found
 
     def __len__(self) -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from oppcli.domain.l10n import check_country, check_currency, countries, currencies
+from oppcli.domain.l10n import (
+    COMMON_CURRENCIES,
+    COMMON_LOCALES,
+    check_country,
+    check_currency,
+    countries,
+    currencies,
+)
 from oppcli.domain.model import Account, Settings
 
 
@@ -14,6 +21,14 @@ def test_the_lists_are_iso_3166_and_iso_4217():
     assert 245 <= len(countries()) <= 255
     assert {"EUR", "USD", "GBP", "CHF", "JPY", "ITL"} <= currencies()  # ITL: old files
     assert not {"XXX", "XTS", "ABC", "EURO"} & currencies()
+    assert currencies() >= COMMON_CURRENCIES  # known without Babel: the same answers
+
+
+def test_common_locales_are_what_babel_makes_of_them():
+    from babel import Locale
+
+    for tag in COMMON_LOCALES:
+        assert str(Locale.parse(tag)) == tag
 
 
 @pytest.mark.parametrize("code", ["ABC", "XXX", "XTS", "EU", "EURO", ""])

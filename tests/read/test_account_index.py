@@ -68,3 +68,23 @@ def test_opp_new_resolves_through_the_kept_directory(crm, monkeypatch):
     second = crm.new("Two", "--customer", "ACME")
     assert crm.json("show", first)["customer_id"] == crm.json("show", second)["customer_id"]
     assert len(crm.json("account", "list")) == 1
+
+
+def test_a_kept_directory_resolves_names_without_reading_any_accounts_data(crm, monkeypatch):
+    monkeypatch.setattr(index_accounts, "RACY_SECONDS", -60)
+    acme = crm("account", "add", "ACME S.r.l.", "--vat", "IT12345670017", "--city",
+               "Milano").stdout.strip()
+    crm("person", "add", "acme", "Jane Doe")
+    whole = crm.json("account", "show", "acme")
+    names(crm.root)  # kept: the names, and every account's data beside them
+    read = []
+    real = index_accounts._items
+    monkeypatch.setattr(index_accounts, "_items", lambda *a: read.append(a) or real(*a))
+    found = index_accounts.read_directory(fresh(crm.root))
+    entry = found.resolve("acme spa")
+    assert (entry.id, entry.name, entry.vat) == (acme, "ACME S.r.l.", "IT12345670017")
+    assert read == []  # a name resolved: no account's data read
+    assert entry.data["city"] == "Milano" and dict(entry.data)["people"][0]["name"] == \
+        "Jane Doe"
+    assert len(read) == 1  # read when asked for, once
+    assert crm.json("account", "show", "acme") == whole

@@ -5,6 +5,7 @@ folder's files, so that ``opp new --customer X`` reads no account file at all.""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,8 +29,10 @@ def plain_accounts(repo: Repo) -> list[dict[str, Any]]:
     return with_retry(repo, lambda index: _plain(repo, index))
 
 
-# the row of the accounts table that holds the whole directory (no account id has '~')
+# the rows of the accounts table that hold the whole directory (no account id has '~'):
+# its names, and every account's data (read only by a command that shows it)
 SNAPSHOT = "~directory"
+ITEMS = "~items"
 RACY_SECONDS = 3  # as the index's (worktree.py): stat data younger than this is not trusted
 
 
@@ -51,15 +54,34 @@ def _directory(repo: Repo, index: Index | None) -> Directory:
     if row is not None and row[0] == signature:
         try:
             data = json.loads(row[1])
-            return Directory.of_keys(data["items"], data["keys"])
-        except (ValueError, KeyError, TypeError):
+            return Directory.of_keys(data["heads"], data["keys"],
+                                     functools.cache(lambda: _items(repo, signature)))
+        except (ValueError, KeyError, TypeError, IndexError):
             pass  # not a directory this code wrote: read the files, and keep it anew
     items = _plain(repo, index)
     found = Directory.of(items)
     if signature is not None:
-        index.write_accounts({SNAPSHOT: (signature, json.dumps(
-            {"items": items, "keys": found.keys()}, ensure_ascii=False))})
+        index.write_accounts({
+            SNAPSHOT: (signature, json.dumps({"heads": found.heads(), "keys": found.keys()},
+                                             ensure_ascii=False)),
+            ITEMS: (signature, json.dumps(items, ensure_ascii=False))})
     return found
+
+
+def _items(repo: Repo, signature: str) -> dict[str, Any]:
+    """Every account's data (id -> plain data), as the index kept it with the directory
+    of ``signature``; the files read anew when it holds no such thing."""
+
+    def read(index: Index | None) -> dict[str, Any]:
+        row = index.accounts(ITEMS).get(ITEMS) if index is not None else None
+        if row is not None and row[0] == signature:
+            try:
+                return {d["id"]: d for d in json.loads(row[1])}
+            except (ValueError, KeyError, TypeError):
+                pass
+        return {d["id"]: d for d in _plain(repo, index)}
+
+    return with_retry(repo, read)
 
 
 def _signature(repo: Repo) -> str | None:
@@ -118,7 +140,7 @@ def _plain(repo: Repo, index: Index | None) -> list[dict[str, Any]]:
         parsed = store_accounts.plain(store_accounts.load(repo, account_id))  # checked in full
         out.append(parsed)
         rows[account_id] = (blob, json.dumps(parsed, ensure_ascii=False))
-    rows.update({gone: None for gone in set(known) - set(ids) - {SNAPSHOT}})
+    rows.update({gone: None for gone in set(known) - set(ids) - {SNAPSHOT, ITEMS}})
     if rows:
         index.write_accounts(rows)
     return out
