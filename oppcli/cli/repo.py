@@ -51,11 +51,13 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool,
                                    "them with: opp config set currency CODE, opp config set "
                                    "locale LOCALE")
         repo = state.repo if directory == "." else Repo.find(directory)
-        written, grouped = upgrade_repo(repo)
+        written, grouped, folded = upgrade_repo(repo)
         for g in grouped:
             made = "new account" if g.created else "account"
             spellings = "; ".join(f'"{s}"' for s in g.spellings)
             note(f"{made} {g.account_id} {g.name}: {spellings} ({g.deals} deal(s) as customer)")
+        for line in folded:
+            note(line)
         note(f"upgraded {len(written)} file(s) in {repo.root}" if written
              else f"{repo.root} is up to date")
         return

@@ -201,6 +201,33 @@ def twins(opp: Opportunity, directory: Directory | None = None
     return out
 
 
+def fold_twins(opp: Opportunity, directory: Directory | None = None
+               ) -> tuple[Opportunity, list[str]]:
+    """The deal naming each party once per relation panel (a file of a first-round opp
+    listed one partner once per role; ``opp init --upgrade`` mends it): the first entry
+    kept, its empty fields filled from the later ones. Returns it and, in words, each
+    entry folded."""
+    update: dict[str, list] = {}
+    words = []
+    for panel in RELATIONS:
+        kept: list = []
+        for item in getattr(opp, panel):
+            at = next((n for n, k in enumerate(kept) if _same(panel, k, item, directory)),
+                      None)
+            if at is None:
+                kept.append(item)
+                continue
+            fill = {k: v for k, v in item.model_dump(exclude={"id"}).items()
+                    if getattr(kept[at], k) is None}
+            kept[at] = kept[at].model_copy(update=fill)
+            shown = item if directory is None else _named(item, directory)
+            words.append(f"{WORD[panel]} {label(panel, shown)} [{item.id}] folded into "
+                         f"[{kept[at].id}]")
+        if len(kept) != len(getattr(opp, panel)):
+            update[panel] = kept
+    return (opp.model_copy(update=update) if update else opp), words
+
+
 def _refuse_twin(opp: Opportunity, panel: str, item: Any, directory: Directory | None,
                  then: str) -> None:
     twin = next((i for i in getattr(opp, panel)

@@ -382,10 +382,13 @@ class Grouped:
     deals: int
 
 
-def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
+def accounts_from_text(tx: Transaction, today) -> tuple[list[Grouped], list[str]]:
     """Turn every deal's customer text (and each partner's or competitor's account
     text) into an account id, creating one account per distinct name (existing
-    accounts are reused, matched by name or alias), within the change ``tx``."""
+    accounts are reused, matched by name or alias), within the change ``tx``; and fold
+    the partners, competitors and contacts that name one party twice (``panels.
+    fold_twins``). Returns the accounts and, in words, each entry folded."""
+    from ..domain.panels import fold_twins
 
     repo = tx.repo
     found = directory(repo)
@@ -412,6 +415,7 @@ def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
         return entry.id
 
     changed = []
+    folded: list[str] = []
     for opp_id in repo.ids():
         opp = repo.load(opp_id)
         update: dict[str, Any] = {}
@@ -428,13 +432,15 @@ def accounts_from_text(tx: Transaction, today) -> list[Grouped]:
             update["partners"] = partners
         if competitors != opp.competitors:
             update["competitors"] = competitors
-        if update:
-            changed.append(opp.model_copy(update=update))
+        after, words = fold_twins(opp.model_copy(update=update), found)
+        folded += [f"deal {opp.id}: {w}" for w in words]
+        if after != opp:
+            changed.append(after)
     tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{o.id}.yaml" for o in changed])
     for opp in changed:
         tx.save_opportunity(opp)
     repo.__dict__["_directory"] = found
-    return sorted(groups.values(), key=lambda g: g.name.casefold())
+    return sorted(groups.values(), key=lambda g: g.name.casefold()), folded
 
 
 def with_names(repo: Repo, opps: list) -> list:

@@ -59,12 +59,12 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
 
 
 
-def upgrade(repo: Repo) -> tuple[list[str], list[Grouped]]:
+def upgrade(repo: Repo) -> tuple[list[str], list[Grouped], list[str]]:
     """Bring a data repo's files up to this opp: its JSON Schema copies, the schema
     line at the top of opp.yaml, catalog.yaml and every opportunity (the rest of each
     file is left as it is), and accounts for the customers still written as text (#20).
-    One commit, or none when all are current; the paths written and the accounts the
-    customer texts were grouped into."""
+    One commit, or none when all are current; the paths written, the accounts the
+    customer texts were grouped into, and the twin relations folded (in words)."""
     from .schemas import with_header
 
     with repo.transaction() as tx:
@@ -95,8 +95,11 @@ def upgrade(repo: Repo) -> tuple[list[str], list[Grouped]]:
             glue = "" if not attributes or attributes.endswith("\n") else "\n"
             tx.write(".gitattributes", attributes + glue + "".join(f"{line}\n"
                                                                    for line in missing))
-        grouped = accounts_from_text(tx, today())  # the customer is a record (#20)
+        # the customer is a record, and a deal names each party once (#20)
+        grouped, folded = accounts_from_text(tx, today())
         if grouped:
             tx.subject += f"; {len(grouped)} account(s) from the customers' names"
+        if folded:
+            tx.subject += f"; {len(folded)} twin partner(s), competitor(s), contact(s) folded"
         tx.writes.update(repo.schema_refresh(force=True))
-    return list(tx.writes), grouped
+    return list(tx.writes), grouped, folded

@@ -249,3 +249,38 @@ def test_merge_keeps_one_entry_for_a_deal_naming_both(crm):
     assert [(c["account"], c["role"], c["products"]) for c in shown["competitors"]] == [
         ("Globex", "incumbent", "CRM Suite")]  # the first kept, its blanks filled
     crm("validate")
+
+
+def test_upgrade_folds_a_first_round_deal_listing_a_party_twice(tmp_path, monkeypatch):
+    from conftest import Opp
+
+    opp = Opp(tmp_path / "old")
+    opp("init", str(opp.root))
+    monkeypatch.chdir(opp.root)
+    (opp.root / "opportunities").mkdir(exist_ok=True)
+    (opp.root / "opportunities" / "d0aaaaaa.yaml").write_text(
+        "id: d0aaaaaa\nname: A\ncustomer: Acme\nstage: prospecting\namount: 10.00\n"
+        "currency: EUR\nowner: me\ncreated: 2026-01-01\n"
+        "partners:\n- {id: p1, account: Initech, role: reseller}\n"
+        "- {id: p2, account: initech inc., role: integrator}\n"
+        "competitors:\n- {id: c1, account: Globex}\n"
+        "- {id: c2, account: GLOBEX GmbH, role: incumbent, products: CRM}\n"
+        "contacts:\n- {id: k1, name: Jane Doe, role: buyer}\n"
+        "- {id: k2, name: jane doe, role: user, email: jane@acme.example}\n")
+    opp.git("add", "-A")
+    opp.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "first round")
+    out = opp("validate", code=1).stdout  # the first round let them in
+    assert "partner p2 (initech inc.) names the same organisation as partner p1" in out
+    r = opp("init", "--upgrade")
+    assert "deal d0aaaaaa: partner Initech (integrator) [p2] folded into [p1]\n" in r.stderr
+    assert "deal d0aaaaaa: competitor Globex (incumbent) [c2] folded into [c1]\n" in r.stderr
+    assert "deal d0aaaaaa: contact jane doe (user) [k2] folded into [k1]\n" in r.stderr
+    shown = opp.json("show", "d0aaaaaa")
+    assert [(p["id"], p["account"], p["role"]) for p in shown["partners"]] == [
+        ("p1", "Initech", "reseller")]
+    assert [(c["id"], c["role"], c["products"]) for c in shown["competitors"]] == [
+        ("c1", "incumbent", "CRM")]  # the first kept, its blanks filled from the other
+    assert [(c["id"], c["role"], c["email"]) for c in shown["contacts"]] == [
+        ("k1", "buyer", "jane@acme.example")]
+    opp("validate")
+    assert "up to date" in opp("init", "--upgrade").stderr
