@@ -97,11 +97,13 @@ def sheet_options(dates: bool) -> Callable[[Callable], Callable]:
 
 def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
                 locale: str | None, delimiter: str | None, encoding: str | None,
-                sheet: str | None, date_format: str | None = None) -> tuple[Table, Reading]:
-    """The file as a table, and how it writes numbers and dates: the options (checked
-    before the file is read), then ``profile``, then the global --locale or opp.yaml's
-    (other than the default en); nothing: plain numbers and ISO dates."""
-    from ..transfer import check_date_format, check_delimiter, reading_for
+                sheet: str | None, date_format: str | None = None
+                ) -> tuple[Table, Reading, list[int]]:
+    """The file as a table, how it writes numbers and dates, and the lines of the footer
+    ``profile`` knows and left out. Numbers and dates: the options (checked before the
+    file is read), then ``profile``, then the global --locale or opp.yaml's (other than
+    the default en); nothing: plain numbers and ISO dates."""
+    from ..transfer import check_date_format, check_delimiter, drop_footer, reading_for
     from .app import checked_locale
 
     locale = checked_locale(locale) if locale else None
@@ -110,8 +112,12 @@ def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
     data = _read_table(file, encoding=encoding or (profile.encoding if profile else None),
                        delimiter=delimiter or (profile.delimiter if profile else None),
                        sheet=sheet or (profile.sheet if profile else None))
+    footer: list[int] = []
+    if profile is not None and profile.footer:
+        data, footer = drop_footer(data, profile.footer)
     repo_locale = state.locale if state.locale != "en" else None
-    return data, reading_for(profile, locale, date_format, state.locale_arg or repo_locale)
+    return (data, reading_for(profile, locale, date_format, state.locale_arg or repo_locale),
+            footer)
 
 
 def _print_profiles(state: State, fmt: str) -> None:
@@ -223,8 +229,9 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     name = _file_name(file)
     repo = state.repo
     chosen = find_profile(profile, repo.root) if profile else None
-    data, reading = _read_sheet(state, file, chosen, locale=locale, date_format=date_format,
-                                delimiter=delimiter, encoding=encoding, sheet=sheet)
+    data, reading, footer = _read_sheet(state, file, chosen, locale=locale,
+                                        date_format=date_format, delimiter=delimiter,
+                                        encoding=encoding, sheet=sheet)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
     columns = map_columns(data.header, maps=all_maps, defaults=all_defaults)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
@@ -275,6 +282,9 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
             click.echo(table([[r["line"], r["action"], r["id"] or "(new)", r["ref"], r["name"],
                                ", ".join(r["changed"])] for r in shown],
                              ["line", "action", "id", "ref", "name", "changes"]))
+    if footer and chosen is not None:
+        note(f"note: lines {footer[0]}-{footer[-1]} are the footer profile {chosen.name} "
+             "knows; not imported")
     _note_ignored(columns)
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
@@ -386,8 +396,8 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
 
     name = _file_name(file)
     repo = state.repo
-    data, reading = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
-                                encoding=encoding, sheet=sheet)
+    data, reading, _ = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
+                                   encoding=encoding, sheet=sheet)
     columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
