@@ -88,6 +88,11 @@ def test_a_european_price_list_in_cp1252(crm, unchanged, tmp_path):
     head = crm.head()
     r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252")
     assert "0 created, 0 updated, 4 unchanged; no commit" in r.stderr and crm.head() == head
+    # the catalog's own CSV (plain 1234.50) imports back into the it repo unchanged
+    own = crm("catalog", "list", "--format", "csv").stdout
+    assert "1234.50" in own
+    r = crm("catalog", "import", "-", input=own)
+    assert "0 created, 0 updated, 6 unchanged; no commit" in r.stderr and crm.head() == head
     crm("config", "set", "locale", "en")
     head = crm.head()
     r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252", env={"OPP_LOCALE": "it"})
