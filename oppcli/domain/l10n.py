@@ -183,5 +183,13 @@ def parse_date(text: str, what: str, date_format: str) -> date:
         return datetime.strptime(head, DATE_FORMATS[date_format]).date()
     except ValueError:
         example = datetime(2027, 1, 15).strftime(DATE_FORMATS[date_format])
+        tip = ""
+        for other in DATE_FORMATS:  # 15/01/2027 read month first: say which order reads it
+            try:
+                datetime.strptime(head, DATE_FORMATS[other])
+            except ValueError:
+                continue
+            tip = f"; if the file writes dates {other}, import it with --date-format {other}"
+            break
         raise ValueError(f"{what} '{raw}' is not a real date written {date_format} (e.g. "
-                         f"{example})") from None
+                         f"{example}){tip}") from None

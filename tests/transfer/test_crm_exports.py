@@ -206,6 +206,9 @@ def test_a_salesforce_export_of_an_italian_user_in_latin_1(crm, unchanged, tmp_p
         r = crm("import", path, "--profile", "salesforce", "--encoding", "latin-1", code=1)
         assert ":2: Amount '12.500,00' is not a number written the en_US way" in r.stdout
         assert r.stdout.count("--locale it if the file writes 1.234,50") == 2
+        assert ("Close Date '15/01/2027' is not a real date written MM/DD/YYYY (e.g. "
+                "01/15/2027); if the file writes dates DD/MM/YYYY, import it with "
+                "--date-format DD/MM/YYYY") in r.stdout
     r = crm("import", path, "--profile", "salesforce", "--encoding", "latin-1",
             "--locale", "it")
     assert "lines 6-10 are the footer" in r.stderr
