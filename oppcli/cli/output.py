@@ -66,6 +66,24 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=json_default, ensure_ascii=False, indent=2))
 
 
+def emit_json_list(items: Iterable[Any], chunk: int = 500) -> None:
+    """``emit_json(list(items))`` byte for byte, written ``chunk`` items at a time: a
+    long list (``opp list --format json`` of 100,000 deals: 40 MB) is never one string,
+    nor are its items all built at once. Each item is written as ``json.dumps`` writes
+    it inside a list: its lines indented two more spaces (no JSON string holds a line
+    break: json escapes it)."""
+    dumps = json.JSONEncoder(default=json_default, ensure_ascii=False, indent=2).encode
+    parts: list[str] = []
+    first = True
+    for item in items:
+        parts.append(("[\n  " if first else ",\n  ") + dumps(item).replace("\n", "\n  "))
+        first = False
+        if len(parts) >= chunk:
+            click.echo("".join(parts), nl=False)
+            parts.clear()
+    click.echo("".join(parts) + ("[]" if first else "\n]"))
+
+
 def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None = None) -> None:
     """Rows as CSV (TSV with a tab ``delimiter``, or when ``--format tsv`` was asked),
     header first; text cells guarded against spreadsheet formulas."""

@@ -44,10 +44,12 @@ _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EM
 _FORMAT = b"opp-outputs 1\n"
 SHARED = "opportunities/"  # the folder whose stat data the walk lends the report
 
-# folder path -> {name: stat result} of every entry of the opportunities folder, as the
-# key's walk saw it (before the report reads anything); ``taken`` hands it to the report
-# once, which then need not stat each file a second time
-_seen: dict[str, dict[str, os.stat_result]] = {}
+# folder path -> {name: (folder, name, mode, size, mtime, ctime, inode)} of each entry
+# of the opportunities folder, as the key's walk saw it (before the report reads
+# anything); ``taken`` hands it to the report once, which then need not stat each file
+# a second time. The tuples are the ones the key hashes (not ``os.stat_result``s, which
+# take twice the memory: 64 MB at 100,000 files)
+_seen: dict[str, dict[str, tuple]] = {}
 
 
 class Key(NamedTuple):
@@ -97,10 +99,12 @@ def _root(repo_arg: str | None) -> Path:
 
 
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
-          seen: dict[str, dict[str, os.stat_result]] | None = None) -> None:
-    """Every file below ``folder`` as (path, mode, size, mtime, ctime, inode), in name
-    order; ``newest`` receives the latest time seen. A link stops it (``Unsure``).
-    ``seen[SHARED]`` receives the stat result of each entry of ``SHARED``."""
+          seen: dict[str, dict[str, tuple]] | None = None) -> None:
+    """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
+    ``folder`` relative, in name order; ``newest`` receives the latest time seen. A link
+    stops it (``Unsure``). ``seen[SHARED]`` receives the stat data of each entry of
+    ``SHARED`` in that form (a folder's as mode alone: the report only needs to know
+    it is no file). The tuple shares the folder's and the name's strings: memory."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         names = sorted(os.listdir(fd))
@@ -114,14 +118,17 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
             if not rel and name in SKIPPED:
                 continue
             info = stat(name, dir_fd=fd, follow_symlinks=False)
-            if lend is not None:
-                lend[name] = info
             mode = info.st_mode
             if is_reg(mode):
                 mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
-                append((rel + name, mode, info.st_size, mtime, ctime, info.st_ino))
+                entry = (rel, name, mode, info.st_size, mtime, ctime, info.st_ino)
+                append(entry)
+                if lend is not None:
+                    lend[name] = entry
                 top = max(top, mtime, ctime)
             elif is_dir(mode):
+                if lend is not None:
+                    lend[name] = (rel, name, mode, 0, 0, 0, 0)
                 newest[0] = top
                 _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen)
                 top = newest[0]
@@ -180,7 +187,7 @@ def key_of(argv: list[str]) -> Key | None:
             raise Unsure
         files: list[tuple] = []
         newest = [0]
-        seen: dict[str, dict[str, os.stat_result]] = {}
+        seen: dict[str, dict[str, tuple]] = {}
         _walk(str(root), "", files, newest, seen)
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
@@ -197,11 +204,12 @@ def key_of(argv: list[str]) -> Key | None:
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
 
 
-def taken(folder: str) -> dict[str, os.stat_result] | None:
-    """The stat result of each entry of ``folder`` (the opportunities folder) as this
-    process's key saw it, once; None when the key did not walk it. Taken before the
-    report reads anything, it serves the report's own check of each file: a file written
-    since only makes that stat data stale, as with a stat taken just before reading."""
+def taken(folder: str) -> dict[str, tuple] | None:
+    """The stat data (folder, name, mode, size, mtime, ctime, inode) of each entry of
+    ``folder`` (the opportunities folder) as this process's key saw it, once; None when
+    the key did not walk it. Taken before the report reads anything, it serves the
+    report's own check of each file: a file written since only makes that stat data
+    stale, as with a stat taken just before reading."""
     return _seen.pop(folder, None)
 
 

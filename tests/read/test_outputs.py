@@ -192,7 +192,13 @@ def test_the_report_takes_each_files_stat_data_from_its_key(keyed, monkeypatch):
 
     monkeypatch.setattr(worktree, "RACY_SECONDS", 0)
     lent: list = []
-    monkeypatch.setattr(worktree, "taken", lambda f: lent.append(outputs.taken(f)) or lent[-1])
+
+    def taken(folder: str):
+        found = outputs.taken(folder)  # the names lent: the report takes each out as it goes
+        lent.append(None if found is None else set(found))
+        return found
+
+    monkeypatch.setattr(worktree, "taken", taken)
     target = keyed.json("list")[0]["id"]
     folder = os.path.join(str(keyed.root), "opportunities")
 

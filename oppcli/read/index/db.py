@@ -235,11 +235,12 @@ class Index:
         except OSError:
             return None
         start = len(SNAPSHOT_MAGIC) + 4
+        body = memoryview(data)[start:]  # not a copy: 26 MB at 100,000 files
         if not data.startswith(SNAPSHOT_MAGIC) or \
-                zlib.crc32(data[start:]) != int.from_bytes(data[start - 4:start], "big"):
+                zlib.crc32(body) != int.from_bytes(data[start - 4:start], "big"):
             return None
         try:
-            generation, rows = marshal.loads(data[start:])
+            generation, rows = marshal.loads(body)
         except (ValueError, EOFError, TypeError):
             return None
         return rows if generation == self.generation and type(rows) is dict else None
