@@ -1,15 +1,16 @@
 """The ``opp`` command line: thin commands that parse, call one function below and
 print. ``main`` is the console script; the commands live in ``commands`` and the
 modules it imports, loaded only when a command runs (a report replayed from
-``read.outputs`` needs none of them)."""
+``read.outputs`` needs none of them; ``opp --help`` lists them from ``app.SUMMARIES``)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..read import outputs
+if TYPE_CHECKING:
+    from ..read.outputs import Recorder
 
 
 def __getattr__(name: str) -> Any:
@@ -24,10 +25,15 @@ def main() -> None:
     """The console script. Once the command is done, opp leaves at once (``os._exit``):
     its files are written and closed and its commits made, and the interpreter's
     teardown of every module and object would add ~30 ms to every command (#9)."""
-    found = outputs.key_of([str(arg) for arg in sys.argv[1:]])
-    if found is not None and outputs.replay(found):
-        os._exit(0)
-    recorder = outputs.Recorder(found) if found is not None and found.trusted else None
+    argv = [str(arg) for arg in sys.argv[1:]]
+    recorder: Recorder | None = None
+    if argv and not {"-h", "--help"} & set(argv):  # help is never replayed: not loaded
+        from ..read import outputs
+
+        found = outputs.key_of(argv)
+        if found is not None and outputs.replay(found):
+            os._exit(0)
+        recorder = outputs.Recorder(found) if found is not None and found.trusted else None
     from .app import cli  # each command's module is imported when it is looked up
 
     code: str | int | None

@@ -23,7 +23,7 @@ from .output import emit_json, format_option, table
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-    from ..transfer import ColumnMap, RowError, Table
+    from ..transfer import ColumnMap, Profile, Reading, RowError, Table
 
 
 SHOWN_ERRORS = 50      # bad rows listed in text; --format json lists them all
@@ -63,6 +63,61 @@ def _read_table(file: BinaryIO, **how: str | None) -> Table:
         return read_sheet(name, file.read(), **how)
     except DataError as exc:
         raise DataError(exc.message, name, exc.line) from None
+
+
+def sheet_options(dates: bool) -> Callable[[Callable], Callable]:
+    """How a file is written, the same options for opp import and opp catalog import:
+    --locale, --date-format (when the file has ``dates``), --delimiter, --encoding and
+    --sheet."""
+    options = [
+        click.option("--locale", metavar="LOCALE",
+                     help=("Numbers and dates are written the way of LOCALE: with it, "
+                           "1.234,50, € 1.234,50 and 15/01/2027." if dates else
+                           "Prices are written the way of LOCALE: with it, 1.234,50 and "
+                           "€ 1.234,50.") + " Without one (nor opp.yaml's), 1.234 is "
+                     "refused as ambiguous."),
+        *([click.option("--date-format", metavar="FORMAT",
+                        help="Dates are written DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD or "
+                             "DD.MM.YYYY (ISO dates are always read).")] if dates else []),
+        click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the "
+                                                        "header's , ; or tab); 'tab' for a tab."),
+        click.option("--encoding", metavar="E",
+                     help="The CSV file's encoding, e.g. cp1252 or latin-1 (default: UTF-8; "
+                          "a BOM says its own)."),
+        click.option("--sheet", metavar="NAME",
+                     help="The sheet of an xlsx file (default: the first)."),
+    ]
+
+    def apply(command: Callable) -> Callable:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return apply
+
+
+def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
+                locale: str | None, delimiter: str | None, encoding: str | None,
+                sheet: str | None, date_format: str | None = None
+                ) -> tuple[Table, Reading, list[int]]:
+    """The file as a table, how it writes numbers and dates, and the lines of the footer
+    ``profile`` knows and left out. Numbers and dates: the options (checked before the
+    file is read), then ``profile``, then the global --locale or opp.yaml's (other than
+    the default en); nothing: plain numbers and ISO dates."""
+    from ..transfer import check_date_format, check_delimiter, drop_footer, reading_for
+    from .app import checked_locale
+
+    locale = checked_locale(locale) if locale else None
+    date_format = check_date_format(date_format) if date_format else None
+    delimiter = check_delimiter(delimiter) if delimiter else None
+    data = _read_table(file, encoding=encoding or (profile.encoding if profile else None),
+                       delimiter=delimiter or (profile.delimiter if profile else None),
+                       sheet=sheet or (profile.sheet if profile else None))
+    footer: list[int] = []
+    if profile is not None and profile.footer:
+        data, footer = drop_footer(data, profile.footer)
+    repo_locale = state.locale if state.locale != "en" else None
+    return (data, reading_for(profile, locale, date_format, state.locale_arg or repo_locale),
+            footer)
 
 
 def _print_profiles(state: State, fmt: str) -> None:
@@ -137,18 +192,7 @@ class SheetOrProfiles(click.File):
 @click.option("--profile", metavar="NAME",
               help="Read the file as profile NAME says (.opp/import/NAME.yaml, or the built-in "
                    "hubspot and salesforce); the other options add to it and win.")
-@click.option("--locale", metavar="LOCALE",
-              help="Numbers and dates are written the way of LOCALE: with it, 1.234,50, "
-                   "€ 1.234,50 and 15/01/2027. Without one, 1.234 is refused as ambiguous.")
-@click.option("--date-format", metavar="FORMAT",
-              help="Dates are written DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD or DD.MM.YYYY "
-                   "(ISO dates are always read).")
-@click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the header's , ; "
-                                                 "or tab); 'tab' for a tab.")
-@click.option("--encoding", metavar="E",
-              help="The CSV file's encoding, e.g. cp1252 or latin-1 (default: UTF-8; a BOM "
-                   "says its own).")
-@click.option("--sheet", metavar="NAME", help="The sheet of an xlsx file (default: the first).")
+@sheet_options(dates=True)
 @format_option("text", "json")
 @pass_state
 def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, ...],
@@ -178,35 +222,18 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     from ..store.accounts import directory, with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
-    from ..transfer import (
-        check_date_format,
-        check_delimiter,
-        find_profile,
-        map_columns,
-        parse_stage_map,
-        plan_import,
-        reading_for,
-        with_options,
-    )
-    from .app import checked_locale
+    from ..transfer import find_profile, map_columns, parse_stage_map, plan_import, with_options
 
     if isinstance(file, str):  # the word 'profiles'
         return _print_profiles(state, fmt)
     name = _file_name(file)
     repo = state.repo
     chosen = find_profile(profile, repo.root) if profile else None
-    data = _read_table(
-        file, encoding=encoding or (chosen.encoding if chosen else None),
-        delimiter=check_delimiter(delimiter) if delimiter else (
-            chosen.delimiter if chosen else None),
-        sheet=sheet or (chosen.sheet if chosen else None))
+    data, reading, footer = _read_sheet(state, file, chosen, locale=locale,
+                                        date_format=date_format, delimiter=delimiter,
+                                        encoding=encoding, sheet=sheet)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
     columns = map_columns(data.header, maps=all_maps, defaults=all_defaults)
-    settings_locale = None if state.locale_arg else state.locale
-    reading = reading_for(chosen, checked_locale(locale) if locale else None,
-                          check_date_format(date_format) if date_format else None,
-                          state.locale_arg or (settings_locale if settings_locale != "en"
-                                               else None))
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         # the writing bar stays open until the transaction has written and committed
@@ -255,6 +282,9 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
             click.echo(table([[r["line"], r["action"], r["id"] or "(new)", r["ref"], r["name"],
                                ", ".join(r["changed"])] for r in shown],
                              ["line", "action", "id", "ref", "name", "changes"]))
+    if footer and chosen is not None:
+        note(f"note: lines {footer[0]}-{footer[-1]} are the footer profile {chosen.name} "
+             "knows; not imported")
     _note_ignored(columns)
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
@@ -339,20 +369,25 @@ def export(state: State, fmt: str, output: str | None) -> None:
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Take FIELD (sku, name, price, unit) from COLUMN (repeatable; 'COLUMN=' "
                    "ignores it).")
+@sheet_options(dates=False)
 @format_option("text", "json")
 @pass_state
 def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str, ...],
-                   fmt: str) -> None:
+                   locale: str | None, delimiter: str | None, encoding: str | None,
+                   sheet: str | None, fmt: str) -> None:
     """Import products from a CSV or xlsx file (sku, name, price, unit), all or nothing.
 
     Usual headers are recognised ("Product Code", "Product Name", "List Price",
     "sales_price"...). A SKU already in the catalog is updated with the row's
     non-blank cells; without a sku column the SKU is made from the name
-    ("GTX Pro" becomes GTX-Pro). One commit.
+    ("GTX Pro" becomes GTX-Pro). Prices are read as opp import reads amounts:
+    1.234,50 and € 12,00 with --locale it (or opp.yaml's locale), 1.234 refused
+    without one; an xlsx's number cells as typed. One commit.
 
     \b
     Example:  opp catalog import products.csv --dry-run
               opp catalog import price-list.csv --map Code=sku --map Description=name
+              opp catalog import listino.csv --locale it --encoding cp1252
     """
     from ..domain.products import require_module
     from ..store.files import CATALOG_FILE
@@ -360,14 +395,15 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     from ..transfer import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
 
     name = _file_name(file)
-    data = _read_table(file)
-    columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps)
     repo = state.repo
+    data, reading, _ = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
+                                   encoding=encoding, sheet=sheet)
+    columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         with repo.transaction() as tx:
             require_module(repo.settings, "catalog")
-            plan = plan_catalog_import(data, columns, repo.catalog)
+            plan = plan_catalog_import(data, columns, repo.catalog, reading)
             if plan.errors:
                 raise _Refused(plan.errors)
             report.update(created=len(plan.created), updated=len(plan.updated),

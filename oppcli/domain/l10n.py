@@ -30,6 +30,8 @@ _SPACE = re.compile(r"[ \u00a0\u202f\u2009]")
 _MACHINE = re.compile(r"[+-]?[0-9]+\.[0-9]{2}")
 # a number written with a decimal point (1,234.50 or 1234.5): a file of another locale
 _POINT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.[0-9]+")
+# a number written with a decimal comma (12.500,00 or 900,00), in a locale of the point
+_COMMA = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+),[0-9]+")
 
 
 # Codes Babel lists among territories that are no ISO 3166 country: regions (EU,
@@ -145,7 +147,12 @@ def parse_number(text: str, what: str, locale: str) -> Decimal:
     a dot and exactly two decimals, no grouping), which no locale whose dot groups
     thousands writes, so it is never ambiguous. ``ValueError`` with an example of the
     locale's way when the grouping is wrong or the text is no number."""
-    from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
+    from babel.numbers import (
+        NumberFormatError,
+        get_decimal_symbol,
+        get_group_symbol,
+        parse_decimal,
+    )
 
     raw = str(text).strip()
     match = _CURRENCY.fullmatch(raw)
@@ -160,7 +167,9 @@ def parse_number(text: str, what: str, locale: str) -> Decimal:
     except NumberFormatError:
         # Babel's own suggestions move the decimal point (2314.69: "231.469"): none here
         tip = (", or import with --locale en if the file writes 1,234.50"
-               if _POINT.fullmatch(body) else "")
+               if _POINT.fullmatch(body) else
+               ", or import with --locale it if the file writes 1.234,50"
+               if _COMMA.fullmatch(body) and get_decimal_symbol(locale) == "." else "")
         raise ValueError(f"{what} '{raw}' is not a number written the {locale} way, such as "
                          f"{example_number(locale)}, nor plain with two decimals, such as "
                          f"1234.50{tip}") from None
@@ -188,10 +197,19 @@ def parse_date(text: str, what: str, date_format: str) -> date:
     """A date written as ``date_format`` (one of ``DATE_FORMATS``); a time after it, as
     spreadsheets write, is dropped. ``ValueError`` naming the format otherwise."""
     raw = str(text).strip()
-    head = raw.split(" ", 1)[0].split("T", 1)[0] if date_format != "YYYY-MM-DD" else raw[:10]
+    head = (raw.split(" ", 1)[0].split("T", 1)[0].rstrip(",") if date_format != "YYYY-MM-DD"
+            else raw[:10])  # "1/15/2027, 10:30 AM": Salesforce's date and time
     try:
         return datetime.strptime(head, DATE_FORMATS[date_format]).date()
     except ValueError:
         example = datetime(2027, 1, 15).strftime(DATE_FORMATS[date_format])
+        tip = ""
+        for other in DATE_FORMATS:  # 15/01/2027 read month first: say which order reads it
+            try:
+                datetime.strptime(head, DATE_FORMATS[other])
+            except ValueError:
+                continue
+            tip = f"; if the file writes dates {other}, import it with --date-format {other}"
+            break
         raise ValueError(f"{what} '{raw}' is not a real date written {date_format} (e.g. "
-                         f"{example})") from None
+                         f"{example}){tip}") from None

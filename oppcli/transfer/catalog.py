@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..domain.model import Catalog, CatalogItem
-from ..domain.money import parse_money
 from ..domain.stages import loose_key
 from ..errors import UsageError
 from .columns import ColumnMap
 from .plan import SKU_PATTERN, RowError, derive_sku, one_line
+from .reading import PLAIN, Reading
 from .sheet import Table, cell_text
 
 
@@ -24,9 +24,12 @@ class CatalogPlan:
     errors: list[RowError] = field(default_factory=list)
 
 
-def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> CatalogPlan:
+def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
+                        reading: Reading = PLAIN) -> CatalogPlan:
     """Products by SKU: new ones added, existing ones updated with the cells given, every
-    bad row reported.
+    bad row reported. Prices are read as ``reading`` says (``opp import``'s amounts
+    are: ``1.234,50`` with locale it, ``1.234`` refused without one; typed cells as
+    typed).
 
     A row without a SKU names its product: one of the catalog whose name matches
     (case, spaces and punctuation ignored) is updated; otherwise the SKU is made from
@@ -60,7 +63,9 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog) -> C
             what = columns.header[index]
             try:
                 if name == "price":
-                    values[name] = parse_money(text, what)
+                    cell = cells[index]
+                    values[name] = reading.money(text if isinstance(cell, str) else cell,
+                                                 what)
                 elif name == "sku":
                     if not SKU_PATTERN.fullmatch(text):
                         raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "

@@ -2,9 +2,12 @@
 import. ``.opp/import/NAME.yaml`` in the data repo, or one opp ships (``profiles/``:
 ``hubspot``, ``salesforce``); a repo profile of the same name wins.
 
-A profile holds ``map`` (COLUMN: FIELD, or null to ignore the column), ``stage_map``
-(TEXT: STAGE), ``defaults`` (FIELD: VALUE), ``locale``, ``delimiter``, ``encoding``,
-``date_format`` and ``sheet``. The command line's options add to it and win over it.
+A profile holds ``map`` (COLUMN: FIELD, or null to ignore the column; when a file has
+two columns giving one field, the one listed first wins), ``stage_map`` (TEXT: STAGE),
+``defaults`` (FIELD: VALUE), ``locale``, ``delimiter``, ``encoding``, ``date_format``,
+``sheet`` and ``footer`` (the text of the line that marks the footer a tool writes under
+its data, as Salesforce's reports do). The command line's options add to it and win
+over it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .sheet import check_delimiter, header_key
 REPO_DIR = ".opp/import"
 BUILT_IN_DIR = Path(__file__).resolve().parent / "profiles"
 KEYS = ("map", "stage_map", "defaults", "locale", "delimiter", "encoding", "date_format",
-        "sheet")
+        "sheet", "footer")
 MAX_PROFILE_BYTES = 1 << 20
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -43,12 +46,22 @@ class Profile:
     encoding: str | None = None
     date_format: str | None = None
     sheet: str | None = None
+    footer: str | None = None
 
     def map_options(self, header: list[str]) -> list[str]:
         """The ``--map`` options of the columns this file has (a profile names every
-        column its tool may export; one file holds some of them)."""
-        present = find_headers(header, self.maps)
-        return [f"{column}={self.maps[column] or ''}" for column in present]
+        column its tool may export; one file holds some of them). Of two columns giving
+        one field, the one the profile lists first is taken and the other ignored
+        (HubSpot writes "Associated Company (Primary)" and "Associated Company")."""
+        given: set[str] = set()
+        options = []
+        for column in find_headers(header, self.maps):
+            target = self.maps[column]
+            if target and header_key(target) in given:
+                target = None
+            given.add(header_key(target or ""))
+            options.append(f"{column}={target or ''}")
+        return options
 
     def stage_options(self) -> list[str]:
         return [f"{text}={stage}" for text, stage in self.stage_map.items()]

@@ -79,7 +79,11 @@ class Reading:
                 raise ValueError(f"{exc}; a file written the European way (1.234,50) "
                                  "imports with --locale it") from None
         number = parse_number(cell, what, self.locale)
-        return cents(parse_money(plain(number), what))
+        try:
+            return cents(parse_money(plain(number), what))
+        except ValueError as exc:  # say it as the file writes it: '12,345', not '12.345'
+            raise ValueError(str(exc).replace(f"'{plain(number)}'", f"'{cell.strip()}'")
+                             ) from None
 
     def day(self, cell: str | Decimal | date, what: str) -> date:
         """A date: a typed date as typed; text in ISO, or in ``date_format``."""

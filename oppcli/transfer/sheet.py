@@ -45,6 +45,27 @@ class Table:
     rows: list[tuple[int, list[Cell]]]
 
 
+def drop_footer(table: Table, marker: str) -> tuple[Table, list[int]]:
+    """``table`` without the footer a tool writes under its data (Salesforce: "Grand
+    Totals (3 records)", "Confidential Information - Do Not Distribute", its copyright),
+    and the lines it held. The footer is the last row whose one cell starts with
+    ``marker``, the one-cell rows just above it and every row below it, all of one cell;
+    a file without such an end is returned whole."""
+    def one_cell(cells: list[Cell]) -> str | None:
+        texts = [t for t in (cell_text(c).strip() for c in cells) if t]
+        return texts[0] if len(texts) == 1 else None
+
+    rows = table.rows
+    marks = [i for i, (_, cells) in enumerate(rows)
+             if (one_cell(cells) or "").casefold().startswith(marker.casefold())]
+    if not marks or any(one_cell(cells) is None for _, cells in rows[marks[-1]:]):
+        return table, []
+    start = marks[-1]
+    while start > 0 and one_cell(rows[start - 1][1]) is not None:
+        start -= 1
+    return Table(table.header, rows[:start]), [line for line, _ in rows[start:]]
+
+
 # A cell a spreadsheet would run as a formula: it starts, after any apostrophes, with
 # one of these (OWASP's list). Written out behind one more apostrophe, which Excel,
 # LibreOffice and Google Sheets show as text; read back, that one apostrophe goes.

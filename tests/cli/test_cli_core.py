@@ -1,6 +1,7 @@
 """The core commands end to end in temporary git repos: successes, refusals, commits."""
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -816,6 +817,33 @@ def test_each_command_is_loaded_from_the_modules_that_define_it(crm):
     assert not {"oppcli.cli.commands", "oppcli.cli.opportunities", "oppcli.cli.sync"} & \
         set(loaded)
     assert json.loads(report)
+
+
+def test_the_top_level_help_imports_no_command_module(tmp_path):
+    """'opp --help' and a bare 'opp' list the commands from ``SUMMARIES`` (#18): they
+    import no command module, nothing of storage, reading or the models, and print what
+    they print with every command loaded. ``SUMMARIES`` is each visible command's first
+    paragraph of help."""
+    from oppcli.cli import cli
+    from oppcli.cli.app import MODULES, SUMMARIES
+
+    helps = {n: c.help for n, c in cli.commands.items() if not c.hidden}
+    assert {n: " ".join(h.split("\n\n")[0].split()) for n, h in helps.items()} == SUMMARIES
+    modules = {f"oppcli.cli.{m}" for names in MODULES.values() for m in names}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPP_")}
+    env["COLUMNS"] = "100"
+    for args in (["--help"], ["-h"], []):
+        every = subprocess.run(
+            [sys.executable, "-c", f"from oppcli.cli import cli\ncli.main({args!r}, 'opp')"],
+            capture_output=True, text=True, cwd=tmp_path, env=env).stdout
+        run = subprocess.run([sys.executable, "-X", "importtime", "-m", "oppcli", *args],
+                             capture_output=True, text=True, cwd=tmp_path, env=env)
+        loaded = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines()
+                  if line.startswith("import time:")}
+        assert run.returncode == 0 and run.stdout == every and "add-product" in every
+        assert "oppcli.cli.app" in loaded and not loaded & modules, loaded & modules
+        assert not {m for m in loaded if m.startswith(
+            ("oppcli.store", "oppcli.read", "oppcli.domain", "pydantic", "yaml"))}
 
 
 def test_a_plumbing_commit_is_the_commit_git_commit_would_make(crm):

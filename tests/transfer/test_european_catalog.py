@@ -1,0 +1,169 @@
+"""``opp catalog import`` of European price lists, as ``opp import`` reads European
+files: a semicolon CSV in cp1252 with euro signs and accents, an xlsx written by
+openpyxl, the locale by option, opp.yaml or OPP_LOCALE; refusals at their line with
+nothing written."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import Workbook
+
+from oppcli import transfer
+from oppcli.domain.model import Catalog, CatalogItem
+
+LISTINO = [["Codice", "Descrizione", "Prezzo", "Unità"],
+           ["CAF-01", "Caffè in grani", "€ 12,00", "kg"],
+           ["MAC-PRO", "Macchina espresso", "1.234,50", "pz"],
+           ["SRV-01", "Assistenza", "€ 1.300,00", ""],
+           ["TAZ", "Tazzine (6 pz.)", "9,9", ""]]
+MAPS = ["--map", "Codice=sku", "--map", "Descrizione=name", "--map", "Prezzo=price",
+        "--map", "Unità=unit"]
+
+
+def write_cp1252(path, rows):
+    with open(path, "w", encoding="cp1252", newline="") as f:
+        csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return path
+
+
+def catalog_of(crm):
+    return {p["sku"]: p for p in crm.json("catalog", "list")}
+
+
+def test_prices_are_read_as_the_reading_says():
+    table = transfer.Table(["sku", "name", "price"],
+                           [(2, ["A", "Alpha", "1.234,50"]), (3, ["B", "Beta", D("7.5")]),
+                            (4, ["C", "Gamma", "€ 12"])])
+    columns = transfer.map_columns(table.header, transfer.CATALOG_FIELDS,
+                                   transfer.CATALOG_ALIASES)
+    plan = transfer.plan_catalog_import(table, columns, Catalog(),
+                                        transfer.Reading.of("it", None))
+    assert not plan.errors
+    assert [(p.sku, p.price) for p in plan.created] == [
+        ("A", D("1234.50")), ("B", D("7.50")), ("C", D("12.00"))]
+    plain = transfer.plan_catalog_import(table, columns, Catalog())
+    assert [(e.line, "--locale it" in e.message) for e in plain.errors] == [
+        (2, True), (4, True)]
+    # a typed number is never read as text: a date typed in the price column is refused
+    dated = transfer.Table(["sku", "price"], [(2, ["A", date(2027, 1, 1)])])
+    plan = transfer.plan_catalog_import(
+        dated, transfer.map_columns(dated.header, transfer.CATALOG_FIELDS,
+                                    transfer.CATALOG_ALIASES),
+        Catalog(products=[CatalogItem(sku="A", name="A", price=D(1))]))
+    assert "is a date" in plan.errors[0].message
+
+
+def test_a_european_price_list_in_cp1252(crm, unchanged, tmp_path):
+    path = write_cp1252(tmp_path / "listino.csv", LISTINO)
+    with unchanged:
+        r = crm("catalog", "import", path, *MAPS, code=1)  # the header: à
+        assert r.stderr == (f"error: {path}:1: not valid UTF-8 (byte 0xe0); a file saved by "
+                            "Excel on Windows is often cp1252: import it with --encoding "
+                            "cp1252\n")
+        r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252", code=1)  # no locale
+        assert [line.split(": ")[0] for line in r.stdout.splitlines()] == [
+            f"{path}:{n}" for n in (2, 3, 4, 5)]
+        assert "1.234,50" in r.stdout and "--locale it" in r.stdout
+        assert r.stderr == f"error: 4 problem(s) in 4 row(s) of {path}; nothing was imported\n"
+    dry = crm.json("catalog", "import", path, *MAPS, "--encoding", "cp1252", "--locale", "it",
+                   "--dry-run")
+    assert (dry["created"], dry["updated"], dry["errors"]) == (3, 1, [])
+    before = crm.commits()
+    r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252", "--locale", "it",
+            "--delimiter", ";")
+    assert "3 created, 1 updated, 0 unchanged; one commit" in r.stderr
+    assert crm.commits() == before + 1
+    cat = catalog_of(crm)
+    assert (cat["CAF-01"]["name"], cat["CAF-01"]["price"], cat["CAF-01"]["unit"]) == (
+        "Caffè in grani", "12.00", "kg")
+    assert cat["MAC-PRO"]["price"] == "1234.50" and cat["TAZ"]["price"] == "9.90"
+    assert (cat["SRV-01"]["name"], cat["SRV-01"]["price"], cat["SRV-01"]["unit"]) == (
+        "Assistenza", "1300.00", "year")  # a blank cell keeps what the catalog has
+    # the repo's locale and OPP_LOCALE read it too, with no --locale: nothing changes
+    crm("config", "set", "locale", "it")
+    head = crm.head()
+    r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252")
+    assert "0 created, 0 updated, 4 unchanged; no commit" in r.stderr and crm.head() == head
+    # the catalog's own CSV (plain 1234.50) imports back into the it repo unchanged
+    own = crm("catalog", "list", "--format", "csv").stdout
+    assert "1234.50" in own
+    r = crm("catalog", "import", "-", input=own)
+    assert "0 created, 0 updated, 6 unchanged; no commit" in r.stderr and crm.head() == head
+    crm("config", "set", "locale", "en")
+    head = crm.head()
+    r = crm("catalog", "import", path, *MAPS, "--encoding", "cp1252", env={"OPP_LOCALE": "it"})
+    assert "4 unchanged; no commit" in r.stderr and crm.head() == head
+
+
+def test_ambiguous_prices_are_refused_never_guessed(crm, unchanged, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("sku,name,price\nA,Alpha,10\nB,Beta,1.234\nC,Gamma,\"1,234\"\n")
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+    lines = r.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [f"{path}:3", f"{path}:4"]
+    assert lines[0].endswith("price '1.234' is ambiguous: a dot grouping thousands, or three "
+                             "decimals? Write it without grouping (1234), or import with "
+                             "--locale it if the file writes 1.234,50")
+    assert "price '1,234' is ambiguous" in lines[1]
+    with unchanged:  # the options are checked before the file is read: usage errors
+        crm("catalog", "import", path, "--locale", "xx", code=2)
+        crm("catalog", "import", path, "--encoding", "nope", code=2)
+        crm("catalog", "import", path, "--delimiter", "ab", code=2)
+        crm("catalog", "import", path, "--sheet", "Foglio1", code=2)  # a CSV has no sheets
+        crm("catalog", "import", path, "--date-format", "DD/MM/YYYY", code=2)  # no dates
+    with unchanged:  # in it, 1,234 has three decimals: refused too, never rounded
+        r = crm("catalog", "import", path, "--locale", "it", code=1)
+    assert r.stdout.startswith(f"{path}:4: price '1,234'")
+    path.write_text("sku,name,price\nA,Alpha,10\nB,Beta,1.234\n")
+    crm("catalog", "import", path, "--locale", "it")  # in it, 1.234 is 1234
+    assert catalog_of(crm)["B"]["price"] == "1234.00"
+
+
+def test_a_price_list_in_xlsx(crm, unchanged, tmp_path):
+    book = Workbook()
+    book.active.title = "Riepilogo"
+    book.active.append(["nothing to import here"])
+    page = book.create_sheet("Listino")
+    page.append(["Codice", "Descrizione", "Prezzo", "Unità"])
+    page.append(["CAF-01", "Caffè in grani", 12, "kg"])            # typed numbers
+    page.append(["MAC-PRO", "Macchina espresso", 1234.5, "pz"])
+    page.append(["TAZ", "Tazzine", "9,90", None])                 # text, the locale's way
+    page.append([None, None, None, None])                         # skipped
+    page.append([1001, "Codice numerico", 0.1 + 0.2, None])       # a number as a SKU
+    path = tmp_path / "listino.xlsx"
+    book.save(path)
+    with unchanged:
+        r = crm("catalog", "import", path, *MAPS, "--sheet", "Listino", code=1)
+        assert r.stdout.startswith(f"{path}:4: Prezzo '9,90'") and "--locale it" in r.stdout
+        crm("catalog", "import", path, *MAPS, "--sheet", "Listino", "--encoding", "cp1252",
+            code=2)  # an xlsx has no encoding
+        r = crm("catalog", "import", path, *MAPS, "--sheet", "Nope", code=2)
+        assert "Riepilogo, Listino" in r.stderr
+    crm("catalog", "import", path, *MAPS, "--sheet", "Listino", "--locale", "it")
+    cat = catalog_of(crm)
+    assert [(s, cat[s]["price"]) for s in ("CAF-01", "MAC-PRO", "TAZ", "1001")] == [
+        ("CAF-01", "12.00"), ("MAC-PRO", "1234.50"), ("TAZ", "9.90"), ("1001", "0.30")]
+    bad = Workbook()
+    bad.active.append(["sku", "name", "price"])
+    bad.active.append(["OK", "Ok", 5])
+    bad.active.append(["X", "Three decimals", 1.234])
+    bad.active.append(["Y", "A date", date(2027, 1, 1)])
+    bad.save(tmp_path / "bad.xlsx")
+    with unchanged:
+        r = crm("catalog", "import", tmp_path / "bad.xlsx", code=1)
+    assert [line.split(": ")[0] for line in r.stdout.splitlines()] == [
+        f"{tmp_path / 'bad.xlsx'}:3", f"{tmp_path / 'bad.xlsx'}:4"]
+
+
+@pytest.mark.parametrize("cell", ["1.234,5,0", "€€ 5", "12,345"])
+def test_malformed_prices_with_a_locale(crm, unchanged, tmp_path, cell):
+    path = tmp_path / "p.csv"
+    path.write_text(f"sku;name;price\nA;Alpha;{cell}\n")
+    with unchanged:
+        r = crm("catalog", "import", path, "--locale", "it", code=1)
+    assert r.stdout.startswith(f"{path}:2: price '{cell}'")
