@@ -7,6 +7,7 @@ inside the commands that need them, so that ``opp --help`` stays instant.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -218,6 +219,26 @@ class OppGroup(click.Group):
         if ctx.parent is None:
             return sorted(set(self.commands) | set(MODULES))
         return super().list_commands(ctx)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's, whose "Did you mean" compares the typed name with the commands
+        loaded: at the top level, with every visible command, loaded or not yet."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            typed = click.utils.make_str(args[0])
+            if ctx.parent is not None or typed.startswith("-") or \
+                    self.get_command(ctx, typed) is not None:
+                raise
+            visible = [n for n in self.list_commands(ctx) if n in SUMMARIES
+                       or (n in self.commands and not self.commands[n].hidden)]
+            close = difflib.get_close_matches(typed, visible)
+            if not close:
+                raise
+            hint = (f"Did you mean {close[0]!r}?" if len(close) == 1
+                    else f"(Possible options: {', '.join(sorted(close))})")
+            raise click.UsageError(f"No such command {typed!r}. {hint}", ctx) from exc
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:

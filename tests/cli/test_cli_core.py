@@ -1073,3 +1073,18 @@ def test_a_past_commit_is_read_only(crm):
     for start in (lambda: view.transaction("x"), lambda: view.change(opp_id, "set", "x")):
         with pytest.raises(errors.RepoError, match="read-only"), start():
             pass
+
+
+def test_a_mistyped_command_suggests_the_one_meant(crm):
+    """The console script loads a command's module only when it runs (#18): a mistyped
+    top-level command is still compared with every command, as a sub-command is."""
+    for typed, hint in (("valdiate", "Did you mean 'validate'?"),
+                        ("acount", "(Possible options: account, contact)"),
+                        ("lst", "(Possible options: list, set)")):
+        r = run_opp(crm.root, typed)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert f"No such command '{typed}'. {hint} (see 'opp --help')" in r.stderr, r.stderr
+    r = run_opp(crm.root, "merge-drive")  # a hidden command is never suggested
+    assert "Did you mean" not in r.stderr and r.returncode == 2
+    r = run_opp(crm.root, "catalog", "lst")
+    assert "Did you mean 'list'?" in r.stderr and r.returncode == 2
