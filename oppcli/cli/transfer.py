@@ -99,11 +99,12 @@ def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
                 locale: str | None, delimiter: str | None, encoding: str | None,
                 sheet: str | None, date_format: str | None = None
                 ) -> tuple[Table, Reading, list[int]]:
-    """The file as a table, how it writes numbers and dates, and the lines of the footer
-    ``profile`` knows and left out. Numbers and dates: the options (checked before the
-    file is read), then ``profile``, then the global --locale or opp.yaml's (other than
-    the default en); nothing: plain numbers and ISO dates."""
-    from ..transfer import check_date_format, check_delimiter, drop_footer, reading_for
+    """The file as a table (as ``profile`` reads it), how it writes numbers and dates,
+    and the lines of the footer ``profile`` knows and left out. Numbers and dates: the
+    options (checked before the file is read), then ``profile``, then the global
+    --locale or opp.yaml's (other than the default en); nothing: plain numbers and ISO
+    dates."""
+    from ..transfer import check_date_format, check_delimiter, profile_table, reading_for
     from .app import checked_locale
 
     locale = checked_locale(locale) if locale else None
@@ -112,9 +113,7 @@ def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
     data = _read_table(file, encoding=encoding or (profile.encoding if profile else None),
                        delimiter=delimiter or (profile.delimiter if profile else None),
                        sheet=sheet or (profile.sheet if profile else None))
-    footer: list[int] = []
-    if profile is not None and profile.footer:
-        data, footer = drop_footer(data, profile.footer)
+    data, footer = profile_table(profile, data)
     repo_locale = state.locale if state.locale != "en" else None
     return (data, reading_for(profile, locale, date_format, state.locale_arg or repo_locale),
             footer)

@@ -45,6 +45,7 @@ from .profiles import (
     Profile,
     available,
     find_profile,
+    profile_table,
     reading_for,
     with_options,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "parse_value",
     "plan_catalog_import",
     "plan_import",
+    "profile_table",
     "read_csv",
     "read_sheet",
     "read_xlsx",

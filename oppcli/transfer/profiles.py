@@ -5,9 +5,10 @@ import. ``.opp/import/NAME.yaml`` in the data repo, or one opp ships (``profiles
 A profile holds ``map`` (COLUMN: FIELD, or null to ignore the column; when a file has
 two columns giving one field, the one listed first wins), ``stage_map`` (TEXT: STAGE),
 ``defaults`` (FIELD: VALUE), ``locale``, ``delimiter``, ``encoding``, ``date_format``,
-``sheet`` and ``footer`` (the text of the line that marks the footer a tool writes under
-its data, as Salesforce's reports do). The command line's options add to it and win
-over it.
+``sheet``, ``footer`` (the text of the line that marks the footer a tool writes under
+its data, as Salesforce's reports do) and ``lists`` (COLUMN: SEPARATOR, a column whose
+cells list several values, the first of which is read: HubSpot's "Associated
+Company"). The command line's options add to it and win over it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from ..errors import DataError, UsageError
 from ..store.files import read_data_file
 from .columns import find_headers, split_pair
 from .reading import Reading, check_date_format
-from .sheet import check_delimiter, header_key
+from .sheet import Table, check_delimiter, drop_footer, header_key
 
 REPO_DIR = ".opp/import"
 BUILT_IN_DIR = Path(__file__).resolve().parent / "profiles"
-KEYS = ("map", "stage_map", "defaults", "locale", "delimiter", "encoding", "date_format",
-        "sheet", "footer")
+KEYS = ("map", "stage_map", "defaults", "lists", "locale", "delimiter", "encoding",
+        "date_format", "sheet", "footer")
 MAX_PROFILE_BYTES = 1 << 20
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -41,6 +42,7 @@ class Profile:
     maps: dict[str, str | None] = field(default_factory=dict)
     stage_map: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, str] = field(default_factory=dict)
     locale: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
@@ -98,7 +100,7 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
         raise DataError(f"unknown key '{unknown[0]}'; a profile holds {', '.join(KEYS)}",
                         source)
     scalars: dict[str, str | None] = {}
-    for key in KEYS[3:]:
+    for key in KEYS[4:]:
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise DataError(f"{key} must be text, not {value!r}", source)
@@ -114,7 +116,8 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
         raise DataError(str(exc).replace("--", ""), source) from None
     return Profile(name, source, _texts(data.get("map"), "map", source, blank=True),
                    _texts(data.get("stage_map"), "stage_map", source),
-                   _texts(data.get("defaults"), "defaults", source), **scalars)
+                   _texts(data.get("defaults"), "defaults", source),
+                   _texts(data.get("lists"), "lists", source), **scalars)
 
 
 def _repo_file(root: Path, name: str) -> bytes | None:
@@ -171,6 +174,25 @@ def with_options(profile: Profile | None, header: list[str], maps: tuple[str, ..
         if header_key(column) not in columns and header_key(target) not in fields:
             kept.append(item)
     return kept + list(maps), profile.default_options() + list(defaults)
+
+
+def profile_table(profile: Profile | None, table: Table) -> tuple[Table, list[int]]:
+    """``table`` as ``profile`` reads it: without the footer it knows (and the lines
+    that held it), and the cells of its ``lists`` columns cut to their first value."""
+    if profile is None:
+        return table, []
+    footer: list[int] = []
+    if profile.footer:
+        table, footer = drop_footer(table, profile.footer)
+    listed = {i: profile.lists[c] for c in find_headers(table.header, profile.lists)
+              for i, h in enumerate(table.header) if header_key(h) == header_key(c)}
+    if listed:
+        table = Table(table.header, [
+            (line, [c.split(listed[i], 1)[0].strip()
+                    if i in listed and isinstance(c, str) else c
+                    for i, c in enumerate(cells)])
+            for line, cells in table.rows])
+    return table, footer
 
 
 def reading_for(profile: Profile | None, locale: str | None, date_format: str | None,

@@ -251,3 +251,24 @@ def test_a_profile_prefers_the_column_it_lists_first():
     columns = transfer.map_columns(header, maps=hub.map_options(header))
     assert columns.fields == {"ref": 3, "name": 1, "customer": 2}
     assert columns.ignored == ()
+
+
+def test_a_hubspot_export_without_the_primary_company_takes_the_first_listed(crm, tmp_path):
+    """HubSpot's exports before the "(Primary)" column list every company of a deal in
+    "Associated Company", ';' between, the primary first: the deal's customer is that
+    first one, never an account named after the whole list."""
+    crm.new("Earlier deal", "--customer", "Acme Srl")
+    path = tmp_path / "hubspot-crm-exports-all-deals-2021-03-01.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (
+        b'"Deal ID","Deal Name","Deal Stage","Amount","Associated Company"\r\n'
+        b'"201","Multi","Closed won","10","ACME srl;Acme Holding SpA"\r\n'
+        b'"202","Single","Appointment scheduled","20","Beta SpA"\r\n'
+        b'"203","Spaced","Appointment scheduled","30"," Gamma SpA ; Delta"\r\n'))
+    crm("import", path, "--profile", "hubspot")
+    deals = by_name(crm)
+    assert [deals[n]["customer"] for n in ("Multi", "Single", "Spaced")] == [
+        "Acme Srl", "Beta SpA", "Gamma SpA"]
+    assert crm.json("show", deals["Multi"]["id"])["customer_id"] == \
+        crm.json("show", deals["Earlier deal"]["id"])["customer_id"]  # the account there
+    names = [a["name"] for a in crm.json("account", "list")]
+    assert not [n for n in names if ";" in n] and "Acme Holding SpA" not in names
