@@ -114,10 +114,14 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
             scalars["date_format"] = check_date_format(scalars["date_format"])
     except (ValueError, UsageError) as exc:
         raise DataError(str(exc).replace("--", ""), source) from None
+    lists = _texts(data.get("lists"), "lists", source)
+    empty = [column for column, separator in lists.items() if not separator]
+    if empty:
+        raise DataError(f"lists: the separator of '{empty[0]}' is empty; give the text "
+                        "between the values, e.g. ';'", source)
     return Profile(name, source, _texts(data.get("map"), "map", source, blank=True),
                    _texts(data.get("stage_map"), "stage_map", source),
-                   _texts(data.get("defaults"), "defaults", source),
-                   _texts(data.get("lists"), "lists", source), **scalars)
+                   _texts(data.get("defaults"), "defaults", source), lists, **scalars)
 
 
 def _repo_file(root: Path, name: str) -> bytes | None:

@@ -272,3 +272,16 @@ def test_a_hubspot_export_without_the_primary_company_takes_the_first_listed(crm
         crm.json("show", deals["Earlier deal"]["id"])["customer_id"]  # the account there
     names = [a["name"] for a in crm.json("account", "list")]
     assert not [n for n in names if ";" in n] and "Acme Holding SpA" not in names
+
+
+def test_a_profile_s_lists_need_a_separator(crm, unchanged, tmp_path):
+    (crm.root / ".opp" / "import").mkdir(parents=True, exist_ok=True)
+    (crm.root / ".opp" / "import" / "mine.yaml").write_text(
+        "map: {Companies: customer}\nlists: {Companies: ''}\n")
+    crm.git("add", ".opp/import")
+    crm.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "profile")
+    path = tmp_path / "deals.csv"
+    path.write_text("name,Companies\nA,Acme;Beta\n")
+    with unchanged:
+        r = crm("import", path, "--profile", "mine", code=1)
+    assert "lists: the separator of 'Companies' is empty" in r.stderr
