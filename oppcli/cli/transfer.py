@@ -379,11 +379,13 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     """Import products from a CSV or xlsx file (sku, name, price, unit), all or nothing.
 
     Usual headers are recognised ("Product Code", "Product Name", "List Price",
-    "sales_price"...). A SKU already in the catalog is updated with the row's
-    non-blank cells; without a sku column the SKU is made from the name
-    ("GTX Pro" becomes GTX-Pro). Prices are read as opp import reads amounts:
-    1.234,50 and € 12,00 with --locale it (or opp.yaml's locale), 1.234 refused
-    without one; an xlsx's number cells as typed. One commit.
+    "sales_price", an Italian listino's "Codice", "Prezzo", "Unità"...), and a
+    "Description" column gives the names when no column does. A SKU already in
+    the catalog is updated with the row's non-blank cells; without a sku column
+    the SKU is made from the name ("GTX Pro" becomes GTX-Pro). Prices are read
+    as opp import reads amounts: 1.234,50 and € 12,00 with --locale it (or
+    opp.yaml's locale), 1.234 refused without one; an xlsx's number cells as
+    typed. One commit.
 
     \b
     Example:  opp catalog import products.csv --dry-run
@@ -393,13 +395,20 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     from ..domain.products import require_module
     from ..store.files import CATALOG_FILE
     from ..store.git import one_line
-    from ..transfer import CATALOG_ALIASES, CATALOG_FIELDS, map_columns, plan_catalog_import
+    from ..transfer import (
+        CATALOG_ALIASES,
+        CATALOG_FALLBACKS,
+        CATALOG_FIELDS,
+        map_columns,
+        plan_catalog_import,
+    )
 
     name = _file_name(file)
     repo = state.repo
     data, reading, _ = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
                                    encoding=encoding, sheet=sheet)
-    columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps)
+    columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
+                          fallbacks=CATALOG_FALLBACKS)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         with repo.transaction() as tx:

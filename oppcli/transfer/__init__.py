@@ -15,6 +15,7 @@ from .catalog import (
 from .columns import (
     ALIASES,
     CATALOG_ALIASES,
+    CATALOG_FALLBACKS,
     CATALOG_FIELDS,
     OPPORTUNITY_FIELDS,
     REQUIRED_TO_CREATE,
@@ -68,6 +69,7 @@ from .workbook import is_xlsx, read_sheet, read_xlsx, xlsx_bytes
 __all__ = [
     "ALIASES",
     "CATALOG_ALIASES",
+    "CATALOG_FALLBACKS",
     "CATALOG_FIELDS",
     "OPPORTUNITY_FIELDS",
     "REQUIRED_TO_CREATE",

@@ -50,11 +50,24 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 CATALOG_ALIASES: dict[str, tuple[str, ...]] = {
-    "sku": ("sku", "product code", "code", "item code", "part number", "productcode"),
-    "name": ("name", "product", "product name", "item", "item name"),
+    "sku": ("sku", "product code", "code", "item code", "part number", "productcode",
+            # an Italian listino
+            "codice", "codice articolo", "cod articolo", "codice prodotto"),
+    "name": ("name", "product", "product name", "item", "item name",
+             "nome", "nome prodotto", "prodotto", "nome articolo"),
     "price": ("price", "unit price", "list price", "sales price", "sale price",
-              "unitprice", "listprice"),
-    "unit": ("unit", "uom", "unit of measure", "quantity unit of measure"),
+              "unitprice", "listprice",
+              "prezzo", "prezzo unitario", "prezzo di listino", "prezzo listino"),
+    "unit": ("unit", "uom", "unit of measure", "quantity unit of measure",
+             "unità", "unita", "um", "u m", "unità di misura", "unita di misura"),
+}
+
+
+# Headers that give a field only when no column of ``CATALOG_ALIASES`` gives it: a price
+# list's "Descrizione" is its products' names, unless a "Nome" column is there too.
+CATALOG_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "name": ("description", "descrizione", "descrizione articolo", "item description",
+             "product description"),
 }
 
 
@@ -115,12 +128,14 @@ def find_headers(header: Sequence[str], names: Iterable[str]) -> list[str]:
 
 def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELDS,
                 aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
-                defaults: Iterable[str] = ()) -> ColumnMap:
+                defaults: Iterable[str] = (),
+                fallbacks: dict[str, tuple[str, ...]] | None = None) -> ColumnMap:
     """Decide which column gives which field.
 
     ``maps`` are ``COLUMN=FIELD[,FIELD…]`` (``COLUMN=`` or ``COLUMN=-`` ignores the
-    column); they win over the names recognised by ``aliases``. Two columns giving
-    one field is a ``UsageError`` that says how to choose.
+    column); they win over the names recognised by ``aliases``, which win over those of
+    ``fallbacks`` (a field no other column gives). Two columns giving one field is a
+    ``UsageError`` that says how to choose.
     """
     header = tuple(header)
     chosen: dict[str, int] = {}
@@ -150,6 +165,12 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
             raise UsageError(f"columns {both} both give field {name}; keep one with "
                              f"--map '{header[indexes[0]]}={name}' --map '{header[indexes[1]]}='")
         chosen[name] = indexes[0]
+    for name, names in (fallbacks or {}).items():
+        keys = {header_key(n) for n in names}
+        found_at = [i for i, column in enumerate(header) if header_key(column) in keys
+                    and i not in taken and i not in chosen.values()]
+        if name not in chosen and len(found_at) == 1:
+            chosen[name] = found_at[0]
     templates: dict[str, str] = {}
     for item in defaults:
         target, value = split_pair(item, "--default", last=False)

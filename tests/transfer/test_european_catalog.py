@@ -167,3 +167,29 @@ def test_malformed_prices_with_a_locale(crm, unchanged, tmp_path, cell):
     with unchanged:
         r = crm("catalog", "import", path, "--locale", "it", code=1)
     assert r.stdout.startswith(f"{path}:2: price '{cell}'")
+
+
+def test_an_italian_price_list_needs_no_map(crm, tmp_path):
+    """What the manual and 'opp catalog import --help' show: an Italian listino
+    (Codice;Descrizione;Prezzo;Unità, cp1252, € 1.234,50) imports with --locale it and
+    --encoding cp1252 alone. A description is the product's name only when no column
+    names it: beside a Nome column it is left out, and the import says so."""
+    path = write_cp1252(tmp_path / "listino.csv", LISTINO)
+    r = crm("catalog", "import", path, "--locale", "it", "--encoding", "cp1252")
+    assert "3 created, 1 updated" in r.stderr and "ignored" not in r.stderr
+    cat = catalog_of(crm)
+    assert (cat["CAF-01"]["name"], cat["CAF-01"]["price"], cat["CAF-01"]["unit"]) == (
+        "Caffè in grani", "12.00", "kg")
+    assert cat["MAC-PRO"]["price"] == "1234.50"
+    other = write_cp1252(tmp_path / "listino-2.csv", [
+        ["Codice articolo", "Nome prodotto", "Descrizione", "Prezzo di listino", "U.M."],
+        ["TAZ", "Tazzine", "Sei tazzine in porcellana", "€ 10,50", "conf"]])
+    r = crm("catalog", "import", other, "--locale", "it", "--encoding", "cp1252")
+    assert "note: ignored column(s): Descrizione" in r.stderr
+    assert (catalog_of(crm)["TAZ"]["name"], catalog_of(crm)["TAZ"]["price"],
+            catalog_of(crm)["TAZ"]["unit"]) == ("Tazzine", "10.50", "conf")
+    english = tmp_path / "price-list.csv"
+    english.write_text("Item Code,Description,Unit Price\nLIC-10,Licence pack,89.90\n")
+    crm("catalog", "import", english)
+    assert (catalog_of(crm)["LIC-10"]["name"], catalog_of(crm)["LIC-10"]["price"]) == (
+        "Licence pack", "89.90")
