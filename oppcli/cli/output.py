@@ -112,14 +112,21 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *,
     names = [str(h) for h in headers]
     limit = width() if fmt == "simple" else None
     if limit and cells:
-        cells, names = fit(cells, names, align, limit)
-        groups = column_groups(cells, names, limit)
-        if len(groups) > 1:  # still too wide: the columns in turns, as wide frames print
-            return "\n\n".join(
-                tabulate([[r[i] for i in g] for r in cells], headers=[names[i] for i in g],
-                         tablefmt=fmt, disable_numparse=True,
-                         colalign=[align[i] for i in g] if align else None)
-                for g in groups)
+        cut, short = fit(cells, names, align, limit)
+        if len(column_groups(cut, short, limit)) == 1:
+            cells, names = cut, short
+        else:
+            # still too wide: the columns in turns, as wide frames print, each turn
+            # cut only as much as it needs (cut to fit one line, "Closed won" and
+            # "Closed lost" would both read "Close…")
+            turns = []
+            for g in column_groups(cells, names, limit):
+                colalign = [align[i] for i in g] if align else None
+                part, heads = fit([[r[i] for i in g] for r in cells], [names[i] for i in g],
+                                  colalign, limit)
+                turns.append(tabulate(part, headers=heads, tablefmt=fmt,
+                                      disable_numparse=True, colalign=colalign))
+            return "\n\n".join(turns)
     return tabulate(cells, headers=names, tablefmt=fmt, disable_numparse=True,
                     colalign=list(align) if align else None)
 

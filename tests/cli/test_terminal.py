@@ -220,3 +220,19 @@ def test_a_command_keeps_an_option_named_like_a_global_one(tmp_path, monkeypatch
     r = run_pipe(["init", str(tmp_path / "it"), "--locale", "it"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "locale: it\n" in (tmp_path / "it" / "opp.yaml").read_text()
+
+
+def test_a_table_printed_in_turns_keeps_its_text_whole(many):
+    """A table too wide for the terminal even with its text cut to 6 characters prints
+    its columns in turns (#18): each turn cuts only what it needs, so that a narrow
+    terminal still tells Closed won from Closed lost, and Acme Corp whole."""
+    deals = [d["id"] for d in many.json("list")]
+    many("close", deals[1], "--won", "--date", "2026-11-20")
+    many("close", deals[2], "--lost", "--date", "2026-11-20")
+    text, code = run_pty(["pipeline", "--no-pager"], many.root, cols=60, rows=200)
+    assert code == 0 and max(len(line) for line in text.splitlines()) <= 60
+    assert "Closed won" in text and "Closed lost" in text and "Close…" not in text
+    text, code = run_pty(["list", "--no-pager"], many.root, cols=60, rows=200)
+    assert code == 0 and max(len(line) for line in text.splitlines()) <= 60
+    assert "Acme Corp" in text and "closed-won" in text and "closed-lost" in text
+    assert "1,234,567.89 EUR" in text and all(d in text for d in deals)
