@@ -205,8 +205,9 @@ def fold_twins(opp: Opportunity, directory: Directory | None = None
                ) -> tuple[Opportunity, list[str]]:
     """The deal naming each party once per relation panel (a file of a first-round opp
     listed one partner once per role; ``opp init --upgrade`` mends it): the first entry
-    kept, its empty fields filled from the later ones. Returns it and, in words, each
-    entry folded."""
+    kept, its empty fields filled from the later ones and their notes added to its own.
+    Returns it and, in words, each entry folded and what of it was not kept (a second
+    e-mail, other products: git history has them)."""
     update: dict[str, list] = {}
     words = []
     for panel in RELATIONS:
@@ -217,15 +218,37 @@ def fold_twins(opp: Opportunity, directory: Directory | None = None
             if at is None:
                 kept.append(item)
                 continue
-            fill = {k: v for k, v in item.model_dump(exclude={"id"}).items()
-                    if getattr(kept[at], k) is None}
+            fill, lost = _fold(kept[at], item)
             kept[at] = kept[at].model_copy(update=fill)
             shown = item if directory is None else _named(item, directory)
             words.append(f"{WORD[panel]} {label(panel, shown)} [{item.id}] folded into "
-                         f"[{kept[at].id}]")
+                         f"[{kept[at].id}]" + (f"; not kept: {', '.join(lost)}" if lost
+                                               else ""))
         if len(kept) != len(getattr(opp, panel)):
             update[panel] = kept
     return (opp.model_copy(update=update) if update else opp), words
+
+
+# What names the party (told apart loosely) and its role (shown in the fold's words).
+_IDENTITY = {"account", "name", "person", "role"}
+
+
+def _fold(first: Any, twin: Any) -> tuple[dict[str, Any], list[str]]:
+    """The fields ``first`` takes from its ``twin`` (its blanks, and the twin's notes
+    after its own), and those of the twin's values it cannot hold, in words."""
+    fill: dict[str, Any] = {}
+    lost: list[str] = []
+    for key, value in twin.model_dump(exclude={"id"}).items():
+        have = getattr(first, key)
+        if value is None or value == have:
+            continue
+        if have is None:
+            fill[key] = value
+        elif key == "notes":
+            fill[key] = f"{have}\n\n{value}"
+        elif key not in _IDENTITY:
+            lost.append(f"{key} '{value}'")
+    return fill, lost
 
 
 def _refuse_twin(opp: Opportunity, panel: str, item: Any, directory: Directory | None,

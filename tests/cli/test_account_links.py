@@ -284,3 +284,36 @@ def test_upgrade_folds_a_first_round_deal_listing_a_party_twice(tmp_path, monkey
         ("k1", "buyer", "jane@acme.example")]
     opp("validate")
     assert "up to date" in opp("init", "--upgrade").stderr
+
+
+def test_upgrade_keeps_the_notes_of_a_folded_twin_and_says_what_it_drops(
+        tmp_path, monkeypatch):
+    """Folding twins loses no note (both are kept, one after the other); what cannot be
+    kept beside the first entry's own value (a second e-mail, other products) is named
+    in the fold's line, so that the user knows what to look for in git history."""
+    from conftest import Opp
+
+    opp = Opp(tmp_path / "old")
+    opp("init", str(opp.root))
+    monkeypatch.chdir(opp.root)
+    (opp.root / "opportunities").mkdir(exist_ok=True)
+    (opp.root / "opportunities" / "d0aaaaaa.yaml").write_text(
+        "id: d0aaaaaa\nname: A\ncustomer: Acme\nstage: prospecting\namount: 10.00\n"
+        "currency: EUR\nowner: me\ncreated: 2026-01-01\n"
+        "competitors:\n- {id: c1, account: Globex, products: ERP, notes: strong on price}\n"
+        "- {id: c2, account: GLOBEX GmbH, products: CRM, notes: weak support}\n"
+        "contacts:\n- {id: k1, name: Jane Doe, role: buyer, email: jane@old.example}\n"
+        "- {id: k2, name: jane doe, role: buyer, email: jane@acme.example, phone: '+39 02 1'}\n")
+    opp.git("add", "-A")
+    opp.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "first round")
+    r = opp("init", "--upgrade")
+    assert ("deal d0aaaaaa: competitor Globex [c2] folded into [c1]; not kept: products "
+            "'CRM'\n") in r.stderr
+    assert ("deal d0aaaaaa: contact jane doe (buyer) [k2] folded into [k1]; not kept: email "
+            "'jane@acme.example'\n") in r.stderr
+    shown = opp.json("show", "d0aaaaaa")
+    assert [(c["products"], c["notes"]) for c in shown["competitors"]] == [
+        ("ERP", "strong on price\n\nweak support")]
+    assert [(c["email"], c["phone"]) for c in shown["contacts"]] == [
+        ("jane@old.example", "+39 02 1")]
+    opp("validate")
