@@ -18,6 +18,7 @@ from ..errors import UsageError
 
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+")
 _EUROPEAN = re.compile(r"[0-9],[0-9]|€")
+_US = re.compile(r"[^0-9,.]*[0-9]{1,3}(,[0-9]{3})+\.[0-9]+[^0-9,.]*")  # $12,500.00
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\b.*")
 _DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T][0-9]{2}:[0-9]{2}"
                    r"(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
@@ -74,6 +75,9 @@ class Reading:
             try:
                 return parse_money(cell, what)
             except ValueError as exc:
+                if _US.fullmatch(cell.strip()):
+                    raise ValueError(f"{exc}; a file written the US way (1,234.50) imports "
+                                     "with --locale en") from None
                 if not _EUROPEAN.search(cell):
                     raise
                 raise ValueError(f"{exc}; a file written the European way (1.234,50) "

@@ -193,3 +193,21 @@ def test_an_italian_price_list_needs_no_map(crm, tmp_path):
     crm("catalog", "import", english)
     assert (catalog_of(crm)["LIC-10"]["name"], catalog_of(crm)["LIC-10"]["price"]) == (
         "Licence pack", "89.90")
+
+
+def test_a_price_written_the_us_way_suggests_the_us_locale(crm, unchanged, tmp_path):
+    """1,234.50 has a comma but is no European number: the hint names --locale en,
+    which reads it, not --locale it, which would refuse it again."""
+    path = tmp_path / "us.csv"
+    path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"$12,500.00"\nC,Gamma,"12,5"\n')
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+    lines = r.stdout.splitlines()
+    assert lines[0].endswith("price '1,234.50' has a thousands separator; write it without "
+                             "one, with a dot for decimals, e.g. 1234.50; a file written the "
+                             "US way (1,234.50) imports with --locale en")
+    assert "US way" in lines[1] and "--locale it" not in lines[0] + lines[1]
+    assert "--locale it" in lines[2]
+    path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"$12,500.00"\n')
+    crm("catalog", "import", path, "--locale", "en")
+    assert (catalog_of(crm)["A"]["price"], catalog_of(crm)["B"]["price"]) == ("1234.50", "12500.00")
