@@ -251,24 +251,34 @@ def test_merge_keeps_one_entry_for_a_deal_naming_both(crm):
     crm("validate")
 
 
-def test_upgrade_folds_a_first_round_deal_listing_a_party_twice(tmp_path, monkeypatch):
+FIRST_ROUND_DEAL = ("id: d0aaaaaa\nname: A\ncustomer: Acme\nstage: prospecting\n"
+                    "amount: 10.00\ncurrency: EUR\nowner: me\ncreated: 2026-01-01\n")
+
+
+def first_round_repo(tmp_path, monkeypatch, panels: str):
+    """A data repo as the first round wrote it: deal d0aaaaaa with these panels (YAML),
+    committed by hand; the current folder is its root."""
     from conftest import Opp
 
     opp = Opp(tmp_path / "old")
     opp("init", str(opp.root))
     monkeypatch.chdir(opp.root)
     (opp.root / "opportunities").mkdir(exist_ok=True)
-    (opp.root / "opportunities" / "d0aaaaaa.yaml").write_text(
-        "id: d0aaaaaa\nname: A\ncustomer: Acme\nstage: prospecting\namount: 10.00\n"
-        "currency: EUR\nowner: me\ncreated: 2026-01-01\n"
+    (opp.root / "opportunities" / "d0aaaaaa.yaml").write_text(FIRST_ROUND_DEAL + panels)
+    opp.git("add", "-A")
+    opp.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "first round")
+    return opp
+
+
+def test_upgrade_folds_a_first_round_deal_listing_a_party_twice(tmp_path, monkeypatch):
+    opp = first_round_repo(
+        tmp_path, monkeypatch,
         "partners:\n- {id: p1, account: Initech, role: reseller}\n"
         "- {id: p2, account: initech inc., role: integrator}\n"
         "competitors:\n- {id: c1, account: Globex}\n"
         "- {id: c2, account: GLOBEX GmbH, role: incumbent, products: CRM}\n"
         "contacts:\n- {id: k1, name: Jane Doe, role: buyer}\n"
         "- {id: k2, name: jane doe, role: user, email: jane@acme.example}\n")
-    opp.git("add", "-A")
-    opp.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "first round")
     out = opp("validate", code=1).stdout  # the first round let them in
     assert "partner p2 (initech inc.) names the same organisation as partner p1" in out
     r = opp("init", "--upgrade")
@@ -291,21 +301,12 @@ def test_upgrade_keeps_the_notes_of_a_folded_twin_and_says_what_it_drops(
     """Folding twins loses no note (both are kept, one after the other); what cannot be
     kept beside the first entry's own value (a second e-mail, other products) is named
     in the fold's line, so that the user knows what to look for in git history."""
-    from conftest import Opp
-
-    opp = Opp(tmp_path / "old")
-    opp("init", str(opp.root))
-    monkeypatch.chdir(opp.root)
-    (opp.root / "opportunities").mkdir(exist_ok=True)
-    (opp.root / "opportunities" / "d0aaaaaa.yaml").write_text(
-        "id: d0aaaaaa\nname: A\ncustomer: Acme\nstage: prospecting\namount: 10.00\n"
-        "currency: EUR\nowner: me\ncreated: 2026-01-01\n"
+    opp = first_round_repo(
+        tmp_path, monkeypatch,
         "competitors:\n- {id: c1, account: Globex, products: ERP, notes: strong on price}\n"
         "- {id: c2, account: GLOBEX GmbH, products: CRM, notes: weak support}\n"
         "contacts:\n- {id: k1, name: Jane Doe, role: buyer, email: jane@old.example}\n"
         "- {id: k2, name: jane doe, role: buyer, email: jane@acme.example, phone: '+39 02 1'}\n")
-    opp.git("add", "-A")
-    opp.git("-c", "user.name=T", "-c", "user.email=t@t", "commit", "-qm", "first round")
     r = opp("init", "--upgrade")
     assert ("deal d0aaaaaa: competitor Globex [c2] folded into [c1]; not kept: products "
             "'CRM'\n") in r.stderr
