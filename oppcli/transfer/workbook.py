@@ -58,10 +58,15 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
         raise DataError(f"not a readable xlsx file ({exc}); save it again from the "
                         "spreadsheet as .xlsx, or export it as CSV") from None
     try:
+        # a name as typed, else with case and spaces at the ends ignored, as Excel names
+        # sheets (it allows no two names differing in case only)
+        named = [n for n in book.sheetnames if n == sheet] or [
+            n for n in book.sheetnames if sheet is not None
+            and n.strip().casefold() == sheet.strip().casefold()]
         if sheet is None:
             page = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            page = book[sheet]
+        elif len(named) == 1:
+            page = book[named[0]]
         else:
             raise UsageError(f"--sheet {sheet}: the file has no such sheet; its sheets are: "
                              f"{', '.join(book.sheetnames)}")

@@ -236,6 +236,8 @@ def test_an_xlsx_with_typed_and_text_cells(crm, tmp_path):
     assert deals["Integer"]["amount"] == "7.00"
     crm("import", path, "--sheet", "Altro")
     assert "From the second sheet" in by_name(crm)
+    # as Excel names sheets: case ignored (it allows no two names differing in case only)
+    assert "would be 1 created" in crm("import", path, "--sheet", "altro ", "--dry-run").stderr
     r = crm("import", path, "--sheet", "Nope", code=2)
     assert "Trattative, Altro" in r.stderr
     crm("import", path, "--encoding", "cp1252", code=2)
