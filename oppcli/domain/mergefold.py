@@ -39,11 +39,11 @@ def fold_twins(data: dict, base: dict, ours: dict, theirs: dict, settle: Settle)
         merged = data.get(panel)
         if not isinstance(merged, list) or len(merged) < 2:
             continue
-        sides = [_items(doc.get(panel)) for doc in (base, ours, theirs)]
+        was, mine, yours = (_items(doc.get(panel)) for doc in (base, ours, theirs))
         if any(len(side) == len(merged) and list(side.values()) == merged
-               for side in sides[1:]):
+               for side in (mine, yours)):
             continue  # one side's list as it was: no twin the merge made
-        data[panel] = _folded(panel, merged, *sides, settle)
+        data[panel] = _folded(panel, merged, was, mine, yours, settle)
 
 
 def _items(value: Any) -> dict[str, dict]:

@@ -4,6 +4,10 @@ a deal lists an organisation once per panel and a person once (#20)."""
 from datetime import date
 from decimal import Decimal as D
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import depth
 from oppcli.domain import merge, opportunity, panels
 from oppcli.domain.model import Competitor, Contact, Opportunity, Partner, Settings
 
@@ -152,3 +156,59 @@ def test_contacts_named_alike_with_two_person_ids_conflict_on_the_person():
     assert [(c.field, c.ours, c.theirs) for c in merged.conflicts] == [
         ("contacts.a1.person", "pa11", "pb22")]
     assert [c["name"] for c in merged.data["contacts"]] == ["Jane Doe"]
+
+
+# ---------------------------------------------------------------- whoever merges
+
+
+PARTIES = [GLOBEX, "k1n8aa2b", "Initech S.r.l.", "INITECH spa", "Hooli"]
+
+
+@st.composite
+def side(draw, base: Opportunity, prefix: str) -> Opportunity:
+    """A side adding partners (one per party, as opp partner add allows) and maybe
+    changing the role of a partner of the base."""
+    chosen = draw(st.lists(st.sampled_from(PARTIES[:4]), unique=True, max_size=3))
+    taken = {panels.party("partners", p) for p in base.partners}
+    added = []
+    for n, account in enumerate(chosen):
+        key = panels.party("partners", Partner(id="xx", account=account, role="other"))
+        if key in taken:
+            continue
+        taken.add(key)
+        added.append(Partner(id=f"{prefix}{draw(st.integers(0, 9))}{n}", account=account,
+                             role=draw(st.sampled_from(["reseller", "integrator"]))))
+    opp = add(base, "partners", *added)
+    if opp.partners and draw(st.booleans()):
+        first = opp.partners[0].model_copy(update={"role": "supplier"})
+        opp = opp.model_copy(update={"partners": [first, *opp.partners[1:]]})
+    return opp
+
+
+@st.composite
+def three(draw):
+    pool = [Partner(id="b0", account="Hooli", role="other"),
+            Partner(id="b1", account="k1n8aa2b", role="other")]
+    base = add(deal(), "partners", *draw(st.sampled_from([[], pool[:1], pool[1:], pool])))
+    return base, draw(side(base, "o")), draw(side(base, "t"))
+
+
+@settings(max_examples=depth(200), deadline=None)
+@given(three())
+def test_whoever_merges_a_party_both_sides_added_is_listed_once(sides):
+    base, ours, theirs = sides
+    one, other = run(base, ours, theirs), run(base, theirs, ours)
+    assert sorted((c.path, c.ours, c.theirs) for c in one.conflicts) == sorted(
+        (c.path, c.theirs, c.ours) for c in other.conflicts)
+    for merged in (one, other):
+        for how in ((None, {}) if not merged.conflicts else ("ours", "theirs")):
+            result = merged if how is None else run(base, ours, theirs, default=how)
+            opp = Opportunity.model_validate(result.data)
+            assert panels.twins(opp) == []
+            # every party either side names is there
+            parties = {panels.party("partners", p) for p in opp.partners}
+            assert parties == {panels.party("partners", p)
+                               for s in (ours, theirs) for p in s.partners}
+    if not one.conflicts:
+        assert sorted(one.data["partners"], key=lambda p: p["id"]) == sorted(
+            other.data["partners"], key=lambda p: p["id"])
