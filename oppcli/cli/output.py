@@ -66,6 +66,25 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, default=json_default, ensure_ascii=False, indent=2))
 
 
+def emit_json_list(items: Iterable[Any], chunk: int = 500) -> None:
+    """``emit_json(list(items))`` byte for byte, written ``chunk`` items at a time: a
+    long list (``opp list --format json`` of 100,000 deals: 40 MB) is never one string,
+    nor are its items all built at once. Each chunk is encoded as a list, whose brackets
+    (``[\\n`` and ``\\n]``) are dropped: what is left is its items as the whole list has them."""
+    encode = json.JSONEncoder(default=json_default, ensure_ascii=False, indent=2).encode
+    opened = False
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= chunk:
+            click.echo((",\n" if opened else "[\n") + encode(batch)[2:-2], nl=False)
+            opened, batch = True, []
+    if batch:
+        click.echo((",\n" if opened else "[\n") + encode(batch)[2:-2], nl=False)
+        opened = True
+    click.echo("\n]" if opened else "[]")
+
+
 def emit_csv(rows: Sequence[dict], columns: Sequence[str], delimiter: str | None = None) -> None:
     """Rows as CSV (TSV with a tab ``delimiter``, or when ``--format tsv`` was asked),
     header first; text cells guarded against spreadsheet formulas."""

@@ -154,7 +154,9 @@ Word = Annotated[str, AfterValidator(_line), Field(max_length=100),
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    # defer_build: a model's validator is built when first used, so a change (opp note)
+    # builds the opportunity's and the settings' and not the twenty others' (#25)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
 
 # ---------------------------------------------------------------- the panels

@@ -35,7 +35,10 @@ COMMANDS = frozenset({"pipeline", "forecast", "list", "changes", "agenda", "insi
                       "attainment"})
 RACY_SECONDS = 3  # as the index: stat data younger than this is not trusted
 KEPT = 64  # entries kept per repo; the least recently used go first
-LARGEST = 32 << 20  # bytes of output kept at most (stdout and stderr each)
+LARGEST = 128 << 20  # bytes of output kept at most (stdout and stderr each)
+KEPT_BYTES = 256 << 20  # bytes kept in all (the least recently used go first)
+CHUNK = 1 << 20  # a replay copies this many bytes at a time
+_NO_SIZE = b"0" * 20 + b"\n"  # room for the size of stdout's part, written at the end
 FOLDER = "opp-outputs"
 SKIPPED = frozenset({".git", "documents"})
 _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EMAIL",
@@ -44,10 +47,12 @@ _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EM
 _FORMAT = b"opp-outputs 1\n"
 SHARED = "opportunities/"  # the folder whose stat data the walk lends the report
 
-# folder path -> {name: stat result} of every entry of the opportunities folder, as the
-# key's walk saw it (before the report reads anything); ``taken`` hands it to the report
-# once, which then need not stat each file a second time
-_seen: dict[str, dict[str, os.stat_result]] = {}
+# folder path -> {name: (folder, name, mode, size, mtime, ctime, inode)} of each entry
+# of the opportunities folder, as the key's walk saw it (before the report reads
+# anything); ``taken`` hands it to the report once, which then need not stat each file
+# a second time. The tuples are the ones the key hashes (not ``os.stat_result``s, which
+# take twice the memory: 64 MB at 100,000 files)
+_seen: dict[str, dict[str, tuple]] = {}
 
 
 class Key(NamedTuple):
@@ -97,10 +102,12 @@ def _root(repo_arg: str | None) -> Path:
 
 
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
-          seen: dict[str, dict[str, os.stat_result]] | None = None) -> None:
-    """Every file below ``folder`` as (path, mode, size, mtime, ctime, inode), in name
-    order; ``newest`` receives the latest time seen. A link stops it (``Unsure``).
-    ``seen[SHARED]`` receives the stat result of each entry of ``SHARED``."""
+          seen: dict[str, dict[str, tuple]] | None = None) -> None:
+    """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
+    ``folder`` relative, in name order; ``newest`` receives the latest time seen. A link
+    stops it (``Unsure``). ``seen[SHARED]`` receives the stat data of each entry of
+    ``SHARED`` in that form (a folder's as mode alone: the report only needs to know
+    it is no file). The tuple shares the folder's and the name's strings: memory."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         names = sorted(os.listdir(fd))
@@ -114,14 +121,17 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
             if not rel and name in SKIPPED:
                 continue
             info = stat(name, dir_fd=fd, follow_symlinks=False)
-            if lend is not None:
-                lend[name] = info
             mode = info.st_mode
             if is_reg(mode):
                 mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
-                append((rel + name, mode, info.st_size, mtime, ctime, info.st_ino))
+                entry = (rel, name, mode, info.st_size, mtime, ctime, info.st_ino)
+                append(entry)
+                if lend is not None:
+                    lend[name] = entry
                 top = max(top, mtime, ctime)
             elif is_dir(mode):
+                if lend is not None:
+                    lend[name] = (rel, name, mode, 0, 0, 0, 0)
                 newest[0] = top
                 _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen)
                 top = newest[0]
@@ -180,7 +190,7 @@ def key_of(argv: list[str]) -> Key | None:
             raise Unsure
         files: list[tuple] = []
         newest = [0]
-        seen: dict[str, dict[str, os.stat_result]] = {}
+        seen: dict[str, dict[str, tuple]] = {}
         _walk(str(root), "", files, newest, seen)
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
@@ -197,30 +207,39 @@ def key_of(argv: list[str]) -> Key | None:
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
 
 
-def taken(folder: str) -> dict[str, os.stat_result] | None:
-    """The stat result of each entry of ``folder`` (the opportunities folder) as this
-    process's key saw it, once; None when the key did not walk it. Taken before the
-    report reads anything, it serves the report's own check of each file: a file written
-    since only makes that stat data stale, as with a stat taken just before reading."""
+def taken(folder: str) -> dict[str, tuple] | None:
+    """The stat data (folder, name, mode, size, mtime, ctime, inode) of each entry of
+    ``folder`` (the opportunities folder) as this process's key saw it, once; None when
+    the key did not walk it. Taken before the report reads anything, it serves the
+    report's own check of each file: a file written since only makes that stat data
+    stale, as with a stat taken just before reading."""
     return _seen.pop(folder, None)
 
 
 def replay(key: Key) -> bool:
     """Print what the report of this key printed before; False (nothing printed) when
-    no such output is kept."""
-    folder, digest = key.folder, key.digest
+    no such output is kept. Copied a piece at a time: a long output is never held whole."""
+    path = key.folder / key.digest
     try:
-        with open(folder / digest, "rb") as fh:
-            data = fh.read()
-        os.utime(folder / digest)  # recently used
+        with open(path, "rb") as fh:
+            head = fh.readline(32)
+            size = os.fstat(fh.fileno()).st_size - len(head)
+            if not head.endswith(b"\n") or not head[:-1].isdigit() or int(head) > size:
+                return False
+            fh.seek(len(head) + int(head))
+            err = fh.read()
+            os.utime(path)  # recently used
+            _write_all(2, err)
+            fh.seek(len(head))
+            left = int(head)
+            while left:
+                chunk = fh.read(min(left, CHUNK))
+                if not chunk:  # cut short under us (it never is: files are replaced whole)
+                    break
+                _write_all(1, chunk)
+                left -= len(chunk)
     except OSError:
         return False
-    head, _, rest = data.partition(b"\n")
-    if not head.isdigit() or int(head) > len(rest):
-        return False
-    out, err = rest[:int(head)], rest[int(head):]
-    _write_all(2, err)
-    _write_all(1, out)
     return True
 
 
@@ -238,22 +257,48 @@ def keep(folder: Path, digest: str, out: bytes, err: bytes) -> None:
         with open(tmp, "wb") as fh:
             fh.write(b"%d\n" % len(out) + out + err)
         os.replace(tmp, folder / digest)
-        entries = [e for e in os.scandir(folder) if not e.name.startswith(".")]
-        if len(entries) > KEPT:
-            entries.sort(key=lambda e: e.stat().st_mtime_ns)
-            for e in entries[:len(entries) - KEPT]:
+    except OSError:
+        return  # a cache that cannot be written is only slower
+    _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Only the last ``KEPT`` outputs, ``KEPT_BYTES`` at most in all; and no copy left
+    half-written by a run that was killed (a dot file older than an hour)."""
+    try:
+        entries = list(os.scandir(folder))
+        stale = time.time() - 3600
+        for e in entries:
+            if e.name.startswith(".") and e.stat().st_mtime < stale:
+                os.unlink(e.path)
+        kept = sorted((e for e in entries if not e.name.startswith(".")),
+                      key=lambda e: e.stat().st_mtime_ns, reverse=True)
+        total = 0
+        for i, e in enumerate(kept):
+            total += e.stat().st_size
+            if i >= KEPT or total > KEPT_BYTES:
                 os.unlink(e.path)
     except OSError:
-        pass  # a cache that cannot be written is only slower
+        pass
 
 
 class Recorder:
-    """Copies of what the command writes on stdout and stderr, kept when it succeeds."""
+    """Copies of what the command writes on stdout and stderr, kept when it succeeds.
+    The copy of stdout goes to a file as it is written (the one kept, once complete), so
+    that a long report is not held in memory twice (#25)."""
 
     def __init__(self, key: Key):
         self.key = key
-        self.out = _Copying(sys.stdout.buffer)
-        self.err = _Copying(sys.stderr.buffer)
+        self.tmp = key.folder / f".{key.digest}.{os.getpid()}"
+        self.file = None
+        try:
+            key.folder.mkdir(exist_ok=True)
+            self.file = open(self.tmp, "w+b")  # noqa: SIM115 (closed by finish)
+            self.file.write(_NO_SIZE)  # the size of stdout's part, once it is known
+        except OSError:
+            self._drop()
+        self.out = _Copying(sys.stdout.buffer, self.file)
+        self.err = _Copying(sys.stderr.buffer, io.BytesIO())
         self.saved = sys.stdout, sys.stderr
         sys.stdout = _tee(sys.stdout, self.out)
         sys.stderr = _tee(sys.stderr, self.err)
@@ -265,27 +310,52 @@ class Recorder:
         except (OSError, ValueError):
             code = code or 1
         sys.stdout, sys.stderr = self.saved
-        if code == 0 and self.out.copy is not None and self.err.copy is not None:
-            keep(self.key.folder, self.key.digest, b"".join(self.out.copy),
-                 b"".join(self.err.copy))
+        err = self.err.copy
+        if code != 0 or self.file is None or self.out.copy is None or err is None:
+            self._drop()
+            return
+        try:
+            self.file.write(err.getvalue())
+            self.file.seek(0)
+            self.file.write(b"%0*d\n" % (len(_NO_SIZE) - 1, self.out.size))
+            self.file.close()
+            os.replace(self.tmp, self.key.folder / self.key.digest)
+        except OSError:
+            self._drop()
+            return
+        _prune(self.key.folder)
+
+    def _drop(self) -> None:
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        try:
+            os.unlink(self.tmp)
+        except OSError:
+            pass
 
 
 class _Copying:
-    """A binary stream that writes through to ``target`` and keeps a copy, up to
-    ``LARGEST`` bytes (a larger output is not kept: ``copy`` becomes None)."""
+    """A binary stream that writes through to ``target`` and keeps a copy in ``copy`` (a
+    file), up to ``LARGEST`` bytes (a larger output is not kept: ``copy`` becomes None)."""
 
-    def __init__(self, target):
+    def __init__(self, target, copy):
         self.target = target
-        self.copy: list[bytes] | None = []
+        self.copy = copy
         self.size = 0
 
     def write(self, data) -> int:
         if self.copy is not None:
             self.size += len(data)
-            if self.size > LARGEST:
+            try:
+                if self.size > LARGEST:
+                    raise OSError("too long to keep")
+                self.copy.write(data)
+            except (OSError, ValueError):
                 self.copy = None
-            else:
-                self.copy.append(bytes(data))
         return self.target.write(data)
 
     def flush(self) -> None:

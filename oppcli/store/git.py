@@ -149,14 +149,20 @@ class Identity:
                 "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL", self.email)}
 
 
-def git_config(root: Path) -> dict[str, str]:
+# the git command ``git_config`` runs (``git_reads`` may run it beside others)
+CONFIG_READ = ("config", "--get-regexp",
+               r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event|"
+               r"core\.(loose)?compression|gc\.auto|maintenance\.auto)$")
+
+
+def git_config(root: Path, result: GitResult | None = None) -> dict[str, str]:
     """The few git settings opp acts on, read by one git process: the identity, whether
     commits are to be signed or hooks run from the config (then only ``git commit`` makes
     them), whether the user chose how hard git compresses, and whether git's automatic
-    housekeeping is on (``gc.auto``, ``maintenance.auto``)."""
-    result = git(root, "config", "--get-regexp",
-                 r"^(user\.(name|email)|commit\.gpgsign|hook\..*\.event|"
-                 r"core\.(loose)?compression|gc\.auto|maintenance\.auto)$", check=False)
+    housekeeping is on (``gc.auto``, ``maintenance.auto``). ``result``: what
+    ``CONFIG_READ`` printed, when it was run already."""
+    if result is None:
+        result = git(root, *CONFIG_READ, check=False)
     values: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, _, value = line.partition(" ")

@@ -33,7 +33,17 @@ from .files import (
     pathspec,
     prune_empty,
 )
-from .git import CHILD_ENV, blob_id, git, git_int, git_reads, git_true, one_line
+from .git import (
+    CHILD_ENV,
+    CONFIG_READ,
+    blob_id,
+    git,
+    git_config,
+    git_int,
+    git_reads,
+    git_true,
+    one_line,
+)
 
 if TYPE_CHECKING:
     from .repo import Repo
@@ -97,9 +107,13 @@ class Transaction:
         if len(relpaths) > 8:
             return False
         root = self.repo.root
-        staged, head = git_reads(
+        # the git settings the commit will need, read beside the two reads (not after)
+        config = () if "git_config" in self.repo.__dict__ else (CONFIG_READ,)
+        staged, head, *settings = git_reads(
             root, ("--literal-pathspecs", "ls-files", "-s", "-z", "--", *relpaths),
-            ("--literal-pathspecs", "ls-tree", "-z", "HEAD", "--", *relpaths))
+            ("--literal-pathspecs", "ls-tree", "-z", "HEAD", "--", *relpaths), *config)
+        if settings:
+            self.repo.__dict__["git_config"] = git_config(root, settings[0])
         if staged.returncode or head.returncode:
             return False  # no HEAD yet, or git unwell: ask git status
         found: dict[str, dict[str, str]] = {"index": {}, "HEAD": {}}
@@ -192,7 +206,12 @@ class Transaction:
             # not, a plain commit of the index does it: committing paths (--only) makes git
             # build a second index from HEAD, which costs more than all the rest in a repo
             # of 100,000 files (#9)
-            alone = git(root, "diff", "--cached", "--quiet", check=False).returncode == 0
+            # and, beside it, where HEAD is, its tree and the hooks folder (used below when
+            # HEAD is still there once the tree is written)
+            staged, early = git_reads(root, ("diff", "--cached", "--quiet"),
+                                      ("rev-parse", "HEAD", "HEAD^{tree}", "--git-path",
+                                       "hooks"))
+            alone = staged.returncode == 0
             for count, (relpath, data) in enumerate(self.writes.items(), 1):
                 if data is None:
                     (root / relpath).unlink(missing_ok=True)
@@ -217,8 +236,12 @@ class Transaction:
                 head = journal.head(self.repo)
             hooks, same = None, False
             if alone and head:  # HEAD's tree, and where the hooks are: one git for both
-                head_tree, hooks = git(root, "rev-parse", head + "^{tree}", "--git-path",
-                                       "hooks").stdout.split("\n")[:2]
+                known = early.stdout.split("\n")
+                if early.returncode == 0 and len(known) > 3 and known[0] == head:
+                    head_tree, hooks = known[1:3]
+                else:  # HEAD moved meanwhile (or was unborn): ask again
+                    head_tree, hooks = git(root, "rev-parse", head + "^{tree}", "--git-path",
+                                           "hooks").stdout.split("\n")[:2]
                 same = tree == head_tree
             if same:
                 pass  # the files are back as HEAD has them (a deletion undone): no commit

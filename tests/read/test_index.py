@@ -617,3 +617,28 @@ def test_concurrent_processes_share_the_index(deals):
     con = sqlite3.connect(deals.root / ".git" / db.FILE_NAME)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+def test_the_write_ahead_log_is_folded_back_and_answers_stay(deals, monkeypatch):
+    """opp leaves without closing SQLite (``os._exit``), so each write folds the log into
+    the file once it holds ``WAL_TRIM`` bytes (#25): the next process does not read it
+    again page by page; answers stay those of a full parse, and a reader on the log
+    never makes the write wait (the fold is left for later)."""
+    root, (a, b, _c, _d) = deals.root, deals.ids
+    same(root)
+    wal = root / ".git" / "opp-index.sqlite3-wal"
+    monkeypatch.setattr(db, "WAL_TRIM", 1)
+    index = db.Index.open(Repo.find(str(root)))
+    try:
+        assert index.write(entries={"0" * 40: entry.Entry("x", None)})
+        assert not wal.exists() or wal.stat().st_size == 0
+        reader = sqlite3.connect(index.path)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM blobs").fetchone()  # holds the log
+        assert index.write(entries={"1" * 40: entry.Entry("y", None)})  # no wait
+        reader.close()
+    finally:
+        index.close()
+    deals("note", b, "called")
+    deals("note", a, "called too")
+    same(root)

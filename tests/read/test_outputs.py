@@ -128,11 +128,39 @@ def test_what_the_careful_path_handles_is_never_keyed(keyed, case, tmp_path):
 
 def test_a_large_output_is_not_kept(monkeypatch):
     monkeypatch.setattr(outputs, "LARGEST", 10)
-    copying = outputs._Copying(io.BytesIO())
+    copying = outputs._Copying(io.BytesIO(), io.BytesIO())
     copying.write(b"12345")
-    assert copying.copy == [b"12345"]
+    assert copying.copy.getvalue() == b"12345"
     copying.write(b"678901")
     assert copying.copy is None
+
+
+def test_a_kept_output_is_replayed_a_piece_at_a_time(tmp_path, monkeypatch, capfd):
+    """The copy goes to a file as the report writes (never held whole), and the replay
+    copies it back in pieces: the same bytes, stdout and stderr each their own."""
+    monkeypatch.setattr(outputs, "CHUNK", 7)
+    key = outputs.Key(tmp_path / "out", "k", True)
+    out = b"".join(b"line %d \xc3\xa9\n" % i for i in range(100))
+    outputs.keep(key.folder, key.digest, out, b"a note\n")
+    assert outputs.replay(key)
+    captured = capfd.readouterr()
+    assert captured.out.encode() == out and captured.err == "a note\n"
+    (key.folder / "k").write_bytes(b"999\nshort")  # damaged: no replay, nothing printed
+    assert not outputs.replay(key)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_outputs_kept_have_a_budget_and_no_leftovers(tmp_path, monkeypatch):
+    monkeypatch.setattr(outputs, "KEPT_BYTES", 30)
+    folder = tmp_path / "out"
+    for i in range(3):
+        outputs.keep(folder, f"k{i}", b"x" * 10, b"")
+        os.utime(folder / f"k{i}", ns=((i + 1) * 10**9, (i + 1) * 10**9))
+    leftover = folder / ".k9.123"  # a copy a killed run left half-written
+    leftover.write_bytes(b"00")
+    os.utime(leftover, ns=(10**9, 10**9))
+    outputs.keep(folder, "k3", b"x" * 10, b"")
+    assert sorted(p.name for p in folder.iterdir()) == ["k2", "k3"]  # 13 bytes each
 
 
 def test_only_the_latest_outputs_are_kept(tmp_path, monkeypatch):
@@ -192,7 +220,13 @@ def test_the_report_takes_each_files_stat_data_from_its_key(keyed, monkeypatch):
 
     monkeypatch.setattr(worktree, "RACY_SECONDS", 0)
     lent: list = []
-    monkeypatch.setattr(worktree, "taken", lambda f: lent.append(outputs.taken(f)) or lent[-1])
+
+    def taken(folder: str):
+        found = outputs.taken(folder)  # the names lent: the report takes each out as it goes
+        lent.append(None if found is None else set(found))
+        return found
+
+    monkeypatch.setattr(worktree, "taken", taken)
     target = keyed.json("list")[0]["id"]
     folder = os.path.join(str(keyed.root), "opportunities")
 

@@ -270,17 +270,21 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
     try:
         for pos, opp_id in enumerate(names):
-            try:
-                info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False) \
-                    if lent is None else lent[f"{opp_id}.yaml"]
-            except OSError:
-                pending.append([pos, opp_id, None, None, None, None])
-                continue
+            if lent is None:
+                try:
+                    info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
+                except OSError:
+                    pending.append([pos, opp_id, None, None, None, None])
+                    continue
+                mode, size, mtime, ctime, ino = info.st_mode, info.st_size, \
+                    info.st_mtime_ns, info.st_ctime_ns, info.st_ino
+            else:  # taken out as it is used: the records replace it in memory
+                _, _, mode, size, mtime, ctime, ino = lent.pop(f"{opp_id}.yaml")
             # a link, a FIFO, a folder, a file too big to read: the careful path refuses it
-            if not S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            if not S_ISREG(mode) or size > MAX_FILE_BYTES:
                 pending.append([pos, opp_id, None, None, None, None])
                 continue
-            stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+            stat = f"{size}:{mtime}:{ctime}:{ino}"
             row = known.get(opp_id)
             if row is not None and row[0] == stat:
                 if row[3] is None:
@@ -293,7 +297,7 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
                         pass  # raised below, in id order
                 pending.append([pos, opp_id, stat, row[1], row[2], row[3]])
                 continue
-            keep = stat if max(info.st_mtime_ns, info.st_ctime_ns) < racy_after else ""
+            keep = stat if max(mtime, ctime) < racy_after else ""
             pending.append([pos, opp_id, keep, None, None, None])
     finally:
         if dir_fd >= 0:
