@@ -162,40 +162,42 @@ def _everyone_has_one(team, deal: str, panel: str) -> dict:
     return entry
 
 
-def test_one_partner_added_in_both_clones_is_listed_once_after_sync(team):
+def _both_add(team, word: str, alice: tuple, bob: tuple) -> tuple[str, str]:
+    """The shared deal, one entry (a partner, a contact) added to it in each clone, not
+    synced yet. Returns the deal's id and the smaller of the two item ids (the one kept)."""
     deal = _shared_deal(team)
-    team.alice("partner", "add", deal, "Globex", "--role", "reseller")
-    team.bob("partner", "add", deal, "GLOBEX spa", "--role", "reseller")
-    ids = sorted(e["id"] for clone in (team.alice, team.bob)
-                 for e in _entries(clone, deal, "partners"))
+    team.alice(word, "add", deal, *alice)
+    team.bob(word, "add", deal, *bob)
+    return deal, min(e["id"] for clone in (team.alice, team.bob)
+                     for e in _entries(clone, deal, f"{word}s"))
+
+
+def test_one_partner_added_in_both_clones_is_listed_once_after_sync(team):
+    deal, kept = _both_add(team, "partner", ("Globex", "--role", "reseller"),
+                           ("GLOBEX spa", "--role", "reseller"))
     team.alice("sync")
     team.bob("sync")
     team.alice("sync")
     entry = _everyone_has_one(team, deal, "partners")
-    assert (entry["id"], entry["account"], entry["role"]) == (ids[0], "Globex S.p.A.",
+    assert (entry["id"], entry["account"], entry["role"]) == (kept, "Globex S.p.A.",
                                                               "reseller")
 
 
 def test_one_contact_added_in_both_clones_is_listed_once_with_both_details(team):
-    deal = _shared_deal(team)
-    team.alice("contact", "add", deal, "Jane Doe", "--role", "buyer")
-    team.bob("contact", "add", deal, "jane doe", "--role", "buyer",
-             "--email", "jane@acme.example")
+    deal, kept = _both_add(team, "contact", ("Jane Doe", "--role", "buyer"),
+                           ("jane doe", "--role", "buyer", "--email", "jane@acme.example"))
     team.bob("sync")
     team.alice("sync")  # Alice merges this time
     team.bob("sync")
     entry = _everyone_has_one(team, deal, "contacts")
-    assert (entry["name"], entry["email"]) == ("Jane Doe", "jane@acme.example")
+    assert (entry["id"], entry["email"]) == (kept, "jane@acme.example")
     person = team.alice.json("account", "show", "acme")["people"][0]["id"]
     assert entry["person_id"] == person
 
 
 def test_one_partner_added_with_two_roles_is_a_conflict_settled_by_resolve(team):
-    deal = _shared_deal(team)
-    team.alice("partner", "add", deal, "Globex", "--role", "reseller")
-    team.bob("partner", "add", deal, "Globex", "--role", "integrator")
-    kept = min(e["id"] for clone in (team.alice, team.bob)
-               for e in _entries(clone, deal, "partners"))
+    deal, kept = _both_add(team, "partner", ("Globex", "--role", "reseller"),
+                           ("Globex", "--role", "integrator"))
     team.alice("sync")
     remote = _remote_head(team)
     r = team.bob("sync", code=1)
