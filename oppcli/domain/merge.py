@@ -13,6 +13,8 @@ that have nothing to do with each other. Here a merge works on the data instead:
   removed on one side and changed on the other is a conflict;
 - order is stable: ours' order, with theirs' additions placed after the item
   they follow on their side;
+- a partner, competitor or contact both sides added for one party is listed once
+  (``mergefold``): the base's entry or the smaller id kept, its blanks filled;
 - what the rules derive is recomputed, never merged (R6, R10, R12, R14): line
   totals, quote totals, and the amount when products or an accepted quote drive it
   (a superseded quote, R15a, drives nothing);
@@ -42,6 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RuleError
+from .mergefold import fold_twins
 from .money import CENT, ZERO, line_total
 from .quotas import quota_order
 
@@ -435,6 +438,8 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     merger = _Merger(choices, default)
     # settling recomputes values in place: work on a copy, never on the sides
     data = copy.deepcopy(merger.mapping(bd, o, t, ()))
+    if kind == OPPORTUNITY:  # a party both sides added to a panel is listed once
+        fold_twins(data, bd, o, t, merger.value)
     _settle(kind, data)
     conflicts = [c for c in merger.conflicts if not _derived(kind, data, c, (o, t))]
     stages_from = tuple(x.get("stage") for x in (o, t) if isinstance(x.get("stage"), str))

@@ -179,7 +179,7 @@ def party(panel: str, item: Any, directory: Directory | None = None) -> str:
     return f"account {entry.id}" if entry is not None else normalise(item.account)
 
 
-def _same(panel: str, a: Any, b: Any, directory: Directory | None) -> bool:
+def same_party(panel: str, a: Any, b: Any, directory: Directory | None = None) -> bool:
     """Whether two relations name one party, whatever their roles (so the second is
     refused: a deal lists an organisation, or a person, once per panel)."""
     if panel == "contacts" and a.person and a.person == b.person:
@@ -195,7 +195,7 @@ def twins(opp: Opportunity, directory: Directory | None = None
     for panel in RELATIONS:
         items = getattr(opp, panel)
         for i, item in enumerate(items):
-            first = next((o for o in items[:i] if _same(panel, o, item, directory)), None)
+            first = next((o for o in items[:i] if same_party(panel, o, item, directory)), None)
             if first is not None:
                 out.append((panel, i, item, first))
     return out
@@ -213,7 +213,7 @@ def fold_twins(opp: Opportunity, directory: Directory | None = None
     for panel in RELATIONS:
         kept: list = []
         for item in getattr(opp, panel):
-            at = next((n for n, k in enumerate(kept) if _same(panel, k, item, directory)),
+            at = next((n for n, k in enumerate(kept) if same_party(panel, k, item, directory)),
                       None)
             if at is None:
                 kept.append(item)
@@ -254,7 +254,7 @@ def _fold(first: Any, twin: Any) -> tuple[dict[str, Any], list[str]]:
 def _refuse_twin(opp: Opportunity, panel: str, item: Any, directory: Directory | None,
                  then: str) -> None:
     twin = next((i for i in getattr(opp, panel)
-                 if i.id != item.id and _same(panel, i, item, directory)), None)
+                 if i.id != item.id and same_party(panel, i, item, directory)), None)
     if twin is not None:
         shown = label(panel, twin if directory is None else _named(twin, directory))
         raise RuleError(f"{opp.id} already has {WORD[panel]} {shown} [{twin.id}]; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import yaml
 from test_sync import team  # noqa: F401  (the fixture: a bare remote and clones)
 
 
@@ -120,3 +121,96 @@ def test_a_deal_from_the_other_side_for_an_account_merged_here_says_to_merge_aga
     team.bob("sync")
     team.bob("validate")
     assert team.bob.json("show", deal)["customer"] == "Gamma Srl"
+
+
+# ---------------------------------------------------------------- one party, listed once
+
+
+def _shared_deal(team) -> str:
+    """A deal for Acme (with Jane Doe among its people) and the account Globex, shared."""
+    team.alice("account", "add", "Globex S.p.A.")
+    deal = team.alice("new", "Acme renewal", "--customer", "Acme").stdout.strip()
+    team.alice("person", "add", "acme", "Jane Doe")
+    team.alice("sync")
+    team.bob("sync")
+    return deal
+
+
+def _entries(clone, deal: str, panel: str) -> list[dict]:
+    return clone.json("show", deal)[panel]
+
+
+def _remote_file(team, deal: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(team.remote), "show",
+                           f"HEAD:opportunities/{deal}.yaml"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _everyone_has_one(team, deal: str, panel: str) -> dict:
+    """Both clones and the remote hold one entry of ``panel``, alike, and opp validate
+    passes in both clones. Returns the entry (as show JSON gives it)."""
+    assert team.alice.head() == team.bob.head() == _remote_head(team)
+    (entry,) = _entries(team.alice, deal, panel)
+    assert _entries(team.bob, deal, panel) == [entry]
+    remote = yaml.safe_load(_remote_file(team, deal))
+    assert [e["id"] for e in remote[panel]] == [entry["id"]]
+    assert team.alice.file(deal).read_text() == team.bob.file(deal).read_text() \
+        == _remote_file(team, deal)
+    for clone in (team.alice, team.bob):
+        clone("validate")
+        assert clone.status() == ""
+    return entry
+
+
+def _both_add(team, word: str, alice: tuple, bob: tuple) -> tuple[str, str]:
+    """The shared deal, one entry (a partner, a contact) added to it in each clone, not
+    synced yet. Returns the deal's id and the smaller of the two item ids (the one kept)."""
+    deal = _shared_deal(team)
+    team.alice(word, "add", deal, *alice)
+    team.bob(word, "add", deal, *bob)
+    return deal, min(e["id"] for clone in (team.alice, team.bob)
+                     for e in _entries(clone, deal, f"{word}s"))
+
+
+def test_one_partner_added_in_both_clones_is_listed_once_after_sync(team):
+    deal, kept = _both_add(team, "partner", ("Globex", "--role", "reseller"),
+                           ("GLOBEX spa", "--role", "reseller"))
+    team.alice("sync")
+    team.bob("sync")
+    team.alice("sync")
+    entry = _everyone_has_one(team, deal, "partners")
+    assert (entry["id"], entry["account"], entry["role"]) == (kept, "Globex S.p.A.",
+                                                              "reseller")
+
+
+def test_one_contact_added_in_both_clones_is_listed_once_with_both_details(team):
+    deal, kept = _both_add(team, "contact", ("Jane Doe", "--role", "buyer"),
+                           ("jane doe", "--role", "buyer", "--email", "jane@acme.example"))
+    team.bob("sync")
+    team.alice("sync")  # Alice merges this time
+    team.bob("sync")
+    entry = _everyone_has_one(team, deal, "contacts")
+    assert (entry["id"], entry["email"]) == (kept, "jane@acme.example")
+    person = team.alice.json("account", "show", "acme")["people"][0]["id"]
+    assert entry["person_id"] == person
+
+
+def test_one_partner_added_with_two_roles_is_a_conflict_settled_by_resolve(team):
+    deal, kept = _both_add(team, "partner", ("Globex", "--role", "reseller"),
+                           ("Globex", "--role", "integrator"))
+    team.alice("sync")
+    remote = _remote_head(team)
+    r = team.bob("sync", code=1)
+    assert f"partners.{kept}.role is 'integrator' here and 'reseller' on" in r.stderr
+    assert f"opp resolve {deal} partners.{kept}.role --ours (or --theirs" in r.stderr
+    assert _remote_head(team) == remote
+    (row,) = team.bob.json("conflicts")
+    assert (row["field"], row["ours"], row["theirs"]) == (f"partners.{kept}.role",
+                                                          "integrator", "reseller")
+    assert [e["role"] for e in _entries(team.bob, deal, "partners")] == ["integrator"]
+    r = team.bob("resolve", deal, f"partners.{kept}.role", "--theirs")
+    assert "merge committed" in r.stderr
+    team.bob("sync")
+    team.alice("sync")
+    entry = _everyone_has_one(team, deal, "partners")
+    assert (entry["id"], entry["role"]) == (kept, "reseller")
