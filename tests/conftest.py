@@ -6,6 +6,7 @@ Every test runs with no git identity (HOME is a temporary folder), as CI does.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -62,6 +63,60 @@ def dataset_dir() -> Path:
         if (folder / "sales_pipeline.csv").is_file() and (folder / "products.csv").is_file():
             return folder
     pytest.skip("the public CRM data set is not here (set OPP_DATASET_DIR to its folder)")
+
+
+# The data set's four stages, in its order (Prospecting > Engaging > Won / Lost).
+DATASET_STAGES = """currency: USD
+stages:
+- id: prospecting
+  label: Prospecting
+  probability: 10
+  kind: open
+- id: engaging
+  label: Engaging
+  probability: 50
+  kind: open
+- id: won
+  label: Won
+  probability: 100
+  kind: won
+- id: lost
+  label: Lost
+  probability: 0
+  kind: lost
+default_stage: prospecting
+"""
+
+# How its columns map to opp's fields: opportunity_id, account, deal_stage,
+# close_date, sales_agent and product are recognised by name; the others are mapped.
+DATASET_IMPORT_OPTIONS = ("--map", "opportunity_id=ref,name", "--map", "close_value=amount",
+                          "--map", "engage_date=created", "--default", "customer=(no account)")
+
+
+@pytest.fixture(scope="session")
+def dataset_repo(dataset_dir, tmp_path_factory):
+    """A data repo holding the whole data set; (opp runner, export JSON, import result).
+    Built once per test process (tests/transfer/test_dataset*.py share it; a test that
+    changes it works on a copy)."""
+    root = tmp_path_factory.mktemp("dataset") / "crm"
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        mp.setenv("OPP_USER", "dataset test")
+        for var in ("OPP_REPO", "OPP_TODAY", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
+            mp.delenv(var, raising=False)
+        opp = Opp(root)
+        opp("init", str(root), "--currency", "USD")
+        (root / "opp.yaml").write_text(DATASET_STAGES)
+        opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam",
+                "the data set's stages")
+        opp("--repo", root, "catalog", "import", dataset_dir / "products.csv")
+        result = opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv",
+                     *DATASET_IMPORT_OPTIONS, "--format", "json")
+        exported = json.loads(opp("--repo", root, "export", "--format", "json").stdout)
+    return opp, exported, json.loads(result.stdout)
 
 
 @pytest.fixture(autouse=True)

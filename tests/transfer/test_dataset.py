@@ -3,7 +3,8 @@ reproduces the figures others published about it (see SOURCE.md in its folder).
 
 The data set is read where it lies (never copied into the project); the tests skip
 when it is absent. Figures are computed from ``opp export --format json``, so that
-they check what opp stored, not what the CSV said. The repo is built once per module.
+they check what opp stored, not what the CSV said. The repo is built once per test
+process (``dataset_repo`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -11,62 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from decimal import Decimal as D
 
-import pytest
-
-from conftest import Opp
-
-# The data set's four stages, in its order (Prospecting > Engaging > Won / Lost).
-STAGES = """currency: USD
-stages:
-- id: prospecting
-  label: Prospecting
-  probability: 10
-  kind: open
-- id: engaging
-  label: Engaging
-  probability: 50
-  kind: open
-- id: won
-  label: Won
-  probability: 100
-  kind: won
-- id: lost
-  label: Lost
-  probability: 0
-  kind: lost
-default_stage: prospecting
-"""
-
-# How its columns map to opp's fields: opportunity_id, account, deal_stage,
-# close_date, sales_agent and product are recognised by name; the others are mapped.
-IMPORT_OPTIONS = ("--map", "opportunity_id=ref,name", "--map", "close_value=amount",
-                  "--map", "engage_date=created", "--default", "customer=(no account)")
-
-
-@pytest.fixture(scope="module")
-def dataset_repo(dataset_dir, tmp_path_factory):
-    """A data repo holding the whole data set; (opp runner, export JSON, import result)."""
-    root = tmp_path_factory.mktemp("dataset") / "crm"
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        mp.setenv("OPP_USER", "dataset test")
-        for var in ("OPP_REPO", "OPP_TODAY", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
-            mp.delenv(var, raising=False)
-        opp = Opp(root)
-        opp("init", str(root), "--currency", "USD")
-        (root / "opp.yaml").write_text(STAGES)
-        opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam",
-                "the data set's stages")
-        opp("--repo", root, "catalog", "import", dataset_dir / "products.csv")
-        result = opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv",
-                     *IMPORT_OPTIONS, "--format", "json")
-        import json
-
-        exported = json.loads(opp("--repo", root, "export", "--format", "json").stdout)
-    return opp, exported, json.loads(result.stdout)
+from conftest import DATASET_IMPORT_OPTIONS as IMPORT_OPTIONS
 
 
 def won(rows):

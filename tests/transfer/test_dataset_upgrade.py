@@ -9,7 +9,6 @@ import shutil
 
 import pytest
 import yaml
-from test_dataset import IMPORT_OPTIONS, STAGES
 
 from conftest import Opp
 
@@ -33,15 +32,11 @@ def first_round(root) -> None:
 
 
 @pytest.mark.slow
-def test_the_data_set_upgraded_gives_the_same_totals(dataset_dir, tmp_path, monkeypatch):
+def test_the_data_set_upgraded_gives_the_same_totals(dataset_repo, tmp_path, monkeypatch):
     root = tmp_path / "crm"
+    shutil.copytree(dataset_repo[0].root, root, symlinks=True)  # imported as today
     monkeypatch.setenv("OPP_USER", "dataset test")
     opp = Opp(root)
-    opp("init", str(root), "--currency", "USD")
-    (root / "opp.yaml").write_text(STAGES)
-    opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "stages")
-    opp("--repo", root, "catalog", "import", dataset_dir / "products.csv")
-    opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv", *IMPORT_OPTIONS)
     first_round(root)
     opp.git("add", "-A")
     opp.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first round")
