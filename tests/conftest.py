@@ -119,6 +119,16 @@ def dataset_repo(dataset_dir, tmp_path_factory):
     return opp, exported, json.loads(result.stdout)
 
 
+HOUSEKEEPING_OFF = "[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n"
+
+
+@pytest.fixture
+def git_housekeeping() -> None:
+    """git's automatic housekeeping as a user has it (on): for the tests that kill opp or
+    git, where a gc or a maintenance run may be what a kill meets."""
+    Path(os.environ["GIT_CONFIG_GLOBAL"]).write_text("")
+
+
 @pytest.fixture(autouse=True)
 def hermetic(tmp_path_factory, monkeypatch):
     _hermetic(tmp_path_factory, monkeypatch)
@@ -130,6 +140,11 @@ def _hermetic(tmp_path_factory, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    # git's automatic housekeeping (gc --auto, maintenance --auto after fetch, merge and
+    # push, run in the foreground under opp) is off: it was half the wall time of the
+    # sync tests and packs nothing in repos this small. The fault and kill tests turn it
+    # back on (``git_housekeeping``), and the tests of opp's own packing set it themselves.
+    (home / ".gitconfig").write_text(HOUSEKEEPING_OFF)
     for var in ("OPP_REPO", "OPP_USER", "OPP_TODAY", "OPP_DEBUG", "OPP_LOCALE", "GIT_AUTHOR_NAME",
                 "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
                 "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "NO_COLOR"):

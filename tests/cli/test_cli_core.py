@@ -953,7 +953,7 @@ def test_objects_are_written_quickly_unless_the_user_chose_a_compression(crm):
     assert crm.status() == "" and crm.json("show", opp_id)["notes"][0]["text"].startswith("written")
 
 
-def test_loose_objects_are_packed_by_their_size(crm, monkeypatch):
+def test_loose_objects_are_packed_by_their_size(git_housekeeping, crm, monkeypatch):
     """Every change writes the tree of opportunities/ anew (2.9 MB at 100,000 deals):
     opp packs the loose objects once about LOOSE_BUDGET bytes were written, not after
     git gc's 6,700 objects, in the background; never when the user turned git's

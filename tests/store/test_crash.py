@@ -33,7 +33,10 @@ from click.testing import CliRunner
 from conftest import depth
 from oppcli.cli import cli
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and flock")
+# POSIX signals and flock; git's automatic housekeeping on, as users have it (a kill may
+# meet a gc)
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="POSIX signals and flock"),
+              pytest.mark.usefixtures("git_housekeeping")]
 
 KILLS = int(os.environ.get("OPP_CRASH_KILLS", depth(60)))
 BATCH_KILLS = int(os.environ.get("OPP_CRASH_BATCH_KILLS", depth(12)))

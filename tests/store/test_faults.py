@@ -24,6 +24,10 @@ REAL_GIT = shutil.which("git")
 IDENTITY = ("-c", "user.name=Tester", "-c", "user.email=tester@example.com")
 
 
+# git's automatic housekeeping on, as users have it: a kill may meet a gc
+pytestmark = pytest.mark.usefixtures("git_housekeeping")
+
+
 class State:
     """Everything a refusal must leave alone: HEAD, the index, the files."""
 

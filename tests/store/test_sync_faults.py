@@ -24,6 +24,9 @@ from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 from conftest import depth
 
+# git's automatic housekeeping on, as users have it: a kill may meet a gc
+pytestmark = pytest.mark.usefixtures("git_housekeeping")
+
 SEED = int(os.environ.get("OPP_TEST_SEED") or random.SystemRandom().randrange(1 << 30))
 print(f"test_sync_faults: OPP_TEST_SEED={SEED}", file=sys.stderr)
 
