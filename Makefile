@@ -6,12 +6,12 @@ SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP  := $(VENV)/.installed-run-$(SUM)
 TEST_STAMP := $(VENV)/.installed-test-$(SUM)
 N      ?= 10000
-# The suite runs on one and a half workers per core (pytest-xdist; 3 on two cores): many
-# tests wait on git, on a sleep before a kill or on a lock, and the extra worker uses that
-# time (2 per core was slower: the kill soaks then wait on a busier machine). Work stealing
-# keeps the long tests from ending the run on one worker.
+# The suite runs on two workers per core (pytest-xdist): many tests wait on git, on a
+# sleep before a kill or on a lock, and the second worker uses that time (measured on two
+# cores: 175 s with 4 workers, 196 s with 3). Work stealing keeps the long tests from
+# ending the run on one worker.
 CORES  := $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-JOBS   ?= $(shell echo $$(( ($(CORES) * 3 + 1) / 2 )))
+JOBS   ?= $(shell echo $$(( 2 * $(CORES) )))
 XDIST  := -n $(JOBS) --dist worksteal
 
 .PHONY: demo test test-deep test-clocks lint typecheck bench schemas docs clean

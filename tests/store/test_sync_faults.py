@@ -187,27 +187,20 @@ def _kills(t, part: int, group: bool, rounds: int) -> None:
     clean_state(bob)
 
 
-KILLS = depth(13)  # four tests: at least 52 kills in all
+KILLS = depth(7)  # eight tests: at least 56 kills in all (small tests share the cores
+PARTS = range(1, 5)  # better than four long ones, which ended the suite on one worker)
 
 
 @pytest.mark.slow
-def test_kills_of_opp_alone_lose_nothing(team):
-    _kills(team, 1, False, KILLS)
+@pytest.mark.parametrize("part", PARTS)
+def test_kills_of_opp_alone_lose_nothing(team, part):
+    _kills(team, part, False, KILLS)
 
 
 @pytest.mark.slow
-def test_kills_of_opp_alone_lose_nothing_again(team):
-    _kills(team, 2, False, KILLS)
-
-
-@pytest.mark.slow
-def test_kills_of_the_process_group_lose_nothing(team):
-    _kills(team, 3, True, KILLS)
-
-
-@pytest.mark.slow
-def test_kills_of_the_process_group_lose_nothing_again(team):
-    _kills(team, 4, True, KILLS)
+@pytest.mark.parametrize("part", PARTS)
+def test_kills_of_the_process_group_lose_nothing(team, part):
+    _kills(team, 10 + part, True, KILLS)
 
 
 def test_leftovers_of_a_killed_merge_are_cleaned(team, tmp_path: Path):
