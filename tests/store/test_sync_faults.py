@@ -175,8 +175,9 @@ def _kills(t, part: int, group: bool, rounds: int) -> None:
     rng = random.Random(SEED * 31 + part)
     alice, bob = t.alice, t.bob
     opp_id = alice.new("Busy deal")
-    for i in range(20):  # a few files to merge, so that a kill finds git at work
-        alice.new(f"Filler {i}")
+    filler = alice.root.parent / "filler.csv"  # files to merge, so a kill finds git at work
+    filler.write_text("name,customer\n" + "".join(f"Filler {i},Acme\n" for i in range(20)))
+    alice("import", filler)
     alice("sync")
     bob("sync")
     for n in range(rounds):
