@@ -6,7 +6,6 @@ identity is configured in tests.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -62,11 +61,9 @@ class Clone(Opp):
             yaml.safe_load(text)
 
 
-_KEPT: list[Path] = []  # the team this test process built first, copied for the others
-
-
-def _build_team(root: Path) -> None:
-    """A bare remote and three clones in ``root`` (Alice made it; Bob and Carol cloned it)."""
+def _build_team(root: Path) -> str:
+    """A bare remote and three clones in ``root`` (Alice made it; Bob and Carol cloned it);
+    returns ``root``, the folder their remote addresses name."""
     remote = root / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     alice = Clone(root / "alice", "Alice")
@@ -77,32 +74,29 @@ def _build_team(root: Path) -> None:
     alice("sync")
     for name in ("bob", "carol"):
         subprocess.run(["git", "clone", "-q", str(remote), name], cwd=root, check=True)
+    return str(root)
 
 
 @pytest.fixture
-def team(tmp_path, monkeypatch, tmp_path_factory):
+def team(tmp_path, monkeypatch, built):
     """A bare remote and three clones (Alice made it; Bob and Carol cloned it).
 
-    Built once per test process and copied: the clones' remote address is rewritten to
-    the copy's, so each test has its own remote (a team build was a tenth of the suite)."""
+    Built once per test process and copied (``built``): the clones' remote address is
+    rewritten to the copy's, so each test has its own remote (a team build was a tenth
+    of the suite)."""
     monkeypatch.chdir(tmp_path)
-    if not _KEPT:
-        keep = tmp_path_factory.mktemp("team")
-        _build_team(keep)
-        _KEPT.append(keep)
-    keep = _KEPT[0]
-    for part in ("remote.git", "alice", "bob", "carol"):
-        shutil.copytree(keep / part, tmp_path / part, symlinks=True)
+    root = tmp_path / "team"
+    made_in = built("team", root, lambda: _build_team(root))
     for name in ("alice", "bob", "carol"):
-        config = tmp_path / name / ".git" / "config"
-        config.write_text(config.read_text().replace(str(keep), str(tmp_path)))
-    remote = tmp_path / "remote.git"
+        config = root / name / ".git" / "config"
+        config.write_text(config.read_text().replace(made_in, str(root)))
+    remote = root / "remote.git"
 
     class Team:
         pass
     t = Team()
     t.remote = remote
-    t.alice, t.bob, t.carol = (Clone(tmp_path / name, name.capitalize())
+    t.alice, t.bob, t.carol = (Clone(root / name, name.capitalize())
                                for name in ("alice", "bob", "carol"))
     t.upstream = "origin/" + t.alice.git("symbolic-ref", "--short", "HEAD").strip()
     return t
