@@ -23,7 +23,7 @@ from .output import emit_json, format_option, table
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-    from ..transfer import ColumnMap, Profile, Reading, RowError, Table
+    from ..transfer import CatalogEntry, ColumnMap, Profile, Reading, RowError, Table
 
 
 SHOWN_ERRORS = 50      # bad rows listed in text; --format json lists them all
@@ -366,7 +366,8 @@ def export(state: State, fmt: str, output: str | None) -> None:
 
 @catalog.command("import")
 @click.argument("file", type=click.File("rb"), metavar="FILE")
-@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--dry-run", is_flag=True, help="List the products each row would create or "
+                                                "update (sku, name, price, unit); write nothing.")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Take FIELD (sku, name, price, unit) from COLUMN (repeatable; 'COLUMN=' "
                    "ignores it).")
@@ -392,6 +393,7 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
               opp catalog import price-list.csv --map Code=sku --map Description=name
               opp catalog import listino.csv --locale it --encoding cp1252
     """
+    from ..domain.money import money_human, money_str
     from ..domain.products import require_module
     from ..store.files import CATALOG_FILE
     from ..store.git import one_line
@@ -429,13 +431,22 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
         _refuse(name, exc.errors, fmt, report)
         return
 
-    rows = ([{"action": "create", "sku": p.sku, "name": p.name} for p in plan.created]
-            + [{"action": "update", "sku": a.sku, "name": a.name} for _, a in plan.updated])
+    # what each row writes (or would): the product as it would be stored, its price
+    # in the catalog's currency, and for an update the fields it changes
+    currency = repo.settings.currency
+    rows = [{"line": e.line, "action": e.action, "sku": e.item.sku, "name": e.item.name,
+             "price": money_str(e.item.price), "currency": currency, "unit": e.item.unit,
+             "changed": list(e.changed)} for e in plan.entries]
     if fmt == "json":
         emit_json({**report, "rows": rows, "errors": []})
-    elif dry_run and rows:
-        click.echo(table([[r["action"], r["sku"], r["name"]] for r in rows],
-                         ["action", "sku", "name"]))
+    elif dry_run:
+        shown = [e for e in plan.entries if e.action != "unchanged"]
+        if shown:
+            click.echo(table([[e.line, e.action, e.item.sku, e.item.name,
+                               money_human(e.item.price, currency), e.item.unit,
+                               _catalog_changes(e, currency)] for e in shown],
+                             ["line", "action", "sku", "name", "price", "unit", "changes"],
+                             align=["right", "left", "left", "left", "right", "left", "left"]))
     _note_ignored(columns)
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
@@ -443,4 +454,16 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
         note(f"dry run of {name}: would be {counts}; nothing was written")
     else:
         note(f"imported {name} into the catalog: {counts}"
-             + ("; one commit" if rows else "; no commit"))
+             + ("; one commit" if plan.created or plan.updated else "; no commit"))
+
+
+def _catalog_changes(entry: CatalogEntry, currency: str) -> str:
+    """What an update changes, for people: ``price (was 100.00 EUR)``."""
+    from ..domain.money import money_human
+
+    before = entry.before
+    if before is None:
+        return ""
+    was = {"name": before.name, "price": money_human(before.price, currency),
+           "unit": before.unit or "none"}
+    return ", ".join(f"{f} (was {was[f]})" for f in entry.changed)

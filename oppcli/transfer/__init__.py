@@ -9,6 +9,7 @@ opportunities), ``catalog`` (an import of products).
 """
 
 from .catalog import (
+    CatalogEntry,
     CatalogPlan,
     plan_catalog_import,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "OPPORTUNITY_FIELDS",
     "REQUIRED_TO_CREATE",
     "SKU_PATTERN",
+    "CatalogEntry",
     "CatalogPlan",
     "Cell",
     "ColumnMap",

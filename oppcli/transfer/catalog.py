@@ -14,14 +14,46 @@ from .plan import SKU_PATTERN, RowError, derive_sku, one_line
 from .reading import PLAIN, Reading
 from .sheet import Table, cell_text
 
+CATALOG_CHANGES = ("name", "price", "unit")  # what a row may change of a product
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """What a good row does: create, update or leave unchanged ``item`` (as it would be
+    written), ``before`` the product it updates."""
+
+    line: int
+    action: str
+    item: CatalogItem
+    before: CatalogItem | None = None
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """The fields an update changes (``name``, ``price``, ``unit``)."""
+        if self.before is None or self.action != "update":
+            return ()
+        return tuple(f for f in CATALOG_CHANGES
+                     if getattr(self.before, f) != getattr(self.item, f))
+
 
 @dataclass
 class CatalogPlan:
     catalog: Catalog
-    created: list[CatalogItem] = field(default_factory=list)
-    updated: list[tuple[CatalogItem, CatalogItem]] = field(default_factory=list)
-    unchanged: list[CatalogItem] = field(default_factory=list)
+    entries: list[CatalogEntry] = field(default_factory=list)  # in the file's order
     errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def created(self) -> list[CatalogItem]:
+        return [e.item for e in self.entries if e.action == "create"]
+
+    @property
+    def updated(self) -> list[tuple[CatalogItem, CatalogItem]]:
+        return [(e.before, e.item) for e in self.entries
+                if e.action == "update" and e.before is not None]
+
+    @property
+    def unchanged(self) -> list[CatalogItem]:
+        return [e.item for e in self.entries if e.action == "unchanged"]
 
 
 def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
@@ -120,16 +152,16 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
                 plan.errors.append(RowError(line, f"invalid row: {exc}"))
                 continue
             products[key] = item
-            plan.created.append(item)
+            plan.entries.append(CatalogEntry(line, "create", item))
             _rename(by_name, None, item)
             named[loose_key(item.name)] = line
             continue
         after = current.model_copy(update={k: v for k, v in values.items() if k != "sku"})
         if after == current:
-            plan.unchanged.append(current)
+            plan.entries.append(CatalogEntry(line, "unchanged", current))
         else:
             products[key] = after
-            plan.updated.append((current, after))
+            plan.entries.append(CatalogEntry(line, "update", after, current))
             if loose_key(after.name) != loose_key(current.name):
                 _rename(by_name, current, after)
                 named[loose_key(after.name)] = line

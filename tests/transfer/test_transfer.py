@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook
 
 from oppcli import transfer
 from oppcli.domain import checks, opportunity, products, stages
@@ -847,13 +848,67 @@ def test_a_dry_run_shows_no_made_up_ids(crm, unchanged):
 # ---------------------------------------------------------------- opp catalog import
 
 
+def test_catalog_import_dry_run_shows_what_would_be_written(crm, unchanged, tmp_path):
+    """The preview of a price list, as opp import's of deals: each product as it would be
+    stored (code, name, price in the catalog's currency, unit), an update with what it
+    changes and what that was; the JSON has a row per line of the file, unchanged ones too,
+    and the import writes what the preview showed."""
+    book = Workbook()
+    page = book.active
+    page.title = "Listino"
+    page.append(["sku", "name", "price", "unit"])
+    page.append(["SRV-01", "Support plan", 1300, None])         # a new price; the unit kept
+    page.append(["LIC-10", "Licence pack", 99.99, None])        # unchanged
+    page.append(["NEW-1", "Training day", 650.5, "day"])        # a new product
+    page.append(["CONS", "Consulting days", "950.00", "day"])   # a new name and a unit
+    path = tmp_path / "listino.xlsx"
+    book.save(path)
+    with unchanged:
+        r = crm("catalog", "import", path, "--dry-run")
+        assert r.stdout.splitlines() == [
+            "  line  action    sku     name                    price  unit    changes",
+            "------  --------  ------  ---------------  ------------  ------  " + "-" * 42,
+            "     2  update    SRV-01  Support plan     1,300.00 EUR  year    "
+            "price (was 1,200.00 EUR)",
+            "     4  create    NEW-1   Training day       650.50 EUR  day",
+            "     5  update    CONS    Consulting days    950.00 EUR  day     "
+            "name (was Consulting day), unit (was none)"]
+        assert r.stderr == (f"dry run of {path}: would be 1 created, 2 updated, 1 unchanged; "
+                            "nothing was written\n")
+        dry = crm.json("catalog", "import", path, "--dry-run")
+        italian = crm("--locale", "it", "catalog", "import", path, "--dry-run").stdout
+    assert dry == {
+        "file": str(path), "dry_run": True, "created": 1, "updated": 2, "unchanged": 1,
+        "rows": [
+            {"line": 2, "action": "update", "sku": "SRV-01", "name": "Support plan",
+             "price": "1300.00", "currency": "EUR", "unit": "year", "changed": ["price"]},
+            {"line": 3, "action": "unchanged", "sku": "LIC-10", "name": "Licence pack",
+             "price": "99.99", "currency": "EUR", "unit": None, "changed": []},
+            {"line": 4, "action": "create", "sku": "NEW-1", "name": "Training day",
+             "price": "650.50", "currency": "EUR", "unit": "day", "changed": []},
+            {"line": 5, "action": "update", "sku": "CONS", "name": "Consulting days",
+             "price": "950.00", "currency": "EUR", "unit": "day",
+             "changed": ["name", "unit"]}],
+        "errors": []}
+    # for people, in the locale; the JSON never changes with it
+    assert "1.300,00 €" in italian and "price (was 1.200,00 €)" in italian
+    done = crm.json("catalog", "import", path)
+    assert done == {**dry, "dry_run": False}
+    assert {p["sku"]: p for p in crm.json("catalog", "list")} == {
+        r["sku"]: {k: r[k] for k in ("sku", "name", "price", "unit")} for r in dry["rows"]}
+    # a CSV is previewed the same way; a price list that changes nothing lists nothing
+    again = write(crm, "again.csv", "sku,name,price\nNEW-1,Training day,650.50\n")
+    r = crm("catalog", "import", again, "--dry-run")
+    assert r.stdout == "" and "0 created, 0 updated, 1 unchanged" in r.stderr
+
+
 def test_catalog_import_by_name_updates_the_product_of_that_name(crm, unchanged):
     crm("catalog", "add", "GTX", "--name", "GTX Pro", "--price", "4800")
     path = write(crm, "products.csv", "Product Name,List Price\ngtx-pro,4900\nMG Special,55\n")
     with unchanged:
         dry = crm.json("catalog", "import", path, "--dry-run")
-    assert [(r["action"], r["sku"]) for r in dry["rows"]] == [("create", "MG-Special"),
-                                                              ("update", "GTX")]
+    assert [(r["action"], r["sku"]) for r in dry["rows"]] == [("update", "GTX"),
+                                                              ("create", "MG-Special")]
     crm("catalog", "import", path)
     catalog = {p["sku"]: p for p in crm.json("catalog", "list")}
     assert "GTX-Pro" not in catalog and "gtx-pro" not in catalog
