@@ -221,7 +221,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     from ..store.accounts import directory, with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
-    from ..transfer import find_profile, map_columns, parse_stage_map, plan_import, with_options
+    from ..transfer import find_profile, map_sheet, parse_stage_map, plan_import, with_options
 
     if isinstance(file, str):  # the word 'profiles'
         return _print_profiles(state, fmt)
@@ -232,7 +232,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
                                         date_format=date_format, delimiter=delimiter,
                                         encoding=encoding, sheet=sheet)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
-    columns = map_columns(data.header, maps=all_maps, defaults=all_defaults)
+    columns = map_sheet(data, maps=all_maps, defaults=all_defaults)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         # the writing bar stays open until the transaction has written and committed
@@ -401,7 +401,7 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
         CATALOG_ALIASES,
         CATALOG_FALLBACKS,
         CATALOG_FIELDS,
-        map_columns,
+        map_sheet,
         plan_catalog_import,
     )
 
@@ -409,8 +409,8 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     repo = state.repo
     data, reading, _ = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
                                    encoding=encoding, sheet=sheet)
-    columns = map_columns(data.header, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
-                          fallbacks=CATALOG_FALLBACKS)
+    columns = map_sheet(data, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
+                        fallbacks=CATALOG_FALLBACKS)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         with repo.transaction() as tx:

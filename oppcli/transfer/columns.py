@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from shlex import quote
 
 from ..domain import stages
 from ..domain.model import Settings, Stage
 from ..errors import DataError, OppError, UsageError
-from .sheet import Cell, cell_text, header_key
+from .sheet import Cell, Table, cell_text, header_key
 
 OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "customer_id", "stage", "amount",
                       "objective", "currency", "close_date", "owner", "lost_reason", "created",
@@ -188,6 +189,45 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
                         "says which gives what", line=1)
     return ColumnMap(header, dict(sorted(chosen.items(), key=lambda kv: fields.index(kv[0]))),
                      templates, ignored)
+
+
+def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
+              aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
+              defaults: Iterable[str] = (),
+              fallbacks: dict[str, tuple[str, ...]] | None = None) -> ColumnMap:
+    """``map_columns`` of ``table``'s header. When no column of it is one opp reads and
+    the table is one sheet of an xlsx of several (a cover sheet first, a title and no
+    header), the refusal names the file's sheets, those whose first row opp reads, and
+    --sheet."""
+    try:
+        return map_columns(table.header, fields, aliases, maps, defaults, fallbacks)
+    except (DataError, UsageError) as exc:
+        keys = {header_key(n) for names in (*aliases.values(), *(fallbacks or {}).values())
+                for n in names}
+
+        def readable(header: Sequence[str]) -> bool:
+            return any(header_key(h) in keys for h in header)
+
+        if len(table.sheets) < 2 or readable(table.header):
+            raise
+        others = [f"'{name}'" for name, first in table.sheets
+                  if name != table.sheet and readable(first)]
+        if len(others) == 1:
+            advice = (f"sheet {others[0]} has one: import it with --sheet "
+                      f"{quote(others[0][1:-1])}")
+        elif others:
+            advice = f"sheets {', '.join(others)} have one: name one with --sheet NAME"
+        else:
+            advice = ("name the sheet to read with --sheet NAME, or its columns with --map "
+                      "COLUMN=FIELD")
+        first = [h for h in table.header if h]
+        where = (f"sheet '{table.sheet}' has no header opp reads (its first row: "
+                 f"{', '.join(repr(h) for h in first[:5])}{', …' if len(first) > 5 else ''}"
+                 f"); {advice} (the file's sheets: "
+                 f"{', '.join(name for name, _ in table.sheets)})")
+        if isinstance(exc, DataError):  # no column at all: the sheet is the problem
+            raise DataError(where, line=exc.line) from None
+        raise UsageError(f"{exc.message}; {where}") from None
 
 
 def parse_stage_map(items: Iterable[str], settings: Settings,

@@ -14,7 +14,7 @@ Company"). The command line's options add to it and win over it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,7 @@ def profile_table(profile: Profile | None, table: Table) -> tuple[Table, list[in
     listed = {i: profile.lists[c] for c in find_headers(table.header, profile.lists)
               for i, h in enumerate(table.header) if header_key(h) == header_key(c)}
     if listed:
-        table = Table(table.header, [
+        table = replace(table, rows=[
             (line, [c.split(listed[i], 1)[0].strip()
                     if i in listed and isinstance(c, str) else c
                     for i, c in enumerate(cells)])

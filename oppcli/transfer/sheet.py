@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Union
@@ -39,10 +39,15 @@ def header_key(text: str) -> str:
 @dataclass
 class Table:
     """A sheet read: its header and its data rows with the line (the row of an xlsx
-    sheet) each starts on; cells are text, or typed numbers and dates from an xlsx."""
+    sheet) each starts on; cells are text, or typed numbers and dates from an xlsx.
+    From an xlsx, also the name of the sheet read and every sheet of the file with its
+    first non-blank row (what a message names when this sheet is not the one meant)."""
 
     header: list[str]
     rows: list[tuple[int, list[Cell]]]
+    sheet: str | None = None
+    sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
 
 
 def drop_footer(table: Table, marker: str) -> tuple[Table, list[int]]:
@@ -63,7 +68,7 @@ def drop_footer(table: Table, marker: str) -> tuple[Table, list[int]]:
     start = marks[-1]
     while start > 0 and one_cell(rows[start - 1][1]) is not None:
         start -= 1
-    return Table(table.header, rows[:start]), [line for line, _ in rows[start:]]
+    return replace(table, rows=rows[:start]), [line for line, _ in rows[start:]]
 
 
 # A cell a spreadsheet would run as a formula: it starts, after any apostrophes, with

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from shlex import quote
 
 from ..errors import DataError, UsageError
 from .sheet import Cell, Table, read_csv
@@ -74,20 +75,44 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
         rows: list[tuple[int, list[Cell]]] = []
         for number, values in enumerate(page.iter_rows(values_only=True), 1):
             cells = [_cell(v) for v in values]
-            if not any(c.strip() if isinstance(c, str) else True for c in cells):
+            if not _filled(cells):
                 continue
             if header is None:
-                header = [str(c).strip() for c in cells]
-                while header and not header[-1]:
-                    header.pop()
+                header = _header(cells)
             else:
                 rows.append((number, cells))
+        sheets = tuple((p.title, tuple(header or []) if p.title == page.title
+                        else tuple(_first_row(p))) for p in book.worksheets)
     finally:
         book.close()
     if not header:
-        raise DataError("the sheet is empty; its first row must be a header naming the "
-                        "columns")
-    return Table(header, rows)
+        others = [name for name, first in sheets if first]
+        raise DataError(f"sheet '{page.title}' is empty; "
+                        + (f"the file's sheets are {', '.join(n for n, _ in sheets)}: name "
+                           f"the one to read with --sheet NAME (e.g. --sheet "
+                           f"{quote(others[0])})" if others else
+                           "its first row must be a header naming the columns"))
+    return Table(header, rows, page.title, sheets)
+
+
+def _filled(cells: list[Cell]) -> bool:
+    return any(c.strip() if isinstance(c, str) else True for c in cells)
+
+
+def _header(cells: list[Cell]) -> list[str]:
+    header = [str(c).strip() for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
+def _first_row(page, within: int = 50) -> list[str]:
+    """A sheet's first non-blank row (among its first ``within``), as a header."""
+    for values in page.iter_rows(max_row=within, values_only=True):
+        cells = [_cell(v) for v in values]
+        if _filled(cells):
+            return _header(cells)
+    return []
 
 
 def xlsx_bytes(rows: Iterable[dict], columns: Sequence[str], money: Sequence[str] = (),

@@ -264,6 +264,25 @@ def test_xlsx_refusals_give_the_row_numbers(crm, unchanged, tmp_path):
         assert "not a readable xlsx" in crm("import", tmp_path / "broken.xlsx", code=1).stderr
 
 
+def test_a_cover_sheet_before_the_deals_suggests_the_sheet(crm, unchanged, tmp_path):
+    """An xlsx whose first sheet is a cover (a title, no header) is refused naming the
+    sheets and the one whose header opp reads; --sheet imports it."""
+    path = _workbook(tmp_path / "deals.xlsx")
+    book = load_workbook(path)
+    cover = book.create_sheet("Copertina", 0)
+    cover.append(["Pipeline Q1 2027", None, "Riservato"])
+    book.save(path)
+    with unchanged:
+        r = crm("import", path, code=1)
+    assert r.stdout == ""
+    assert r.stderr == ("error: sheet 'Copertina' has no header opp reads (its first row: "
+                        "'Pipeline Q1 2027', 'Riservato'); sheets 'Trattative', 'Altro' "
+                        "have one: name one with --sheet NAME (the file's sheets: Copertina, "
+                        "Trattative, Altro)\n")
+    crm("import", path, "--sheet", "Trattative")
+    assert "Typed" in by_name(crm)
+
+
 def test_export_xlsx_and_import_it_again(crm, tmp_path):
     a = crm.new("Alpha", "--amount", "1234.50", "--close-date", "2027-01-15",
                 "--objective", "2000")

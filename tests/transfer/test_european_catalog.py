@@ -211,3 +211,72 @@ def test_a_price_written_the_us_way_suggests_the_us_locale(crm, unchanged, tmp_p
     path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"$12,500.00"\n')
     crm("catalog", "import", path, "--locale", "en")
     assert (catalog_of(crm)["A"]["price"], catalog_of(crm)["B"]["price"]) == ("1234.50", "12500.00")
+
+
+def _with_a_cover(path, *, listino="Listino", first="Copertina"):
+    """A price list whose first sheet is a cover: a title and a date, no header."""
+    book = Workbook()
+    cover = book.active
+    cover.title = first
+    cover.append(["Listino prezzi 2027"])
+    cover.append([])
+    cover.append(["Aggiornato al", date(2027, 1, 1)])
+    page = book.create_sheet(listino)
+    page.append(["Codice", "Nome", "Prezzo", "Unità"])
+    page.append(["CAF-01", "Caffè in grani", 12, "kg"])
+    notes = book.create_sheet("Note")
+    notes.append(["Prezzi IVA esclusa"])
+    book.save(path)
+    return path
+
+
+def test_a_cover_sheet_first_names_the_sheets_and_suggests_sheet(crm, unchanged, tmp_path):
+    path = _with_a_cover(tmp_path / "listino.xlsx")
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+        assert r.stdout == ""
+        assert r.stderr == ("error: sheet 'Copertina' has no header opp reads (its first "
+                            "row: 'Listino prezzi 2027'); sheet 'Listino' has one: import it "
+                            "with --sheet Listino (the file's sheets: Copertina, Listino, "
+                            "Note)\n")
+        # following the first message's other advice, --map, says the same
+        r = crm("catalog", "import", path, "--map", "Codice=sku", code=2)
+        assert r.stderr.startswith("error: --map: the file has no column 'Codice'")
+        assert "sheet 'Listino' has one: import it with --sheet Listino" in r.stderr
+    crm("catalog", "import", path, "--sheet", "Listino")
+    assert catalog_of(crm)["CAF-01"]["price"] == "12.00"
+    # a sheet name with a space is quoted as a shell needs it
+    spaced = _with_a_cover(tmp_path / "spaced.xlsx", listino="Listino 2027")
+    with unchanged:
+        r = crm("catalog", "import", spaced, code=1)
+    assert "import it with --sheet 'Listino 2027' (the file's sheets" in r.stderr
+    crm("catalog", "import", spaced, "--sheet", "Listino 2027")
+    # no sheet with a header opp reads: the sheets are named all the same
+    book = Workbook()
+    book.active.append(["Listino prezzi 2027"])
+    book.create_sheet("Articoli").append(["Cod.", "Descr. breve", "€"])
+    book.save(tmp_path / "other.xlsx")
+    with unchanged:
+        r = crm("catalog", "import", tmp_path / "other.xlsx", code=1)
+    assert r.stderr == ("error: sheet 'Sheet' has no header opp reads (its first row: "
+                        "'Listino prezzi 2027'); name the sheet to read with --sheet NAME, or "
+                        "its columns with --map COLUMN=FIELD (the file's sheets: Sheet, "
+                        "Articoli)\n")
+    # an empty first sheet
+    book = Workbook()
+    book.active.title = "Foglio1"
+    book.create_sheet("Listino").append(["sku", "name", "price"])
+    book.save(tmp_path / "empty.xlsx")
+    with unchanged:
+        r = crm("catalog", "import", tmp_path / "empty.xlsx", code=1)
+    assert r.stderr == (f"error: {tmp_path / 'empty.xlsx'}: sheet 'Foglio1' is empty; the "
+                        "file's sheets are Foglio1, Listino: name the one to read with --sheet "
+                        "NAME (e.g. --sheet Listino)\n")
+    # a workbook of one sheet, or a CSV, has no other sheet to suggest
+    book = Workbook()
+    book.active.append(["Listino prezzi 2027"])
+    book.save(tmp_path / "one.xlsx")
+    with unchanged:
+        r = crm("catalog", "import", tmp_path / "one.xlsx", code=1)
+    assert "no column of the first row ('Listino prezzi 2027')" in r.stderr
+    assert "--sheet" not in r.stderr
