@@ -5,6 +5,7 @@ nothing; a row finds its product by SKU, else by name, loosely.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ..domain.model import Catalog, CatalogItem
 from ..domain.stages import loose_key
@@ -96,8 +97,9 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
             try:
                 if name == "price":
                     cell = cells[index]
-                    values[name] = reading.money(text if isinstance(cell, str) else cell,
-                                                 what)
+                    values[name] = reading.money(
+                        text if isinstance(cell, str) else cell, what,
+                        table.place(index, line) if isinstance(cell, Decimal) else None)
                 elif name == "sku":
                     if not SKU_PATTERN.fullmatch(text):
                         raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "

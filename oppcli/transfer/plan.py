@@ -180,11 +180,12 @@ class Lookup:
 
 
 def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
-                reading: Reading = PLAIN) -> Any:
+                reading: Reading = PLAIN, where: str | None = None) -> Any:
     """The typed value of one non-blank cell of field ``name``; ``ValueError`` says why not.
-    Numbers and dates are read as ``reading`` says (typed cells as typed)."""
+    Numbers and dates are read as ``reading`` says (typed cells as typed); ``where`` is
+    the cell's place in a spreadsheet, for messages."""
     if name in ("amount", "objective"):
-        return reading.money(cell, what)
+        return reading.money(cell, what, where)
     if name in ("close_date", "created"):
         day = reading.day(cell, what)
         if name == "created" and day > today:
@@ -401,7 +402,7 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
         try:
             plan.entries.append(_plan_row(
                 line, cells, width, items, columns, lookup, settings, by_id, by_ref, taken,
-                seen_ids, seen_refs, today, owner, reading))
+                seen_ids, seen_refs, today, owner, reading, table.place))
         except _RowFailed as exc:
             plan.errors.extend(RowError(line, m) for m in exc.messages)
     plan.account_ids = {key: account_id for key, (account_id, _) in lookup.new_ids.items()}
@@ -412,7 +413,8 @@ def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, i
               columns: ColumnMap, lookup: Lookup, settings: Settings,
               by_id: dict[str, Opportunity], by_ref: dict[str, list[Opportunity]],
               taken: set[str], seen_ids: dict[str, int], seen_refs: dict[str, int],
-              today: date, owner: str, reading: Reading) -> Entry:
+              today: date, owner: str, reading: Reading,
+              place: Callable[[int, int], str | None]) -> Entry:
     if len(cells) > width and any(cell_text(c).strip() for c in cells[width:]):
         raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
                           "columns; quote cells that hold the delimiter"])
@@ -425,7 +427,8 @@ def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, i
             continue
         try:
             values[name] = parse_value(name, cell, columns.header[index], lookup, today,
-                                       reading)
+                                       reading, place(index, line)
+                                       if isinstance(cell, Decimal) else None)
         except ValueError as exc:
             messages.append(str(exc))
     if not messages:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..domain.l10n import DATE_FORMATS, date_order, parse_date, parse_number
-from ..domain.money import cents, parse_money, plain
+from ..domain.money import cents, parse_decimal, parse_money, plain
 from ..errors import UsageError
 
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+")
@@ -60,11 +60,19 @@ class Reading:
             date_format = date_order(locale)
         return cls(locale, date_format)
 
-    def money(self, cell: str | Decimal | date, what: str) -> Decimal:
-        """Money: a typed number as typed; text plain, or the locale's way."""
+    def money(self, cell: str | Decimal | date, what: str, where: str | None = None
+              ) -> Decimal:
+        """Money: a typed number as typed; text plain, or the locale's way. At most two
+        decimals: opp rounds what it computes (R10), never a number it reads. ``where``
+        is a typed cell's place in its spreadsheet, for messages."""
         if isinstance(cell, date):
             raise ValueError(f"{what} is a date ({cell}), not an amount")
         if isinstance(cell, Decimal):
+            if _decimals(cell) > 2 and cell >= 0:
+                at = f" ({where})" if where else ""
+                raise ValueError(f"{what}{at} holds {plain(cell)} (the sheet may show it "
+                                 f"rounded): money has at most 2 decimals, and {NO_ROUNDING}; "
+                                 f"make the cell {cents(cell)} in the sheet")
             return parse_money(plain(cell), what)
         if self.locale is None:
             if _GROUPED.fullmatch(cell.strip()):
@@ -73,6 +81,7 @@ class Reading:
                                  "(1234), or import with --locale it if the file writes "
                                  "1.234,50")
             try:
+                _in_cents(parse_decimal(cell, what), cell, what)
                 return parse_money(cell, what)
             except ValueError as exc:
                 if _US.fullmatch(cell.strip()):
@@ -83,6 +92,7 @@ class Reading:
                 raise ValueError(f"{exc}; a file written the European way (1.234,50) "
                                  "imports with --locale it") from None
         number = parse_number(cell, what, self.locale)
+        _in_cents(number, cell, what)
         try:
             return cents(parse_money(plain(number), what))
         except ValueError as exc:  # say it as the file writes it: '12,345', not '12.345'
@@ -99,6 +109,22 @@ class Reading:
         if self.date_format is None or self.date_format == "YYYY-MM-DD" or _ISO.fullmatch(cell):
             return parse_day(cell, what)
         return parse_date(cell, what, self.date_format)
+
+
+NO_ROUNDING = "opp rounds only the totals it computes, never a number it reads"
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _in_cents(number: Decimal, cell: str, what: str) -> None:
+    """Refuses an amount read from text ``cell`` with more than two decimals, naming it
+    as the file writes it ('12,345' in it)."""
+    if _decimals(number) > 2 and number >= 0:
+        raise ValueError(f"{what} '{cell.strip()}' has more than 2 decimals: {NO_ROUNDING}; "
+                         "round it to cents in the file")
 
 
 PLAIN = Reading()  # plain numbers and ISO dates: a sheet without a locale

@@ -48,6 +48,17 @@ class Table:
     sheet: str | None = None
     sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    def place(self, index: int, line: int) -> str | None:
+        """Where a cell is, the spreadsheet's way (``cell C2 of sheet 'Listino'``); None
+        for a CSV file, whose messages give the line and the column's name."""
+        if self.sheet is None:
+            return None
+        letters = ""
+        number = index + 1
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("A") + rest) + letters
+        return f"cell {letters}{line} of sheet '{self.sheet}'"
 
 
 def drop_footer(table: Table, marker: str) -> tuple[Table, list[int]]:

@@ -259,6 +259,10 @@ def test_xlsx_refusals_give_the_row_numbers(crm, unchanged, tmp_path):
     lines = r.stdout.splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:4", f"{path}:5", f"{path}:6"]
     assert "is a date" in lines[0] and "not a date" in lines[1]
+    assert lines[2] == (f"{path}:6: amount (cell C6 of sheet 'Sheet') holds 1.234 (the sheet "
+                        "may show it rounded): money has at most 2 decimals, and opp rounds "
+                        "only the totals it computes, never a number it reads; make the cell "
+                        "1.23 in the sheet")
     (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
     with unchanged:
         assert "not a readable xlsx" in crm("import", tmp_path / "broken.xlsx", code=1).stderr

@@ -6,6 +6,7 @@ nothing written."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from decimal import Decimal as D
 
@@ -211,6 +212,50 @@ def test_a_price_written_the_us_way_suggests_the_us_locale(crm, unchanged, tmp_p
     path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"$12,500.00"\n')
     crm("catalog", "import", path, "--locale", "en")
     assert (catalog_of(crm)["A"]["price"], catalog_of(crm)["B"]["price"]) == ("1234.50", "12500.00")
+
+
+def test_a_price_with_three_decimals_in_an_xlsx_names_its_cell_and_the_fix(crm, unchanged,
+                                                                           tmp_path):
+    """A number cell holding 12.345 (shown 12.35 by its format) is refused, never rounded:
+    opp rounds half-up to the cent only what it computes (R10). The message names the
+    sheet, the cell, the value held and the value to type; once typed, it imports."""
+    book = Workbook()
+    page = book.active
+    page.title = "Listino"
+    page.append(["Codice", "Nome", "Prezzo", "Unità"])
+    page.append(["CAF-01", "Caffè in grani", 12.345, "kg"])
+    page.append(["TAZ", "Tazzine", 9.9, None])
+    page.append(["ZUC", "Zucchero", 2.675, "kg"])  # 2.67499… as a float; 2.675 shown
+    for row in (2, 3, 4):
+        page.cell(row=row, column=3).number_format = "0.00"
+    path = tmp_path / "listino.xlsx"
+    book.save(path)
+    rule = ("(the sheet may show it rounded): money has at most 2 decimals, and opp rounds "
+            "only the totals it computes, never a number it reads; make the cell")
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+        assert r.stdout.splitlines() == [
+            f"{path}:2: Prezzo (cell C2 of sheet 'Listino') holds 12.345 {rule} 12.35 in "
+            "the sheet",
+            f"{path}:4: Prezzo (cell C4 of sheet 'Listino') holds 2.675 {rule} 2.68 in "
+            "the sheet"]
+        assert r.stderr == f"error: 2 problem(s) in 2 row(s) of {path}; nothing was imported\n"
+        r = crm("catalog", "import", path, "--format", "json", code=1)
+        assert [e["line"] for e in json.loads(r.stdout)["errors"]] == [2, 4]
+    page["C2"], page["C4"] = 12.35, 2.68  # as the message says
+    book.save(path)
+    crm("catalog", "import", path)
+    cat = catalog_of(crm)
+    assert (cat["CAF-01"]["price"], cat["TAZ"]["price"], cat["ZUC"]["price"]) == (
+        "12.35", "9.90", "2.68")
+    # text cells with more than two decimals are refused the same way, as the file has them
+    text = tmp_path / "listino.csv"
+    text.write_text("sku;name;price\nA;Alpha;12,3456\n", encoding="utf-8")
+    with unchanged:
+        r = crm("catalog", "import", text, "--locale", "it", code=1)
+    assert r.stdout == (f"{text}:2: price '12,3456' has more than 2 decimals: opp rounds only "
+                        "the totals it computes, never a number it reads; round it to cents "
+                        "in the file\n")
 
 
 def _with_a_cover(path, *, listino="Listino", first="Copertina"):
