@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,10 +22,47 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+PYDANTIC_PLUGINS = "pydantic.plugin._loader"
+
+
+def without_pydantic_plugins() -> None:
+    """pydantic looks for plugins once, when it builds its first validator: its
+    ``plugin._loader`` imports ``importlib.metadata`` (with ``email``, ``zipfile``…) and
+    reads the entry points of every installed package. That is ~65 million of the ~915
+    million instructions of an ``opp note`` at 10,000 deals (#25), for nothing: opp's
+    models are its own, a plugin (logfire, say) has nothing to observe in them, and
+    nothing that plugs into pydantic may change what opp accepts.
+
+    pydantic's own switch, ``PYDANTIC_DISABLE_PLUGINS``, is an environment variable (2.7
+    on): set in ``os.environ`` it would reach every process opp starts (git and its
+    hooks, the editor, the pager), a Python hook's own pydantic included, and it still
+    imports ``importlib.metadata`` (only the scan is skipped: 20 of the 65 million). So
+    opp puts, in its own process only, a loader that finds no plugin in place of
+    pydantic's (``get_plugins`` is all pydantic asks of it; tests/cli/test_cli_core.py
+    holds the installed pydantic to that). Should a pydantic ask it for anything else,
+    the real loader takes its place and answers: plugins on, as without this."""
+    if PYDANTIC_PLUGINS in sys.modules:
+        return
+    loader = types.ModuleType(PYDANTIC_PLUGINS, "No pydantic plugins in opp's process.")
+
+    def real(name: str) -> Any:
+        if name.startswith("__"):  # a tool looking for __file__, __path__…: none here
+            raise AttributeError(name)
+        sys.modules.pop(PYDANTIC_PLUGINS, None)
+        import importlib
+
+        return getattr(importlib.import_module(PYDANTIC_PLUGINS), name)
+
+    # get_plugins() is (): no plugin; any other name, the real loader's (PEP 562)
+    loader.__dict__.update(get_plugins=tuple, __getattr__=real)
+    sys.modules[PYDANTIC_PLUGINS] = loader
+
+
 def main() -> None:
     """The console script. Once the command is done, opp leaves at once (``os._exit``):
     its files are written and closed and its commits made, and the interpreter's
     teardown of every module and object would add ~30 ms to every command (#9)."""
+    without_pydantic_plugins()
     argv = [str(arg) for arg in sys.argv[1:]]
     recorder: Recorder | None = None
     if argv and not {"-h", "--help"} & set(argv):  # help is never replayed: not loaded

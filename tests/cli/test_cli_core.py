@@ -1088,3 +1088,70 @@ def test_a_mistyped_command_suggests_the_one_meant(crm):
     assert "Did you mean" not in r.stderr and r.returncode == 2
     r = run_opp(crm.root, "catalog", "lst")
     assert "Did you mean 'list'?" in r.stderr and r.returncode == 2
+
+
+def imported_by(*args: str, env: dict | None = None) -> set[str]:
+    """The modules ``opp ARGS`` imports, run as the console script runs (-X importtime)."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "oppcli", *args],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+def test_a_change_looks_for_no_pydantic_plugin(crm):
+    """A change validates with pydantic but never looks for pydantic plugins (#25):
+    ``importlib.metadata`` and the entry points of every package cost ~7 % of it."""
+    opp_id = crm.new("Deal")
+    loaded = imported_by("--repo", str(crm.root), "note", opp_id, "Called back")
+    assert "pydantic" in loaded and "oppcli.domain.model" in loaded
+    assert not {"importlib.metadata", "email.message", "zipfile"} & loaded
+    assert crm.git("log", "-1", "--format=%s").strip().endswith('note "Called back"')
+
+
+def test_no_pydantic_plugin_in_opps_process_only():
+    """The loader put in place of pydantic's finds no plugin, changes no environment
+    variable (git's hooks, the editor and the pager see the user's), and hands anything
+    else a pydantic may ask of it to the real loader."""
+    probe = (
+        "import os, sys\n"
+        "from oppcli.cli import without_pydantic_plugins\n"
+        "before = dict(os.environ)\n"
+        "without_pydantic_plugins()\n"
+        "from oppcli.domain.model import Opportunity\n"
+        "Opportunity.model_rebuild(force=True)\n"
+        "from pydantic.plugin._loader import get_plugins\n"
+        "print(list(get_plugins()), dict(os.environ) == before,\n"
+        "      'importlib.metadata' in sys.modules)\n"
+        "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP\n"
+        "print(PYDANTIC_ENTRY_POINT_GROUP, sys.modules['pydantic.plugin._loader'].__file__)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "[] True False"
+    assert out[1].startswith("pydantic ") and out[1].endswith("_loader.py")
+
+
+def test_pydantic_asks_its_plugin_loader_for_get_plugins_alone():
+    """What ``without_pydantic_plugins`` relies on, in the pydantic installed: its modules
+    import ``get_plugins`` and nothing else from ``plugin._loader``, inside a function
+    (when a validator is built), never at import."""
+    import ast
+    from pathlib import Path
+
+    import pydantic
+
+    top = Path(pydantic.__file__).parent
+    asked = []
+    for path in top.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        inside = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+                  for n in ast.walk(f)}
+        package = path.relative_to(top).parent.parts
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = list(package[:len(package) - node.level + 1]) if node.level else []
+                module = ".".join(["pydantic"] * (node.level > 0) + base + [node.module or ""])
+                if module.removeprefix("pydantic.") == "plugin._loader":
+                    asked += [(path.name, a.name, id(node) in inside) for a in node.names]
+    assert asked and {(name, lazily) for _, name, lazily in asked} == \
+        {("get_plugins", True)}, asked
