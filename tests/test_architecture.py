@@ -77,9 +77,9 @@ LAZY = ("pydantic", "yaml", "pygal", "tabulate", "multiprocessing", "babel", "op
         "icalendar", "oppcli.domain.model", "oppcli.domain.checks", "oppcli.domain.views",
         "oppcli.domain.quotes", "oppcli.domain.products", "oppcli.domain.opportunity",
         "oppcli.domain.panels", "oppcli.domain.catalog", "oppcli.domain.settings_edit",
-        "oppcli.store.yamlio", "oppcli.store.transaction", "oppcli.store.schemas",
-        "oppcli.store.setup", "oppcli.store.sync", "oppcli.read.history", "oppcli.transfer",
-        "oppcli.reports.quote_document")
+        "oppcli.store.yamlio", "oppcli.store.pyyaml", "oppcli.store.transaction",
+        "oppcli.store.schemas", "oppcli.store.setup", "oppcli.store.sync", "oppcli.read.history",
+        "oppcli.transfer", "oppcli.reports.quote_document")
 
 
 def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:

@@ -211,7 +211,7 @@ class Repo:
         keys its copy on), and kept as ``settings``."""
         from ..domain.model import Settings
 
-        loaded, node = yamlio.load(data, SETTINGS_FILE)
+        loaded, node = yamlio.quick_load(data, SETTINGS_FILE)  # as ``settings`` reads them
         settings = self.parse_model(Settings, SETTINGS_FILE, loaded, node)
         self.__dict__["settings"] = settings
         return settings

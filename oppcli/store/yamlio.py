@@ -22,78 +22,18 @@ from datetime import datetime as datetime_type
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from ..errors import DataError
 from .files import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 64
 MAX_NODES = 300_000  # a catalog of 30,000 products; a few hundred MB of memory at most
 
-if TYPE_CHECKING:  # the C classes where libyaml is there; mypy sees the Python ones
-    _LoaderBase = yaml.SafeLoader
-    _DumperBase = yaml.SafeDumper
-else:
-    _LoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Loader(_LoaderBase):
-    pass
-
-
-# Numbers as people write them. YAML 1.1 also reads 010 as 8 (octal), 0x10 as 16,
-# 1:30 as 90 (base 60) and 1_000 as 1000: in a ledger such a value is refused at its
-# line rather than stored as a number nobody meant (and editors, on YAML 1.2, would
-# read most of them otherwise again).
-_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-
-
-def _not_plain(text: str, node: yaml.ScalarNode) -> yaml.constructor.ConstructorError:
-    lowered = text.lower()
-    if lowered in (".inf", "+.inf", "-.inf", ".nan"):
-        why = "is not a finite number"
-    elif "_" in text:
-        why = f"has an underscore; write the digits alone ({text.replace('_', '')})"
-    elif ":" in text:
-        why = "is a base-60 number to YAML"
-    elif re.fullmatch(r"[-+]?0[0-9]+", text):
-        why = f"is an octal number to YAML; write {int(text, 10)} without the leading zero"
-    else:
-        why = "is not a plain decimal number; write digits, with a dot for decimals"
-    return yaml.constructor.ConstructorError(
-        None, None, f"'{text}' {why}, or quote it ('{text}') if it is text", node.start_mark)
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = loader.construct_scalar(node)
-    if not _PLAIN_FLOAT.fullmatch(text):
-        raise _not_plain(text, node)
-    return Decimal(text)
-
-
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node)
-    if not _PLAIN_INT.fullmatch(text):
-        raise _not_plain(text, node)
-    return int(text)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-
-
-def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    """A date or time, with an impossible one (2026-02-30) refused at its line."""
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except ValueError as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"'{node.value}' is not a real date ({exc})", node.start_mark) from None
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+# PyYAML itself (``pyyaml.py``: its loader and dumper as opp sets them up) is imported
+# when a file is not one opp's fast paths below read or write: its import was ~10 % of
+# the instructions of a change (#25), and files opp wrote never need it.
 
 
 def _check_nodes(root: yaml.Node) -> None:
@@ -102,6 +42,8 @@ def _check_nodes(root: yaml.Node) -> None:
     An alias shares its anchor's node, so a node met twice is an alias; it is
     reported where it is used (the key it sits under, or its sequence).
     """
+    import yaml
+
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, int, yaml.Node]] = [(root, 0, root)]
     while stack:
@@ -148,7 +90,11 @@ def _check_size(text: str, path: str) -> None:
     is over, count the parser's events (constant memory) up to the limit."""
     if _estimate(text) <= MAX_NODES:
         return
-    loader = _LoaderBase(text)
+    import yaml
+
+    from .pyyaml import LoaderBase
+
+    loader = LoaderBase(text)
     count = 0
     try:
         while loader.check_event():
@@ -181,7 +127,11 @@ def load(text: str | bytes, path: str, *, mapping: bool = True) -> tuple[Any, ya
     if "\x00" in text:
         raise DataError("file holds NUL bytes; it is not a YAML text file", path)
     _check_size(text, path)
-    loader = _Loader(text)
+    import yaml
+
+    from .pyyaml import Loader
+
+    loader = Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -247,6 +197,8 @@ def locate(node: yaml.Node | Deferred | None, loc: Iterable[Any], *, key: bool =
         node = node.node
     if node is None:
         return None, None
+    import yaml
+
     loc = tuple(loc)
     last = loc[-1] if loc else None
     current = node
@@ -264,27 +216,6 @@ def locate(node: yaml.Node | Deferred | None, loc: Iterable[Any], *, key: bool =
             break
         current = found
     return current.start_mark.line + 1, current.start_mark.column + 1
-
-
-class _Dumper(_DumperBase):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    text = format(value, "f")
-    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
-    return dumper.represent_scalar(tag, text)
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value and not any(c in value for c in "\r\t") and value == value.strip(" "):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
-_Dumper.add_representer(str, _represent_str)
 
 
 def _values(data: Any, limit: int) -> int:
@@ -309,7 +240,11 @@ def dump(data: Any, header: str | None = None) -> str:
                         "reads back; split the data (a catalog this large belongs elsewhere)")
     text = fast_dump(data)
     if text is None:
-        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+        import yaml
+
+        from .pyyaml import Dumper
+
+        text = yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=False,
                          allow_unicode=True, width=10_000)
     return f"# {header}\n{text}" if header else text
 
@@ -324,15 +259,53 @@ def dump(data: Any, header: str | None = None) -> str:
 
 _SIMPLE = re.compile(r"[\w(][\w .,()/&+'@-]*")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_resolver = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
+
+
+def _implicit_resolvers(*table: tuple[str, re.Pattern, Iterable[str]]
+                        ) -> dict[str, list[tuple[str, re.Pattern]]]:
+    out: dict[str, list[tuple[str, re.Pattern]]] = {}
+    for tag, regexp, firsts in table:
+        for char in firsts:
+            out.setdefault(char, []).append((f"tag:yaml.org,2002:{tag}", regexp))
+    return out
+
+
+# PyYAML's implicit resolvers (``yaml.resolver.Resolver``: what a plain scalar reads as,
+# by its first character) without importing PyYAML; tests/store/test_yamlio_fast.py
+# holds this table to PyYAML's own: tags, patterns, flags and order.
+_IMPLICIT = _implicit_resolvers(
+    ("bool", re.compile(r"""^(?:yes|Yes|YES|no|No|NO
+                    |true|True|TRUE|false|False|FALSE
+                    |on|On|ON|off|Off|OFF)$""", re.X), "yYnNtTfFoO"),
+    ("float", re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X), "-+0123456789."),
+    ("int", re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+
+                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""", re.X), "-+0123456789"),
+    ("merge", re.compile(r"^(?:<<)$"), "<"),
+    ("null", re.compile(r"""^(?: ~
+                    |null|Null|NULL
+                    | )$""", re.X), ("~", "n", "N", "")),
+    ("timestamp", re.compile(r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+                     (?:[Tt]|[ \t]+)[0-9][0-9]?
+                     :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+                     (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X), "0123456789"),
+    ("value", re.compile(r"^(?:=)$"), "="),
+    ("yaml", re.compile(r"^(?:!|&|\*)$"), "!&*"),
+)
 
 
 class _Unsupported(Exception):
     pass
 
 
-_FIRST = set(_resolver.yaml_implicit_resolvers)  # first characters of non-strings
 _KEYS: dict[str, str] = {}
 
 
@@ -340,12 +313,14 @@ _TAGS: dict[str, str] = {}  # a few thousand distinct values in a repo's files
 
 
 def _implicit(text: str) -> str:
-    """The tag a plain scalar reads as (``str`` unless it looks like a number, date…)."""
-    if text and text[0] not in _FIRST:
+    """The tag a plain scalar reads as (``str`` unless it looks like a number, date…), as
+    PyYAML's resolver says."""
+    if text and text[0] not in _IMPLICIT:
         return _STR
     tag = _TAGS.get(text)
     if tag is None:
-        tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+        tag = next((t for t, regexp in _IMPLICIT.get(text[:1], ()) if regexp.match(text)),
+                   _STR)
         if len(_TAGS) < 100_000:
             _TAGS[text] = tag
     return tag

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import depth
-from oppcli.store import yamlio
+from oppcli.store import pyyaml, yamlio
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6),
@@ -29,7 +29,7 @@ trees = st.recursive(scalars, lambda inner: st.one_of(
 
 
 def slow(data) -> str:
-    return yaml.dump(data, Dumper=yamlio._Dumper, sort_keys=False, default_flow_style=False,
+    return yaml.dump(data, Dumper=pyyaml.Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=10_000)
 
 
@@ -229,3 +229,19 @@ def test_the_index_names_the_file_of_a_huge_number():
 
     entry = entry.parse(b"id: abcd1234\nref: " + b"1" * 5000 + b"\n")
     assert entry.rec is None and "invalid value" in entry.err
+
+
+def test_the_fast_paths_resolve_plain_scalars_as_pyyaml_does():
+    """``yamlio`` keeps its own copy of PyYAML's implicit resolvers (so that the fast
+    paths never import PyYAML, #25): the same tags, patterns, flags and order for every
+    first character, and the same answer for every scalar the other tests try."""
+    def table(resolvers):
+        return {first: [(tag, regexp.pattern, regexp.flags) for tag, regexp in found]
+                for first, found in resolvers.items()}
+
+    assert table(yamlio._IMPLICIT) == table(yaml.resolver.Resolver.yaml_implicit_resolvers)
+    resolver = yaml.resolver.Resolver()
+    for text in ["", "~", "yes", "No", "null", "12345", "1.5", "-1.5e+3", "2026-01-01",
+                 "2026-01-01 10:00:00", "0x1f", "0o17", "017", "1_000", "1:30", "=", "<<",
+                 ".inf", "-.Inf", ".nan", "on", "Off", "1e3", "-", "a,b", "Acme", "+1"]:
+        assert yamlio._implicit(text) == resolver.resolve(yaml.ScalarNode, text, (True, False))

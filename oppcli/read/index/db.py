@@ -44,7 +44,7 @@ _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
             "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
             "domain/categories.py", "read/deal_history.py", "store/accounts.py",
             "domain/accounts.py", "read/index/accounts.py",
-            "store/yamlio.py", "store/files.py", "errors.py")
+            "store/yamlio.py", "store/pyyaml.py", "store/files.py", "errors.py")
 
 
 def enabled() -> bool:

@@ -116,9 +116,9 @@ _FastLoader: Any = None
 def _fast_loader():
     global _FastLoader
     if _FastLoader is None:
-        from ...store import yamlio
+        from ...store.pyyaml import Loader
 
-        class FastLoader(yamlio._Loader):
+        class FastLoader(Loader):
             def construct_mapping(self, node, deep=False):
                 mapping = super().construct_mapping(node, deep=deep)
                 if len(mapping) != len(node.value):
