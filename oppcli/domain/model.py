@@ -5,8 +5,6 @@ unknown keys; the rules between fields and against the settings (R4-R17) live in
 ``rules.py``. Field order here is the key order of the YAML files.
 """
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from datetime import date, datetime
@@ -392,7 +390,7 @@ class Settings(Model):
     modules: Modules = Field(default_factory=Modules)
 
     @model_validator(mode="after")
-    def _stages_hold(self) -> Settings:
+    def _stages_hold(self) -> "Settings":
         ids = [s.id for s in self.stages]
         counts = Counter(ids)  # not ids.count() per id: 20,000 stages stay quick
         dupes = sorted(i for i, n in counts.items() if n > 1)
@@ -436,7 +434,7 @@ class Catalog(Model):
     products: list[CatalogItem] = []
 
     @model_validator(mode="after")
-    def _unique_skus(self) -> Catalog:
+    def _unique_skus(self) -> "Catalog":
         seen: set[str] = set()
         names: dict[str, CatalogItem] = {}
         for item in self.products:
@@ -479,7 +477,7 @@ class Quotas(Model):
     quotas: list[QuotaEntry] = []
 
     @model_validator(mode="after")
-    def _one_per_owner_period_currency(self) -> Quotas:
+    def _one_per_owner_period_currency(self) -> "Quotas":
         seen: set[tuple[str, str, str]] = set()
         for q in self.quotas:
             key = (q.owner.casefold(), q.period, q.currency)
