@@ -73,13 +73,14 @@ def test_no_module_imports_another_modules_private_names():
 # Below the command line, an import inside a function is allowed only for these: the
 # libraries (and opp's modules built on them at import time) that a report served by
 # the index never needs, so that it starts without them.
-LAZY = ("pydantic", "yaml", "pygal", "tabulate", "multiprocessing", "babel", "openpyxl", "stdnum",
-        "icalendar", "oppcli.domain.model", "oppcli.domain.checks", "oppcli.domain.views",
-        "oppcli.domain.quotes", "oppcli.domain.products", "oppcli.domain.opportunity",
-        "oppcli.domain.panels", "oppcli.domain.catalog", "oppcli.domain.settings_edit",
-        "oppcli.store.yamlio", "oppcli.store.pyyaml", "oppcli.store.transaction",
-        "oppcli.store.schemas", "oppcli.store.setup", "oppcli.store.sync", "oppcli.read.history",
-        "oppcli.transfer", "oppcli.reports.quote_document")
+LAZY = ("pydantic", "yaml", "shutil", "pygal", "tabulate", "multiprocessing", "babel", "openpyxl",
+        "stdnum", "icalendar", "oppcli.domain.model", "oppcli.domain.checks",
+        "oppcli.domain.views", "oppcli.domain.quotes", "oppcli.domain.products",
+        "oppcli.domain.opportunity", "oppcli.domain.panels", "oppcli.domain.catalog",
+        "oppcli.domain.settings_edit", "oppcli.store.yamlio", "oppcli.store.pyyaml",
+        "oppcli.store.transaction", "oppcli.store.schemas", "oppcli.store.setup",
+        "oppcli.store.sync", "oppcli.read.history", "oppcli.transfer",
+        "oppcli.reports.quote_document")
 
 
 def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -45,6 +44,8 @@ def width() -> int | None:
     """The width tables must fit: the terminal's (or COLUMNS) when stdout is one."""
     if not sys.stdout.isatty():
         return None
+    import shutil  # only on a terminal: a change or a report to a pipe does without (#25)
+
     return shutil.get_terminal_size().columns
 
 
@@ -134,6 +135,8 @@ def release() -> None:
     held, real = _held.pop()
     sys.stdout = real
     text = held.getvalue()
+    import shutil
+
     size = shutil.get_terminal_size()
     lines = sum(max(1, -(-len(line) // max(size.columns, 1))) for line in text.splitlines())
     command = pager_command()

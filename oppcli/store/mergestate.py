@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -186,6 +185,8 @@ def recover(git_dir: Path, root: Path) -> str | None:
             (git_dir / name).unlink(missing_ok=True)
         said = "a sync killed just after committing its merge: the merge is kept"
     if head == marker.ours:
+        import shutil  # only to repair a killed sync: a change does without (#25)
+
         shutil.rmtree(git_dir / CONFLICTS_DIR, ignore_errors=True)
     clear(git_dir)
     return said
