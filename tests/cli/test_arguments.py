@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import Opp
 from oppcli.cli import cli
 
 FORGED = "x\n\nOpp-Action: init\nSigned-off-by: Mallory <m@example.com>"
@@ -81,8 +82,7 @@ def snapshot(root: Path) -> dict:
 
 
 def head(root: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                          text=True).stdout
+    return Opp(root).head()
 
 
 def check_last_commit(root: Path) -> None:
