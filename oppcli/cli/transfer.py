@@ -97,14 +97,22 @@ def sheet_options(dates: bool) -> Callable[[Callable], Callable]:
 
 def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
                 locale: str | None, delimiter: str | None, encoding: str | None,
-                sheet: str | None, date_format: str | None = None
-                ) -> tuple[Table, Reading, list[int]]:
-    """The file as a table (as ``profile`` reads it), how it writes numbers and dates,
-    and the lines of the footer ``profile`` knows and left out. Numbers and dates: the
-    options (checked before the file is read), then ``profile``, then the global
-    --locale or opp.yaml's (other than the default en); nothing: plain numbers and ISO
-    dates."""
-    from ..transfer import check_date_format, check_delimiter, profile_table, reading_for
+                sheet: str | None, aliases: dict[str, tuple[str, ...]],
+                maps: tuple[str, ...], fallbacks: dict[str, tuple[str, ...]] | None = None,
+                date_format: str | None = None) -> tuple[Table, Reading, list[int]]:
+    """The file as a table (from the header below its title, as ``aliases``,
+    ``fallbacks``, ``maps`` and ``profile`` name columns; as ``profile`` reads it), how
+    it writes numbers and dates, and the lines of the footer ``profile`` knows and left
+    out. Numbers and dates: the options (checked before the file is read), then
+    ``profile``, then the global --locale or opp.yaml's (other than the default en);
+    nothing: plain numbers and ISO dates."""
+    from ..transfer import (
+        below_title,
+        check_date_format,
+        check_delimiter,
+        profile_table,
+        reading_for,
+    )
     from .app import checked_locale
 
     locale = checked_locale(locale) if locale else None
@@ -113,6 +121,8 @@ def _read_sheet(state: State, file: BinaryIO, profile: Profile | None, *,
     data = _read_table(file, encoding=encoding or (profile.encoding if profile else None),
                        delimiter=delimiter or (profile.delimiter if profile else None),
                        sheet=sheet or (profile.sheet if profile else None))
+    data = below_title(data, aliases, fallbacks, maps,
+                       [c for c, field in profile.maps.items() if field] if profile else ())
     data, footer = profile_table(profile, data)
     repo_locale = state.locale if state.locale != "en" else None
     return (data, reading_for(profile, locale, date_format, state.locale_arg or repo_locale),
@@ -221,7 +231,14 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     from ..store.accounts import directory, with_accounts, with_names
     from ..store.files import OPPORTUNITIES_DIR
     from ..store.git import one_line
-    from ..transfer import find_profile, map_sheet, parse_stage_map, plan_import, with_options
+    from ..transfer import (
+        ALIASES,
+        find_profile,
+        map_sheet,
+        parse_stage_map,
+        plan_import,
+        with_options,
+    )
 
     if isinstance(file, str):  # the word 'profiles'
         return _print_profiles(state, fmt)
@@ -230,7 +247,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     chosen = find_profile(profile, repo.root) if profile else None
     data, reading, footer = _read_sheet(state, file, chosen, locale=locale,
                                         date_format=date_format, delimiter=delimiter,
-                                        encoding=encoding, sheet=sheet)
+                                        encoding=encoding, sheet=sheet, aliases=ALIASES,
+                                        maps=maps)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
     columns = map_sheet(data, maps=all_maps, defaults=all_defaults)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
@@ -408,7 +426,8 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
     name = _file_name(file)
     repo = state.repo
     data, reading, _ = _read_sheet(state, file, None, locale=locale, delimiter=delimiter,
-                                   encoding=encoding, sheet=sheet)
+                                   encoding=encoding, sheet=sheet, aliases=CATALOG_ALIASES,
+                                   maps=maps, fallbacks=CATALOG_FALLBACKS)
     columns = map_sheet(data, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
                         fallbacks=CATALOG_FALLBACKS)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}

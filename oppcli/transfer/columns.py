@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from shlex import quote
 
 from ..domain import stages
 from ..domain.model import Settings, Stage
 from ..errors import DataError, OppError, UsageError
-from .sheet import Cell, Table, cell_text, header_key
+from .sheet import Cell, Table, cell_text, header_key, header_of
 
 OPPORTUNITY_FIELDS = ("id", "ref", "name", "customer", "customer_id", "stage", "amount",
                       "objective", "currency", "close_date", "owner", "lost_reason", "created",
@@ -191,6 +191,52 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
                      templates, ignored)
 
 
+TITLE_ROWS = 10  # a header below a sheet's title is looked for in its first rows
+
+
+def _known(aliases: dict[str, tuple[str, ...]],
+           fallbacks: dict[str, tuple[str, ...]] | None) -> set[str]:
+    """The column names ``map_columns`` recognises, as ``header_key`` compares them."""
+    return {header_key(n) for names in (*aliases.values(), *(fallbacks or {}).values())
+            for n in names}
+
+
+def below_title(table: Table, aliases: dict[str, tuple[str, ...]] = ALIASES,
+                fallbacks: dict[str, tuple[str, ...]] | None = None,
+                maps: Iterable[str] = (), columns: Iterable[str] = ()) -> Table:
+    """``table`` read from its header when a title stands above it on an xlsx sheet (a
+    listino: "Listino prezzi 2027", an empty row, then "Codice, Descrizione, Prezzo"):
+    the first row among the sheet's first ``TITLE_ROWS`` that names a column opp reads
+    (by ``aliases``, ``fallbacks``, a ``--map`` or one of ``columns``), every row above
+    it a title (at most two cells filled). Rows keep the sheet's numbers. A CSV file, a
+    sheet whose first row is its header, or one with no such row is returned as it is."""
+    keys = _known(aliases, fallbacks) | {header_key(c) for c in columns}
+    for item in maps:
+        column, _, targets = item.rpartition("=")
+        if column and any(t.strip() not in ("", "-") for t in targets.split(",")):
+            keys.add(header_key(column))
+
+    def filled(cells: Sequence[Cell]) -> int:
+        return sum(1 for c in cells if cell_text(c).strip())
+
+    def names(cells: Sequence[Cell]) -> bool:
+        return any(header_key(cell_text(c)) in keys for c in cells)
+
+    if table.sheet is None or names(table.header) or filled(table.header) > 2:
+        return table
+    for index, (line, cells) in enumerate(table.rows):
+        if line > TITLE_ROWS:
+            break
+        if names(cells):
+            header = header_of(cells)
+            sheets = tuple((n, tuple(header) if n == table.sheet else first)
+                           for n, first in table.sheets)
+            return replace(table, header=header, rows=table.rows[index + 1:], sheets=sheets)
+        if filled(cells) > 2:
+            break
+    return table
+
+
 def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
               aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
               defaults: Iterable[str] = (),
@@ -202,8 +248,7 @@ def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
     try:
         return map_columns(table.header, fields, aliases, maps, defaults, fallbacks)
     except (DataError, UsageError) as exc:
-        keys = {header_key(n) for names in (*aliases.values(), *(fallbacks or {}).values())
-                for n in names}
+        keys = _known(aliases, fallbacks)
 
         def readable(header: Sequence[str]) -> bool:
             return any(header_key(h) in keys for h in header)

@@ -36,6 +36,15 @@ def header_key(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
 
 
+def header_of(cells: Sequence[Cell]) -> list[str]:
+    """A spreadsheet's row as a header: its cells as text, the blank ones at its end
+    dropped."""
+    header = [str(c).strip() for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
 @dataclass
 class Table:
     """A sheet read: its header and its data rows with the line (the row of an xlsx

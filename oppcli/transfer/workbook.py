@@ -16,7 +16,7 @@ from decimal import Decimal
 from shlex import quote
 
 from ..errors import DataError, UsageError
-from .sheet import Cell, Table, read_csv
+from .sheet import Cell, Table, header_of, read_csv
 
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -78,7 +78,7 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
             if not _filled(cells):
                 continue
             if header is None:
-                header = _header(cells)
+                header = header_of(cells)
             else:
                 rows.append((number, cells))
         sheets = tuple((p.title, tuple(header or []) if p.title == page.title
@@ -99,19 +99,12 @@ def _filled(cells: list[Cell]) -> bool:
     return any(c.strip() if isinstance(c, str) else True for c in cells)
 
 
-def _header(cells: list[Cell]) -> list[str]:
-    header = [str(c).strip() for c in cells]
-    while header and not header[-1]:
-        header.pop()
-    return header
-
-
 def _first_row(page, within: int = 50) -> list[str]:
     """A sheet's first non-blank row (among its first ``within``), as a header."""
     for values in page.iter_rows(max_row=within, values_only=True):
         cells = [_cell(v) for v in values]
         if _filled(cells):
-            return _header(cells)
+            return header_of(cells)
     return []
 
 

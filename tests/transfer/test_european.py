@@ -458,3 +458,41 @@ def test_the_profiles_shipped_parse_and_cover_the_standard_stages():
     assert set(hub.stage_map.values()) <= stages and set(sf.stage_map.values()) <= stages
     assert json.dumps(sorted(n for n, _ in transfer.available(None))) == \
         '["hubspot", "salesforce"]'
+
+
+def test_a_deal_list_with_a_title_above_its_header(crm, unchanged, tmp_path):
+    """A deal list whose title and an empty row stand above its header (row 3) imports,
+    its columns named by opp's aliases or by --map; a dry run says the same; an error
+    names the sheet's row."""
+    book = Workbook()
+    page = book.active
+    page.title = "Trattative"
+    page.append(["Trattative aperte", "Q1 2027"])
+    page.append([])
+    page.append(["Nome", "Cliente", "Importo", "Data chiusura", "Fase"])
+    page.append(["Caffè Rossi", "Società Dolci", 1234.5, date(2027, 1, 15), "proposal"])
+    page.append(["Secondo", "Bar Sport", "12.500,00", "31/12/2026", "qualification"])
+    path = tmp_path / "trattative.xlsx"
+    book.save(path)
+    with unchanged:
+        r = crm("import", path, *EU_MAPS, "--locale", "it", "--dry-run")
+    assert "2 created" in r.stderr
+    crm("import", path, *EU_MAPS, "--locale", "it")
+    deals = by_name(crm)
+    assert [(deals[n]["customer"], deals[n]["amount"], deals[n]["close_date"])
+            for n in ("Caffè Rossi", "Secondo")] == [
+        ("Società Dolci", "1234.50", "2027-01-15"), ("Bar Sport", "12500.00", "2026-12-31")]
+    page.append(["Terzo", "Perù Srl", "1.234", "31/02/2027", "proposal"])
+    page.delete_rows(4, 2)
+    page.insert_rows(1)  # the title now on row 2: the header on 4, the bad row on 5
+    page["A1"] = "Riservato"
+    english = book.create_sheet("Deals")
+    english.append(["Open deals"])
+    english.append(["name", "customer", "amount"])
+    english.append(["Quarto", "Acme", 99.5])
+    book.save(path)
+    with unchanged:
+        r = crm("import", path, *EU_MAPS, "--locale", "it", code=1)
+    assert r.stdout.startswith(f"{path}:5: ")
+    crm("import", path, "--sheet", "Deals")
+    assert by_name(crm)["Quarto"]["amount"] == "99.50"

@@ -325,3 +325,74 @@ def test_a_cover_sheet_first_names_the_sheets_and_suggests_sheet(crm, unchanged,
         r = crm("catalog", "import", tmp_path / "one.xlsx", code=1)
     assert "no column of the first row ('Listino prezzi 2027')" in r.stderr
     assert "--sheet" not in r.stderr
+
+
+def _titled(path, rows, title=("Listino prezzi 2027",), blank=1):
+    """A sheet with a title row and ``blank`` empty rows above its header."""
+    book = Workbook()
+    book.active.title = "Listino"
+    book.active.append(list(title))
+    for _ in range(blank):
+        book.active.append([])
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_price_list_with_a_title_above_its_header(crm, unchanged, tmp_path):
+    """A listino's title (row 1) and an empty row stand above its header (row 3): opp
+    reads the header where it is, and its messages give the sheet's own row numbers. A
+    dry run says what the import does."""
+    path = _titled(tmp_path / "listino.xlsx", [
+        ["Codice", "Descrizione", "Prezzo"],
+        ["CAF-01", "Caffè in grani", 12],
+        ["MAC-PRO", "Macchina espresso", "1.234,50"]])
+    with unchanged:
+        r = crm("catalog", "import", path, "--locale", "it", "--dry-run", "--format", "json")
+    dry = json.loads(r.stdout)
+    crm("catalog", "import", path, "--locale", "it")
+    cat = catalog_of(crm)
+    assert {s: (cat[s]["name"], cat[s]["price"]) for s in ("CAF-01", "MAC-PRO")} == {
+        "CAF-01": ("Caffè in grani", "12.00"), "MAC-PRO": ("Macchina espresso", "1234.50")}
+    assert [(e["line"], e["sku"], e["price"]) for e in dry["rows"]] == [
+        (4, "CAF-01", "12.00"), (5, "MAC-PRO", "1234.50")]
+    # an error in a data row names the sheet's row; --map names columns opp does not know
+    bad = _titled(tmp_path / "bad.xlsx", [
+        ["Cod.", "Articolo", "Importo €"],
+        ["TAZ", "Tazzine", 9.9],
+        ["X", "Three decimals", 1.234]], title=("Listino", "2027"), blank=2)
+    with unchanged:
+        r = crm("catalog", "import", bad, "--map", "Cod.=sku", "--map", "Articolo=name",
+                "--map", "Importo €=price", code=1)
+    assert r.stdout.startswith(f"{bad}:6: Importo € (cell C6 of sheet 'Listino') holds 1.234")
+    assert "TAZ" not in catalog_of(crm)
+
+
+def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_path):
+    """A first row of more than two filled cells is no title: when opp reads none of
+    them, the sheet is refused as before, even with a header below it."""
+    path = _titled(tmp_path / "listino.xlsx", [
+        ["Codice", "Descrizione", "Prezzo"],
+        ["CAF-01", "Caffè in grani", 12]], title=("Listino", "2027", "Riservato"))
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+    assert r.stderr == ("error: no column of the first row ('Listino', '2027', "
+                        "'Riservato') is one opp reads; the first row names the columns (sku, "
+                        "name, price, unit), or --map COLUMN=FIELD says which gives what\n")
+    # nor is a header looked for below a row of many cells, nor past the tenth row
+    crowded = _titled(tmp_path / "crowded.xlsx", [
+        ["a", "b", "c"], ["Codice", "Descrizione", "Prezzo"], ["CAF-01", "Caffè", 12]])
+    far = _titled(tmp_path / "far.xlsx", [
+        ["Codice", "Descrizione", "Prezzo"], ["CAF-01", "Caffè", 12]], blank=9)
+    with unchanged:
+        for other in (crowded, far):
+            r = crm("catalog", "import", other, code=1)
+            assert r.stderr.startswith("error: no column of the first row ('Listino prezzi "
+                                       "2027') is one opp reads")
+    # a CSV file is read from its first row, title or not
+    text = tmp_path / "listino.csv"
+    text.write_text("Listino prezzi 2027\n\nCodice;Descrizione;Prezzo\nCAF-01;Caffè;12\n")
+    with unchanged:
+        r = crm("catalog", "import", text, code=1)
+    assert r.stderr.startswith("error: no column of the first row ('Listino prezzi 2027')")
