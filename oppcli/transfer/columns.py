@@ -201,6 +201,11 @@ def _known(aliases: dict[str, tuple[str, ...]],
             for n in names}
 
 
+def _names_a_column(cells: Sequence[Cell], keys: set[str]) -> bool:
+    """Whether a row names a column of ``keys`` (as ``header_key`` compares them)."""
+    return any(header_key(cell_text(c)) in keys for c in cells)
+
+
 def below_title(table: Table, aliases: dict[str, tuple[str, ...]] = ALIASES,
                 fallbacks: dict[str, tuple[str, ...]] | None = None,
                 maps: Iterable[str] = (), columns: Iterable[str] = ()) -> Table:
@@ -212,22 +217,23 @@ def below_title(table: Table, aliases: dict[str, tuple[str, ...]] = ALIASES,
     sheet whose first row is its header, or one with no such row is returned as it is."""
     keys = _known(aliases, fallbacks) | {header_key(c) for c in columns}
     for item in maps:
-        column, _, targets = item.rpartition("=")
+        try:
+            column, targets = split_pair(item, "--map", last=True)
+        except UsageError:
+            continue  # map_columns refuses it, naming the option's form
         if column and any(t.strip() not in ("", "-") for t in targets.split(",")):
             keys.add(header_key(column))
 
     def filled(cells: Sequence[Cell]) -> int:
         return sum(1 for c in cells if cell_text(c).strip())
 
-    def names(cells: Sequence[Cell]) -> bool:
-        return any(header_key(cell_text(c)) in keys for c in cells)
-
-    if table.sheet is None or names(table.header) or filled(table.header) > 2:
+    if (table.sheet is None or _names_a_column(table.header, keys)
+            or filled(table.header) > 2):
         return table
     for index, (line, cells) in enumerate(table.rows):
         if line > TITLE_ROWS:
             break
-        if names(cells):
+        if _names_a_column(cells, keys):
             header = header_of(cells)
             sheets = tuple((n, tuple(header) if n == table.sheet else first)
                            for n, first in table.sheets)
@@ -249,14 +255,10 @@ def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
         return map_columns(table.header, fields, aliases, maps, defaults, fallbacks)
     except (DataError, UsageError) as exc:
         keys = _known(aliases, fallbacks)
-
-        def readable(header: Sequence[str]) -> bool:
-            return any(header_key(h) in keys for h in header)
-
-        if len(table.sheets) < 2 or readable(table.header):
+        if len(table.sheets) < 2 or _names_a_column(table.header, keys):
             raise
         others = [f"'{name}'" for name, first in table.sheets
-                  if name != table.sheet and readable(first)]
+                  if name != table.sheet and _names_a_column(first, keys)]
         if len(others) == 1:
             advice = (f"sheet {others[0]} has one: import it with --sheet "
                       f"{quote(others[0][1:-1])}")
