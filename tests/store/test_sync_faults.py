@@ -174,6 +174,12 @@ def _kill_round(t, rng: random.Random, opp_id: str, n: int, group: bool) -> None
 def _kills(t, part: int, group: bool, rounds: int) -> None:
     rng = random.Random(SEED * 31 + part)
     alice, bob = t.alice, t.bob
+    # The remote is a folder, so git runs its receiving side (git-receive-pack) as a child
+    # of Alice's push, in opp's process group: a group kill met it updating the remote's
+    # branch and left the remote's refs/heads/master.lock (OPP_TEST_SEED=937331406), which
+    # a server's receive-pack never meets, being on another machine. It runs in a session
+    # of its own here, as a server's does.
+    alice.git("config", "remote.origin.receivepack", "setsid -w git-receive-pack")
     opp_id = alice.new("Busy deal")
     filler = alice.root.parent / "filler.csv"  # files to merge, so a kill finds git at work
     filler.write_text("name,customer\n" + "".join(f"Filler {i},Acme\n" for i in range(20)))
