@@ -21,6 +21,9 @@ killed one are ``mergestate.py``'s. Here, in order:
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,10 +103,42 @@ def _fetch(root: Path, remote: Remote) -> None:
                         "here, run opp sync again when the remote can be reached")
 
 
+# The receiving side of a push to a folder, started by git as a child of the push: in a
+# session of its own, so that a kill of opp's whole process group (a terminal closed, a
+# CI job cancelled) does not kill it while it updates the remote's branch and leave the
+# remote's ref lock behind; it sees its pusher gone and ends cleanly, as a server's does.
+DETACHED_RECEIVE_PACK = ("import os,sys;os.getpgrp()==os.getpid() or os.setsid();"
+                         "os.execvp('git',['git','receive-pack',*sys.argv[1:]])")
+
+
+def _runs_here(url: str) -> bool:
+    """Whether git runs a push to ``url``'s receiving side on this machine: a path or
+    file:// (git's own reading: a colon before any slash means host:path over ssh)."""
+    if url.startswith("file://"):
+        return True
+    if "://" in url:
+        return False
+    colon, slash = url.find(":"), url.find("/")
+    return colon < 0 or 0 <= slash < colon
+
+
+def _receive_pack(root: Path, remote: Remote) -> list[str]:
+    """``--receive-pack`` for a push to a folder remote (see DETACHED_RECEIVE_PACK),
+    unless the remote's own ``receivepack`` is configured or setsid is not available."""
+    if not hasattr(os, "setsid") or _config(root, f"remote.{remote.name}.receivepack"):
+        return []
+    urls = git(root, "remote", "get-url", "--push", "--all", remote.name,
+               check=False).stdout.split("\n")
+    if not all(_runs_here(url) for url in filter(None, urls)):
+        return []
+    command = shlex.join([sys.executable, "-S", "-c", DETACHED_RECEIVE_PACK])
+    return [f"--receive-pack={command}"]
+
+
 def _push(root: Path, branch: str, remote: Remote) -> bool:
     """Push; False when the remote moved meanwhile (fetch, merge and push again)."""
     before = _ref(root, remote.tracking)
-    args = ["push", "-q", "--porcelain"]
+    args = ["push", "-q", "--porcelain", *_receive_pack(root, remote)]
     if not remote.upstream:
         args.append("--set-upstream")
     out = git(root, *args, remote.name, f"refs/heads/{branch}:refs/heads/{remote.branch}",

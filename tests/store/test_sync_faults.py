@@ -23,6 +23,7 @@ import yaml
 from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 from conftest import depth
+from oppcli.store import exchange
 
 # git's automatic housekeeping on, as users have it: a kill may meet a gc
 pytestmark = pytest.mark.usefixtures("git_housekeeping")
@@ -174,12 +175,6 @@ def _kill_round(t, rng: random.Random, opp_id: str, n: int, group: bool) -> None
 def _kills(t, part: int, group: bool, rounds: int) -> None:
     rng = random.Random(SEED * 31 + part)
     alice, bob = t.alice, t.bob
-    # The remote is a folder, so git runs its receiving side (git-receive-pack) as a child
-    # of Alice's push, in opp's process group: a group kill met it updating the remote's
-    # branch and left the remote's refs/heads/master.lock (OPP_TEST_SEED=937331406), which
-    # a server's receive-pack never meets, being on another machine. It runs in a session
-    # of its own here, as a server's does.
-    alice.git("config", "remote.origin.receivepack", "setsid -w git-receive-pack")
     opp_id = alice.new("Busy deal")
     filler = alice.root.parent / "filler.csv"  # files to merge, so a kill finds git at work
     filler.write_text("name,customer\n" + "".join(f"Filler {i},Acme\n" for i in range(20)))
@@ -208,6 +203,49 @@ def test_kills_of_opp_alone_lose_nothing(team, part):
 @pytest.mark.parametrize("part", PARTS)
 def test_kills_of_the_process_group_lose_nothing(team, part):
     _kills(team, 10 + part, True, KILLS)
+
+
+@pytest.mark.parametrize("url, here", [
+    ("/srv/crm.git", True), ("../crm.git", True), ("file:///srv/crm.git", True),
+    ("./odd:name.git", True), ("crm.git", True), ("git@example.com:team/crm.git", False),
+    ("example.com:crm.git", False), ("ssh://example.com/crm.git", False),
+    ("https://example.com/crm.git", False)])
+def test_the_receiving_side_of_a_push_runs_here_for_a_folder_only(url, here):
+    assert exchange._runs_here(url) is here
+
+
+def test_a_group_kill_during_a_push_to_a_folder_leaves_the_remote_unlocked(team):
+    """The remote is a folder: git runs its receiving side on this machine, as a child of
+    the push. Killed with opp's process group while it held the remote's branch locked,
+    it left refs/heads/BRANCH.lock there and every later push failed (OPP_TEST_SEED=
+    937331406). opp runs it in a session of its own, as a server's: it ends cleanly."""
+    alice, opp_id = diverged(team)
+    alice("sync")
+    alice("note", opp_id, "pushed while killed")
+    hooks = team.remote / "hooks"
+    started = team.remote / "locked"
+    # git calls this hook with 'prepared' once it holds the branch's lock
+    hook = hooks / "reference-transaction"
+    hook.write_text(f'#!/bin/sh\n[ "$1" = prepared ] && touch {started} && sleep 1\nexit 0\n')
+    hook.chmod(0o755)
+    proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
+                            env={**os.environ, "OPP_USER": "Alice"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "the push never reached the remote's lock"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    hook.unlink()
+    deadline = time.monotonic() + 30  # the receiving side ends on its own
+    while list(team.remote.glob("refs/heads/*.lock")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(team.remote.glob("refs/heads/*.lock"))
+    repaired = run(alice, "sync")
+    assert repaired.returncode == 0, repaired.stderr
+    assert remote_notes(team, opp_id) == {"from Alice", "from Bob", "pushed while killed"}
 
 
 def test_leftovers_of_a_killed_merge_are_cleaned(team, tmp_path: Path):
