@@ -201,13 +201,12 @@ def _conclude(repo: Repo) -> list[str]:
 # ---------------------------------------------------------------- the driver's attributes
 
 
-def _check_attributes(root: Path) -> None:
+def _check_attributes(repo: Repo) -> None:
     """opp's files must reach its driver whatever a pushed ``.gitattributes`` says:
     ``git check-attr`` gives the attribute git will use."""
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix, top = repo.place
     samples = [f"{prefix}{OPPORTUNITIES_DIR}/x.yaml", f"{prefix}{CATALOG_FILE}",
                f"{prefix}{SETTINGS_FILE}", f"{prefix}{QUOTAS_FILE}"]
-    top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
     out = git(top, "check-attr", "-z", "merge", "--", *samples).stdout.split("\0")
     wrong = [out[i] for i in range(0, len(out) - 2, 3) if out[i + 2] != "opp"]
     if wrong:
@@ -286,7 +285,7 @@ def invalid_files(repo: Repo, since: list[str | None], here: str | None = None) 
     models: dict[str, type[BaseModel]] = {SETTINGS_FILE: Settings, CATALOG_FILE: Catalog,
                                           QUOTAS_FILE: Quotas}
     root = repo.root
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = repo.place[0]
     paths = sorted({p[len(prefix):] for rev in since
                     for p in _data_paths(root, rev, "HEAD", prefix)})
     fresh = Repo(root)  # the settings as they are now
@@ -320,21 +319,44 @@ def invalid_files(repo: Repo, since: list[str | None], here: str | None = None) 
     return [str(e) for e in errors] + references.broken(fresh, deals, accounts, since, here)
 
 
-def _problems(repo: Repo, since: str | None, merges: list[str], here: str | None = None
-              ) -> list[str]:
+@dataclass
+class Checked:
+    """What the check after a merge covered, at HEAD ``head``: the merges it found to keep
+    both sides (with their bases), and the revisions since which it validated files.
+    The check before the push that follows does not do that again."""
+    head: str
+    merges: dict[str, str | None]  # merge commit: its base
+    since: set[str | None]
+
+
+def _problems(repo: Repo, since: str | None, merges: list[str], here: str | None = None,
+              checked: Checked | None = None) -> tuple[list[str], Checked]:
     """What keeps HEAD from being pushed: merges that dropped a side's change, and data
     files that fail validate among those changed since ``since`` and, for each merge,
-    since its base (a merge brings the other side's files, and pushes them on)."""
+    since its base (a merge brings the other side's files, and pushes them on). Nothing
+    ``checked`` covered at this HEAD is checked again. Also returns what was covered."""
     root = repo.root
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = repo.place[0]
     found = []
+    head = _head(root)
+    done = checked if checked is not None and checked.head == head else None
+    covered = Checked(head, {}, {since})
     bases: list[str | None] = [since]
     for commit in merges:
-        found += [f"merge {commit[:8]} drops {w}" for w in lost_by_merge(root, commit, prefix)]
-        base = git(root, "merge-base", f"{commit}^1", f"{commit}^2", check=False).stdout
-        if base.strip():
-            bases.append(base.strip())
-    return found + invalid_files(repo, bases, here)
+        if done is not None and commit in done.merges:
+            base = done.merges[commit]
+        else:
+            found += [f"merge {commit[:8]} drops {w}"
+                      for w in lost_by_merge(root, commit, prefix)]
+            base = git(root, "merge-base", f"{commit}^1", f"{commit}^2",
+                       check=False).stdout.strip() or None
+        covered.merges[commit] = base
+        if base:
+            bases.append(base)
+    covered.since.update(bases)
+    if done is not None:
+        bases = [b for b in bases if b not in done.since]
+    return found + (invalid_files(repo, bases, here) if bases else []), covered
 
 
 def _shown(problems: list[str]) -> str:
@@ -342,13 +364,14 @@ def _shown(problems: list[str]) -> str:
     return "; ".join(problems[:SHOWN]) + more
 
 
-def _check_push(repo: Repo, remote: Remote) -> None:
-    """Refuse to push a merge that dropped either side's changes, or an invalid file."""
+def _check_push(repo: Repo, remote: Remote, checked: Checked | None = None) -> None:
+    """Refuse to push a merge that dropped either side's changes, or an invalid file
+    (what ``checked`` covered after this sync's merge is not checked again)."""
     root = repo.root
     tracking = _ref(root, remote.tracking)
     spec = f"{remote.tracking}..HEAD" if tracking else "HEAD"
     merges = git(root, "rev-list", "--merges", spec).stdout.split()
-    problems = _problems(repo, tracking, merges)
+    problems, _ = _problems(repo, tracking, merges, checked=checked)
     if problems and all(isinstance(p, references.Reference) for p in problems):
         raise RuleError(f"nothing was pushed to {remote.label}: {_shown(problems)}")
     if problems:
@@ -364,12 +387,15 @@ def _check_push(repo: Repo, remote: Remote) -> None:
 # ---------------------------------------------------------------- merging
 
 
-def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
+def _merge(repo: Repo, remote: Remote, branch: str, behind: int
+           ) -> tuple[str, Checked | None]:
+    """Fast-forward or merge; what happened, in words, and what the check after a merge
+    covered."""
     root, git_dir = repo.root, repo.git_dir
     commits = f"{behind} commit{'s' if behind > 1 else ''}"
     if _count(root, f"{remote.tracking}..HEAD") == 0:
         git(root, "merge", "-q", "--ff-only", remote.tracking)
-        return f"fast-forwarded {commits} from {remote.label}"
+        return f"fast-forwarded {commits} from {remote.label}", None
     message = f"sync: merge {remote.label} into {branch}\n\nOpp-Action: sync\n"
     ours = _head(root)
     theirs = _ref(root, remote.tracking) or ""
@@ -380,9 +406,9 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
     mergestate.write(git_dir, marker)
     out = git(root, "merge", "-q", "--no-edit", "-m", message, theirs, check=False,
               env=repo.identity.env())
-    top = Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
+    top = repo.place[1]
     if out.returncode == 0:
-        problems = _problems(repo, ours, [_head(root)], ours)
+        problems, checked = _problems(repo, ours, [_head(root)], ours)
         if problems:  # each file merged, but not well: take the merge back
             git(root, "reset", "-q", "--keep", ours)
             if all(isinstance(p, references.Reference) for p in problems):
@@ -394,7 +420,7 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int) -> str:
                             "pushed; mend it on either side (e.g. opp stage ID STAGE, or put "
                             "the setting back with opp config; a file a teammate pushed is "
                             "theirs to mend), then run opp sync again")
-        return f"merged {commits} from {remote.label}"
+        return f"merged {commits} from {remote.label}", checked
     left = pending(repo) if mergestate.merge_head(git_dir) == theirs else []
     if left and not (git_dir / "index.lock").exists():
         marker.state = mergestate.STOPPED
@@ -434,7 +460,7 @@ def sync(repo: Repo) -> list[str]:
             raise RepoError("not on a branch (detached HEAD); check one out first: "
                             "git switch BRANCH")
         remote = _remote(root, branch)
-        _check_attributes(root)
+        _check_attributes(repo)
         mergestate.begin(repo.git_dir)
         try:
             said += _rounds(repo, remote, branch)
@@ -468,8 +494,10 @@ def _rounds(repo: Repo, remote: Remote, branch: str) -> list[str]:
                 return said
             continue
         behind = _count(root, f"HEAD..{remote.tracking}")
+        checked = None
         if behind:
-            said.append(_merge(repo, remote, branch, behind))
+            words, checked = _merge(repo, remote, branch, behind)
+            said.append(words)
         ahead = _count(root, f"{remote.tracking}..HEAD")
         if not ahead:
             if not remote.upstream:
@@ -478,7 +506,7 @@ def _rounds(repo: Repo, remote: Remote, branch: str) -> list[str]:
             if not behind:
                 said.append(f"already up to date with {remote.label}")
             return said
-        _check_push(repo, remote)
+        _check_push(repo, remote, checked)
         if _push(root, branch, remote):
             said.append(f"pushed {ahead} commit{'s' if ahead > 1 else ''} to {remote.label}")
             return said

@@ -95,7 +95,7 @@ def broken(repo: Repo, deals: dict[str, Any], accounts_changed: list[str],
 
 def _old_name(repo: Repo, account_id: str, since: list[str | None]) -> str | None:
     """The name account ``account_id`` had at any of ``since`` (it is gone now)."""
-    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = repo.place[0]
     names = [f"{rev}:{prefix}{store_accounts.relpath_of(account_id)}" for rev in since if rev]
     for name, data in read_blobs(repo.root, names).items():
         try:
@@ -109,7 +109,7 @@ def _old_name(repo: Repo, account_id: str, since: list[str | None]) -> str | Non
 
 def _has_deal(repo: Repo, rev: str, opp_id: str) -> bool:
     """Whether revision ``rev`` has the deal's file (else it came from the other side)."""
-    prefix = git(repo.root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = repo.place[0]
     name = f"{rev}:{prefix}{OPPORTUNITIES_DIR}/{opp_id}.yaml"
     return read_blobs(repo.root, [name])[name] is not None
 

@@ -112,6 +112,14 @@ class Repo:
         return Path(out.stdout.strip())
 
     @cached_property
+    def place(self) -> tuple[str, Path]:
+        """Where the data repo sits in its git work tree: its folder from the top
+        (``''`` or ``sub/``, as paths in git's index begin) and the top itself."""
+        out = git(self.root, "rev-parse", "--show-prefix", "--show-toplevel").stdout
+        prefix, top = (out.split("\n") + [""])[:2]
+        return prefix.strip(), Path(top.strip() or self.root)
+
+    @cached_property
     def identity(self) -> Identity:
         return identity(self.root, self.git_config)
 
