@@ -250,7 +250,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
                                         encoding=encoding, sheet=sheet, aliases=ALIASES,
                                         maps=maps)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
-    columns = map_sheet(data, maps=all_maps, defaults=all_defaults)
+    columns = map_sheet(data, maps=all_maps, defaults=all_defaults, path=name)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         # the writing bar stays open until the transaction has written and committed
@@ -429,7 +429,7 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
                                    encoding=encoding, sheet=sheet, aliases=CATALOG_ALIASES,
                                    maps=maps, fallbacks=CATALOG_FALLBACKS)
     columns = map_sheet(data, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
-                        fallbacks=CATALOG_FALLBACKS)
+                        fallbacks=CATALOG_FALLBACKS, path=name)
     report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
         with repo.transaction() as tx:

@@ -18,6 +18,7 @@ from ..domain.accounts import (
 from ..env import today as today_
 from ..errors import DataError, OppError, RuleError
 from ..store import accounts as store_accounts
+from .columns import below_title
 from .sheet import cell_text, header_key
 from .workbook import read_sheet
 
@@ -28,7 +29,8 @@ FIELDS = ("name", "vat", "tax_code", "country", "city", "address", "industry", "
           "owner", "notes", "ref", "aliases")
 _KEYS = {header_key(f): f for f in FIELDS} | {"partita iva": "vat", "vat number": "vat",
                                                "codice fiscale": "tax_code",
-                                               "company": "name", "account name": "name"}
+                                               "company": "name", "account name": "name",
+                                               "ragione sociale": "name"}
 
 
 def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False,
@@ -43,9 +45,20 @@ def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False,
         raise DataError(f"cannot read it: {exc.strerror}", path) from None
     except DataError as exc:
         raise DataError(exc.message, path, exc.line) from None
+    table = below_title(table, {f: tuple(k for k, v in _KEYS.items() if v == f)
+                                for f in FIELDS})
     columns = {i: _KEYS.get(header_key(h)) for i, h in enumerate(table.header)}
+    for field in FIELDS:
+        both = [f"'{table.header[i]}'" for i, f in columns.items() if f == field]
+        if len(both) > 1:
+            raise DataError(f"columns {' and '.join(both[:2])} both give the account's "
+                            f"{field}; keep one of them in the file", path, table.header_line)
     if "name" not in columns.values():
-        raise DataError("no 'name' column; the columns are: " + ", ".join(FIELDS), path, 1)
+        first = [repr(h) for h in table.header if h]
+        shown = ", ".join(first[:5]) + (", …" if len(first) > 5 else "")
+        raise DataError(f"no 'name' column in the header ({shown or 'empty'}); the header "
+                        "names the columns, among: " + ", ".join(FIELDS), path,
+                        table.header_line)
     with repo.transaction() as tx:
         tx.kind = "account-import"
         found = store_accounts.directory(repo)

@@ -237,7 +237,8 @@ def below_title(table: Table, aliases: dict[str, tuple[str, ...]] = ALIASES,
             header = header_of(cells)
             sheets = tuple((n, tuple(header) if n == table.sheet else first)
                            for n, first in table.sheets)
-            return replace(table, header=header, rows=table.rows[index + 1:], sheets=sheets)
+            return replace(table, header=header, rows=table.rows[index + 1:], sheets=sheets,
+                           header_line=line)
         if filled(cells) > 2:
             break
     return table
@@ -246,15 +247,18 @@ def below_title(table: Table, aliases: dict[str, tuple[str, ...]] = ALIASES,
 def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
               aliases: dict[str, tuple[str, ...]] = ALIASES, maps: Iterable[str] = (),
               defaults: Iterable[str] = (),
-              fallbacks: dict[str, tuple[str, ...]] | None = None) -> ColumnMap:
+              fallbacks: dict[str, tuple[str, ...]] | None = None,
+              path: str | None = None) -> ColumnMap:
     """``map_columns`` of ``table``'s header. When no column of it is one opp reads and
     the table is one sheet of an xlsx of several (a cover sheet first, a title and no
     header), the refusal names the file's sheets, those whose first row opp reads, and
-    --sheet."""
+    --sheet. A refusal of the file names it (``path``)."""
     try:
         return map_columns(table.header, fields, aliases, maps, defaults, fallbacks)
     except (DataError, UsageError) as exc:
         keys = _known(aliases, fallbacks)
+        if isinstance(exc, DataError) and exc.path is None:
+            exc.path, exc.line = path, table.header_line
         if len(table.sheets) < 2 or _names_a_column(table.header, keys):
             raise
         others = [f"'{name}'" for name, first in table.sheets
@@ -273,7 +277,7 @@ def map_sheet(table: Table, fields: Sequence[str] = OPPORTUNITY_FIELDS,
                  f"); {advice} (the file's sheets: "
                  f"{', '.join(name for name, _ in table.sheets)})")
         if isinstance(exc, DataError):  # no column at all: the sheet is the problem
-            raise DataError(where, line=exc.line) from None
+            raise DataError(where, path, exc.line) from None
         raise UsageError(f"{exc.message}; {where}") from None
 
 

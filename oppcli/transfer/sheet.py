@@ -56,6 +56,7 @@ class Table:
     rows: list[tuple[int, list[Cell]]]
     sheet: str | None = None
     sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    header_line: int = 1  # lower when a title stands above the header (columns.below_title)
 
     def place(self, index: int, line: int) -> str | None:
         """Where a cell is, the spreadsheet's way (``cell C2 of sheet 'Listino'``); None

@@ -179,6 +179,31 @@ def test_account_import_reads_xlsx_all_or_nothing(crm, unchanged):
     assert len(crm.json("account", "list")) == 2
 
 
+def test_account_import_reads_below_a_title_and_names_the_header(crm, unchanged):
+    """An xlsx list with a title above its header (as an Italian anagrafica often has)
+    imports; a header opp cannot read is refused at its line, naming the file and the
+    header's cells; two columns giving the name are refused, never one chosen quietly."""
+    titled = crm.root.parent / "anagrafica.xlsx"
+    write_xlsx(titled, [["Anagrafica clienti 2027"], [],
+                        ["Ragione sociale", "Partita IVA", "Città"],
+                        ["Rossi S.r.l.", "IT00743110157", "Milano"]])
+    r = crm("account", "import", titled)
+    assert "imported 1 new account(s), 0 updated" in r.stderr
+    card = crm.json("account", "show", "rossi")
+    assert card["vat"] == "IT00743110157" and card["name"] == "Rossi S.r.l."
+    twice = crm.root.parent / "twice.xlsx"
+    write_xlsx(twice, [["Clienti"], ["Ragione sociale", "Company"], ["Bianchi", "Verdi"]])
+    unknown = crm.root.parent / "unknown.csv"
+    unknown.write_text("foo,bar\n1,2\n")
+    with unchanged:
+        r = crm("account", "import", twice, code=1)
+        assert r.stderr == (f"error: {twice}:2: columns 'Ragione sociale' and 'Company' both "
+                            "give the account's name; keep one of them in the file\n")
+        r = crm("account", "import", unknown, code=1)
+        assert r.stderr.startswith(f"error: {unknown}:1: no 'name' column in the header "
+                                   "('foo', 'bar'); the header names the columns, among: name, ")
+
+
 def test_a_deal_lists_an_organisation_or_a_person_once(crm, unchanged):
     deal = crm.new("Renewal", "--customer", "Acme")
     crm("account", "add", "Globex S.p.A.", "--alias", "GBX")

@@ -279,8 +279,8 @@ def test_a_cover_sheet_before_the_deals_suggests_the_sheet(crm, unchanged, tmp_p
     with unchanged:
         r = crm("import", path, code=1)
     assert r.stdout == ""
-    assert r.stderr == ("error: sheet 'Copertina' has no header opp reads (its first row: "
-                        "'Pipeline Q1 2027', 'Riservato'); sheets 'Trattative', 'Altro' "
+    assert r.stderr == (f"error: {path}:1: sheet 'Copertina' has no header opp reads (its "
+                        "first row: 'Pipeline Q1 2027', 'Riservato'); sheets 'Trattative', 'Altro' "
                         "have one: name one with --sheet NAME (the file's sheets: Copertina, "
                         "Trattative, Altro)\n")
     crm("import", path, "--sheet", "Trattative")

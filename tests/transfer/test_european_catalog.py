@@ -280,10 +280,10 @@ def test_a_cover_sheet_first_names_the_sheets_and_suggests_sheet(crm, unchanged,
     with unchanged:
         r = crm("catalog", "import", path, code=1)
         assert r.stdout == ""
-        assert r.stderr == ("error: sheet 'Copertina' has no header opp reads (its first "
-                            "row: 'Listino prezzi 2027'); sheet 'Listino' has one: import it "
-                            "with --sheet Listino (the file's sheets: Copertina, Listino, "
-                            "Note)\n")
+        assert r.stderr == (f"error: {path}:1: sheet 'Copertina' has no header opp reads "
+                            "(its first row: 'Listino prezzi 2027'); sheet 'Listino' has one: "
+                            "import it with --sheet Listino (the file's sheets: Copertina, "
+                            "Listino, Note)\n")
         # following the first message's other advice, --map, says the same
         r = crm("catalog", "import", path, "--map", "Codice=sku", code=2)
         assert r.stderr.startswith("error: --map: the file has no column 'Codice'")
@@ -303,7 +303,8 @@ def test_a_cover_sheet_first_names_the_sheets_and_suggests_sheet(crm, unchanged,
     book.save(tmp_path / "other.xlsx")
     with unchanged:
         r = crm("catalog", "import", tmp_path / "other.xlsx", code=1)
-    assert r.stderr == ("error: sheet 'Sheet' has no header opp reads (its first row: "
+    assert r.stderr == (f"error: {tmp_path / 'other.xlsx'}:1: sheet 'Sheet' has no header opp "
+                        "reads (its first row: "
                         "'Listino prezzi 2027'); name the sheet to read with --sheet NAME, or "
                         "its columns with --map COLUMN=FIELD (the file's sheets: Sheet, "
                         "Articoli)\n")
@@ -377,7 +378,7 @@ def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_pa
         ["CAF-01", "Caffè in grani", 12]], title=("Listino", "2027", "Riservato"))
     with unchanged:
         r = crm("catalog", "import", path, code=1)
-    assert r.stderr == ("error: no column of the first row ('Listino', '2027', "
+    assert r.stderr == (f"error: {path}:1: no column of the first row ('Listino', '2027', "
                         "'Riservato') is one opp reads; the first row names the columns (sku, "
                         "name, price, unit), or --map COLUMN=FIELD says which gives what\n")
     # nor is a header looked for below a row of many cells, nor past the tenth row
@@ -388,11 +389,12 @@ def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_pa
     with unchanged:
         for other in (crowded, far):
             r = crm("catalog", "import", other, code=1)
-            assert r.stderr.startswith("error: no column of the first row ('Listino prezzi "
-                                       "2027') is one opp reads")
+            assert r.stderr.startswith(f"error: {other}:1: no column of the first row "
+                                       "('Listino prezzi 2027') is one opp reads")
     # a CSV file is read from its first row, title or not
     text = tmp_path / "listino.csv"
     text.write_text("Listino prezzi 2027\n\nCodice;Descrizione;Prezzo\nCAF-01;Caffè;12\n")
     with unchanged:
         r = crm("catalog", "import", text, code=1)
-    assert r.stderr.startswith("error: no column of the first row ('Listino prezzi 2027')")
+    assert r.stderr.startswith(f"error: {text}:1: no column of the first row ('Listino "
+                               "prezzi 2027')")
