@@ -310,6 +310,20 @@ def _model(kind: str) -> type[BaseModel]:
     return models[kind]
 
 
+def _copied(data: Any) -> Any:
+    """A copy of parsed data (dicts, lists and immutable scalars) that shares no dict or
+    list with ``data``: what ``copy.deepcopy`` gives for such data, several times faster
+    (a deal of 30,000 notes is copied twice by each merge)."""
+    kind = type(data)
+    if kind is dict:
+        return {key: _copied(value) for key, value in data.items()}
+    if kind is list:
+        return [_copied(value) for value in data]
+    if kind in (str, int, bool, Decimal, date, datetime, float) or data is None:
+        return data
+    return copy.deepcopy(data)  # anything else, the careful way
+
+
 def normalize(kind: str, data: Any) -> Any:
     """The data as its model writes it (every field, exact types), or as given if invalid."""
     if not isinstance(data, dict):
@@ -437,7 +451,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     bd = b if isinstance(b, dict) else {}
     merger = _Merger(choices, default)
     # settling recomputes values in place: work on a copy, never on the sides
-    data = copy.deepcopy(merger.mapping(bd, o, t, ()))
+    data = _copied(merger.mapping(bd, o, t, ()))
     if kind == OPPORTUNITY:  # a party both sides added to a panel is listed once
         fold_twins(data, bd, o, t, merger.value)
     _settle(kind, data)
@@ -450,7 +464,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     side = default or (picked.pop() if len(picked) == 1 else "ours")
     model, errors = check(kind, data, settings, stages_from)
     broken = list(errors)  # what the plain merge breaks: the rule the conflict names
-    merged_data = copy.deepcopy(data)
+    merged_data = _copied(data)
     data, model, errors, taken = _mend(kind, data, model, errors, t if side == "theirs" else o,
                                        chosen, settings, stages_from)
     order = {f: i for i, f in enumerate(_model(kind).model_fields)}
@@ -461,7 +475,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
         and primary not in chosen
     if waiting and side != "ours" and default is None:
         # that conflict is still to settle: ours for now, whatever settled the others
-        data, model, errors, taken = _mend(kind, copy.deepcopy(merged_data), *check(
+        data, model, errors, taken = _mend(kind, _copied(merged_data), *check(
             kind, merged_data, settings, stages_from), o, chosen, settings, stages_from)
         group = tuple(sorted(taken, key=lambda f: order.get(f, len(order))))
     rule = _rule_words(kind, broken, bd, o, t, settings)
@@ -521,7 +535,7 @@ def _mend(kind: str, data: dict, model: Any, errors: list, side_doc: dict, chose
             if value is MISSING:
                 data.pop(f, None)
             else:
-                data[f] = copy.deepcopy(value)
+                data[f] = _copied(value)
         taken += [f for f in sorted(fields) if f not in taken]
         _settle(kind, data)
         model, errors = check(kind, data, settings, stages_from)

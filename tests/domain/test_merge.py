@@ -445,3 +445,29 @@ def test_merge_is_symmetric_and_loses_no_added_item(sides):
             settled = run(base, ours, theirs, default=side)
             assert settled.conflicts == []
             assert checks.problems(Opportunity.model_validate(settled.data), S) == []
+
+
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.dates()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
+                                                                max_size=4),
+    max_leaves=20)
+
+
+def _containers(data) -> list:
+    found = [data] if isinstance(data, (dict, list)) else []
+    for item in (data.values() if isinstance(data, dict) else
+                 data if isinstance(data, list) else ()):
+        found += _containers(item)
+    return found
+
+
+@given(_PLAIN)
+def test_the_merge_copies_parsed_data_as_deepcopy_does_and_shares_nothing(data):
+    import copy
+
+    copied = merge._copied(data)
+    assert copied == copy.deepcopy(data)
+    mine = {id(c) for c in _containers(copied)}
+    assert not mine & {id(c) for c in _containers(data)}
