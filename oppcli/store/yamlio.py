@@ -326,7 +326,25 @@ def _implicit(text: str) -> str:
     return tag
 
 
+# strings as written (names, authors, types repeat across a repo's files), and times by
+# their value and offset (two times of one instant in two offsets are equal, written apart)
+_WRITTEN: dict[Any, str] = {}
+
+
 def _scalar(value: Any) -> str:
+    kind = type(value)
+    if kind is not str and kind is not datetime_type:
+        return _new_scalar(value)
+    key = value if kind is str else (value, value.utcoffset())
+    text = _WRITTEN.get(key)
+    if text is None:
+        text = _new_scalar(value)
+        if len(_WRITTEN) < 100_000:
+            _WRITTEN[key] = text
+    return text
+
+
+def _new_scalar(value: Any) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -460,7 +478,19 @@ class FastRead:
         return self.first_line, 1
 
 
+_READ: dict[str, Any] = {}  # scalars as read (immutable values); names, days repeat
+
+
 def _fast_scalar(text: str) -> Any:
+    value = _READ.get(text, _READ)
+    if value is _READ:
+        value = _new_fast_scalar(text)
+        if len(_READ) < 100_000:
+            _READ[text] = value
+    return value
+
+
+def _new_fast_scalar(text: str) -> Any:
     if text.startswith("'"):
         if len(text) < 2 or not text.endswith("'") or "'" in text[1:-1]:
             raise _NotFast
