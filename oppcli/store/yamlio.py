@@ -16,7 +16,7 @@ block style, no aliases, no line folding: small diffs and easy merges.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date as date_type
 from datetime import datetime as datetime_type
 from decimal import Decimal
@@ -326,22 +326,29 @@ def _implicit(text: str) -> str:
     return tag
 
 
-# strings as written (names, authors, types repeat across a repo's files), and times by
-# their value and offset (two times of one instant in two offsets are equal, written apart)
-_WRITTEN: dict[Any, str] = {}
+class _Memo(dict):
+    """Values of a pure function, each computed once per key (up to 100,000 keys): the
+    scalars the fast paths read and write, as names, authors, days and stages repeat
+    across a repo's files."""
+
+    def __init__(self, make: Callable[[Any], Any]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.make(key)
+        if len(self) < 100_000:
+            self[key] = value
+        return value
 
 
 def _scalar(value: Any) -> str:
     kind = type(value)
-    if kind is not str and kind is not datetime_type:
-        return _new_scalar(value)
-    key = value if kind is str else (value, value.utcoffset())
-    text = _WRITTEN.get(key)
-    if text is None:
-        text = _new_scalar(value)
-        if len(_WRITTEN) < 100_000:
-            _WRITTEN[key] = text
-    return text
+    if kind is str:
+        return _WRITTEN[value]
+    if kind is datetime_type:  # two times of one instant in two offsets are equal
+        return _WRITTEN[(value, value.utcoffset())]
+    return _new_scalar(value)
 
 
 def _new_scalar(value: Any) -> str:
@@ -373,6 +380,9 @@ def _new_scalar(value: Any) -> str:
     if type(value) is datetime_type and _DATETIME_TEXT.fullmatch(text := value.isoformat(" ")):
         return text  # as PyYAML writes it (notes' times: 30,000 notes dump quickly)
     raise _Unsupported
+
+
+_WRITTEN = _Memo(lambda key: _new_scalar(key if type(key) is str else key[0]))
 
 
 def _key(key: Any) -> str:
@@ -478,16 +488,8 @@ class FastRead:
         return self.first_line, 1
 
 
-_READ: dict[str, Any] = {}  # scalars as read (immutable values); names, days repeat
-
-
 def _fast_scalar(text: str) -> Any:
-    value = _READ.get(text, _READ)
-    if value is _READ:
-        value = _new_fast_scalar(text)
-        if len(_READ) < 100_000:
-            _READ[text] = value
-    return value
+    return _READ[text]
 
 
 def _new_fast_scalar(text: str) -> Any:
@@ -516,6 +518,9 @@ def _new_fast_scalar(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     raise _NotFast
+
+
+_READ = _Memo(_new_fast_scalar)  # immutable values only: shared safely
 
 
 class _LineReader:
