@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -162,11 +162,6 @@ def _refuse(name: str, errors: list[RowError], fmt: str, report: dict) -> NoRetu
                     "was imported")
 
 
-class _Refused(Exception):
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = errors
-
-
 def _note_ignored(columns: ColumnMap) -> None:
     if columns.ignored:
         note(f"note: ignored column(s): {', '.join(columns.ignored)} (import one with "
@@ -227,18 +222,8 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
               opp import excel.csv --locale it --encoding cp1252
               opp import pipeline.csv --map close_value=amount --map deal_id=ref,name
     """
-    from ..env import today
-    from ..store.accounts import directory, with_accounts, with_names
-    from ..store.files import OPPORTUNITIES_DIR
-    from ..store.git import one_line
-    from ..transfer import (
-        ALIASES,
-        find_profile,
-        map_sheet,
-        parse_stage_map,
-        plan_import,
-        with_options,
-    )
+    from ..transfer import ALIASES, find_profile, map_sheet, with_options
+    from ..transfer.imports import Refused, import_opportunities
 
     if isinstance(file, str):  # the word 'profiles'
         return _print_profiles(state, fmt)
@@ -251,40 +236,13 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
                                         maps=maps)
     all_maps, all_defaults = with_options(chosen, data.header, maps, defaults)
     columns = map_sheet(data, maps=all_maps, defaults=all_defaults, path=name)
-    report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
-        # the writing bar stays open until the transaction has written and committed
-        with ExitStack() as bars, repo.transaction() as tx:
-            settings = repo.settings
-            stage_map = parse_stage_map(stage_maps, settings,
-                                        lenient=chosen.stage_options() if chosen else ())
-            existing = with_names(repo, repo.load_all())  # rows name customers
-            with progress(len(data.rows), "checking rows") as step:
-                plan = plan_import(data, columns, settings, repo.catalog, existing,
-                                   today=today(), owner=repo.identity.name,
-                                   stage_map=stage_map, progress=step, reading=reading,
-                                   accounts=directory(repo))
-            if plan.errors:
-                raise _Refused(plan.errors)
-            report.update(created=plan.count("create"), updated=plan.count("update"),
-                          unchanged=plan.count("unchanged"))
-            if not dry_run and plan.writes:
-                tx.refuse_hand_edits([f"{OPPORTUNITIES_DIR}/{e.opportunity.id}.yaml"
-                                      for e in plan.entries if e.action == "update"])
-                step = bars.enter_context(progress(2 * len(plan.writes), "writing files"))
-                writes, report["accounts_created"] = with_accounts(tx, plan.writes, today(),
-                                                                   plan.account_ids)
-                for count, opp in enumerate(writes, 1):
-                    tx.save_opportunity(opp)
-                    if count % 100 == 0:
-                        step(100)
-                tx.progress = step
-                tx.kind = "import"
-                tx.subject = one_line(f"import: {report['created']} new, {report['updated']} "
-                                      f"updated from {os.path.basename(name)}")
-    except _Refused as exc:
-        _refuse(name, exc.errors, fmt, report)
-        return
+        done = import_opportunities(repo, data, columns, name=name, reading=reading,
+                                    stage_maps=stage_maps, profile=chosen, dry_run=dry_run,
+                                    progress=progress)
+    except Refused as exc:
+        _refuse(name, exc.errors, fmt, exc.report)
+    report, plan = done.report, done.plan
 
     # a dry run makes up ids it never stores: a new row has none yet (null; "(new)")
     rows: list[dict[str, Any]] = [
@@ -308,7 +266,7 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
               f"{report['unchanged']} unchanged")
     if dry_run:
         note(f"dry run of {name}: would be {counts}; nothing was written")
-    elif plan.writes:
+    elif done.committed:
         note(f"imported {name}: {counts}; one commit")
     else:
         note(f"imported {name}: nothing changed ({report['unchanged']} unchanged); no commit")
@@ -412,16 +370,8 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
               opp catalog import listino.csv --locale it --encoding cp1252
     """
     from ..domain.money import money_human, money_str
-    from ..domain.products import require_module
-    from ..store.files import CATALOG_FILE
-    from ..store.git import one_line
-    from ..transfer import (
-        CATALOG_ALIASES,
-        CATALOG_FALLBACKS,
-        CATALOG_FIELDS,
-        map_sheet,
-        plan_catalog_import,
-    )
+    from ..transfer import CATALOG_ALIASES, CATALOG_FALLBACKS, CATALOG_FIELDS, map_sheet
+    from ..transfer.imports import Refused, import_catalog
 
     name = _file_name(file)
     repo = state.repo
@@ -430,25 +380,12 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
                                    maps=maps, fallbacks=CATALOG_FALLBACKS)
     columns = map_sheet(data, CATALOG_FIELDS, CATALOG_ALIASES, maps=maps,
                         fallbacks=CATALOG_FALLBACKS, path=name)
-    report = {"file": name, "dry_run": dry_run, "created": 0, "updated": 0, "unchanged": 0}
     try:
-        with repo.transaction() as tx:
-            require_module(repo.settings, "catalog")
-            plan = plan_catalog_import(data, columns, repo.catalog, reading)
-            if plan.errors:
-                raise _Refused(plan.errors)
-            report.update(created=len(plan.created), updated=len(plan.updated),
-                          unchanged=len(plan.unchanged))
-            if not dry_run and (plan.created or plan.updated):
-                tx.refuse_hand_edits([CATALOG_FILE])
-                tx.save_model(CATALOG_FILE, plan.catalog)
-                tx.kind = "catalog-import"
-                tx.subject = one_line(f"catalog: import {len(plan.created)} new, "
-                                      f"{len(plan.updated)} updated from "
-                                      f"{os.path.basename(name)}")
-    except _Refused as exc:
-        _refuse(name, exc.errors, fmt, report)
-        return
+        done = import_catalog(repo, data, columns, name=name, reading=reading,
+                              dry_run=dry_run)
+    except Refused as exc:
+        _refuse(name, exc.errors, fmt, exc.report)
+    report, plan = done.report, done.plan
 
     # what each row writes (or would): the product as it would be stored, its price
     # in the catalog's currency, and for an update the fields it changes
@@ -473,7 +410,7 @@ def catalog_import(state: State, file: BinaryIO, dry_run: bool, maps: tuple[str,
         note(f"dry run of {name}: would be {counts}; nothing was written")
     else:
         note(f"imported {name} into the catalog: {counts}"
-             + ("; one commit" if plan.created or plan.updated else "; no commit"))
+             + ("; one commit" if done.committed else "; no commit"))
 
 
 def _catalog_changes(entry: CatalogEntry, currency: str) -> str:

@@ -1,6 +1,8 @@
 """Import and export: sheets read and mapped onto opportunities and the catalog, all
-or nothing; every opportunity written back as rows. Pure: the command line hands over
-the bytes and the repo's data, and stores what comes back.
+or nothing; every opportunity written back as rows. Pure, but for two modules: the
+plans take the repo's data and give what to store; ``imports`` (``opp import``, ``opp
+catalog import``) and ``accounts`` (``opp account import``) run a plan and store it in
+one commit, and are imported by their commands alone.
 
 The package's API, by module: ``sheet`` (CSV in and out), ``workbook`` (xlsx in and
 out), ``reading`` (numbers and dates of a locale), ``columns`` (mapping headers onto
