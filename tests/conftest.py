@@ -213,6 +213,19 @@ def build_crm(root: Path) -> Opp:
     return opp
 
 
+def compact(root: Path) -> None:
+    """Fewer files for every test to copy (89 instead of 38 for the ``crm`` repo, and
+    mkdir is slow here): the git repos in ``root`` (itself, its folders, bare ones) lose
+    git's sample hooks and have their objects packed. git reads them the same way."""
+    for git_dir in (root / ".git", *root.glob("*/.git"), *root.glob("*.git")):
+        if not (git_dir / "objects").is_dir():
+            continue
+        for sample in (git_dir / "hooks").glob("*.sample"):
+            sample.unlink()
+        subprocess.run(["git", "--git-dir", str(git_dir), "repack", "-adq"], check=True,
+                       capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def crm_template(tmp_path_factory) -> Path:
     """The ``crm`` repo, built once per test process (each xdist worker builds its own)
@@ -221,6 +234,7 @@ def crm_template(tmp_path_factory) -> Path:
         _hermetic(tmp_path_factory, mp)
         root = tmp_path_factory.mktemp("template") / "crm"
         build_crm(root)
+        compact(root)
     return root
 
 
@@ -239,6 +253,7 @@ class Built:
     def __call__(self, key: str, root: Path, build):
         if key not in self.kept:
             value = build()
+            compact(root)
             keep = self.factory.mktemp(f"built-{key}") / root.name
             shutil.copytree(root, keep, symlinks=True)
             self.kept[key] = (keep, copy.deepcopy(value))
