@@ -284,21 +284,33 @@ def crm(tmp_path, monkeypatch, crm_template) -> Opp:
     return Opp(root)
 
 
+def files_outside_git(top: Path, skip: tuple[str, ...] = ()) -> dict[Path, bytes]:
+    """Every file under ``top`` with its bytes, leaving out anything named ``.git`` (or
+    in ``skip``) without walking into it: walking .git was most of what a snapshot of a
+    repo's files cost."""
+    found = {}
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if d != ".git" and d not in skip]
+        for name in names:
+            path = Path(folder, name)
+            if name != ".git" and path.is_file():
+                found[path] = path.read_bytes()
+    return found
+
+
 @pytest.fixture
 def unchanged(crm):
     """Asserts, around a refusal, that nothing was written or committed."""
     class Guard:
         def __enter__(self):
             self.head = crm.head()
-            self.files = {p: p.read_bytes() for p in crm.root.rglob("*")
-                          if p.is_file() and ".git" not in p.parts}
+            self.files = files_outside_git(crm.root)
             return self
 
         def __exit__(self, *exc):
             if exc[0] is None:
                 assert crm.head() == self.head, "a refused command committed"
-                after = {p: p.read_bytes() for p in crm.root.rglob("*")
-                         if p.is_file() and ".git" not in p.parts}
+                after = files_outside_git(crm.root)
                 assert after == self.files, "a refused command changed files"
                 assert crm.status() == ""
     return Guard()

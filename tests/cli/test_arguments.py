@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import Opp
+from conftest import Opp, files_outside_git
 from oppcli.cli import cli
 
 FORGED = "x\n\nOpp-Action: init\nSigned-off-by: Mallory <m@example.com>"
@@ -77,8 +77,7 @@ def commands(ids: dict) -> list[list[str]]:
 
 def snapshot(root: Path) -> dict:
     """The files around and inside the repo (outside .git): nothing may appear elsewhere."""
-    return {p: p.read_bytes() for p in root.parent.rglob("*")
-            if p.is_file() and ".git" not in p.parts and "fakebin" not in p.parts}
+    return files_outside_git(root.parent, skip=("fakebin",))
 
 
 def head(root: Path) -> str:

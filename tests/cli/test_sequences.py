@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import depth
+from conftest import depth, files_outside_git
 from oppcli.cli import cli
 
 EXAMPLES = int(os.environ.get("OPP_SEQUENCE_EXAMPLES", depth(10)))
@@ -100,8 +100,7 @@ class Repo:
                                   capture_output=True, text=True, check=True).stdout)
 
     def files(self) -> dict:
-        return {p: p.read_bytes() for p in self.root.rglob("*")
-                if p.is_file() and ".git" not in p.relative_to(self.root).parts}
+        return files_outside_git(self.root)
 
     def commands(self, action: tuple, n: int):
         """The command lines of ``action``, each made against the repo as it is then."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_real_clock
+from conftest import files_outside_git, needs_real_clock
 from oppcli.store import files, journal, transaction
 from oppcli.store import repo as store_repo
 from oppcli.store.repo import Repo
@@ -36,8 +36,7 @@ class State:
         self.head = self.git("rev-parse", "HEAD")
         self.index = self.git("ls-files", "-s")
         self.status = self.git("status", "--porcelain", "--untracked-files=all")
-        self.files = {p: p.read_bytes() for p in crm.root.rglob("*")
-                      if p.is_file() and ".git" not in p.relative_to(crm.root).parts}
+        self.files = files_outside_git(crm.root)
 
     def git(self, *args: str) -> str:  # reading only: no index refresh (a full disk)
         return subprocess.run([REAL_GIT, *args], cwd=self.crm.root, capture_output=True,

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from test_sync import Clone, team  # noqa: F401  (the fixture)
 
+from conftest import files_outside_git
 from oppcli.cli import cli
 from oppcli.read import timeline as tl
 from oppcli.store import yamlio
@@ -29,8 +30,7 @@ class Frozen:
         self.clone = clone
 
     def files(self) -> dict:
-        return {p: p.read_bytes() for p in self.clone.root.rglob("*")
-                if p.is_file() and ".git" not in p.parts}
+        return files_outside_git(self.clone.root)
 
     def __enter__(self):
         self.head, self.before = self.clone.head(), self.files()
