@@ -19,22 +19,11 @@ def catalog() -> None:
 
 
 def _change_catalog(state: State, verb: str, words: str, edit) -> None:
-    """Apply ``edit(catalog) -> (catalog, sku)`` under the lock, as one commit whose
-    subject reads ``catalog: VERB SKU WORDS`` with the SKU as the catalog spells it;
-    says so when nothing changed (and commits nothing)."""
-    from ..domain.products import require_module
-    from ..store.files import CATALOG_FILE
-    from ..store.git import one_line
+    """``edit(catalog) -> (catalog, sku)`` as one commit (``store.shared_files``)."""
+    from ..store.shared_files import change_catalog
 
-    repo = state.repo
-    with repo.transaction() as tx:
-        require_module(repo.settings, "catalog")
-        tx.refuse_hand_edits([CATALOG_FILE])
-        updated, sku = edit(repo.catalog)
-        tx.save_model(CATALOG_FILE, updated)
-        tx.subject = one_line(f"catalog: {verb} {sku} {words}".strip())
-        tx.kind = f"catalog-{verb}"
-    note(f"catalog: {verb} {sku}" if tx.writes else f"catalog: {sku}: nothing to change")
+    sku, changed = change_catalog(state.repo, verb, words, edit)
+    note(f"catalog: {verb} {sku}" if changed else f"catalog: {sku}: nothing to change")
 
 
 @catalog.command("add")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..store.repo import Repo
 from . import completion
 from .app import State, cli, note, pass_state
 from .output import emit_json, format_option, table
@@ -29,38 +28,13 @@ def config() -> None:
 
 
 def _change(state: State, kind: str, edit) -> bool:
-    """Apply ``edit(settings) -> (settings, words)`` to opp.yaml as one commit whose
-    subject holds the words, after checking that every opportunity still holds;
-    nothing at all when it changes nothing (then False)."""
-    from ..domain.settings_edit import breakages, refusal
-    from ..store.files import SETTINGS_FILE
-    from ..store.git import one_line
+    """``edit(settings) -> (settings, words)`` to opp.yaml as one commit, once every
+    opportunity still holds (``store.shared_files``); False when nothing changed."""
+    from ..store.shared_files import change_settings
 
-    repo = state.repo
-    with repo.transaction() as tx:
-        tx.refuse_hand_edits([SETTINGS_FILE])
-        old = repo.settings
-        new, words = edit(old)
-        if new == old:
-            note(f"opp.yaml: nothing to change ({words})")
-            return False
-        broken = breakages(_opportunities(repo), old, new)
-        if broken:
-            raise refusal(broken)
-        tx.save_model(SETTINGS_FILE, new)
-        tx.kind = kind
-        tx.subject = one_line(f"settings: {words}")
-    note(f"opp.yaml: {words}")
-    return True
-
-
-def _opportunities(repo: Repo) -> list:
-    """Every opportunity that holds now; one that is already broken (by a hand edit)
-    is not a change's doing, and `opp validate` reports it."""
-    from ..store.files import OPPORTUNITIES_DIR
-
-    results = (repo.load_errors(f"{OPPORTUNITIES_DIR}/{i}.yaml") for i in repo.ids())
-    return [r for r in results if not isinstance(r, list)]
+    words, changed = change_settings(state.repo, kind, edit)
+    note(f"opp.yaml: {words}" if changed else f"opp.yaml: nothing to change ({words})")
+    return changed
 
 
 def _text(value) -> str:

@@ -24,21 +24,10 @@ def quota() -> None:
 
 
 def _save(state: State, subject: str, kind: str, edit):
-    """Apply ``edit(quotas) -> (quotas, result)`` under the lock as one commit."""
-    from ..domain.model import Quotas
-    from ..reports.attainment import stored_quotas
-    from ..store.files import QUOTAS_FILE
-    from ..store.git import one_line
+    """``edit(quotas) -> (quotas, result)`` as one commit (``store.shared_files``)."""
+    from ..store.shared_files import change_quotas
 
-    repo = state.repo
-    with repo.transaction() as tx:
-        tx.refuse_hand_edits([QUOTAS_FILE])
-        updated, result = edit(stored_quotas(repo))
-        tx.save_model(QUOTAS_FILE, Quotas.model_validate(
-            {"quotas": [{**q.as_dict(), "amount": q.amount} for q in updated]}))
-        tx.subject = one_line(subject)
-        tx.kind = kind
-    return result
+    return change_quotas(state.repo, subject, kind, edit)
 
 
 @quota.command("set")
@@ -97,7 +86,7 @@ def quota_list(state: State, fmt: str) -> None:
     \b
     Example:  opp quota list --format csv > quotas.csv
     """
-    from ..reports.attainment import stored_quotas
+    from ..store.shared_files import stored_quotas
 
     rows = [q.as_dict() for q in stored_quotas(state.repo)]
     if fmt == "json":

@@ -15,6 +15,7 @@ from ..domain.records import Record
 from ..domain.stays import ratio
 from ..read.source import WorkingTree
 from ..store.repo import Repo
+from ..store.shared_files import stored_quotas
 
 OPEN_CATEGORIES = ("commit", "best_case", "pipeline")
 
@@ -99,11 +100,6 @@ def attainment(records: Sequence[Record], quotas: Sequence[Quota], p: Period) ->
         cell.quota = quota_for(list(quotas), cell.owner, p, cell.currency)
     ordered = sorted(rows.values(), key=lambda c: (c.owner.casefold(), c.owner, c.currency))
     return Attainment(p, ordered)
-
-
-def stored_quotas(repo: Repo) -> list[Quota]:
-    """``quotas.yaml`` as the domain's quotas (checked; none when there is no file)."""
-    return [Quota(q.owner, q.period, q.amount, q.currency) for q in repo.quotas.quotas]
 
 
 def read_attainment(repo: Repo, p: Period) -> Attainment:

@@ -10,7 +10,8 @@ from typing import Any
 from ..domain.money import money_str
 from ..domain.quotas import period
 from ..store.repo import Repo
-from .attainment import Attainment, read_attainment, stored_quotas
+from ..store.shared_files import stored_quotas
+from .attainment import Attainment, read_attainment
 from .backtest import Backtest, read_backtest
 from .dashboard import Column, Html, card, el, join, table
 from .insights import Insights, read_insights
