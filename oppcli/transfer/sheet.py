@@ -49,8 +49,10 @@ def header_of(cells: Sequence[Cell]) -> list[str]:
 class Table:
     """A sheet read: its header and its data rows with the line (the row of an xlsx
     sheet) each starts on; cells are text, or typed numbers and dates from an xlsx.
-    From an xlsx, also the name of the sheet read and every sheet of the file with its
-    first non-blank row (what a message names when this sheet is not the one meant)."""
+    From an xlsx, also the name of the sheet read and every sheet of the file with the
+    cells of its header (for another sheet: of its first non-blank row, and of the rows
+    below a title down to a header): what a message names when this sheet is not the one
+    meant."""
 
     header: list[str]
     rows: list[tuple[int, list[Cell]]]

@@ -82,7 +82,7 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
             else:
                 rows.append((number, cells))
         sheets = tuple((p.title, tuple(header or []) if p.title == page.title
-                        else tuple(_first_row(p))) for p in book.worksheets)
+                        else tuple(_top_cells(p))) for p in book.worksheets)
     finally:
         book.close()
     if not header:
@@ -99,13 +99,20 @@ def _filled(cells: list[Cell]) -> bool:
     return any(c.strip() if isinstance(c, str) else True for c in cells)
 
 
-def _first_row(page, within: int = 50) -> list[str]:
-    """A sheet's first non-blank row (among its first ``within``), as a header."""
-    for values in page.iter_rows(max_row=within, values_only=True):
+def _top_cells(page, within: int = 50, titles: int = 10) -> list[str]:
+    """The cells of a sheet's first non-blank row (among its first ``within``) and, when
+    that row is a title (two cells or fewer), of the rows below it within its first
+    ``titles``, down to the first row of more cells: where a header opp reads may
+    stand, as ``columns.below_title`` looks for it."""
+    found: list[str] = []
+    for number, values in enumerate(page.iter_rows(max_row=within, values_only=True), 1):
         cells = [_cell(v) for v in values]
-        if _filled(cells):
-            return header_of(cells)
-    return []
+        if not _filled(cells):
+            continue
+        found += header_of(cells)
+        if sum(1 for c in cells if _filled([c])) > 2 or number >= titles:
+            break
+    return found
 
 
 def xlsx_bytes(rows: Iterable[dict], columns: Sequence[str], money: Sequence[str] = (),

@@ -398,3 +398,22 @@ def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_pa
         r = crm("catalog", "import", text, code=1)
     assert r.stderr.startswith(f"error: {text}:1: no column of the first row ('Listino "
                                "prezzi 2027')")
+
+
+def test_a_cover_sheet_first_and_a_title_above_the_other_sheets_header(crm, unchanged,
+                                                                       tmp_path):
+    """The sheet to suggest has a title above its header: it is still the one named."""
+    path = tmp_path / "listino.xlsx"
+    book = Workbook()
+    book.active.title = "Copertina"
+    book.active.append(["Listino prezzi 2027"])
+    page = book.create_sheet("Listino")
+    for row in (["Listino prezzi 2027"], [], ["Codice", "Nome", "Prezzo"],
+                ["CAF-01", "Caffè in grani", 12]):
+        page.append(row)
+    book.save(path)
+    with unchanged:
+        r = crm("catalog", "import", path, code=1)
+    assert "sheet 'Listino' has one: import it with --sheet Listino" in r.stderr
+    crm("catalog", "import", path, "--sheet", "Listino")
+    assert catalog_of(crm)["CAF-01"]["price"] == "12.00"
