@@ -25,8 +25,18 @@ def new_id(taken: Container[str] = (), length: int = OPP_ID_LENGTH) -> str:
     membership is tested once per try)."""
     while True:
         candidate = _random(length)
-        if candidate not in taken:
+        if candidate not in taken and not reads_as_a_number(candidate):
             return candidate
+
+
+def reads_as_a_number(candidate: str) -> bool:
+    """Whether YAML reads these letters as a number (``37734577``, ``0x1f2a3b``,
+    ``0b101101``): the files would quote such an id, and a person writing it by hand
+    without quotes would get a number. Ids are drawn again instead (one draw in about
+    10,000)."""
+    digits = {"0x": "0123456789abcdef", "0b": "01"}.get(candidate[:2])
+    return candidate.isdigit() or (digits is not None and len(candidate) > 2
+                                   and all(c in digits for c in candidate[2:]))
 
 
 def new_item_id(taken: Container[str] = ()) -> str:
