@@ -229,15 +229,16 @@ def test_the_git_of_a_killed_opp_keeps_the_lock_until_it_is_done(crm, tmp_path):
     for that git instead of repairing under its feet, then finds the change committed."""
     opp_id = crm.new("Deal")
     head = crm.head()
-    env = fake_git(tmp_path, '[ "$sub" = update-ref ] && sleep 2')
+    inside = tmp_path / "in-update-ref"
+    env = fake_git(tmp_path, f'[ "$sub" = update-ref ] && touch {inside} && sleep 2')
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "add-product", opp_id, "SRV-01"],
                             cwd=crm.root, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not (crm.root / ".git" / journal.JOURNAL).exists():
+    while not inside.exists():  # inside the fake git's sleep, before the real commit
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.01)
-    time.sleep(0.3)  # inside the fake git's sleep, before the real commit
+    assert (crm.root / ".git" / journal.JOURNAL).exists()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     start = time.monotonic()
