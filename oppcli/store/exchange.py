@@ -124,13 +124,15 @@ def _runs_here(url: str) -> bool:
 
 def _receive_pack(root: Path, remote: Remote) -> list[str]:
     """``--receive-pack`` for a push to a folder remote (see DETACHED_RECEIVE_PACK),
-    unless the remote's own ``receivepack`` is configured or setsid is not available."""
-    if not hasattr(os, "setsid") or _config(root, f"remote.{remote.name}.receivepack"):
+    unless the remote's own ``receivepack`` is configured, setsid is not available or
+    opp runs without a Python to start (a frozen build)."""
+    if not hasattr(os, "setsid") or not sys.executable or getattr(sys, "frozen", False) \
+            or _config(root, f"remote.{remote.name}.receivepack"):
         return []
-    urls = git(root, "remote", "get-url", "--push", "--all", remote.name,
-               check=False).stdout.split("\n")
-    if not all(_runs_here(url) for url in filter(None, urls)):
-        return []
+    out = git(root, "remote", "get-url", "--push", "--all", remote.name, check=False)
+    urls = [url for url in out.stdout.split("\n") if url]
+    if out.returncode or not urls or not all(_runs_here(url) for url in urls):
+        return []  # a URL as the remote (branch.X.remote), or an old git: as git does
     command = shlex.join([sys.executable, "-S", "-c", DETACHED_RECEIVE_PACK])
     return [f"--receive-pack={command}"]
 

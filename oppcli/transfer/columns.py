@@ -184,9 +184,10 @@ def map_columns(header: Sequence[str], fields: Sequence[str] = OPPORTUNITY_FIELD
                     if i not in used and i not in taken)
     if not chosen and not templates:  # another file than meant, or no header row
         shown = ", ".join(repr(h) for h in ignored[:5]) + (", …" if len(ignored) > 5 else "")
-        raise DataError(f"no column of the first row ({shown}) is one opp reads; the first "
-                        f"row names the columns ({', '.join(fields)}), or --map COLUMN=FIELD "
-                        "says which gives what", line=1)
+        raise DataError(f"no column of the header ({shown}) is one opp reads; the header, "
+                        "the first row that is not blank, names the columns "
+                        f"({', '.join(fields)}), or --map COLUMN=FIELD says which gives what",
+                        line=1)
     return ColumnMap(header, dict(sorted(chosen.items(), key=lambda kv: fields.index(kv[0]))),
                      templates, ignored)
 

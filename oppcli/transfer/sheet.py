@@ -58,7 +58,7 @@ class Table:
     rows: list[tuple[int, list[Cell]]]
     sheet: str | None = None
     sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    header_line: int = 1  # lower when a title stands above the header (columns.below_title)
+    header_line: int = 1  # the header's line: later after blank lines or a title above it
 
     def place(self, index: int, line: int) -> str | None:
         """Where a cell is, the spreadsheet's way (``cell C2 of sheet 'Listino'``); None
@@ -198,21 +198,21 @@ def read_csv(data: bytes, *, encoding: str | None = None,
                         delimiter=delimiter or _sniff_delimiter(first_line))
     header: list[str] | None = None
     rows: list[tuple[int, list[Cell]]] = []
-    start = 1
+    start = header_line = 1
     try:
         for cells in reader:
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue  # blank lines, before the header or between rows
             if header is None:
-                header = [c.strip() for c in cells]
+                header, header_line = [c.strip() for c in cells], line
             else:
                 rows.append((line, [unguard_cell(c) for c in cells]))
     except csv.Error as exc:
         raise DataError(f"not a readable CSV file: {exc}", line=start) from None
     if header is None:  # pragma: no cover - the emptiness check above catches it
         raise DataError("the file has no header row")
-    return Table(header, rows)
+    return Table(header, rows, header_line=header_line)
 
 
 def csv_text(rows: Iterable[dict], columns: Sequence[str], delimiter: str = ",") -> str:

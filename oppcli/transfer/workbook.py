@@ -72,13 +72,14 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
             raise UsageError(f"--sheet {sheet}: the file has no such sheet; its sheets are: "
                              f"{', '.join(book.sheetnames)}")
         header: list[str] | None = None
+        header_line = 1
         rows: list[tuple[int, list[Cell]]] = []
         for number, values in enumerate(page.iter_rows(values_only=True), 1):
             cells = [_cell(v) for v in values]
             if not _filled(cells):
                 continue
             if header is None:
-                header = header_of(cells)
+                header, header_line = header_of(cells), number
             else:
                 rows.append((number, cells))
         sheets = tuple((p.title, tuple(header or []) if p.title == page.title
@@ -92,7 +93,7 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> Table:
                            f"the one to read with --sheet NAME (e.g. --sheet "
                            f"{quote(others[0])})" if others else
                            "its first row must be a header naming the columns"))
-    return Table(header, rows, page.title, sheets)
+    return Table(header, rows, page.title, sheets, header_line)
 
 
 def _filled(cells: list[Cell]) -> bool:

@@ -214,6 +214,26 @@ def test_the_receiving_side_of_a_push_runs_here_for_a_folder_only(url, here):
     assert exchange._runs_here(url) is here
 
 
+def test_the_receiving_side_is_detached_only_for_a_remote_git_knows_as_a_folder(tmp_path):
+    """A URL as the branch's remote (no remote of that name), an ssh remote, a remote
+    with its own receivepack: git's own receive-pack, as before."""
+    root = tmp_path / "clone"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+
+    def option(name: str) -> list[str]:
+        return exchange._receive_pack(root, exchange.Remote(name, "main", "", False))
+
+    subprocess.run(["git", "remote", "add", "folder", str(tmp_path / "remote.git")], cwd=root,
+                   check=True)
+    subprocess.run(["git", "remote", "add", "server", "git@example.com:team/crm.git"],
+                   cwd=root, check=True)
+    assert option("folder")[0].startswith("--receive-pack=")
+    assert option("server") == [] and option("git@example.com:team/crm.git") == []
+    subprocess.run(["git", "config", "remote.folder.receivepack", "git-receive-pack"],
+                   cwd=root, check=True)
+    assert option("folder") == []
+
+
 def test_a_group_kill_during_a_push_to_a_folder_leaves_the_remote_unlocked(team):
     """The remote is a folder: git runs its receiving side on this machine, as a child of
     the push. Killed with opp's process group while it held the remote's branch locked,

@@ -324,7 +324,7 @@ def test_a_cover_sheet_first_names_the_sheets_and_suggests_sheet(crm, unchanged,
     book.save(tmp_path / "one.xlsx")
     with unchanged:
         r = crm("catalog", "import", tmp_path / "one.xlsx", code=1)
-    assert "no column of the first row ('Listino prezzi 2027')" in r.stderr
+    assert "no column of the header ('Listino prezzi 2027')" in r.stderr
     assert "--sheet" not in r.stderr
 
 
@@ -378,9 +378,10 @@ def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_pa
         ["CAF-01", "Caffè in grani", 12]], title=("Listino", "2027", "Riservato"))
     with unchanged:
         r = crm("catalog", "import", path, code=1)
-    assert r.stderr == (f"error: {path}:1: no column of the first row ('Listino', '2027', "
-                        "'Riservato') is one opp reads; the first row names the columns (sku, "
-                        "name, price, unit), or --map COLUMN=FIELD says which gives what\n")
+    assert r.stderr == (f"error: {path}:1: no column of the header ('Listino', '2027', "
+                        "'Riservato') is one opp reads; the header, the first row that is "
+                        "not blank, names the columns (sku, name, price, unit), or --map "
+                        "COLUMN=FIELD says which gives what\n")
     # nor is a header looked for below a row of many cells, nor past the tenth row
     crowded = _titled(tmp_path / "crowded.xlsx", [
         ["a", "b", "c"], ["Codice", "Descrizione", "Prezzo"], ["CAF-01", "Caffè", 12]])
@@ -389,14 +390,14 @@ def test_a_first_row_of_many_cells_is_a_header_or_nothing(crm, unchanged, tmp_pa
     with unchanged:
         for other in (crowded, far):
             r = crm("catalog", "import", other, code=1)
-            assert r.stderr.startswith(f"error: {other}:1: no column of the first row "
+            assert r.stderr.startswith(f"error: {other}:1: no column of the header "
                                        "('Listino prezzi 2027') is one opp reads")
     # a CSV file is read from its first row, title or not
     text = tmp_path / "listino.csv"
     text.write_text("Listino prezzi 2027\n\nCodice;Descrizione;Prezzo\nCAF-01;Caffè;12\n")
     with unchanged:
         r = crm("catalog", "import", text, code=1)
-    assert r.stderr.startswith(f"error: {text}:1: no column of the first row ('Listino "
+    assert r.stderr.startswith(f"error: {text}:1: no column of the header ('Listino "
                                "prezzi 2027')")
 
 

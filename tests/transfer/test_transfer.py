@@ -620,10 +620,13 @@ def test_map_option_end_to_end(crm):
 def test_a_file_with_no_column_opp_reads_is_refused(crm, unchanged):
     with unchanged:
         r = crm("import", "-", input="hello\n", code=1)
-        assert r.stderr.startswith("error: <stdin>:1: no column of the first row ('hello') is "
+        assert r.stderr.startswith("error: <stdin>:1: no column of the header ('hello') is "
                                    "one opp reads")
         r = crm("catalog", "import", "-", input="a,b\n1,2\n", code=1)
         assert "('a', 'b')" in r.stderr and "(sku, name, price, unit)" in r.stderr
+    with unchanged:  # blank lines before the header: the refusal names its line
+        r = crm("import", "-", input="\n\nfoo,bar\n1,2\n", code=1)
+        assert r.stderr.startswith("error: <stdin>:3: no column of the header ('foo', 'bar')")
     crm("import", "-", "--map", "hello=name", input="hello\n")  # mapped: an empty sheet
     # a column the --default templates read is one opp reads
     crm("import", "-", "--default", "name={Foo} renewal", "--default", "customer={Foo}",
