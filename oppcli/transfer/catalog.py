@@ -57,6 +57,54 @@ class CatalogPlan:
         return [e.item for e in self.entries if e.action == "unchanged"]
 
 
+def _row_values(table: Table, columns: ColumnMap, reading: Reading, line: int,
+                cells: list, texts: list[str], messages: list[str]) -> dict:
+    """A row's non-blank cells as the catalog's fields (the price read as ``reading``
+    says, the SKU checked); each bad cell adds its message to ``messages``."""
+    values: dict = {}
+    for name, index in columns.fields.items():
+        text = texts[index].strip() if index < len(texts) else ""
+        if not text:
+            continue
+        what = columns.header[index]
+        try:
+            if name == "price":
+                cell = cells[index]
+                values[name] = reading.money(
+                    text if isinstance(cell, str) else cell, what,
+                    table.place(index, line) if isinstance(cell, Decimal) else None)
+            elif name == "sku":
+                if not SKU_PATTERN.fullmatch(text):
+                    raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "
+                                     "digits, '.', '_' and '-' (up to 64)")
+                values[name] = text
+            else:
+                values[name] = one_line(text, what, 100 if name == "unit" else 500)
+        except ValueError as exc:
+            messages.append(str(exc))
+    return values
+
+
+def _sku_by_name(values: dict, by_name: dict[str, list[CatalogItem]],
+                 columns: ColumnMap) -> list[str]:
+    """A row without a SKU: the catalog's product of its name (loosely compared), else
+    a SKU made from the name, set in ``values``; what is wrong, when something is."""
+    if "name" not in values:
+        return ["the row has neither a SKU nor a name"]
+    holders = by_name.get(loose_key(values["name"]), [])
+    if len(holders) > 1:
+        return [f"{columns.column('name')} '{values['name']}' could be "
+                f"{' or '.join(p.sku for p in holders)}; add a sku column to say which"]
+    if holders:  # the product of that name: update it (the name found it; it stays)
+        values["sku"], values["name"] = holders[0].sku, holders[0].name
+        return []
+    try:
+        values["sku"] = derive_sku(values["name"])
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
 def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
                         reading: Reading = PLAIN) -> CatalogPlan:
     """Products by SKU: new ones added, existing ones updated with the cells given, every
@@ -88,44 +136,9 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
             plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
                                               f"header names {width} columns"))
             continue
-        values: dict = {}
-        for name, index in columns.fields.items():
-            text = texts[index].strip() if index < len(texts) else ""
-            if not text:
-                continue
-            what = columns.header[index]
-            try:
-                if name == "price":
-                    cell = cells[index]
-                    values[name] = reading.money(
-                        text if isinstance(cell, str) else cell, what,
-                        table.place(index, line) if isinstance(cell, Decimal) else None)
-                elif name == "sku":
-                    if not SKU_PATTERN.fullmatch(text):
-                        raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "
-                                         "digits, '.', '_' and '-' (up to 64)")
-                    values[name] = text
-                else:
-                    values[name] = one_line(text, what, 100 if name == "unit" else 500)
-            except ValueError as exc:
-                messages.append(str(exc))
+        values = _row_values(table, columns, reading, line, cells, texts, messages)
         if not messages and "sku" not in values:
-            if "name" not in values:
-                messages.append("the row has neither a SKU nor a name")
-            else:
-                holders = by_name.get(loose_key(values["name"]), [])
-                if len(holders) > 1:
-                    messages.append(f"{columns.column('name')} '{values['name']}' could be "
-                                    f"{' or '.join(p.sku for p in holders)}; add a sku column "
-                                    "to say which")
-                elif holders:
-                    # the product of that name: update it (the name found it; it stays)
-                    values["sku"], values["name"] = holders[0].sku, holders[0].name
-                else:
-                    try:
-                        values["sku"] = derive_sku(values["name"])
-                    except ValueError as exc:
-                        messages.append(str(exc))
+            messages += _sku_by_name(values, by_name, columns)
         if messages:
             plan.errors.extend(RowError(line, m) for m in messages)
             continue
