@@ -49,11 +49,6 @@ class SyncConflict(RepoError):
 # ---------------------------------------------------------------- small git helpers
 
 
-def _top(root: Path) -> Path:
-    """The top of the git work tree (paths in git's index are relative to it)."""
-    return Path(git(root, "rev-parse", "--show-toplevel").stdout.strip())
-
-
 def unmerged(root: Path) -> dict[str, set[int]]:
     """Paths git holds unmerged (from the top of the work tree) and their stages."""
     out = git(root, "ls-files", "-u", "-z", "--full-name").stdout
@@ -353,7 +348,7 @@ def pending(repo: Repo) -> list[dict]:
     """Every conflict left: one record per unmerged path, in path order."""
     out = []
     paths = unmerged(repo.root)
-    top = _top(repo.root) if paths else None
+    top = repo.place[1] if paths else None
     for path, stages in sorted(paths.items()):
         record = read_record(repo.git_dir, path)
         out.append(record if record and record.get("conflicts")
@@ -444,14 +439,14 @@ def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
         raise UsageError("--value sets one field: give the FIELD too (see: opp conflicts)")
     with repo.lock():
         path, stages, record = _match(repo, ref)
-        top = _top(repo.root)
+        top = repo.place[1]
         messages: list[str] = []
         if record is None or record.get("whole_file") or not record.get("conflicts"):
             if field or value is not None:
                 raise UsageError(f"{path} is in conflict as a whole file: keep one side with "
                                  f"opp resolve {ref} --ours (or --theirs)")
             assert side is not None  # no value, so a side was given (checked above)
-            kept = "version" if _take_side(repo.root, path, stages, side) else "deletion"
+            kept = "version" if _take_side(repo.place[1], path, stages, side) else "deletion"
             messages.append(f"{path}: kept the {kept} of {side}")
             _log_resolution(repo.git_dir, f"{path} (whole file) {side}")
             _log_settled(repo.git_dir, path, [], side)
@@ -465,10 +460,10 @@ def resolve(repo: Repo, ref: str, field: str | None, side: str | None,
         return messages
 
 
-def _take_side(root: Path, path: str, stages: set[int], side: str) -> bool:
-    """Settle a whole file with one side's version; False when that side deleted it."""
+def _take_side(top: Path, path: str, stages: set[int], side: str) -> bool:
+    """Settle a whole file with one side's version (``path`` from the work tree's top
+    ``top``); False when that side deleted it."""
     stage = 2 if side == "ours" else 3
-    top = _top(root)
     if stage in stages:
         git(top, "checkout", f"--{side}", "--", path)
         git(top, "add", "--", path)

@@ -82,7 +82,7 @@ class Transaction:
         if len(scope) > MANY_PATHS:  # keep the command line short: ask about their folders
             scope = sorted({p.rsplit("/", 1)[0] if "/" in p else p for p in relpaths})
             # porcelain paths start at the top of the work tree, which may be above us
-            prefix = git(self.repo.root, "rev-parse", "--show-prefix").stdout.strip()
+            prefix = self.repo.place[0]
             wanted = {prefix + p for p in relpaths}
         out = git(self.repo.root, "status", "--porcelain", "--untracked-files=all", "--",
                   *scope).stdout
@@ -359,7 +359,7 @@ def _stage_many(repo: Repo, writes: dict[str, bytes | None]) -> None:
         finally:
             marks.unlink(missing_ok=True)
         # --index-info takes paths from the top of the work tree, which may be above us
-        prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+        prefix = repo.place[0]
         git(root, "update-index", "-z", "--index-info",
             input="".join(f"100644 {ids[f':{i}']}\t{prefix}{p}\0"
                           for i, (p, _) in enumerate(written, 1)))
