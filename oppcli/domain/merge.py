@@ -31,20 +31,41 @@ field and the ``Conflict`` keeps base, ours and theirs. ``choices`` (a side or a
 value per conflict path) and ``default`` (one side for every conflict) settle
 conflicts in a second run over the same three versions: that is ``opp resolve``.
 
-No I/O here: ``oppcli.sync`` reads the files and git, this module only decides.
+No I/O here: ``store.sync`` reads the files and git, this module only decides. Its
+parts: ``mergebase`` (what they share), ``mergevalues`` (the generic merge of values),
+``mergefold`` (parties added twice), ``mergewords`` (what a side did, in words).
 """
+
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RuleError
+from .mergebase import (
+    ACCOUNT,
+    CATALOG,
+    MISSING,
+    OPPORTUNITY,
+    QUOTAS,
+    SETTINGS,
+    SIDES,
+    Conflict,
+    describe,
+    describe_key,
+    is_item,
+    kind_of,
+    plain,
+    same,
+    value_at,
+)
 from .mergefold import fold_twins
+from .mergevalues import Merger, merge_values, or_none
+from .mergewords import rule_words, state_words, summarize
 from .money import CENT, ZERO, line_total
 from .quotas import quota_order
 
@@ -53,49 +74,33 @@ if TYPE_CHECKING:
 
     from .model import Opportunity
 
-
-OPPORTUNITY, CATALOG, SETTINGS = "opportunity", "catalog", "settings"
-ACCOUNT = "account"  # accounts/<id>.yaml: fields, aliases (as words) and people (by id)
-QUOTAS = "quotas"  # quotas.yaml: quotas matched by owner (any case), period and currency
-SIDES = ("ours", "theirs")
-
-
-class _Missing:
-    """An absent key or item (removed, or never there)."""
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """One place where both sides changed the same thing differently.
-
-    ``path`` leads from the top of the document to the value: field names, and
-    for panel items the item's id (or SKU); ``()`` is the whole file. A value of
-    ``None`` for an item means the item is removed on that side.
-    """
-
-    path: tuple
-    base: Any
-    ours: Any
-    theirs: Any
-    rule: str | None = None  # why the sides cannot both stand (a rule they break together)
-    fields: tuple = ()  # the fields the rule ties to this one: settled with it, from one side
-    shown: dict | None = None  # base/ours/theirs in words, where values say too little
-
-    @property
-    def field(self) -> str:
-        return ".".join(str(p) for p in self.path)
-
-    def value(self, side: str) -> Any:
-        return {"base": self.base, "ours": self.ours, "theirs": self.theirs}[side]
+__all__ = [  # the merge's front: its parts' names that callers use, with its own
+    "ACCOUNT",
+    "CATALOG",
+    "COUPLED",
+    "MISSING",
+    "OPPORTUNITY",
+    "QUOTAS",
+    "SETTINGS",
+    "SIDES",
+    "WHOLE_FILE",
+    "Conflict",
+    "MergeRefused",
+    "Merged",
+    "check",
+    "describe",
+    "describe_key",
+    "is_item",
+    "kind_of",
+    "merge_document",
+    "merge_values",
+    "normalize",
+    "plain",
+    "same",
+    "state_words",
+    "summarize",
+    "value_at",
+]
 
 
 @dataclass
@@ -122,180 +127,6 @@ of them breaks a rule, they are taken from one side as a group."""
 class MergeRefused(RuleError):
     """The chosen settlement breaks a rule; the message says which and what to do."""
 
-
-# ---------------------------------------------------------------- equality and keys
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equality of parsed values, telling booleans apart from numbers (True != 1 here)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return False
-    if a is MISSING or b is MISSING:
-        return a is b
-    try:
-        return (type(a) is type(b) and a == b) or (
-            isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)) and a == b)
-    except (TypeError, InvalidOperation):
-        return False
-
-
-_SCALARS = (str, int, Decimal, date, datetime)
-
-
-def key_of(lists: list[list]) -> Callable[[Any], Any] | None:
-    """How to match the items of these lists, or None to treat them as one value.
-
-    Dicts with an ``id`` match by id, dicts with a ``sku`` by SKU (case-insensitive,
-    as the catalog compares them), quotas by owner (case-insensitive), period and
-    currency, plain words by themselves. Duplicates on any
-    side make matching ambiguous: then the list is one value.
-    """
-    items = [x for lst in lists for x in lst]
-    if not items:
-        return None
-    # the key an item is matched by, one per kind of list: a lambda each reads best here
-    key: Callable[[Any], Any] | None = None
-    if all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in items):
-        key = lambda x: x["id"]  # noqa: E731  (a key per kind of list)
-    elif all(isinstance(x, dict) and isinstance(x.get("sku"), str) for x in items):
-        key = lambda x: x["sku"].casefold()  # noqa: E731  (a key per kind of list)
-    elif all(isinstance(x, dict) and isinstance(x.get("owner"), str)
-             and isinstance(x.get("period"), str) for x in items):
-        key = lambda x: (x["owner"].casefold(), x["period"],  # noqa: E731  (as above)
-                         str(x.get("currency") or ""))
-    elif all(isinstance(x, _SCALARS) and not isinstance(x, bool) for x in items):
-        key = lambda x: ("word", type(x).__name__, x)  # noqa: E731  (a key per kind of list)
-    if key is None:
-        return None
-    for lst in lists:
-        keys = [key(x) for x in lst]
-        if len(set(keys)) != len(keys):
-            return None
-    return key
-
-
-def describe_key(item: Any) -> Any:
-    """The name of an item in a conflict path: its id, its SKU, or a quota's owner,
-    period and currency (``ann 2026-Q4 EUR``)."""
-    if isinstance(item, dict):
-        if not (item.get("id") or item.get("sku")) and "owner" in item and "period" in item:
-            return " ".join(str(item[k]) for k in ("owner", "period", "currency") if item.get(k))
-        return item.get("id") or item.get("sku")
-    return item
-
-
-# ---------------------------------------------------------------- the generic merge
-
-
-class _Merger:
-    def __init__(self, choices: dict[tuple, tuple[str, Any]], default: str | None):
-        self.choices = choices
-        self.default = default
-        self.conflicts: list[Conflict] = []
-
-    def conflict(self, path: tuple, base: Any, ours: Any, theirs: Any) -> Any:
-        """A true conflict: settled by a choice or the default side, else ours, recorded."""
-        side = self.default
-        if side is None:
-            self.conflicts.append(Conflict(path, _none(base), _none(ours), _none(theirs)))
-            side = "ours"
-        return ours if side == "ours" else theirs
-
-    def value(self, base: Any, ours: Any, theirs: Any, path: tuple) -> Any:
-        if path in self.choices:
-            how, chosen = self.choices[path]
-            return ours if how == "ours" else theirs if how == "theirs" else chosen
-        if same(ours, theirs):
-            return ours
-        if same(base, ours):
-            return theirs
-        if same(base, theirs):
-            return ours
-        if isinstance(ours, dict) and isinstance(theirs, dict):
-            return self.mapping(base if isinstance(base, dict) else {}, ours, theirs, path)
-        if isinstance(ours, list) and isinstance(theirs, list):
-            base_list = base if isinstance(base, list) else []
-            key = key_of([base_list, ours, theirs])
-            if key is not None:
-                return self.items(base_list, ours, theirs, key, path)
-        return self.conflict(path, base, ours, theirs)
-
-    def mapping(self, base: dict, ours: dict, theirs: dict, path: tuple) -> dict:
-        out = {}
-        for k in [*ours, *(k for k in theirs if k not in ours)]:
-            v = self.value(base.get(k, MISSING), ours.get(k, MISSING), theirs.get(k, MISSING),
-                           (*path, k))
-            if v is not MISSING:
-                out[k] = v
-        return out
-
-    def items(self, base: list, ours: list, theirs: list, key: Callable, path: tuple) -> list:
-        b = {key(x): x for x in base}
-        o = {key(x): x for x in ours}
-        t = {key(x): x for x in theirs}
-        merged: dict[Any, Any] = {}
-        for k in [*o, *(k for k in t if k not in o)]:
-            label = describe_key(o.get(k, t.get(k)))
-            v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING),
-                           (*path, label))
-            if v is not MISSING:
-                merged[k] = v
-        return [merged[k] for k in _order(b, o, t, merged)]
-
-
-def _order(b: dict, o: dict, t: dict, merged: dict) -> list:
-    """Ours' order; theirs' additions after the item they follow on their side (past the
-    items ours added there). A linked list keyed by item: linear, not quadratic, in the
-    number of items (30,000 notes merge in a blink)."""
-    head = object()
-    nxt: dict[Any, Any] = {}
-    last = head
-    placed = set()
-    for k in o:
-        if k in merged:
-            nxt[last] = k
-            last = k
-            placed.add(k)
-    nxt[last] = None
-    ours_added = {k for k in o if k not in b}
-    anchor: Any = head
-    for k in t:
-        if k in placed:
-            anchor = k
-            continue
-        if k not in merged:
-            continue
-        node = anchor
-        while nxt.get(node) is not None and nxt[node] in ours_added:
-            node = nxt[node]
-        nxt[k], nxt[node] = nxt.get(node), k
-        placed.add(k)
-        anchor = k
-    order = []
-    node = nxt.get(head)
-    while node is not None:
-        order.append(node)
-        node = nxt.get(node)
-    return order + [k for k in merged if k not in placed]  # on neither list: none today
-
-
-def _none(value: Any) -> Any:
-    return None if value is MISSING else value
-
-
-def merge_values(base: Any, ours: Any, theirs: Any, *,
-                 choices: dict[tuple, tuple[str, Any]] | None = None,
-                 default: str | None = None) -> tuple[Any, list[Conflict]]:
-    """Three-way merge of any parsed YAML value: (merged value, conflicts)."""
-    merger = _Merger(choices or {}, default)
-    result = merger.value(base, ours, theirs, ())
-    return result, merger.conflicts
 
 
 # ---------------------------------------------------------------- the three kinds of file
@@ -449,7 +280,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
     if not (isinstance(o, dict) and isinstance(t, dict)):
         return Merged(None, [WHOLE_FILE], **ident)
     bd = b if isinstance(b, dict) else {}
-    merger = _Merger(choices, default)
+    merger = Merger(choices, default)
     # settling recomputes values in place: work on a copy, never on the sides
     data = _copied(merger.mapping(bd, o, t, ()))
     if kind == OPPORTUNITY:  # a party both sides added to a panel is listed once
@@ -478,7 +309,7 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
         data, model, errors, taken = _mend(kind, _copied(merged_data), *check(
             kind, merged_data, settings, stages_from), o, chosen, settings, stages_from)
         group = tuple(sorted(taken, key=lambda f: order.get(f, len(order))))
-    rule = _rule_words(kind, broken, bd, o, t, settings)
+    rule = rule_words(kind, broken, bd, o, t, settings)
     if errors:
         if choices or default:
             raise MergeRefused(errors[0][1])
@@ -495,9 +326,9 @@ def merge_document(kind: str, base: Any, ours: Any, theirs: Any, *, settings: An
                 words = {"base": state_words(bd, settings),
                          **{s_: summarize(kind, bd, doc, settings, group)
                             for s_, doc in (("ours", o), ("theirs", t))}}
-            conflicts.append(Conflict((primary,), _none(bd.get(primary, MISSING)),
-                                      _none(o.get(primary, MISSING)),
-                                      _none(t.get(primary, MISSING)), rule=rule,
+            conflicts.append(Conflict((primary,), or_none(bd.get(primary, MISSING)),
+                                      or_none(o.get(primary, MISSING)),
+                                      or_none(t.get(primary, MISSING)), rule=rule,
                                       fields=tuple(f for f in group if f != primary),
                                       shown=words))
     conflicts.sort(key=lambda c: (order.get(c.path[0], len(order)) if c.path else -1))
@@ -551,207 +382,3 @@ def _identity(kind: str, ours: Any, theirs: Any) -> dict:
             name = doc.get("name")
             return {"id": str(doc["id"]), "name": str(name) if name else None}
     return {}
-
-
-def _stage_kind(stage: Any, settings: Any) -> str | None:
-    from .model import Settings
-
-    try:
-        return (settings or Settings()).stage(stage).kind
-    except (KeyError, TypeError):
-        return None
-
-
-def _rule_words(kind: str, broken: list, base: dict, ours: dict, theirs: dict,
-                settings: Any) -> str | None:
-    """The rule a merge breaks, in words: the first problem found, and R17 when one
-    side closed the deal while the other changed it."""
-    if not broken:
-        return None
-    words = broken[0][1]
-    if kind == OPPORTUNITY:
-        closing = [_stage_kind(doc.get("stage"), settings) for doc in (ours, theirs)]
-        if _stage_kind(base.get("stage"), settings) in ("open", None) and \
-                any(k in ("won", "lost") for k in closing):
-            words += "; a closed opportunity is read-only until reopened (R17)"
-    return words
-
-
-def state_words(doc: Any, settings: Any = None) -> str:
-    """An opportunity's deal fields in a few words: stage, amount, products."""
-    if not isinstance(doc, dict) or not doc:
-        return "(none)"
-    products = [p for p in doc.get("products") or [] if isinstance(p, dict)]
-    amount = doc.get("amount")
-    words = [str(doc.get("stage") or "?")]
-    if amount is not None:
-        words.append(f"amount {plain(amount)}")
-    words.append(f"{len(products)} product{'s' if len(products) != 1 else ''}")
-    return ", ".join(words)
-
-
-def _line_words(line: dict) -> str:
-    what = line.get("sku") or line.get("description") or line.get("id")
-    qty = line.get("quantity")
-    return f"{what} x{plain(qty)}" if qty is not None else str(what)
-
-
-_ITEM_WORDS = {"products": "product", "quotes": "quote", "contacts": "contact",
-               "partners": "partner", "competitors": "competitor", "activities": "activity",
-               "documents": "document", "notes": "note"}
-
-
-def summarize(kind: str, base: Any, side: Any, settings: Any = None,
-              fields: tuple | None = None) -> str:
-    """What one side changed since the base, in words ("closed won by quote q1 (2500.00),
-    added product SRV x5"), over ``fields`` (default: all)."""
-    if not isinstance(side, dict):
-        return "not readable as YAML" if side is not None else "deleted"
-    base = base if isinstance(base, dict) else {}
-    keys = [k for k in (fields or dict.fromkeys([*side, *base]))
-            if not same(base.get(k, MISSING), side.get(k, MISSING))]
-    if not keys:
-        return "no change"
-    if kind != OPPORTUNITY:
-        return "changed " + ", ".join(str(k) for k in keys)
-    parts: list[str] = []
-    skip: set = set()
-    said: set = set()  # items already told (the accepted quote)
-    was = {q.get("id"): q.get("status") for q in base.get("quotes") or [] if isinstance(q, dict)}
-    superseded = []  # R15a: reopening supersedes the accepted quote; said after the stage
-    for quote in side.get("quotes") or []:
-        if not isinstance(quote, dict) or quote.get("status") == was.get(quote.get("id")):
-            continue
-        if quote.get("status") == "accepted":
-            parts.append(f"closed won by quote {quote.get('id')} "
-                         f"({plain(quote.get('total'))})")
-            skip |= {"stage", "amount", "amount_source", "close_date", "products"}
-            said.add(quote.get("id"))
-        elif quote.get("status") == "superseded" and was.get(quote.get("id")) == "accepted":
-            superseded.append(f"quote {quote.get('id')} superseded")
-            said.add(quote.get("id"))
-    stage_kind = _stage_kind(side.get("stage"), settings)
-    for k in keys:
-        if k in skip:
-            continue
-        old, new = base.get(k, MISSING), side.get(k, MISSING)
-        if k == "stage":
-            if stage_kind == "won":
-                parts.append(f"closed won {plain(side.get('close_date')) or ''}".rstrip())
-            elif stage_kind == "lost":
-                reason = side.get("lost_reason")
-                parts.append("closed lost" + (f" ({reason})" if reason else ""))
-            elif _stage_kind(old, settings) in ("won", "lost"):
-                parts.append(f"reopened at {new}")
-            else:
-                parts.append(f"stage {describe(old)} → {describe(new)}".replace("'", ""))
-        elif k in ("amount_source", "lost_reason") or (
-                k == "close_date" and "stage" in keys and stage_kind in ("won", "lost")):
-            continue  # said with the stage or the products
-        elif k == "amount" and side.get("amount_source") != "manual":
-            continue  # derived: said by the products or the quote
-        elif k in _ITEM_WORDS and isinstance(new, list):
-            parts += _item_words(k, old if isinstance(old, list) else [], new, said)
-        else:
-            parts.append(f"{k} {describe(old)} → {describe(new)}")
-    return ", ".join(parts + superseded) or "no change"
-
-
-def _item_words(panel: str, old: list, new: list,
-                said: set | frozenset = frozenset()) -> list[str]:
-    word = _ITEM_WORDS[panel]
-    before = {x.get("id"): x for x in old if isinstance(x, dict) and x.get("id") not in said}
-    after = {x.get("id"): x for x in new if isinstance(x, dict) and x.get("id") not in said}
-
-    def name(item: dict) -> str:
-        if panel == "products":
-            return _line_words(item)
-        if panel == "quotes":
-            return f"{item.get('id')} ({item.get('status')})"
-        return describe(item)
-    out = [f"added {word} {name(x)}" for k, x in after.items() if k not in before]
-    out += [f"removed {word} {name(x)}" for k, x in before.items() if k not in after]
-    out += [f"changed {word} {name(x)}" for k, x in after.items()
-            if k in before and not same(before[k], x)]
-    return out
-
-
-def value_at(data: Any, path: tuple) -> Any:
-    """The value at a conflict path in a document (``MISSING`` when not there)."""
-    for part in path:
-        if isinstance(data, dict):
-            data = data.get(part, MISSING)
-        elif isinstance(data, list):
-            data = next((x for x in data if isinstance(x, dict) and (
-                x.get("id") == part or str(x.get("sku", "")).casefold() == str(part).casefold()
-                or ("owner" in x and describe_key(x) == part))), MISSING)
-        else:
-            return MISSING
-    return data
-
-
-def kind_of(path: str) -> str | None:
-    """Which opp file a repo path is: an opportunity, an account, the catalog, the
-    settings, the quotas, or None."""
-    parts = path.replace("\\", "/").split("/")
-    if parts[-1] == "opp.yaml":
-        return SETTINGS
-    if parts[-1] == "catalog.yaml":
-        return CATALOG
-    if parts[-1] == "quotas.yaml":
-        return QUOTAS
-    if len(parts) >= 2 and parts[-2] == "opportunities" and parts[-1].endswith(".yaml"):
-        return OPPORTUNITY
-    if len(parts) >= 2 and parts[-2] == "accounts" and parts[-1].endswith(".yaml"):
-        return ACCOUNT
-    return None
-
-
-# ---------------------------------------------------------------- words for people and JSON
-
-
-def plain(value: Any) -> Any:
-    """A parsed value as JSON data: decimals and dates as text, the rest as is."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def describe(value: Any, *, item: bool = False, limit: int = 60) -> str:
-    """A value in a few words for a message: ``2500.00``, ``'Acme'``, ``(removed)``."""
-    if value is None or value is MISSING:
-        return "(removed)" if item else "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (Decimal, date, datetime, int)):
-        return str(plain(value))
-    if isinstance(value, str):
-        text = " ".join(value.split())
-        text = text if len(text) <= limit else text[: limit - 1] + "…"
-        return f"'{text}'"
-    if isinstance(value, dict):
-        words = [str(value[k]) for k in ("sku", "type", "name", "account", "subject", "text",
-                                         "title", "label", "status") if value.get(k)]
-        text = " ".join(" ".join(words).split()) or ", ".join(f"{k}={plain(v)}" for k, v in
-                                                              value.items())
-        return f"[{text if len(text) <= limit else text[: limit - 1] + '…'}]"
-    if isinstance(value, list):
-        if not value:
-            return "(empty)"
-        shown = ", ".join(describe(v, limit=30) for v in value[:4])
-        more = f" and {len(value) - 4} more" if len(value) > 4 else ""
-        return f"{len(value)}: {shown}{more}"
-    return str(value)
-
-
-def is_item(conflict: Conflict) -> bool:
-    """Whether the conflict is about a whole panel item (kept on one side, gone on the other)."""
-    return isinstance(conflict.ours, dict) or isinstance(conflict.theirs, dict) or (
-        len(conflict.path) % 2 == 0 and len(conflict.path) >= 2
-        and (conflict.ours is None or conflict.theirs is None))

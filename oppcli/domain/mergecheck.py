@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import merge
+from .mergevalues import key_of
 
 DERIVED = ("total", "amount", "amount_source")
 SHOWN = 3  # differences spelled out per file
@@ -58,7 +59,7 @@ def _compare(want: Any, have: Any, path: tuple, skip: set, settled: bool,
                      skip, settled, out)
         return
     if isinstance(want, list) and isinstance(have, list):
-        key = merge.key_of([want, have])
+        key = key_of([want, have])
         if key is not None:
             wanted = {key(x): x for x in want}
             had = {key(x): x for x in have}
