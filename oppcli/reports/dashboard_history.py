@@ -13,8 +13,8 @@ from ..store.repo import Repo
 from ..store.shared_files import stored_quotas
 from .attainment import Attainment, read_attainment
 from .backtest import Backtest, read_backtest
-from .dashboard import Column, Html, card, el, join, table
 from .insights import Insights, read_insights
+from .markup import Column, Html, card, el, join, table
 
 NONE = "\u2013"  # an en dash: no figure
 

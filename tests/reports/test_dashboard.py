@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 import pytest
 
 from oppcli.domain.money import money_human
-from oppcli.reports import dashboard
+from oppcli.reports import dashboard, markup
 
 EVIL = '<script>alert("x")</script> & </script><img src="http://example.invalid/x.png">'
 
@@ -422,12 +422,12 @@ def contrast(a, b):
 
 
 def test_colours_meet_wcag_aa():
-    for colour in (dashboard.TEXT, dashboard.MUTED):  # text: 4.5:1 on cards and page
-        for background in (dashboard.CARD, dashboard.PAGE):
+    for colour in (markup.TEXT, markup.MUTED):  # text: 4.5:1 on cards and page
+        for background in (markup.CARD, markup.PAGE):
             assert contrast(colour, background) >= 4.5, (colour, background)
-    for colour in (dashboard.AMOUNT, dashboard.WEIGHTED, dashboard.OBJECTIVE, dashboard.WON,
-                   dashboard.LOST):  # bars and slices: 3:1 against the card
-        assert contrast(colour, dashboard.CARD) >= 3, colour
+    for colour in (markup.AMOUNT, markup.WEIGHTED, markup.OBJECTIVE, markup.WON,
+                   markup.LOST):  # bars and slices: 3:1 against the card
+        assert contrast(colour, markup.CARD) >= 3, colour
 
 
 # ---------------------------------------------------------------- footer, output, refusals
@@ -514,7 +514,7 @@ def test_changes_window():
 
 
 def test_el_escapes_children_and_attributes():
-    html = dashboard.el("td", "<b>", dashboard.Html("<i>x</i>"), title='"q" & <', hidden=True,
-                        missing=None, class_="num", data_value="1")
+    html = markup.el("td", "<b>", markup.Html("<i>x</i>"), title='"q" & <', hidden=True,
+                     missing=None, class_="num", data_value="1")
     assert html == ('<td title="&quot;q&quot; &amp; &lt;" hidden class="num" data-value="1">'
                     "&lt;b&gt;<i>x</i></td>")
