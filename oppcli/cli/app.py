@@ -315,17 +315,7 @@ class OppGroup(click.Group):
     def _main(self, args: Sequence[str] | None, prog_name: str | None,
               complete_var: str | None, **extra: Any) -> NoReturn:
         given = [str(a) for a in (sys.argv[1:] if args is None else args)]
-        if any("\0" in a for a in given):
-            # a real command line cannot hold one; a caller passing arguments can
-            error_line("an argument holds a NUL byte; no text or path opp takes may")
-            sys.exit(ExitStatus.USAGE)
-        # bytes that are not UTF-8 reach Python as lone surrogates (U+DC80-U+DCFF)
-        bad = next((a for a in given if _NOT_UTF8.search(a)), None)
-        if bad is not None:
-            shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            error_line(f"argument '{shown}' is not UTF-8 text; type it again (or set a "
-                       "UTF-8 locale, e.g. LANG=C.UTF-8)")
-            sys.exit(ExitStatus.USAGE)
+        _refuse_unreadable(given)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
                                   **extra)
@@ -333,17 +323,7 @@ class OppGroup(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
             sys.exit(ExitStatus.OK)
         except click.UsageError as exc:
-            hint = ""
-            if exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and \
-                    not exc.option_name.startswith("--"):
-                # a name such as '-Acme' or '-5% deal': a value, not an option
-                typed = next((a for a in given if a.startswith(exc.option_name)),
-                             exc.option_name)
-                hint = (f" A value that starts with '-' goes after '--', which ends the "
-                        f"options: {exc.ctx.command_path} [OPTIONS] -- {typed}")
-            error_line(f"{exc.format_message()}{hint}")
+            error_line(_usage_words(exc, given))
             sys.exit(ExitStatus.USAGE)
         except click.ClickException as exc:
             error_line(exc.format_message())
@@ -371,17 +351,51 @@ class OppGroup(click.Group):
         except Exception as exc:  # a bug: say so in one line, with a way to see more
             if os.environ.get("OPP_DEBUG"):
                 raise
-            if type(exc).__module__.startswith("pydantic") and hasattr(exc, "errors"):
-                # a value a rule did not foresee reached a model: refuse it, don't crash
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first.get("loc", ()))
-                message = str(first.get("msg", exc)).removeprefix("Value error, ")
-                error_line(f"invalid value{' for ' + where if where else ''}: {message}")
-                sys.exit(ExitStatus.REFUSED)
-            error_line(f"internal error: {type(exc).__name__}: {exc} "
-                       "(set OPP_DEBUG=1 for the traceback, and please report it)")
+            error_line(_unforeseen_words(exc))
             sys.exit(ExitStatus.REFUSED)
         sys.exit(result if isinstance(result, int) else ExitStatus.OK)
+
+
+def _refuse_unreadable(given: list[str]) -> None:
+    """Exit 2 on an argument no command could read: a NUL byte, bytes not UTF-8."""
+    if any("\0" in a for a in given):
+        # a real command line cannot hold one; a caller passing arguments can
+        error_line("an argument holds a NUL byte; no text or path opp takes may")
+        sys.exit(ExitStatus.USAGE)
+    # bytes that are not UTF-8 reach Python as lone surrogates (U+DC80-U+DCFF)
+    bad = next((a for a in given if _NOT_UTF8.search(a)), None)
+    if bad is not None:
+        shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        error_line(f"argument '{shown}' is not UTF-8 text; type it again (or set a "
+                   "UTF-8 locale, e.g. LANG=C.UTF-8)")
+        sys.exit(ExitStatus.USAGE)
+
+
+def _usage_words(exc: click.UsageError, given: list[str]) -> str:
+    """click's usage error in one line, with where to read more, or how to pass a value
+    that starts with '-'."""
+    hint = ""
+    if exc.ctx is not None:
+        hint = f" (see '{exc.ctx.command_path} --help')"
+    if isinstance(exc, click.NoSuchOption) and exc.ctx is not None and \
+            not exc.option_name.startswith("--"):
+        # a name such as '-Acme' or '-5% deal': a value, not an option
+        typed = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+        hint = (f" A value that starts with '-' goes after '--', which ends the "
+                f"options: {exc.ctx.command_path} [OPTIONS] -- {typed}")
+    return f"{exc.format_message()}{hint}"
+
+
+def _unforeseen_words(exc: Exception) -> str:
+    """An exception nothing caught, in one line: a value a model refused that no rule
+    foresaw (refused, not a crash), else a bug, with the way to see the traceback."""
+    if type(exc).__module__.startswith("pydantic") and hasattr(exc, "errors"):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = str(first.get("msg", exc)).removeprefix("Value error, ")
+        return f"invalid value{' for ' + where if where else ''}: {message}"
+    return (f"internal error: {type(exc).__name__}: {exc} "
+            "(set OPP_DEBUG=1 for the traceback, and please report it)")
 
 
 @click.group(cls=OppGroup, context_settings=CONTEXT_SETTINGS)

@@ -101,26 +101,46 @@ def _render(d: dict, settings) -> str:
     """The opportunity as a card for people, from its ``opp show --format json`` data
     (``views.detail``), so that the card can come from the index without pydantic."""
     from datetime import datetime
+
+    lines = [f"{d['id']}  {d['name']}", "", *_field_lines(d), *_panel_lines(d, settings)]
+    if d["notes"]:
+        lines.extend(["", f"Notes ({len(d['notes'])})"])
+        for n in d["notes"]:
+            at = n["date"]
+            at = datetime.fromisoformat(at[:-1] + "+00:00" if at.endswith("Z") else at)
+            lines.append(f"  {at:%Y-%m-%d %H:%M} {n['author']} [{n['id']}]")
+            lines.extend(f"    {t}" for t in n["text"].splitlines())
+    return "\n".join(lines)
+
+
+def _money(text: str, currency: str | None = None) -> str:
     from decimal import Decimal
 
-    from ..domain.money import money_human, number_human
+    from ..domain.money import money_human
 
-    def money(text, currency=None) -> str:
-        return money_human(Decimal(text), currency)
+    return money_human(Decimal(text), currency)
 
-    def number(text) -> str:  # a quantity or a discount, written the locale's way (1,5)
-        return number_human(Decimal(text))
 
+def _number(text: str) -> str:
+    """A quantity or a discount, written the locale's way (1,5)."""
+    from decimal import Decimal
+
+    from ..domain.money import number_human
+
+    return number_human(Decimal(text))
+
+
+def _field_lines(d: dict) -> list[str]:
+    """The card's fields, one per line, their names aligned."""
     status, label, probability = d["status"], d["stage_label"], d["probability"]
     cur = d["currency"]
-    lines = [f"{d['id']}  {d['name']}", ""]
     source = {"manual": "typed", "products": "from products",
               "quote": "from the accepted quote"}[d["amount_source"]]
     fields = [
         ("customer", d["customer"]),
         ("stage", f"{label} ({probability} %, {status})"),
-        ("amount", f"{money(d['amount'], cur)}  ({source})"),
-        ("objective", money(d["objective"], cur) if d["objective"] is not None else "-"),
+        ("amount", f"{_money(d['amount'], cur)}  ({source})"),
+        ("objective", _money(d["objective"], cur) if d["objective"] is not None else "-"),
         ("close date", f"{d['close_date'] or '-'}" + ("" if status == "open" else " (closed)")),
         ("owner", d["owner"]),
     ]
@@ -130,7 +150,13 @@ def _render(d: dict, settings) -> str:
         fields.append(("ref", d["ref"]))
     fields.append(("created", d["created"]))
     width = max(len(k) for k, _ in fields)
-    lines += [f"  {k:<{width}}  {v}" for k, v in fields]
+    return [f"  {k:<{width}}  {v}" for k, v in fields]
+
+
+def _panel_lines(d: dict, settings) -> list[str]:
+    """The panels with items, a table each (products and quotes where their modules are
+    on)."""
+    lines: list[str] = []
 
     def section(title: str, rows, headers, align=None) -> None:
         if rows:
@@ -138,15 +164,15 @@ def _render(d: dict, settings) -> str:
             lines.extend("  " + row for row in table(rows, headers, align=align).splitlines())
 
     if settings.modules.catalog:
-        section("Products", [[p["id"], p["sku"], p["name"], number(p["quantity"]),
-                              money(p["unit_price"]), f"{number(p['discount'])} %",
-                              money(p["total"])]
+        section("Products", [[p["id"], p["sku"], p["name"], _number(p["quantity"]),
+                              _money(p["unit_price"]), f"{_number(p['discount'])} %",
+                              _money(p["total"])]
                              for p in d["products"]],
                 ["line", "sku", "name", "qty", "unit price", "discount", "total"],
                 ["left", "left", "left", "right", "right", "right", "right"])
     if settings.modules.quotes:
         section("Quotes", [[q["id"], q["status"], q["created"], len(q["lines"]),
-                            money(q["total"])] for q in d["quotes"]],
+                            _money(q["total"])] for q in d["quotes"]],
                 ["quote", "status", "created", "lines", "total"],
                 ["left", "left", "left", "right", "right"])
     section("Contacts", [[c["id"], c["name"], c["role"], c["email"], c["phone"]]
@@ -161,14 +187,7 @@ def _render(d: dict, settings) -> str:
             ["id", "date", "type", "subject", "state"])
     section("Documents", [[x["id"], x["title"], x["path"], x["size"]] for x in d["documents"]],
             ["id", "title", "path", "bytes"])
-    if d["notes"]:
-        lines.extend(["", f"Notes ({len(d['notes'])})"])
-        for n in d["notes"]:
-            at = n["date"]
-            at = datetime.fromisoformat(at[:-1] + "+00:00" if at.endswith("Z") else at)
-            lines.append(f"  {at:%Y-%m-%d %H:%M} {n['author']} [{n['id']}]")
-            lines.extend(f"    {t}" for t in n["text"].splitlines())
-    return "\n".join(lines)
+    return lines
 
 
 @cli.command()

@@ -125,7 +125,7 @@ def edit_item(state: State, ref: str, item: str, panel: str, fields: dict, kind:
 
 def _edit_words(panel: str, before, after) -> str:
     from ..domain import panels
-    from ..read.timeline import value_text
+    from ..domain.versions import value_text
 
     what = panels.label(panel, before) if panel != "notes" else before.id
     parts = [f"{field} {_short(value_text(old))} -> {_short(value_text(new))}"

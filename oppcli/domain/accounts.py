@@ -2,10 +2,10 @@
 
 Pure rules over plain account data: how a name is compared (case, punctuation and
 legal suffixes ignored), how ACCOUNT resolves (an id, an id prefix, a name or an
-alias), VAT numbers (python-stdnum), and the changes to an account file: add, edit,
-alias, merge, people. Models are ``model.Account`` and ``model.Person``; a read that
-only resolves names works on ``Directory``, built from plain dicts, and never loads
-pydantic.
+alias), a VAT number never on two accounts (``vat.py`` checks one), and the changes
+to an account file: add, edit, alias, merge, people. Models are ``model.Account`` and
+``model.Person``; a read that only resolves names works on ``Directory``, built from
+plain dicts, and never loads pydantic.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
 from .ids import new_item_id
-from .l10n import check_country, countries
 from .lazy import Built, Later
+from .vat import check_vat, country_code
 
 # legal forms left out when names are compared: "ACME S.r.l." is "Acme"
 LEGAL_SUFFIXES = frozenset({
@@ -236,51 +236,6 @@ def pick(directory: Directory, query: str, *, create: bool | None = None,
 
 
 # ---------------------------------------------------------------- VAT numbers
-
-
-def check_vat(value: str) -> str:
-    """The VAT number in its compact form with its country prefix (IT12345670157), or
-    ``RuleError`` naming it: the Italian partita IVA checksum (11 digits alone are
-    Italian), EU formats by prefix (python-stdnum), other countries' where stdnum knows
-    them."""
-    from stdnum.exceptions import ValidationError
-    from stdnum.util import get_cc_module
-
-    compact = re.sub(r"[\s.\-/]+", "", value).upper()
-    if re.fullmatch(r"[0-9]{11}", compact):
-        compact = "IT" + compact
-    if not re.fullmatch(r"[A-Z]{2}[0-9A-Z+*]{2,14}", compact):
-        raise RuleError(f"VAT number '{value}' is not one: write its country prefix and "
-                        "number, e.g. IT12345670157")
-    country = compact[:2]
-    cc = {"EL": "gr"}.get(country, country.lower())
-    from stdnum.eu import vat as eu_vat
-
-    if cc not in eu_vat.MEMBER_STATES and country not in countries():
-        raise RuleError(f"VAT number '{value}' starts with '{country}', which is no country "
-                        "prefix; write the number after its country's, such as IT, DE, FR "
-                        "or EL (Greece), e.g. IT12345670157")
-    try:
-        if cc in eu_vat.MEMBER_STATES:
-            eu_vat.validate(compact)
-        else:
-            module = get_cc_module(cc, "vat")
-            if module is not None:
-                module.validate(compact[2:])
-    except ValidationError as exc:
-        raise RuleError(f"VAT number '{value}' is not valid "
-                        f"({str(exc).lower().rstrip('.')}); "
-                        "check its digits") from None
-    return compact
-
-
-def country_code(value: str) -> str:
-    """An account's country, ISO 3166 alpha-2 (``it`` is ``IT``); ``RuleError`` naming
-    the code otherwise."""
-    try:
-        return check_country(value)
-    except ValueError as exc:
-        raise RuleError(str(exc)) from None
 
 
 def refuse_duplicate_vat(directory: Directory, vat: str | None, account_id: str) -> None:

@@ -266,8 +266,8 @@ class Skipped:
 _UNKNOWN = object()  # the record before an invalid version nobody can read either
 
 
-# One pass over `git log --raw` (83 lines): the reading of commits, the blobs they need
-# and the records before and after share their state; split, each part would take all.
+# The records before and after each change share their state (what is held over an
+# invalid version, what was skipped): one loop, about 45 lines.
 def steps(repo: Repo, since: date, until: date | None = None,
           skipped: list[Skipped] | None = None) -> list[Step]:
     """Every opportunity file changed by a commit dated in [since, until] (whole days),
@@ -283,35 +283,8 @@ def steps(repo: Repo, since: date, until: date | None = None,
     report refuses a state it cannot read."""
     if until is not None and until < since:
         raise UsageError(f"--until {until} is before --since {since}")
-    changed: list[_FileChange] = []
-    settings_blob: str | None = None
-    window_settings: str | None = None
-    for commit, files in _log_raw(repo):
-        settings_then = settings_blob
-        for path, _old, new in files:
-            if path == SETTINGS_FILE:
-                settings_blob = None if _is_null(new) else new
-        day = commit.at.date()
-        if day < since or (until is not None and day > until):
-            continue
-        window_settings = settings_blob  # opp.yaml as the window leaves it
-        for path, old, new in files:
-            if _opportunity_path(path):
-                changed.append(_FileChange(commit, path, None if _is_null(old) else old,
-                                           None if _is_null(new) else new,
-                                           settings_then, settings_blob))
-
-    opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
-    settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
-    settings_blobs |= {window_settings} if window_settings else set()
-    if db.enabled():  # parsed blobs come from the index; git reads only the others
-        blobs = read_blobs(repo.root, settings_blobs)
-        entries = worktree.entries_for(repo, opp_blobs,
-                                    lambda wanted: read_blobs(repo.root, wanted))
-        reader = _Reader(repo.root, blobs, entries, db.for_repo(repo), account_names(repo))
-    else:
-        reader = _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs),
-                         names=account_names(repo))
+    changed, window_settings = _changed_files(repo, since, until)
+    reader = _reader_for(repo, changed, window_settings)
     last = {c.path: i for i, c in enumerate(changed)}
     held: dict[str, Any] = {}  # path -> the record before an invalid version
     gone: list[Skipped] = []
@@ -352,6 +325,47 @@ def steps(repo: Repo, since: date, until: date | None = None,
     if skipped is not None:
         skipped.extend(gone)
     return out
+
+
+def _changed_files(repo: Repo, since: date, until: date | None
+                   ) -> tuple[list[_FileChange], str | None]:
+    """One pass over ``git log --raw``: every opportunity file changed in the window, with
+    opp.yaml's blob on each side of its commit, and opp.yaml's blob as the window leaves
+    it."""
+    changed: list[_FileChange] = []
+    settings_blob: str | None = None
+    window_settings: str | None = None
+    for commit, files in _log_raw(repo):
+        settings_then = settings_blob
+        for path, _old, new in files:
+            if path == SETTINGS_FILE:
+                settings_blob = None if _is_null(new) else new
+        day = commit.at.date()
+        if day < since or (until is not None and day > until):
+            continue
+        window_settings = settings_blob  # opp.yaml as the window leaves it
+        for path, old, new in files:
+            if _opportunity_path(path):
+                changed.append(_FileChange(commit, path, None if _is_null(old) else old,
+                                           None if _is_null(new) else new,
+                                           settings_then, settings_blob))
+    return changed, window_settings
+
+
+def _reader_for(repo: Repo, changed: list[_FileChange], window_settings: str | None
+                ) -> _Reader:
+    """A reader of the blobs the changes need: parsed ones from the index when it is
+    on (git reads only the others)."""
+    opp_blobs = {b for c in changed for b in (c.old, c.new) if b}
+    settings_blobs = {b for c in changed for b in (c.settings_before, c.settings_after) if b}
+    settings_blobs |= {window_settings} if window_settings else set()
+    if db.enabled():
+        blobs = read_blobs(repo.root, settings_blobs)
+        entries = worktree.entries_for(repo, opp_blobs,
+                                       lambda wanted: read_blobs(repo.root, wanted))
+        return _Reader(repo.root, blobs, entries, db.for_repo(repo), account_names(repo))
+    return _Reader(repo.root, read_blobs(repo.root, opp_blobs | settings_blobs),
+                   names=account_names(repo))
 
 
 class _Reader:

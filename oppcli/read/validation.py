@@ -54,7 +54,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
                   ) -> tuple[list[DataError], int]:
     """(errors, number of files checked). The settings come first: without them
     no opportunity can be checked; given among ``paths``, every file is checked."""
-    from ..domain.model import Catalog, Quotas, Settings
+    from ..domain.model import Settings
 
     errors: list[DataError] = []
     if paths is not None:
@@ -71,17 +71,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
         return settings + errors, 1 + len(errors)
     repo.__dict__["settings"] = settings
 
-    if paths is None:
-        targets = [CATALOG_FILE]
-        if os.path.lexists(repo.root / QUOTAS_FILE):
-            targets.append(QUOTAS_FILE)
-        for where in (ACCOUNTS_DIR, OPPORTUNITIES_DIR):
-            folder = repo.root / where
-            if folder.is_dir():
-                targets += sorted(f"{where}/{p.name}" for p in folder.iterdir()
-                                  if not p.name.startswith("."))
-    else:
-        targets = given
+    targets = _every_file(repo) if paths is None else given
     accounts: dict[str, Any] = {}
     checked = 1 + len(errors)
     for rel in [t for t in targets if t.startswith(f"{ACCOUNTS_DIR}/")]:
@@ -103,16 +93,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
             continue
         checked += 1
         if rel in (CATALOG_FILE, QUOTAS_FILE):
-            try:
-                data, node = repo.read_yaml(rel, required=False)
-            except DataError as exc:
-                errors.append(exc)
-                continue
-            if data is not None:
-                model = Catalog if rel == CATALOG_FILE else Quotas
-                found = repo.model_errors(model, rel, data, node)
-                if isinstance(found, list):
-                    errors += found
+            errors += _shared_file_errors(repo, rel)
             continue
         if not rel.endswith(".yaml"):  # a folder or link named *.yaml: load_errors says so
             errors.append(DataError("not an opportunity file; opportunities are "
@@ -126,6 +107,34 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
             errors += listed_twice(repo, rel, result, names)
             errors += _document_files(repo, rel, result)
     return errors, checked
+
+
+def _every_file(repo: Repo) -> list[str]:
+    """The files ``opp validate`` checks besides opp.yaml: the catalog, the quotas when
+    there are any, every account and every opportunity."""
+    targets = [CATALOG_FILE]
+    if os.path.lexists(repo.root / QUOTAS_FILE):
+        targets.append(QUOTAS_FILE)
+    for where in (ACCOUNTS_DIR, OPPORTUNITIES_DIR):
+        folder = repo.root / where
+        if folder.is_dir():
+            targets += sorted(f"{where}/{p.name}" for p in folder.iterdir()
+                              if not p.name.startswith("."))
+    return targets
+
+
+def _shared_file_errors(repo: Repo, rel: str) -> list[DataError]:
+    """What is wrong with catalog.yaml or quotas.yaml (none when absent)."""
+    from ..domain.model import Catalog, Quotas
+
+    try:
+        data, node = repo.read_yaml(rel, required=False)
+    except DataError as exc:
+        return [exc]
+    if data is None:
+        return []
+    found = repo.model_errors(Catalog if rel == CATALOG_FILE else Quotas, rel, data, node)
+    return found if isinstance(found, list) else []
 
 
 def _every_account(repo: Repo, have: dict[str, Any]) -> dict[str, Any]:

@@ -486,27 +486,10 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
     choices = [tuple(c) for c in record.get("choices", [])]
     default = None
     if field:
-        wanted = field.strip().casefold()
-        matching = [e for e in entries if e["field"].casefold() == wanted] or [
-            e for e in entries if e["field"].casefold().replace("-", "_")
-            == wanted.replace("-", "_")]  # close-date as opp set spells it
-        if not matching:
-            fields = ", ".join(e["field"] for e in entries)
-            raise NotFound(f"no conflict on '{field}' in {_who(record)}; its conflicts: {fields}")
-        entry = matching[0]
-        if value is not None and (entry.get("item") or entry.get("rule")
-                                  or isinstance(entry["ours"], (dict, list))
-                                  or isinstance(entry["theirs"], (dict, list))):
-            raise UsageError(f"{entry['field']} is not a single value; keep a side with "
-                             "--ours or --theirs")
-        how = side or "value"
-        typed = None
-        if value is not None:
-            settings = _settings_near(top, path) if record["kind"] == merge.OPPORTUNITY else None
-            if record["kind"] == merge.SETTINGS:
-                settings = _settings_of(top, path)
-            typed = parse(record["kind"], tuple(entry["path"]), value, settings)
-        choices.append((entry["path"], how, typed))
+        entry = _entry_for(record, field, value)
+        typed = None if value is None else parse(
+            record["kind"], tuple(entry["path"]), value, _settings_for(top, path, record))
+        choices.append((entry["path"], side or "value", typed))
         settled = [entry]
     else:
         default = side
@@ -522,6 +505,51 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
                         f"opp resolve {_ref_word(record)} --ours (or --theirs)")
     written = _render(merged, o)
     atomic_write(top / path, written)
+    words = _settled_words(repo, path, record, merged, settled, side)
+    for line in words:
+        _log_resolution(repo.git_dir, line)
+    if merged.conflicts:
+        new = _record(path, kind, merged, written,
+                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
+        new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
+        _write_record(repo.git_dir, path, new)
+        return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "
+                        + ", ".join(c.field or "the whole file" for c in merged.conflicts)]
+    _write_record(repo.git_dir, path, None)
+    git(top, "add", "--", path)
+    return words
+
+
+def _entry_for(record: dict, field: str, value: str | None) -> dict:
+    """The conflict of ``record`` on ``field`` (as opp set spells it too: close-date), one
+    that a typed ``value`` can settle when one is given."""
+    entries = record["conflicts"]
+    wanted = field.strip().casefold()
+    matching = [e for e in entries if e["field"].casefold() == wanted] or [
+        e for e in entries if e["field"].casefold().replace("-", "_")
+        == wanted.replace("-", "_")]  # close-date as opp set spells it
+    if not matching:
+        fields = ", ".join(e["field"] for e in entries)
+        raise NotFound(f"no conflict on '{field}' in {_who(record)}; its conflicts: {fields}")
+    entry = matching[0]
+    if value is not None and (entry.get("item") or entry.get("rule")
+                              or isinstance(entry["ours"], (dict, list))
+                              or isinstance(entry["theirs"], (dict, list))):
+        raise UsageError(f"{entry['field']} is not a single value; keep a side with "
+                         "--ours or --theirs")
+    return entry
+
+
+def _settings_for(top: Path, path: str, record: dict) -> Any:
+    """The settings a typed value of the conflicted file is read with."""
+    if record["kind"] == merge.SETTINGS:
+        return _settings_of(top, path)
+    return _settings_near(top, path) if record["kind"] == merge.OPPORTUNITY else None
+
+
+def _settled_words(repo: Repo, path: str, record: dict, merged: merge.Merged,
+                   settled: list[dict], side: str | None) -> list[str]:
+    """What settling said, a line per conflict (each also logged for opp sync)."""
     words = []
     for e in settled:
         if e.get("rule") and side:
@@ -534,17 +562,6 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
                          + (f" ({side})" if side else ""))
         _log_settled(repo.git_dir, path, [e["field"], *(e.get("fields") or [])],
                      side or "value")
-    for line in words:
-        _log_resolution(repo.git_dir, line)
-    if merged.conflicts:
-        new = _record(path, kind, merged, written,
-                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
-        new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
-        _write_record(repo.git_dir, path, new)
-        return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "
-                        + ", ".join(c.field or "the whole file" for c in merged.conflicts)]
-    _write_record(repo.git_dir, path, None)
-    git(top, "add", "--", path)
     return words
 
 

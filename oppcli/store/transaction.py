@@ -173,8 +173,8 @@ class Transaction:
             raise RuleError(f"refusing to save {opp.id}: {found[0].message}")
         self.save_model(f"{OPPORTUNITIES_DIR}/{opp.id}.yaml", opp)
 
-    # The steps of a journaled commit in their order (72 lines): split, the reader would
-    # lose what the journal protects at each step.
+    # The steps of a journaled commit in their order (about 60 lines): split further, the
+    # reader would lose what the journal protects at each step.
     def commit(self) -> None:
         """Write every staged file atomically and make one commit of exactly those files.
 
@@ -197,9 +197,7 @@ class Transaction:
         previous: dict[str, bytes | None] = {p: current(p) for p in self.writes}
         paths = list(self.writes)
         batch = len(paths) > MANY_PATHS
-        message = one_line(self.subject or "opp: change") + "\n"
-        trailers = {"Opp-Action": self.action_name(), **self.trailers}
-        message += "\n" + "".join(f"{k}: {one_line(v, 200)}\n" for k, v in trailers.items())
+        message = self._message()
         journal.begin(self.repo, previous, message)
         try:
             # only our files may go into the commit: is anything else staged already? When
@@ -212,20 +210,7 @@ class Transaction:
                                       ("rev-parse", "HEAD", "HEAD^{tree}", "--git-path",
                                        "hooks"))
             alone = staged.returncode == 0
-            for count, (relpath, data) in enumerate(self.writes.items(), 1):
-                if data is None:
-                    (root / relpath).unlink(missing_ok=True)
-                    prune_empty(root, (root / relpath).parent)
-                else:
-                    atomic_write(root / relpath, data, fsync=not batch)
-                if self.progress is not None and count % 100 == 0:
-                    self.progress(100)
-            if batch:
-                os.sync()  # one sync for the whole batch instead of one fsync per file
-                _stage_many(self.repo, self.writes)
-            else:
-                git(root, "update-index", "--add", "--remove", "-z", "--stdin",
-                    input=pathspec(paths), config=self.repo.quick_objects())
+            self._write_and_stage(batch)
             tree = head = None
             if alone:
                 # --missing-ok skips checking that each of the index's blobs exists (0.1 s
@@ -261,6 +246,32 @@ class Transaction:
             for hook in self.repo.on_commit:
                 hook(self.repo, {p: d for p, d in self.writes.items() if d})
         self._housekeeping()
+
+    def _message(self) -> str:
+        """The commit message: the templated subject, then the trailers (the action first)."""
+        message = one_line(self.subject or "opp: change") + "\n"
+        trailers = {"Opp-Action": self.action_name(), **self.trailers}
+        return message + "\n" + "".join(f"{k}: {one_line(v, 200)}\n"
+                                         for k, v in trailers.items())
+
+    def _write_and_stage(self, batch: bool) -> None:
+        """Write (or remove) every staged file and put them in git's index: one fsync per
+        file, or one sync and a bulk staging for a batch."""
+        root = self.repo.root
+        for count, (relpath, data) in enumerate(self.writes.items(), 1):
+            if data is None:
+                (root / relpath).unlink(missing_ok=True)
+                prune_empty(root, (root / relpath).parent)
+            else:
+                atomic_write(root / relpath, data, fsync=not batch)
+            if self.progress is not None and count % 100 == 0:
+                self.progress(100)
+        if batch:
+            os.sync()  # one sync for the whole batch instead of one fsync per file
+            _stage_many(self.repo, self.writes)
+        else:
+            git(root, "update-index", "--add", "--remove", "-z", "--stdin",
+                input=pathspec(list(self.writes)), config=self.repo.quick_objects())
 
     def _plain_commit(self, message: str, tree: str, head: str | None) -> None:
         """The commit ``git commit`` would make of the index (its ``tree``), by git's

@@ -155,33 +155,42 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
             if clash:
                 plan.errors.append(RowError(line, clash))
                 continue
-        if current is None:
-            missing = [n for n in ("name", "price") if n not in values]
-            if missing:
-                plan.errors.append(RowError(line, f"new product {values['sku']} needs its "
-                                                  f"{' and '.join(missing)}"))
-                continue
-            try:
-                item = CatalogItem(**values)
-            except ValueError as exc:  # pragma: no cover - the checks above come first
-                plan.errors.append(RowError(line, f"invalid row: {exc}"))
-                continue
-            products[key] = item
-            plan.entries.append(CatalogEntry(line, "create", item))
-            _rename(by_name, None, item)
-            named[loose_key(item.name)] = line
-            continue
-        after = current.model_copy(update={k: v for k, v in values.items() if k != "sku"})
-        if after == current:
-            plan.entries.append(CatalogEntry(line, "unchanged", current))
-        else:
-            products[key] = after
-            plan.entries.append(CatalogEntry(line, "update", after, current))
-            if loose_key(after.name) != loose_key(current.name):
-                _rename(by_name, current, after)
-                named[loose_key(after.name)] = line
+        _store_row(plan, products, by_name, named, line, values, current)
     plan.catalog = Catalog(products=sorted(products.values(), key=lambda p: p.sku.casefold()))
     return plan
+
+
+def _store_row(plan: CatalogPlan, products: dict[str, CatalogItem],
+               by_name: dict[str, list[CatalogItem]], named: dict[str, int], line: int,
+               values: dict, current: CatalogItem | None) -> None:
+    """The row's product created, updated or found unchanged (``products``, ``by_name``
+    and ``named`` kept up to date), or its error in ``plan``."""
+    key = values["sku"].casefold()
+    if current is None:
+        missing = [n for n in ("name", "price") if n not in values]
+        if missing:
+            plan.errors.append(RowError(line, f"new product {values['sku']} needs its "
+                                              f"{' and '.join(missing)}"))
+            return
+        try:
+            item = CatalogItem(**values)
+        except ValueError as exc:  # pragma: no cover - the checks above come first
+            plan.errors.append(RowError(line, f"invalid row: {exc}"))
+            return
+        products[key] = item
+        plan.entries.append(CatalogEntry(line, "create", item))
+        _rename(by_name, None, item)
+        named[loose_key(item.name)] = line
+        return
+    after = current.model_copy(update={k: v for k, v in values.items() if k != "sku"})
+    if after == current:
+        plan.entries.append(CatalogEntry(line, "unchanged", current))
+    else:
+        products[key] = after
+        plan.entries.append(CatalogEntry(line, "update", after, current))
+        if loose_key(after.name) != loose_key(current.name):
+            _rename(by_name, current, after)
+            named[loose_key(after.name)] = line
 
 
 def _name_clash(name: str, sku_key: str, by_name: dict[str, list[CatalogItem]],

@@ -384,84 +384,111 @@ def plan_import(table: Table, columns: ColumnMap, settings: Settings, catalog: C
     The result has an entry per good row and every problem of every bad row; the
     caller stores the entries only when there is no error at all.
     """
-    lookup = Lookup(settings, catalog, stage_map, accounts)
-    by_id = {opp.id: opp for opp in existing}
     by_ref: dict[str, list[Opportunity]] = {}
     for opp in existing:
         if opp.ref is not None:
             by_ref.setdefault(opp.ref, []).append(opp)
-    taken = set(by_id)
-    width = len(table.header)
-    seen_ids: dict[str, int] = {}
-    seen_refs: dict[str, int] = {}
+    rows = _Rows(table, columns, Lookup(settings, catalog, stage_map, accounts), settings,
+                 {opp.id: opp for opp in existing}, by_ref, today, owner, reading)
     plan = ImportPlan()
-    items = list(columns.fields.items())
     for index, (line, cells) in enumerate(table.rows):
         if progress is not None and index % 100 == 0:
             progress(min(100, len(table.rows) - index))
         try:
-            plan.entries.append(_plan_row(
-                line, cells, width, items, columns, lookup, settings, by_id, by_ref, taken,
-                seen_ids, seen_refs, today, owner, reading, table.place))
+            plan.entries.append(rows.plan(line, cells))
         except _RowFailed as exc:
             plan.errors.extend(RowError(line, m) for m in exc.messages)
-    plan.account_ids = {key: account_id for key, (account_id, _) in lookup.new_ids.items()}
+    plan.account_ids = {key: account_id
+                        for key, (account_id, _) in rows.lookup.new_ids.items()}
     return plan
 
 
-def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, int]],
-              columns: ColumnMap, lookup: Lookup, settings: Settings,
-              by_id: dict[str, Opportunity], by_ref: dict[str, list[Opportunity]],
-              taken: set[str], seen_ids: dict[str, int], seen_refs: dict[str, int],
-              today: date, owner: str, reading: Reading,
-              place: Callable[[int, int], str | None]) -> Entry:
-    if len(cells) > width and any(cell_text(c).strip() for c in cells[width:]):
-        raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
-                          "columns; quote cells that hold the delimiter"])
-    messages: list[str] = []
-    values: dict = {}
-    for name, index in items:
-        cell = cells[index] if index < len(cells) else ""
-        cell = cell.strip() if isinstance(cell, str) else cell
-        if cell == "":
-            continue
-        try:
-            values[name] = parse_value(name, cell, columns.header[index], lookup, today,
-                                       reading, place(index, line)
-                                       if isinstance(cell, Decimal) else None)
-        except ValueError as exc:
-            messages.append(str(exc))
-    if not messages:
-        try:
-            lookup.account(values, line)
-        except ValueError as exc:
-            messages.append(str(exc))
-    if messages:
-        raise _RowFailed(messages)
+@dataclass
+class _Rows:
+    """What planning a row needs from the file and the repo, and what the rows before it
+    took (ids, refs): one row at a time, in file order."""
 
-    opp_id, ref = values.get("id"), values.get("ref")
-    for key, seen, what in ((opp_id, seen_ids, "id"), (ref, seen_refs, "ref")):
-        if key is not None:
-            if key in seen:
-                raise _RowFailed([f"{what} '{key}' is also on line {seen[key]}; one row per "
-                                  "opportunity"])
-            seen[key] = line
-    target = by_id.get(opp_id) if opp_id is not None else None
-    if ref is not None:
-        holders = [o for o in by_ref.get(ref, []) if target is None or o.id != target.id]
-        if opp_id is not None and holders:
-            raise _RowFailed([f"ref '{ref}' belongs to opportunity {holders[0].id}, not to "
-                              f"{opp_id}"])
-        if opp_id is None:
-            if len(holders) > 1:
-                raise _RowFailed([f"ref '{ref}' is on {len(holders)} opportunities ("
-                                  f"{', '.join(o.id for o in holders)}); give the id column "
-                                  "or fix the refs with opp set ID ref"])
-            target = holders[0] if holders else None
+    table: Table
+    columns: ColumnMap
+    lookup: Lookup
+    settings: Settings
+    by_id: dict[str, Opportunity]
+    by_ref: dict[str, list[Opportunity]]
+    today: date
+    owner: str
+    reading: Reading
+    taken: set[str] = field(default_factory=set)  # ids in the repo and given to new rows
+    seen_ids: dict[str, int] = field(default_factory=dict)  # id -> the line that gave it
+    seen_refs: dict[str, int] = field(default_factory=dict)
 
-    if target is not None:
+    def __post_init__(self) -> None:
+        self.taken |= set(self.by_id)
+
+    def plan(self, line: int, cells: list[Cell]) -> Entry:
+        """The row's entry (create, update or unchanged), or ``_RowFailed`` with every
+        problem found."""
+        values = self.values(line, cells)
+        target = self.target(line, values)
+        if target is not None:
+            return self.update(line, target, values)
+        return self.create(line, cells, values)
+
+    def values(self, line: int, cells: list[Cell]) -> dict:
+        """The row's cells read as field values, its customer resolved."""
+        width = len(self.table.header)
+        if len(cells) > width and any(cell_text(c).strip() for c in cells[width:]):
+            raise _RowFailed([f"the row has {len(cells)} cells but the header names {width} "
+                              "columns; quote cells that hold the delimiter"])
+        messages: list[str] = []
+        values: dict = {}
+        for name, index in self.columns.fields.items():
+            cell = cells[index] if index < len(cells) else ""
+            cell = cell.strip() if isinstance(cell, str) else cell
+            if cell == "":
+                continue
+            try:
+                values[name] = parse_value(name, cell, self.columns.header[index], self.lookup,
+                                           self.today, self.reading,
+                                           self.table.place(index, line)
+                                           if isinstance(cell, Decimal) else None)
+            except ValueError as exc:
+                messages.append(str(exc))
+        if not messages:
+            try:
+                self.lookup.account(values, line)
+            except ValueError as exc:
+                messages.append(str(exc))
+        if messages:
+            raise _RowFailed(messages)
+        return values
+
+    def target(self, line: int, values: dict) -> Opportunity | None:
+        """The opportunity the row updates (by id, else by ref), or None for a new one."""
+        opp_id, ref = values.get("id"), values.get("ref")
+        for key, seen, what in ((opp_id, self.seen_ids, "id"), (ref, self.seen_refs, "ref")):
+            if key is not None:
+                if key in seen:
+                    raise _RowFailed([f"{what} '{key}' is also on line {seen[key]}; one row "
+                                      "per opportunity"])
+                seen[key] = line
+        target = self.by_id.get(opp_id) if opp_id is not None else None
+        if ref is not None:
+            holders = [o for o in self.by_ref.get(ref, [])
+                       if target is None or o.id != target.id]
+            if opp_id is not None and holders:
+                raise _RowFailed([f"ref '{ref}' belongs to opportunity {holders[0].id}, not "
+                                  f"to {opp_id}"])
+            if opp_id is None:
+                if len(holders) > 1:
+                    raise _RowFailed([f"ref '{ref}' is on {len(holders)} opportunities ("
+                                      f"{', '.join(o.id for o in holders)}); give the id "
+                                      "column or fix the refs with opp set ID ref"])
+                target = holders[0] if holders else None
+        return target
+
+    def update(self, line: int, target: Opportunity, values: dict) -> Entry:
         try:
-            after = update_opportunity(target, values, settings, today)
+            after = update_opportunity(target, values, self.settings, self.today)
         except OppError as exc:
             raise _RowFailed([f"{target.id}: {exc.message}"]) from None
         except ValueError as exc:  # a model refused a value the checks above let through
@@ -472,36 +499,44 @@ def _plan_row(line: int, cells: list[Cell], width: int, items: list[tuple[str, i
                         if getattr(after, n) != getattr(target, n))
         return Entry(line, "update", after, target, changed)
 
-    for name, template in columns.defaults.items():
-        if name not in values:
-            text = render_default(template, columns.header, cells)
-            if text:
-                try:
-                    values[name] = parse_value(name, text, f"default {name}", lookup, today,
-                                               reading)
-                except ValueError as exc:
-                    messages.append(str(exc))
-    for name in REQUIRED_TO_CREATE:
-        if name not in values and not messages:
-            if name in columns.fields:
-                messages.append(f"{columns.column(name)} is blank; a new opportunity needs "
-                                f"its {name}: fill it in, or give --default {name}=VALUE")
-            else:
-                messages.append(f"no {name}: the file has no {name} column; name one with "
-                                f"--map COLUMN={name}, or give --default {name}=VALUE")
-    if messages:
-        raise _RowFailed(messages)
-    made_up = opp_id is None
-    if opp_id is None:
-        opp_id = ids.new_id(taken)
-    taken.add(opp_id)
-    try:
-        opp = create_opportunity(opp_id, values, settings, today=today, owner=owner)
-    except OppError as exc:
-        raise _RowFailed([exc.message]) from None
-    except ValueError as exc:  # a model refused a value the checks above let through
-        raise _RowFailed([f"invalid row: {exc}"]) from None
-    return Entry(line, "create", opp, new_id=made_up)
+    def create(self, line: int, cells: list[Cell], values: dict) -> Entry:
+        """A new opportunity from the row, the defaults filling its blanks."""
+        messages: list[str] = []
+        columns = self.columns
+        for name, template in columns.defaults.items():
+            if name not in values:
+                text = render_default(template, columns.header, cells)
+                if text:
+                    try:
+                        values[name] = parse_value(name, text, f"default {name}", self.lookup,
+                                                   self.today, self.reading)
+                    except ValueError as exc:
+                        messages.append(str(exc))
+        for name in REQUIRED_TO_CREATE:
+            if name not in values and not messages:
+                if name in columns.fields:
+                    messages.append(f"{columns.column(name)} is blank; a new opportunity "
+                                    f"needs its {name}: fill it in, or give --default "
+                                    f"{name}=VALUE")
+                else:
+                    messages.append(f"no {name}: the file has no {name} column; name one "
+                                    f"with --map COLUMN={name}, or give --default "
+                                    f"{name}=VALUE")
+        if messages:
+            raise _RowFailed(messages)
+        opp_id = values.get("id")
+        made_up = opp_id is None
+        if opp_id is None:
+            opp_id = ids.new_id(self.taken)
+        self.taken.add(opp_id)
+        try:
+            opp = create_opportunity(opp_id, values, self.settings, today=self.today,
+                                     owner=self.owner)
+        except OppError as exc:
+            raise _RowFailed([exc.message]) from None
+        except ValueError as exc:  # a model refused a value the checks above let through
+            raise _RowFailed([f"invalid row: {exc}"]) from None
+        return Entry(line, "create", opp, new_id=made_up)
 
 
 def export_row(opp: Opportunity, accounts: Directory | None = None) -> dict[str, str | None]:

@@ -10,12 +10,11 @@ from conftest import depth
 from oppcli.domain.accounts import (
     CustomerQuery,
     Directory,
-    check_vat,
-    country_code,
     normalise,
     pick,
     refuse_duplicate_vat,
 )
+from oppcli.domain.vat import check_vat, country_code
 from oppcli.errors import NotFound, RuleError
 
 

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from oppcli.domain import versions
 from oppcli.read import timeline as tl
 
 
@@ -332,14 +333,14 @@ def test_diff_describes_panels_and_nested_quote_lines():
     new = {"id": "a", "quotes": [{"id": "q1", "status": "sent", "total": 10,
                                   "lines": [{"id": "l2", "sku": None, "description": "Setup",
                                              "quantity": 1, "unit_price": 10, "total": 10}]}]}
-    assert tl.diff(old, new) == [
+    assert versions.diff(old, new) == [
         {"field": "quotes.status", "old": "draft", "new": "sent", "item": "q1",
          "label": "quote q1"},
         {"field": "quotes.lines", "old": "X x1 at 10 = 10", "new": None, "item": "l1",
          "label": "quote q1 X"},
         {"field": "quotes.lines", "old": None, "new": "Setup x1 at 10 = 10", "item": "l2",
          "label": "quote q1 Setup"}]
-    assert tl.diff({"x": 1}, {"x": 2, "y": [1, 2]}) == [
+    assert versions.diff({"x": 1}, {"x": 2, "y": [1, 2]}) == [
         {"field": "x", "old": "1", "new": "2"}, {"field": "y", "old": None, "new": "[1, 2]"}]
 
 

@@ -12,7 +12,7 @@ from test_sync import Clone, team  # noqa: F401  (the fixture)
 
 from conftest import files_outside_git
 from oppcli.cli import cli
-from oppcli.read import timeline as tl
+from oppcli.domain import versions
 from oppcli.store import yamlio
 
 
@@ -227,7 +227,7 @@ def assert_timeline_ends_on_the_file(clone: Clone, opp_id: str) -> None:
     data, _ = yamlio.load(clone.file(opp_id).read_bytes(), "x")
     data["customer"] = clone.json("show", opp_id)["customer"]  # an account, by name (#20)
     for field, shown in fields.items():
-        assert shown == tl.value_text(data.get(field)), (field, entries)
+        assert shown == versions.value_text(data.get(field)), (field, entries)
     assert {i for i, there in products.items() if there} == {p["id"] for p in data["products"]}
 
 

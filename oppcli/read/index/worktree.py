@@ -235,7 +235,7 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     return out
 
 
-# One function on purpose (about 95 lines): its loop runs once per file, 100,000 times
+# One function on purpose (about 80 lines): its loop runs once per file, 100,000 times
 # for a large repo, and every call or attribute lookup moved out of it shows in
 # `make bench`.
 def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
@@ -306,39 +306,14 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
     looked_up = _from_table(index, pending) if snapshot is not None else 0
     # read (after the stat above: a write in between only makes the stat stale) and hash
     to_read = [item for item in pending if item[2] is not None and item[3] is None]
-    workers = workers_for(len(to_read))
-    if workers > 1:  # many (a fresh clone, no index yet): worker processes do it all
-        found = _bulk(index, folder, to_read, workers)
-    else:
-        contents: dict[str, bytes] = {}
-        for item in to_read:
-            try:
-                data = read_plain(os.path.join(folder, f"{item[1]}.yaml"))
-            except OSError:
-                item[2] = None  # the careful path words the error
-                continue
-            item[3] = blob_id(data)
-            contents[item[3]] = data
-        found = index.entries(contents) if index is not None and contents else {}
-        new = parse_all({b: d for b, d in contents.items() if b not in found})
-        found.update(new)
-        if index is not None and new:
-            index.write(entries=new)
-
-    gone = set(known) - set(names)
-    file_rows: dict[str, tuple[str, str, Entry] | None] = dict.fromkeys(gone)
-    for item in to_read:
-        opp_id, keep, blob = item[1], item[2], item[3]
-        if keep:
-            file_rows[opp_id] = (keep, blob, found[blob])
-        elif opp_id in known:
-            file_rows[opp_id] = None
-    if index is not None and file_rows:
-        index.write(files=file_rows)
+    found = _read_files(index, folder, to_read)
     reread = {item[1] for item in to_read}
-    if index is not None and index.generation is not None and (
-            snapshot is None or gone or looked_up > max(SNAPSHOT_SLACK, len(names) // 100)):
-        index.write_snapshot(_rows_now(known, gone, pending, reread, found))
+    if index is not None:
+        gone = set(known) - set(names)
+        _remember(index, known, gone, to_read, found)
+        if index.generation is not None and (snapshot is None or gone or looked_up > max(
+                SNAPSHOT_SLACK, len(names) // 100)):
+            index.write_snapshot(_rows_now(known, gone, pending, reread, found))
 
     for item in pending:  # in id order: the first invalid file is the one named
         pos, opp_id, keep, blob = item[:4]
@@ -353,6 +328,45 @@ def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
     return out
+
+
+def _read_files(index: Index | None, folder: str, to_read: list[list]) -> dict[str, Entry]:
+    """Read and hash the files of ``to_read`` (``[pos, id, keep, blob…]``, the blob
+    filled in here; ``keep`` None for a file that cannot be read: the careful path words
+    the error) and parse those the index does not hold yet: {blob: entry}."""
+    workers = workers_for(len(to_read))
+    if workers > 1:  # many (a fresh clone, no index yet): worker processes do it all
+        return _bulk(index, folder, to_read, workers)
+    contents: dict[str, bytes] = {}
+    for item in to_read:
+        try:
+            data = read_plain(os.path.join(folder, f"{item[1]}.yaml"))
+        except OSError:
+            item[2] = None
+            continue
+        item[3] = blob_id(data)
+        contents[item[3]] = data
+    found = index.entries(contents) if index is not None and contents else {}
+    new = parse_all({b: d for b, d in contents.items() if b not in found})
+    found.update(new)
+    if index is not None and new:
+        index.write(entries=new)
+    return found
+
+
+def _remember(index: Index, known: dict[str, tuple], gone: set[str], to_read: list[list],
+              found: dict[str, Entry]) -> None:
+    """Write the files table's rows for the files just read (a file too recent to trust
+    loses its row) and for the files gone."""
+    file_rows: dict[str, tuple[str, str, Entry] | None] = dict.fromkeys(gone)
+    for item in to_read:
+        opp_id, keep, blob = item[1], item[2], item[3]
+        if keep:
+            file_rows[opp_id] = (keep, blob, found[blob])
+        elif opp_id in known:
+            file_rows[opp_id] = None
+    if file_rows:
+        index.write(files=file_rows)
 
 
 def _rows_now(known: dict[str, tuple], gone: set[str], pending: list[list],
