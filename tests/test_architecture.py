@@ -1,5 +1,6 @@
 """The shape of the code: layers as packages (import-linter's contracts in
-pyproject.toml), and no import circle anywhere in ``oppcli``."""
+pyproject.toml), no import circle anywhere in ``oppcli``, and modules and functions of
+a size a reader takes in."""
 
 from __future__ import annotations
 
@@ -157,3 +158,37 @@ def test_type_ignores_and_noqa_say_why():
                         len(tail.split(maxsplit=1)) < 2 and not reason_above):
                     bare.append(f"{path.relative_to(ROOT)}:{number}")
     assert bare == []
+
+
+MODULE_LINES = 620  # "about 600 lines"
+FUNCTION_LINES = 60  # a function's code, its docstring aside
+
+
+def _explained(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a comment stands just above the function (above its decorators)."""
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first >= 2 and lines[first - 2].strip().startswith("#")
+
+
+def test_modules_and_functions_stay_small():
+    """No module over about 600 lines; no function over 60 lines of code unless a comment
+    just above it says why it is one piece."""
+    big, long = [], []
+    for path in sorted((ROOT / "oppcli").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        rel = path.relative_to(ROOT)
+        if len(lines) > MODULE_LINES:
+            big.append(f"{rel}: {len(lines)} lines")
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            body = node.body
+            start = body[0].lineno
+            if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and len(body) > 1:
+                start = body[1].lineno  # the docstring does not count
+            size = (node.end_lineno or node.lineno) - start + 1
+            if size > FUNCTION_LINES and not _explained(lines, node):
+                long.append(f"{rel}:{node.lineno} {node.name}: {size} lines")
+    assert big == [] and long == []

@@ -109,6 +109,26 @@ class Forecast:
                 "unscheduled_left_out": self.unscheduled_left_out}
 
 
+def _in_window(records: Sequence[Record], start: date | None, end: date | None
+               ) -> tuple[list[Record], int]:
+    """The deals a forecast counts (open and won, closing in the window), and how many
+    unscheduled deals a window left out."""
+    windowed = start is not None or end is not None
+    chosen: list[Record] = []
+    left_out = 0
+    for r in records:
+        if r.status == "lost":
+            continue
+        if r.close_date is None:
+            if windowed:
+                left_out += 1
+                continue
+        elif (start and r.close_date < start) or (end and r.close_date > end):
+            continue
+        chosen.append(r)
+    return chosen, left_out
+
+
 def forecast(records: Sequence[Record], by: str = "month", *, start: date | None = None,
              end: date | None = None, default_currency: str = "EUR",
              probabilities: Mapping[str, Decimal] | None = None) -> Forecast:
@@ -123,20 +143,7 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
     """
     if by not in FORECAST_BY:
         raise ValueError(f"forecast by {by!r}: expected one of {', '.join(FORECAST_BY)}")
-    windowed = start is not None or end is not None
-    chosen: list[Record] = []
-    left_out = 0
-    for r in records:
-        if r.status == "lost":
-            continue
-        if r.close_date is None:
-            if windowed:
-                left_out += 1
-                continue
-        elif (start and r.close_date < start) or (end and r.close_date > end):
-            continue
-        chosen.append(r)
-
+    chosen, left_out = _in_window(records, start, end)
     periods: dict[date, str] = {}  # a few hundred close dates among many deals
 
     account_ids = {r.customer: r.customer_id for r in chosen} if by == "customer" else {}
