@@ -1,6 +1,7 @@
 """opp's hot paths side by side with the code of another revision, run in turns.
 
     python benchmarks/against.py REV --n 100000 --runs 5
+    python benchmarks/against.py REV --n 100000 --runs 9 --only cold
 
 One repo of N deals with a year of history is generated (as ``bench.py`` does), and
 copied, so that each code keeps its own index and kept outputs. The code of REV is
@@ -89,11 +90,15 @@ def shared_settings(scale: Scale, code: Path, scratch: Path) -> None:
         raise SystemExit(f"committing opp.yaml failed: {done.stderr.strip() or done.stdout}")
 
 
-def measure(sides: list[Side], runs: int, ids: list[str]) -> list[tuple[str, list, list]]:
-    """(name, [wall medians], [CPU medians]) per measurement, the sides in turns."""
+def measure(sides: list[Side], runs: int, ids: list[str], only: tuple[str, ...] = ()
+            ) -> list[tuple[str, list, list]]:
+    """(name, [wall medians], [CPU medians]) per measurement, the sides in turns; with
+    ``only``, the measurements whose name holds one of those texts."""
     rows = []
 
     def turns(name: str, each) -> None:
+        if only and not any(text in name for text in only):
+            return
         got: list[list[Run]] = [[] for _ in sides]
         for i in range(runs):
             for k, side in enumerate(sides):
@@ -143,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("rev", help="the revision to compare with (a commit, a tag)")
     parser.add_argument("--n", type=int, default=10_000, help="deals to generate (10000)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each, in turns (5)")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="only the measurements whose name holds TEXT (repeatable)")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="opp-against-"))
     try:
@@ -164,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             if outputs[0] != outputs[1]:
                 raise SystemExit(f"the two codes print different {report} JSON; "
                                  "nothing to compare")
-        print(table(args.n, args.rev, measure(sides, args.runs, scale.open_ids)))
+        print(table(args.n, args.rev, measure(sides, args.runs, scale.open_ids, tuple(args.only))))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
