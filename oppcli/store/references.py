@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shlex
-from pathlib import Path
 from typing import Any
 
 from ..domain import accounts as rules
@@ -31,14 +30,14 @@ class Reference(str):
     sync's message adds no advice of its own)."""
 
 
-def naming(root: Path, account_ids: list[str]) -> list[str]:
+def naming(repo: Repo, account_ids: list[str]) -> list[str]:
     """The deal files (repo-relative) whose text names any of ``account_ids``."""
     if not account_ids:
         return []
     patterns = [arg for i in account_ids for arg in ("-e", i)]
-    out = git(root, "grep", "-l", "-z", "-F", "--full-name", *patterns, "--",
+    out = git(repo.root, "grep", "-l", "-z", "-F", "--full-name", *patterns, "--",
               f"{OPPORTUNITIES_DIR}/*.yaml", check=False).stdout
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = repo.place[0]
     return sorted(p[len(prefix):] for p in out.split("\0") if p.startswith(prefix))
 
 
@@ -73,7 +72,7 @@ def broken(repo: Repo, deals: dict[str, Any], accounts_changed: list[str],
     revisions the range starts from (where a gone account's name is found); ``here``:
     the revision the clone goes back to when the check refuses a merge (None: HEAD)."""
     checked = dict(deals)
-    for rel in naming(repo.root, accounts_changed):
+    for rel in naming(repo, accounts_changed):
         if rel not in checked and os.path.lexists(repo.root / rel):
             try:
                 found = repo.load_errors(rel)
