@@ -94,6 +94,34 @@ def test_a_hubspot_deals_export_with_no_other_flag(crm, tmp_path):
         ("18562419385", ["stage"])]
 
 
+# The header of a real HubSpot deals export, as a public analysis script records it for
+# its hubspot-crm-exports-all-deals-2024-08-27.csv: the account's own properties ("State",
+# "LMS") among HubSpot's, no company column. The rows are made up.
+REAL_HEADER = ('"Record ID","Deal Name","Last Activity Date","State","Deal Stage","Close Date",'
+               '"Deal owner","Amount","Date of last meeting booked in meetings tool",'
+               '"Pipeline","Associated Product","Products","LMS","Associated Product IDs"')
+
+
+def test_a_real_hubspot_header_with_custom_properties_and_no_company(crm, tmp_path):
+    path = tmp_path / "hubspot-crm-exports-all-deals-2024-08-27.csv"
+    rows = ['"18436574817","Acme renewal","2024-08-20 10:12","Illinois","Closed Won",'
+            '"2024-07-31 14:00","Ann Lee","12500","","Sales Pipeline","","","Canvas",""',
+            '"18436574818","Globex pilot","","Ohio","Qualified To Buy","2024-10-15 09:00",'
+            '"Bo Chen","4300.5","2024-08-01 11:00","Sales Pipeline","","","",""']
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join([REAL_HEADER, *rows, ""]).encode())
+    r = crm("import", path, "--profile", "hubspot")
+    assert "2 created" in r.stderr
+    assert ("ignored column(s): Last Activity Date, State, Date of last meeting booked in "
+            "meetings tool, Associated Product, Products, LMS, Associated Product IDs") in r.stderr
+    deals = by_name(crm)
+    acme, globex = deals["Acme renewal"], deals["Globex pilot"]
+    assert (acme["stage"], acme["amount"], acme["close_date"], acme["customer"]) == (
+        "closed-won", "12500.00", "2024-07-31", "(no company)")
+    assert (globex["stage"], globex["amount"], globex["owner"]) == (
+        "qualification", "4300.50", "Bo Chen")
+    assert crm.json("show", acme["id"])["ref"] == "18436574817"
+
+
 def test_a_hubspot_export_with_a_stage_of_another_pipeline_is_refused_at_its_line(
         crm, unchanged, tmp_path):
     rows = [*HUBSPOT_ROWS[:2], HUBSPOT_ROWS[2].replace("Closed won", "Onboarding (Renewals)")]
