@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import PROJECT, Run, Scale, median, run  # bench.py, beside this file
+from bench import PROJECT, Run, Scale, forget_index, median, run  # bench.py, beside this file
 
 
 class Side:
@@ -47,12 +47,6 @@ class Side:
     def opp(self, *args: str) -> Run:
         return run([sys.executable, "-m", "oppcli", *map(str, args)], self.env(),
                    cwd=self.repo)
-
-    def drop_index(self) -> None:
-        git_dir = self.repo / ".git"
-        for path in git_dir.glob("opp-index.sqlite3*"):
-            path.unlink()
-        shutil.rmtree(git_dir / "opp-outputs", ignore_errors=True)
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -107,7 +101,7 @@ def measure(sides: list[Side], runs: int, ids: list[str], only: tuple[str, ...] 
                      [median([r.cpu for r in g]) for g in got]))
 
     def cold(side: Side, _i: int) -> Run:
-        side.drop_index()
+        forget_index(side.repo)
         return side.opp("pipeline")
 
     def after_note(side: Side, i: int) -> Run:

@@ -363,6 +363,14 @@ def peak_memory(cmd: list[str], env: dict) -> float:
     return int(out.strip()) / 1024
 
 
+def forget_index(repo: Path) -> None:
+    """No index and no kept outputs (``read.outputs``) in ``repo``: a cold run."""
+    index = repo / ".git" / "opp-index.sqlite3"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{index}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(repo / ".git" / "opp-outputs", ignore_errors=True)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -557,14 +565,8 @@ class Scale:
         return (median([r.seconds for r in firsts]), median([r.seconds for r in seconds]),
                 median([r.cpu for r in firsts]), median([r.cpu for r in seconds]))
 
-    def index_file(self) -> Path:
-        return self.repo / ".git" / "opp-index.sqlite3"
-
     def drop_index(self, _i: int = 0) -> None:
-        """No index and no kept outputs (``read.outputs``): a cold run."""
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.index_file()}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(self.repo / ".git" / "opp-outputs", ignore_errors=True)
+        forget_index(self.repo)
 
     def hand_edit(self, i: int) -> None:
         """Edit one file as a person would (its objective), without opp."""

@@ -234,7 +234,6 @@ def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
     \b
     Example:  opp list --status open --owner alice --format csv
     """
-    from ..domain.money import money_human
     from ..domain.records import summary
     from ..domain.stages import resolve_stage
     from ..read.index.accounts import customer_query
@@ -267,10 +266,8 @@ def list_(state: State, stage, status, customer, owner, fmt: str) -> None:
         note("no opportunities" + (" match" if any((stage, status, customer, owner)) else
                                    " yet; create one with: opp new NAME --customer CUSTOMER"))
     else:
-        from decimal import Decimal
-
         click.echo(table([[r["id"], r["name"], r["customer"], r["stage"],
-                           money_human(Decimal(r["amount"]), r["currency"]),
+                           _money(r["amount"], r["currency"]),
                            r["close_date"], r["owner"]] for r in rows],
                          ["id", "name", "customer", "stage", "amount", "close", "owner"],
                          align=["left", "left", "left", "left", "right", "left", "left"]))
