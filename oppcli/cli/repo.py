@@ -40,7 +40,7 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool,
               opp init crm --locale it --currency EUR
               opp init --upgrade
     """
-    from ..domain.model import Settings
+    from ..domain.model import settings_from
     from ..store.repo import Repo
     from ..store.setup import init as init_repo
     from ..store.setup import upgrade as upgrade_repo
@@ -64,7 +64,8 @@ def init(state: State, directory: str, currency: str | None, upgrade: bool,
     settings = None
     if currency or locale:
         given: dict[str, Any] = {"currency": currency} if currency else {}
-        settings = Settings(**given, **(local_start(checked_locale(locale)) if locale else {}))
+        settings = settings_from({**given,
+                                  **(local_start(checked_locale(locale)) if locale else {})})
     repo = init_repo(Path(directory), settings)
     note(f"created an opp data repo in {repo.root}")
 
@@ -73,12 +74,12 @@ def local_start(locale: str) -> dict:
     """The settings of a new repo in ``locale``: that locale, and the default stages
     labelled in its language (Prospezione... in it) by the message catalogue; ids
     unchanged."""
-    from ..domain.model import DEFAULT_STAGES
+    from ..domain.settings import DEFAULT_STAGES
     from ..reports.messages import translator
 
     _ = translator(locale)
     return {"locale": locale,
-            "stages": [s.model_copy(update={"label": _(s.label)}) for s in DEFAULT_STAGES]}
+            "stages": [{**s.as_data(), "label": _(s.label)} for s in DEFAULT_STAGES]}
 
 
 @cli.command()

@@ -49,7 +49,6 @@ def report_source(state: State, as_of):
 
 def report_records(source, owner, customer, stage_name):
     """(stages, selected records, settings); refuses on any invalid file."""
-    from ..domain.records import stages
     from ..domain.stages import resolve_stage
     from ..errors import DataError
     from ..read.index.accounts import customer_query
@@ -66,7 +65,7 @@ def report_records(source, owner, customer, stage_name):
     if past:
         note(f"as of the end of the day: commit {past.sha[:10]} of {past.at.date()} "
              f"({past.subject})")
-    all_stages = stages(settings)
+    all_stages = list(settings.stages)
     stage_id = resolve_stage(settings, stage_name).id if stage_name else None
     chosen = [s for s in all_stages if s.id == stage_id] if stage_id else all_stages
     query = customer_query(source.repo, customer)  # the accounts it names, or text

@@ -10,7 +10,7 @@ from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
 
 if TYPE_CHECKING:
-    from ..domain.model import Settings
+    from ..domain.settings import Settings
 
 
 @cli.command()

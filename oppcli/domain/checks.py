@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import Opportunity, ProductLine, QuoteLine, Settings
+from .model import Opportunity, ProductLine, QuoteLine
 from .money import line_total
 from .panels import document_path_problem
 from .products import products_total
+from .settings import Settings
 from .stages import stage_problems
 
 

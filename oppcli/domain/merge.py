@@ -68,6 +68,7 @@ from .mergevalues import Merger, merge_values, or_none
 from .mergewords import rule_words, state_words, summarize
 from .money import CENT, ZERO, line_total
 from .quotas import quota_order
+from .settings import Settings
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -133,10 +134,10 @@ class MergeRefused(RuleError):
 
 
 def _model(kind: str) -> type[BaseModel]:
-    from .model import Account, Catalog, Opportunity, Quotas, Settings
+    from .model import Account, Catalog, Opportunity, Quotas, SettingsFile
 
     models: dict[str, type[BaseModel]] = {OPPORTUNITY: Opportunity, CATALOG: Catalog,
-                                          SETTINGS: Settings, ACCOUNT: Account,
+                                          SETTINGS: SettingsFile, ACCOUNT: Account,
                                           QUOTAS: Quotas}
     return models[kind]
 
@@ -252,7 +253,6 @@ def check(kind: str, data: dict, settings: Any = None, stages_from: tuple = ()
     if kind != OPPORTUNITY:
         return model, []
     from .checks import problems
-    from .model import Settings
 
     opp = cast("Opportunity", model)  # the model of an OPPORTUNITY file
     found = []

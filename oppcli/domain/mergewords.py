@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .mergebase import MISSING, OPPORTUNITY, describe, plain, same
+from .settings import Settings
 
 
 def stage_kind(stage: Any, settings: Any) -> str | None:
-    from .model import Settings
-
     try:
         return (settings or Settings()).stage(stage).kind
     except (KeyError, TypeError):

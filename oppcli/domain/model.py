@@ -27,6 +27,7 @@ from . import visible
 from .categories import Category
 from .l10n import LOCALE_PATTERN, check_country, check_currency, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
+from .settings import DEFAULT_STAGES, Roles, Settings
 from .stages import loose_key
 
 # ---------------------------------------------------------------- field types
@@ -332,9 +333,15 @@ class Account(Model):
 
 StageKind = Literal["open", "won", "lost"]
 
+# The file classes below check the form of opp.yaml; the settings are then read as the
+# plain ``settings.Settings`` (``settings_from``). In the JSON Schema a class keeps the
+# name of what it checks: "Stage", "Settings" (``schemas.py``).
 
-class Stage(Model):
+
+class StageFile(Model):
     """A step of the sales process, with its probability and kind (R16)."""
+
+    model_config = ConfigDict(title="Stage")
 
     id: StageId
     label: Line
@@ -351,46 +358,48 @@ class Stage(Model):
         return data
 
 
-class Modules(Model):
+class ModulesFile(Model):
     """Optional parts of opp (R3)."""
+
+    model_config = ConfigDict(title="Modules")
 
     catalog: bool = True
     quotes: bool = True
 
 
-class Roles(Model):
+_ROLES = Roles()
+
+
+class RolesFile(Model):
     """The roles people and companies can have in a deal (R2)."""
 
-    contacts: list[Word] = ["decision-maker", "influencer", "user", "technical", "buyer", "other"]
-    partners: list[Word] = ["reseller", "supplier", "integrator", "consultant", "other"]
-    competitors: list[Word] = ["incumbent", "challenger", "other"]
+    model_config = ConfigDict(title="Roles")
+
+    contacts: list[Word] = list(_ROLES.contacts)
+    partners: list[Word] = list(_ROLES.partners)
+    competitors: list[Word] = list(_ROLES.competitors)
 
 
-DEFAULT_STAGES = [
-    Stage(id="prospecting", label="Prospecting", probability=10, category="pipeline"),
-    Stage(id="qualification", label="Qualification", probability=25, category="pipeline"),
-    Stage(id="proposal", label="Proposal", probability=50, category="best_case"),
-    Stage(id="negotiation", label="Negotiation", probability=75, category="commit"),
-    Stage(id="closed-won", label="Closed won", probability=100, kind="won"),
-    Stage(id="closed-lost", label="Closed lost", probability=0, kind="lost"),
-]
+_SETTINGS = Settings()
 
 
-class Settings(Model):
+class SettingsFile(Model):
     """``opp.yaml``: the parameters every opportunity uses (R2, R3, R16)."""
 
-    currency: Currency = "EUR"
-    locale: LocaleTag = "en"
-    stages: list[Stage] = Field(default_factory=lambda: [s.model_copy() for s in DEFAULT_STAGES])
-    default_stage: StageId = "prospecting"
-    activity_types: list[Word] = ["call", "visit", "meeting", "email", "task"]
-    roles: Roles = Field(default_factory=Roles)
-    lost_reasons: list[Word] = ["price", "competitor", "no budget", "no decision", "timing",
-                                "other"]
-    modules: Modules = Field(default_factory=Modules)
+    model_config = ConfigDict(title="Settings")
+
+    currency: Currency = _SETTINGS.currency
+    locale: LocaleTag = _SETTINGS.locale
+    stages: list[StageFile] = Field(
+        default_factory=lambda: [StageFile(**s.as_data()) for s in DEFAULT_STAGES])
+    default_stage: StageId = _SETTINGS.default_stage
+    activity_types: list[Word] = list(_SETTINGS.activity_types)
+    roles: RolesFile = Field(default_factory=RolesFile)
+    lost_reasons: list[Word] = list(_SETTINGS.lost_reasons)
+    modules: ModulesFile = Field(default_factory=ModulesFile)
 
     @model_validator(mode="after")
-    def _stages_hold(self) -> "Settings":
+    def _stages_hold(self) -> "SettingsFile":
         ids = [s.id for s in self.stages]
         counts = Counter(ids)  # not ids.count() per id: 20,000 stages stay quick
         dupes = sorted(i for i, n in counts.items() if n > 1)
@@ -411,12 +420,15 @@ class Settings(Model):
             raise ValueError(f"default_stage '{self.default_stage}' must be an open stage")
         return self
 
-    def stage(self, stage_id: str) -> Stage:
-        """The stage with this id; ``KeyError`` when there is none."""
-        for s in self.stages:
-            if s.id == stage_id:
-                return s
-        raise KeyError(stage_id)
+    def value(self) -> Settings:
+        """The checked file as the settings every layer reads."""
+        return Settings.from_data(self.model_dump(mode="python"))
+
+
+def settings_from(data: Any) -> Settings:
+    """The settings of ``opp.yaml``'s data, checked (pydantic's ``ValidationError`` says
+    what does not hold)."""
+    return SettingsFile.model_validate(data).value()
 
 
 class CatalogItem(Model):

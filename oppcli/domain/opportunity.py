@@ -13,9 +13,10 @@ from typing import Any
 
 from ..errors import RuleError, UsageError
 from .categories import CATEGORIES
-from .model import Opportunity, ProductLine, Quote, Settings, Stage
+from .model import Opportunity, ProductLine, Quote
 from .money import ZERO, cents
 from .products import products_total
+from .settings import Settings, Stage
 from .stages import (
     ensure_open,
     first_stage,

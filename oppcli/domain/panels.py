@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
 from .accounts import Directory, normalise
-from .model import Activity, Competitor, Contact, Document, Note, Opportunity, Partner, Settings
+from .model import Activity, Competitor, Contact, Document, Note, Opportunity, Partner
+from .settings import Settings
 from .stages import ensure_open, near
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
-from .model import Catalog, CatalogItem, Opportunity, ProductLine, Settings
+from .model import Catalog, CatalogItem, Opportunity, ProductLine
 from .money import MAX_MONEY, ZERO, cents, line_total, money_human
+from .settings import Settings
 from .stages import ensure_open, near
 
 

@@ -28,8 +28,9 @@ from decimal import Decimal
 
 from ..errors import NotFound, RuleError, UsageError
 from . import ids, opportunity, products, stages
-from .model import Catalog, CatalogItem, Opportunity, Quote, QuoteLine, Settings
+from .model import Catalog, CatalogItem, Opportunity, Quote, QuoteLine
 from .money import cents, line_total
+from .settings import Settings
 
 
 def find_quote(opp: Opportunity, ref: str) -> Quote:

@@ -19,62 +19,7 @@ if TYPE_CHECKING:
 
 from .categories import deal_category, stage_category
 from .money import money_str
-
-
-@dataclass(frozen=True)
-class StageInfo:
-    """A stage of ``opp.yaml`` (R16): its place in the order is its index in the list."""
-
-    id: str
-    label: str
-    probability: int
-    kind: str  # open | won | lost
-    category: str | None = None  # its forecast category (``categories.stage_category``)
-
-
-@dataclass(frozen=True)
-class PlainModules:
-    catalog: bool = True
-    quotes: bool = True
-
-
-@dataclass(frozen=True)
-class PlainSettings:
-    """What reports and lists need of ``opp.yaml``: its currency, stages, modules and
-    locale."""
-
-    currency: str
-    stages: tuple[StageInfo, ...]
-    modules: PlainModules = PlainModules()
-    locale: str = "en"
-
-    def stage(self, stage_id: str) -> StageInfo:
-        """The stage with this id; ``KeyError`` when there is none."""
-        for s in self.stages:
-            if s.id == stage_id:
-                return s
-        raise KeyError(stage_id)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"currency": self.currency,
-                "stages": [[s.id, s.label, s.probability, s.kind, s.category]
-                           for s in self.stages],
-                "modules": [self.modules.catalog, self.modules.quotes],
-                "locale": self.locale}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlainSettings:
-        return cls(data["currency"], tuple(StageInfo(*s) for s in data["stages"]),
-                   PlainModules(*data["modules"]), data.get("locale", "en"))
-
-
-def plain_settings(settings) -> PlainSettings:
-    """The plain view of a (pydantic) ``Settings``."""
-    if isinstance(settings, PlainSettings):
-        return settings
-    return PlainSettings(settings.currency, tuple(stages(settings)),
-                         PlainModules(settings.modules.catalog, settings.modules.quotes),
-                         settings.locale)
+from .settings import Settings
 
 
 class Record(NamedTuple):
@@ -153,13 +98,7 @@ def dated(opp: Opportunity, closed: bool = False) -> Dated:
     return Dated(planned, done, sent) if planned or done or sent else NOTHING_DATED
 
 
-def stages(settings) -> list[StageInfo]:
-    """The stages of the settings, in their order."""
-    return [StageInfo(s.id, s.label, s.probability, s.kind,
-                      stage_category(s.id, s.kind, s.category)) for s in settings.stages]
-
-
-def record(opp, settings, names: dict[str, str] | None = None) -> Record:
+def record(opp, settings: Settings, names: dict[str, str] | None = None) -> Record:
     """The record of a valid opportunity (its stage is one of the settings'); with
     ``names`` (account id -> name), its customer shows the account's name."""
     rank, stage = next((i, s) for i, s in enumerate(settings.stages) if s.id == opp.stage)

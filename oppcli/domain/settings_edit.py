@@ -18,7 +18,8 @@ from ..errors import NotFound, RuleError, UsageError
 from .categories import CATEGORIES
 from .checks import Problem, problems
 from .l10n import check_currency, check_locale
-from .model import Opportunity, Settings
+from .model import Opportunity, settings_from
+from .settings import Settings
 from .stages import near, resolve_stage
 
 LISTS = {"activity_types": ("activity_types",), "lost_reasons": ("lost_reasons",),
@@ -71,7 +72,7 @@ def dotted(path: tuple[str, ...]) -> str:
 
 def get(settings: Settings, path: tuple[str, ...] = ()) -> Any:
     """The value at ``path`` as plain JSON data (the whole settings for ())."""
-    data = settings.model_dump(mode="json")
+    data = settings.as_data()
     if path[:1] == ("stages",) and len(path) > 1:
         index = next(i for i, s in enumerate(data["stages"]) if s["id"] == path[1])
         if len(path) == 3:
@@ -89,7 +90,7 @@ def _validated(data: dict) -> Settings:
     from pydantic import ValidationError
 
     try:
-        return Settings.model_validate(data)
+        return settings_from(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
@@ -152,7 +153,7 @@ def _word(text: str, key: str, limit: int = 100) -> str:
 def set_value(settings: Settings, path: tuple[str, ...], text: str) -> Settings:
     """The settings with the scalar at ``path`` set from ``text``."""
     key = dotted(path)
-    data = settings.model_dump(mode="python")
+    data = settings.as_data()
     if path == ("currency",):
         try:
             data["currency"] = check_currency(text)
@@ -214,7 +215,7 @@ def add(settings: Settings, path: tuple[str, ...], value: str, *,
         after: str | None = None) -> Settings:
     """The settings with ``value`` added to a list, or a new stage (id ``value``)."""
     key = dotted(path)
-    data = settings.model_dump(mode="python")
+    data = settings.as_data()
     if path == ("stages",):
         return _add_stage(settings, data, value, label, probability, kind, before, after)
     if any(o is not None for o in (label, probability, kind, before, after)):
@@ -272,7 +273,7 @@ def remove(settings: Settings, path: tuple[str, ...], value: str) -> tuple[Setti
     """The settings without ``value`` (a list item, or a stage by id or label), and the
     exact value removed."""
     key = dotted(path)
-    data = settings.model_dump(mode="python")
+    data = settings.as_data()
     if path == ("stages",):
         stage = resolve_stage(settings, value)
         if stage.id == settings.default_stage:

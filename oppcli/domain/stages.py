@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from ..errors import NotFound, RuleError
 
 if TYPE_CHECKING:  # annotations only: reports read stages without pydantic
-    from .model import Opportunity, Settings, Stage
+    from .model import Opportunity
+    from .settings import Settings, Stage
 
 
 def stage_problems(stage: str, close_date: date | None, lost_reason: str | None,

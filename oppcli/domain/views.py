@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .categories import deal_category, stage_category
-from .model import Opportunity, Settings
+from .model import Opportunity
 from .money import money_str, plain
+from .settings import Settings
 
 if TYPE_CHECKING:
     from datetime import date

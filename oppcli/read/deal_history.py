@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..domain.categories import CATEGORIES
-from ..domain.records import PlainSettings
+from ..domain.settings import Settings
 from ..domain.stays import DealPath, DealState, Version, fold
 from ..store.files import OPPORTUNITIES_DIR
 from ..store.git import git, git_raw, head_commit
@@ -107,7 +107,7 @@ def _entries(repo: Repo, blobs: set[str]) -> dict[str, Entry]:
     return {b: parse(data) for b, data in read_blobs(repo.root, blobs).items()}
 
 
-def _states(entries: dict[str, Entry], settings: PlainSettings) -> dict[str, DealState]:
+def _states(entries: dict[str, Entry], settings: Settings) -> dict[str, DealState]:
     """The state of each valid version (a blob), read with ``settings``."""
     kinds = {s.id: s.kind for s in settings.stages}
     words: dict[str, str] = {}
@@ -134,7 +134,7 @@ def _states(entries: dict[str, Entry], settings: PlainSettings) -> dict[str, Dea
     return out
 
 
-def deal_paths(repo: Repo, settings: PlainSettings) -> list[DealPath]:
+def deal_paths(repo: Repo, settings: Settings) -> list[DealPath]:
     """Every deal the history knows (deleted ones too), its stays and states."""
     lines = log_lines(repo)
     blobs: set[str] = set()

@@ -23,7 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..domain.records import Commit, PlainSettings, Record, Step, named, record
+from ..domain.records import Commit, Record, Step, named, record
+from ..domain.settings import Settings
 from ..errors import DataError, RepoError, UsageError
 from ..store import yamlio
 from ..store.files import ACCOUNTS_DIR, OPPORTUNITIES_DIR, SETTINGS_FILE
@@ -378,7 +379,7 @@ class _Reader:
         self.blobs = blobs
         self.entries = entries  # blob -> index.Entry, when the index is used
         self.index = index
-        self.settings: dict[str, PlainSettings] = {}
+        self.settings: dict[str, Settings] = {}
         self.records: dict[tuple[str, str, str], Record] = {}
 
     def record(self, path: str, blob: str | None, settings_blob: str | None,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..domain.accounts import with_accounts
-from ..domain.records import Dated, PlainSettings, Record, dated, plain_settings, record
+from ..domain.records import Dated, Record, dated, record
+from ..domain.settings import Settings
 from .index import accounts, db, worktree
 from .index.accounts import names as account_names
 
@@ -28,7 +29,7 @@ class Source(Protocol):
 
     commit: Commit | None
 
-    def settings(self) -> PlainSettings: ...
+    def settings(self) -> Settings: ...
 
     def records(self) -> list[Record]: ...
 
@@ -45,12 +46,12 @@ class WorkingTree:
     def __init__(self, repo: Repo):
         self.repo = repo
 
-    def settings(self) -> PlainSettings:
+    def settings(self) -> Settings:
         """The settings as reports and lists read them, from the index when it knows this
         ``opp.yaml``: no pydantic on that path."""
         if db.enabled():
             return worktree.report_settings(self.repo)
-        return plain_settings(self.repo.settings)
+        return self.repo.settings
 
     def records(self) -> list[Record]:
         """Every opportunity as a plain ``Record``, in id order."""

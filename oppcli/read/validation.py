@@ -54,7 +54,7 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
                   ) -> tuple[list[DataError], int]:
     """(errors, number of files checked). The settings come first: without them
     no opportunity can be checked; given among ``paths``, every file is checked."""
-    from ..domain.model import Settings
+    from ..domain.model import SettingsFile
 
     errors: list[DataError] = []
     if paths is not None:
@@ -64,12 +64,12 @@ def validate_repo(repo: Repo, paths: list[Path] | None = None
     data, node = None, None
     try:
         data, node = repo.read_yaml(SETTINGS_FILE)
-        settings = repo.model_errors(Settings, SETTINGS_FILE, data, node)
+        settings = repo.model_errors(SettingsFile, SETTINGS_FILE, data, node)
     except DataError as exc:
         settings = [exc]
     if isinstance(settings, list):
         return settings + errors, 1 + len(errors)
-    repo.__dict__["settings"] = settings
+    repo.__dict__["settings"] = settings.value()
 
     targets = _every_file(repo) if paths is None else given
     accounts: dict[str, Any] = {}

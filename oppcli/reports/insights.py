@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..domain.money import CENT, ZERO, money_str
-from ..domain.records import StageInfo
+from ..domain.settings import Stage
 from ..domain.stays import DealPath, DealState, days_number, mean, median, ratio
 from ..errors import UsageError
 from ..read.deal_history import deal_paths
@@ -28,7 +28,7 @@ from .common import CustomerMatch, iso_day, matches
 
 @dataclass
 class StageRow:
-    stage: StageInfo
+    stage: Stage
     entered: int = 0
     won: int = 0
     lost: int = 0
@@ -145,7 +145,7 @@ def cycle_days(path: DealPath, state: DealState) -> int:
     return max(0, (state.close_date - path.created).days)
 
 
-def insights(paths: Sequence[DealPath], stages: Sequence[StageInfo], since: date,
+def insights(paths: Sequence[DealPath], stages: Sequence[Stage], since: date,
              until: date, *, owner: str | None = None, customer: CustomerMatch = None,
              default_currency: str = "EUR") -> Insights:
     """The insights of the window [since, until] over the deals' paths (``stays.fold``),
@@ -227,7 +227,7 @@ MIN_CLOSED = 5  # closed deals a stage needs before its conversion replaces its 
 class StageProbability:
     """The probability a forecast weights a stage's open deals by, and where it is from."""
 
-    stage: StageInfo
+    stage: Stage
     percent: Decimal  # exact: the conversion x 100, or the configured probability
     source: str  # history | settings
     closed: int  # closed deals of the window that passed through the stage

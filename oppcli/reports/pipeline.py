@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.money import money_str
-from ..domain.records import Record, StageInfo
+from ..domain.records import Record
+from ..domain.settings import Stage
 from .common import Sum, currencies_of, money_fields, percent_words, rate
 from .forecast import forecast_weighted
 
@@ -19,7 +20,7 @@ from .forecast import forecast_weighted
 class PipelineRow:
     """One stage in one currency."""
 
-    stage: StageInfo
+    stage: Stage
     currency: str
     count: int
     amount: Decimal
@@ -75,7 +76,7 @@ class Pipeline:
                 "totals": [t.as_dict() for t in self.totals]}
 
 
-def pipeline(records: Sequence[Record], stages: Sequence[StageInfo],
+def pipeline(records: Sequence[Record], stages: Sequence[Stage],
              default_currency: str = "EUR") -> Pipeline:
     """Per stage (in stage order) and currency: count, amount, weighted, objective;
     per currency: open, won and lost totals and the win rate (R18, R19).
@@ -87,7 +88,7 @@ def pipeline(records: Sequence[Record], stages: Sequence[StageInfo],
     order = list(stages)
     known = {s.id for s in order}
     extra = sorted({(r.stage_rank, r.stage): r for r in records if r.stage not in known}.items())
-    order += [StageInfo(r.stage, r.stage_label, r.probability, r.status) for _, r in extra]
+    order += [Stage(r.stage, r.stage_label, r.probability, r.status) for _, r in extra]
     currencies = currencies_of(records, default_currency)
 
     sums = {(s.id, c): Sum() for s in order for c in currencies}

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain import merge, mergecheck
+from ..domain.settings import Settings
 from ..errors import DataError, RepoError, RuleError
 from . import accounts as store_accounts
 from . import mergestate, references
@@ -242,7 +243,7 @@ def lost_by_merge(root: Path, commit: str, prefix: str) -> list[str]:
     """What merge ``commit`` lacks of either parent's changes, per file, in words."""
     from pydantic import ValidationError
 
-    from ..domain.model import Settings
+    from ..domain.model import settings_from
 
     parents = git(root, "rev-list", "--parents", "-n", "1", commit).stdout.split()[1:]
     if len(parents) != 2:
@@ -259,8 +260,8 @@ def lost_by_merge(root: Path, commit: str, prefix: str) -> list[str]:
              for rev in (base, ours, theirs, commit)]
     blobs = read_blobs(root, names)
     try:
-        settings = Settings.model_validate(_parsed(blobs[f"{commit}:{prefix}{SETTINGS_FILE}"],
-                                                   SETTINGS_FILE))
+        settings = settings_from(_parsed(blobs[f"{commit}:{prefix}{SETTINGS_FILE}"],
+                                         SETTINGS_FILE))
     except (ValidationError, ValueError, TypeError):
         settings = Settings()
     found = []
@@ -282,9 +283,9 @@ def invalid_files(repo: Repo, since: list[str | None], here: str | None = None) 
     validate``, as the work tree (clean: HEAD) has them; with the references between
     files (``references.broken``): those of the deals changed, and of the deals that
     name an account changed or gone. ``here``: the revision a refused merge goes back to."""
-    from ..domain.model import Catalog, Quotas, Settings
+    from ..domain.model import Catalog, Quotas, SettingsFile
 
-    models: dict[str, type[BaseModel]] = {SETTINGS_FILE: Settings, CATALOG_FILE: Catalog,
+    models: dict[str, type[BaseModel]] = {SETTINGS_FILE: SettingsFile, CATALOG_FILE: Catalog,
                                           QUOTAS_FILE: Quotas}
     root = repo.root
     prefix = repo.place[0]

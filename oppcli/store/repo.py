@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.settings import Settings
 from ..domain.stages import near
 from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
@@ -201,11 +202,11 @@ class Repo:
             return out
 
     @cached_property
-    def settings(self):
-        from ..domain.model import Settings
+    def settings(self) -> Settings:
+        from ..domain.model import SettingsFile
 
         data, node = self.read_yaml(SETTINGS_FILE)
-        return self.parse_model(Settings, SETTINGS_FILE, data, node)
+        return self.parse_model(SettingsFile, SETTINGS_FILE, data, node).value()
 
     def settings_bytes(self) -> bytes | None:
         """The bytes of ``opp.yaml``; None when they cannot be read (``settings`` says why)."""
@@ -214,13 +215,13 @@ class Repo:
         except DataError:
             return None
 
-    def settings_from_bytes(self, data: bytes):
+    def settings_from_bytes(self, data: bytes) -> Settings:
         """``settings`` parsed from these very bytes of ``opp.yaml`` (the ones the index
         keys its copy on), and kept as ``settings``."""
-        from ..domain.model import Settings
+        from ..domain.model import SettingsFile
 
         loaded, node = yamlio.quick_load(data, SETTINGS_FILE)  # as ``settings`` reads them
-        settings = self.parse_model(Settings, SETTINGS_FILE, loaded, node)
+        settings = self.parse_model(SettingsFile, SETTINGS_FILE, loaded, node).value()
         self.__dict__["settings"] = settings
         return settings
 

@@ -35,7 +35,7 @@ from ..domain.money import MONEY_SCHEMA
 
 SCHEMA_FILES = {
     "opportunity.schema.json": ("Opportunity", "An opp opportunity file (opportunities/<id>.yaml)"),
-    "settings.schema.json": ("Settings", "opp settings (opp.yaml)"),
+    "settings.schema.json": ("SettingsFile", "opp settings (opp.yaml)"),
     "catalog.schema.json": ("Catalog", "opp product catalog (catalog.yaml)"),
     "quotas.schema.json": ("Quotas", "opp sales quotas (quotas.yaml)"),
     "account.schema.json": ("Account", "An opp account file (accounts/<id>.yaml)"),
@@ -80,6 +80,11 @@ def _generator():
             if isinstance(dft, Decimal):  # pydantic would write "0.00", a string
                 return int(dft) if dft == dft.to_integral_value() else float(dft)
             return super().encode_default(dft)
+
+        def normalize_name(self, name):
+            # the classes that check opp.yaml (StageFile, SettingsFile) are named for
+            # what they check: "Stage", "Settings", as the file's readers know them
+            return super().normalize_name(name).removesuffix("File")
 
     return Generator
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..domain.settings import Settings
 from ..env import today
 from ..errors import DataError, RepoError
 from . import files, journal
@@ -19,9 +20,9 @@ from .repo import Repo, yamlio
 from .transaction import Transaction, refuse_during_merge
 
 
-def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
+def init(path: Path, settings: Settings | None = None, catalog: Any = None) -> Repo:
     """Create a data repo at ``path`` (``git init`` when it is not in a work tree); one commit."""
-    from ..domain.model import Catalog, Settings
+    from ..domain.model import Catalog
 
     path = Path(path).expanduser()
     if path.is_dir() and (path / SETTINGS_FILE).exists():
@@ -39,7 +40,7 @@ def init(path: Path, settings: Any = None, catalog: Any = None) -> Repo:
         refuse_during_merge(repo.git_dir)
         journal.refuse_git_operation(repo.git_dir)
         tx = Transaction(repo, "init: opp data repo", kind="init")
-        tx.save_model(SETTINGS_FILE, settings or Settings())
+        tx.save_settings(settings or Settings())
         tx.save_model(CATALOG_FILE, catalog or Catalog())
         existing = (files.read_data_file(repo.root, ".gitattributes", 1 << 20, error=RepoError)
                     or b"").decode("utf-8", "replace")

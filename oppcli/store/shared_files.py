@@ -14,7 +14,8 @@ from .files import CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import one_line
 
 if TYPE_CHECKING:
-    from ..domain.model import Catalog, Settings
+    from ..domain.model import Catalog
+    from ..domain.settings import Settings
     from .repo import Repo
 
 
@@ -52,7 +53,7 @@ def change_settings(repo: Repo, kind: str,
         broken = breakages(_opportunities(repo), old, new)
         if broken:
             raise refusal(broken)
-        tx.save_model(SETTINGS_FILE, new)
+        tx.save_settings(new)
         tx.kind = kind
         tx.subject = one_line(f"settings: {words}")
     return words, True

@@ -25,17 +25,15 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain import merge
+from ..domain.settings import Settings
 from ..errors import DataError, NotFound, RepoError, UsageError
 from . import mergestate, yamlio
 from .files import SETTINGS_FILE, atomic_write, read_data_file
 from .git import git, one_line
 from .repo import Repo
-
-if TYPE_CHECKING:
-    from ..domain.model import Settings
 
 CONFLICTS_DIR = "opp-conflicts"
 SYNC_ROUNDS = 5
@@ -133,7 +131,7 @@ def _settings_near(worktree: Path, path: str) -> Settings:
     """The settings of the data repo holding ``path`` (as the work tree has them now)."""
     from pydantic import ValidationError
 
-    from ..domain.model import Settings
+    from ..domain.model import settings_from
 
     folder = (worktree / path).parent
     if merge.kind_of(path) == merge.OPPORTUNITY:
@@ -141,7 +139,7 @@ def _settings_near(worktree: Path, path: str) -> Settings:
     try:
         raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES)
         data, _ = yamlio.load(raw or b"", SETTINGS_FILE)
-        return Settings.model_validate(data)
+        return settings_from(data)
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 
@@ -150,11 +148,11 @@ def _settings_of(top: Path, path: str) -> Settings:
     """The settings file being merged, as it stands (ours for now), for reading a value."""
     from pydantic import ValidationError
 
-    from ..domain.model import Settings
+    from ..domain.model import settings_from
 
     try:
         raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES)
-        return Settings.model_validate(yamlio.load(raw or b"", path)[0])
+        return settings_from(yamlio.load(raw or b"", path)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 

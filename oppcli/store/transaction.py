@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.settings import Settings
 from ..errors import DataError, RepoError, RuleError
 from . import files, journal, yamlio
 from .files import (
@@ -29,6 +30,7 @@ from .files import (
     MANY_PATHS,
     OPPORTUNITIES_DIR,
     PATHSPEC_STDIN,
+    SETTINGS_FILE,
     atomic_write,
     pathspec,
     prune_empty,
@@ -159,6 +161,12 @@ class Transaction:
         from .schemas import header as schema_header
 
         self.write(relpath, dump_model(model, header or schema_header(relpath)))
+
+    def save_settings(self, settings: Settings) -> None:
+        """Stage ``opp.yaml``."""
+        from .schemas import header as schema_header
+
+        self.write(SETTINGS_FILE, yamlio.dump(settings.as_data(), schema_header(SETTINGS_FILE)))
 
     def save_account(self, account: Any) -> None:
         """Stage an account file (``accounts/<ID>.yaml``)."""
@@ -399,7 +407,7 @@ def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
         refuse_during_merge(repo.git_dir)
         journal.refuse_git_operation(repo.git_dir)
         # a fresh look at the data now that we hold the lock
-        for name in ("settings", "catalog", "_plain_settings", "_directory"):
+        for name in ("settings", "catalog", "_report_settings", "_directory"):
             repo.__dict__.pop(name, None)
         tx = Transaction(repo, subject)
         yield tx

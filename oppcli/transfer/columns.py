@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from shlex import quote
 
 from ..domain import stages
-from ..domain.model import Settings, Stage
+from ..domain.settings import Settings, Stage
 from ..errors import DataError, OppError, UsageError
 from .sheet import Cell, Table, cell_text, header_key, header_of
 

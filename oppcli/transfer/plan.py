@@ -47,8 +47,9 @@ from typing import Any
 from ..domain import ids, opportunity, products, stages
 from ..domain.accounts import ACCOUNT_ID, Directory, normalise
 from ..domain.l10n import check_currency
-from ..domain.model import Catalog, CatalogItem, Opportunity, Settings, Stage
+from ..domain.model import Catalog, CatalogItem, Opportunity
 from ..domain.money import ZERO, money_str
+from ..domain.settings import Settings, Stage
 from ..errors import OppError, RuleError
 from .columns import REQUIRED_TO_CREATE, ColumnMap, render_default
 from .reading import PLAIN, Reading

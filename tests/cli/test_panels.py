@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from oppcli.domain import panels
 from oppcli.domain.ids import ALPHABET
-from oppcli.domain.model import Document, Opportunity, Settings
+from oppcli.domain.model import Document, Opportunity
+from oppcli.domain.settings import Settings
 from oppcli.errors import NotFound, RuleError, UsageError
 
 

@@ -9,7 +9,7 @@ from babel import Locale
 
 from oppcli.domain import l10n
 from oppcli.domain.l10n import check_country, check_currency, countries, currencies
-from oppcli.domain.model import Account, Settings
+from oppcli.domain.model import Account, settings_from
 
 
 def test_the_lists_are_iso_3166_and_iso_4217():
@@ -40,9 +40,9 @@ def test_codes_are_written_upper_case():
 
 
 def test_the_models_check_the_codes_of_files():
-    assert Settings.model_validate({"currency": "USD"}).currency == "USD"
+    assert settings_from({"currency": "USD"}).currency == "USD"
     with pytest.raises(ValueError, match="'ABC' is not an ISO 4217"):
-        Settings.model_validate({"currency": "ABC"})
+        settings_from({"currency": "ABC"})
     with pytest.raises(ValueError, match="'ZZ' is not an ISO 3166"):
         Account.model_validate({"id": "ab12cd34", "name": "Delta", "country": "ZZ"})
     assert Account.model_validate({"id": "ab12cd34", "name": "Delta",

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from oppcli.domain import settings_edit as keys
-from oppcli.domain.model import Settings
+from oppcli.domain.settings import Settings
 from oppcli.errors import NotFound, RuleError, UsageError
 
 

@@ -1,5 +1,6 @@
 """The semantic three-way merge (oppcli.merge): pure functions, no git."""
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal as D
 
@@ -18,10 +19,10 @@ from oppcli.domain.model import (
     Opportunity,
     Quote,
     QuoteLine,
-    Settings,
-    Stage,
+    settings_from,
 )
 from oppcli.domain.money import line_total
+from oppcli.domain.settings import Settings, Stage
 
 S = Settings()
 TODAY = date(2026, 11, 26)
@@ -312,14 +313,12 @@ def test_catalog_same_sku_added_with_two_prices_is_a_conflict():
 
 
 def test_settings_merge_by_key_by_stage_id_and_by_word():
-    base = S.model_dump(mode="python")
-    ours = S.model_copy(update={"activity_types": [*S.activity_types, "demo"],
-                                "currency": "USD"}).model_dump(mode="python")
+    base = S.as_data()
+    ours = replace(S, activity_types=(*S.activity_types, "demo"), currency="USD").as_data()
     stages = list(S.stages)
     stages.insert(2, Stage(id="demo", label="Demo", probability=40))
-    stages[0] = stages[0].model_copy(update={"probability": 5})
-    theirs = S.model_copy(update={"stages": stages, "lost_reasons": ["price", "other"]}
-                          ).model_dump(mode="python")
+    stages[0] = replace(stages[0], probability=5)
+    theirs = replace(S, stages=tuple(stages), lost_reasons=("price", "other")).as_data()
     merged = merge.merge_document(merge.SETTINGS, base, ours, theirs)
     assert merged.conflicts == []
     data = merged.data
@@ -331,16 +330,15 @@ def test_settings_merge_by_key_by_stage_id_and_by_word():
 
 
 def test_settings_that_break_together_become_a_conflict_on_the_field():
-    base = S.model_dump(mode="python")
-    ours_stages = [s.model_copy(update={"label": "Demo"}) if s.id == "proposal" else s
-                   for s in S.stages]
-    ours = S.model_copy(update={"stages": ours_stages}).model_dump(mode="python")
-    theirs = S.model_copy(update={"stages": [*S.stages, Stage(id="demo", label="Demo",
-                                                              probability=40)]}
-                          ).model_dump(mode="python")
+    base = S.as_data()
+    ours_stages = tuple(replace(s, label="Demo") if s.id == "proposal" else s
+                        for s in S.stages)
+    ours = replace(S, stages=ours_stages).as_data()
+    theirs = replace(S, stages=(*S.stages, Stage(id="demo", label="Demo", probability=40))
+                     ).as_data()
     merged = merge.merge_document(merge.SETTINGS, base, ours, theirs)
     assert [c.field for c in merged.conflicts] == ["stages"]
-    assert Settings.model_validate(merged.data).stages == ours_stages
+    assert settings_from(merged.data).stages == ours_stages
 
 
 def test_kind_of_paths():

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import depth
 from oppcli.domain import merge, opportunity, panels
-from oppcli.domain.model import Competitor, Contact, Opportunity, Partner, Settings
+from oppcli.domain.model import Competitor, Contact, Opportunity, Partner
+from oppcli.domain.settings import Settings
 
 S = Settings()
 TODAY = date(2026, 11, 26)

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oppcli.domain import checks, opportunity, products
-from oppcli.domain.model import CatalogItem, Opportunity, Settings
+from oppcli.domain.model import CatalogItem, Opportunity
 from oppcli.domain.money import line_total
+from oppcli.domain.settings import Settings
 from oppcli.errors import OppError
 
 S = Settings()

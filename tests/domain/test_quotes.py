@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oppcli.domain import checks, opportunity, products, quotes, stages
-from oppcli.domain.model import CatalogItem, Opportunity, Settings
+from oppcli.domain.model import CatalogItem, Opportunity
 from oppcli.domain.money import line_total
+from oppcli.domain.settings import Modules, Settings
 from oppcli.errors import NotFound, RuleError, UsageError
 from oppcli.reports.quote_document import escape, markdown
 from oppcli.store import yamlio
@@ -237,8 +238,8 @@ def test_finding_quotes():
 
 
 def test_modules_off_refuse():  # R3
-    no_quotes = Settings(modules={"catalog": True, "quotes": False})
-    no_catalog = Settings(modules={"catalog": False, "quotes": True})
+    no_quotes = Settings(modules=Modules(catalog=True, quotes=False))
+    no_catalog = Settings(modules=Modules(catalog=False, quotes=True))
     opp = drafted()
     with pytest.raises(RuleError, match="quotes module is off.*'quotes: true'.*opp.yaml"):
         quotes.new_quote(with_products(), no_quotes, today=TODAY)
@@ -278,7 +279,7 @@ def test_problems_flag_quotes_whose_status_and_dates_disagree(update, loc, words
 
 
 def test_problems_check_quotes_whatever_the_modules():  # R3
-    off = Settings(modules={"catalog": False, "quotes": False})
+    off = Settings(modules=Modules(catalog=False, quotes=False))
     opp = sent()
     assert checks.problems(opp, off) == []
     bad = opp.model_copy(update={"quotes": [opp.quotes[0].model_copy(

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from conftest import Opp, depth
 from oppcli.domain import checks, merge, opportunity, products, quotes, stages
-from oppcli.domain.model import CatalogItem, Opportunity, Quote, Settings
+from oppcli.domain.model import CatalogItem, Opportunity, Quote
 from oppcli.domain.money import ZERO
+from oppcli.domain.settings import Settings
 from oppcli.errors import RuleError
 from oppcli.reports.quote_document import markdown, status_words
 from oppcli.store import yamlio

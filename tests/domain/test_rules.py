@@ -6,7 +6,8 @@ from decimal import Decimal as D
 import pytest
 
 from oppcli.domain import checks, opportunity, products, stages
-from oppcli.domain.model import CatalogItem, Quote, QuoteLine, Settings
+from oppcli.domain.model import CatalogItem, Quote, QuoteLine, settings_from
+from oppcli.domain.settings import Modules, Settings
 from oppcli.errors import NotFound, RuleError, UsageError
 
 S = Settings()
@@ -89,7 +90,7 @@ def test_same_sku_twice_is_named_by_line_id():
 
 
 def test_catalog_module_off_refuses_products():  # R3
-    off = Settings(modules={"catalog": False, "quotes": True})
+    off = Settings(modules=Modules(catalog=False, quotes=True))
     with pytest.raises(RuleError, match="catalog module is off.*opp.yaml"):
         products.add_product(new(), off, SRV)
 
@@ -180,8 +181,8 @@ def test_problems_flag_stored_amounts_that_break_the_rules():
 
 def test_settings_must_be_coherent():
     with pytest.raises(ValueError, match="unique"):
-        Settings(stages=[*S.stages, S.stages[0]])
+        settings_from({"stages": [s.as_data() for s in [*S.stages, S.stages[0]]]})
     with pytest.raises(ValueError, match="'won' stage"):
-        Settings(stages=[s for s in S.stages if s.kind != "won"])
+        settings_from({"stages": [s.as_data() for s in S.stages if s.kind != "won"]})
     with pytest.raises(ValueError, match="default_stage"):
-        Settings(default_stage="closed-won")
+        settings_from({"default_stage": "closed-won"})

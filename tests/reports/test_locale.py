@@ -13,8 +13,9 @@ from babel.messages.pofile import read_po
 from babel.numbers import parse_decimal
 
 from oppcli.domain.l10n import check_locale, day_human
-from oppcli.domain.model import DEFAULT_STAGES, Settings
+from oppcli.domain.model import settings_from
 from oppcli.domain.money import money_human, number_human
+from oppcli.domain.settings import DEFAULT_STAGES, Settings
 from oppcli.reports import messages, quote_document
 
 ITALIAN_LABELS = ["Prospezione", "Qualificazione", "Proposta", "Negoziazione",
@@ -180,6 +181,6 @@ def test_a_third_language_is_one_more_file(monkeypatch, tmp_path):
 
 def test_the_settings_take_a_locale():
     assert Settings().locale == "en"
-    assert Settings(locale="it_IT").locale == "it_IT"
+    assert settings_from({"locale": "it_IT"}).locale == "it_IT"
     with pytest.raises(ValueError, match="locale"):
-        Settings(locale="xx")
+        settings_from({"locale": "xx"})

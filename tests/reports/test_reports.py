@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oppcli.domain.model import Settings
-from oppcli.domain.records import Commit, Record, StageInfo, Step, record, stages
+from oppcli.domain.records import Commit, Record, Step, record
+from oppcli.domain.settings import Settings, Stage
 from oppcli.reports import changes, common, forecast, pipeline
 
 S = Settings()
-STAGES = stages(S)
+STAGES = list(S.stages)
 RANK = {s.id: i for i, s in enumerate(STAGES)}
 
 
@@ -116,8 +116,8 @@ def test_empty_pipeline_says_its_currency():
 
 
 def test_pipeline_follows_the_configured_stage_order():
-    custom = [StageInfo("lead", "Lead", 5, "open"), StageInfo("deal", "Deal", 60, "open"),
-              StageInfo("won", "Won", 100, "won"), StageInfo("lost", "Lost", 0, "lost")]
+    custom = [Stage("lead", "Lead", 5, "open"), Stage("deal", "Deal", 60, "open"),
+              Stage("won", "Won", 100, "won"), Stage("lost", "Lost", 0, "lost")]
     book = [rec("a", "deal", "100.00", stage_list=custom),
             rec("b", "lead", "100.00", stage_list=custom)]
     p = pipeline.pipeline(book, custom)
@@ -173,8 +173,8 @@ def test_forecast_by_quarter_owner_stage():
 
 
 def test_forecast_counts_won_at_100_percent_whatever_the_stage_says():
-    odd = [StageInfo("open", "Open", 50, "open"), StageInfo("won", "Won", 90, "won"),
-           StageInfo("lost", "Lost", 10, "lost")]
+    odd = [Stage("open", "Open", 50, "open"), Stage("won", "Won", 90, "won"),
+           Stage("lost", "Lost", 10, "lost")]
     book = [rec("w", "won", "200.00", close_date=date(2026, 5, 1), stage_list=odd),
             rec("l", "lost", "300.00", close_date=date(2026, 5, 1), stage_list=odd)]
     f = forecast.forecast(book, "month")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from oppcli.domain.model import Catalog, Opportunity, Settings
+from oppcli.domain.model import Catalog, Opportunity, SettingsFile
 from oppcli.domain.money import number_as_text
 from oppcli.errors import DataError
 from oppcli.store import yamlio
@@ -123,7 +123,7 @@ def test_stage_probabilities_read_alike(tmp_path, probability, ok):
             "- {id: won, label: Won, probability: 100, kind: won}\n"
             "- {id: lost, label: Lost, probability: 0, kind: lost}\n"
             "default_stage: open\n").replace("PROB", probability)
-    assert _model_refuses(Settings, text) is not ok
+    assert _model_refuses(SettingsFile, text) is not ok
     assert bool(_schema_refuses(ROOT / "schemas" / "settings.schema.json",
                                 [_write(tmp_path / "opp.yaml", text)])) is not ok
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 
 from conftest import Opp
 from oppcli.domain.model import Activity, Note
-from oppcli.store import driver
+from oppcli.store import driver, yamlio
 from oppcli.store.repo import Repo
 from oppcli.store.transaction import dump_model
 
@@ -275,18 +276,18 @@ def test_deals_created_offline_in_two_clones_never_collide(team):
 
 def test_settings_changed_in_two_clones_merge_key_by_key(team):
     def edit_settings(clone, change, message):
-        from oppcli.domain.model import Settings
+        from oppcli.domain.model import settings_from
 
         path = clone.root / "opp.yaml"
-        settings = Settings.model_validate(yaml.safe_load(path.read_text()))
-        path.write_text(dump_model(change(settings)))
+        settings = settings_from(yaml.safe_load(path.read_text()))
+        path.write_text(yamlio.dump(change(settings).as_data()))
         clone.raw_git("commit", "-qam", message)
 
-    edit_settings(team.alice, lambda s: s.model_copy(
-        update={"activity_types": [*s.activity_types, "demo"]}), "settings: demo")
-    edit_settings(team.bob, lambda s: s.model_copy(update={"stages": [
-        st.model_copy(update={"probability": 60}) if st.id == "proposal" else st
-        for st in s.stages]}), "settings: proposal 60")
+    edit_settings(team.alice, lambda s: replace(
+        s, activity_types=(*s.activity_types, "demo")), "settings: demo")
+    edit_settings(team.bob, lambda s: replace(s, stages=tuple(
+        replace(st, probability=60) if st.id == "proposal" else st
+        for st in s.stages)), "settings: proposal 60")
     team.alice("sync")
     team.bob("sync")
     settings = yaml.safe_load((team.bob.root / "opp.yaml").read_text())

@@ -449,7 +449,7 @@ def test_values_are_read_by_the_parser_of_their_field():
     from decimal import Decimal
 
     from oppcli.cli.sync import parse_conflict_value as read
-    from oppcli.domain.model import Settings
+    from oppcli.domain.settings import Settings
     from oppcli.errors import NotFound, UsageError
 
     s = Settings()

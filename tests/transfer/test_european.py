@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from oppcli import transfer
-from oppcli.domain.model import Settings
+from oppcli.domain.settings import Settings
 
 EU_ROWS = [["Nome", "Cliente", "Importo", "Data chiusura", "Fase"],
            ["Caffè Rossi", "Società Dolci", "€ 1.234,50", "15/01/2027", "proposal"],

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from conftest import depth
 from oppcli import transfer
 from oppcli.domain import checks
-from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
+from oppcli.domain.model import Catalog, CatalogItem, Opportunity
+from oppcli.domain.settings import Settings
 from oppcli.errors import DataError, OppError
 from oppcli.store import yamlio
 

@@ -16,7 +16,8 @@ from openpyxl import Workbook
 
 from oppcli import transfer
 from oppcli.domain import checks, opportunity, products, stages
-from oppcli.domain.model import Catalog, CatalogItem, Opportunity, Settings
+from oppcli.domain.model import Catalog, CatalogItem, Opportunity
+from oppcli.domain.settings import Settings
 from oppcli.errors import DataError, OppError, UsageError
 from oppcli.store import yamlio
 

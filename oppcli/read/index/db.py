@@ -16,13 +16,13 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...domain.records import PlainSettings
+from ...domain.settings import Settings
 from .entry import SEP, Entry
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: the settings row holds the whole opp.yaml (#18)
 
 
 FILE_NAME = "opp-index.sqlite3"
@@ -339,7 +339,7 @@ class Index:
             raise Corrupt(f"detail row {blob}")
         return rows[0][0]
 
-    def settings(self, blob: str) -> PlainSettings | None:
+    def settings(self, blob: str) -> Settings | None:
 
         rows = self._rows("SELECT data, crc FROM settings WHERE blob = ?", (blob,))
         if not rows:
@@ -348,7 +348,7 @@ class Index:
         if _crc(blob, data) != crc:
             raise Corrupt(f"settings row {blob}")
         try:
-            return PlainSettings.from_dict(json.loads(data))
+            return Settings.from_data(json.loads(data))
         except (ValueError, KeyError, TypeError) as exc:
             raise Corrupt(f"settings row {blob}: {exc}") from None
 
@@ -416,7 +416,7 @@ class Index:
 
     def write(self, *, entries: dict[str, Entry] | None = None,
               files: dict[str, tuple[str, str, Entry] | None] | None = None,
-              settings: tuple[str, PlainSettings] | None = None,
+              settings: tuple[str, Settings] | None = None,
               touches: tuple[str, dict[str, str]] | None = None,
               history: tuple[str, list[str]] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings,
@@ -446,7 +446,7 @@ class Index:
                                      for s, b, e in [v]])
                 if settings:
                     blob, plain = settings
-                    data = json.dumps(plain.as_dict())
+                    data = json.dumps(plain.as_data())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
                 if touches:

@@ -16,12 +16,12 @@ from ...domain.categories import deal_category, stage_category
 from ...domain.records import (
     NOTHING_DATED,
     Dated,
-    PlainSettings,
     PlannedActivity,
     Record,
     SentQuote,
     dated,
 )
+from ...domain.settings import Settings
 from ...domain.stages import stage_problems
 from ...errors import DataError
 from ...store.repo import Repo
@@ -229,19 +229,15 @@ def _node(node: Any, data: bytes) -> Any:
     return yamlio.load(data, "")[1] if isinstance(node, yamlio.FastRead) else node
 
 
-_NEUTRAL: Any = None
+_NEUTRAL = Settings()  # every module on
 
 
 def _detail(opp) -> str:
     """``views.detail`` of a valid opportunity as JSON, read with settings that have every
     module on; ``working_detail`` puts in the stage's label, status and probability."""
 
-    from ...domain.model import Settings
     from ...domain.views import detail
 
-    global _NEUTRAL
-    if _NEUTRAL is None:
-        _NEUTRAL = Settings()
     return json.dumps(detail(opp, _NEUTRAL), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -289,7 +285,7 @@ def _error(err: str, relpath: str) -> DataError:
                      int(column) if column else None)
 
 
-def make_record(entry: Entry, opp_id: str, relpath: str, settings: PlainSettings) -> Record:
+def make_record(entry: Entry, opp_id: str, relpath: str, settings: Settings) -> Record:
     """The record of an entry found at ``relpath``, read with ``settings``; the first
     error ``Repo.load`` would raise for that file otherwise, in the same words and place."""
     return RecordBuilder(settings).record(entry.rec, entry.err, opp_id, relpath)
@@ -299,7 +295,7 @@ class RecordBuilder:
     """Records from entries under one set of settings; equal small values (dates, owners,
     customers, stages) are shared between records, which saves time and memory."""
 
-    def __init__(self, settings: PlainSettings, names: dict[str, str] | None = None):
+    def __init__(self, settings: Settings, names: dict[str, str] | None = None):
         self.settings = settings
         self.names = names or {}  # account id -> name: a customer shows its account's
         self.ranks = stage_ranks(settings)
@@ -342,7 +338,7 @@ class RecordBuilder:
 
 
 def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
-            settings: PlainSettings) -> NoReturn:
+            settings: Settings) -> NoReturn:
     """Raise what ``Repo.load_errors`` finds first: the id, then the stage rules, then
     the rules that hold whatever the settings."""
     locs = f[len(_FIELDS):]
@@ -366,7 +362,7 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
     raise DataError("breaks a rule of its stage; run: opp validate", relpath)
 
 
-def stage_ranks(settings: PlainSettings) -> dict[str, tuple]:
+def stage_ranks(settings: Settings) -> dict[str, tuple]:
     """stage id -> (rank, label, kind, probability, id, category, open): the category of
     a deal at that stage with none of its own (``deal_category``), and whether its own
     counts (an open stage)."""

@@ -14,16 +14,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ...domain.categories import deal_category
+from ...domain.categories import deal_category, stage_category
 from ...domain.records import (
     NOTHING_DATED,
     Dated,
-    PlainSettings,
     Record,
     dated,
-    plain_settings,
     record,
 )
+from ...domain.settings import Settings
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR, read_plain
 from ...store.git import blob_id
@@ -122,27 +121,27 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
     return found
 
 
-def report_settings(repo: Repo) -> PlainSettings:
+def report_settings(repo: Repo) -> Settings:
     """The settings as reports read them: from the index when it knows this ``opp.yaml``
     (no pydantic then), else parsed (and remembered)."""
-    cached = repo.__dict__.get("_plain_settings")
+    cached = repo.__dict__.get("_report_settings")
     if cached is not None:
         return cached
 
-    def work(index: Index | None) -> PlainSettings:
+    def work(index: Index | None) -> Settings:
 
         data = repo.settings_bytes()
         if data is None or index is None:
-            return plain_settings(repo.settings)
+            return repo.settings
         blob = blob_id(data)
         found = index.settings(blob)
         if found is None:
-            found = plain_settings(repo.settings_from_bytes(data))
+            found = repo.settings_from_bytes(data)
             index.write(settings=(blob, found))
         return found
 
     plain = with_retry(repo, work)
-    repo.__dict__["_plain_settings"] = plain
+    repo.__dict__["_report_settings"] = plain
     return plain
 
 
@@ -238,7 +237,7 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
 # One function on purpose (about 80 lines): its loop runs once per file, 100,000 times
 # for a large repo, and every call or attribute lookup moved out of it shows in
 # `make bench`.
-def _working_records(repo: Repo, index: Index | None, settings: PlainSettings,
+def _working_records(repo: Repo, index: Index | None, settings: Settings,
                      recs: list[str | None] | None = None) -> list[Record]:
     """The records; ``recs``, when given, receives each file's rec in the same order
     (None for a file read the careful way)."""
@@ -408,7 +407,7 @@ def working_detail(repo: Repo, opp_id: str) -> dict:
 
 
 def _working_detail(repo: Repo, index: Index | None, opp_id: str,
-                    settings: PlainSettings) -> dict:
+                    settings: Settings) -> dict:
 
 
     relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
@@ -447,11 +446,12 @@ def _working_detail(repo: Repo, index: Index | None, opp_id: str,
     stage = settings.stage(out["stage"])
     out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
     out["category"], out["category_source"] = deal_category(
-        stage.kind, stage.category, out["category"] if out["category_source"] == "set" else None)
+        stage.kind, stage_category(stage.id, stage.kind, stage.category),
+        out["category"] if out["category_source"] == "set" else None)
     return out  # every key whatever the modules, as views.detail gives it
 
 
-def _careful(repo: Repo, opp_id: str, settings: PlainSettings) -> Record:
+def _careful(repo: Repo, opp_id: str, settings: Settings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
 
     return record(repo.load(opp_id), repo.settings, account_names(repo))
@@ -480,6 +480,6 @@ def rebuild(repo: Repo) -> dict[str, Any]:
     else:
         Index(index_path(repo)).discard()
     repo.__dict__.pop("_index", None)
-    repo.__dict__.pop("_plain_settings", None)
+    repo.__dict__.pop("_report_settings", None)
     working_records(repo)
     return status(repo)
