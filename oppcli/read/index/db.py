@@ -40,10 +40,10 @@ SNAPSHOT_MAGIC = b"opp-files 1\n"
 
 # the modules whose code decides what a file's entry holds: any change rebuilds the index
 _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
-            "domain/records.py", "domain/stages.py", "domain/model.py", "domain/checks.py",
-            "domain/products.py", "domain/quotes.py", "domain/views.py", "domain/money.py",
-            "domain/categories.py", "read/deal_history.py", "store/accounts.py",
-            "domain/accounts.py", "read/index/accounts.py",
+            "domain/records.py", "domain/settings.py", "domain/stages.py", "domain/model.py",
+            "domain/checks.py", "domain/products.py", "domain/quotes.py", "domain/views.py",
+            "domain/money.py", "domain/categories.py", "read/deal_history.py",
+            "store/accounts.py", "domain/accounts.py", "read/index/accounts.py",
             "store/yamlio.py", "store/pyyaml.py", "store/files.py", "errors.py")
 
 
