@@ -178,6 +178,34 @@ def parse_number(text: str, what: str, locale: str) -> Decimal:
     return Decimal(plain(value)) if value == value.to_integral_value() else value
 
 
+_SIGNS = re.compile(r"^\s*([A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)\s*[-+(\d.,]|"
+                    r"[\d.,)]\s*([A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)\s*$")
+
+
+def currency_named(text: str, locale: str) -> str | None:
+    """The currency a number's text names beside it, as a code: ``USD 1,234.50`` USD,
+    ``1.234,50 €`` EUR, ``$1,234.50`` what ``locale`` writes as ``$`` (USD in en_US);
+    None for a bare number, or a sign the locale gives to no one currency;
+    ``ValueError`` for three letters that are no currency's code."""
+    match = _SIGNS.search(str(text))
+    if match is None:
+        return None
+    sign = (match.group(1) or match.group(2)).rstrip(".")
+    if sign in ("Fr", "CHF"):
+        return "CHF"
+    if re.fullmatch(r"[A-Z]{3}", sign):
+        try:
+            return check_currency(sign)
+        except ValueError:
+            raise ValueError(f"'{text}' names {sign}, which is no ISO 4217 currency code; "
+                             "write the amount's code, such as EUR, USD, GBP or CHF") from None
+    from babel import Locale
+
+    codes = [code for code, shown in Locale.parse(locale).currency_symbols.items()
+             if shown == sign]
+    return codes[0] if len(codes) == 1 else None
+
+
 def date_order(locale: str) -> str:
     """The --date-format a locale writes its short dates in: DD/MM/YYYY for it and
     fr, MM/DD/YYYY for en, DD.MM.YYYY for de."""

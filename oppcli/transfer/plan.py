@@ -46,7 +46,7 @@ from typing import Any
 
 from ..domain import ids, opportunity, products, stages
 from ..domain.accounts import ACCOUNT_ID, Directory, normalise
-from ..domain.l10n import check_currency
+from ..domain.l10n import check_currency, currency_named
 from ..domain.model import Catalog, CatalogItem, Opportunity
 from ..domain.money import ZERO, money_str
 from ..domain.settings import Settings, Stage
@@ -218,6 +218,23 @@ def parse_value(name: str, cell: Cell, what: str, lookup: Lookup, today: date,
                              "account by the customer's name")
         return text.casefold()
     return one_line(text, what)
+
+
+def _one_currency(values: dict, said: dict[str, tuple[str, str]], column: str | None
+                  ) -> list[str]:
+    """The currency the amounts' cells name (``USD 485,000.00``, ``$12,500.00`` in
+    en_US) is the deal's: set when no column gives it, else the same as that column's;
+    never dropped for the repo's currency."""
+    problems = []
+    source = column
+    for what, (cell, code) in said.items():
+        given = values.get("currency")
+        if given is None:
+            values["currency"], source = code, what
+        elif given != code:
+            problems.append(f"{what} '{cell}' is in {code}, but {source} says {given}; a "
+                            "deal has one currency")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -442,18 +459,29 @@ class _Rows:
                               "columns; quote cells that hold the delimiter"])
         messages: list[str] = []
         values: dict = {}
+        said: dict[str, tuple[str, str]] = {}  # field: (its cell, the currency it names)
         for name, index in self.columns.fields.items():
             cell = cells[index] if index < len(cells) else ""
             cell = cell.strip() if isinstance(cell, str) else cell
             if cell == "":
                 continue
+            what = self.columns.header[index]
             try:
-                values[name] = parse_value(name, cell, self.columns.header[index], self.lookup,
-                                           self.today, self.reading,
-                                           self.table.place(index, line)
+                values[name] = parse_value(name, cell, what, self.lookup, self.today,
+                                           self.reading, self.table.place(index, line)
                                            if isinstance(cell, Decimal) else None)
+                if name in ("amount", "objective") and isinstance(cell, str) and \
+                        self.reading.locale is not None:
+                    try:
+                        code = currency_named(cell, self.reading.locale)
+                    except ValueError as exc:
+                        raise ValueError(f"{what} {exc}") from None
+                    if code is not None:
+                        said[what] = (cell, code)
             except ValueError as exc:
                 messages.append(str(exc))
+        messages += _one_currency(values, said, self.columns.header[
+            self.columns.fields["currency"]] if "currency" in self.columns.fields else None)
         if not messages:
             try:
                 self.lookup.account(values, line)

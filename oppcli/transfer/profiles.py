@@ -6,9 +6,12 @@ A profile holds ``map`` (COLUMN: FIELD, or null to ignore the column; when a fil
 two columns giving one field, the one listed first wins), ``stage_map`` (TEXT: STAGE),
 ``defaults`` (FIELD: VALUE), ``locale``, ``delimiter``, ``encoding``, ``date_format``,
 ``sheet``, ``footer`` (the text of the line that marks the footer a tool writes under
-its data, as Salesforce's reports do) and ``lists`` (COLUMN: SEPARATOR, a column whose
+its data, as Salesforce's reports do), ``lists`` (COLUMN: SEPARATOR, a column whose
 cells list several values, the first of which is read: HubSpot's "Associated
-Company"). The command line's options add to it and win over it.
+Company") and ``same_name`` (COLUMN: first or last, for a tool that writes two columns
+under one name: the one read; Salesforce's 15- and 18-character "Opportunity ID") and
+``blank`` (the text a tool writes in an empty cell: Salesforce's "-"). The command
+line's options add to it and win over it.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from ..errors import DataError, UsageError
 from ..store.files import read_data_file
 from .columns import find_headers, split_pair
 from .reading import Reading, check_date_format
-from .sheet import Table, check_delimiter, drop_footer, header_key
+from .sheet import Cell, Table, check_delimiter, drop_footer, header_key
 
 REPO_DIR = ".opp/import"
 BUILT_IN_DIR = Path(__file__).resolve().parent / "profiles"
-KEYS = ("map", "stage_map", "defaults", "lists", "locale", "delimiter", "encoding",
-        "date_format", "sheet", "footer")
+KEYS = ("map", "stage_map", "defaults", "lists", "same_name", "locale", "delimiter",
+        "encoding", "date_format", "sheet", "footer", "blank")
+SCALARS = KEYS[5:]
+SAME_NAME = ("first", "last")
 MAX_PROFILE_BYTES = 1 << 20
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -43,12 +48,14 @@ class Profile:
     stage_map: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     lists: dict[str, str] = field(default_factory=dict)
+    same_name: dict[str, str] = field(default_factory=dict)
     locale: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
     date_format: str | None = None
     sheet: str | None = None
     footer: str | None = None
+    blank: str | None = None
 
     def map_options(self, header: list[str]) -> list[str]:
         """The ``--map`` options of the columns this file has (a profile names every
@@ -100,7 +107,7 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
         raise DataError(f"unknown key '{unknown[0]}'; a profile holds {', '.join(KEYS)}",
                         source)
     scalars: dict[str, str | None] = {}
-    for key in KEYS[4:]:
+    for key in SCALARS:
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             raise DataError(f"{key} must be text, not {value!r}", source)
@@ -119,9 +126,15 @@ def parse_profile(name: str, text: bytes, source: str) -> Profile:
     if empty:
         raise DataError(f"lists: the separator of '{empty[0]}' is empty; give the text "
                         "between the values, e.g. ';'", source)
+    same_name = _texts(data.get("same_name"), "same_name", source)
+    odd = [column for column, which in same_name.items() if which not in SAME_NAME]
+    if odd:
+        raise DataError(f"same_name: '{odd[0]}' takes first or last, not "
+                        f"'{same_name[odd[0]]}'", source)
     return Profile(name, source, _texts(data.get("map"), "map", source, blank=True),
                    _texts(data.get("stage_map"), "stage_map", source),
-                   _texts(data.get("defaults"), "defaults", source), lists, **scalars)
+                   _texts(data.get("defaults"), "defaults", source), lists, same_name,
+                   **scalars)
 
 
 def _repo_file(root: Path, name: str) -> bytes | None:
@@ -182,21 +195,46 @@ def with_options(profile: Profile | None, header: list[str], maps: tuple[str, ..
 
 def profile_table(profile: Profile | None, table: Table) -> tuple[Table, list[int]]:
     """``table`` as ``profile`` reads it: without the footer it knows (and the lines
-    that held it), and the cells of its ``lists`` columns cut to their first value."""
+    that held it), the cells of its ``lists`` columns cut to their first value, and of
+    its ``same_name`` columns the one it reads under the name, the others numbered
+    ("Opportunity ID (2)": ignored, and named so), and its ``blank`` cells empty."""
     if profile is None:
         return table, []
     footer: list[int] = []
     if profile.footer:
         table, footer = drop_footer(table, profile.footer)
+    if profile.same_name:
+        table = replace(table, header=_one_of_each(table.header, profile.same_name))
     listed = {i: profile.lists[c] for c in find_headers(table.header, profile.lists)
               for i, h in enumerate(table.header) if header_key(h) == header_key(c)}
-    if listed:
-        table = replace(table, rows=[
-            (line, [c.split(listed[i], 1)[0].strip()
-                    if i in listed and isinstance(c, str) else c
-                    for i, c in enumerate(cells)])
-            for line, cells in table.rows])
+    blank = profile.blank
+
+    def read(i: int, cell: Cell) -> Cell:
+        if not isinstance(cell, str):
+            return cell
+        if blank is not None and cell.strip() == blank:
+            return ""
+        return cell.split(listed[i], 1)[0].strip() if i in listed else cell
+
+    if listed or blank is not None:
+        table = replace(table, rows=[(line, [read(i, c) for i, c in enumerate(cells)])
+                                     for line, cells in table.rows])
     return table, footer
+
+
+def _one_of_each(header: list[str], same_name: dict[str, str]) -> list[str]:
+    """The header with, of each ``same_name`` column the file has more than once, one
+    left under its name (the first or the last) and the others numbered in file order."""
+    out = list(header)
+    for name, which in same_name.items():
+        places = [i for i, h in enumerate(header) if header_key(h) == header_key(name)]
+        if len(places) < 2:
+            continue
+        kept = places[0] if which == "first" else places[-1]
+        for n, i in enumerate(places, 1):
+            if i != kept:
+                out[i] = f"{header[i]} ({n})"
+    return out
 
 
 def reading_for(profile: Profile | None, locale: str | None, date_format: str | None,
