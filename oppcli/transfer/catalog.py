@@ -58,9 +58,11 @@ class CatalogPlan:
 
 
 def _row_values(table: Table, columns: ColumnMap, reading: Reading, line: int,
-                cells: list, texts: list[str], messages: list[str]) -> dict:
+                cells: list, texts: list[str], messages: list[str],
+                currency: str | None = None) -> dict:
     """A row's non-blank cells as the catalog's fields (the price read as ``reading``
-    says, the SKU checked); each bad cell adds its message to ``messages``."""
+    says, in ``currency`` when its text names one, the SKU checked); each bad cell adds
+    its message to ``messages``."""
     values: dict = {}
     for name, index in columns.fields.items():
         text = texts[index].strip() if index < len(texts) else ""
@@ -73,6 +75,10 @@ def _row_values(table: Table, columns: ColumnMap, reading: Reading, line: int,
                 values[name] = reading.money(
                     text if isinstance(cell, str) else cell, what,
                     table.place(index, line) if isinstance(cell, Decimal) else None)
+                named = reading.currency(text if isinstance(cell, str) else cell, what)
+                if currency and named and named != currency:
+                    raise ValueError(f"{what} '{text}' is in {named}, but the catalog's "
+                                     f"prices are in {currency} (opp.yaml's currency)")
             elif name == "sku":
                 if not SKU_PATTERN.fullmatch(text):
                     raise ValueError(f"{what} '{text}' is not a valid SKU; use letters, "
@@ -106,11 +112,12 @@ def _sku_by_name(values: dict, by_name: dict[str, list[CatalogItem]],
 
 
 def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
-                        reading: Reading = PLAIN) -> CatalogPlan:
+                        reading: Reading = PLAIN, currency: str | None = None
+                        ) -> CatalogPlan:
     """Products by SKU: new ones added, existing ones updated with the cells given, every
     bad row reported. Prices are read as ``reading`` says (``opp import``'s amounts
     are: ``1.234,50`` with locale it, ``1.234`` refused without one; typed cells as
-    typed).
+    typed); a price whose text names a currency other than ``currency`` is refused.
 
     A row without a SKU names its product: one of the catalog whose name matches
     (case, spaces and punctuation ignored) is updated; otherwise the SKU is made from
@@ -136,7 +143,8 @@ def plan_catalog_import(table: Table, columns: ColumnMap, catalog: Catalog,
             plan.errors.append(RowError(line, f"the row has {len(cells)} cells but the "
                                               f"header names {width} columns"))
             continue
-        values = _row_values(table, columns, reading, line, cells, texts, messages)
+        values = _row_values(table, columns, reading, line, cells, texts, messages,
+                             currency)
         if not messages and "sku" not in values:
             messages += _sku_by_name(values, by_name, columns)
         if messages:

@@ -110,7 +110,8 @@ def import_catalog(repo: Repo, data: Table, columns: ColumnMap, *, name: str,
     report = _report(name, dry_run)
     with repo.transaction() as tx:
         require_module(repo.settings, "catalog")
-        plan: CatalogPlan = plan_catalog_import(data, columns, repo.catalog, reading)
+        plan: CatalogPlan = plan_catalog_import(data, columns, repo.catalog, reading,
+                                                repo.settings.currency)
         if plan.errors:
             raise Refused(plan.errors, report)
         report.update(created=len(plan.created), updated=len(plan.updated),

@@ -46,7 +46,7 @@ from typing import Any
 
 from ..domain import ids, opportunity, products, stages
 from ..domain.accounts import ACCOUNT_ID, Directory, normalise
-from ..domain.l10n import check_currency, currency_named
+from ..domain.l10n import check_currency
 from ..domain.model import Catalog, CatalogItem, Opportunity
 from ..domain.money import ZERO, money_str
 from ..domain.settings import Settings, Stage
@@ -470,14 +470,10 @@ class _Rows:
                 values[name] = parse_value(name, cell, what, self.lookup, self.today,
                                            self.reading, self.table.place(index, line)
                                            if isinstance(cell, Decimal) else None)
-                if name in ("amount", "objective") and isinstance(cell, str) and \
-                        self.reading.locale is not None:
-                    try:
-                        code = currency_named(cell, self.reading.locale)
-                    except ValueError as exc:
-                        raise ValueError(f"{what} {exc}") from None
-                    if code is not None:
-                        said[what] = (cell, code)
+                code = self.reading.currency(cell, what) if name in ("amount",
+                                                                     "objective") else None
+                if code is not None:
+                    said[what] = (str(cell), code)
             except ValueError as exc:
                 messages.append(str(exc))
         messages += _one_currency(values, said, self.columns.header[

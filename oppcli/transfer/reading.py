@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ..domain.l10n import DATE_FORMATS, date_order, parse_date, parse_number
+from ..domain.l10n import DATE_FORMATS, currency_named, date_order, parse_date, parse_number
 from ..domain.money import cents, parse_decimal, parse_money, plain
 from ..errors import UsageError
 
@@ -98,6 +98,17 @@ class Reading:
         except ValueError as exc:  # say it as the file writes it: '12,345', not '12.345'
             raise ValueError(str(exc).replace(f"'{plain(number)}'", f"'{cell.strip()}'")
                              ) from None
+
+    def currency(self, cell: str | Decimal | date, what: str) -> str | None:
+        """The currency an amount's text names beside its number (``USD 485,000.00``,
+        ``$12,500.00`` in en_US), read with the locale; None for a typed cell, a bare
+        number or no locale. ``ValueError`` for three letters no currency has."""
+        if not isinstance(cell, str) or self.locale is None:
+            return None
+        try:
+            return currency_named(cell, self.locale)
+        except ValueError as exc:
+            raise ValueError(f"{what} {exc}") from None
 
     def day(self, cell: str | Decimal | date, what: str) -> date:
         """A date: a typed date as typed; text in ISO, or in ``date_format``."""

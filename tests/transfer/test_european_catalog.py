@@ -58,6 +58,21 @@ def test_prices_are_read_as_the_reading_says():
     assert "is a date" in plan.errors[0].message
 
 
+def test_a_price_in_another_currency_than_the_catalog_s_is_refused():
+    table = transfer.Table(["sku", "name", "price"],
+                           [(2, ["A", "Alpha", "€ 12"]), (3, ["B", "Beta", "USD 7,50"]),
+                            (4, ["C", "Gamma", "XYZ 1"])])
+    columns = transfer.map_columns(table.header, transfer.CATALOG_FIELDS,
+                                   transfer.CATALOG_ALIASES)
+    plan = transfer.plan_catalog_import(table, columns, Catalog(),
+                                        transfer.Reading.of("it", None), "EUR")
+    assert [(e.line, e.message) for e in plan.errors] == [
+        (3, "price 'USD 7,50' is in USD, but the catalog's prices are in EUR (opp.yaml's "
+            "currency)"),
+        (4, "price 'XYZ 1' names XYZ, which is no ISO 4217 currency code; write the "
+            "amount's code, such as EUR, USD, GBP or CHF")]
+
+
 def test_a_european_price_list_in_cp1252(crm, unchanged, tmp_path):
     path = write_cp1252(tmp_path / "listino.csv", LISTINO)
     with unchanged:
@@ -210,6 +225,10 @@ def test_a_price_written_the_us_way_suggests_the_us_locale(crm, unchanged, tmp_p
     assert "US way" in lines[1] and "--locale it" not in lines[0] + lines[1]
     assert "--locale it" in lines[2]
     path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"$12,500.00"\n')
+    with unchanged:  # dollars, as en writes them: not the catalog's euros
+        r = crm("catalog", "import", path, "--locale", "en", code=1)
+    assert "price '$12,500.00' is in USD, but the catalog's prices are in EUR" in r.stdout
+    path.write_text('sku,name,price\nA,Alpha,"1,234.50"\nB,Beta,"€12,500.00"\n')
     crm("catalog", "import", path, "--locale", "en")
     assert (catalog_of(crm)["A"]["price"], catalog_of(crm)["B"]["price"]) == ("1234.50", "12500.00")
 
