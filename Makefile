@@ -43,7 +43,9 @@ demo: $(RUN_STAMP)
 # without that variable: each of its workers otherwise rewrites and compiles every test
 # module anew (5 s of CPU each instead of 1 s, measured on 2026-12-03).
 BYTECODE := $(BIN)/python -m compileall -q oppcli
-PYTEST   := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
+# tools/in-memory puts the suite's temporary folders in /dev/shm when it has room (its
+# comment says why: 278 s against 237 s for a clean clone).
+PYTEST   := tools/in-memory env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 test: $(TEST_STAMP)
 	$(BYTECODE)
