@@ -22,8 +22,8 @@ DATE_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "MM/DD/YYYY": "%m/%d/%Y", "YYYY-MM-DD"
                 "DD.MM.YYYY": "%d.%m.%Y"}
 
 # Currency signs a cell may carry around its number: symbols and ISO codes
-_CURRENCY = re.compile(r"^\s*(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*(.*?)\s*"
-                       r"(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)?\s*$")
+_SIGN = r"(?:[A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)"
+_CURRENCY = re.compile(rf"^\s*{_SIGN}?\s*(.*?)\s*{_SIGN}?\s*$")
 _SPACE = re.compile(r"[ \u00a0\u202f\u2009]")
 # opp's own plain number (CSV, TSV): digits, a dot, exactly two decimals, no grouping.
 # Never a grouped number where a dot groups digits (groups have three), so read as is.
@@ -178,8 +178,8 @@ def parse_number(text: str, what: str, locale: str) -> Decimal:
     return Decimal(plain(value)) if value == value.to_integral_value() else value
 
 
-_SIGNS = re.compile(r"^\s*([A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)\s*[-+(\d.,]|"
-                    r"[\d.,)]\s*([A-Z]{3}|[€$£¥₣₤₹]|Fr\.?|CHF)\s*$")
+# the sign itself, before a number or after one
+_SIGNS = re.compile(rf"^\s*({_SIGN})\s*[-+(\d.,]|[\d.,)]\s*({_SIGN})\s*$")
 
 
 def currency_named(text: str, locale: str) -> str | None:
@@ -199,6 +199,12 @@ def currency_named(text: str, locale: str) -> str | None:
         except ValueError:
             raise ValueError(f"'{text}' names {sign}, which is no ISO 4217 currency code; "
                              "write the amount's code, such as EUR, USD, GBP or CHF") from None
+    return _code_of_sign(sign, locale)
+
+
+@functools.cache
+def _code_of_sign(sign: str, locale: str) -> str | None:
+    """The one currency ``locale`` writes as ``sign`` (once per import, not per cell)."""
     from babel import Locale
 
     codes = [code for code, shown in Locale.parse(locale).currency_symbols.items()

@@ -156,17 +156,19 @@ class Transaction:
     def write_bytes(self, relpath: str, data: bytes) -> None:
         self.writes[relpath] = data
 
-    def save_model(self, relpath: str, model: Any, header: str | None = None) -> None:
-        """Stage a model as YAML; opp's files start with the line naming their JSON Schema."""
-        from .schemas import header as schema_header
+    def save_data(self, relpath: str, data: Any) -> None:
+        """Stage data as YAML; opp's files start with the line naming their JSON Schema."""
+        from .schemas import header
 
-        self.write(relpath, dump_model(model, header or schema_header(relpath)))
+        self.write(relpath, yamlio.dump(data, header(relpath)))
+
+    def save_model(self, relpath: str, model: Any) -> None:
+        """Stage a model (its fields in model order)."""
+        self.save_data(relpath, model.model_dump(mode="python"))
 
     def save_settings(self, settings: Settings) -> None:
         """Stage ``opp.yaml``."""
-        from .schemas import header as schema_header
-
-        self.write(SETTINGS_FILE, yamlio.dump(settings.as_data(), schema_header(SETTINGS_FILE)))
+        self.save_data(SETTINGS_FILE, settings.as_data())
 
     def save_account(self, account: Any) -> None:
         """Stage an account file (``accounts/<ID>.yaml``)."""
@@ -407,7 +409,7 @@ def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
         refuse_during_merge(repo.git_dir)
         journal.refuse_git_operation(repo.git_dir)
         # a fresh look at the data now that we hold the lock
-        for name in ("settings", "catalog", "_report_settings", "_directory"):
+        for name in ("settings", "catalog", "_directory"):
             repo.__dict__.pop(name, None)
         tx = Transaction(repo, subject)
         yield tx

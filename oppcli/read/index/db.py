@@ -445,8 +445,8 @@ class Index:
                                      for n, v in files.items() if v is not None
                                      for s, b, e in [v]])
                 if settings:
-                    blob, plain = settings
-                    data = json.dumps(plain.as_data())
+                    blob, value = settings
+                    data = json.dumps(value.as_data())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
                 if touches:

@@ -123,8 +123,9 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
 
 def report_settings(repo: Repo) -> Settings:
     """The settings as reports read them: from the index when it knows this ``opp.yaml``
-    (no pydantic then), else parsed (and remembered)."""
-    cached = repo.__dict__.get("_report_settings")
+    (no pydantic then), else parsed (and remembered); kept as ``Repo.settings``, which
+    is the same value."""
+    cached = repo.__dict__.get("settings")
     if cached is not None:
         return cached
 
@@ -140,9 +141,9 @@ def report_settings(repo: Repo) -> Settings:
             index.write(settings=(blob, found))
         return found
 
-    plain = with_retry(repo, work)
-    repo.__dict__["_report_settings"] = plain
-    return plain
+    settings = with_retry(repo, work)
+    repo.__dict__["settings"] = settings
+    return settings
 
 
 def records_of_blobs(repo: Repo, items: list[tuple[str, str]], read: Callable[[list[str]], dict],
@@ -480,6 +481,6 @@ def rebuild(repo: Repo) -> dict[str, Any]:
     else:
         Index(index_path(repo)).discard()
     repo.__dict__.pop("_index", None)
-    repo.__dict__.pop("_report_settings", None)
+    repo.__dict__.pop("settings", None)  # read again, and kept in the new index
     working_records(repo)
     return status(repo)
