@@ -81,7 +81,12 @@ LAZY = ("pydantic", "yaml", "shutil", "pygal", "tabulate", "multiprocessing", "b
         "oppcli.domain.settings_edit", "oppcli.store.yamlio", "oppcli.store.pyyaml",
         "oppcli.store.transaction", "oppcli.store.schemas", "oppcli.store.setup",
         "oppcli.store.sync", "oppcli.read.history", "oppcli.transfer",
-        "oppcli.reports.quote_document")
+        "oppcli.reports.quote_document", "fcntl", "portalocker")
+
+# modules that exist on one family of systems only: imported at the top of a module,
+# they make opp fail on the other (store/locking.py picks its lock per system)
+ONE_SYSTEM = ("fcntl", "termios", "tty", "pty", "pwd", "grp", "resource", "posix", "msvcrt",
+              "winreg", "_winapi")
 
 
 def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
@@ -118,6 +123,23 @@ def test_imports_inside_functions_only_at_the_lazy_boundary():
                               if not any(t == lazy or t.startswith(lazy + ".")
                                          for lazy in LAZY)]
     assert eager == []
+
+
+def test_nothing_of_one_system_is_imported_at_the_top():
+    """opp starts on Windows as on POSIX: a module only one of them has is imported
+    inside the function that needs it, behind a check of the system."""
+    found = []
+    for path in sorted((ROOT / "oppcli").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        top = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+               and not any(isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                           and n in ast.walk(f) for f in ast.walk(tree))]
+        for node in top:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                else [node.module or ""] if node.level == 0 else []
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
+                      if n.split(".")[0] in ONE_SYSTEM]
+    assert found == []
 
 
 def test_the_layers_hold():

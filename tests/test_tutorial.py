@@ -90,10 +90,14 @@ def environment(home: Path, bindir: Path, pinned: bool) -> dict[str, str]:
 
 
 def opp_on_path(bindir: Path) -> None:
-    """An ``opp`` command running this checkout's opp with this Python."""
+    """An ``opp`` command running this checkout's opp with this Python, or the installed
+    ``opp`` that ``OPP_TUTORIAL_OPP`` names (tools/try-install, after the README's
+    Install)."""
     bindir.mkdir(parents=True, exist_ok=True)
     script = bindir / "opp"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m oppcli "$@"\n')
+    installed = os.environ.get("OPP_TUTORIAL_OPP")
+    command = f'"{installed}"' if installed else f'"{sys.executable}" -m oppcli'
+    script.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
     script.chmod(0o755)
 
 

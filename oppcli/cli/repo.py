@@ -121,8 +121,7 @@ def _repo_of(state: State, paths: tuple[str, ...]) -> Repo:
     """The repo of --repo, OPP_REPO or the current folder; failing that, the one holding
     the first of ``paths`` (a pre-commit hook runs at the git root, maybe above it)."""
     from ..errors import RepoError
-    from ..store.files import SETTINGS_FILE
-    from ..store.repo import Repo
+    from ..store.repo import Repo, holds_settings
 
     try:
         return state.repo
@@ -130,6 +129,6 @@ def _repo_of(state: State, paths: tuple[str, ...]) -> Repo:
         if state.repo_arg or not paths:
             raise
         for folder in Path(paths[0]).resolve().parents:
-            if (folder / SETTINGS_FILE).is_file():
+            if holds_settings(folder):
                 return Repo(folder)
         raise

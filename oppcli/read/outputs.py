@@ -91,14 +91,26 @@ def _root(repo_arg: str | None) -> Path:
     given = repo_arg or os.environ.get("OPP_REPO", "").strip()
     if given:
         root = Path(given).expanduser().resolve()
-        if not (root / "opp.yaml").is_file():
+        if not _holds_settings(root):
             raise Unsure
         return root
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
-        if (folder / "opp.yaml").is_file():
+        if _holds_settings(folder):
             return folder
     raise Unsure
+
+
+def _holds_settings(folder: Path) -> bool:
+    """Whether ``folder`` has an ``opp.yaml``; one that is no regular file (a link) is
+    left to the careful path, which refuses it, naming it."""
+    try:
+        mode = os.lstat(folder / "opp.yaml").st_mode
+    except OSError:
+        return False
+    if not stat_module.S_ISREG(mode):
+        raise Unsure
+    return True
 
 
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],

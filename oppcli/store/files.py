@@ -115,7 +115,7 @@ def check_paths(root: Path, relpaths) -> None:
             seen.add(folder)
 
 
-def _kind(mode: int) -> str:
+def kind(mode: int) -> str:
     return ("a folder" if stat.S_ISDIR(mode) else
             "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
             "a character device" if stat.S_ISCHR(mode) else
@@ -201,12 +201,12 @@ def read_data_file(root: Path, relpath: str, limit: int, error=DataError) -> byt
         except OSError:
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
-            raise refuse(f"is {_kind(mode)}, not a regular file") from None
+            raise refuse(f"is {kind(mode)}, not a regular file") from None
         raise refuse(f"cannot read: {exc.strerror}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise refuse(f"is {_kind(info.st_mode)}, not a regular file")
+            raise refuse(f"is {kind(info.st_mode)}, not a regular file")
         if info.st_size > limit:
             raise refuse(f"file is larger than {_size(limit)}")
         return _read_to_end(fd, limit, relpath)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RepoError
+from .locking import INHERITED
 
 SUBJECT_MAX = 120
 
@@ -66,7 +67,7 @@ def for_git(args: tuple[str, ...]) -> tuple[list[str], tuple[int, ...], dict[str
     if not _held or (args and args[0] in ("fetch", "push", "pull", "clone", "ls-remote")):
         return [], (), {}
     return (["-c", "gc.autoDetach=false", "-c", "maintenance.autoDetach=false"],
-            tuple(_held), {CHILD_ENV: str(os.getpid())})
+            tuple(_held) if INHERITED else (), {CHILD_ENV: str(os.getpid())})
 
 
 def _git_command(args: tuple[str, ...], env: dict | None,

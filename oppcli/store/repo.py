@@ -4,9 +4,9 @@ each checked in full. Changes go through ``store.transaction``.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -18,7 +18,7 @@ from ..domain.settings import Settings
 from ..domain.stages import near
 from ..env import lock_timeout
 from ..errors import DataError, NotFound, RepoError, UsageError
-from . import files, journal, mergestate
+from . import files, journal, locking, mergestate
 from .driver import ensure_merge_driver
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import Identity, git, git_config, git_true, holding, identity
@@ -53,6 +53,21 @@ class _IdsOnDisk:
         return os.path.lexists(self.folder / f"{opp_id}.yaml")
 
 
+def holds_settings(folder: Path) -> bool:
+    """Whether ``folder`` has an ``opp.yaml``; one that is not a regular file (a symbolic
+    link, which could point at /dev/zero or out of the repo, a FIFO, a device) is
+    refused, naming it, rather than passed over for a repo further up."""
+    path = folder / SETTINGS_FILE
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        raise RepoError(f"{path}: is {files.kind(mode)}, not a regular file; opp reads only "
+                        "regular files inside the data repo (replace it with the file itself)")
+    return True
+
+
 class Repo:
     """A data repo: a folder with ``opp.yaml`` inside a git work tree."""
 
@@ -75,9 +90,9 @@ class Repo:
         """``--repo``/``OPP_REPO`` when given, else the nearest folder up with ``opp.yaml``."""
         if explicit:
             root = Path(explicit).expanduser()
-            if not (root / SETTINGS_FILE).is_file():
+            if not holds_settings(root):
                 full = root.resolve()
-                above = next((f for f in full.parents if (f / SETTINGS_FILE).is_file()), None)
+                above = next((f for f in full.parents if holds_settings(f)), None)
                 if above is not None:
                     hint = f"it is inside the data repo {above}; use --repo {above}"
                 elif root.exists() and not root.is_dir():
@@ -89,7 +104,7 @@ class Repo:
             return cls(root.resolve())._settled()
         here = Path.cwd().resolve()
         for folder in (here, *here.parents):
-            if (folder / SETTINGS_FILE).is_file():
+            if holds_settings(folder):
                 ensure_merge_driver(folder)
                 return cls(folder)._settled()
         raise RepoError(f"not inside an opp data repo (no {SETTINGS_FILE} here or above); "
@@ -374,15 +389,13 @@ class Repo:
             timeout = lock_timeout()
             deadline = time.monotonic() + timeout
             while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if locking.try_lock(fh):
                     break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise RepoError(f"another opp is still changing this repo after "
-                                        f"{timeout:.0f} s; try again (OPP_LOCK_TIMEOUT "
-                                        "sets the wait)") from None
-                    time.sleep(0.02)
+                if time.monotonic() > deadline:
+                    raise RepoError(f"another opp is still changing this repo after "
+                                    f"{timeout:.0f} s; try again (OPP_LOCK_TIMEOUT "
+                                    "sets the wait)")
+                time.sleep(0.02)
             with holding(fh.fileno()):
                 journal.recover(self)  # a change killed halfway is undone first
                 mergestate.recover(self.git_dir, self.root)  # and a sync killed in its merge

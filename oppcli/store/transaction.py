@@ -268,6 +268,7 @@ class Transaction:
         """Write (or remove) every staged file and put them in git's index: one fsync per
         file, or one sync and a bulk staging for a batch."""
         root = self.repo.root
+        batch = batch and hasattr(os, "sync")  # (os.sync is POSIX's: elsewhere, each file)
         for count, (relpath, data) in enumerate(self.writes.items(), 1):
             if data is None:
                 (root / relpath).unlink(missing_ok=True)

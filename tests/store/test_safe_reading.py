@@ -146,6 +146,30 @@ def test_hostile_settings_and_catalog_are_refused_by_every_command(crm, tmp_path
     assert not (tmp_path / "MARKER").exists()
 
 
+@pytest.mark.parametrize("target", ["/dev/zero", "../elsewhere.yaml", "FIFO"])
+def test_an_opp_yaml_that_is_no_regular_file_is_refused_naming_it(crm, tmp_path, target):
+    """opp.yaml as a link (to /dev/zero, or out of the repo) or a FIFO, in a repo inside
+    another data repo: every command names it; none reads it, waits on it, or quietly
+    uses the repo further up."""
+    inner = crm.root / "inner"
+    crm("init", str(inner))
+    (inner / "sub").mkdir()
+    head = crm.head()
+    settings = inner / "opp.yaml"
+    settings.unlink()
+    if target == "FIFO":
+        os.mkfifo(settings)
+    else:
+        (crm.root / "elsewhere.yaml").write_text((crm.root / "opp.yaml").read_text())
+        settings.symlink_to(target)
+    for cwd, args in ((inner, ["list"]), (inner, ["pipeline"]), (inner / "sub",
+                      ["validate"]), (crm.root, ["--repo", "inner", "show", "x"])):
+        r = run(cwd, *args, timeout=30)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, (args, r.stderr)
+        assert "opp.yaml: is a " in r.stderr and "not a regular file" in r.stderr, r.stderr
+    assert crm.head() == head
+
+
 def test_a_symlinked_opportunities_folder_is_not_followed(crm, tmp_path):
     crm.new("Deal")
     outside = tmp_path / "outside"
