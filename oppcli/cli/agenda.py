@@ -20,6 +20,7 @@ import click
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, markdown_cell, table, write_whole
 from .params import LINE
+from .terminal import cut
 
 if TYPE_CHECKING:
     from ..domain.records import Dated, Record
@@ -349,12 +350,11 @@ def _fit(headers: list[str], rows: list[list[str]], align: list[str], width: int
     give(_SHRINK)
     give(_LAST)
 
-    cut = [i for i, size in enumerate(sizes) if size < natural[i]]
-    if cut:  # only the columns that gave way hold cells too long (rows are ours to change)
-        for r in rows:
-            for i in cut:
-                if len(r[i]) > sizes[i]:
-                    r[i] = r[i][:sizes[i] - 1] + "…"
+    narrowed = [i for i, size in enumerate(sizes) if size < natural[i]]
+    # only the columns that gave way hold cells too long (rows are ours to change)
+    for r in rows:
+        for i in narrowed:
+            r[i] = cut(r[i], sizes[i])
     last = len(sizes) - 1
     line = "  " + "  ".join(
         f"{{:>{size}}}" if a == "right" else "{}" if i == last else f"{{:<{size}}}"

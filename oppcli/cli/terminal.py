@@ -69,11 +69,31 @@ def fit(rows: list[list[str]], headers: list[str], align: Sequence[str] | None,
         widths[widest] -= 1
         total -= 1
 
-    def cut(text: str, size: int) -> str:
-        return text if len(text) <= size else text[:size - 1].rstrip() + ELLIPSIS
-
     return ([[cut(v, widths[i]) for i, v in enumerate(r)] for r in rows],
             [cut(h, widths[i] - 2) for i, h in enumerate(headers)])
+
+
+def cut(text: str, size: int) -> str:
+    """``text`` in at most ``size`` characters, ending with '…' when cut. A cut never
+    ends inside a word holding a digit (an amount, a date, an id) or a currency code:
+    that word goes whole, and an amount with its code, so "won 23,500.00 USD" reads
+    "won…", never "won 23,500…" or "won 23,500.00…"."""
+    if len(text) <= size:
+        return text
+    head = text[:size - 1]
+    start = head.rfind(" ") + 1
+    end = text.find(" ", start)
+    word = text[start:] if end < 0 else text[start:end]
+    if start and (any(ch.isdigit() for ch in word) or _CODE.fullmatch(word)):
+        head = head[:start].rstrip()
+        if _CODE.fullmatch(word):  # an amount before its currency code goes with it
+            before = head.rfind(" ") + 1
+            if before and any(ch.isdigit() for ch in head[before:]):
+                head = head[:before]
+    return head.rstrip() + ELLIPSIS
+
+
+_CODE = re.compile(r"[A-Z]{3}")
 
 
 def column_groups(rows: list[list[str]], headers: list[str], limit: int,

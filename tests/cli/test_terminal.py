@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import select
 import stat
 import struct
@@ -236,3 +237,33 @@ def test_a_table_printed_in_turns_keeps_its_text_whole(many):
     assert code == 0 and max(len(line) for line in text.splitlines()) <= 60
     assert "Acme Corp" in text and "closed-won" in text and "closed-lost" in text
     assert "1,234,567.89 EUR" in text and all(d in text for d in deals)
+
+
+@pytest.mark.parametrize("text, size, shown", [
+    ("won 23,500.00 USD", 12, "won…"),
+    ("won 23,500.00 USD", 16, "won…"),
+    ("new at prospecting, 0.00 EUR", 26, "new at prospecting,…"),
+    ("close date 2026-03-19", 16, "close date…"),
+    ("stage Proposal -> Negotiation", 16, "stage Proposal…"),
+    ("Negotiation", 6, "Negot…"),
+    ("2026-03-19 moved", 8, "2026-03…"),  # a first word is cut rather than dropped
+    ("short", 5, "short"),
+])
+def test_a_cut_never_ends_inside_a_number_a_date_or_a_code(text, size, shown):
+    from oppcli.cli.terminal import cut
+
+    assert cut(text, size) == shown and len(shown) <= size
+
+
+def test_changes_on_a_narrow_terminal_cut_no_amount_or_date(many):
+    """The Change column of opp changes gives way first: what is left of it ends at a
+    whole word, never in the middle of an amount or a date."""
+    deal = many.json("list")[1]["id"]
+    many("set", deal, "close-date", "2027-03-19")
+    many("close", deal, "--won")
+    for cols in (60, 80):
+        text, code = run_pty(["changes", "--since", "2026-01-01", "--no-pager"], many.root,
+                             cols=cols, rows=200)
+        assert code == 0 and max(len(line) for line in text.splitlines()) <= cols
+        broken = re.compile(r"\d[\d,.-]*…|\d [A-Z]{0,2}…")
+        assert not [line for line in text.splitlines() if broken.search(line)]
