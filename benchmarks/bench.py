@@ -557,11 +557,12 @@ class Scale:
     def paired(self, one: tuple[str, ...], other: tuple[str, ...]
                ) -> tuple[float, float, float, float]:
         """Medians of two commands run in turns, one run of each at a time: wall time of
-        each, then CPU time of each."""
+        each, then CPU time of each. Each run has a variable of its own, so that neither
+        replays its kept output (``read/outputs.py``): both are computed from the index."""
         firsts, seconds = [], []
-        for _ in range(max(self.runs, 5)):
-            firsts.append(self.opp(*one))
-            seconds.append(self.opp(*other))
+        for i in range(max(self.runs, 5)):
+            firsts.append(self.opp(*one, OPP_BENCH_RUN=f"{i}a"))
+            seconds.append(self.opp(*other, OPP_BENCH_RUN=f"{i}b"))
         return (median([r.seconds for r in firsts]), median([r.seconds for r in seconds]),
                 median([r.cpu for r in firsts]), median([r.cpu for r in seconds]))
 
