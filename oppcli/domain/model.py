@@ -27,7 +27,7 @@ from . import visible
 from .categories import Category
 from .l10n import LOCALE_PATTERN, check_country, check_currency, check_locale
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, MONEY_SCHEMA, number_as_text
-from .settings import DEFAULT_STAGES, Roles, Settings
+from .settings import DEFAULT_STAGES, Modules, Roles, Settings, Stage
 from .stages import loose_key
 
 # ---------------------------------------------------------------- field types
@@ -421,8 +421,17 @@ class SettingsFile(Model):
         return self
 
     def value(self) -> Settings:
-        """The checked file as the settings every layer reads."""
-        return Settings.from_data(self.model_dump(mode="python"))
+        """The checked file as the settings every layer reads: built from the fields
+        themselves (what ``Settings.from_data(model_dump())`` gives, without pydantic's
+        serializer: a quarter of a change to 20,000 stages)."""
+        roles, modules = self.roles, self.modules
+        return Settings(self.currency, self.locale,
+                        tuple(Stage(s.id, s.label, s.probability, s.kind, s.category)
+                              for s in self.stages), self.default_stage,
+                        tuple(self.activity_types),
+                        Roles(tuple(roles.contacts), tuple(roles.partners),
+                              tuple(roles.competitors)),
+                        tuple(self.lost_reasons), Modules(modules.catalog, modules.quotes))
 
 
 def settings_from(data: Any) -> Settings:

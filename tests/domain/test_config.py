@@ -328,3 +328,22 @@ def test_changes_return_new_validated_settings():
         keys.remove(s, ("stages",), "closed-lost")
     new, removed = keys.remove(s, ("roles", "contacts"), "Other")
     assert removed == "other" and "other" not in new.roles.contacts
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"currency": "USD", "locale": "it", "default_stage": "a", "activity_types": ["demo"],
+     "lost_reasons": ["price"], "roles": {"contacts": ["buyer"]}, "modules": {"quotes": False},
+     "stages": [{"id": "a", "label": "A", "probability": 5},
+                {"id": "c", "label": "C", "probability": 60, "category": "commit"},
+                {"id": "w", "label": "W", "probability": 100, "kind": "won"},
+                {"id": "l", "label": "L", "probability": 0, "kind": "lost"}]},
+])
+def test_the_checked_file_gives_the_settings_its_data_gives(data):
+    """``SettingsFile.value`` builds the settings from the fields: the same value as
+    through pydantic's serializer, and the same data back."""
+    from oppcli.domain.model import SettingsFile
+
+    checked = SettingsFile.model_validate(data)
+    assert checked.value() == Settings.from_data(checked.model_dump(mode="python"))
+    assert checked.value().as_data() == checked.model_dump(mode="python")
