@@ -528,6 +528,7 @@ class _LineReader:
         self.lines = lines
         self.pos = start
         self.places: dict[str, tuple[int, int]] = {}
+        self.count = 0  # the nodes read, as ``_values`` counts them (keys count)
 
     def mapping(self, indent: str, depth: int, first: str | None = None) -> dict:
         """The keys at this indent (the first one after ``- `` when ``first`` is given),
@@ -536,6 +537,7 @@ class _LineReader:
             raise _NotFast
         lines, width = self.lines, len(indent)
         out: dict[str, Any] = {}
+        leaves = 0
         while self.pos < len(lines):
             if first is not None:
                 body, first = first, None
@@ -562,8 +564,10 @@ class _LineReader:
             else:
                 value = rest[1:]
                 out[key] = [] if value == "[]" else {} if value == "{}" else _fast_scalar(value)
+                leaves += 1
                 if not indent and value not in ("[]", "{}"):
                     self.places[key] = (number, len(key) + 3)
+        self.count += 1 + len(out) + leaves
         return out
 
     def sequence(self, indent: str, depth: int) -> list:
@@ -571,16 +575,20 @@ class _LineReader:
             raise _NotFast
         lines, dash = self.lines, indent + "- "
         items: list[Any] = []
+        leaves = 0
         while self.pos < len(lines) and lines[self.pos].startswith(dash):
             rest = lines[self.pos][len(dash):]
             if rest == "{}":
                 self.pos += 1
                 items.append({})
+                leaves += 1
             elif _ITEM_KEY.match(rest):
                 items.append(self.mapping(indent + "  ", depth + 1, first=rest))
             else:
                 self.pos += 1
                 items.append(_fast_scalar(rest))
+                leaves += 1
+        self.count += 1 + leaves
         return items
 
 
@@ -601,7 +609,7 @@ def fast_load(text: str) -> FastRead | None:
     reader = _LineReader(lines, start)
     try:
         data = reader.mapping("", 0)
-        if reader.pos != len(lines) or not data or _values(data, MAX_NODES) > MAX_NODES:
+        if reader.pos != len(lines) or not data or reader.count > MAX_NODES:
             return None
         if fast_dump(data) != "".join(f"{line}\n" for line in lines[start:]):
             return None
