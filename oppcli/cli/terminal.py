@@ -52,7 +52,8 @@ def width() -> int | None:
 def fit(rows: list[list[str]], headers: list[str], align: Sequence[str] | None,
         limit: int, gap: int = 2) -> tuple[list[list[str]], list[str]]:
     """Rows and headers cut so that the table is at most ``limit`` wide: the widest
-    column of text loses a character at a time, down to 6; cut cells end with '…'.
+    column of text loses a character at a time, down to 6 (or what keeps the ids and
+    numbers that begin its cells whole); cut cells end with '…' (``cut``).
     Widths as tabulate's plain table has them: a header takes 2 more than its text."""
     count = len(headers)
     widths = [max([len(headers[i]) + 2] + [len(r[i]) for r in rows]) for i in range(count)]
@@ -60,9 +61,14 @@ def fit(rows: list[list[str]], headers: list[str], align: Sequence[str] | None,
                      or headers[i].strip().lower() in _KEEP_HEADERS
                      or all(_WHOLE.fullmatch(r[i]) for r in rows))
                 for i in range(count)]
+    # a column gives way down to 6, or to the first word of its cells where that is
+    # an id or a number (and more follows it): that word is never cut
+    least = [max([6] + [len(first) + 1 for r in rows
+                        for first, _, more in [r[i].partition(" ")]
+                        if more and _has_digit(first)]) for i in range(count)]
     total = sum(widths) + gap * (count - 1)
     while total > limit:
-        candidates = [i for i in range(count) if cuttable[i] and widths[i] > 6]
+        candidates = [i for i in range(count) if cuttable[i] and widths[i] > least[i]]
         if not candidates:
             break
         widest = max(candidates, key=lambda i: widths[i])
@@ -75,22 +81,37 @@ def fit(rows: list[list[str]], headers: list[str], align: Sequence[str] | None,
 
 def cut(text: str, size: int) -> str:
     """``text`` in at most ``size`` characters, ending with '…' when cut. A cut never
-    ends inside a word holding a digit (an amount, a date, an id) or a currency code:
-    that word goes whole, and an amount with its code, so "won 23,500.00 USD" reads
-    "won…", never "won 23,500…" or "won 23,500.00…"."""
+    ends inside a word holding a digit (an amount, a date, an id) or a currency code,
+    nor between an amount and its code: such a word goes whole, so "won 23,500.00 USD"
+    reads "won…", never "won 23,500…" or "won 23,500.00…". Only a first word is ever
+    cut (else nothing would show): ``fit`` keeps columns wide enough for the ids and
+    numbers that begin their cells."""
     if len(text) <= size:
         return text
-    head = text[:size - 1]
-    start = head.rfind(" ") + 1
-    end = text.find(" ", start)
-    word = text[start:] if end < 0 else text[start:end]
-    if start and (any(ch.isdigit() for ch in word) or _CODE.fullmatch(word)):
+    if size < 2:
+        return ELLIPSIS[:max(size, 0)]
+    keep = size - 1
+    head = text[:keep]
+    if text[keep] != " " and not head.endswith(" "):  # the cut falls inside a word
+        start = head.rfind(" ") + 1
+        end = text.find(" ", start)
+        word = text[start:] if end < 0 else text[start:end]
+        if not start or not (_has_digit(word) or _CODE.fullmatch(word)):
+            return head.rstrip() + ELLIPSIS  # plain text, or the first word
         head = head[:start].rstrip()
-        if _CODE.fullmatch(word):  # an amount before its currency code goes with it
-            before = head.rfind(" ") + 1
-            if before and any(ch.isdigit() for ch in head[before:]):
-                head = head[:before]
+    else:  # between words: the first one left out decides
+        rest = text[keep:].split()
+        word = rest[0] if rest else ""
+    head = head.rstrip()
+    if _CODE.fullmatch(word):  # an amount before its currency code goes with it
+        before = head.rfind(" ") + 1
+        if before and _has_digit(head[before:]):
+            head = head[:before]
     return head.rstrip() + ELLIPSIS
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
 
 
 _CODE = re.compile(r"[A-Z]{3}")

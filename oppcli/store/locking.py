@@ -12,6 +12,7 @@ descriptor, keep the lock until the last of them exits (``store.git.holding``).
 from __future__ import annotations
 
 import os
+import sys
 from typing import IO
 
 # whether a child process can inherit the lock's descriptor (pass_fds)
@@ -20,7 +21,7 @@ INHERITED = os.name == "posix"
 
 def try_lock(fh: IO[str]) -> bool:
     """Lock ``fh`` exclusively if no one holds it: True when taken, False when held."""
-    if os.name == "nt":
+    if sys.platform == "win32":  # (the check mypy knows: it skips this branch elsewhere)
         import portalocker
 
         try:

@@ -248,6 +248,11 @@ def test_a_table_printed_in_turns_keeps_its_text_whole(many):
     ("Negotiation", 6, "Negot…"),
     ("2026-03-19 moved", 8, "2026-03…"),  # a first word is cut rather than dropped
     ("short", 5, "short"),
+    ("close date 2026-03-19 moved", 22, "close date 2026-03-19…"),  # the cut at a space
+    ("won 23,500.00 USD and 5 EUR", 18, "won 23,500.00 USD…"),
+    ("won 23,500.00 USD", 14, "won…"),  # the code left out: its amount goes too
+    ("Amount", 1, "…"),
+    ("Amount", 0, ""),
 ])
 def test_a_cut_never_ends_inside_a_number_a_date_or_a_code(text, size, shown):
     from oppcli.cli.terminal import cut
@@ -261,9 +266,10 @@ def test_changes_on_a_narrow_terminal_cut_no_amount_or_date(many):
     deal = many.json("list")[1]["id"]
     many("set", deal, "close-date", "2027-03-19")
     many("close", deal, "--won")
-    for cols in (60, 80):
+    for cols in (40, 60, 80):
         text, code = run_pty(["changes", "--since", "2026-01-01", "--no-pager"], many.root,
                              cols=cols, rows=200)
-        assert code == 0 and max(len(line) for line in text.splitlines()) <= cols
+        assert code == 0 and deal in text  # ids stay whole, even where the table overflows
+        assert cols < 60 or max(len(line) for line in text.splitlines()) <= cols
         broken = re.compile(r"\d[\d,.-]*…|\d [A-Z]{0,2}…")
         assert not [line for line in text.splitlines() if broken.search(line)]
