@@ -137,9 +137,9 @@ def _settings_near(worktree: Path, path: str) -> Settings:
     if merge.kind_of(path) == merge.OPPORTUNITY:
         folder = folder.parent
     try:
-        raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES)
-        data, _ = yamlio.load(raw or b"", SETTINGS_FILE)
-        return settings_from(data)
+        raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES) or b""
+        # read quickly when opp wrote it (load's answer either way): no PyYAML import
+        return settings_from(yamlio.quick_load(raw, SETTINGS_FILE)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 
@@ -151,8 +151,8 @@ def _settings_of(top: Path, path: str) -> Settings:
     from ..domain.model import settings_from
 
     try:
-        raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES)
-        return settings_from(yamlio.load(raw or b"", path)[0])
+        raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES) or b""
+        return settings_from(yamlio.quick_load(raw, path)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()
 
