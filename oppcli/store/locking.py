@@ -11,12 +11,11 @@ descriptor, keep the lock until the last of them exits (``store.git.holding``).
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import IO
 
 # whether a child process can inherit the lock's descriptor (pass_fds)
-INHERITED = os.name == "posix"
+INHERITED = sys.platform != "win32"
 
 
 def try_lock(fh: IO[str]) -> bool:

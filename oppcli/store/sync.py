@@ -129,29 +129,22 @@ def header_of(data: bytes | None) -> str:
 
 def _settings_near(worktree: Path, path: str) -> Settings:
     """The settings of the data repo holding ``path`` (as the work tree has them now)."""
-    from pydantic import ValidationError
-
-    from ..domain.model import settings_from
-
     folder = (worktree / path).parent
     if merge.kind_of(path) == merge.OPPORTUNITY:
         folder = folder.parent
-    try:
-        raw = read_data_file(folder, SETTINGS_FILE, yamlio.MAX_FILE_BYTES) or b""
-        # read quickly when opp wrote it (load's answer either way): no PyYAML import
-        return settings_from(yamlio.quick_load(raw, SETTINGS_FILE)[0])
-    except (OSError, DataError, ValidationError, ValueError):
-        return Settings()
+    return _settings_of(folder, SETTINGS_FILE)
 
 
 def _settings_of(top: Path, path: str) -> Settings:
-    """The settings file being merged, as it stands (ours for now), for reading a value."""
+    """The settings file ``path`` under ``top`` as it stands (the default settings when
+    it cannot be read or does not hold)."""
     from pydantic import ValidationError
 
     from ..domain.model import settings_from
 
     try:
         raw = read_data_file(top, path, yamlio.MAX_FILE_BYTES) or b""
+        # read quickly when opp wrote it (load's answer either way): no PyYAML import
         return settings_from(yamlio.quick_load(raw, path)[0])
     except (OSError, DataError, ValidationError, ValueError):
         return Settings()

@@ -398,11 +398,6 @@ def refuse_during_merge(git_dir: Path) -> None:
                         "'opp resolve ID FIELD --ours|--theirs', then run opp sync")
 
 
-def dump_model(model: Any, header: str | None = None) -> str:
-    """A model as stable YAML, fields in model order."""
-    return yamlio.dump(model.model_dump(mode="python"), header)
-
-
 @contextmanager
 def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
     """Lock, let the caller stage writes, then write and commit them all or nothing."""

@@ -20,7 +20,6 @@ from conftest import Opp
 from oppcli.domain.model import Activity, Note
 from oppcli.store import driver, yamlio
 from oppcli.store.repo import Repo
-from oppcli.store.transaction import dump_model
 
 T = ["-c", "user.name=T", "-c", "user.email=t@t"]
 
@@ -48,7 +47,7 @@ class Clone(Opp):
         """Add panel items through the models and commit them with plain git."""
         opp = self.load(opp_id)
         opp = opp.model_copy(update={panel: [*getattr(opp, panel), *items]})
-        self.file(opp_id).write_text(dump_model(opp))
+        self.file(opp_id).write_text(yamlio.dump(opp.model_dump(mode="python")))
         self.raw_git("commit", "-qam", f"{opp_id}: add {panel}")
 
     def opp_files(self) -> list[Path]:
