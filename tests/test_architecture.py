@@ -131,9 +131,11 @@ def test_nothing_of_one_system_is_imported_at_the_top():
     found = []
     for path in sorted((ROOT / "oppcli").rglob("*.py")):
         tree = ast.parse(path.read_text())
+        inside = {id(n) for f in ast.walk(tree)
+                  if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                  for n in ast.walk(f)}
         top = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
-               and not any(isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
-                           and n in ast.walk(f) for f in ast.walk(tree))]
+               and id(n) not in inside]
         for node in top:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) \
                 else [node.module or ""] if node.level == 0 else []
