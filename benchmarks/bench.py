@@ -405,7 +405,7 @@ class Scale:
         moving some older ones on (through ``git fast-import``), then check out."""
         sys.path.insert(0, str(PROJECT))
         from oppcli.domain.model import Activity, Opportunity, Quote, QuoteLine, Settings
-        from oppcli.store.transaction import dump_model
+        from oppcli.store.yamlio import dump
 
         def dated_items(created: date, closed: bool) -> dict:
             """Activities (2 deals in 5), and a sent quote (1 open deal in 10): what the
@@ -488,7 +488,7 @@ class Scale:
             opps.update(changed)
             files = []
             for opp_id, opp in changed.items():
-                data = dump_model(opp).encode()
+                data = dump(opp.model_dump(mode="python")).encode()
                 mark += 1
                 stream.append(b"blob\nmark :%d\ndata %d\n%s\n" % (mark, len(data), data))
                 files.append(b"M 100644 :%d opportunities/%s.yaml\n" % (mark, opp_id.encode()))
@@ -560,7 +560,7 @@ class Scale:
         each, then CPU time of each. Each run has a variable of its own, so that neither
         replays its kept output (``read/outputs.py``): both are computed from the index."""
         firsts, seconds = [], []
-        for i in range(max(self.runs, 5)):
+        for i in range(max(self.runs, 9)):  # nine turns at least: a ratio of close medians
             firsts.append(self.opp(*one, OPP_BENCH_RUN=f"{i}a"))
             seconds.append(self.opp(*other, OPP_BENCH_RUN=f"{i}b"))
         return (median([r.seconds for r in firsts]), median([r.seconds for r in seconds]),

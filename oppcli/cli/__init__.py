@@ -72,7 +72,10 @@ def main() -> None:
         if found is not None and outputs.replay(found):
             os._exit(0)
         recorder = outputs.Recorder(found) if found is not None and found.trusted else None
+    from . import app
     from .app import cli  # each command's module is imported when it is looked up
+
+    app.leaves_at_once = True
 
     code: str | int | None
     try:

@@ -23,6 +23,11 @@ from .terminal import colour, release
 if TYPE_CHECKING:
     from ..store.repo import Repo
 
+# True in the console script's process, which leaves at once (``os._exit``) when the
+# command is done (``oppcli.cli.main``); False where opp runs inside another program
+# (the tests' CliRunner).
+leaves_at_once = False
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

@@ -18,8 +18,10 @@ from .index import accounts, db, worktree
 from .index.accounts import names as account_names
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import date
 
+    from ..domain.model import Opportunity
     from ..store.repo import Repo
     from .history import Commit, Snapshot
 
@@ -35,7 +37,10 @@ class Source(Protocol):
 
     def detail(self, opp_id: str) -> dict[str, Any]: ...
 
-    def dated(self) -> list[tuple[Record, Dated]]: ...
+    def dated(self) -> list[tuple[Record, Dated]]:
+        """The open deals, and the closed ones with an activity to do, with their dated
+        items: what the agenda and the calendar read."""
+        ...
 
 
 class WorkingTree:
@@ -62,15 +67,14 @@ class WorkingTree:
         return [record(opp, settings, names) for opp in self.repo.load_all()]
 
     def dated(self) -> list[tuple[Record, Dated]]:
-        """Every opportunity as ``records`` gives it, with what of it has a day (its
-        activities, its quotes awaiting an answer; of a closed deal, its activities to
-        do): what the agenda reads. From the index's entries, as fast as ``records``."""
+        """Every open opportunity as ``records`` gives it, and every closed one with an
+        activity to do, with what of it has a day (its activities, its quotes awaiting an
+        answer; of a closed deal, its activities to do): what the agenda reads. From the
+        index's entries, as fast as ``records``; every file is checked either way."""
         if db.enabled():
             return worktree.working_dated(self.repo)
-        settings = self.repo.settings
-        names = account_names(self.repo)
-        return [(r, dated(opp, r.status != "open"))
-                for opp in self.repo.load_all() for r in [record(opp, settings, names)]]
+        return _agenda_items(self.repo.load_all(), self.repo.settings,
+                             account_names(self.repo))
 
     def detail(self, opp_id: str) -> dict[str, Any]:
         """``opp show --format json`` of one opportunity, as ``Repo.load`` checks it."""
@@ -102,10 +106,8 @@ class Past(WorkingTree):
                                          snap.here)
 
     def dated(self) -> list[tuple[Record, Dated]]:
-        settings = self.snapshot.settings
-        names = account_names(self.repo)
-        return [(r, dated(opp, r.status != "open"))
-                for opp in self.snapshot.load_all() for r in [record(opp, settings, names)]]
+        return _agenda_items(self.snapshot.load_all(), self.snapshot.settings,
+                             account_names(self.repo))
 
 
 def of(repo: Repo, as_of: date | None = None) -> WorkingTree:
@@ -122,3 +124,16 @@ def remember(repo: Repo, written: dict[str, bytes]) -> None:
     if db.enabled():
         worktree.remember(repo, written)
         accounts.remember(repo, written)
+
+
+def _agenda_items(opps: Iterable[Opportunity], settings: Settings, names: dict[str, str]
+                  ) -> list[tuple[Record, Dated]]:
+    """``Source.dated`` of loaded opportunities: the open ones, and the closed ones with
+    an activity to do."""
+    out = []
+    for opp in opps:
+        r = record(opp, settings, names)
+        items = dated(opp, r.status != "open")
+        if r.status == "open" or items.planned:
+            out.append((r, items))
+    return out

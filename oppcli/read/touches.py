@@ -8,7 +8,8 @@ its parent's: seconds at 10,000 files and 5,000 commits), so the index keeps the
 as of the commit it read up to, and the next run reads only the commits made since
 (``KNOWN..HEAD``), after checking that the history still holds that commit (a rewritten
 history is read again whole). The git work runs in a thread beside the reading of the
-files (``start``), so that it costs a report no time of its own.
+files (``start``), so that it costs a report no time of its own; when HEAD (read from
+git's files) is the commit the index read up to, nothing is new, and no thread starts.
 
 Merges list no files of their own: a file changed on two clones and merged takes the
 later of the two sides' days. A file's day is the latest author day of the commits
@@ -83,6 +84,11 @@ class Pending:
         self.read: dict[str, str] = {}
         self.whole = True
         self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        plain = head_commit(repo.git_dir)  # from git's files: no git, no thread
+        if plain is not None and plain == self.known:  # the usual case: nothing new
+            self.head, self.whole = plain, False
+            return
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -107,7 +113,8 @@ class Pending:
     def result(self) -> dict[str, date]:
         """opp id -> the day its file was last committed; files never committed are
         absent."""
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         if self.error is not None:
             raise self.error
         if self.head is None:
@@ -122,14 +129,18 @@ class Pending:
         if self.index is not None and self.known != self.head:
             self.index.write(touches=(self.head, days))
         as_date: dict[str, date] = {}  # a few hundred distinct days for 10,000 files
-        for day in set(days.values()):
+        distinct = set(days.values())
+        for day in distinct:
             try:
                 as_date[day] = date.fromisoformat(day)
             except ValueError:
                 pass  # not a day: a commit date git could not write this way
-        return {key: as_date[day] for key, day in days.items() if day in as_date}
+        if len(as_date) < len(distinct):
+            return {key: as_date[day] for key, day in days.items() if day in as_date}
+        return dict(zip(days, map(as_date.__getitem__, days.values()), strict=True))  # C loops
 
 
 def start(repo: Repo) -> Pending:
-    """Start reading the days (in a thread); ``.result()`` gives them."""
+    """Start reading the days (in a thread, when there is anything new to read);
+    ``.result()`` gives them."""
     return Pending(repo)

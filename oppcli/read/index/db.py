@@ -22,7 +22,7 @@ from .entry import SEP, Entry
 if TYPE_CHECKING:
     from ...store.repo import Repo
 
-INDEX_FORMAT = 2  # 2: the settings row holds the whole opp.yaml (#18)
+INDEX_FORMAT = 3  # 2: the settings row holds the whole opp.yaml (#18); 3: MARK (#24)
 
 
 FILE_NAME = "opp-index.sqlite3"

@@ -58,8 +58,10 @@ _LOCS = ("id", "stage", "close_date", "lost_reason")  # (line, column) of each, 
 # after the places: what of the deal is dated, for the agenda (``records.Dated``), as
 # tagged groups: "p" id type subject day (an activity to do), "d" day (a day an activity
 # was done), "q" id sent total (a quote sent and not answered); nothing for most deals
-TAIL = len(_FIELDS) + 2 * len(_LOCS)
-_PLANNED = f"{SEP}p{SEP}"
+# a rec's dated items (the agenda's), when it has any, follow its places after MARK: one
+# search tells a deal with none (most of them), and only the items are split
+MARK = "\x1e"
+_PLANNED, _FIRST_PLANNED = f"{SEP}p{SEP}", f"{MARK}p{SEP}"
 
 
 def _text(value: Any) -> str:
@@ -158,13 +160,16 @@ def parse(data: bytes) -> Entry:
         place = node.locate(key) if isinstance(node, yamlio.FastRead) else None
         line, column = place or yamlio.locate(_node(node, data), (key,))
         fields += [str(line), str(column)]
-    fields += _dated_fields(opp)
+    rec = SEP.join(fields)
+    tail = _dated_fields(opp)
+    if tail:
+        rec += MARK + SEP.join(tail)
     err = None
     found = form_problems(opp)
     if found:
         line, column = yamlio.locate(_node(node, data), found[0].loc)
         err = _error_text(DataError(found[0].message, None, line, column))
-    return Entry(SEP.join(fields), err, None if err else _detail(opp))
+    return Entry(rec, err, None if err else _detail(opp))
 
 
 def _dated_fields(opp: Opportunity) -> list[str]:
@@ -195,31 +200,43 @@ class DatedReader:
     def dated(self, rec: str, closed: bool = False) -> Dated:
         """The deal's dated items (of a closed one, only its activities to do, as
         ``records.dated``); the shared empty value for most deals, which have none."""
-        if closed and _PLANNED not in rec:
-            return NOTHING_DATED  # (a field that reads "p" only costs the full look)
-        f = rec.split(SEP)
+        at = rec.find(MARK)
+        if at < 0 or (closed and not plans(rec, at)):
+            return NOTHING_DATED
+        f = rec[at + 1:].split(SEP)
         planned: list[PlannedActivity] = []
         done: list[date] = []
         sent: list[SentQuote] = []
-        i, end, day = TAIL, len(f), self.day
+        # days shared through the cache, looked up inline; the tuples made with
+        # tuple.__new__ (thousands of deals at 10,000: their own __new__ is a Python call)
+        i, end, day, known = 0, len(f), self.day, self.days.get
         while i < end:
             tag = f[i]
             if tag == "p":
-                planned.append(PlannedActivity(f[i + 1], f[i + 2], f[i + 3], day(f[i + 4])))
+                planned.append(_new(PlannedActivity, (f[i + 1], f[i + 2], f[i + 3],
+                                                      known(f[i + 4]) or day(f[i + 4]))))
                 i += 5
             elif tag == "d":
                 if not closed:
-                    done.append(day(f[i + 1]))
+                    done.append(known(f[i + 1]) or day(f[i + 1]))
                 i += 2
             elif tag == "q":
                 if not closed:
-                    sent.append(SentQuote(f[i + 1], day(f[i + 2]), Decimal(f[i + 3])))
+                    sent.append(_new(SentQuote, (f[i + 1], known(f[i + 2]) or day(f[i + 2]),
+                                                 Decimal(f[i + 3]))))
                 i += 4
             else:
                 raise ValueError(f"unknown dated item {tag!r}")
         if not (planned or done or sent):
             return NOTHING_DATED
-        return Dated(tuple(planned), tuple(done), tuple(sent))
+        return _new(Dated, (tuple(planned), tuple(done), tuple(sent)))
+
+
+def plans(rec: str, at: int) -> bool:
+    """Whether a rec whose dated items begin at ``at`` (its MARK; -1: it has none) may
+    hold an activity to do: never false when it does (a subject that reads "p" only
+    costs the full look)."""
+    return at >= 0 and (rec.startswith(_FIRST_PLANNED, at) or _PLANNED in rec[at:])
 
 
 def _node(node: Any, data: bytes) -> Any:
@@ -295,9 +312,11 @@ class RecordBuilder:
     """Records from entries under one set of settings; equal small values (dates, owners,
     customers, stages) are shared between records, which saves time and memory."""
 
-    def __init__(self, settings: Settings, names: dict[str, str] | None = None):
+    def __init__(self, settings: Settings, names: dict[str, str] | None = None,
+                 agenda: bool = False):
         self.settings = settings
         self.names = names or {}  # account id -> name: a customer shows its account's
+        self.agenda = agenda  # no record (None) of a closed deal with nothing to do
         self.ranks = stage_ranks(settings)
         self.dates: dict[str, date] = {}
         self.words: dict[str, str] = {}
@@ -321,6 +340,10 @@ class RecordBuilder:
         if f[0] != opp_id or stage is None or err is not None or \
                 (stage[2] != "open" and not f[8]) or (f[12] and stage[2] != "lost"):
             _refuse(f, Entry(rec, err), opp_id, relpath, self.settings)
+        if self.agenda and stage[2] != "open" and (MARK not in rec
+                                                   or not plans(rec, rec.find(MARK))):
+            # checked above as any record is, then left out (the agenda's builder)
+            return None  # type: ignore[return-value]  # Record | None would burden every report
         share, dates = self.words.setdefault, self.dates
         customer, closed, created = f[2], f[8], f[9]
         name = self.names.get(customer)
@@ -341,7 +364,7 @@ def _refuse(f: list[str], entry: Entry, opp_id: str, relpath: str,
             settings: Settings) -> NoReturn:
     """Raise what ``Repo.load_errors`` finds first: the id, then the stage rules, then
     the rules that hold whatever the settings."""
-    locs = f[len(_FIELDS):]
+    locs = (entry.rec or "").partition(MARK)[0].split(SEP)[len(_FIELDS):]
 
     def at(key: str) -> tuple[int | None, int | None]:
         i = 2 * _LOCS.index(key)

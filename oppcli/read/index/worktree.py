@@ -30,8 +30,7 @@ from ..outputs import taken
 from .accounts import names as account_names
 from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
 from .entry import (
-    SEP,
-    TAIL,
+    MARK,
     DatedReader,
     Entry,
     RecordBuilder,
@@ -213,25 +212,30 @@ def working_records(repo: Repo) -> list[Record]:
 
 
 def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
-    """Every opportunity of the working tree as ``working_records`` gives it, each with
-    its dated items (``records.Dated``: activities, sent quotes) for the agenda; from
-    the index's entries, so as fast as the records alone."""
+    """Every open opportunity of the working tree, and every closed one with an activity
+    to do, as ``working_records`` gives them, each with its dated items
+    (``records.Dated``: activities, sent quotes) for the agenda; from the index's
+    entries, so as fast as the records alone. Every file is checked as for a report."""
     settings = report_settings(repo)
     recs: list[str | None] = []
-    records = with_retry(repo, lambda index: _working_records(repo, index, settings, recs))
+    records = with_retry(repo, lambda index: _working_records(repo, index, settings, recs,
+                                                              agenda=True))
     if len(recs) != len(records):  # read the careful way (a linked folder)
         recs = [None] * len(records)
-    tail = TAIL
-    # most deals have nothing dated (their rec ends with its places): one pass pairs
-    # them with the shared empty value, a second reads the others
-    out: list[Any] = [(r, NOTHING_DATED) if rec is not None and rec.count(SEP) < tail
-                      else (r, rec) for r, rec in zip(records, recs, strict=True)]
     read = DatedReader().dated
-    for i, (r, rec) in enumerate(out):
-        if rec is not NOTHING_DATED:
-            closed = r.status != "open"
-            out[i] = (r, read(rec, closed) if rec is not None
-                      else dated(repo.load(r.id), closed))
+    out: list[tuple[Record, Dated]] = []
+    add = out.append
+    for r, rec in zip(records, recs, strict=True):
+        if r is None:
+            continue  # a closed deal with nothing to do: no record
+        closed = r.status != "open"
+        if rec is not None and MARK not in rec:  # most deals: nothing dated
+            if not closed:
+                add((r, NOTHING_DATED))
+            continue
+        items = read(rec, closed) if rec is not None else dated(repo.load(r.id), closed)
+        if items.planned or not closed:
+            add((r, items))
     return out
 
 
@@ -239,9 +243,11 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
 # for a large repo, and every call or attribute lookup moved out of it shows in
 # `make bench`.
 def _working_records(repo: Repo, index: Index | None, settings: Settings,
-                     recs: list[str | None] | None = None) -> list[Record]:
+                     recs: list[str | None] | None = None, agenda: bool = False
+                     ) -> list[Record]:
     """The records; ``recs``, when given, receives each file's rec in the same order
-    (None for a file read the careful way)."""
+    (None for a file read the careful way). With ``agenda``, a closed deal with no
+    activity to do gets None instead of its record (the agenda has nothing of it)."""
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -259,7 +265,7 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
     recs[:] = [None] * len(names)
     snapshot = index.files_snapshot() if index is not None else None
     known = snapshot if snapshot is not None else index.files() if index is not None else {}
-    build = RecordBuilder(settings, account_names(repo))
+    build = RecordBuilder(settings, account_names(repo), agenda)
     prefix = f"{OPPORTUNITIES_DIR}/"
 
     out: list[Any] = [None] * len(names)
