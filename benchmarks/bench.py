@@ -560,9 +560,10 @@ class Scale:
         each, then CPU time of each. Each run has a variable of its own, so that neither
         replays its kept output (``read/outputs.py``): both are computed from the index."""
         firsts, seconds = [], []
-        for i in range(max(self.runs, 9)):  # nine turns at least: a ratio of close medians
-            firsts.append(self.opp(*one, OPP_BENCH_RUN=f"{i}a"))
-            seconds.append(self.opp(*other, OPP_BENCH_RUN=f"{i}b"))
+        tag = f"{time.time_ns()}"  # a later call replays none of these runs either
+        for i in range(max(self.runs, 15)):  # 15 turns at least: a ratio of close medians
+            firsts.append(self.opp(*one, OPP_BENCH_RUN=f"{tag}-{i}a"))
+            seconds.append(self.opp(*other, OPP_BENCH_RUN=f"{tag}-{i}b"))
         return (median([r.seconds for r in firsts]), median([r.seconds for r in seconds]),
                 median([r.cpu for r in firsts]), median([r.cpu for r in seconds]))
 
