@@ -32,6 +32,14 @@ def dataset_candidates() -> list[Path]:
     return out
 
 
+# Debian's faketime wrapper also shares a semaphore between every process it starts
+# (FAKETIME_SHARED), which libfaketime takes as a process starts: a process the tests
+# SIGKILL (opp sync, a change, their gits) while it holds it leaves it taken, and every
+# process started afterwards waits for it forever (a `faketime -f +3000d make test` hung
+# so, 2026-12-03). The processes the tests start keep the shifted clock (LD_PRELOAD and
+# FAKETIME stay), each on its own: for a fixed offset there is nothing to share.
+os.environ.pop("FAKETIME_SHARED", None)
+
 # libfaketime shifts what the clock and stat() say, but not the ctime the kernel stamps
 # on a file when os.utime sets its mtime: a test comparing the two needs the real clock.
 needs_real_clock = pytest.mark.skipif(

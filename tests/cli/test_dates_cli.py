@@ -4,7 +4,7 @@ offsets, 'N days ago', and periods for the bounds of a window; output stays ISO.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -131,3 +131,18 @@ def test_help_examples_use_opp_forms_only():
     for command in ("changes", "pipeline", "forecast"):
         text = CliRunner().invoke(cli, [command, "--help"]).output
         assert "date -d" not in text and "$(date" not in text
+
+
+def test_the_processes_tests_start_keep_the_clock_and_share_no_lock():
+    """Under `faketime` (make test-clocks), conftest drops the wrapper's shared
+    semaphore, which a SIGKILLed process could leave taken; a process the tests start
+    still sees the shifted day."""
+    import subprocess
+    import sys
+
+    assert "FAKETIME_SHARED" not in os.environ
+    child = subprocess.run([sys.executable, "-c", "import datetime; "
+                            "print(datetime.date.today().isoformat())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert child in {date.today().isoformat(),
+                     (date.today() - timedelta(days=1)).isoformat()}  # (around midnight)
