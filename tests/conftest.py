@@ -32,13 +32,23 @@ def dataset_candidates() -> list[Path]:
     return out
 
 
-# Debian's faketime wrapper also shares a semaphore between every process it starts
-# (FAKETIME_SHARED), which libfaketime takes as a process starts: a process the tests
-# SIGKILL (opp sync, a change, their gits) while it holds it leaves it taken, and every
-# process started afterwards waits for it forever (a `faketime -f +3000d make test` hung
-# so, 2026-12-03). The processes the tests start keep the shifted clock (LD_PRELOAD and
-# FAKETIME stay), each on its own: for a fixed offset there is nothing to share.
-os.environ.pop("FAKETIME_SHARED", None)
+def unfaked(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment (``os.environ`` by default) for a process a test SIGKILLs, without
+    libfaketime. Under Debian's faketime wrapper (make test-clocks) every process shares
+    one semaphore (FAKETIME_SHARED), which libfaketime takes on its clock calls: a process
+    killed while it holds it leaves it taken, and every process started afterwards waits
+    forever (a +3000d run hung so, 2026-12-03). Dropping only FAKETIME_SHARED does not
+    do: libfaketime then makes a semaphore of its own per process and never removes it
+    (thousands per run in /dev/shm, whose names the wrapper's next run collides with).
+    Without libfaketime at all, the killed process and its gits share nothing, leave
+    nothing, and keep the real clock, which no kill test reads."""
+    out = dict(os.environ if env is None else env)
+    for name in ("FAKETIME", "FAKETIME_SHARED"):
+        out.pop(name, None)
+    kept = [lib for lib in out.pop("LD_PRELOAD", "").split() if "faketime" not in lib]
+    if kept:
+        out["LD_PRELOAD"] = " ".join(kept)
+    return out
 
 # libfaketime shifts what the clock and stat() say, but not the ctime the kernel stamps
 # on a file when os.utime sets its mtime: a test comparing the two needs the real clock.

@@ -133,16 +133,20 @@ def test_help_examples_use_opp_forms_only():
         assert "date -d" not in text and "$(date" not in text
 
 
-def test_the_processes_tests_start_keep_the_clock_and_share_no_lock():
-    """Under `faketime` (make test-clocks), conftest drops the wrapper's shared
-    semaphore, which a SIGKILLed process could leave taken; a process the tests start
-    still sees the shifted day."""
+def test_only_the_processes_tests_kill_run_without_libfaketime():
+    """Under `faketime` (make test-clocks) a process the tests start sees the shifted day;
+    one they SIGKILL runs without libfaketime (``conftest.unfaked``: a kill could leave
+    the wrapper's shared semaphore taken for every later process)."""
     import subprocess
     import sys
 
-    assert "FAKETIME_SHARED" not in os.environ
-    child = subprocess.run([sys.executable, "-c", "import datetime; "
-                            "print(datetime.date.today().isoformat())"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    from conftest import unfaked
+
+    day = [sys.executable, "-c", "import datetime; print(datetime.date.today())"]
+    child = subprocess.run(day, capture_output=True, text=True, check=True).stdout.strip()
     assert child in {date.today().isoformat(),
                      (date.today() - timedelta(days=1)).isoformat()}  # (around midnight)
+    env = unfaked({"LD_PRELOAD": "/x/libother.so /usr/$LIB/faketime/libfaketime.so.1",
+                   "FAKETIME": "+400d", "FAKETIME_SHARED": "/s /m", "PATH": "/bin"})
+    assert env == {"LD_PRELOAD": "/x/libother.so", "PATH": "/bin"}
+    assert "LD_PRELOAD" not in unfaked({"LD_PRELOAD": "/usr/$LIB/faketime/libfaketime.so.1"})

@@ -30,7 +30,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import depth
+from conftest import depth, unfaked
 from oppcli.cli import cli
 
 # POSIX signals and flock; git's automatic housekeeping on, as users have it (a kill may
@@ -44,8 +44,8 @@ BATCH_KILLS = int(os.environ.get("OPP_CRASH_BATCH_KILLS", depth(12)))
 
 def spawn(root: Path, args: list[str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "oppcli", *args], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            env=unfaked(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def timed(root: Path, args: list[str]) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import files_outside_git, needs_real_clock
+from conftest import files_outside_git, needs_real_clock, unfaked
 from oppcli.store import files, journal, transaction
 from oppcli.store import repo as store_repo
 from oppcli.store.repo import Repo
@@ -232,7 +232,7 @@ def test_the_git_of_a_killed_opp_keeps_the_lock_until_it_is_done(crm, tmp_path):
     inside = tmp_path / "in-update-ref"
     env = fake_git(tmp_path, f'[ "$sub" = update-ref ] && touch {inside} && sleep 2')
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "add-product", opp_id, "SRV-01"],
-                            cwd=crm.root, env={**os.environ, **env},
+                            cwd=crm.root, env=unfaked({**os.environ, **env}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not inside.exists():  # inside the fake git's sleep, before the real commit
@@ -255,7 +255,8 @@ def test_the_kernel_frees_opps_lock_when_its_holder_is_killed(crm):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\nfrom pathlib import Path\nfrom oppcli.store.repo import Repo\n"
         "with Repo(Path(sys.argv[1])).lock():\n    print('held', flush=True)\n"
-        "    time.sleep(600)\n"), str(crm.root)], stdout=subprocess.PIPE, text=True)
+        "    time.sleep(600)\n"), str(crm.root)], env=unfaked(), stdout=subprocess.PIPE,
+        text=True)
     assert holder.stdout.readline().strip() == "held"
     r = crm("new", "Blocked", "--customer", "X", code=1, env={"OPP_LOCK_TIMEOUT": "0"})
     assert "another opp is still changing this repo" in r.stderr

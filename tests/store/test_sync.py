@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Opp
+from conftest import Opp, unfaked
 from oppcli.domain.model import Activity, Note
 from oppcli.store import driver, yamlio
 from oppcli.store.repo import Repo
@@ -517,7 +517,8 @@ def test_a_lock_left_by_a_killed_process_is_recovered(crm):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom oppcli.store.repo import Repo\n"
          "with Repo(sys.argv[1]).lock():\n    print('locked', flush=True)\n"
-         "    time.sleep(600)\n", str(crm.root)], stdout=subprocess.PIPE, text=True)
+         "    time.sleep(600)\n", str(crm.root)], env=unfaked(), stdout=subprocess.PIPE,
+        text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         waiting = opp_process(crm.root, "set", opp_id, "name", "Waited",

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from test_sync import Clone, team  # noqa: F401  (the fixture)
 
-from conftest import depth
+from conftest import depth, unfaked
 from oppcli.store import exchange
 
 # git's automatic housekeeping on, as users have it: a kill may meet a gc
@@ -144,7 +144,7 @@ def _kill_round(t, rng: random.Random, opp_id: str, n: int, group: bool) -> None
     bob("sync")
     alice("note", opp_id, f"alice {n}")
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
-                            env={**os.environ, "OPP_USER": "Alice"},
+                            env=unfaked({**os.environ, "OPP_USER": "Alice"}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     time.sleep(rng.uniform(0.05, 0.9))
@@ -249,7 +249,7 @@ def test_a_group_kill_during_a_push_to_a_folder_leaves_the_remote_unlocked(team)
     hook.write_text(f'#!/bin/sh\n[ "$1" = prepared ] && touch {started} && sleep 1\nexit 0\n')
     hook.chmod(0o755)
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
-                            env={**os.environ, "OPP_USER": "Alice"},
+                            env=unfaked({**os.environ, "OPP_USER": "Alice"}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 60
@@ -277,10 +277,10 @@ def test_leftovers_of_a_killed_merge_are_cleaned(team, tmp_path: Path):
     hang.write_text("#!/bin/sh\nsleep 600\n")
     hang.chmod(0o755)
     proc = subprocess.Popen([sys.executable, "-m", "oppcli", "sync"], cwd=alice.root,
-                            env={**os.environ, "OPP_USER": "Alice",
-                                 "GIT_CONFIG_COUNT": "1",
-                                 "GIT_CONFIG_KEY_0": "merge.opp.driver",
-                                 "GIT_CONFIG_VALUE_0": f"{hang} %O %A %B %P"},
+                            env=unfaked({**os.environ, "OPP_USER": "Alice",
+                                         "GIT_CONFIG_COUNT": "1",
+                                         "GIT_CONFIG_KEY_0": "merge.opp.driver",
+                                         "GIT_CONFIG_VALUE_0": f"{hang} %O %A %B %P"}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 60
