@@ -55,11 +55,10 @@ REC_FIELDS = _FIELDS  # what a rec holds, in order (history reads some of them)
 
 _LOCS = ("id", "stage", "close_date", "lost_reason")  # (line, column) of each, after the fields
 
-# after the places: what of the deal is dated, for the agenda (``records.Dated``), as
-# tagged groups: "p" id type subject day (an activity to do), "d" day (a day an activity
-# was done), "q" id sent total (a quote sent and not answered); nothing for most deals
-# a rec's dated items (the agenda's), when it has any, follow its places after MARK: one
-# search tells a deal with none (most of them), and only the items are split
+# after the places, when the deal has any, MARK then what of it is dated, for the agenda
+# (``records.Dated``), as tagged groups: "p" id type subject day (an activity to do), "d"
+# day (a day an activity was done), "q" id sent total (a quote sent and not answered).
+# Most deals have none: one search for MARK tells them, and only the items are split.
 MARK = "\x1e"
 _PLANNED, _FIRST_PLANNED = f"{SEP}p{SEP}", f"{MARK}p{SEP}"
 
