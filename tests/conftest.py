@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,12 +112,52 @@ DATASET_IMPORT_OPTIONS = ("--map", "opportunity_id=ref,name", "--map", "close_va
                           "--map", "engage_date=created", "--default", "customer=(no account)")
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """The temporary folder of this whole run: shared by the xdist workers (each has a
+    folder of its own inside it), its own folder otherwise."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def run_lock(path: Path):
+    """An exclusive lock on ``path`` among the test processes of a run."""
+    import fcntl  # the suite runs on POSIX systems
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def dataset_repo(dataset_dir, tmp_path_factory):
     """A data repo holding the whole data set; (opp runner, export JSON, import result).
-    Built once per test process (tests/transfer/test_dataset*.py share it; a test that
-    changes it works on a copy)."""
-    root = tmp_path_factory.mktemp("dataset") / "crm"
+    Built once per run: the first test process that needs it builds it (8,800 rows
+    imported: seconds of CPU) while the others wait, then all read it. A test that
+    changes it works on a copy of ``dataset_pristine``, which no test touches."""
+    shared = run_folder(tmp_path_factory) / "dataset"
+    shared.mkdir(exist_ok=True)
+    with run_lock(shared / "lock"):
+        if not (shared / "built.json").is_file():
+            built = _build_dataset(shared, dataset_dir, tmp_path_factory)
+            shutil.copytree(shared / "crm", shared / "pristine", symlinks=True)
+            (shared / "built.json").write_text(json.dumps(built))
+    exported, result = json.loads((shared / "built.json").read_text())
+    return Opp(shared / "crm"), exported, result
+
+
+@pytest.fixture(scope="session")
+def dataset_pristine(dataset_repo) -> Path:
+    """The data set's repo as imported, for a test to copy and change."""
+    return dataset_repo[0].root.parent / "pristine"
+
+
+def _build_dataset(shared: Path, dataset_dir: Path, tmp_path_factory) -> list:
+    root = shared / "crm"
+    shutil.rmtree(root, ignore_errors=True)  # a build a killed test process left
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
@@ -134,7 +175,7 @@ def dataset_repo(dataset_dir, tmp_path_factory):
         result = opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv",
                      *DATASET_IMPORT_OPTIONS, "--format", "json")
         exported = json.loads(opp("--repo", root, "export", "--format", "json").stdout)
-    return opp, exported, json.loads(result.stdout)
+    return [exported, json.loads(result.stdout)]
 
 
 HOUSEKEEPING_OFF = "[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n"

@@ -65,7 +65,8 @@ def main() -> None:
     without_pydantic_plugins()
     argv = [str(arg) for arg in sys.argv[1:]]
     recorder: Recorder | None = None
-    if argv and not {"-h", "--help"} & set(argv):  # help is never replayed: not loaded
+    # help and git's merge driver are never replayed: not loaded
+    if argv and argv[0] != "merge-driver" and not {"-h", "--help"} & set(argv):
         from ..read import outputs
 
         found = outputs.key_of(argv)

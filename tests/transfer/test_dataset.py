@@ -3,8 +3,8 @@ reproduces the figures others published about it (see SOURCE.md in its folder).
 
 The data set is read where it lies (never copied into the project); the tests skip
 when it is absent. Figures are computed from ``opp export --format json``, so that
-they check what opp stored, not what the CSV said. The repo is built once per test
-process (``dataset_repo`` in conftest.py).
+they check what opp stored, not what the CSV said. The repo is built once per run
+(``dataset_repo`` in conftest.py).
 """
 
 from __future__ import annotations

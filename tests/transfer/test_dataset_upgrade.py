@@ -32,9 +32,9 @@ def first_round(root) -> None:
 
 
 @pytest.mark.slow
-def test_the_data_set_upgraded_gives_the_same_totals(dataset_repo, tmp_path, monkeypatch):
+def test_the_data_set_upgraded_gives_the_same_totals(dataset_pristine, tmp_path, monkeypatch):
     root = tmp_path / "crm"
-    shutil.copytree(dataset_repo[0].root, root, symlinks=True)  # imported as today
+    shutil.copytree(dataset_pristine, root, symlinks=True)  # imported as today
     monkeypatch.setenv("OPP_USER", "dataset test")
     opp = Opp(root)
     first_round(root)
