@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from ..read.outputs import Recorder
@@ -58,12 +58,35 @@ def without_pydantic_plugins() -> None:
     sys.modules[PYDANTIC_PLUGINS] = loader
 
 
+def merge_driver(argv: list[str]) -> int | None:
+    """git's merge driver (``opp merge-driver %O %A %B %P``, as opp sets it up) without
+    click: git starts one for each file both sides changed, and click's import and
+    parsing are a sixth of one. None for any other command line (click then reads it
+    and says what is wrong)."""
+    if len(argv) != 5 or argv[0] != "merge-driver" or any(
+            a.startswith("-") or "\0" in a for a in argv[1:]):
+        return None
+    from pathlib import Path
+
+    from ..store.sync import run_merge_driver
+
+    try:
+        return run_merge_driver(Path(argv[1]), Path(argv[2]), Path(argv[3]), argv[4])
+    except (Exception, KeyboardInterrupt) as exc:
+        from .app import failed
+
+        return failed(exc)
+
+
 def main() -> None:
     """The console script. Once the command is done, opp leaves at once (``os._exit``):
     its files are written and closed and its commits made, and the interpreter's
     teardown of every module and object would add ~30 ms to every command (#9)."""
     without_pydantic_plugins()
     argv = [str(arg) for arg in sys.argv[1:]]
+    merged = merge_driver(argv) if argv[:1] == ["merge-driver"] else None
+    if merged is not None:
+        leave(merged)
     recorder: Recorder | None = None
     # help and git's merge driver are never replayed: not loaded
     if argv and argv[0] != "merge-driver" and not {"-h", "--help"} & set(argv):
@@ -91,6 +114,12 @@ def main() -> None:
         code = 1
     if recorder is not None:
         recorder.finish(code)
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """Flush what was printed and leave at once with ``code`` (1 when it could not be
+    written)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -333,32 +333,36 @@ class OppGroup(click.Group):
         except click.ClickException as exc:
             error_line(exc.format_message())
             sys.exit(exc.exit_code)
-        except OppError as exc:
-            error_line(str(exc))
-            sys.exit(exc.exit_status)
         except click.Abort:
             error_line("aborted")
             sys.exit(ExitStatus.REFUSED)
-        except KeyboardInterrupt:
-            error_line("interrupted")
-            sys.exit(130)
-        except BrokenPipeError:
-            # the reader went away (opp list | head): not an error of ours
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(ExitStatus.OK)
-        except OSError as exc:  # the system refused (a path too long, no space…): say so
-            if os.environ.get("OPP_DEBUG"):
-                raise
-            where = f"{exc.filename}: " if exc.filename else ""
-            error_line(f"{where}{exc.strerror or exc}")
-            sys.exit(ExitStatus.REFUSED)
-        except Exception as exc:  # a bug: say so in one line, with a way to see more
-            if os.environ.get("OPP_DEBUG"):
-                raise
-            error_line(_unforeseen_words(exc))
-            sys.exit(ExitStatus.REFUSED)
+        except (Exception, KeyboardInterrupt) as exc:
+            sys.exit(failed(exc))
         sys.exit(result if isinstance(result, int) else ExitStatus.OK)
+
+
+def failed(exc: Exception | KeyboardInterrupt) -> int:
+    """The exit status of a command that raised ``exc`` (not one of click's), once its
+    one line is said; with OPP_DEBUG set, a bug or a refusal of the system is raised."""
+    if isinstance(exc, OppError):
+        error_line(str(exc))
+        return exc.exit_status
+    if isinstance(exc, KeyboardInterrupt):
+        error_line("interrupted")
+        return 130
+    if isinstance(exc, BrokenPipeError):
+        # the reader went away (opp list | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return ExitStatus.OK
+    if os.environ.get("OPP_DEBUG"):
+        raise exc
+    if isinstance(exc, OSError):  # the system refused (a path too long, no space…): say so
+        where = f"{exc.filename}: " if exc.filename else ""
+        error_line(f"{where}{exc.strerror or exc}")
+    else:  # a bug: say so in one line, with a way to see more
+        error_line(_unforeseen_words(exc))
+    return ExitStatus.REFUSED
 
 
 def _refuse_unreadable(given: list[str]) -> None:

@@ -618,3 +618,39 @@ def test_an_existing_driver_of_another_python_is_kept(crm):
     crm.git("config", "merge.opp.driver", "/nonexistent/python -m oppcli merge-driver %O %A %B %P")
     crm("list")
     assert "/nonexistent/" not in (crm.root / ".git" / "config").read_text()
+
+
+def test_the_merge_driver_runs_without_click_and_refuses_in_one_line(crm, tmp_path):
+    """git starts the driver for each file both sides changed, so it loads no click: it
+    merges the three versions as ever. A command line opp never configures is click's to
+    refuse (exit 2); a driver that cannot run says why in one line."""
+    opp_id = crm.new("Acme renewal")
+    path = f"opportunities/{opp_id}.yaml"
+    versions = {"base": crm.file(opp_id).read_bytes()}
+    for side in ("ours", "theirs"):
+        crm("note", opp_id, f"from {side}")
+        versions[side] = crm.file(opp_id).read_bytes()
+        crm("undo")  # back to the base
+    for side, data in versions.items():
+        (tmp_path / side).write_bytes(data)
+    files = [str(tmp_path / side) for side in ("base", "ours", "theirs")]
+
+    def driver(*args: str, cwd: Path = crm.root) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-X", "importtime", "-m", "oppcli",
+                               "merge-driver", *args], cwd=cwd, capture_output=True,
+                              text=True)
+
+    merged = driver(*files, path)
+    assert merged.returncode == 0, merged.stderr
+    notes = yaml.safe_load((tmp_path / "ours").read_text())["notes"]
+    assert {n["text"] for n in notes} == {"from ours", "from theirs"}
+    imported = {line.split("|")[-1].strip() for line in merged.stderr.splitlines()}
+    assert "click" not in imported and "oppcli.store.sync" in imported
+
+    usage = driver("--ours", *files)
+    assert usage.returncode == 2 and "click" in usage.stderr
+    outside = tmp_path / "not a repo"
+    outside.mkdir()
+    failed = driver(*files, path, cwd=outside)
+    said = [line for line in failed.stderr.splitlines() if "import time" not in line]
+    assert failed.returncode == 1 and len(said) == 1 and said[0].startswith("error: "), said
