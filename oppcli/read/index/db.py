@@ -254,8 +254,9 @@ class Index:
         path = self.snapshot_path()
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         try:
-            with open(tmp, "wb") as fh:
-                fh.write(SNAPSHOT_MAGIC + zlib.crc32(body).to_bytes(4, "big") + body)
+            with open(tmp, "wb") as fh:  # the body written as it is, not copied after
+                fh.write(SNAPSHOT_MAGIC + zlib.crc32(body).to_bytes(4, "big"))  # the head
+                fh.write(body)
             os.replace(tmp, path)
         except OSError:
             try:

@@ -239,9 +239,11 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     return out
 
 
-# One function on purpose (about 80 lines): its loop runs once per file, 100,000 times
-# for a large repo, and every call or attribute lookup moved out of it shows in
-# `make bench`.
+# Two passes on purpose: the first keeps of each file only its stat data as one string
+# (the replay key's stat data, lent whole, goes as it is read), the second compares it
+# with the files table's copy and builds the records, letting go of each row it used.
+# At 100,000 files that keeps the copy (56 MB of rows), the key's stat data (33 MB) and
+# the records (53 MB) from being held all at once (#25: the peak memory of a report).
 def _working_records(repo: Repo, index: Index | None, settings: Settings,
                      recs: list[str | None] | None = None, agenda: bool = False
                      ) -> list[Record]:
@@ -259,6 +261,7 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
         names = []
     if os.path.islink(folder):  # never read through a link: the careful path refuses it
         return [_careful(repo, opp_id, settings) for opp_id in names]
+    stats, recent = _stats(folder, names, lent, racy_after)
     keep_recs = recs is not None
     if recs is None:
         recs = []
@@ -272,42 +275,29 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
     # files not taken from the index as they are, in id order: (position, id, stat data
     # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
     pending: list[list] = []
-    S_ISREG = stat_module.S_ISREG
-    dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
-    try:
-        for pos, opp_id in enumerate(names):
-            if lent is None:
+    used = 0  # rows of the copy used and let go (it is read again should it be written)
+    for pos, opp_id in enumerate(names):
+        stat = stats[pos]
+        if stat is None:  # a link, a FIFO, a folder, too big: the careful path refuses it
+            pending.append([pos, opp_id, None, None, None, None])
+            continue
+        row = known.get(opp_id)
+        if row is not None and row[0] == stat:
+            if row[3] is None:
                 try:
-                    info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
-                except OSError:
-                    pending.append([pos, opp_id, None, None, None, None])
+                    out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
+                    if keep_recs:
+                        recs[pos] = row[2]
+                    if snapshot is not None:
+                        del known[opp_id]
+                        used += 1
                     continue
-                mode, size, mtime, ctime, ino = info.st_mode, info.st_size, \
-                    info.st_mtime_ns, info.st_ctime_ns, info.st_ino
-            else:  # taken out as it is used: the records replace it in memory
-                _, _, mode, size, mtime, ctime, ino = lent.pop(f"{opp_id}.yaml")
-            # a link, a FIFO, a folder, a file too big to read: the careful path refuses it
-            if not S_ISREG(mode) or size > MAX_FILE_BYTES:
-                pending.append([pos, opp_id, None, None, None, None])
-                continue
-            stat = f"{size}:{mtime}:{ctime}:{ino}"
-            row = known.get(opp_id)
-            if row is not None and row[0] == stat:
-                if row[3] is None:
-                    try:
-                        out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
-                        if keep_recs:
-                            recs[pos] = row[2]
-                        continue
-                    except DataError:
-                        pass  # raised below, in id order
-                pending.append([pos, opp_id, stat, row[1], row[2], row[3]])
-                continue
-            keep = stat if max(mtime, ctime) < racy_after else ""
-            pending.append([pos, opp_id, keep, None, None, None])
-    finally:
-        if dir_fd >= 0:
-            os.close(dir_fd)
+                except DataError:
+                    pass  # raised below, in id order
+            pending.append([pos, opp_id, stat, row[1], row[2], row[3]])
+            continue
+        pending.append([pos, opp_id, "" if pos in recent else stat, None, None, None])
+    stats = []
 
     looked_up = _from_table(index, pending) if snapshot is not None else 0
     # read (after the stat above: a write in between only makes the stat stale) and hash
@@ -319,7 +309,9 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
         _remember(index, known, gone, to_read, found)
         if index.generation is not None and (snapshot is None or gone or looked_up > max(
                 SNAPSHOT_SLACK, len(names) // 100)):
-            index.write_snapshot(_rows_now(known, gone, pending, reread, found))
+            whole = _whole(index, known) if used else known
+            if whole is not None:
+                index.write_snapshot(_rows_now(whole, gone, pending, reread, found))
 
     for item in pending:  # in id order: the first invalid file is the one named
         pos, opp_id, keep, blob = item[:4]
@@ -334,6 +326,48 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
     return out
+
+
+def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_after: int
+           ) -> tuple[list[str | None], set[int]]:
+    """Each file's stat data as the files table keeps it (``size:mtime:ctime:inode``),
+    None for one the careful path must read (gone, a link, a FIFO, a folder, too big);
+    and the positions of those too recent to trust. From ``lent`` (the replay key's stat
+    data, taken out as it is used) when given, else one ``stat`` per file."""
+    stats: list[str | None] = [None] * len(names)
+    recent: set[int] = set()
+    S_ISREG = stat_module.S_ISREG
+    dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
+    try:
+        for pos, opp_id in enumerate(names):
+            if lent is None:
+                try:
+                    info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                mode, size, mtime, ctime, ino = info.st_mode, info.st_size, \
+                    info.st_mtime_ns, info.st_ctime_ns, info.st_ino
+            else:
+                _, _, mode, size, mtime, ctime, ino = lent.pop(f"{opp_id}.yaml")
+            if not S_ISREG(mode) or size > MAX_FILE_BYTES:
+                continue
+            stats[pos] = f"{size}:{mtime}:{ctime}:{ino}"
+            if max(mtime, ctime) >= racy_after:
+                recent.add(pos)
+    finally:
+        if dir_fd >= 0:
+            os.close(dir_fd)
+    return stats, recent
+
+
+def _whole(index: Index, known: dict[str, tuple]) -> dict[str, tuple] | None:
+    """The files table's copy whole again, with the rows ``known`` still holds (the
+    report let go of those it used); None when it can no longer be read (it is a cache:
+    it is then not written this time)."""
+    whole = index.files_snapshot()
+    if whole is not None:
+        whole.update(known)
+    return whole
 
 
 def _read_files(index: Index | None, folder: str, to_read: list[list]) -> dict[str, Entry]:
