@@ -49,6 +49,8 @@ RACY_SECONDS = 3  # stat data younger than this (vs the moment it was read) is n
 SNAPSHOT_SLACK = 32
 
 
+_DONE: list = []  # an item of a report's pending files once its record is built
+
 _BULK: dict[str, Any] = {}  # set by the parent before the fork: folder, blob ids known
 
 
@@ -312,8 +314,10 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             whole = _whole(index, known) if used else known
             if whole is not None:
                 index.write_snapshot(_rows_now(whole, gone, pending, reread, found))
+    known = whole = {}  # the rows, read or written, are let go before the records grow
 
-    for item in pending:  # in id order: the first invalid file is the one named
+    for i, item in enumerate(pending):  # in id order: the first invalid file is named
+        pending[i] = _DONE  # each item let go as its record takes its place
         pos, opp_id, keep, blob = item[:4]
         if keep is None:
             out[pos] = _careful(repo, opp_id, settings)
