@@ -138,13 +138,17 @@ def dataset_repo(dataset_dir, tmp_path_factory):
     Built once per run: the first test process that needs it builds it (8,800 rows
     imported: seconds of CPU) while the others wait, then all read it. A test that
     changes it works on a copy of ``dataset_pristine``, which no test touches."""
-    shared = run_folder(tmp_path_factory) / "dataset"
+    # one folder per run (xdist names each run), never one an older run left
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    shared = run_folder(tmp_path_factory) / f"dataset{run and '-'}{run}"
     shared.mkdir(exist_ok=True)
     with run_lock(shared / "lock"):
         if not (shared / "built.json").is_file():
             built = _build_dataset(shared, dataset_dir, tmp_path_factory)
+            shutil.rmtree(shared / "pristine", ignore_errors=True)  # a build cut short
             shutil.copytree(shared / "crm", shared / "pristine", symlinks=True)
-            (shared / "built.json").write_text(json.dumps(built))
+            (shared / "built.tmp").write_text(json.dumps(built))
+            os.replace(shared / "built.tmp", shared / "built.json")  # whole, or not there
     exported, result = json.loads((shared / "built.json").read_text())
     return Opp(shared / "crm"), exported, result
 

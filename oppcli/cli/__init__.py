@@ -61,16 +61,21 @@ def without_pydantic_plugins() -> None:
 def merge_driver(argv: list[str]) -> int | None:
     """git's merge driver (``opp merge-driver %O %A %B %P``, as opp sets it up) without
     click: git starts one for each file both sides changed, and click's import and
-    parsing are a sixth of one. None for any other command line (click then reads it
-    and says what is wrong)."""
+    parsing are a sixth of one. It checks the opp variables as every command does (a
+    malformed one: exit 2, and git leaves the file in conflict). None for any other
+    command line, or with ``OPP_LOCALE`` set (click then reads them, and says what is
+    wrong); the driver shows no money, so the locale is not its concern otherwise."""
     if len(argv) != 5 or argv[0] != "merge-driver" or any(
-            a.startswith("-") or "\0" in a for a in argv[1:]):
+            a.startswith("-") or "\0" in a or any("\udc80" <= c <= "\udcff" for c in a)
+            for a in argv[1:]) or os.environ.get("OPP_LOCALE", "").strip():
         return None
     from pathlib import Path
 
+    from ..env import check
     from ..store.sync import run_merge_driver
 
     try:
+        check()
         return run_merge_driver(Path(argv[1]), Path(argv[2]), Path(argv[3]), argv[4])
     except (Exception, KeyboardInterrupt) as exc:
         from .app import failed

@@ -635,13 +635,14 @@ def test_the_merge_driver_runs_without_click_and_refuses_in_one_line(crm, tmp_pa
         (tmp_path / side).write_bytes(data)
     files = [str(tmp_path / side) for side in ("base", "ours", "theirs")]
 
-    def driver(*args: str, cwd: Path = crm.root) -> subprocess.CompletedProcess:
+    def driver(*args: str, cwd: Path = crm.root, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-X", "importtime", "-m", "oppcli",
                                "merge-driver", *args], cwd=cwd, capture_output=True,
-                              text=True)
+                              text=True, env={**os.environ, **env})
 
     merged = driver(*files, path)
     assert merged.returncode == 0, merged.stderr
+    merged_bytes = (tmp_path / "ours").read_bytes()
     notes = yaml.safe_load((tmp_path / "ours").read_text())["notes"]
     assert {n["text"] for n in notes} == {"from ours", "from theirs"}
     imported = {line.split("|")[-1].strip() for line in merged.stderr.splitlines()}
@@ -649,6 +650,11 @@ def test_the_merge_driver_runs_without_click_and_refuses_in_one_line(crm, tmp_pa
 
     usage = driver("--ours", *files)
     assert usage.returncode == 2 and "click" in usage.stderr
+    # a malformed opp variable is refused as by every command: git leaves the conflict
+    bad = driver(*files, path, OPP_TODAY="someday")
+    said = [line for line in bad.stderr.splitlines() if "import time" not in line]
+    assert bad.returncode == 2 and len(said) == 1 and "OPP_TODAY" in said[0], said
+    assert (tmp_path / "ours").read_bytes() == merged_bytes
     outside = tmp_path / "not a repo"
     outside.mkdir()
     failed = driver(*files, path, cwd=outside)

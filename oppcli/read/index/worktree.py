@@ -314,7 +314,9 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             whole = _whole(index, known) if used else known
             if whole is not None:
                 index.write_snapshot(_rows_now(whole, gone, pending, reread, found))
-    known = whole = {}  # the rows, read or written, are let go before the records grow
+    # the rows, read or written, and the files read are let go before the records grow
+    snapshot = known = whole = {}
+    to_read = []
 
     for i, item in enumerate(pending):  # in id order: the first invalid file is named
         pending[i] = _DONE  # each item let go as its record takes its place
