@@ -145,8 +145,6 @@ def dataset_repo(dataset_dir, tmp_path_factory):
     with run_lock(shared / "lock"):
         if not (shared / "built.json").is_file():
             built = _build_dataset(shared, dataset_dir, tmp_path_factory)
-            shutil.rmtree(shared / "pristine", ignore_errors=True)  # a build cut short
-            shutil.copytree(shared / "crm", shared / "pristine", symlinks=True)
             (shared / "built.tmp").write_text(json.dumps(built))
             os.replace(shared / "built.tmp", shared / "built.json")  # whole, or not there
     exported, result = json.loads((shared / "built.json").read_text())
@@ -160,8 +158,11 @@ def dataset_pristine(dataset_repo) -> Path:
 
 
 def _build_dataset(shared: Path, dataset_dir: Path, tmp_path_factory) -> list:
+    """The data set imported into ``shared/crm``, copied to ``shared/pristine``; returns
+    (export JSON, import result)."""
     root = shared / "crm"
-    shutil.rmtree(root, ignore_errors=True)  # a build a killed test process left
+    for folder in (root, shared / "pristine"):  # what a build cut short left
+        shutil.rmtree(folder, ignore_errors=True)
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(home))
@@ -179,6 +180,7 @@ def _build_dataset(shared: Path, dataset_dir: Path, tmp_path_factory) -> list:
         result = opp("--repo", root, "import", dataset_dir / "sales_pipeline.csv",
                      *DATASET_IMPORT_OPTIONS, "--format", "json")
         exported = json.loads(opp("--repo", root, "export", "--format", "json").stdout)
+    shutil.copytree(root, shared / "pristine", symlinks=True)
     return [exported, json.loads(result.stdout)]
 
 

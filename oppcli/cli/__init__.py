@@ -65,9 +65,11 @@ def merge_driver(argv: list[str]) -> int | None:
     malformed one: exit 2, and git leaves the file in conflict). None for any other
     command line, or with ``OPP_LOCALE`` set (click then reads them, and says what is
     wrong); the driver shows no money, so the locale is not its concern otherwise."""
-    if len(argv) != 5 or argv[0] != "merge-driver" or any(
-            a.startswith("-") or "\0" in a or any("\udc80" <= c <= "\udcff" for c in a)
-            for a in argv[1:]) or os.environ.get("OPP_LOCALE", "").strip():
+    if len(argv) != 5 or argv[0] != "merge-driver" or os.environ.get("OPP_LOCALE", "").strip():
+        return None
+    from .argv import readable
+
+    if any(a.startswith("-") or not readable(a) for a in argv[1:]):
         return None
     from pathlib import Path
 
@@ -89,7 +91,7 @@ def main() -> None:
     teardown of every module and object would add ~30 ms to every command (#9)."""
     without_pydantic_plugins()
     argv = [str(arg) for arg in sys.argv[1:]]
-    merged = merge_driver(argv) if argv[:1] == ["merge-driver"] else None
+    merged = merge_driver(argv)
     if merged is not None:
         leave(merged)
     recorder: Recorder | None = None

@@ -18,6 +18,7 @@ import click
 
 from .. import __version__
 from ..errors import ExitStatus, OppError
+from .argv import NOT_UTF8
 from .terminal import colour, release
 
 if TYPE_CHECKING:
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 leaves_at_once = False
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 class State:
@@ -371,8 +369,7 @@ def _refuse_unreadable(given: list[str]) -> None:
         # a real command line cannot hold one; a caller passing arguments can
         error_line("an argument holds a NUL byte; no text or path opp takes may")
         sys.exit(ExitStatus.USAGE)
-    # bytes that are not UTF-8 reach Python as lone surrogates (U+DC80-U+DCFF)
-    bad = next((a for a in given if _NOT_UTF8.search(a)), None)
+    bad = next((a for a in given if NOT_UTF8.search(a)), None)
     if bad is not None:
         shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         error_line(f"argument '{shown}' is not UTF-8 text; type it again (or set a "
