@@ -32,7 +32,7 @@ from ..domain import merge, mergecheck
 from ..domain.settings import Settings
 from ..errors import DataError, RepoError, RuleError
 from . import accounts as store_accounts
-from . import mergestate, references
+from . import mergestate, premerge, references
 from .driver import pinned_lines
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import git, git_raw, one_line, read_blobs
@@ -407,9 +407,13 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
     marker.state, marker.ours, marker.theirs, marker.base = (mergestate.MERGING, ours, theirs,
                                                              base)
     mergestate.write(git_dir, marker)
-    out = git(root, "merge", "-q", "--no-edit", "-m", message, theirs, check=False,
-              env=repo.identity.env())
     top = repo.place[1]
+    # opp's files both sides changed are merged here, in this process: git then needs
+    # no driver process per file (premerge.py)
+    premerged = premerge.prepare(repo, top, base, ours, theirs)
+    out = git(root, "merge", "-q", "--no-edit", "-m", message, theirs, check=False,
+              env=repo.identity.env(), config=premerged or None)
+    premerge.clear(git_dir)
     if out.returncode == 0:
         problems, checked = _problems(repo, ours, [_head(root)], ours)
         if problems:  # each file merged, but not well: take the merge back

@@ -37,6 +37,7 @@ from .journal import held_open
 MARKER = "opp-merge"
 SYNCING, MERGING, STOPPED = "syncing", "merging", "stopped"
 CONFLICTS_DIR = "opp-conflicts"  # sync.py's conflict records
+PREMERGE_DIR = "opp-premerge"  # premerge.py's merges made ahead of git's, for one merge
 MERGE_FILES = ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE", "ORIG_HEAD.lock")
 
 
@@ -77,7 +78,12 @@ def begin(git_dir: Path) -> Marker:
 
 
 def clear(git_dir: Path) -> None:
+    """The sync is over (or repaired): its marker goes, and the merges made for it."""
     (git_dir / MARKER).unlink(missing_ok=True)
+    if (git_dir / PREMERGE_DIR).exists():
+        import shutil  # only after a sync: a change does without (#25)
+
+        shutil.rmtree(git_dir / PREMERGE_DIR, ignore_errors=True)
 
 
 def merge_head(git_dir: Path) -> str | None:

@@ -23,7 +23,8 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def _records_dir(git_dir: Path) -> Path:
     return git_dir / CONFLICTS_DIR
 
 
-def _record_path(git_dir: Path, path: str) -> Path:
+def record_path(git_dir: Path, path: str) -> Path:
     return _records_dir(git_dir) / (path.replace("/", "__") + ".json")
 
 
@@ -80,13 +81,13 @@ def clear_records(git_dir: Path) -> None:
 
 def read_record(git_dir: Path, path: str) -> dict | None:
     try:
-        return json.loads(_record_path(git_dir, path).read_text())
+        return json.loads(record_path(git_dir, path).read_text())
     except (OSError, ValueError):
         return None
 
 
 def _write_record(git_dir: Path, path: str, record: dict | None) -> None:
-    target = _record_path(git_dir, path)
+    target = record_path(git_dir, path)
     if record is None:
         target.unlink(missing_ok=True)
         return
@@ -208,6 +209,9 @@ def _record(path: str, kind: str, merged: merge.Merged, written: bytes,
 # ---------------------------------------------------------------- the merge driver
 
 
+UNREADABLE = b"\0 over the size limit, or not a regular file\n"  # not YAML: a whole conflict
+
+
 def _driver_input(path: Path) -> bytes | None:
     """One of the versions git hands the driver (its temporary files), read by the one
     careful reader: bounded, never through a link. A version over the size limit reads
@@ -215,7 +219,7 @@ def _driver_input(path: Path) -> bytes | None:
     try:
         return read_data_file(path.parent, path.name, yamlio.MAX_FILE_BYTES)
     except DataError:
-        return b"\0 over the size limit, or not a regular file\n"
+        return UNREADABLE
 
 
 def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
@@ -232,21 +236,41 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> int:
         # only opp's files are routed here; anything else keeps git's own text merge
         return git(worktree, "merge-file", "-L", "ours", "-L", "base", "-L", "theirs",
                    str(ours), str(base), str(theirs), check=False).returncode and 1
+    outcome = driver_outcome(kind, path, raw, worktree)
+    if outcome.written is not None:
+        atomic_write(ours, outcome.written)
+    _write_record(git_dir, path, outcome.record)
+    if outcome.said:
+        print(outcome.said, file=sys.stderr)
+    return outcome.code
+
+
+@dataclass
+class Outcome:
+    """What the merge driver does for one file: its exit code, the merged bytes written
+    over ours (None: ours stays), the conflict record (None: none is kept) and the line
+    it says."""
+
+    code: int
+    written: bytes | None
+    record: dict | None
+    said: str | None
+
+
+def driver_outcome(kind: str, path: str, raw: Sequence[bytes | None],
+                   worktree: Path) -> Outcome:
+    """The merge driver's answer for the versions ``raw`` (base, ours, theirs, as
+    ``_driver_input`` reads them) of ``path``, with the settings ``worktree`` holds now.
+    Writes nothing: the driver, or ``opp sync`` ahead of git (``premerge.py``), does."""
     base_raw, ours_raw, theirs_raw = raw
     merged = _merge_files(kind, path, base_raw, ours_raw, theirs_raw, worktree)
-    if merged.whole_file:
-        written = raw[1] or b""  # ours stays as it is
-    else:
-        written = _render(merged, raw[1])
-        atomic_write(ours, written)
+    written = None if merged.whole_file else _render(merged, ours_raw)
     if not merged.conflicts:
-        _write_record(git_dir, path, None)
-        return 0
-    record = _record(path, kind, merged, written, [])
-    _write_record(git_dir, path, record)
-    print(f"opp: {_one(record, record['conflicts'][0], 'here', 'there')}; settle it with: "
-          f"{_command(record, record['conflicts'][0])}", file=sys.stderr)
-    return 1
+        return Outcome(0, written, None, None)
+    record = _record(path, kind, merged, ours_raw or b"" if written is None else written, [])
+    first = record["conflicts"][0]
+    return Outcome(1, written, record, f"opp: {_one(record, first, 'here', 'there')}; "
+                                       f"settle it with: {_command(record, first)}")
 
 
 # ---------------------------------------------------------------- words

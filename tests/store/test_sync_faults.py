@@ -57,6 +57,7 @@ def clean_state(clone: Clone) -> None:
     assert not (git_dir / "MERGE_HEAD").exists()
     assert clone.git("status", "--porcelain", "--untracked-files=all") == ""
     assert not list(clone.root.glob(".merge_file_*"))
+    assert not (git_dir / "opp-premerge").exists()  # merges made ahead of git's
 
 
 def diverged(t) -> tuple[Clone, str]:

@@ -1,0 +1,120 @@
+"""``opp sync`` merges opp's files in its own process, just before ``git merge``.
+
+git starts the merge driver once for every file both sides changed: a Python process
+of its own each time, most of it spent importing opp (0.15 to 0.2 s a file). opp sync
+already holds opp in memory and knows the three commits, so it reads the three
+versions of each such file (one ``git cat-file``), asks the driver's own function
+(``sync.driver_outcome``) what the driver would do, and hands git, for this one merge,
+a small shell script in place of the driver. For each file git asks about, the
+script checks that git gave it exactly the versions opp merged (``cmp``), then writes
+what the driver would have written (the merged file, the conflict record, the line
+it says) and exits with the driver's code. Anything else (a version that differs, a
+path opp did not foresee, a rename) runs the real driver, so the answer is always the
+driver's.
+
+The folder lives in ``.git/opp-premerge`` for the merge only: ``mergestate.clear``
+removes it with the sync's marker, and a sync killed meanwhile leaves it to the next
+sync, which rewrites it. A driver set in git's config other than opp's own (a user's
+wrapper, a test's) is left alone: no script then.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+from ..domain import merge
+from . import yamlio
+from .driver import merge_driver_command
+from .git import git, git_reads, read_blobs
+from .mergestate import PREMERGE_DIR
+from .repo import Repo
+from .sync import UNREADABLE, Outcome, driver_outcome, record_path
+
+FOLDER = PREMERGE_DIR
+SCRIPT = "driver.sh"
+
+
+def clear(git_dir: Path) -> None:
+    shutil.rmtree(git_dir / FOLDER, ignore_errors=True)
+
+
+def _version(blob: bytes | None) -> bytes:
+    """A version as git hands it to the driver (an absent one as an empty file), read
+    as ``sync._driver_input`` reads that file."""
+    if blob is None:
+        return b""
+    return UNREADABLE if len(blob) > yamlio.MAX_FILE_BYTES else blob
+
+
+def _both_changed(top: Path, base: str, ours: str, theirs: str) -> list[str]:
+    """opp's files changed on both sides since ``base`` (as git names them to the
+    driver: paths from the top of the work tree)."""
+    sides = git_reads(top, *(("diff", "--name-only", "--no-renames", "-z", base, side)
+                             for side in (ours, theirs)))
+    if any(side.returncode for side in sides):
+        return []
+    mine, other = (set(side.stdout.split("\0")) - {""} for side in sides)
+    return sorted(p for p in mine & other if merge.kind_of(p) and "\n" not in p)
+
+
+def _actions(folder: Path, outcome: Outcome, record_path: Path) -> str:
+    """The shell lines doing what the driver does for one file (``$d`` is its folder,
+    ``$2`` the file git reads the merge from)."""
+    lines = []
+    if outcome.written is not None:
+        (folder / "result").write_bytes(outcome.written)
+        lines.append('cp "$d/result" "$2" || exit 2')
+    target = shlex.quote(str(record_path))
+    if outcome.record is None:
+        lines.append(f"rm -f {target}")
+    else:
+        (folder / "record").write_bytes(json.dumps(outcome.record, indent=1,
+                                                   ensure_ascii=False).encode())
+        part = shlex.quote(f"{record_path}.part")
+        lines.append(f"mkdir -p {shlex.quote(str(record_path.parent))} && "
+                     f'cp "$d/record" {part} && mv -f {part} {target} || exit 2')
+    if outcome.said:
+        lines.append(f"printf '%s\\n' {shlex.quote(outcome.said)} >&2")
+    lines.append(f"exit {outcome.code}")
+    return "\n".join(lines) + "\n"
+
+
+def prepare(repo: Repo, top: Path, base: str, ours: str, theirs: str) -> dict[str, str]:
+    """Merge ahead of git every opp file both ``ours`` and ``theirs`` changed since
+    ``base``; the git config that hands git the script (none when there is nothing to
+    merge, or when the driver is not opp's own)."""
+    git_dir = repo.git_dir
+    clear(git_dir)
+    if not base:
+        return {}
+    driver = git(top, "config", "--get", "merge.opp.driver", check=False).stdout.strip()
+    paths = _both_changed(top, base, ours, theirs) if driver == merge_driver_command() else []
+    if not paths:
+        return {}
+    blobs = read_blobs(top, [f"{rev}:{p}" for p in paths for rev in (base, ours, theirs)])
+    home = git_dir / FOLDER
+    choose = []
+    for i, path in enumerate(paths):
+        raw = [_version(blobs[f"{rev}:{path}"]) for rev in (base, ours, theirs)]
+        if not raw[1] or not raw[2]:
+            continue  # gone (or empty) on a side: git's own affair, or the real driver's
+        folder = home / str(i)
+        folder.mkdir(parents=True)
+        for name, data in zip(("base", "ours", "theirs"), raw, strict=True):
+            (folder / name).write_bytes(data)
+        outcome = driver_outcome(str(merge.kind_of(path)), path, raw, top)
+        (folder / "do").write_text(_actions(folder, outcome, record_path(git_dir, path)))
+        choose.append(f"[ \"$4\" = {shlex.quote(path)} ] && d={shlex.quote(str(folder))}")
+    if not choose:
+        return {}
+    real = merge_driver_command().replace("%O %A %B %P", '"$1" "$2" "$3" "$4"')
+    (home / SCRIPT).write_text(
+        "# written by opp sync for one git merge (oppcli/store/premerge.py)\nd=\n"
+        + "\n".join(choose) + "\n"
+        'if [ -n "$d" ] && cmp -s "$1" "$d/base" && cmp -s "$2" "$d/ours" && '
+        'cmp -s "$3" "$d/theirs"; then\n    . "$d/do"\nfi\n'
+        f"exec {real}\n")
+    return {"merge.opp.driver": f"set -- %O %A %B %P; . {shlex.quote(str(home / SCRIPT))}"}
