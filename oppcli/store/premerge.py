@@ -28,6 +28,7 @@ from pathlib import Path
 from ..domain import merge
 from . import yamlio
 from .driver import merge_driver_command
+from .files import SETTINGS_FILE
 from .git import git, git_reads, read_blobs
 from .mergestate import PREMERGE_DIR
 from .repo import Repo
@@ -58,6 +59,20 @@ def _both_changed(top: Path, base: str, ours: str, theirs: str) -> list[str]:
         return []
     mine, other = (set(side.stdout.split("\0")) - {""} for side in sides)
     return sorted(p for p in mine & other if merge.kind_of(p) and "\n" not in p)
+
+
+def _settings_check(folder: Path, top: Path, path: str) -> str:
+    """For a deal, the shell line that leaves the file to the real driver unless the
+    settings it reads are still those opp merged with: git's merge-recursive (chosen with
+    ``pull.twohead``) writes theirs into the work tree before it runs the drivers."""
+    if merge.kind_of(path) != merge.OPPORTUNITY:
+        return ""
+    settings = (top / path).parent.parent / SETTINGS_FILE
+    try:
+        (folder / "settings").write_bytes(settings.read_bytes())
+    except FileNotFoundError:
+        return f"[ -e {shlex.quote(str(settings))} ] && return 0\n"
+    return f'cmp -s {shlex.quote(str(settings))} "$d/settings" || return 0\n'
 
 
 def _actions(folder: Path, outcome: Outcome, record_path: Path) -> str:
@@ -105,16 +120,20 @@ def prepare(repo: Repo, top: Path, base: str, ours: str, theirs: str) -> dict[st
         folder.mkdir(parents=True)
         for name, data in zip(("base", "ours", "theirs"), raw, strict=True):
             (folder / name).write_bytes(data)
+        check = _settings_check(folder, top, path)
         outcome = driver_outcome(str(merge.kind_of(path)), path, raw, top)
-        (folder / "do").write_text(_actions(folder, outcome, record_path(git_dir, path)))
+        actions = _actions(folder, outcome, record_path(git_dir, path))
+        (folder / "do").write_bytes((check + actions).encode("utf-8"))
         choose.append(f"[ \"$4\" = {shlex.quote(path)} ] && d={shlex.quote(str(folder))}")
     if not choose:
         return {}
     real = merge_driver_command().replace("%O %A %B %P", '"$1" "$2" "$3" "$4"')
-    (home / SCRIPT).write_text(
+    (home / SCRIPT).write_bytes((
         "# written by opp sync for one git merge (oppcli/store/premerge.py)\nd=\n"
         + "\n".join(choose) + "\n"
         'if [ -n "$d" ] && cmp -s "$1" "$d/base" && cmp -s "$2" "$d/ours" && '
         'cmp -s "$3" "$d/theirs"; then\n    . "$d/do"\nfi\n'
-        f"exec {real}\n")
-    return {"merge.opp.driver": f"set -- %O %A %B %P; . {shlex.quote(str(home / SCRIPT))}"}
+        f"exec {real}\n").encode("utf-8"))
+    # git expands % in the command (%O, %A…; %% is a %): a folder may hold one
+    script = shlex.quote(str(home / SCRIPT)).replace("%", "%%")
+    return {"merge.opp.driver": f"set -- %O %A %B %P; . {script}"}

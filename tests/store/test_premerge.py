@@ -58,9 +58,9 @@ def diverge(team) -> tuple[str, str]:
     return clash, calm
 
 
-def twin_of(team, tmp_path: Path, name: str = "bob") -> Clone:
+def twin_of(team, tmp_path: Path, name: str = "bob", folder: str = "twin team") -> Clone:
     """A clone and the remote, copied: the twin syncs with a remote of its own."""
-    root = tmp_path / "twin team"
+    root = tmp_path / folder
     shutil.copytree(team.remote.parent, root, symlinks=True)
     config = root / name / ".git" / "config"
     config.write_text(config.read_text().replace(str(team.remote), str(root / "remote.git")))
@@ -82,25 +82,55 @@ def state(clone: Clone) -> dict:
 def test_sync_starts_no_driver_and_leaves_what_the_driver_leaves(team, tmp_path,
                                                                    monkeypatch, drivers):
     clash, calm = diverge(team)
-    twin = twin_of(team, tmp_path)
+    # the twin's folder holds a % (git expands %O, %A… in the driver's command)
+    twin = twin_of(team, tmp_path, folder="50%Off 100%% team")
     merged = [f"opportunities/{clash}.yaml", f"opportunities/{calm}.yaml", "catalog.yaml"]
 
-    fast = team.bob("sync", code=1)
+    fast = twin("sync", code=1)
     assert drivers() == []
     assert f"{clash} Acme renewal: amount is 3000.00 here and 2500.00 on {team.upstream}" \
         in fast.stderr
     monkeypatch.setattr(premerge, "prepare", lambda *args, **kwargs: {})
-    slow = twin("sync", code=1)
+    slow = team.bob("sync", code=1)
     assert drivers() == sorted(merged)  # without it: one driver process per file
     assert fast.stderr == slow.stderr
-    assert state(team.bob) == state(twin)
-    assert not state(team.bob)["premerge left"]
+    assert state(twin) == state(team.bob)
+    assert not state(twin)["premerge left"]
     # and the merge goes on as ever: settled, committed, pushed
-    team.bob("resolve", clash, "amount", "--theirs")
-    team.bob("sync")
-    notes = [n["text"] for n in team.bob.json("show", calm)["notes"]]
+    monkeypatch.undo()
+    twin("resolve", clash, "amount", "--theirs")
+    twin("sync")
+    notes = [n["text"] for n in twin.json("show", calm)["notes"]]
     assert sorted(notes) == ["from Alice", "from Bob"]
-    assert {"NEW-A", "NEW-B"} <= {i["sku"] for i in team.bob.json("catalog", "list")}
+    assert {"NEW-A", "NEW-B"} <= {i["sku"] for i in twin.json("catalog", "list")}
+
+
+def test_settings_git_changed_before_the_drivers_send_the_deal_to_the_driver(
+        team, tmp_path, monkeypatch, drivers):
+    """git's merge-recursive (``pull.twohead``) writes theirs into the work tree before it
+    runs the drivers, settings included: a deal opp merged with other settings goes to
+    the real driver, which judges it with the settings it finds."""
+    alice, bob = team.alice, team.bob
+    deal = alice.new("Deal", "--amount", "100", "--stage", "proposal")
+    alice("sync")
+    bob("sync")
+    settings = alice.root / "opp.yaml"
+    settings.write_text(settings.read_text().replace(
+        "- id: negotiation\n  label: Negotiation\n  probability: 75\n  kind: open\n"
+        "  category: commit", "- id: negotiation\n  label: Negotiation\n  probability: 75\n"
+        "  kind: won"))
+    alice.raw_git("commit", "-qam", "negotiation is won")
+    alice("set", deal, "amount", "200")
+    alice("sync")
+    bob("stage", deal, "negotiation")
+    bob.git("config", "pull.twohead", "recursive")
+    twin = twin_of(team, tmp_path)
+    fast = bob("sync", code=1)
+    assert drivers() == [f"opportunities/{deal}.yaml"]
+    monkeypatch.setattr(premerge, "prepare", lambda *args, **kwargs: {})
+    slow = twin("sync", code=1)
+    assert fast.stderr == slow.stderr
+    assert state(bob) == state(twin)
 
 
 def test_a_clean_merge_commits_the_same_tree_as_the_driver(team, tmp_path, monkeypatch,
