@@ -69,7 +69,9 @@ def merge_driver(argv: list[str]) -> int | None:
         return None
     from .argv import readable
 
-    if any(a.startswith("-") or not readable(a) for a in argv[1:]):
+    # an option (--help) is click's; the path of a data repo in a folder named "-x/" is
+    # not (it holds a /), and git hands it as it is
+    if any((a.startswith("-") and "/" not in a) or not readable(a) for a in argv[1:]):
         return None
     from pathlib import Path
 

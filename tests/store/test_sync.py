@@ -648,6 +648,11 @@ def test_the_merge_driver_runs_without_click_and_refuses_in_one_line(crm, tmp_pa
     imported = {line.split("|")[-1].strip() for line in merged.stderr.splitlines()}
     assert "click" not in imported and "oppcli.store.sync" in imported
 
+    # a data repo in a folder whose name starts with a dash: a path, not an option
+    (tmp_path / "ours").write_bytes(versions["ours"])
+    dashed = driver(*files, f"-x/{path}")
+    assert dashed.returncode == 0, dashed.stderr
+    assert (tmp_path / "ours").read_bytes() == merged_bytes
     usage = driver("--ours", *files)
     assert usage.returncode == 2 and "click" in usage.stderr
     # a malformed opp variable is refused as by every command: git leaves the conflict
