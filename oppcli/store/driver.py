@@ -6,6 +6,7 @@ installs its definition when it is missing.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -57,9 +58,23 @@ def _git_folder(root: Path) -> tuple[Path, Path] | None:
 
 def pinned_lines(prefix: str) -> list[str]:
     """opp's attribute lines for a data repo at ``prefix`` (``''`` or ``sub/``) of the
-    work tree."""
-    return [f"{prefix}{line}" for line in GITATTRIBUTES.splitlines()
-            if line and not line.startswith("#")]
+    work tree. The folder's name is matched as it is: its glob characters and a leading
+    ``!`` are escaped, and a pattern with a blank, a quote or a leading ``#`` is quoted
+    C-style, as git reads it (``"my data/opportunities/*.yaml" merge=opp``)."""
+    folder = re.sub(r"([*?\[\\])", r"\\\1", prefix)
+    if folder.startswith("!"):  # a leading ! would make the line a negation, ignored
+        folder = "\\" + folder
+    out = []
+    for line in GITATTRIBUTES.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        pattern, attributes = line.split(" ", 1)
+        pattern = folder + pattern
+        if re.search(r'[\s"]', pattern) or pattern.startswith("#"):
+            quoted = pattern.replace("\\", "\\\\").replace('"', '\\"')
+            pattern = '"' + quoted.replace("\n", "\\n").replace("\t", "\\t") + '"'
+        out.append(f"{pattern} {attributes}")
+    return out
 
 
 def missing_attributes(text: str) -> list[str]:

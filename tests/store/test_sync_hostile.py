@@ -107,6 +107,32 @@ def test_a_pushed_gitattributes_cannot_switch_the_driver_off(team, deals):
     assert "merge=opp" in (team.bob.root / ".git" / "info" / "attributes").read_text()
 
 
+FOLDERS = ["sub", "my data", "a*b", 'q"x', "#hash", "!bang", "!c d", "back\\slash",
+           "br[ck]t", "tab\tx", "dati è più", "x!"]
+
+
+def test_the_pinned_lines_name_a_data_repo_in_any_folder(tmp_path):
+    """A data repo in a subfolder of the work tree: the pinned lines route its files, and
+    only its, to the driver, whatever the folder's name (blanks, glob characters, a
+    leading # or !), as git reads them."""
+    from oppcli.store.driver import pin_attributes
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    paths = []
+    for name in FOLDERS:
+        (tmp_path / name).mkdir()
+        pin_attributes(tmp_path / name)
+        paths += [f"{name}/{f}" for f in ("opportunities/a.yaml", "accounts/b.yaml",
+                                           "opp.yaml", "catalog.yaml", "quotas.yaml")]
+    near = ["aXb/opp.yaml", "brct/opportunities/a.yaml", "bang/opp.yaml", "c d/opp.yaml",
+            "sub/notes/opp.txt", "opp.yaml"]
+    out = subprocess.run(["git", "check-attr", "-z", "merge", "--", *paths, *near],
+                         cwd=tmp_path, capture_output=True, check=True).stdout
+    fields = out.decode().split("\0")
+    merge = {fields[i]: fields[i + 2] for i in range(0, len(fields) - 1, 3)}
+    assert merge == {**{p: "opp" for p in paths}, **{p: "unspecified" for p in near}}
+
+
 @pytest.mark.parametrize("case", ["duplicate key", "unknown stage", "id", "document"])
 def test_an_invalid_file_pushed_by_hand_is_never_pushed_on(team, deals, case):
     first, _ = deals
