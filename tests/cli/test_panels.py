@@ -20,6 +20,11 @@ from oppcli.domain.model import Document, Opportunity
 from oppcli.domain.settings import Settings
 from oppcli.errors import NotFound, RuleError, UsageError
 
+# an item reference no item id can start with: item ids are random, and 'u' is not in
+# their alphabet ("zz" was the first two letters of one id in 1,024)
+NO_ITEM = "uu"
+assert "u" not in ALPHABET
+
 
 @pytest.fixture
 def deal(crm):
@@ -295,8 +300,8 @@ def test_activity_refusals(crm, deal, unchanged):
         r = crm("activity", "edit", deal, a, "--done", code=2, env=env)
     assert "in the future" in r.stderr
     with unchanged:
-        r = crm("activity", "done", deal, "zz", code=1)
-    assert f"no activity 'zz' on {deal}; it has: {a} call" in r.stderr
+        r = crm("activity", "done", deal, NO_ITEM, code=1)
+    assert f"no activity '{NO_ITEM}' on {deal}; it has: {a} call" in r.stderr
 
 
 # ---------------------------------------------------------------- notes
@@ -339,7 +344,7 @@ def test_note_commands(crm, deal, unchanged):
     with unchanged:
         crm("note", deal, "bell \x07", code=2)
     with unchanged:
-        crm("note", "remove", deal, "zz", code=1)
+        crm("note", "remove", deal, NO_ITEM, code=1)
     assert "note" in crm("note", "--help").stdout
 
 
@@ -445,8 +450,8 @@ def test_doc_remove_deletes_the_file_in_one_commit(crm, deal, tmp_path, unchange
     d = item_id(crm("doc", "attach", deal, tmp_path / "a.txt"))
     path = crm.json("doc", "list", deal)[0]["path"]
     with unchanged:
-        r = crm("doc", "remove", deal, "zz", code=1)
-    assert f"no document 'zz' on {deal}; it has: {d} \"a.txt\"" in r.stderr
+        r = crm("doc", "remove", deal, NO_ITEM, code=1)
+    assert f"no document '{NO_ITEM}' on {deal}; it has: {d} \"a.txt\"" in r.stderr
     before = crm.commits()
     crm("doc", "remove", deal, d)
     assert crm.commits() == before + 1 and crm.status() == ""
