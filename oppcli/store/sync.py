@@ -81,7 +81,7 @@ def clear_records(git_dir: Path) -> None:
 
 def read_record(git_dir: Path, path: str) -> dict | None:
     try:
-        return json.loads(record_path(git_dir, path).read_text())
+        return json.loads(record_path(git_dir, path).read_bytes())
     except (OSError, ValueError):
         return None
 

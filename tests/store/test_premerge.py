@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,27 @@ def test_a_version_git_hands_otherwise_goes_to_the_real_driver(team, monkeypatch
     (row,) = team.bob.json("conflicts")
     assert (row["id"], row["field"], row["ours"], row["theirs"]) == (clash, "amount",
                                                                      "3000.00", "2500.00")
+
+
+def test_a_locale_that_is_not_utf8_changes_nothing(team, drivers):
+    """The script and what it replays are UTF-8 whatever the locale: a deal named in
+    Italian, a conflict on it, synced by a real process under the C locale (Python then
+    writes text files in ASCII unless told otherwise)."""
+    alice, bob = team.alice, team.bob
+    deal = alice.new("Rinnovo più caro €", "--amount", "100")
+    alice("sync")
+    bob("sync")
+    alice("set", deal, "amount", "200")
+    alice("sync")
+    bob("set", deal, "amount", "300")
+    r = subprocess.run([sys.executable, "-m", "oppcli", "sync"], cwd=bob.root,
+                       capture_output=True, env={**os.environ, "OPP_USER": "Bob", "LC_ALL": "C",
+                                                 "LANG": "C", "PYTHONUTF8": "0",
+                                                 "PYTHONCOERCECLOCALE": "0"})
+    said = r.stderr.decode("utf-8")
+    assert r.returncode == 1, said
+    assert f"{deal} Rinnovo più caro €: amount is 300.00 here and 200.00" in said
+    assert drivers() == []
+    (row,) = bob.json("conflicts")
+    assert (row["name"], row["ours"], row["theirs"]) == ("Rinnovo più caro €", "300.00",
+                                                        "200.00")
