@@ -45,11 +45,11 @@ def _git_folder(root: Path) -> tuple[Path, Path] | None:
             return dot_git, folder
         if dot_git.is_file():  # a linked worktree or submodule: "gitdir: PATH"
             try:
-                text = dot_git.read_text().strip()
+                text = os.fsdecode(dot_git.read_bytes()).strip()
                 gitdir = (folder / text.split(":", 1)[1].strip()).resolve()
                 common = gitdir / "commondir"
                 if common.is_file():
-                    gitdir = (gitdir / common.read_text().strip()).resolve()
+                    gitdir = (gitdir / os.fsdecode(common.read_bytes()).strip()).resolve()
             except (OSError, IndexError):
                 return None
             return gitdir, folder

@@ -90,7 +90,8 @@ def _start_time(pid: int) -> str | None:
 
 def _boot_id() -> str | None:
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+        boot = Path("/proc/sys/kernel/random/boot_id").read_bytes()
+        return boot.decode("ascii", "replace").strip() or None
     except OSError:
         return None
 
@@ -144,13 +145,13 @@ def head(repo: Repo) -> str | None:
 
     git_dir = repo.git_dir
     try:
-        text = (git_dir / "HEAD").read_text().strip()
+        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
     except OSError:
         text = ""
     if text.startswith("ref: refs/") and ".." not in text:
         for base in (git_dir, _common_dir(git_dir)):
             try:
-                value = (base / text[5:]).read_text().strip()
+                value = os.fsdecode((base / text[5:]).read_bytes()).strip()
             except OSError:
                 continue
             if len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value):
@@ -162,7 +163,7 @@ def head(repo: Repo) -> str | None:
 def _common_dir(git_dir: Path) -> Path:
     """The folder of the refs and objects a linked worktree shares with its repo."""
     try:
-        return (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
+        return (git_dir / os.fsdecode((git_dir / "commondir").read_bytes()).strip()).resolve()
     except OSError:
         return git_dir
 
@@ -252,7 +253,7 @@ def _find_git_dir(root: Path) -> Path | None:
             return dot_git
         if dot_git.is_file():
             try:
-                text = dot_git.read_text().strip()
+                text = os.fsdecode(dot_git.read_bytes()).strip()
                 return (folder / text.split(":", 1)[1].strip()).resolve()
             except (OSError, IndexError):
                 return None
@@ -410,7 +411,7 @@ def _git_locks(git_dir: Path) -> list[Path]:
     locks = [git_dir / "index.lock", git_dir / "HEAD.lock", common / "packed-refs.lock",
              *git_dir.glob("next-index-*.lock")]
     try:
-        text = (git_dir / "HEAD").read_text().strip()
+        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
     except OSError:
         text = ""
     if text.startswith("ref: refs/"):
@@ -468,7 +469,7 @@ def refuse_git_operation(git_dir: Path) -> None:
         if os.path.lexists(git_dir / name):
             raise RepoError(f"{what} in this repo; {how}, then run opp again")
     try:
-        text = (git_dir / "HEAD").read_text().strip()
+        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
     except OSError:
         return
     if not text.startswith("ref:"):

@@ -82,3 +82,17 @@ def test_a_hostile_owner_name_reaches_a_markdown_report_as_text(crm):
     crm.new("Deal", "--owner", "<script>alert(1)</script>", "--amount", "100")
     out = crm("forecast", "--by", "owner", "--format", "markdown").stdout
     assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_a_branch_named_in_italian_under_a_locale_that_is_not_utf8(crm):
+    """git's own files (HEAD naming the branch 'più') are bytes: opp reads them so under
+    any locale, never as the locale's text (the C locale, Python's UTF-8 mode off, made
+    every change an internal error)."""
+    opp_id = crm.new("Acme renewal")
+    crm.git("checkout", "-q", "-b", "più")
+    before = crm.commits()
+    r = subprocess.run([sys.executable, "-m", "oppcli", "note", opp_id, "ciao"], cwd=crm.root,
+                       capture_output=True, env={**os.environ, "LC_ALL": "C", "LANG": "C",
+                                                 "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"})
+    assert r.returncode == 0, r.stderr
+    assert crm.commits() == before + 1 and crm.status() == ""
