@@ -35,7 +35,7 @@ from . import accounts as store_accounts
 from . import mergestate, premerge, references
 from .driver import pinned_lines
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
-from .git import git, git_raw, one_line, read_blobs
+from .git import git, git_raw, head_commit, one_line, read_blobs
 from .repo import Repo
 from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending
 
@@ -169,8 +169,9 @@ def _config(root: Path, key: str) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _head(root: Path) -> str:
-    return git(root, "rev-parse", "HEAD").stdout.strip()
+def _head(repo: Repo) -> str:
+    """HEAD's commit, read from git's files where they are plain, else asked of git."""
+    return head_commit(repo.git_dir) or git(repo.root, "rev-parse", "HEAD").stdout.strip()
 
 
 # ---------------------------------------------------------------- a merge in progress
@@ -185,7 +186,7 @@ def _conclude(repo: Repo) -> list[str]:
         return []
     marker = mergestate.read(git_dir)
     left = pending(repo)
-    ours = _head(repo.root)
+    ours = _head(repo)
     if marker is not None and marker.state == mergestate.STOPPED and \
             marker.theirs == theirs and marker.ours == ours:
         if left:
@@ -341,7 +342,7 @@ def _problems(repo: Repo, since: str | None, merges: list[str], here: str | None
     root = repo.root
     prefix = repo.place[0]
     found = []
-    head = _head(root)
+    head = _head(repo)
     done = checked if checked is not None and checked.head == head else None
     covered = Checked(head, {}, {since})
     bases: list[str | None] = [since]
@@ -400,7 +401,7 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
         git(root, "merge", "-q", "--ff-only", remote.tracking)
         return f"fast-forwarded {commits} from {remote.label}", None
     message = f"sync: merge {remote.label} into {branch}\n\nOpp-Action: sync\n"
-    ours = _head(root)
+    ours = _head(repo)
     theirs = _ref(root, remote.tracking) or ""
     base = git(root, "merge-base", ours, theirs, check=False).stdout.strip()
     marker = mergestate.read(git_dir) or mergestate.begin(git_dir)
@@ -415,7 +416,7 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
               env=repo.identity.env(), config=premerged or None)
     premerge.clear(git_dir)
     if out.returncode == 0:
-        problems, checked = _problems(repo, ours, [_head(root)], ours)
+        problems, checked = _problems(repo, ours, [_head(repo)], ours)
         if problems:  # each file merged, but not well: take the merge back
             git(root, "reset", "-q", "--keep", ours)
             if all(isinstance(p, references.Reference) for p in problems):
