@@ -26,7 +26,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..domain import merge, mergecheck
 from ..domain.settings import Settings
@@ -37,7 +37,7 @@ from .driver import pinned_lines
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
 from .git import git, git_raw, head_commit, one_line, read_blobs
 from .repo import Repo
-from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending
+from .sync import SyncConflict, conflict_message, finish_merge, parse_version, pending, unmerged
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -82,14 +82,17 @@ def _remote(root: Path, branch: str) -> Remote:
     return Remote(name, branch, f"refs/remotes/{name}/{branch}", False)
 
 
-def _refuse_dirty(root: Path) -> None:
-    out = git(root, "status", "--porcelain", "--untracked-files=no").stdout
+def _refuse_dirty(repo: Repo) -> None:
+    out = git(repo.root, "status", "--porcelain", "--untracked-files=no").stdout
     dirty = [line[3:] for line in out.splitlines() if line.strip()]
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        # git names the file from the top of the work tree: ':/' says so to git, from any
+        # folder (the data repo may be a subfolder)
+        named = shlex.quote((":/" if repo.place[0] else "") + dirty[0])
         raise RepoError(f"uncommitted changes to {dirty[0]}{more}; opp sync shares commits "
                         "only: commit them (git commit -a) or discard them "
-                        f"(git checkout -- {dirty[0]}) first")
+                        f"(git checkout -- {named}) first")
 
 
 def _count(root: Path, spec: str) -> int:
@@ -435,8 +438,16 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
         mergestate.write(git_dir, marker)
         raise SyncConflict(conflict_message(left, "here", f"on {remote.label}",
                                             "run opp sync again"))
-    # git failed without conflicts it holds (a lock, a full disk): take it back now
-    why = one_line(out.stderr or out.stdout, 300)
+    _take_back(repo, remote, ours, theirs, out.stderr or out.stdout)
+
+
+def _take_back(repo: Repo, remote: Remote, ours: str, theirs: str, said: str) -> NoReturn:
+    """git failed without conflicts opp settles (a lock, a full disk, or conflicts in files
+    beside the data repo, in a bigger work tree): the merge is taken back now."""
+    git_dir, (prefix, top) = repo.git_dir, repo.place
+    beside = sorted(p for p in unmerged(top) if not p.startswith(prefix)) \
+        if prefix and mergestate.merge_head(git_dir) == theirs else []
+    why = one_line(said, 300)
     try:
         mergestate.refuse_index_lock(git_dir)
         mergestate.take_back(git_dir, top, ours, theirs)
@@ -445,6 +456,13 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
                         "back yet; run opp sync again once nothing else uses the repo (it "
                         "repairs the merge first)") from None
     mergestate.clear(git_dir)
+    if beside:
+        more = f" and {len(beside) - SHOWN} more" if len(beside) > SHOWN else ""
+        raise RepoError(f"git merge of {remote.label} stopped on conflicts in files beside "
+                        f"the data repo, which opp does not merge: {', '.join(beside[:SHOWN])}"
+                        f"{more}; it was taken back, nothing was lost. Merge them with git "
+                        "(git pull --no-rebase, settle those files, git commit), then run opp "
+                        "sync again")
     raise RepoError(f"git merge of {remote.label} failed: {why}; it was taken back, nothing "
                     "was lost: run opp sync again")
 
@@ -462,7 +480,7 @@ def sync(repo: Repo) -> list[str]:
     with repo.lock():  # a sync killed halfway is repaired on taking it
         mergestate.refuse_index_lock(repo.git_dir)
         said = _conclude(repo)
-        _refuse_dirty(root)
+        _refuse_dirty(repo)
         branch = git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
         if not branch:
             raise RepoError("not on a branch (detached HEAD); check one out first: "

@@ -665,3 +665,49 @@ def test_the_merge_driver_runs_without_click_and_refuses_in_one_line(crm, tmp_pa
     failed = driver(*files, path, cwd=outside)
     said = [line for line in failed.stderr.splitlines() if "import time" not in line]
     assert failed.returncode == 1 and len(said) == 1 and said[0].startswith("error: "), said
+
+
+def test_a_data_repo_in_a_subfolder_beside_other_files(tmp_path):
+    """A bigger work tree holding the data repo in 'my crm/': a conflict in a file beside
+    it is git's to settle (opp says so, and takes the merge back: running opp sync again
+    would only fail again); a file changed beside it is named so that git finds it from
+    the data repo's folder."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    top = tmp_path / "alice"
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    (top / "dati").mkdir()
+    (top / "dati" / "a.txt").write_text("base\n")
+    alice = Clone(top / "my crm", "Alice")
+    Opp(alice.root)("init", str(alice.root))
+    alice.raw_git("add", "-A", "..")
+    alice.raw_git("commit", "-qm", "the rest of the work tree")
+    alice.raw_git("remote", "add", "origin", str(remote))
+    alice("sync")
+    subprocess.run(["git", "clone", "-q", str(remote), "bob"], cwd=tmp_path, check=True)
+    bob = Clone(tmp_path / "bob" / "my crm", "Bob")
+    deal = alice.new("Acme renewal")
+    (top / "dati" / "a.txt").write_text("Alice's\n")
+    alice.raw_git("commit", "-qam", "Alice's text")
+    alice("sync")
+    bob("note", bob.new("Globex deal"), "from Bob")
+    (bob.root.parent / "dati" / "a.txt").write_text("Bob's\n")
+    bob.raw_git("commit", "-qam", "Bob's text")
+    head = bob.head()
+    said = bob("sync", code=1).stderr
+    assert "conflicts in files beside the data repo, which opp does not merge: dati/a.txt;" \
+        in said and "git pull --no-rebase" in said
+    assert bob.head() == head and bob.status() == ""
+    assert not (bob.root.parent / ".git" / "MERGE_HEAD").exists()
+    # the way the message gives, then opp sync: both sides' work arrives
+    bob.raw_git("pull", "-q", "--no-rebase", "--no-edit", check=False)
+    (bob.root.parent / "dati" / "a.txt").write_text("Alice's and Bob's\n")
+    bob.raw_git("commit", "-qam", "both texts")
+    bob("sync")
+    assert deal in {d["id"] for d in bob.json("list")}
+    # a file changed beside the data repo: the command given works from its folder
+    (bob.root.parent / "dati" / "a.txt").write_text("not committed\n")
+    said = bob("sync", code=1).stderr
+    assert "git checkout -- :/dati/a.txt" in said
+    subprocess.run(["git", "checkout", "--", ":/dati/a.txt"], cwd=bob.root, check=True)
+    assert bob.status() == ""
