@@ -57,7 +57,10 @@ def conflicts(state: State, fmt: str) -> None:
                  ["id", "path", "name", "field", "fields", "base", "ours", "theirs", "rule",
                   "resolve"])
     elif not rows:
-        note("no conflicts")
+        from ..store.mergestate import waiting
+
+        left = waiting(state.repo.git_dir)
+        note("no conflicts" + (f"; {left}" if left else ""))
     else:
         def field(row: dict) -> str:
             if not row["field"]:

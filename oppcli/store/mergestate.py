@@ -94,6 +94,18 @@ def merge_head(git_dir: Path) -> str | None:
         return None
 
 
+def waiting(git_dir: Path) -> str | None:
+    """What to do with a merge whose conflicts are all settled but not committed (an opp
+    resolve killed before its commit, say), in words; None when no merge waits."""
+    theirs = merge_head(git_dir)
+    if theirs is None:
+        return None
+    marker = read(git_dir)
+    if marker is not None and marker.state == STOPPED and marker.theirs == theirs:
+        return "a merge waits to be committed: run opp sync (it commits the merge and pushes it)"
+    return "a merge waits to be committed: git commit, then opp sync"
+
+
 def refuse_index_lock(git_dir: Path) -> None:
     """A ``.git/index.lock`` opp cannot prove its own: never worked around."""
     if os.path.lexists(git_dir / "index.lock"):

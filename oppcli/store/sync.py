@@ -404,7 +404,8 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
     """The unmerged path an id (prefix), 'catalog', 'settings', 'quotas' or a path names."""
     paths = unmerged(repo.root)
     if not paths:
-        raise NotFound("there is no conflict to settle; see: git status")
+        raise NotFound("there is no conflict to settle; "
+                       + (mergestate.waiting(repo.git_dir) or "see: git status"))
     key = ref.strip().strip("/")
     records = {p: read_record(repo.git_dir, p) for p in paths}
 

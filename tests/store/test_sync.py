@@ -711,3 +711,20 @@ def test_a_data_repo_in_a_subfolder_beside_other_files(tmp_path):
     assert "git checkout -- :/dati/a.txt" in said
     subprocess.run(["git", "checkout", "--", ":/dati/a.txt"], cwd=bob.root, check=True)
     assert bob.status() == ""
+
+
+def test_a_merge_settled_but_not_committed_says_what_it_waits_for(team):
+    """An opp resolve killed after staging its last file and before its commit: nothing is
+    left to settle, and the commands say that the merge waits, and for what."""
+    opp_id = both_change_the_amount(team)
+    team.bob("sync", code=1)
+    path = f"opportunities/{opp_id}.yaml"
+    team.bob.raw_git("add", "--", path)  # the merged file as the driver wrote it: ours
+    waits = "a merge waits to be committed: run opp sync (it commits the merge and pushes it)"
+    assert team.bob("conflicts").stderr == f"no conflicts; {waits}\n"
+    r = team.bob("resolve", opp_id, "amount", "--theirs", code=1)
+    assert f"there is no conflict to settle; {waits}" in r.stderr
+    team.bob("sync")
+    data = team.bob.json("show", opp_id)
+    assert (data["amount"], data["stage"], len(data["notes"])) == ("3000.00", "proposal", 1)
+    assert team.bob("conflicts").stderr == "no conflicts\n"
