@@ -11,7 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .files import atomic_write
+from .files import atomic_write, git_text
 from .git import git
 
 GITATTRIBUTES = """\
@@ -45,11 +45,11 @@ def _git_folder(root: Path) -> tuple[Path, Path] | None:
             return dot_git, folder
         if dot_git.is_file():  # a linked worktree or submodule: "gitdir: PATH"
             try:
-                text = os.fsdecode(dot_git.read_bytes()).strip()
+                text = git_text(dot_git)
                 gitdir = (folder / text.split(":", 1)[1].strip()).resolve()
                 common = gitdir / "commondir"
                 if common.is_file():
-                    gitdir = (gitdir / os.fsdecode(common.read_bytes()).strip()).resolve()
+                    gitdir = (gitdir / git_text(common)).resolve()
             except (OSError, IndexError):
                 return None
             return gitdir, folder

@@ -411,13 +411,12 @@ def _merge(repo: Repo, remote: Remote, branch: str, behind: int
     marker.state, marker.ours, marker.theirs, marker.base = (mergestate.MERGING, ours, theirs,
                                                              base)
     mergestate.write(git_dir, marker)
-    top = repo.place[1]
     # opp's files both sides changed are merged here, in this process: git then needs
     # no driver process per file (premerge.py)
-    premerged = premerge.prepare(repo, top, base, ours, theirs)
+    premerged = premerge.prepare(repo, base, ours, theirs)
     out = git(root, "merge", "-q", "--no-edit", "-m", message, theirs, check=False,
               env=repo.identity.env(), config=premerged or None)
-    premerge.clear(git_dir)
+    mergestate.clear_premerge(git_dir)
     if out.returncode == 0:
         problems, checked = _problems(repo, ours, [_head(repo)], ours)
         if problems:  # each file merged, but not well: take the merge back

@@ -34,6 +34,12 @@ DOCUMENTS_DIR = "documents"
 MAX_FILE_BYTES = 8 * 1024 * 1024  # the largest data file opp reads
 
 
+def git_text(path: Path) -> str:
+    """A file of git's own (HEAD, a ref, commondir, a ``.git`` file naming the git
+    folder), as text: its bytes decoded as file names are, whatever the locale."""
+    return os.fsdecode(path.read_bytes()).strip()
+
+
 def atomic_write(path: Path, data: bytes, fsync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RepoError
-from .files import PATHSPEC_STDIN, atomic_write, check_relpath, pathspec, prune_empty
+from .files import PATHSPEC_STDIN, atomic_write, check_relpath, git_text, pathspec, prune_empty
 from .git import CHILD_ENV, git
 
 if TYPE_CHECKING:
@@ -145,13 +145,13 @@ def head(repo: Repo) -> str | None:
 
     git_dir = repo.git_dir
     try:
-        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
+        text = git_text(git_dir / "HEAD")
     except OSError:
         text = ""
     if text.startswith("ref: refs/") and ".." not in text:
         for base in (git_dir, _common_dir(git_dir)):
             try:
-                value = os.fsdecode((base / text[5:]).read_bytes()).strip()
+                value = git_text(base / text[5:])
             except OSError:
                 continue
             if len(value) in (40, 64) and all(c in "0123456789abcdef" for c in value):
@@ -163,7 +163,7 @@ def head(repo: Repo) -> str | None:
 def _common_dir(git_dir: Path) -> Path:
     """The folder of the refs and objects a linked worktree shares with its repo."""
     try:
-        return (git_dir / os.fsdecode((git_dir / "commondir").read_bytes()).strip()).resolve()
+        return (git_dir / git_text(git_dir / "commondir")).resolve()
     except OSError:
         return git_dir
 
@@ -253,7 +253,7 @@ def _find_git_dir(root: Path) -> Path | None:
             return dot_git
         if dot_git.is_file():
             try:
-                text = os.fsdecode(dot_git.read_bytes()).strip()
+                text = git_text(dot_git)
                 return (folder / text.split(":", 1)[1].strip()).resolve()
             except (OSError, IndexError):
                 return None
@@ -411,7 +411,7 @@ def _git_locks(git_dir: Path) -> list[Path]:
     locks = [git_dir / "index.lock", git_dir / "HEAD.lock", common / "packed-refs.lock",
              *git_dir.glob("next-index-*.lock")]
     try:
-        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
+        text = git_text(git_dir / "HEAD")
     except OSError:
         text = ""
     if text.startswith("ref: refs/"):
@@ -469,7 +469,7 @@ def refuse_git_operation(git_dir: Path) -> None:
         if os.path.lexists(git_dir / name):
             raise RepoError(f"{what} in this repo; {how}, then run opp again")
     try:
-        text = os.fsdecode((git_dir / "HEAD").read_bytes()).strip()
+        text = git_text(git_dir / "HEAD")
     except OSError:
         return
     if not text.startswith("ref:"):

@@ -80,6 +80,11 @@ def begin(git_dir: Path) -> Marker:
 def clear(git_dir: Path) -> None:
     """The sync is over (or repaired): its marker goes, and the merges made for it."""
     (git_dir / MARKER).unlink(missing_ok=True)
+    clear_premerge(git_dir)
+
+
+def clear_premerge(git_dir: Path) -> None:
+    """The merges made ahead of git's (premerge.py) go: they serve one git merge."""
     if (git_dir / PREMERGE_DIR).exists():
         import shutil  # only after a sync: a change does without (#25)
 

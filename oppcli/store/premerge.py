@@ -20,26 +20,20 @@ wrapper, a test's) is left alone: no script then.
 
 from __future__ import annotations
 
-import json
 import shlex
-import shutil
 from pathlib import Path
 
 from ..domain import merge
 from . import yamlio
 from .driver import merge_driver_command
 from .files import SETTINGS_FILE
-from .git import git, git_reads, read_blobs
-from .mergestate import PREMERGE_DIR
+from .git import git_reads, read_blobs
+from .mergestate import PREMERGE_DIR, clear_premerge
 from .repo import Repo
-from .sync import UNREADABLE, Outcome, driver_outcome, record_path
+from .sync import UNREADABLE, Outcome, driver_outcome, record_bytes, record_path
 
 FOLDER = PREMERGE_DIR
 SCRIPT = "driver.sh"
-
-
-def clear(git_dir: Path) -> None:
-    shutil.rmtree(git_dir / FOLDER, ignore_errors=True)
 
 
 def _version(blob: bytes | None) -> bytes:
@@ -52,10 +46,12 @@ def _version(blob: bytes | None) -> bytes:
 
 def _both_changed(top: Path, base: str, ours: str, theirs: str) -> list[str]:
     """opp's files changed on both sides since ``base`` (as git names them to the
-    driver: paths from the top of the work tree)."""
-    sides = git_reads(top, *(("diff", "--name-only", "--no-renames", "-z", base, side)
-                             for side in (ours, theirs)))
-    if any(side.returncode for side in sides):
+    driver: paths from the top of the work tree); none when git's config names a driver
+    other than opp's own."""
+    driver, *sides = git_reads(top, ("config", "--get", "merge.opp.driver"),
+                               *(("diff", "--name-only", "--no-renames", "-z", base, side)
+                                 for side in (ours, theirs)))
+    if driver.stdout.strip() != merge_driver_command() or any(s.returncode for s in sides):
         return []
     mine, other = (set(side.stdout.split("\0")) - {""} for side in sides)
     return sorted(p for p in mine & other if merge.kind_of(p) and "\n" not in p)
@@ -86,8 +82,7 @@ def _actions(folder: Path, outcome: Outcome, record_path: Path) -> str:
     if outcome.record is None:
         lines.append(f"rm -f {target}")
     else:
-        (folder / "record").write_bytes(json.dumps(outcome.record, indent=1,
-                                                   ensure_ascii=False).encode())
+        (folder / "record").write_bytes(record_bytes(outcome.record))
         part = shlex.quote(f"{record_path}.part")
         lines.append(f"mkdir -p {shlex.quote(str(record_path.parent))} && "
                      f'cp "$d/record" {part} && mv -f {part} {target} || exit 2')
@@ -97,16 +92,13 @@ def _actions(folder: Path, outcome: Outcome, record_path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare(repo: Repo, top: Path, base: str, ours: str, theirs: str) -> dict[str, str]:
+def prepare(repo: Repo, base: str, ours: str, theirs: str) -> dict[str, str]:
     """Merge ahead of git every opp file both ``ours`` and ``theirs`` changed since
     ``base``; the git config that hands git the script (none when there is nothing to
     merge, or when the driver is not opp's own)."""
-    git_dir = repo.git_dir
-    clear(git_dir)
-    if not base:
-        return {}
-    driver = git(top, "config", "--get", "merge.opp.driver", check=False).stdout.strip()
-    paths = _both_changed(top, base, ours, theirs) if driver == merge_driver_command() else []
+    git_dir, top = repo.git_dir, repo.place[1]
+    clear_premerge(git_dir)
+    paths = _both_changed(top, base, ours, theirs) if base else []
     if not paths:
         return {}
     blobs = read_blobs(top, [f"{rev}:{p}" for p in paths for rev in (base, ours, theirs)])

@@ -86,12 +86,16 @@ def read_record(git_dir: Path, path: str) -> dict | None:
         return None
 
 
+def record_bytes(record: dict) -> bytes:
+    return json.dumps(record, indent=1, ensure_ascii=False).encode()
+
+
 def _write_record(git_dir: Path, path: str, record: dict | None) -> None:
     target = record_path(git_dir, path)
     if record is None:
         target.unlink(missing_ok=True)
         return
-    atomic_write(target, json.dumps(record, indent=1, ensure_ascii=False).encode())
+    atomic_write(target, record_bytes(record))
 
 
 def _log_resolution(git_dir: Path, line: str, log: str = "resolved.log") -> None:
