@@ -51,10 +51,11 @@ test: $(TEST_STAMP)
 	$(BYTECODE)
 	$(PYTEST) -q $(XDIST)
 
-# Five times the property examples and crash kills of `make test`.
+# Eight times the property examples and crash kills of `make test` (each run of either
+# draws new examples and kill moments).
 test-deep: $(TEST_STAMP)
 	$(BYTECODE)
-	OPP_TEST_DEPTH=5 $(PYTEST) -q $(XDIST)
+	OPP_TEST_DEPTH=8 $(PYTEST) -q $(XDIST)
 
 # The whole suite under clocks moved 400 and 3,000 days ahead (Debian's faketime):
 # a test that hard-codes "the future" fails here on the day it is written.

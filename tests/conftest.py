@@ -66,7 +66,7 @@ needs_real_file_times = pytest.mark.skipif(
 
 def depth(examples: int) -> int:
     """How many examples a property or soak test tries: its count for ``make test``, times
-    ``OPP_TEST_DEPTH`` (``make test-deep`` sets 5) for a longer search."""
+    ``OPP_TEST_DEPTH`` (``make test-deep`` sets 8) for a longer search."""
     raw = os.environ.get("OPP_TEST_DEPTH", "1")
     try:
         factor = float(raw)

@@ -1152,7 +1152,10 @@ def test_pydantic_asks_its_plugin_loader_for_get_plugins_alone():
     top = Path(pydantic.__file__).parent
     asked = []
     for path in top.rglob("*.py"):
-        tree = ast.parse(path.read_text())
+        text = path.read_text()
+        if "_loader" not in text:  # cannot import from plugin._loader: not parsed
+            continue
+        tree = ast.parse(text)
         inside = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
                   for n in ast.walk(f)}
         package = path.relative_to(top).parent.parts

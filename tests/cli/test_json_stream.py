@@ -33,7 +33,7 @@ def _printed(fn) -> str:
     return result.output
 
 
-@settings(max_examples=depth(300), deadline=None)
+@settings(max_examples=depth(150), deadline=None)
 @given(st.lists(VALUE, max_size=7), st.integers(1, 4))
 def test_a_list_written_as_it_goes_is_the_whole_list_to_the_byte(items, chunk):
     whole = _printed(lambda: output.emit_json(items))

@@ -30,7 +30,7 @@ def tables(draw):
     return rows, headers, align
 
 
-@settings(max_examples=depth(400), deadline=None)
+@settings(max_examples=depth(200), deadline=None)
 @given(tables())
 def test_a_plain_table_is_tabulates_to_the_byte(table):
     rows, headers, align = table

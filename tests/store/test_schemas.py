@@ -98,7 +98,7 @@ def test_every_cent_value_up_to_a_thousand_is_money():
     assert refused == []
 
 
-@settings(max_examples=depth(1000), deadline=None)  # make test-deep: 5,000
+@settings(max_examples=depth(500), deadline=None)  # make test-deep: 4,000
 @given(st.integers(min_value=0, max_value=99_999_999_999_999))  # up to MAX_MONEY
 def test_any_two_decimal_value_is_money(cents):
     text = f"{cents // 100}.{cents % 100:02d}"
@@ -110,7 +110,7 @@ def quotient_is_whole(value: float) -> bool:
     return any(int(value / d) == value / d for d in CENT_DIVISORS)
 
 
-@settings(max_examples=depth(400), deadline=None)
+@settings(max_examples=depth(200), deadline=None)
 @given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=3, max_value=6),
        st.data())
 def test_more_decimals_are_not_money(whole, places, data):

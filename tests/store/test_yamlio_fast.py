@@ -33,7 +33,7 @@ def slow(data) -> str:
                      allow_unicode=True, width=10_000)
 
 
-@settings(max_examples=depth(120), deadline=None)
+@settings(max_examples=depth(60), deadline=None)
 @given(st.dictionaries(keys, trees, min_size=1, max_size=8))
 def test_fast_dump_is_byte_for_byte_pyyaml_or_none(data):
     fast = yamlio.fast_dump(data)
@@ -69,7 +69,7 @@ simple_trees = st.recursive(simple_scalars, lambda inner: st.one_of(
     st.dictionaries(plain_keys, inner, max_size=4)), max_leaves=12)
 
 
-@settings(max_examples=depth(90), deadline=None)
+@settings(max_examples=depth(45), deadline=None)
 @given(st.dictionaries(plain_keys, simple_trees, min_size=1, max_size=6))
 def test_fast_dump_of_plain_data_matches_pyyaml(data):
     fast = yamlio.fast_dump(data)
@@ -108,14 +108,14 @@ def agrees_with_load(text: str) -> bool:
     return True
 
 
-@settings(max_examples=depth(120), deadline=None)
+@settings(max_examples=depth(60), deadline=None)
 @given(st.dictionaries(keys, trees, min_size=1, max_size=8), st.booleans())
 def test_fast_load_reads_what_load_reads(data, header):
     text = yamlio.dump(data, "yaml-language-server: $schema=x.json" if header else None)
     assert agrees_with_load(text)
 
 
-@settings(max_examples=depth(90), deadline=None)
+@settings(max_examples=depth(45), deadline=None)
 @given(st.dictionaries(plain_keys, simple_trees, min_size=1, max_size=6))
 def test_fast_load_reads_back_what_fast_dump_wrote(data):
     text = yamlio.dump(data, "a header")
@@ -125,7 +125,7 @@ def test_fast_load_reads_back_what_fast_dump_wrote(data):
     assert agrees_with_load(text)
 
 
-@settings(max_examples=depth(150), deadline=None)
+@settings(max_examples=depth(75), deadline=None)
 @given(st.dictionaries(plain_keys, simple_trees, min_size=1, max_size=6), st.data())
 def test_fast_load_of_an_edited_file_is_load_or_nothing(data, draw):
     """A hand edit anywhere (a character of YAML's syntax put in, or one taken out)."""

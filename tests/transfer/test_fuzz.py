@@ -45,7 +45,7 @@ def mutate(text: str, cuts: list[tuple[int, str]]) -> str:
     return text
 
 
-@settings(max_examples=depth(1000), deadline=FAST)
+@settings(max_examples=depth(500), deadline=FAST)
 @given(st.one_of(st.binary(max_size=2000), yamlish.map(str.encode),
                  st.text(max_size=500).map(str.encode),
                  st.tuples(yaml_docs, st.lists(st.tuples(st.integers(0, 10**6),
@@ -127,7 +127,7 @@ def csv_bytes(rows) -> bytes:
     return buf.getvalue().encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=depth(400), deadline=FAST, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=depth(200), deadline=FAST, suppress_health_check=[HealthCheck.too_slow])
 @given(st.tuples(headers, st.lists(st.lists(cells, min_size=1, max_size=9), max_size=6)).map(
     lambda hr: csv_bytes([hr[0], *hr[1]])))
 def test_the_csv_importer_plans_valid_opportunities_or_errors(data):
