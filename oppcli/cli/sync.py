@@ -116,6 +116,7 @@ def resolve(state: State, ref: str, field: str | None, ours: bool, theirs: bool,
 
 
 _MONEY_FIELDS = ("amount", "objective", "price", "unit_price")
+_REQUIRED = ("amount", "price", "unit_price", "quantity")  # 'none' clears the others
 _DATE_FIELDS = ("close_date", "date", "created", "sent", "closed", "added")
 _YES, _NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
@@ -135,6 +136,8 @@ def parse_conflict_value(kind: str, path: tuple, text: str, settings: Settings) 
     words = name.replace("_", " ")
     raw = text.strip()
     if raw.casefold() in ("none", "null", ""):
+        if name in _REQUIRED:  # as opp set says it
+            raise UsageError(f"invalid {words}: {words} cannot be empty")
         return None
     try:
         if name in _MONEY_FIELDS:

@@ -438,9 +438,8 @@ def _match(repo: Repo, ref: str) -> tuple[str, set[int], dict | None]:
 
 
 def _parse_value(kind: str, path: tuple, text: str, settings: Any) -> Any:
-    """A value for ``--value``: 'none' clears; text stays text, which the model turns into
-    a date or a word, never into a number (a number as text is refused, as in a file).
-    (The command line passes its own parser, that of the command setting the field.)"""
+    """A value for ``--value`` ('none' clears) as text, which the model reads as in a file
+    (the command line passes the parser of the command that sets the field)."""
     return None if text.strip().casefold() in ("none", "null", "") else text.strip()
 
 
@@ -503,22 +502,23 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
                         f"'git add {path}' (then opp sync), or drop it with "
                         f"'git checkout -m {path}' and settle with opp resolve")
     entries = record["conflicts"]
-    choices = [tuple(c) for c in record.get("choices", [])]
+    stored, kind = record.get("choices", []), record["kind"]
+    settings = _settings_for(top, path, record) if field or stored else None
+    # a value chosen before is read again from the words given (JSON keeps no type)
+    choices = [(c[0], c[1], parse(kind, tuple(c[0]), c[3], settings) if c[1] == "value"
+                and len(c) > 3 else c[2], *c[3:]) for c in stored]
     default = None
     if field:
         entry = _entry_for(record, field, value)
-        typed = None if value is None else parse(
-            record["kind"], tuple(entry["path"]), value, _settings_for(top, path, record))
-        choices.append((entry["path"], side or "value", typed))
+        typed = None if value is None else parse(kind, tuple(entry["path"]), value, settings)
+        choices.append((entry["path"], side or "value", typed, value))
         settled = [entry]
     else:
         default = side
         settled = list(entries)
     b, o, t = (_show(top, s, path) for s in (1, 2, 3))
-    kind = record["kind"]
     merged = _merge_files(kind, path, b, o, t, top,
-                          choices={tuple(p): (how, v) for p, how, v in
-                                   ((tuple(c[0]), c[1], c[2]) for c in choices)},
+                          choices={tuple(c[0]): (c[1], c[2]) for c in choices},
                           default=default, pending=[tuple(e["path"]) for e in entries])
     if merged.whole_file:
         raise RepoError(f"{path} can no longer be merged field by field; keep one side with "
@@ -530,7 +530,7 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
         _log_resolution(repo.git_dir, line)
     if merged.conflicts:
         new = _record(path, kind, merged, written,
-                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
+                      [[c[0], c[1], merge.plain(c[2]), *c[3:]] for c in choices])
         new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
         _write_record(repo.git_dir, path, new)
         return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "

@@ -469,6 +469,42 @@ def test_conflicts_of_one_deal_can_be_settled_one_by_one(team):
     assert "amount set to 30.00 (ours)" in body and "close_date set to 2027-02-15" in body
 
 
+@pytest.mark.parametrize("first, value, then", [
+    ("amount", "2750.5", ["close-date", "--theirs"]),
+    ("close-date", "2027-03-31", ["amount", "--ours"]),
+    ("amount", "2750.5", ["--theirs"]),
+    ("stage", "Negotiation", ["--ours"]),
+])
+def test_a_value_chosen_first_is_kept_as_its_type_by_later_choices(team, first, value,
+                                                                    then):
+    """A --value is kept typed while other conflicts of the deal wait: a money value
+    chosen first was re-read as text, and every later resolve refused the deal."""
+    opp_id = team.alice.new("Deal", "--amount", "10")
+    team.alice("sync")
+    team.bob("sync")
+    team.alice("set", opp_id, "amount", "20")
+    team.alice("set", opp_id, "close-date", "2027-01-10")
+    team.alice("stage", opp_id, "proposal")
+    team.alice("sync")
+    team.bob("set", opp_id, "amount", "30")
+    team.bob("set", opp_id, "close-date", "2027-03-01")
+    team.bob("stage", opp_id, "qualification")
+    team.bob("sync", code=1)
+    r = team.bob("resolve", opp_id, "amount", "--value", "none", code=2)
+    assert r.stderr == "error: invalid amount: amount cannot be empty\n"
+    team.bob("resolve", opp_id, first, "--value", value)
+    r = team.bob("resolve", opp_id, *then)
+    if "merge committed" not in r.stderr:  # the stage is left: the rest at once
+        r = team.bob("resolve", opp_id, "--theirs")
+    assert "merge committed" in r.stderr
+    data = team.bob.json("show", opp_id)
+    chosen = {"amount": "2750.50", "close_date": "2027-03-31",
+              "stage": "negotiation"}[first.replace("-", "_")]
+    assert data[first.replace("-", "_")] == chosen
+    team.bob("validate")
+    team.bob("sync")
+
+
 def test_the_whole_deal_can_take_one_side(team):
     opp_id = team.alice.new("Deal", "--amount", "10")
     team.alice("sync")
