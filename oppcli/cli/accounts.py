@@ -237,25 +237,37 @@ def account_remove(state: State, ref: str) -> None:
 @account.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--sheet", type=LINE, help="The sheet of an xlsx file (default: the first).")
+@click.option("--encoding", metavar="E", help="The CSV file's encoding, e.g. cp1252 or "
+              "latin-1 (default: UTF-8; a BOM says its own).")
+@click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the header's "
+              ", ; or tab); 'tab' for a tab.")
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 @pass_state
-def account_import(state: State, path: str, sheet, dry_run: bool) -> None:
+def account_import(state: State, path: str, sheet, encoding, delimiter, dry_run: bool
+                   ) -> None:
     """Import accounts from a CSV or xlsx file, all or nothing, in one commit.
 
     Columns: name, vat, tax_code, country, city, address, industry, website,
-    owner, notes, aliases (separated by ';') and ref: a row whose ref (else whose
-    name) is an account's updates it. In an xlsx file, cells typed as numbers
-    (a VAT number, a ref) are read as their digits.
+    owner, notes, aliases (separated by ';') and ref, or the usual headers
+    (Ragione sociale, Partita IVA, Città, Paese, Indirizzo...): a row whose ref
+    (else whose name) is an account's updates it. A column that names no field
+    is left out, and stderr says so. In an xlsx file, cells typed as numbers (a
+    VAT number, a ref) are read as their digits.
 
     \b
     Example:  opp account import accounts.csv
+              opp account import clienti.csv --encoding cp1252
               opp account import accounts.xlsx --sheet Clienti
     """
-    from ..transfer.accounts import import_accounts
+    from ..transfer.accounts import FIELDS, import_accounts
 
-    added, updated = import_accounts(state.repo, path, dry_run=dry_run, sheet=sheet)
+    done = import_accounts(state.repo, path, dry_run=dry_run, sheet=sheet, encoding=encoding,
+                           delimiter=delimiter)
+    if done.ignored:
+        note(f"note: ignored column(s): {', '.join(done.ignored)} (the columns read: "
+             f"{', '.join(FIELDS)})")
     verb = "would import" if dry_run else "imported"
-    note(f"{verb} {added} new account(s), {updated} updated")
+    note(f"{verb} {done.added} new account(s), {done.updated} updated")
 
 
 # ---------------------------------------------------------------- people

@@ -5,7 +5,7 @@ other row adds one; every bad row is reported with its line, and nothing is writ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.accounts import (
     Directory,
@@ -19,7 +19,7 @@ from ..env import today as today_
 from ..errors import DataError, OppError, RuleError
 from ..store import accounts as store_accounts
 from .columns import below_title
-from .sheet import cell_text, header_key
+from .sheet import cell_text, check_delimiter, header_key
 from .workbook import read_sheet
 
 if TYPE_CHECKING:
@@ -27,20 +27,34 @@ if TYPE_CHECKING:
 
 FIELDS = ("name", "vat", "tax_code", "country", "city", "address", "industry", "website",
           "owner", "notes", "ref", "aliases")
-_KEYS = {header_key(f): f for f in FIELDS} | {"partita iva": "vat", "vat number": "vat",
-                                               "codice fiscale": "tax_code",
-                                               "company": "name", "account name": "name",
-                                               "ragione sociale": "name"}
+# the usual headers of account lists, English and Italian, beside the field names
+_KEYS = {header_key(f): f for f in FIELDS} | {
+    header_key(k): v for k, v in (
+        ("partita iva", "vat"), ("p.iva", "vat"), ("piva", "vat"), ("vat number", "vat"),
+        ("codice fiscale", "tax_code"), ("company", "name"), ("account name", "name"),
+        ("ragione sociale", "name"), ("denominazione", "name"), ("città", "city"),
+        ("citta", "city"), ("comune", "city"), ("paese", "country"), ("nazione", "country"),
+        ("country code", "country"), ("indirizzo", "address"), ("settore", "industry"),
+        ("sito", "website"), ("sito web", "website"), ("note", "notes"),
+        ("alias", "aliases"))}
+
+
+class Imported(NamedTuple):
+    added: int
+    updated: int
+    ignored: list[str]  # the header's columns that name no field
 
 
 def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False,
-                    sheet: str | None = None) -> tuple[int, int]:
+                    sheet: str | None = None, encoding: str | None = None,
+                    delimiter: str | None = None) -> Imported:
     """Read the file (CSV, or the first sheet or ``sheet`` of an xlsx: typed numbers
     and dates read as their text), check every row, write every account in one commit
-    (none on any error). Returns (accounts added, accounts updated)."""
+    (none on any error)."""
     day = today or today_()
     try:
-        table = read_sheet(path, Path(path).read_bytes(), sheet=sheet)
+        table = read_sheet(path, Path(path).read_bytes(), sheet=sheet, encoding=encoding,
+                           delimiter=check_delimiter(delimiter) if delimiter else None)
     except OSError as exc:
         raise DataError(f"cannot read it: {exc.strerror}", path) from None
     except DataError as exc:
@@ -86,7 +100,8 @@ def import_accounts(repo: Repo, path: str, *, today=None, dry_run: bool = False,
         if dry_run:
             tx.writes.clear()
     repo.__dict__.pop("_directory", None)
-    return added, updated
+    return Imported(added, updated, [h for i, h in enumerate(table.header)
+                                     if h and columns.get(i) is None])
 
 
 def _row(repo: Repo, found: Directory, row: dict[str, str], day) -> tuple[Any, bool]:

@@ -196,6 +196,29 @@ def test_account_import_is_all_or_nothing_and_upserts_by_ref(crm, unchanged):
         assert "line 2" in r.stderr
 
 
+def test_an_italian_account_list_from_excel_is_read_with_its_headers(crm, unchanged):
+    """A cp1252 file with Italian headers: --encoding reads it (the refusal says so), the
+    usual headers name their fields, and a column naming none is left out with a note."""
+    sheet = crm.root.parent / "clienti.csv"
+    sheet.write_bytes("Ragione sociale;Partita IVA;Città;Paese;Telefono\n"
+                      "Forlì Ricambi S.r.l.;00743110157;Forlì;IT;0543 123\n".encode("cp1252"))
+    with unchanged:
+        r = crm("account", "import", sheet, code=1)
+        assert "import it with --encoding cp1252" in r.stderr
+        crm("account", "import", sheet, "--encoding", "nope", code=2)
+        crm("account", "import", sheet, "--delimiter", "ab", code=2)
+    r = crm("account", "import", sheet, "--encoding", "cp1252")
+    assert "note: ignored column(s): Telefono (the columns read: name, vat" in r.stderr
+    assert "imported 1 new account(s), 0 updated" in r.stderr
+    card = crm.json("account", "show", "forli ricambi")
+    assert (card["name"], card["vat"], card["city"], card["country"]) == (
+        "Forlì Ricambi S.r.l.", "IT00743110157", "Forlì", "IT")
+    tabbed = crm.root.parent / "tabbed.csv"
+    tabbed.write_text("name\tcity\nGlobex\tRoma\n")
+    crm("account", "import", tabbed, "--delimiter", "tab")
+    assert crm.json("account", "show", "globex")["city"] == "Roma"
+
+
 def test_unknown_country_currency_and_vat_prefix_codes_are_refused(crm, unchanged):
     with unchanged:
         r = crm("account", "add", "Delta", "--country", "zz", code=1)
