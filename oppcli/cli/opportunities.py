@@ -285,8 +285,11 @@ SETTABLE = ("name", "customer", "amount", "objective", "close-date", "owner", "c
 @click.argument("field", metavar="FIELD",
                 type=click.Choice(SETTABLE + ("close_date",), case_sensitive=False))
 @click.argument("value")
+@click.option("--create/--no-create", default=None,
+              help="For the customer, as opp new: --create makes a new account even when "
+                   "names are close to this one; --no-create refuses when none matches.")
 @pass_state
-def set_(state: State, ref: str, field: str, value: str) -> None:
+def set_(state: State, ref: str, field: str, value: str, create: bool | None) -> None:
     """Change a field: name, customer, amount, objective, close-date, owner, currency, ref,
     category.
 
@@ -294,9 +297,11 @@ def set_(state: State, ref: str, field: str, value: str) -> None:
     products (R5); otherwise it is the products' total. 'none' clears the
     objective, the close date or the ref. The forecast category (commit,
     best_case, pipeline, omitted) overrides the stage's; 'none' returns to it.
+    The customer is resolved as opp new --customer resolves it.
 
     \b
     Example:  opp set 4k7q close-date 2027-01-31
+              opp set 4k7q customer "Acme S.r.l." --no-create
     """
     from ..domain import opportunity
     from ..domain.money import money_str, parse_money
@@ -329,11 +334,13 @@ def set_(state: State, ref: str, field: str, value: str) -> None:
             message = exc.message if isinstance(exc, click.BadParameter) else str(exc)
             raise UsageError(f"invalid {field}: {message}") from None
 
+    if create is not None and field != "customer":
+        raise UsageError(f"--create and --no-create are for the customer, not the {field}")
     new_value = parsed()
     if field == "customer":
         from ..store.accounts import set_customer
 
-        after, account = set_customer(state.repo, ref, new_value)
+        after, account = set_customer(state.repo, ref, new_value, create=create)
         note(f"{after.id}: {after.action}" if after.action else f"{after.id}: nothing to change")
         if account is not None:
             note(f"created account {account.id} {account.name}")

@@ -317,15 +317,16 @@ class Changed:
     action: str
 
 
-def set_customer(repo: Repo, ref: str, query: str) -> tuple[Changed, Any]:
+def set_customer(repo: Repo, ref: str, query: str, create: bool | None = None
+                 ) -> tuple[Changed, Any]:
     """``opp set ID customer X``: X resolved as ``opp new`` resolves it (the account
-    created in the same commit when none matches). Returns (what changed, the account
-    created or None)."""
+    created in the same commit when none matches; ``create`` as its --create/--no-create).
+    Returns (what changed, the account created or None)."""
     from ..domain import opportunity
 
     with repo.change(ref, "set") as tx:
         before = tx.opportunity
-        customer_id, created = customer_account(tx, query, today=today_())
+        customer_id, created = customer_account(tx, query, today=today_(), create=create)
         tx.opportunity = opportunity.set_field(before, repo.settings, "customer", customer_id)
         found = directory(repo)
         old, new = found.name_of(before.customer), found.name_of(customer_id)

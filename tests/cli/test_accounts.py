@@ -34,6 +34,21 @@ def test_new_says_it_created_the_account_and_no_create_refuses(crm, unchanged):
     crm("new", "Deal", "--customer", "Globex", "--create")
 
 
+def test_set_customer_takes_create_and_no_create_as_new_does(crm, unchanged):
+    deal = crm.new("Deal", "--customer", "Initech Corp")
+    with unchanged:
+        r = crm("set", deal, "customer", "Initech Crop", code=1)
+        assert "Initech Corp" in r.stderr and "pass --create" in r.stderr
+        r = crm("set", deal, "customer", "Nobody Here", "--no-create", code=1)
+        assert "no account 'Nobody Here'" in r.stderr
+        r = crm("set", deal, "name", "Other", "--create", code=2)
+        assert r.stderr == ("error: --create and --no-create are for the customer, not "
+                            "the name\n")
+    r = crm("set", deal, "customer", "Initech Crop", "--create")
+    assert "created account" in r.stderr
+    assert crm.json("show", deal)["customer"] == "Initech Crop"
+
+
 def test_account_commands_each_make_one_commit(crm):
     before = crm.commits()
     acme = crm("account", "add", "ACME S.r.l.", "--vat", "IT12345670157", "--country", "it",
