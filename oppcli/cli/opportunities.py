@@ -296,8 +296,8 @@ def set_(state: State, ref: str, field: str, value: str, create: bool | None) ->
     The amount can be typed only while the opportunity is open and has no
     products (R5); otherwise it is the products' total. 'none' clears the
     objective, the close date or the ref. The forecast category (commit,
-    best_case, pipeline, omitted) overrides the stage's; 'none' returns to it.
-    The customer is resolved as opp new --customer resolves it.
+    best_case, pipeline, omitted) overrides the stage's; 'none' returns to it. The
+    customer is resolved as opp new --customer resolves it.
 
     \b
     Example:  opp set 4k7q close-date 2027-01-31
@@ -308,8 +308,7 @@ def set_(state: State, ref: str, field: str, value: str, create: bool | None) ->
     from ..errors import UsageError
 
     field = field.lower().replace("_", "-")
-    attr = field.replace("-", "_")
-    clear = value.strip().lower() == "none"
+    attr, clear = field.replace("-", "_"), value.strip().lower() == "none"
 
     def parsed():
         try:

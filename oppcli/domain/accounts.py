@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NotFound, RuleError, UsageError
+from .addresses import check_email, check_website
 from .ids import new_item_id
 from .lazy import Built, Later
 from .vat import check_vat, country_code
@@ -263,6 +264,8 @@ def new_account(account_id: str, name: str, directory: Directory, *, today=None,
         fields["vat"] = check_vat(fields["vat"])
     if fields.get("country"):
         fields["country"] = country_code(fields["country"])
+    if fields.get("website"):
+        fields["website"] = check_website(fields["website"])
     account = Account(id=account_id, name=name, aliases=[], created=today, **fields)
     refuse_taken_name(directory, name, account_id)
     for alias in aliases:
@@ -300,6 +303,8 @@ def edit_account(account, changes: Mapping[str, Any], directory: Directory):
             refuse_duplicate_vat(directory, update[key], account.id)
         elif key == "country":
             update[key] = country_code(value)
+        elif key == "website":
+            update[key] = check_website(value)
         else:
             update[key] = value
     after = type(account).model_validate({**account.model_dump(), **update})
@@ -389,6 +394,8 @@ def add_person(account, person_id: str, name: str, **fields: Any):
     if any(p.name.casefold() == name.strip().casefold() for p in account.people):
         raise RuleError(f"{account.name} already has a person named '{name}'; change them "
                         "with: opp person edit")
+    if fields.get("email"):
+        fields["email"] = check_email(fields["email"])
     person = Person(id=person_id, name=name, **{k: v for k, v in fields.items()
                                                if v is not None})
     return account.model_copy(update={"people": [*account.people, person]})
@@ -418,6 +425,8 @@ def edit_person(account, person_id: str, changes: Mapping[str, Any]):
             for key, value in changes.items():
                 if value is not None:
                     data[key] = None if value == "" and key != "name" else value
+            if changes.get("email"):
+                data["email"] = check_email(changes["email"])
             if data["name"] != p.name and any(
                     o.name.casefold() == str(data["name"]).casefold() and o.id != p.id
                     for o in account.people):

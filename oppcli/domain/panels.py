@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound, RuleError, UsageError
 from . import ids
 from .accounts import Directory, normalise
+from .addresses import check_email
 from .model import Activity, Competitor, Contact, Document, Note, Opportunity, Partner
 from .settings import Settings
 from .stages import ensure_open, near
@@ -44,7 +45,6 @@ DOCUMENTS_DIR = "documents"
 LARGE_DOCUMENT = 10 * 1024 * 1024
 """Files above this size are refused unless asked for (--large): git keeps them forever."""
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # ---------------------------------------------------------------- lookups
@@ -153,8 +153,8 @@ def _checked(panel: str, settings: Settings | None, fields: dict) -> dict:
     if out.get("type") is not None:
         out["type"] = choose(out["type"], _needed(settings, panel).activity_types,
                              "activity type", "activity_types")
-    if out.get("email") is not None and not _EMAIL.match(out["email"].strip()):
-        raise UsageError(f"'{out['email']}' is not an e-mail address (name@example.com)")
+    if out.get("email") is not None:
+        out["email"] = check_email(out["email"])
     return out
 
 

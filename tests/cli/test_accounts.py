@@ -49,6 +49,23 @@ def test_set_customer_takes_create_and_no_create_as_new_does(crm, unchanged):
     assert crm.json("show", deal)["customer"] == "Initech Crop"
 
 
+def test_people_e_mails_and_web_sites_are_checked_as_contacts_are(crm, unchanged):
+    acme = crm("account", "add", "Acme", "--website", "acme.example").stdout.strip()
+    jane = crm("person", "add", acme, "Jane", "--email", "jane@acme.example").stdout.strip()
+    with unchanged:
+        for args in (["person", "add", acme, "Joe", "--email", "notanemail"],
+                     ["person", "edit", acme, jane, "--email", "jane at acme"],
+                     ["account", "edit", acme, "--website", "not a url"],
+                     ["account", "add", "Globex", "--website", "globex"]):
+            r = crm(*args, code=2)
+            assert r.stderr.count("\n") == 1 and ("is not an e-mail address" in r.stderr
+                                                  or "is not a web site" in r.stderr), args
+    crm("person", "edit", acme, jane, "--email", "none")
+    crm("account", "edit", acme, "--website", "https://www.acme.example/it")
+    card = crm.json("account", "show", acme)
+    assert card["website"] == "https://www.acme.example/it" and card["people"][0]["email"] is None
+
+
 def test_account_commands_each_make_one_commit(crm):
     before = crm.commits()
     acme = crm("account", "add", "ACME S.r.l.", "--vat", "IT12345670157", "--country", "it",
