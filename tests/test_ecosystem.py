@@ -361,3 +361,26 @@ def test_opp_completion_prints_the_script(crm, shell, marker):
     r = crm("completion", shell)
     assert "_OPP_COMPLETE" in r.stdout and marker in r.stdout
     crm("completion", "powershell", code=2)
+
+
+def test_every_data_file_of_the_package_is_installed():
+    """What is not Python in oppcli/ (catalogues, built-in import profiles) is named in
+    pyproject's package-data: an installed opp had no hubspot or salesforce profile, as
+    the suite runs from an editable install, which finds the files in the clone."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = Path(__file__).resolve().parent.parent
+    data = tomllib.loads((project / "pyproject.toml").read_text())
+    globs = data["tool"]["setuptools"]["package-data"]
+    left_out = []
+    for path in (project / "oppcli").rglob("*"):
+        if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(project)
+        named = any(fnmatch.fnmatch(str(relative.relative_to(package.replace(".", "/"))), g)
+                    for package, patterns in globs.items() for g in patterns
+                    if relative.is_relative_to(package.replace(".", "/")))
+        if not named:
+            left_out.append(str(relative))
+    assert not left_out, left_out
