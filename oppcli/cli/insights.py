@@ -27,7 +27,11 @@ def _rate(part: int, whole: int) -> str:
 
 
 def _days(value) -> str:
-    return "-" if value is None else str(value)
+    from decimal import Decimal
+
+    from ..domain.money import fixed_human
+
+    return "-" if value is None else fixed_human(Decimal(str(value)))
 
 
 def emit_rows(fmt: str, rows: list[dict], columns: list[str]) -> None:
@@ -120,7 +124,9 @@ def percent(value) -> str:
 
     if value is None:
         return "-"
-    return f"{(Decimal(str(value)) * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)} %"
+    from ..domain.money import fixed_human
+
+    return f"{fixed_human((Decimal(str(value)) * 100).quantize(Decimal('0.1'), ROUND_HALF_UP))} %"
 
 
 def _signed(value, currency: str) -> str:

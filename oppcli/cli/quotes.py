@@ -287,7 +287,7 @@ def close_quote(state: State, ref: str, quote: str, accepted: bool, rejected: bo
 
 def _render(opp, q) -> str:
     """A quote as a card for people."""
-    from ..domain.money import money_human, plain
+    from ..domain.money import money_human, number_human
     from ..reports.quote_document import status_words
 
     fields = [("opportunity", f"{opp.id}  {opp.name}"), ("customer", opp.customer),
@@ -297,8 +297,9 @@ def _render(opp, q) -> str:
     lines = [f"Quote {q.id}", ""] + [f"  {k:<{width}}  {v}" for k, v in fields]
     lines.append("")
     if q.lines:
-        rows = [[x.id, x.sku or "-", x.description, plain(x.quantity), money_human(x.unit_price),
-                 f"{plain(x.discount)} %", money_human(x.total)] for x in q.lines]
+        rows = [[x.id, x.sku or "-", x.description, number_human(x.quantity),
+                 money_human(x.unit_price), f"{number_human(x.discount)} %",
+                 money_human(x.total)] for x in q.lines]
         lines.extend("  " + row for row in table(
             rows, ["line", "sku", "description", "qty", "unit price", "discount", "total"],
             align=["left", "left", "left", "right", "right", "right", "right"]).splitlines())

@@ -91,8 +91,15 @@ def number_as_text(value: object, key: str | None = None, *, money: bool = True)
     try:
         number = parse_decimal(str(value))
     except ValueError:
-        return (f'"{value}" is text, not a number; write digits with a dot for decimals and '
-                f"no quotes, e.g. {example}")
+        # 12,50 and 1.234,50 are decimal commas; 1,000 could be a thousand or one
+        comma = re.fullmatch(r"(\d{1,3}(?:\.\d{3})+|\d+),(\d+)", str(value).strip())
+        if comma is None or (len(comma[2]) == 3 and "." not in comma[1]):
+            return (f'"{value}" is text, not a number; write digits with a dot for decimals '
+                    f"and no quotes, e.g. {example}")
+        number = Decimal(f"{comma[1].replace('.', '')}.{comma[2]}")
+        shown = str(cents(number)) if money else plain(number)
+        return (f'"{value}" is text, not a number; write decimals with a dot and no quotes: '
+                f"{name}{shown}")
     shown = str(cents(number)) if money else plain(number)
     return f'"{value}" is text (in quotes), not a number; write it without quotes: {name}{shown}'
 
@@ -170,6 +177,19 @@ def money_human(value: Decimal, currency: str | None = None, locale: str | None 
         return _spaces(format_currency(cents(value), currency, locale=locale,
                                        currency_digits=False))
     return _spaces(format_decimal(cents(value), format="#,##0.00", locale=locale))
+
+
+def fixed_human(value: Decimal, locale: str | None = None) -> str:
+    """A figure already rounded (a percentage, a mean of days) for people, its decimals
+    as they are: ``63.2`` in ``en``, ``63,2`` in ``it``."""
+    locale = locale or human_locale()
+    if locale == CLASSIC:
+        return str(value)
+    from babel.numbers import format_decimal
+
+    places = max(0, -int(value.as_tuple().exponent))  # finite: an int
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return _spaces(format_decimal(value, format=pattern, locale=locale))
 
 
 def number_human(value: Decimal, locale: str | None = None) -> str:

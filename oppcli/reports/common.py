@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..domain.money import ZERO, money_str
+from ..domain.money import ZERO, fixed_human, money_str
 from ..domain.records import Record
 
 # a text the customer's name holds, or a ``domain.accounts.CustomerQuery``
@@ -51,7 +51,7 @@ def percent_words(part: int, whole: int, none: str = "-") -> str:
     if not whole:
         return none
     value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return f"{value} %"
+    return f"{fixed_human(value)} %"  # 63,2 % in an Italian repo
 
 
 class Sum:

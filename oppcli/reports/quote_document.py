@@ -27,9 +27,24 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+# Italian elides the article before a day read with a vowel: "dell'11 settembre", "l'8"
+_ELIDED = re.compile(r"\b(del|il) (1|8|11)(?= )")
+
+
+def elided(text: str, locale: str) -> str:
+    """``text`` with Italian's elisions before a date ("del 11" is "dell'11")."""
+    if locale.split("_")[0] != "it":
+        return text
+    return _ELIDED.sub(lambda m: ("dell'" if m[1] == "del" else "l'") + m[2], text)
+
+
 def status_words(quote: Quote, locale: str = CLASSIC) -> str:
     """'draft', 'sent on 2026-11-26', 'accepted on 2026-12-01'…; a superseded quote (R15a)
     says when it was accepted. In ``locale``'s words and dates."""
+    return elided(_status_words(quote, locale), locale)
+
+
+def _status_words(quote: Quote, locale: str) -> str:
     _ = translator(locale)
     if quote.status == "draft":
         return _("draft (not sent yet)")
@@ -65,8 +80,8 @@ def markdown(opp: Opportunity, quote: Quote, locale: str = CLASSIC) -> str:
     out = [f"# {_('Quote')} {quote.id}", "",
            f"- **{_('Customer')}:** {escape(opp.customer)}",
            f"- **{_('Opportunity')}:** {escape(opp.name)} ({opp.id})",
-           f"- **{_('Quote')}:** " + _("{quote}, dated {date}").format(
-               quote=quote.id, date=day_human(quote_date(quote), locale)),
+           f"- **{_('Quote')}:** " + elided(_("{quote}, dated {date}").format(
+               quote=quote.id, date=day_human(quote_date(quote), locale)), locale),
            f"- **{_('Status')}:** {status_words(quote, locale)}",
            f"- **{_('Currency')}:** {cur}",
            f"- **{_('Prepared by')}:** {escape(opp.owner)}", ""]

@@ -14,7 +14,7 @@ from babel.numbers import parse_decimal
 
 from oppcli.domain.l10n import check_locale, day_human
 from oppcli.domain.model import settings_from
-from oppcli.domain.money import money_human, number_human
+from oppcli.domain.money import fixed_human, money_human, number_human
 from oppcli.domain.settings import DEFAULT_STAGES, Settings
 from oppcli.reports import messages, quote_document
 
@@ -29,6 +29,10 @@ def test_money_for_people_in_a_locale():
     assert money_human(D("0.005"), "EUR", "de") == "0,01 €"  # half-up to the cent
     assert money_human(D("1234567.5"), "EUR", "fr") == "1 234 567,50 €"  # plain spaces
     assert number_human(D("1.5"), "it") == "1,5" and number_human(D("2"), "it") == "2"
+    # percentages and means of days keep their one decimal, written the locale's way
+    assert [fixed_human(D(x), "it") for x in ("66.7", "0.0", "1234.5", "27")] == [
+        "66,7", "0,0", "1.234,5", "27"]
+    assert fixed_human(D("66.7"), "en") == "66.7"
     assert day_human(date(2027, 1, 15), "it") == "15 gennaio 2027"
     assert day_human(date(2027, 1, 15), "en") == "2027-01-15"
 
@@ -140,6 +144,9 @@ def test_show_writes_quantities_and_discounts_as_the_quote_does(crm):
     line = next(x for x in crm("show", opp_id).stdout.splitlines() if "SRV-01" in x)
     assert line.split()[-5:] == ["1,5", "1.200,00", "12,5", "%", "1.575,00"]
     assert "12,5 %" in crm("quote", "print", opp_id, quote, "--lang", "it").stdout
+    line = next(x for x in crm("quote", "show", opp_id, quote).stdout.splitlines()
+                if "SRV-01" in x)  # the quote's card too (it wrote 1.5 beside 1.200,00)
+    assert line.split()[-5:] == ["1,5", "1.200,00", "12,5", "%", "1.575,00"]
     line = next(x for x in crm("--locale", "en", "show", opp_id).stdout.splitlines()
                 if "SRV-01" in x)
     assert line.split()[-5:] == ["1.5", "1,200.00", "12.5", "%", "1,575.00"]
@@ -184,3 +191,22 @@ def test_the_settings_take_a_locale():
     assert settings_from({"locale": "it_IT"}).locale == "it_IT"
     with pytest.raises(ValueError, match="locale"):
         settings_from({"locale": "xx"})
+
+
+def test_win_rates_are_written_the_locale_way(crm):
+    for name, how in (("A", "--won"), ("B", "--won"), ("C", "--lost")):
+        crm("close", crm.new(name, "--amount", "100"), how)
+    assert "66,7 %" in crm("--locale", "it", "pipeline").stdout
+    assert "66.7 %" in crm("--locale", "en", "pipeline").stdout
+    assert crm.json("pipeline")["totals"][0]["win_rate"] == 0.6667  # JSON never changes
+
+
+def test_italian_elides_the_article_before_a_day_read_with_a_vowel():
+    from oppcli.reports.quote_document import elided
+
+    assert elided("q1, del 11 settembre 2026", "it") == "q1, dell'11 settembre 2026"
+    assert elided("inviato il 8 marzo 2027", "it_CH") == "inviato l'8 marzo 2027"
+    assert elided("accettato il 1 giugno 2027", "it") == "accettato l'1 giugno 2027"
+    assert elided("inviato il 18 marzo 2027", "it") == "inviato il 18 marzo 2027"
+    assert elided("q8, del 12 maggio 2027", "it") == "q8, del 12 maggio 2027"
+    assert elided("sent on 11 September", "en") == "sent on 11 September"

@@ -141,6 +141,11 @@ def test_the_message_says_how_to_write_it():
     assert number_as_text("1,000", "amount") == (
         '"1,000" is text, not a number; write digits with a dot for decimals and no quotes, '
         "e.g. amount: 1250.00")
+    assert number_as_text("12,50", "amount") == (  # was: e.g. amount: 1250.00
+        '"12,50" is text, not a number; write decimals with a dot and no quotes: '
+        "amount: 12.50")
+    assert number_as_text("1.234,5", "price").endswith("no quotes: price: 1234.50")
+    assert number_as_text("7,5", "quantity", money=False).endswith("quantity: 7.5")
     assert number_as_text(True, "probability", money=False) == (
         "true is not a number; write digits, e.g. probability: 3")
 
