@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..env import today
@@ -49,6 +49,7 @@ class Imported:
     report: dict[str, Any]
     plan: Any  # ImportPlan or CatalogPlan
     committed: bool = False
+    look_alikes: list = field(default_factory=list)  # (row, id of the deal it looks like)
 
 
 def _report(name: str, dry_run: bool) -> dict[str, Any]:
@@ -90,7 +91,8 @@ def import_opportunities(repo: Repo, data: Table, columns: ColumnMap, *, name: s
             tx.kind = "import"
             tx.subject = one_line(f"import: {report['created']} new, {report['updated']} "
                                   f"updated from {os.path.basename(name)}")
-    return Imported(report, plan, committed=not dry_run and bool(plan.writes))
+    return Imported(report, plan, committed=not dry_run and bool(plan.writes),
+                    look_alikes=plan.look_alikes(existing))
 
 
 def _counted(items: list, step: Callable[[int], None]) -> Iterator:

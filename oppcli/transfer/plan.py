@@ -272,6 +272,20 @@ class ImportPlan:
         """The opportunities to store: created and updated ones."""
         return [e.opportunity for e in self.entries if e.action != "unchanged"]
 
+    def look_alikes(self, existing: Sequence[Opportunity]) -> list[tuple[Entry, str]]:
+        """The rows it creates whose name and customer are a deal's already here, with
+        that deal's id: most likely a sheet without an id or ref column imported again."""
+        def key(opp: Opportunity) -> tuple[str, str]:
+            return " ".join(opp.name.casefold().split()), normalise(opp.customer)
+
+        if not self.count("create"):
+            return []
+        known: dict[tuple[str, str], str] = {}
+        for opp in existing:
+            known.setdefault(key(opp), opp.id)
+        return [(e, known[key(e.opportunity)]) for e in self.entries
+                if e.action == "create" and key(e.opportunity) in known]
+
 
 class _RowFailed(Exception):
     def __init__(self, messages: list[str]):

@@ -559,6 +559,24 @@ def test_reimport_updates_only_what_changed_and_commits_nothing_when_equal(crm):
     assert len(files) == 2
 
 
+def test_a_sheet_without_ids_imported_again_is_pointed_out(crm):
+    """Rows without id or ref always make new deals (the contract); when they look like
+    deals already here (the same name and customer), stderr says so, dry run or not."""
+    path = write(crm, "excel.csv", "name,customer,amount\nManutenzione,Rossi S.r.l.,100\n"
+                                   "Rinnovo,Bianchi,50\nNuovo,Verdi,10\n")
+    assert "already here" not in crm("import", path).stderr
+    first = {d["name"]: d["id"] for d in crm.json("list")}
+    again = write(crm, "again.csv", "name,customer,amount\nmanutenzione,ROSSI SRL,100\n"
+                                    "Rinnovo,Bianchi,50\nAltro,Verdi,10\n")
+    r = crm("import", again, "--dry-run")
+    assert ("note: 2 new row(s) have the name and customer of a deal already here (line 2, "
+            f"manutenzione: {first['Manutenzione']} and 1 more); a sheet with an id or ref "
+            "column updates its deals when imported again") in r.stderr
+    r = crm("import", again)
+    assert "2 new row(s)" in r.stderr and "3 created" in r.stderr
+    assert len(crm.json("list")) == 6
+
+
 def test_reimport_refuses_to_overwrite_hand_edits(crm):
     crm("import", write(crm, "sheet.csv", SHEET))
     opp_id = next(r["id"] for r in crm.json("list") if r["ref"] == "SF-1")
