@@ -116,7 +116,10 @@ def resolve(state: State, ref: str, field: str | None, ours: bool, theirs: bool,
 
 
 _MONEY_FIELDS = ("amount", "objective", "price", "unit_price")
-_REQUIRED = ("amount", "price", "unit_price", "quantity")  # 'none' clears the others
+# the fields no file of opp leaves empty ('none' clears the others)
+_REQUIRED = ("amount", "price", "unit_price", "quantity", "name", "customer", "stage",
+             "currency", "owner", "description", "subject", "type", "text", "account",
+             "path", "date", "created", "added")
 _DATE_FIELDS = ("close_date", "date", "created", "sent", "closed", "added")
 _YES, _NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 

@@ -265,9 +265,11 @@ def import_(state: State, file: BinaryIO | str, dry_run: bool, maps: tuple[str, 
     if done.look_alikes:
         entry, twin = done.look_alikes[0]
         more = f" and {len(done.look_alikes) - 1} more" if len(done.look_alikes) > 1 else ""
+        keyed = {"id", "ref"} & set(columns.fields)
         note(f"note: {len(done.look_alikes)} new row(s) have the name and customer of a deal "
              f"already here (line {entry.line}, {entry.opportunity.name}: {twin}{more}); "
-             "a sheet with an id or ref column updates its deals when imported again")
+             + ("their id or ref is new to this repo" if keyed else
+                "a sheet with an id or ref column updates its deals when imported again"))
     counts = (f"{report['created']} created, {report['updated']} updated, "
               f"{report['unchanged']} unchanged")
     if dry_run:

@@ -55,6 +55,21 @@ def countries() -> frozenset[str]:
 
 
 @functools.cache
+def country_names() -> dict[str, str]:
+    """Countries' names (case-folded) in English, Italian, German, French and Spanish,
+    each to its code: an account list's "Paese" column says "Italia"."""
+    from babel import Locale
+
+    valid = countries()
+    names: dict[str, str] = {}
+    for language in ("en", "it", "de", "fr", "es"):
+        for code, name in Locale(language).territories.items():
+            if code in valid:
+                names.setdefault(" ".join(name.casefold().split()), code)
+    return names
+
+
+@functools.cache
 def currencies() -> frozenset[str]:
     """The ISO 4217 currency codes (Babel's, past ones too: old files may hold ITL)."""
     from babel.numbers import list_currencies
@@ -68,9 +83,13 @@ def check_country(text: str) -> str:
     code = str(text).strip().upper()
     if code in COMMON_COUNTRIES or code in countries():
         return code
+    named = country_names().get(" ".join(str(text).casefold().split())) if len(code) > 2 \
+        else None
+    if named:  # "Italia", "Germany", "Svizzera": the country's name in a usual language
+        return named
     hint = f" (did you mean {_COUNTRY_HINTS[code]}?)" if code in _COUNTRY_HINTS else ""
     raise ValueError(f"country '{text}' is not an ISO 3166 country code{hint}; write its two "
-                     "letters, such as IT, DE, FR, GB or US")
+                     "letters, such as IT, DE, FR, GB or US, or its name (Italia, Germany)")
 
 
 # Codes every Babel lists, and locale tags it knows written its way (a test holds them

@@ -183,8 +183,10 @@ def fixed_human(value: Decimal, locale: str | None = None) -> str:
     """A figure already rounded (a percentage, a mean of days) for people, its decimals
     as they are: ``63.2`` in ``en``, ``63,2`` in ``it``."""
     locale = locale or human_locale()
+    if value.is_zero():
+        value = abs(value)  # -0.0 (a tiny negative error, rounded) is 0.0
     if locale == CLASSIC:
-        return str(value)
+        return format(value, "f")  # 1E+1 as 10
     from babel.numbers import format_decimal
 
     places = max(0, -int(value.as_tuple().exponent))  # finite: an int

@@ -5,9 +5,10 @@ the last backtest (``opp backtest`` of the last month over)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..domain.money import money_str
+from ..domain.money import fixed_human, money_str
 from ..domain.quotas import period
 from ..store.repo import Repo
 from ..store.shared_files import stored_quotas
@@ -20,7 +21,11 @@ NONE = "\u2013"  # an en dash: no figure
 
 
 def _pct(value: float | None) -> str:
-    return NONE if value is None else f"{value * 100:.1f} %"
+    """0.6667 as 66.7 % (66,7 % in an Italian repo), rounded half-up as the tables are."""
+    if value is None:
+        return NONE
+    exact = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{fixed_human(exact)} %"
 
 
 def funnel_table(report: Insights) -> Html:

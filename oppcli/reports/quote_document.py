@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..domain.l10n import day_human
+from ..domain.l10n import day_human, language
 from ..domain.model import Opportunity, Quote
 from ..domain.money import CLASSIC, money_human, number_human
 from .messages import translator
@@ -33,7 +33,7 @@ _ELIDED = re.compile(r"\b(del|il) (1|8|11)(?= )")
 
 def elided(text: str, locale: str) -> str:
     """``text`` with Italian's elisions before a date ("del 11" is "dell'11")."""
-    if locale.split("_")[0] != "it":
+    if language(locale) != "it":
         return text
     return _ELIDED.sub(lambda m: ("dell'" if m[1] == "del" else "l'") + m[2], text)
 

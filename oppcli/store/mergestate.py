@@ -26,10 +26,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from ..errors import RepoError
+from ..errors import OppError, RepoError, UsageError
 from .files import PATHSPEC_STDIN, atomic_write, pathspec
 from .git import INDEX_LOCK_HELP, git, git_raw
 from .journal import held_open
@@ -213,3 +215,24 @@ def recover(git_dir: Path, root: Path) -> str | None:
         shutil.rmtree(git_dir / CONFLICTS_DIR, ignore_errors=True)
     clear(git_dir)
     return said
+
+
+def typed_choices(stored: list, kind: str, settings: Any,
+                  parse: Callable[[str, tuple, str, Any], Any], but: list | None = None
+                  ) -> list[tuple]:
+    """The choices a conflict record keeps, typed again: JSON holds a value chosen with
+    --value as plain text (2750.50, an ISO date, a stage id), which the field's parser
+    reads as it read the words given; a choice on the field ``but`` is dropped (it is
+    being chosen anew)."""
+    out = []
+    for path, how, value, *_ in stored:
+        if but is not None and list(path) == list(but):
+            continue
+        if how == "value" and value is not None:
+            try:
+                value = parse(kind, tuple(path), str(value), settings)
+            except OppError as exc:
+                raise UsageError(f"the value chosen before for {path[-1]} ({value}) no longer "
+                                 f"reads: {exc.message}; choose it again with --value") from None
+        out.append((path, how, value))
+    return out

@@ -504,14 +504,13 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
     entries = record["conflicts"]
     stored, kind = record.get("choices", []), record["kind"]
     settings = _settings_for(top, path, record) if field or stored else None
-    # a value chosen before is read again from the words given (JSON keeps no type)
-    choices = [(c[0], c[1], parse(kind, tuple(c[0]), c[3], settings) if c[1] == "value"
-                and len(c) > 3 else c[2], *c[3:]) for c in stored]
+    entry = _entry_for(record, field, value) if field else None
+    choices = mergestate.typed_choices(stored, kind, settings, parse,
+                                       but=entry["path"] if entry else None)
     default = None
-    if field:
-        entry = _entry_for(record, field, value)
+    if entry is not None:
         typed = None if value is None else parse(kind, tuple(entry["path"]), value, settings)
-        choices.append((entry["path"], side or "value", typed, value))
+        choices.append((entry["path"], side or "value", typed))
         settled = [entry]
     else:
         default = side
@@ -530,7 +529,7 @@ def _resolve_fields(repo: Repo, top: Path, path: str, record: dict, field: str |
         _log_resolution(repo.git_dir, line)
     if merged.conflicts:
         new = _record(path, kind, merged, written,
-                      [[c[0], c[1], merge.plain(c[2]), *c[3:]] for c in choices])
+                      [[c[0], c[1], merge.plain(c[2])] for c in choices])
         new["id"], new["name"] = new["id"] or record.get("id"), new["name"] or record.get("name")
         _write_record(repo.git_dir, path, new)
         return words + [f"{_who(new)} still has {len(merged.conflicts)} conflict(s): "

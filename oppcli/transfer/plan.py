@@ -275,16 +275,19 @@ class ImportPlan:
     def look_alikes(self, existing: Sequence[Opportunity]) -> list[tuple[Entry, str]]:
         """The rows it creates whose name and customer are a deal's already here, with
         that deal's id: most likely a sheet without an id or ref column imported again."""
-        def key(opp: Opportunity) -> tuple[str, str]:
-            return " ".join(opp.name.casefold().split()), normalise(opp.customer)
+        def name(opp: Opportunity) -> str:
+            return " ".join(opp.name.casefold().split())
 
-        if not self.count("create"):
-            return []
+        created = [e for e in self.entries if e.action == "create"]
+        names = {name(e.opportunity) for e in created}
         known: dict[tuple[str, str], str] = {}
-        for opp in existing:
-            known.setdefault(key(opp), opp.id)
-        return [(e, known[key(e.opportunity)]) for e in self.entries
-                if e.action == "create" and key(e.opportunity) in known]
+        for opp in existing:  # customers normalised only where a name is shared
+            if name(opp) in names:
+                known.setdefault((name(opp), normalise(opp.customer)), opp.id)
+        shared = {n for n, _ in known}
+        twins = ((e, known.get((name(e.opportunity), normalise(e.opportunity.customer))))
+                 for e in created if name(e.opportunity) in shared)
+        return [(e, twin) for e, twin in twins if twin is not None]
 
 
 class _RowFailed(Exception):

@@ -61,6 +61,9 @@ def test_people_e_mails_and_web_sites_are_checked_as_contacts_are(crm, unchanged
             assert r.stderr.count("\n") == 1 and ("is not an e-mail address" in r.stderr
                                                   or "is not a web site" in r.stderr), args
     crm("person", "edit", acme, jane, "--email", "none")
+    for site in ("http://intranet/crm", "https://acme.example:8443", "bücher.de"):
+        crm("account", "edit", acme, "--website", site)
+    crm("account", "add", "Other", "--website", "mailto:x@acme.example", code=2)
     crm("account", "edit", acme, "--website", "https://www.acme.example/it")
     card = crm.json("account", "show", acme)
     assert card["website"] == "https://www.acme.example/it" and card["people"][0]["email"] is None
@@ -233,7 +236,8 @@ def test_an_italian_account_list_from_excel_is_read_with_its_headers(crm, unchan
     usual headers name their fields, and a column naming none is left out with a note."""
     sheet = crm.root.parent / "clienti.csv"
     sheet.write_bytes("Ragione sociale;Partita IVA;Città;Paese;Telefono\n"
-                      "Forlì Ricambi S.r.l.;00743110157;Forlì;IT;0543 123\n".encode("cp1252"))
+                      "Forlì Ricambi S.r.l.;00743110157;Forlì;Italia;0543 123\n"
+                      "Müller GmbH;;München;Germania;\n".encode("cp1252"))
     with unchanged:
         r = crm("account", "import", sheet, code=1)
         assert "import it with --encoding cp1252" in r.stderr
@@ -241,7 +245,8 @@ def test_an_italian_account_list_from_excel_is_read_with_its_headers(crm, unchan
         crm("account", "import", sheet, "--delimiter", "ab", code=2)
     r = crm("account", "import", sheet, "--encoding", "cp1252")
     assert "note: ignored column(s): Telefono (the columns read: name, vat" in r.stderr
-    assert "imported 1 new account(s), 0 updated" in r.stderr
+    assert "imported 2 new account(s), 0 updated" in r.stderr
+    assert crm.json("account", "show", "muller")["country"] == "DE"
     card = crm.json("account", "show", "forli ricambi")
     assert (card["name"], card["vat"], card["city"], card["country"]) == (
         "Forlì Ricambi S.r.l.", "IT00743110157", "Forlì", "IT")

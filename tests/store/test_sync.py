@@ -492,6 +492,8 @@ def test_a_value_chosen_first_is_kept_as_its_type_by_later_choices(team, first, 
     team.bob("sync", code=1)
     r = team.bob("resolve", opp_id, "amount", "--value", "none", code=2)
     assert r.stderr == "error: invalid amount: amount cannot be empty\n"
+    r = team.bob("resolve", opp_id, "stage", "--value", "none", code=2)
+    assert r.stderr == "error: invalid stage: stage cannot be empty\n"
     team.bob("resolve", opp_id, first, "--value", value)
     r = team.bob("resolve", opp_id, *then)
     if "merge committed" not in r.stderr:  # the stage is left: the rest at once
