@@ -20,9 +20,11 @@ def edit(state: State, ref: str) -> None:
     amount rules included: a typed amount on a deal with products is refused),
     held to the typed commands' rules (a stage that closes sets the close date
     to today unless the edit gives a past one; a closed deal takes changes to
-    notes, documents and activities only; a new customer must be an account),
-    and committed as one change; an unchanged file makes no commit. When the
-    file is invalid, on a terminal opp says why and offers to edit it again;
+    notes, documents and activities only; a new customer must be an account; a
+    quote is sent and answered by its commands only; a product line added or
+    changed names a catalog product), and committed as one change; an unchanged
+    file makes no commit. When the file is invalid, on a terminal opp says why
+    and offers to edit it again;
     otherwise it exits 1, nothing changed, and the message names the file that
     keeps the edited text.
 

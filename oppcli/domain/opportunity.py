@@ -212,14 +212,19 @@ def supersede(opp: Opportunity) -> dict[str, Any]:
 CLOSED_EDITABLE = ("notes", "documents", "activities")  # R17: what a closed deal takes
 
 
-def edited(before: Opportunity, after: Opportunity, settings: Settings, *, today: date
-           ) -> Opportunity:
+def edited(before: Opportunity, after: Opportunity, settings: Settings, *, today: date,
+           catalog_skus: set[str] | None = None) -> Opportunity:
     """A hand edit (``opp edit``) held to the rules of the typed commands: a closed deal
     takes changes to notes, documents and activities only (R17; reopening is ``opp
     reopen``'s); a stage that closes the deal closes it as ``opp stage`` does (R17a: the
     close date becomes today unless the edit gave another, never in the future; the
-    lost reason only when lost; won by an accepted quote takes its total, R7). The file
+    lost reason only when lost; won by an accepted quote takes its total, R7); a quote
+    is sent and answered by its commands only (R14 acts on an acceptance); a product
+    line added or changed names a product of the catalog (``catalog_skus``, R9). The file
     rules (``checks.problems``) are the caller's."""
+    _edited_quotes(before, after)
+    if catalog_skus is not None:
+        _edited_products(before, after, catalog_skus)
     changed = [f for f in type(after).model_fields if getattr(before, f) != getattr(after, f)]
     if status(before, settings) != "open":
         fields = [f for f in changed if f not in CLOSED_EDITABLE]
@@ -243,3 +248,28 @@ def edited(before: Opportunity, after: Opportunity, settings: Settings, *, today
                             reason=reason)
     except UsageError as exc:  # worded for --date; here the date is the file's
         raise RuleError(f"close_date: {exc.message}") from None
+
+
+def _edited_quotes(before: Opportunity, after: Opportunity) -> None:
+    """A quote's status and dates are its commands' (send, accept, reject, reopen): an
+    edit that changes them, or adds a quote past draft, is refused naming the command."""
+    was = {q.id: q for q in before.quotes}
+    for q in after.quotes:
+        old = was.get(q.id)
+        moved = (q.status, q.sent, q.closed) != (
+            (old.status, old.sent, old.closed) if old else ("draft", None, None))
+        if moved:
+            raise RuleError(f"quote {q.id}: its status and dates change with its commands "
+                            f"only (opp quote send, opp close-quote {before.id} {q.id} "
+                            "--accepted or --rejected), which apply the rules that go with "
+                            "them; edit its lines while it is a draft")
+
+
+def _edited_products(before: Opportunity, after: Opportunity, skus: set[str]) -> None:
+    """A product line the edit adds, or whose SKU it changes, names a catalog product
+    (R9); lines kept as they were may name one removed from the catalog since."""
+    was = {line.id: line.sku for line in before.products}
+    for line in after.products:
+        if was.get(line.id) != line.sku and line.sku not in skus:
+            raise RuleError(f"product line {line.id}: '{line.sku}' is not in the catalog; "
+                            "add it with: opp catalog add SKU --name NAME --price PRICE")

@@ -99,7 +99,7 @@ def finish(repo: Repo, draft: Draft) -> Edited:
         discard(draft)
         return Edited(None)
     loaded, node = yamlio.load(text, draft.relpath)
-    result = repo.opportunity_errors(draft.relpath, loaded, node)
+    result = repo.opportunity_errors(draft.relpath, _closing_today(repo, draft, loaded), node)
     if isinstance(result, list):
         raise result[0]
     with repo.change(draft.opp_id, "edit") as tx:
@@ -110,7 +110,8 @@ def finish(repo: Repo, draft: Draft) -> Edited:
         before = tx.opportunity
         try:  # the rules of the typed commands: R17, R17a, accounts that exist
             result = _with_accounts(repo, before, opportunity.edited(
-                before, result, repo.settings, today=today()))
+                before, result, repo.settings, today=today(),
+                catalog_skus={item.sku for item in repo.catalog.products}))
         except DataError:
             raise
         except OppError as exc:  # a refusal of the draft: kept, like any invalid draft
@@ -122,6 +123,21 @@ def finish(repo: Repo, draft: Draft) -> Edited:
         tx.subject = opportunity_subject(result, tx.action)
     discard(draft)
     return Edited(tx.subject if tx.writes and fields else None)
+
+
+def _closing_today(repo: Repo, draft: Draft, loaded):
+    """A draft that closes an open deal and leaves its close date empty closes it today,
+    as ``opp stage`` does (R17a): the file's rules would refuse a won deal without a
+    close date before the edit's own rules (``opportunity.edited``) could give it one."""
+    if not isinstance(loaded, dict) or loaded.get("close_date") is not None:
+        return loaded
+    try:
+        was, _ = yamlio.load(draft.original, draft.relpath)
+        closes = repo.settings.stage(str(loaded.get("stage"))).kind != "open"
+        opened = repo.settings.stage(str(was.get("stage"))).kind == "open"
+    except (OppError, KeyError, AttributeError):
+        return loaded  # the checks that follow say what is wrong
+    return {**loaded, "close_date": today()} if closes and opened else loaded
 
 
 def kept(draft: Draft, error: DataError) -> DataError:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..domain.stages import status
 from ..env import today
 from ..store.accounts import directory, with_accounts, with_names
 from ..store.files import CATALOG_FILE, OPPORTUNITIES_DIR
@@ -77,6 +78,7 @@ def import_opportunities(repo: Repo, data: Table, columns: ColumnMap, *, name: s
                                            reading=reading, accounts=directory(repo))
         if plan.errors:
             raise Refused(plan.errors, report)
+        _expected_again(repo, plan, settings)
         report.update(created=plan.count("create"), updated=plan.count("update"),
                       unchanged=plan.count("unchanged"))
         if not dry_run and plan.writes:
@@ -93,6 +95,22 @@ def import_opportunities(repo: Repo, data: Table, columns: ColumnMap, *, name: s
                                   f"updated from {os.path.basename(name)}")
     return Imported(report, plan, committed=not dry_run and bool(plan.writes),
                     look_alikes=plan.look_alikes(existing))
+
+
+def _expected_again(repo: Repo, plan: ImportPlan, settings) -> None:
+    """A row that reopens a deal without a close date gives it back the expected close
+    date it had before it closed, as ``opp reopen`` does (R17a), from its history."""
+    from ..read.history import before_closing
+
+    open_ids = {s.id for s in settings.stages if s.kind == "open"}
+    for entry in plan.entries:
+        opp = entry.opportunity
+        if entry.before is None or opp.close_date is not None or \
+                status(entry.before, settings) == "open" or opp.stage not in open_ids:
+            continue
+        previous = before_closing(repo, opp.id, open_ids)
+        if previous and previous[1]:
+            entry.opportunity = opp.model_copy(update={"close_date": previous[1]})
 
 
 def _counted(items: list, step: Callable[[int], None]) -> Iterator:

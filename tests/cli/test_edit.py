@@ -160,6 +160,40 @@ def test_a_stage_that_closes_sets_the_close_date_to_today(crm, editors, monkeypa
     assert crm.git("log", "-1", "--format=%s").strip() == f"{deal} A: edit stage, close_date"
 
 
+def test_closing_a_deal_without_a_close_date_by_hand_closes_it_today(crm, editors,
+                                                                    monkeypatch, today):
+    deal = crm.new("No date", "--amount", "10")
+    monkeypatch.setenv("EDITOR", str(sed(editors, "won0.sh", "s/^stage: .*/stage: closed-won/")))
+    crm("edit", deal)
+    shown = crm.json("show", deal)
+    assert (shown["status"], shown["close_date"]) == ("won", today)
+
+
+def test_a_quotes_status_and_a_products_sku_are_their_commands(crm, editors, monkeypatch,
+                                                                 unchanged, today):
+    """R14 and R9 by hand: accepting a quote in the file (the deal stayed open, its
+    products untouched) and a product line naming no catalog product are refused."""
+    deal = crm.new("Q", "--customer", "Acme")
+    crm("add-product", deal, "SRV-01")
+    quote = crm("quote", "new", deal).stdout.strip()
+    crm("quote", "send", deal, quote)
+    for name, expression, words in (
+            ("accept.sh", f"s/^  status: sent/  status: accepted/; "
+             f"s/^  closed: null/  closed: {today}/", "opp close-quote"),
+            ("back.sh", "s/^  status: sent/  status: draft/; s/^  sent: .*/  sent: null/",
+             "opp close-quote"),
+            ("sku.sh", "s/^  sku: SRV-01$/  sku: NOT-THERE/",
+             "'NOT-THERE' is not in the catalog")):
+        monkeypatch.setenv("EDITOR", str(sed(editors, name, expression)))
+        with unchanged:
+            r = crm("edit", deal, code=1)
+        assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, name
+    crm("catalog", "remove", "SRV-01")  # a line kept as it was may outlive its product
+    monkeypatch.setenv("EDITOR", str(sed(editors, "name.sh", "s/^name: Q$/name: Q2/")))
+    crm("edit", deal)
+    assert crm.json("show", deal)["name"] == "Q2"
+
+
 def test_closing_lost_by_hand_is_closing_lost_as_opp_close_does(crm, editors, monkeypatch,
                                                                 today):
     deal = crm.new("B", "--close-date", "+2w")

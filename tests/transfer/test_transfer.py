@@ -577,6 +577,19 @@ def test_a_sheet_without_ids_imported_again_is_pointed_out(crm):
     assert len(crm.json("list")) == 6
 
 
+def test_a_row_that_reopens_a_deal_gives_back_its_expected_close_date(crm):
+    """R17a as opp reopen has it: the expected close date the deal had before it closed,
+    unless the row gives one."""
+    deal = crm.new("M", "--close-date", "2027-03-31", "--stage", "proposal")
+    other = crm.new("N", "--close-date", "2027-05-31")
+    for d in (deal, other):
+        crm("close", d, "--lost", "--reason", "price")
+    crm("import", write(crm, "reopen.csv", f"id,stage,close_date\n{deal},proposal,\n"
+                                           f"{other},proposal,2027-09-30\n"))
+    assert crm.json("show", deal)["close_date"] == "2027-03-31"
+    assert crm.json("show", other)["close_date"] == "2027-09-30"
+
+
 def test_reimport_refuses_to_overwrite_hand_edits(crm):
     crm("import", write(crm, "sheet.csv", SHEET))
     opp_id = next(r["id"] for r in crm.json("list") if r["ref"] == "SF-1")
