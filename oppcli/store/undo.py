@@ -122,6 +122,7 @@ def _undo_target(root) -> _Commit:
 def _redo_target(root) -> _Commit:
     """The most recent undo not redone yet, while only undos and redos came since."""
     cancelled: set[str] = set()
+    redone: _Commit | None = None  # the latest redo, when the history starts with some
     for commit in _history(root):
         if commit.sha in cancelled:
             continue
@@ -129,10 +130,12 @@ def _redo_target(root) -> _Commit:
             return commit
         if commit.action == "redo" and commit.reverts:
             cancelled.add(commit.reverts)
+            redone = redone or commit
             continue
-        raise RepoError(f"nothing to redo: the last change, {commit.words()}, is not an "
-                        "undo (redo re-applies what opp undo reverted, until another change "
-                        "is made)")
+        last = (f"every undo is redone already, the last by {redone.words()}" if redone
+                else f"the last change, {commit.words()}, is not an undo")
+        raise RepoError(f"nothing to redo: {last} (redo re-applies what opp undo reverted, "
+                        "until another change is made)")
     raise RepoError("nothing to redo")
 
 
