@@ -7,7 +7,7 @@ import click
 
 from .app import State, cli, note, pass_state
 from .output import emit_csv, emit_json, format_option, table
-from .params import LINE
+from .params import DELIMITER_OPTION, ENCODING_OPTION, LINE
 
 ACCOUNT_HELP = ("ACCOUNT is an id, an id prefix, a name or an alias (case, punctuation and "
                 "legal forms such as S.r.l., SpA, Inc, GmbH are ignored).")
@@ -237,10 +237,8 @@ def account_remove(state: State, ref: str) -> None:
 @account.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--sheet", type=LINE, help="The sheet of an xlsx file (default: the first).")
-@click.option("--encoding", metavar="E", help="The CSV file's encoding, e.g. cp1252 or "
-              "latin-1 (default: UTF-8; a BOM says its own).")
-@click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the header's "
-              ", ; or tab); 'tab' for a tab.")
+@ENCODING_OPTION
+@DELIMITER_OPTION
 @click.option("--dry-run", is_flag=True, help="Check and report; change nothing.")
 @pass_state
 def account_import(state: State, path: str, sheet, encoding, delimiter, dry_run: bool

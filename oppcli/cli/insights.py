@@ -120,13 +120,9 @@ BACKTEST_COLUMNS = ["group", "currency", "forecast", "won", "error", "error_pct"
 
 
 def percent(value) -> str:
-    from decimal import ROUND_HALF_UP, Decimal
+    from ..reports.common import percent_text
 
-    if value is None:
-        return "-"
-    from ..domain.money import fixed_human
-
-    return f"{fixed_human((Decimal(str(value)) * 100).quantize(Decimal('0.1'), ROUND_HALF_UP))} %"
+    return percent_text(value)
 
 
 def _signed(value, currency: str) -> str:

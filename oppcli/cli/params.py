@@ -137,3 +137,14 @@ class _Sku(click.ParamType):
 
 
 SKU = _Sku()
+
+
+# How a CSV file is written, for every command that reads one (opp import, opp catalog
+# import, opp account import)
+ENCODING_OPTION = click.option(
+    "--encoding", metavar="E",
+    help="The CSV file's encoding, e.g. cp1252 or latin-1 (default: UTF-8; a BOM says its "
+         "own).")
+DELIMITER_OPTION = click.option(
+    "--delimiter", metavar="C",
+    help="The CSV delimiter (default: the header's , ; or tab); 'tab' for a tab.")

@@ -19,6 +19,7 @@ import click
 from .app import State, cli, note, pass_state
 from .catalog import catalog
 from .output import emit_json, format_option, table
+from .params import DELIMITER_OPTION, ENCODING_OPTION
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -79,11 +80,8 @@ def sheet_options(dates: bool) -> Callable[[Callable], Callable]:
         *([click.option("--date-format", metavar="FORMAT",
                         help="Dates are written DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD or "
                              "DD.MM.YYYY (ISO dates are always read).")] if dates else []),
-        click.option("--delimiter", metavar="C", help="The CSV delimiter (default: the "
-                                                        "header's , ; or tab); 'tab' for a tab."),
-        click.option("--encoding", metavar="E",
-                     help="The CSV file's encoding, e.g. cp1252 or latin-1 (default: UTF-8; "
-                          "a BOM says its own)."),
+        DELIMITER_OPTION,
+        ENCODING_OPTION,
         click.option("--sheet", metavar="NAME",
                      help="The sheet of an xlsx file (default: the first)."),
     ]

@@ -88,6 +88,7 @@ def number_as_text(value: object, key: str | None = None, *, money: bool = True)
     example = f"{name}{'1250.00' if money else '3'}"
     if isinstance(value, bool):
         return f"{str(value).lower()} is not a number; write digits, e.g. {example}"
+    how = " (in quotes), not a number; write it without quotes"
     try:
         number = parse_decimal(str(value))
     except ValueError:
@@ -97,11 +98,9 @@ def number_as_text(value: object, key: str | None = None, *, money: bool = True)
             return (f'"{value}" is text, not a number; write digits with a dot for decimals '
                     f"and no quotes, e.g. {example}")
         number = Decimal(f"{comma[1].replace('.', '')}.{comma[2]}")
-        shown = str(cents(number)) if money else plain(number)
-        return (f'"{value}" is text, not a number; write decimals with a dot and no quotes: '
-                f"{name}{shown}")
+        how = ", not a number; write decimals with a dot and no quotes"
     shown = str(cents(number)) if money else plain(number)
-    return f'"{value}" is text (in quotes), not a number; write it without quotes: {name}{shown}'
+    return f'"{value}" is text{how}: {name}{shown}'
 
 
 def cents(value: Decimal) -> Decimal:

@@ -46,7 +46,6 @@ LARGE_DOCUMENT = 10 * 1024 * 1024
 """Files above this size are refused unless asked for (--large): git keeps them forever."""
 
 
-
 # ---------------------------------------------------------------- lookups
 
 

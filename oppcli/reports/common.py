@@ -48,10 +48,17 @@ def rate(part: int, whole: int) -> float | None:
 def percent_words(part: int, whole: int, none: str = "-") -> str:
     """``part/whole`` for people: a percentage to one decimal, rounded half-up once from
     the exact ratio (4238/6711 is 63.2 %, not the 63.1 % of a rounded 0.6315)."""
-    if not whole:
-        return none
-    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return f"{fixed_human(value)} %"  # 63,2 % in an Italian repo
+    return _percent(Decimal(part) * 100 / Decimal(whole)) if whole else none
+
+
+def percent_text(ratio: float | Decimal | None, none: str = "-") -> str:
+    """A ratio (0.6667, a report's figure) for people: 66.7 %, rounded half-up."""
+    return none if ratio is None else _percent(Decimal(str(ratio)) * 100)
+
+
+def _percent(value: Decimal) -> str:
+    """A percentage to one decimal, written the locale's way (63,2 % in an Italian repo)."""
+    return f"{fixed_human(value.quantize(Decimal('0.1'), ROUND_HALF_UP))} %"
 
 
 class Sum:

@@ -5,15 +5,15 @@ the last backtest (``opp backtest`` of the last month over)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..domain.money import fixed_human, money_str
+from ..domain.money import money_str
 from ..domain.quotas import period
 from ..store.repo import Repo
 from ..store.shared_files import stored_quotas
 from .attainment import Attainment, read_attainment
 from .backtest import Backtest, read_backtest
+from .common import percent_text
 from .insights import Insights, read_insights
 from .markup import Column, Html, card, el, join, table
 
@@ -21,11 +21,7 @@ NONE = "\u2013"  # an en dash: no figure
 
 
 def _pct(value: float | None) -> str:
-    """0.6667 as 66.7 % (66,7 % in an Italian repo), rounded half-up as the tables are."""
-    if value is None:
-        return NONE
-    exact = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    return f"{fixed_human(exact)} %"
+    return percent_text(value, NONE)
 
 
 def funnel_table(report: Insights) -> Html:
