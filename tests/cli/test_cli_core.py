@@ -1140,6 +1140,27 @@ def test_no_pydantic_plugin_in_opps_process_only():
     assert out[1].startswith("pydantic ") and out[1].endswith("_loader.py")
 
 
+def test_the_console_script_collects_garbage_every_100000_objects():
+    """opp's process (``main``) waits for 100,000 new objects before the collector's
+    first pass, and keeps the older generations' thresholds; the collector stays on, so
+    a long command still frees garbage in cycles."""
+    probe = (
+        "import gc, os, sys\n"
+        "exit = os._exit\n"
+        "def leave(code):\n"
+        "    print(gc.get_threshold(), gc.isenabled(), code, flush=True)\n"
+        "    exit(0)\n"
+        "os._exit = leave\n"
+        "sys.argv = ['opp', '--version']\n"
+        "from oppcli.cli import main\n"
+        "print(gc.get_threshold(), flush=True)\n"
+        "main()\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "(700, 10, 10)"
+    assert out[-1] == "(100000, 10, 10) True 0"
+
+
 def test_pydantic_asks_its_plugin_loader_for_get_plugins_alone():
     """What ``without_pydantic_plugins`` relies on, in the pydantic installed: its modules
     import ``get_plugins`` and nothing else from ``plugin._loader``, inside a function
