@@ -45,7 +45,9 @@ _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EM
                         "COLUMNS", "LINES", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TERM",
                         "PAGER", "XDG_CONFIG_HOME"})
 _FORMAT = b"opp-outputs 1\n"
-SHARED = "opportunities/"  # the folder whose stat data the walk lends the report
+# the folders whose stat data the walk lends the report: the deals', and the accounts'
+# (the signature of the directory of accounts, read_directory in read/index/accounts.py)
+SHARED = ("opportunities/", "accounts/")
 
 # folder path -> {name: (folder, name, mode, size, mtime, ctime, inode)} of each entry
 # of the opportunities folder, as the key's walk saw it (before the report reads
@@ -117,8 +119,8 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
           seen: dict[str, dict[str, tuple]] | None = None) -> None:
     """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
     ``folder`` relative, in name order; ``newest`` receives the latest time seen. A link
-    stops it (``Unsure``). ``seen[SHARED]`` receives the stat data of each entry of
-    ``SHARED`` in that form (a folder's as mode alone: the report only needs to know
+    stops it (``Unsure``). ``seen[F]`` receives the stat data of each entry of each
+    folder F of ``SHARED`` in that form (a folder's as mode alone: the report only needs to know
     it is no file). The tuple shares the folder's and the name's strings: memory."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -127,7 +129,7 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
             stat_module.S_ISREG
         top = newest[0]
         lend = None
-        if rel == SHARED and seen is not None:
+        if rel in SHARED and seen is not None:
             lend = seen[rel] = {}
         for name in names:
             if not rel and name in SKIPPED:
@@ -211,8 +213,8 @@ def key_of(argv: list[str]) -> Key | None:
                  str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
     except (Unsure, OSError, ValueError):
         return None
-    if SHARED in seen:
-        _seen[os.path.join(str(root), SHARED[:-1])] = seen[SHARED]
+    for rel, lent in seen.items():
+        _seen[os.path.join(str(root), rel[:-1])] = lent
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
     digest.update(marshal.dumps(files))
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -221,10 +223,10 @@ def key_of(argv: list[str]) -> Key | None:
 
 def taken(folder: str) -> dict[str, tuple] | None:
     """The stat data (folder, name, mode, size, mtime, ctime, inode) of each entry of
-    ``folder`` (the opportunities folder) as this process's key saw it, once; None when
-    the key did not walk it. Taken before the report reads anything, it serves the
-    report's own check of each file: a file written since only makes that stat data
-    stale, as with a stat taken just before reading."""
+    ``folder`` (the opportunities or the accounts folder) as this process's key saw
+    it, once; None when the key did not walk it. Taken before the report reads
+    anything, it serves the report's own check of each file: a file written since only
+    makes that stat data stale, as with a stat taken just before reading."""
     return _seen.pop(folder, None)
 
 

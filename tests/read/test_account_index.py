@@ -88,3 +88,34 @@ def test_a_kept_directory_resolves_names_without_reading_any_accounts_data(crm, 
         "Jane Doe"
     assert len(read) == 1  # read when asked for, once
     assert crm.json("account", "show", "acme") == whole
+
+
+def test_a_report_s_replay_key_lends_the_accounts_stat_data(crm, monkeypatch):
+    """A report's replay key walks ``accounts/`` already: the directory's signature is
+    taken from that walk (no second ``stat`` of each file), and it is the signature
+    the files' own stat calls give, so reports and changes share the kept directory.
+    A folder in ``accounts/`` makes the signature come from the files again."""
+    from oppcli.read import outputs
+
+    monkeypatch.setattr(index_accounts, "RACY_SECONDS", -60)
+    monkeypatch.setattr(outputs, "RACY_SECONDS", -60)
+    monkeypatch.setattr(os, "isatty", lambda fd: False)
+    crm("account", "add", "ACME S.r.l.")
+    crm("account", "add", "Globex")
+    repo = fresh(crm.root)
+    own = index_accounts._signature(repo)
+    folder = os.path.join(repo.root, "accounts")
+    monkeypatch.chdir(crm.root)
+    assert outputs.key_of(["pipeline"]) is not None
+    assert outputs._seen.get(folder) and len(outputs._seen[folder]) == 2
+    calls = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda *a: calls.append(a) or real(*a))
+    assert index_accounts._signature(repo) == own and not calls  # lent, and taken once
+    assert folder not in outputs._seen
+    assert index_accounts._signature(repo) == own and calls  # the files' own stat data
+
+    (crm.root / "accounts" / "stray").mkdir()
+    calls.clear()
+    assert outputs.key_of(["pipeline"]) is not None
+    assert index_accounts._signature(repo) == own and calls
