@@ -28,6 +28,7 @@ import stat as stat_module
 import sys
 import time
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -118,42 +119,58 @@ def _holds_settings(folder: Path) -> bool:
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
           seen: dict[str, dict[str, tuple]] | None = None) -> None:
     """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
-    ``folder`` relative, in name order; ``newest`` receives the latest time seen. A link
-    stops it (``Unsure``). ``seen[F]`` receives the stat data of each entry of each
-    folder F of ``SHARED`` in that form (a folder's as mode alone: the report only needs to know
-    it is no file). The tuple shares the folder's and the name's strings: memory."""
+    ``folder`` relative, in the order the folders list them; ``newest`` receives the
+    latest time seen. A link stops it (``Unsure``). ``seen[F]`` receives the stat data
+    of each entry of each folder F of ``SHARED`` in that form (a folder's as mode alone:
+    the report only needs to know it is no file). The tuple shares the folder's and the
+    name's strings: memory."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        names = sorted(os.listdir(fd))
-        stat, append, is_dir, is_reg = os.stat, out.append, stat_module.S_ISDIR, \
-            stat_module.S_ISREG
+        # in the folder's own order, not sorted (30 ms at 100,000 names): an unchanged
+        # folder lists the same order again, and a folder that lists another order can
+        # only make the key miss, never match another state
+        names = os.listdir(fd)
+        if not rel:
+            names = [name for name in names if name not in SKIPPED]
+        # per file, at 100,000 files: the type by a mask and the newest time by two
+        # comparisons (no calls), the lent entries kept by a dict made in C afterwards
+        stat, append, is_dir, kind, regular = os.stat, out.append, stat_module.S_ISDIR, \
+            stat_module.S_IFMT(0o177777), stat_module.S_IFREG  # the mask of the type bits
         top = newest[0]
         lend = None
         if rel in SHARED and seen is not None:
             lend = seen[rel] = {}
+        first = len(out)
         for name in names:
-            if not rel and name in SKIPPED:
-                continue
             info = stat(name, dir_fd=fd, follow_symlinks=False)
             mode = info.st_mode
-            if is_reg(mode):
+            if mode & kind == regular:
                 mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
-                entry = (rel, name, mode, info.st_size, mtime, ctime, info.st_ino)
-                append(entry)
-                if lend is not None:
-                    lend[name] = entry
-                top = max(top, mtime, ctime)
+                append((rel, name, mode, info.st_size, mtime, ctime, info.st_ino))
+                if mtime > top:
+                    top = mtime
+                if ctime > top:
+                    top = ctime
             elif is_dir(mode):
                 if lend is not None:
+                    _lend(lend, out[first:])
                     lend[name] = (rel, name, mode, 0, 0, 0, 0)
                 newest[0] = top
                 _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen)
                 top = newest[0]
+                first = len(out)
             else:
                 raise Unsure  # a link (its target is not in its stat data), a FIFO…
+        if lend is not None:
+            _lend(lend, out[first:])
         newest[0] = top
     finally:
         os.close(fd)
+
+
+def _lend(lend: dict[str, tuple], entries: list[tuple]) -> None:
+    """The walk's entries of files lent by name, the dict built in C (no Python loop)."""
+    lend.update(zip(map(itemgetter(1), entries), entries, strict=True))
 
 
 def _git_state(git_dir: Path) -> list[str]:
