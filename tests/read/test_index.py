@@ -420,6 +420,40 @@ def test_the_files_tables_whole_copy_is_only_a_cache(deals, damage, trusting, mo
     assert as_the_table() == (damage != "a folder")  # (a folder in its place stays)
 
 
+def test_the_files_tables_copy_is_written_and_read_in_parts(deals, monkeypatch):
+    """The copy is written in parts of SNAPSHOT_PART rows (a cold report at 100,000
+    files never holds it as one body), read back whole and in order; a copy cut at a
+    part's end, or with a part changed, is no copy."""
+    monkeypatch.setattr(db, "SNAPSHOT_PART", 3)
+    run("pipeline")
+    index = db.Index.open(Repo.find(str(deals.root)))
+    try:
+        rows = {f"{i:08x}": (f"{i}:1:2:3", f"{i:040x}", f"rec {i}", None if i % 2 else "e")
+                for i in range(10)}
+        index.write_snapshot(rows)
+        assert index.files_snapshot() == rows
+        assert list(index.files_snapshot()) == list(rows)
+        copy = deals.root / ".git" / "opp-index.files"
+        whole = copy.read_bytes()
+        ends = []  # where each part ends: the magic, the head, then four parts
+        at = len(db.SNAPSHOT_MAGIC)
+        while at < len(whole):
+            at += 8 + int.from_bytes(whole[at:at + 4], "big")
+            ends.append(at)
+        assert len(ends) == 5 and ends[-1] == len(whole)
+        for end in ends[:-1]:
+            copy.write_bytes(whole[:end])
+            assert index.files_snapshot() is None
+        copy.write_bytes(whole + whole[len(db.SNAPSHOT_MAGIC):ends[0]])
+        assert index.files_snapshot() is None
+        changed = bytearray(whole)
+        changed[-3] ^= 1
+        copy.write_bytes(bytes(changed))
+        assert index.files_snapshot() is None
+    finally:
+        index.close()
+
+
 def test_the_index_lives_in_git_dir_and_is_never_committed(deals):
     run("pipeline")
     path = deals.root / ".git" / db.FILE_NAME

@@ -13,8 +13,9 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable
 from importlib.util import find_spec
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ...domain.settings import Settings
 from .entry import SEP, Entry
@@ -34,8 +35,12 @@ WAL_TRIM = 256 << 10  # bytes of SQLite's write-ahead log folded into the file a
 # The files table, also kept whole in one marshal file beside the SQLite one (#25): read
 # in a few milliseconds where SQLite's rows take 15 ms per 10,000. Every row is a fact
 # that stays true (this stat data, then this content), so an older copy can only make a
-# file be looked up again; it belongs to one SQLite file (its ``generation``).
-SNAPSHOT_MAGIC = b"opp-files 1\n"
+# file be looked up again; it belongs to one SQLite file (its ``generation``). It is
+# written and read in parts of 10,000 rows, each with its length and CRC: one marshal
+# body of 100,000 rows held 30 MB, and its writing 48 MB, beside everything a cold
+# report holds (#25: its peak memory).
+SNAPSHOT_MAGIC = b"opp-files 2\n"
+SNAPSHOT_PART = 10_000
 
 
 # the modules whose code decides what a file's entry holds: any change rebuilds the index
@@ -122,6 +127,26 @@ def index_path(repo: Repo) -> Path:
     tag = hashlib.sha1(str(Path(repo.root).resolve()).encode()).hexdigest()[:12]
     return git_dir / f"opp-index-{tag}.sqlite3"
 
+
+
+def _write_part(fh: BinaryIO, value: Any) -> None:
+    """One part of the files table's copy: its length, its CRC, then its marshal body."""
+    body = marshal.dumps(value)
+    fh.write(len(body).to_bytes(4, "big") + zlib.crc32(body).to_bytes(4, "big"))
+    fh.write(body)
+
+
+def _read_part(fh: BinaryIO) -> Any:
+    """The next part ``_write_part`` wrote; ``ValueError`` when it is cut short or its CRC
+    does not hold."""
+    head = fh.read(8)
+    if len(head) != 8:
+        raise ValueError("cut short")
+    size = int.from_bytes(head[:4], "big")
+    body = fh.read(size)
+    if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
+        raise ValueError("damaged")
+    return marshal.loads(body)
 
 class Index:
     """The SQLite file of one data repo. Reads raise ``Corrupt`` on damage; writes are
@@ -227,36 +252,41 @@ class Index:
 
     def files_snapshot(self) -> dict[str, tuple] | None:
         """The files table as ``files`` gives it, from its whole copy; None when there is
-        none of this SQLite file (or it is damaged: its CRC covers every byte)."""
+        none of this SQLite file (or it is damaged: a CRC covers each part, and the head
+        says how many parts there are)."""
         if self.generation is None:
             return None
         try:
             with open(self.snapshot_path(), "rb") as fh:
-                data = fh.read()
-        except OSError:
+                if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
+                    return None
+                head = _read_part(fh)
+                if type(head) is not tuple or len(head) != 2 or head[0] != self.generation:
+                    return None
+                rows: dict[str, tuple] = {}
+                for _ in range(head[1]):
+                    part = _read_part(fh)
+                    if type(part) is not dict:
+                        return None
+                    rows.update(part)
+                return rows if fh.read(1) == b"" else None
+        except (OSError, ValueError, EOFError, TypeError):
             return None
-        start = len(SNAPSHOT_MAGIC) + 4
-        body = memoryview(data)[start:]  # not a copy: 26 MB at 100,000 files
-        if not data.startswith(SNAPSHOT_MAGIC) or \
-                zlib.crc32(body) != int.from_bytes(data[start - 4:start], "big"):
-            return None
-        try:
-            generation, rows = marshal.loads(body)
-        except (ValueError, EOFError, TypeError):
-            return None
-        return rows if generation == self.generation and type(rows) is dict else None
 
     def write_snapshot(self, rows: dict[str, tuple]) -> None:
         """Keep ``rows`` (the files table, as ``files`` gives it) whole; best effort."""
         if self.generation is None:
             return
-        body = marshal.dumps((self.generation, rows))
         path = self.snapshot_path()
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        parts = -(-len(rows) // SNAPSHOT_PART)
+        items = iter(rows.items())
         try:
-            with open(tmp, "wb") as fh:  # the body written as it is, not copied after
-                fh.write(SNAPSHOT_MAGIC + zlib.crc32(body).to_bytes(4, "big"))  # the head
-                fh.write(body)
+            with open(tmp, "wb") as fh:
+                fh.write(SNAPSHOT_MAGIC)
+                _write_part(fh, (self.generation, parts))
+                for _ in range(parts):
+                    _write_part(fh, dict(islice(items, SNAPSHOT_PART)))
             os.replace(tmp, path)
         except OSError:
             try:
@@ -430,21 +460,23 @@ class Index:
         try:
             con.execute("BEGIN IMMEDIATE")
             try:
+                # rows made as SQLite takes them, never a list of them all (#25: 100,000
+                # file rows held 15 MB at a cold report's peak)
                 if entries:
                     con.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)",
-                                    [(b, e.rec, e.err, _crc(b, e.rec, e.err))
-                                     for b, e in entries.items()])
+                                    ((b, e.rec, e.err, _crc(b, e.rec, e.err))
+                                     for b, e in entries.items()))
                     con.executemany("INSERT OR REPLACE INTO details VALUES (?, ?, ?)",
-                                    [(b, e.detail, _crc(b, e.detail))
-                                     for b, e in entries.items() if e.detail])
+                                    ((b, e.detail, _crc(b, e.detail))
+                                     for b, e in entries.items() if e.detail))
                 if files:
                     gone = [(n,) for n, v in files.items() if v is None]
                     if gone:
                         con.executemany("DELETE FROM files WHERE name = ?", gone)
                     con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                                    [(n, s, b, e.rec, e.err, _file_crc(e.rec, e.err))
+                                    ((n, s, b, e.rec, e.err, _file_crc(e.rec, e.err))
                                      for n, v in files.items() if v is not None
-                                     for s, b, e in [v]])
+                                     for s, b, e in [v]))
                 if settings:
                     blob, value = settings
                     data = json.dumps(value.as_data())

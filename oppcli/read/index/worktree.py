@@ -108,7 +108,7 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
                     if parsed is not None and blob not in found:
                         batch[blob] = Entry(*parsed)
                         found[blob] = Entry(parsed[0], parsed[1])
-                if index is not None and len(batch) >= 10000:
+                if index is not None and len(batch) >= 2000:  # their show JSON: memory
                     index.write(entries=batch)
                     batch = {}
     finally:
@@ -325,12 +325,21 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             out[pos] = _careful(repo, opp_id, settings)
             recs[pos] = None
         elif opp_id in reread:
-            entry = found[blob]
+            # each entry let go once its record is made (#25: a cold report's peak
+            # memory): two files can share a content only when one of them is misnamed
+            # (the id is in it), and the careful path words that
+            entry = found.pop(blob, None)
+            if entry is None:
+                out[pos] = _careful(repo, opp_id, settings)
+                recs[pos] = None
+                continue
             out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
-            recs[pos] = entry.rec
+            if keep_recs:
+                recs[pos] = entry.rec
         else:
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
-            recs[pos] = item[4]
+            if keep_recs:
+                recs[pos] = item[4]
     return out
 
 
@@ -400,6 +409,9 @@ def _read_files(index: Index | None, folder: str, to_read: list[list]) -> dict[s
     return found
 
 
+ROWS_AT_ONCE = 10_000  # file rows written at once (#25: memory at 100,000 files)
+
+
 def _remember(index: Index, known: dict[str, tuple], gone: set[str], to_read: list[list],
               found: dict[str, Entry]) -> None:
     """Write the files table's rows for the files just read (a file too recent to trust
@@ -411,6 +423,9 @@ def _remember(index: Index, known: dict[str, tuple], gone: set[str], to_read: li
             file_rows[opp_id] = (keep, blob, found[blob])
         elif opp_id in known:
             file_rows[opp_id] = None
+        if len(file_rows) >= ROWS_AT_ONCE:  # each row a fact of its own: written in parts
+            index.write(files=file_rows)
+            file_rows = {}
     if file_rows:
         index.write(files=file_rows)
 
