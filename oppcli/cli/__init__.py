@@ -62,7 +62,8 @@ YOUNG_OBJECTS = 100_000
 
 
 def few_collections() -> None:
-    """The garbage collector's first pass waits for 100,000 new objects instead of 700.
+    """The garbage collector's first pass waits for 100,000 new objects instead of 700
+    (Python 3.13 and later: 2,000).
 
     Every object opp makes at start (click's, pydantic's and opp's classes and
     validators: some 50,000 in an ``opp note``) lives until the command leaves, and

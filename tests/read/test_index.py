@@ -450,6 +450,14 @@ def test_the_files_tables_copy_is_written_and_read_in_parts(deals, monkeypatch):
         changed[-3] ^= 1
         copy.write_bytes(bytes(changed))
         assert index.files_snapshot() is None
+        longer = bytearray(whole)  # a length past the file's end: refused, not read
+        longer[ends[1]:ends[1] + 4] = b"\xff\xff\xff\xff"
+        copy.write_bytes(bytes(longer))
+        reads = []
+        real = db._read_part
+        monkeypatch.setattr(db, "_read_part", lambda fh, end: reads.append(end) or
+                            real(fh, end))
+        assert index.files_snapshot() is None and reads == [len(whole)] * 3
     finally:
         index.close()
 
@@ -678,3 +686,23 @@ def test_the_write_ahead_log_is_folded_back_and_answers_stay(deals, monkeypatch)
     deals("note", b, "called")
     deals("note", a, "called too")
     same(root)
+
+
+def test_a_cold_build_stops_writing_once_another_writer_holds_the_index(monkeypatch):
+    """File rows go ROWS_AT_ONCE at a time; once a write finds another process holding
+    the index past its wait, the build writes no more instead of waiting at each part."""
+
+    class Busy:
+        def __init__(self):
+            self.calls = []
+
+        def write(self, **parts):
+            self.calls.append(len(parts["files"]))
+            return False
+
+    monkeypatch.setattr(worktree, "ROWS_AT_ONCE", 2)
+    found = {f"b{i}": entry.Entry(f"rec {i}", None) for i in range(5)}
+    to_read = [[i, f"id{i}", "1:2:3:4", f"b{i}"] for i in range(5)]
+    busy = Busy()
+    worktree._remember(busy, {}, set(), to_read, found)
+    assert busy.calls == [2]

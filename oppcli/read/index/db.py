@@ -136,13 +136,14 @@ def _write_part(fh: BinaryIO, value: Any) -> None:
     fh.write(body)
 
 
-def _read_part(fh: BinaryIO) -> Any:
-    """The next part ``_write_part`` wrote; ``ValueError`` when it is cut short or its CRC
-    does not hold."""
+def _read_part(fh: BinaryIO, end: int) -> Any:
+    """The next part ``_write_part`` wrote, in a file of ``end`` bytes; ``ValueError`` when
+    it is cut short, its length runs past the file (a damaged length asks for no more
+    memory than the file holds) or its CRC does not hold."""
     head = fh.read(8)
-    if len(head) != 8:
-        raise ValueError("cut short")
     size = int.from_bytes(head[:4], "big")
+    if len(head) != 8 or size > end - fh.tell():
+        raise ValueError("cut short")
     body = fh.read(size)
     if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
         raise ValueError("damaged")
@@ -258,14 +259,15 @@ class Index:
             return None
         try:
             with open(self.snapshot_path(), "rb") as fh:
+                end = os.fstat(fh.fileno()).st_size
                 if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
                     return None
-                head = _read_part(fh)
+                head = _read_part(fh, end)
                 if type(head) is not tuple or len(head) != 2 or head[0] != self.generation:
                     return None
                 rows: dict[str, tuple] = {}
                 for _ in range(head[1]):
-                    part = _read_part(fh)
+                    part = _read_part(fh, end)
                     if type(part) is not dict:
                         return None
                     rows.update(part)

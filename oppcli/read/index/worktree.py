@@ -94,6 +94,7 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     found: dict[str, Entry] = {}
     batch: dict[str, Entry] = {}
+    writing = index is not None
     _BULK.update(folder=folder, known=known)
     gc.freeze()  # the workers' collections skip what they inherit (and never copy it)
     try:
@@ -106,15 +107,18 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
                         continue
                     item[3] = blob
                     if parsed is not None and blob not in found:
-                        batch[blob] = Entry(*parsed)
+                        if writing:
+                            batch[blob] = Entry(*parsed)
                         found[blob] = Entry(parsed[0], parsed[1])
-                if index is not None and len(batch) >= 2000:  # their show JSON: memory
-                    index.write(entries=batch)
+                # written 2,000 at a time (their show JSON: memory), until a write finds
+                # another writer holding the index past its wait: then no more waits
+                if writing and index is not None and len(batch) >= 2000:
+                    writing = index.write(entries=batch)
                     batch = {}
     finally:
         gc.unfreeze()
         _BULK.clear()
-    if index is not None and batch:
+    if writing and index is not None and batch:
         index.write(entries=batch)
     need = {item[3] for item in items if item[3] is not None and item[3] not in found}
     if need and index is not None:
@@ -424,7 +428,8 @@ def _remember(index: Index, known: dict[str, tuple], gone: set[str], to_read: li
         elif opp_id in known:
             file_rows[opp_id] = None
         if len(file_rows) >= ROWS_AT_ONCE:  # each row a fact of its own: written in parts
-            index.write(files=file_rows)
+            if not index.write(files=file_rows):
+                return  # another writer held the index past the wait: no more waits
             file_rows = {}
     if file_rows:
         index.write(files=file_rows)
