@@ -89,37 +89,47 @@ def _items(repo: Repo, signature: str) -> dict[str, Any]:
 def _signature(repo: Repo) -> str | None:
     """The stat data of every account file, hashed; None when it cannot be trusted (a
     file changed within the last seconds, a link) and the files must be read."""
-    folder = os.path.join(repo.root, ACCOUNTS_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    found = _stat_data(os.path.join(repo.root, ACCOUNTS_DIR))
+    if found is None:
+        return None
     parts = []
-    lent = taken(folder)  # a report's replay key walked the folder already: no stat again
+    for name, size, mtime, ctime, inode in found:
+        if max(mtime, ctime) >= racy_after:
+            return None
+        parts.append(f"{name}:{size}:{mtime}:{ctime}:{inode}")
+    return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
+
+
+def _stat_data(folder: str) -> list[tuple[str, int, int, int, int]] | None:
+    """(name, size, mtime, ctime, inode) of each account file; None for a link (or a
+    folder that cannot be read). A report's replay key walked the folder already: its
+    stat data is taken, no ``stat`` again, unless it saw anything but files there."""
+
+    def counted(name: str) -> bool:
+        return name.endswith(".yaml") and not name.startswith(".")
+
+    lent = taken(folder)
     if lent is not None and all(stat.S_ISREG(e[2]) for e in lent.values()):
-        for name, (_, _, _, size, mtime, ctime, inode) in lent.items():
-            if not name.endswith(".yaml") or name.startswith("."):
-                continue
-            if max(mtime, ctime) >= racy_after:
-                return None
-            parts.append(f"{name}:{size}:{mtime}:{ctime}:{inode}")
-        return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
+        return [(name, *e[3:]) for name, e in lent.items() if counted(name)]
+    out = []
     try:
         if os.path.islink(folder):
             return None
         with os.scandir(folder) as entries:
             for entry in entries:
-                if not entry.name.endswith(".yaml") or entry.name.startswith("."):
+                if not counted(entry.name):
                     continue
                 if entry.is_symlink():
                     return None
                 info = entry.stat(follow_symlinks=False)
-                if max(info.st_mtime_ns, info.st_ctime_ns) >= racy_after:
-                    return None
-                parts.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}:"
-                             f"{info.st_ctime_ns}:{info.st_ino}")
+                out.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+                            info.st_ino))
     except FileNotFoundError:
         pass
     except OSError:
         return None
-    return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
+    return out
 
 
 def _plain(repo: Repo, index: Index | None) -> list[dict[str, Any]]:

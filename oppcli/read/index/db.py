@@ -128,7 +128,6 @@ def index_path(repo: Repo) -> Path:
     return git_dir / f"opp-index-{tag}.sqlite3"
 
 
-
 def _write_part(fh: BinaryIO, value: Any) -> None:
     """One part of the files table's copy: its length, its CRC, then its marshal body."""
     body = marshal.dumps(value)
@@ -148,6 +147,7 @@ def _read_part(fh: BinaryIO, end: int) -> Any:
     if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
         raise ValueError("damaged")
     return marshal.loads(body)
+
 
 class Index:
     """The SQLite file of one data repo. Reads raise ``Corrupt`` on damage; writes are

@@ -94,7 +94,7 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     found: dict[str, Entry] = {}
     batch: dict[str, Entry] = {}
-    writing = index is not None
+    writer = index  # None once a write finds another writer holding the index too long
     _BULK.update(folder=folder, known=known)
     gc.freeze()  # the workers' collections skip what they inherit (and never copy it)
     try:
@@ -107,19 +107,20 @@ def _bulk(index: Index | None, folder: str, items: list[list], workers: int
                         continue
                     item[3] = blob
                     if parsed is not None and blob not in found:
-                        if writing:
+                        if writer is not None:
                             batch[blob] = Entry(*parsed)
                         found[blob] = Entry(parsed[0], parsed[1])
                 # written 2,000 at a time (their show JSON: memory), until a write finds
                 # another writer holding the index past its wait: then no more waits
-                if writing and index is not None and len(batch) >= 2000:
-                    writing = index.write(entries=batch)
+                if writer is not None and len(batch) >= 2000:
+                    if not writer.write(entries=batch):
+                        writer = None
                     batch = {}
     finally:
         gc.unfreeze()
         _BULK.clear()
-    if writing and index is not None and batch:
-        index.write(entries=batch)
+    if writer is not None and batch:
+        writer.write(entries=batch)
     need = {item[3] for item in items if item[3] is not None and item[3] not in found}
     if need and index is not None:
         found.update(index.entries(need))
