@@ -75,11 +75,12 @@ def note_add(state: State, ref: str, text: str) -> None:
     Example:  opp note 4k7q "Call Jane back on Monday"
               git log -1 --format=%B | opp note add 4k7q -
     """
-    from ..domain import panels
     from ..env import now
 
     body = _note_text(text)
     with changing(state, ref, "note") as tx:
+        from ..domain import panels  # here: the models load while git answers (early.py)
+
         tx.opportunity, added = panels.add_note(tx.opportunity, author=state.repo.identity.name,
                                                 text=body, at=now())
         tx.action = f"note {panels.label('notes', added)}"

@@ -35,10 +35,10 @@ def add_product(state: State, ref: str, sku: str, qty, price, discount) -> None:
     \b
     Example:  opp add-product 4k7q SRV-01 --qty 2 --discount 10
     """
-    from ..domain import products
-
     repo = state.repo
     with changing(state, ref, "add-product") as tx:
+        from ..domain import products  # here: the models load while git answers (early.py)
+
         before = tx.opportunity
         after = tx.opportunity = products.add_catalog_product(
             before, repo.settings, repo.catalog, sku, quantity=qty, unit_price=price,

@@ -291,7 +291,6 @@ def remove(repo: Repo, ref: str):
 def new_deal(repo: Repo, *, name: str, customer: str, create: bool | None, stage, **fields):
     """``opp new``: the opportunity, with its customer resolved to an account or the
     account created, in one commit. Returns (opportunity, the account created or None)."""
-    from ..domain import opportunity
     from .transaction import opportunity_subject
 
     with repo.transaction() as tx:
@@ -299,6 +298,8 @@ def new_deal(repo: Repo, *, name: str, customer: str, create: bool | None, stage
         chosen = stages.resolve_stage(settings, stage) if stage else None
         day = today_()
         customer_id, created = customer_account(tx, customer, today=day, create=create)
+        from ..domain import opportunity  # here: the models load while git answers
+
         opp = opportunity.new_opportunity(
             settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer_id,
             owner=fields.pop("owner", None) or repo.identity.name, today=day, stage=chosen,

@@ -85,28 +85,41 @@ def _git_command(args: tuple[str, ...], env: dict | None,
     return ["git", *options, "-c", "core.quotepath=off", *args], full_env, fds
 
 
+class Started:
+    """Git reads started now (each a small output; none checked), their answers
+    collected later (``results``): git runs while opp goes on."""
+
+    def __init__(self, root: Path, *commands: tuple[str, ...]):
+        self.procs: list[subprocess.Popen] = []
+        self.missing = False
+        self.answers: list[GitResult] | None = None
+        for args in commands:
+            argv, full_env, fds = _git_command(args, None, None)
+            try:
+                self.procs.append(subprocess.Popen(
+                    argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL, encoding="utf-8", errors="replace",
+                    env=full_env, pass_fds=fds))
+            except FileNotFoundError:
+                self.missing = True
+                break
+
+    def results(self) -> list[GitResult]:
+        """Every answer, once each process is done (every one started is waited for)."""
+        if self.answers is None:
+            self.answers = []
+            for proc in self.procs:
+                out, err = proc.communicate()
+                self.answers.append(GitResult(proc.returncode, out, err))
+        if self.missing:
+            raise RepoError(NO_GIT)
+        return self.answers
+
+
 def git_reads(root: Path, *commands: tuple[str, ...]) -> list[GitResult]:
-    """Several git reads run side by side (each a small output; none checked): at
-    100,000 files each one reads the whole index or tree, so two cost the time of one."""
-    procs: list[subprocess.Popen] = []
-    missing = False
-    for args in commands:
-        argv, full_env, fds = _git_command(args, None, None)
-        try:
-            procs.append(subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                          encoding="utf-8", errors="replace",
-                                          env=full_env, pass_fds=fds))
-        except FileNotFoundError:
-            missing = True
-            break
-    results = []
-    for proc in procs:  # every process started is waited for, whatever happens
-        out, err = proc.communicate()
-        results.append(GitResult(proc.returncode, out, err))
-    if missing:
-        raise RepoError(NO_GIT)
-    return results
+    """Several git reads run side by side: at 100,000 files each one reads the whole
+    index or tree, so two cost the time of one."""
+    return Started(root, *commands).results()
 
 
 def git(root: Path, *args: str, input: str | bytes | None = None,

@@ -21,7 +21,7 @@ from ..errors import DataError, NotFound, RepoError, UsageError
 from . import files, journal, locking, mergestate
 from .driver import ensure_merge_driver
 from .files import ACCOUNTS_DIR, CATALOG_FILE, OPPORTUNITIES_DIR, QUOTAS_FILE, SETTINGS_FILE
-from .git import Identity, git, git_config, git_true, holding, identity
+from .git import Identity, Started, git, git_config, git_true, holding, identity
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -82,6 +82,7 @@ class Repo:
         # above storage (the index) when one is installed; ``store.accounts.directory``
         # parses every file otherwise
         self.accounts_reader: Callable[[Repo], Any] | None = None
+        self.config_read: Started | None = None  # git's settings, asked early (early.py)
 
     # -------------------------------------------------------- finding
 
@@ -141,7 +142,8 @@ class Repo:
 
     @cached_property
     def git_config(self) -> dict[str, str]:
-        return git_config(self.root)
+        started, self.config_read = self.config_read, None  # read early (``early.py``)
+        return git_config(self.root, started.results()[0] if started else None)
 
     def quick_objects(self) -> dict[str, str]:
         """git options that write new objects with zlib's fastest level unless the user

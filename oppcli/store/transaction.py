@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..domain.settings import Settings
 from ..errors import DataError, RepoError, RuleError
 from . import files, journal, yamlio
+from .early import COMMIT_READS, EarlyReads, clean_reads
 from .files import (
     ACCOUNTS_DIR,
     MANY_PATHS,
@@ -75,6 +76,7 @@ class Transaction:
     writes: dict[str, bytes | None] = field(default_factory=dict)
     trailers: dict[str, str] = field(default_factory=dict)
     progress: Callable[[int], None] | None = None  # told of each 100 files written
+    early: EarlyReads | None = None  # git's answers asked ahead (``early.py``)
 
     def refuse_hand_edits(self, relpaths: list[str]) -> None:
         """Never overwrite uncommitted edits: refuse when any of these files is dirty."""
@@ -109,13 +111,15 @@ class Transaction:
         if len(relpaths) > 8:
             return False
         root = self.repo.root
-        # the git settings the commit will need, read beside the two reads (not after)
-        config = () if "git_config" in self.repo.__dict__ else (CONFIG_READ,)
-        staged, head, *settings = git_reads(
-            root, ("--literal-pathspecs", "ls-files", "-s", "-z", "--", *relpaths),
-            ("--literal-pathspecs", "ls-tree", "-z", "HEAD", "--", *relpaths), *config)
-        if settings:
-            self.repo.__dict__["git_config"] = git_config(root, settings[0])
+        early = self.early.take(("clean", tuple(relpaths))) if self.early else None
+        if early is None:
+            # the git settings the commit will need, read beside the two reads (not after)
+            config = () if "git_config" in self.repo.__dict__ or self.repo.config_read \
+                else (CONFIG_READ,)
+            early = git_reads(root, *clean_reads(relpaths), *config)
+            if config:
+                self.repo.__dict__["git_config"] = git_config(root, early[2])
+        staged, head = early[:2]
         if staged.returncode or head.returncode:
             return False  # no HEAD yet, or git unwell: ask git status
         found: dict[str, dict[str, str]] = {"index": {}, "HEAD": {}}
@@ -216,9 +220,8 @@ class Transaction:
             # of 100,000 files (#9)
             # and, beside it, where HEAD is, its tree and the hooks folder (used below when
             # HEAD is still there once the tree is written)
-            staged, early = git_reads(root, ("diff", "--cached", "--quiet"),
-                                      ("rev-parse", "HEAD", "HEAD^{tree}", "--git-path",
-                                       "hooks"))
+            staged, early = (self.early and self.early.take("commit")) or \
+                git_reads(root, *COMMIT_READS)
             alone = staged.returncode == 0
             self._write_and_stage(batch)
             tree = head = None
@@ -407,9 +410,14 @@ def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
         # a fresh look at the data now that we hold the lock
         for name in ("settings", "catalog", "_directory"):
             repo.__dict__.pop(name, None)
-        tx = Transaction(repo, subject)
-        yield tx
-        tx.commit()
+        early = EarlyReads(repo)
+        early.start("commit", COMMIT_READS)
+        tx = Transaction(repo, subject, early=early)
+        try:
+            yield tx
+            tx.commit()
+        finally:
+            early.close()
 
 @contextmanager
 def change(repo: Repo, ref: str, kind: str, action: str = "") -> Iterator[Transaction]:
@@ -422,13 +430,19 @@ def change(repo: Repo, ref: str, kind: str, action: str = "") -> Iterator[Transa
         tx.kind = kind
         opp_id = repo.resolve(ref)
         relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
-        tx.refuse_hand_edits([relpath])
+        if tx.early:  # git reads the file's entries while the models load
+            tx.early.start(("clean", (relpath,)), clean_reads([relpath]))
         try:
             before = repo.load(opp_id)
-        except DataError as exc:  # opp changes only what it can read: say how to mend it
-            raise DataError(f"{exc.message}; opp changes only valid files: fix this one "
+        except DataError as exc:
+            failed: DataError | None = exc
+        else:
+            failed = None
+        tx.refuse_hand_edits([relpath])  # a file edited by hand is named first
+        if failed:  # opp changes only what it can read: say how to mend it
+            raise DataError(f"{failed.message}; opp changes only valid files: fix this one "
                             f"by hand (opp validate lists every problem) or undo the "
-                            f"edit with git", exc.path, exc.line, exc.column) from None
+                            f"edit with git", failed.path, failed.line, failed.column)
         tx.opportunity = before
         tx.action = action
         yield tx
