@@ -96,6 +96,9 @@ def merge_driver(argv: list[str]) -> int | None:
     from pathlib import Path
 
     from ..env import check
+    from .compiled import install
+
+    install()
     from ..store.sync import run_merge_driver
 
     try:
@@ -126,6 +129,9 @@ def main() -> None:
         if found is not None and outputs.replay(found):
             os._exit(0)
         recorder = outputs.Recorder(found) if found is not None and found.trusted else None
+    from . import compiled
+
+    compiled.install()  # after the replay: a replayed report compiles nothing
     from . import app
     from .app import cli  # each command's module is imported when it is looked up
 
@@ -148,8 +154,8 @@ def main() -> None:
 
 
 def leave(code: int) -> NoReturn:
-    """Flush what was printed and leave at once with ``code`` (1 when it could not be
-    written)."""
+    """Flush what was printed, keep what was compiled, and leave at once with ``code``
+    (1 when the output could not be written)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -157,6 +163,9 @@ def leave(code: int) -> NoReturn:
             pass  # the reader went away (opp list | head), or the stream is closed
         except OSError:
             code = code or 1  # the output could not be written: not a success
+    from .compiled import keep
+
+    keep()
     os._exit(code)
 
 
