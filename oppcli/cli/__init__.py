@@ -129,9 +129,10 @@ def main() -> None:
         if found is not None and outputs.replay(found):
             os._exit(0)
         recorder = outputs.Recorder(found) if found is not None and found.trusted else None
-    from . import compiled
+    if not {"-h", "--help", "--version"} & set(argv):  # help compiles next to nothing
+        from . import compiled
 
-    compiled.install()  # after the replay: a replayed report compiles nothing
+        compiled.install()  # after the replay: a replayed report compiles nothing
     from . import app
     from .app import cli  # each command's module is imported when it is looked up
 

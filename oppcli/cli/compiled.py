@@ -12,12 +12,13 @@ file beside this module's bytecode and hands them back: the same text compiled t
 way (no flags, none inherited, the same optimisation level) is the same code.
 
 It is a cache: an entry is the text itself with the code Python compiled from it, so
-no other text can ever get it; a file of another Python (its own name and magic
-number), a damaged, truncated or foreign one is ignored; the file is written only
-where Python would write bytecode (not under ``PYTHONDONTWRITEBYTECODE``), whole, under
-a temporary name then renamed. Only the console script's own process installs it (not
-opp used as a library, nor the tests' in-process runs), and only for those two modules'
-own calls.
+no other text can ever get it. The file is named for one Python release and ``-O``
+level, which its first line repeats; one of another Python, damaged, truncated or
+foreign is ignored. It is written only where Python would write bytecode (not under
+``PYTHONDONTWRITEBYTECODE``), whole, under a temporary name then renamed. Only the
+console script's own process installs it, for a command that runs (not a replayed
+report, nor help), never opp used as a library nor the tests' in-process runs; and
+only those two modules' own calls go through it.
 
 This module has no ``from __future__`` import on purpose: ``compile`` and ``exec``
 called from here must inherit no compiler flag, as when ``typing`` and ``dataclasses``
@@ -40,7 +41,7 @@ _state: "dict[str, Any]" = {"path": "", "missed": 0}
 
 def _cache_path() -> str:
     """Beside this module's bytecode (``importlib.util.cache_from_source``'s folder),
-    named for this Python: ``compiled.cpython-311.codes``."""
+    named for this Python: ``compiled.cpython-311-30b07f0.codes``."""
     tag = sys.implementation.cache_tag
     if tag is None:
         return ""
@@ -48,7 +49,9 @@ def _cache_path() -> str:
     folder = os.path.join(here, "__pycache__")
     if sys.pycache_prefix:
         folder = os.path.join(sys.pycache_prefix, here.lstrip(os.sep))
-    return os.path.join(folder, f"compiled.{tag}.codes")
+    # one file per release and -O level: two Pythons sharing an install keep their own
+    level = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""
+    return os.path.join(folder, f"compiled.{tag}-{sys.hexversion:x}{level}.codes")
 
 
 def _header() -> bytes:
@@ -58,6 +61,7 @@ def _header() -> bytes:
 
 
 def _load(path: str) -> None:
+    """Take in the code the file at ``path`` holds, if it is this Python's and whole."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -76,11 +80,11 @@ def _load(path: str) -> None:
 def code_of(source: str, mode: str) -> CodeType:
     """``source`` compiled in ``mode`` as ``typing`` and ``dataclasses`` compile it."""
     key = (mode, source)
-    _used.add(key)
     code = _codes.get(key)
     if code is None:
         code = _codes[key] = builtins.compile(source, "<string>", mode, 0, True)
         _state["missed"] += 1
+    _used.add(key)
     return code
 
 
@@ -104,55 +108,23 @@ def _exec(source, globals=None, locals=None, /, **kwargs):
     return builtins.exec(source, globals, locals, **kwargs)
 
 
-class _PatchDataclasses:
-    """Gives ``dataclasses`` the cached ``exec`` as it is imported (not before: a
-    replayed report never imports it)."""
-
-    @classmethod
-    def find_spec(cls, name, path=None, target=None):
-        if name != "dataclasses":
-            return None
-        sys.meta_path.remove(cls)
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec = find(name, path, target) if find else None
-            if spec is not None:
-                break
-        else:
-            return None
-        run = getattr(spec.loader, "exec_module", None)
-        if run is not None:
-
-            def exec_module(module):
-                run(module)
-                module.exec = _exec
-
-            try:
-                spec.loader.exec_module = exec_module
-            except AttributeError:
-                pass  # a loader that takes no attribute: dataclasses compiles as ever
-        return spec
-
-
 def install(path: str | None = None) -> None:
     """Load the kept code (from ``path``, else beside this module's bytecode) and route
     ``typing``'s and ``dataclasses``' compiles to it."""
     _state["path"] = _cache_path() if path is None else path
     if _state["path"]:
         _load(_state["path"])
+    import dataclasses  # every command defines some (a replayed report came before)
     import typing
 
     # a module global named as the builtin it shadows, for that module's own calls
     typing.compile = _compile  # type: ignore[attr-defined]
-    dataclasses = sys.modules.get("dataclasses")
-    if dataclasses is not None:
-        dataclasses.exec = _exec  # type: ignore[attr-defined]  # as typing.compile above
-    else:
-        sys.meta_path.insert(0, _PatchDataclasses)
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # as typing.compile above
 
 
 def keep() -> None:
-    """Write the cache again when this run compiled something it did not hold."""
+    """Write the cache again when this run compiled something it did not hold: under a
+    temporary name made for it alone (``O_EXCL``, as Python writes bytecode), renamed."""
     path = _state["path"]
     if not path or not _state["missed"] or sys.dont_write_bytecode:
         return
@@ -160,15 +132,20 @@ def keep() -> None:
     # texts of older versions pile up in a long-lived install: past the bound, the file
     # keeps what this run used
     kept = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
+    if len(kept) > MAX_ENTRIES:
+        return
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
-        body = marshal.dumps(kept)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temporary, "wb") as fh:
-            fh.write(_header() + body)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return  # a folder opp may not write in (a system install): simply not kept
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(_header() + marshal.dumps(kept))
         os.replace(temporary, path)
-    except Exception:  # a cache: unwritable here, it is simply not kept
+    except Exception:  # a cache: when it cannot be written it is not kept
         try:
             os.unlink(temporary)
-        except Exception:
+        except OSError:
             pass

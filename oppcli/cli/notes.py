@@ -79,7 +79,7 @@ def note_add(state: State, ref: str, text: str) -> None:
 
     body = _note_text(text)
     with changing(state, ref, "note") as tx:
-        from ..domain import panels  # here: the models load while git answers (early.py)
+        from ..domain import panels  # here: the models load first, while git answers
 
         tx.opportunity, added = panels.add_note(tx.opportunity, author=state.repo.identity.name,
                                                 text=body, at=now())

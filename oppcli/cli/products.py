@@ -37,7 +37,7 @@ def add_product(state: State, ref: str, sku: str, qty, price, discount) -> None:
     """
     repo = state.repo
     with changing(state, ref, "add-product") as tx:
-        from ..domain import products  # here: the models load while git answers (early.py)
+        from ..domain import products  # here: the models load first, while git answers
 
         before = tx.opportunity
         after = tx.opportunity = products.add_catalog_product(

@@ -298,7 +298,7 @@ def new_deal(repo: Repo, *, name: str, customer: str, create: bool | None, stage
         chosen = stages.resolve_stage(settings, stage) if stage else None
         day = today_()
         customer_id, created = customer_account(tx, customer, today=day, create=create)
-        from ..domain import opportunity  # here: the models load while git answers
+        from ..domain import opportunity  # here: the models load first, while git answers
 
         opp = opportunity.new_opportunity(
             settings, opp_id=ids.new_id(repo.taken_ids()), name=name, customer=customer_id,

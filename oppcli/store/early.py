@@ -72,6 +72,7 @@ class EarlyReads:
             repo.config_read = Started(repo.root, CONFIG_READ)
 
     def start(self, key: object, commands: tuple[tuple[str, ...], ...]) -> None:
+        """Start ``commands`` as the group ``key``, unless the mark cannot be told."""
         found = mark(self.repo.git_dir)
         if found is not None and key not in self.groups:
             self.groups[key] = (found, Started(self.repo.root, *commands))
@@ -95,4 +96,7 @@ class EarlyReads:
                 pass  # no git: the change already said so, or will
         self.groups.clear()
         if self.repo.config_read is not None:
-            self.repo.git_config  # noqa: B018 (read: its git is waited for)
+            try:
+                self.repo.git_config  # noqa: B018 (read: its git is waited for)
+            except RepoError:
+                pass  # no git: the change already said so, or will

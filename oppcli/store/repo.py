@@ -283,6 +283,14 @@ class Repo:
         checked against the files without listing them all."""
         return _IdsOnDisk(self.root / OPPORTUNITIES_DIR)
 
+    def named_file(self, ref: str) -> str | None:
+        """The file of a whole id when it exists (no listing), else None: what a change
+        of ``ref`` will write, known before it takes the lock."""
+        key = ref.strip().casefold()
+        if _WHOLE_ID.fullmatch(key) and key in self.taken_ids():
+            return f"{OPPORTUNITIES_DIR}/{key}.yaml"
+        return None
+
     def resolve(self, ref: str) -> str:
         """The id an id or unique prefix names; refuses unknown and ambiguous ones."""
         key = ref.strip().casefold()

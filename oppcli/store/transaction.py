@@ -402,22 +402,32 @@ def refuse_during_merge(git_dir: Path) -> None:
 
 
 @contextmanager
-def transaction(repo: Repo, subject: str = "") -> Iterator[Transaction]:
-    """Lock, let the caller stage writes, then write and commit them all or nothing."""
-    with repo.lock():
-        refuse_during_merge(repo.git_dir)
-        journal.refuse_git_operation(repo.git_dir)
-        # a fresh look at the data now that we hold the lock
-        for name in ("settings", "catalog", "_directory"):
-            repo.__dict__.pop(name, None)
-        early = EarlyReads(repo)
+def transaction(repo: Repo, subject: str = "", clean: tuple[str, ...] = ()
+                ) -> Iterator[Transaction]:
+    """Lock, let the caller stage writes, then write and commit them all or nothing.
+    ``clean``: files the change will check for hand edits, whose git reads start early."""
+    early = EarlyReads(repo)
+    try:
+        # git answers what the change will ask while the models load, before the lock:
+        # an answer is used only while HEAD and the index are as they were (early.py),
+        # and the lock is not held while pydantic is imported
         early.start("commit", COMMIT_READS)
-        tx = Transaction(repo, subject, early=early)
-        try:
+        if clean:
+            early.start(("clean", clean), clean_reads(list(clean)))
+        from ..domain import model  # noqa: F401  (the models every change validates with)
+
+        with repo.lock():
+            refuse_during_merge(repo.git_dir)
+            journal.refuse_git_operation(repo.git_dir)
+            # a fresh look at the data now that we hold the lock
+            for name in ("settings", "catalog", "_directory"):
+                repo.__dict__.pop(name, None)
+            tx = Transaction(repo, subject, early=early)
             yield tx
             tx.commit()
-        finally:
-            early.close()
+    finally:
+        early.close()
+
 
 @contextmanager
 def change(repo: Repo, ref: str, kind: str, action: str = "") -> Iterator[Transaction]:
@@ -426,23 +436,20 @@ def change(repo: Repo, ref: str, kind: str, action: str = "") -> Iterator[Transa
     ``kind`` names the command (the ``Opp-Action`` trailer), ``action`` the change
     in words for the subject; the body may refine it once it knows the result.
     """
-    with transaction(repo) as tx:
+    # a whole id names its file: its git reads start before the lock (used only for the
+    # file the id resolves to under the lock)
+    named = repo.named_file(ref)
+    with transaction(repo, clean=(named,) if named else ()) as tx:
         tx.kind = kind
         opp_id = repo.resolve(ref)
         relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
-        if tx.early:  # git reads the file's entries while the models load
-            tx.early.start(("clean", (relpath,)), clean_reads([relpath]))
+        tx.refuse_hand_edits([relpath])
         try:
             before = repo.load(opp_id)
-        except DataError as exc:
-            failed: DataError | None = exc
-        else:
-            failed = None
-        tx.refuse_hand_edits([relpath])  # a file edited by hand is named first
-        if failed:  # opp changes only what it can read: say how to mend it
-            raise DataError(f"{failed.message}; opp changes only valid files: fix this one "
+        except DataError as exc:  # opp changes only what it can read: say how to mend it
+            raise DataError(f"{exc.message}; opp changes only valid files: fix this one "
                             f"by hand (opp validate lists every problem) or undo the "
-                            f"edit with git", failed.path, failed.line, failed.column)
+                            f"edit with git", exc.path, exc.line, exc.column) from None
         tx.opportunity = before
         tx.action = action
         yield tx

@@ -76,8 +76,9 @@ except TypeError as exc:
 out["plain"] = [Plain(1) == Plain(1), "Plain object at" in repr(Plain(1))]
 out["hints"] = {k: str(v) for k, v in typing.get_type_hints(Derived).items()
                 if k != "_"}
-ref = typing.ForwardRef("dict[str, list[int]]")
-out["ref"] = [repr(ref), str(ref._evaluate(globals(), None, frozenset()))]
+def annotated(x: "dict[str, list[int]]", y: "Optional[Point]" = None) -> "Slotted": ...
+out["ref"] = [repr(typing.ForwardRef("dict[str, list[int]]")),
+              {k: str(v) for k, v in typing.get_type_hints(annotated).items()}]
 try:
     typing.ForwardRef("not an expression (")
 except SyntaxError as exc:
@@ -151,21 +152,29 @@ def test_nothing_is_written_where_python_writes_no_bytecode(tmp_path):
     assert result["missed"] > 50 and not cache.exists()
 
 
-def test_the_console_script_keeps_what_it_compiled(crm, clean_env):
-    """`opp` itself keeps the code beside its bytecode, and reads it back."""
+def test_the_console_script_keeps_what_it_compiled(crm, tmp_path, clean_env):
+    """`opp` itself keeps the code beside its bytecode (here under a PYTHONPYCACHEPREFIX
+    of the test's own), writes it once, and reads it back."""
     import marshal
 
     from oppcli.cli import compiled
 
-    path = Path(compiled._cache_path())
-    env = {**os.environ, "OPP_USER": "someone"}
+    prefix = tmp_path / "pycache"
+    folder = prefix / os.path.dirname(os.path.abspath(compiled.__file__)).lstrip(os.sep)
+    env = {**os.environ, "OPP_USER": "someone", "PYTHONPYCACHEPREFIX": str(prefix)}
     opp = [sys.executable, "-c", "import sys; from oppcli.cli import main; "
            "sys.argv[0] = 'opp'; main()"]
+    seen = []
     for name in ("Deal", "Other"):
         run = subprocess.run([*opp, "new", name, "--customer", "Acme Corp"],
                              capture_output=True, text=True, env=env, cwd=crm.root)
         assert run.returncode == 0, run.stderr
-    data = path.read_bytes()
+        found = list(folder.glob("compiled.*.codes"))
+        assert len(found) == 1, found
+        info = found[0].stat()
+        seen.append((info.st_ino, info.st_mtime_ns))
+    assert seen[0] == seen[1]  # the second run compiled nothing new: not written again
+    data = found[0].read_bytes()
     head = compiled._header()
     assert data.startswith(head)
     kept = marshal.loads(data[len(head):])
@@ -174,3 +183,7 @@ def test_the_console_script_keeps_what_it_compiled(crm, clean_env):
     assert [line.split(": ", 1)[1] for line in crm.git(
         "log", "-2", "--format=%s").splitlines()] == [
         "new opportunity for Acme Corp"] * 2
+    run = subprocess.run([*opp, "--help"], capture_output=True, text=True,
+                         env={**env, "PYTHONPYCACHEPREFIX": str(tmp_path / "other")})
+    assert run.returncode == 0  # help compiles next to nothing: it keeps nothing
+    assert not list((tmp_path / "other").rglob("compiled.*.codes"))

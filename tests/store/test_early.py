@@ -25,6 +25,7 @@ def test_early_answers_are_the_answers_while_nothing_moved(crm):
     assert answers(reads.take("clean")) == answers(git_reads(crm.root,
                                                              *clean_reads([relpath])))
     assert reads.take("commit") is None  # once only
+    reads.close()
     assert repo.git_config == Repo(crm.root).git_config  # the settings read early
 
 
@@ -46,6 +47,7 @@ def test_early_answers_are_dropped_once_the_index_or_head_moved(crm, move):
     else:
         crm.git("checkout", "-q", "--detach", "HEAD^")
     assert reads.take("commit") is None, opp_id
+    reads.close()
 
 
 def test_no_early_answers_where_the_index_cannot_vouch(crm, monkeypatch):
@@ -61,6 +63,7 @@ def test_no_early_answers_where_the_index_cannot_vouch(crm, monkeypatch):
     reads = EarlyReads(Repo(crm.root))
     reads.start("commit", COMMIT_READS)
     assert reads.take("commit") is None  # never started: asked when needed
+    reads.close()
     index.write_bytes(data)
 
 
