@@ -146,6 +146,14 @@ def test_a_damaged_or_foreign_file_is_a_miss(tmp_path, clean_env, damage):
         assert again.pop("missed") == 0 and again == reference
 
 
+def test_a_place_that_cannot_be_written_only_loses_the_gain(tmp_path, clean_env):
+    (tmp_path / "a-file").write_text("in the way\n")
+    cache = tmp_path / "a-file" / "compiled.codes"  # its folder cannot be made
+    result = probe("cached", cache)
+    assert result.pop("missed") > 50 and result == probe("plain", cache)
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]  # no temporary file left
+
+
 def test_nothing_is_written_where_python_writes_no_bytecode(tmp_path):
     cache = tmp_path / "compiled.codes"
     result = probe("cached", cache, {"PYTHONDONTWRITEBYTECODE": "1"})
