@@ -85,6 +85,7 @@ class Directory:
     def __init__(self, entries: Iterable[Entry]):
         self.by_id: Mapping[str, Entry] = {}
         self.by_key: Mapping[str, list[Entry]] = {}
+        self.heads_kept: Mapping[str, list[Any]] | None = None  # of_keys's heads
         by_id: dict[str, Entry] = {}
         by_key: dict[str, list[Entry]] = {}
         for e in sorted(entries, key=lambda e: e.id):
@@ -102,6 +103,13 @@ class Directory:
         a cache keeps the names normalised (4,000 names cost more than reading them)."""
         return {k: [e.id for e in v] for k, v in self.by_key.items()}
 
+    def names(self) -> dict[str, str]:
+        """Account id -> name; from the kept heads when there are, without building an
+        entry for each account (2,000 entries: 3 ms of a report)."""
+        if self.heads_kept is not None:
+            return {i: h[0] for i, h in self.heads_kept.items()}
+        return {i: e.name for i, e in self.by_id.items()}
+
     def heads(self) -> dict[str, list[Any]]:
         """Account id -> [name, aliases, VAT]: the rest of ``of_keys``."""
         return {i: [e.name, list(e.aliases), e.vat] for i, e in self.by_id.items()}
@@ -114,6 +122,7 @@ class Directory:
         account, read once for all) when that is read. Resolving one name among 2,000
         accounts builds one entry and reads no account's data."""
         found = cls(())
+        found.heads_kept = heads
         by_id = Built(dict(sorted(heads.items())),
                       lambda i, h: Entry(i, h[0], tuple(h[1]), h[2], Later(i, data)))
         found.by_id = by_id

@@ -127,3 +127,13 @@ def test_a_name_resolves_whatever_its_case_and_legal_form(name, suffix, case):
         return
     d = directory(("4k7qz2ma", name, [], None))
     assert d.resolve(case(name) + suffix).id == "4k7qz2ma"
+
+
+def test_a_kept_directory_resolves_and_names_as_the_directory_it_was_kept_from():
+    whole = directory(("a1b2c3d4", "Acme S.r.l.", ("ACME",), "IT00743110157"),
+                      ("e5f6g7h8", "Beta GmbH", (), None))
+    kept = Directory.of_keys(whole.heads(), whole.keys(), dict)
+    assert kept.names() == whole.names() == {"a1b2c3d4": "Acme S.r.l.",
+                                            "e5f6g7h8": "Beta GmbH"}
+    assert kept.by_key.keys() == whole.by_key.keys()
+    assert [e.id for e in kept.by_key["acme"]] == ["a1b2c3d4"]

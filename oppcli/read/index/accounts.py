@@ -197,8 +197,7 @@ def names(repo: Repo) -> dict[str, str]:
     """account id -> name, for records and details to show names, not ids."""
     found = repo.__dict__.get("_account_names")
     if found is None:
-        d = directory(repo)
-        found = {i: e.name for i, e in d.by_id.items()}
+        found = directory(repo).names()
         repo.__dict__["_account_names"] = found
     return found
 
