@@ -1,17 +1,24 @@
-"""The git reads a change needs whatever it writes, started as soon as it holds the lock.
+"""The git reads a change needs whatever it writes, started as the change begins.
 
 A change asks git: its settings (who commits, hooks, signing), whether anything is
 staged already, where HEAD is (with its tree and the hooks folder) and, for the
 opportunity it changes, that file's entries in the index and in HEAD. None of these
-depends on what the change writes, so they start at once, and git answers them on
-another CPU while opp imports its models and reads the file, instead of after.
+depends on what the change writes, so they start before the change takes the lock, and
+git answers them on another CPU while opp imports its models, instead of after.
 
 An answer is used only while it is still the answer. The index's own checksum (the
 bytes git writes last into ``.git/index``: equal, the index is the same byte for byte)
 and the commit HEAD names must be what they were before the reads started; otherwise
-they are asked again, as they were before this module. A repo where that cannot be
-told (git's index elsewhere, ``index.skipHash``, a linked work tree, no commit yet)
-always asks again.
+they are asked again, as they were before this module (as when another change committed
+while this one waited for the lock). A repo where that cannot be told (git's index
+elsewhere, ``index.skipHash``, a linked work tree, no commit yet) always asks again.
+Should a read see another change half done and the index come back byte for byte, the
+answer errs on the careful side: that change's file staged makes ``diff --cached`` say
+"staged" (the slower ``git commit --only`` path), and a file's entries that no longer
+match its bytes, read under the lock, send the check to ``git status``; HEAD's commit
+is compared again under the lock whatever the mark says. git's settings are not under
+the mark: an edit of git's config while the change waits for the lock is seen by the
+next change, as an edit made during the change always was.
 """
 
 from __future__ import annotations

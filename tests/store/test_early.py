@@ -112,3 +112,27 @@ def test_a_file_edited_by_hand_and_broken_is_named_as_edited(crm):
     path.write_text(path.read_text().replace("amount:", "amount: [", 1))
     result = crm("note", opp_id, "Called", code=1)
     assert "has uncommitted changes" in result.stderr
+
+
+def test_another_change_committed_while_this_one_waited(crm, monkeypatch):
+    """Reads start before the lock; another change commits the same file before this
+    one takes it: the answers are asked again and both notes are kept, one commit each."""
+    opp_id = crm.new("Deal")
+    real_start = EarlyReads.start
+    meanwhile = []
+
+    def start_then_commit(self, key, commands):
+        real_start(self, key, commands)
+        if key == ("clean", (f"opportunities/{opp_id}.yaml",)) and not meanwhile:
+            meanwhile.append(crm.head())
+            crm("note", opp_id, "Theirs")  # a whole change, lock and commit
+
+    monkeypatch.setattr(early_module.EarlyReads, "start", start_then_commit)
+    crm("note", opp_id, "Ours")
+    notes = [n["text"] for n in crm.json("note", "list", opp_id)]
+    assert notes == ["Theirs", "Ours"]
+    assert crm.git("rev-list", "--count", f"{meanwhile[0]}..HEAD").strip() == "2"
+    for commit in ("HEAD", "HEAD^"):
+        assert crm.git("show", "--name-only", "--format=", commit).split() == [
+            f"opportunities/{opp_id}.yaml"]
+    assert crm.status() == ""
