@@ -296,7 +296,7 @@ class Repo:
         key = ref.strip().casefold()
         if not key:
             raise UsageError("the opportunity id is empty")
-        if _WHOLE_ID.fullmatch(key) and key in self.taken_ids():
+        if self.named_file(key):
             return key  # a whole id: no need to list 100,000 names (#9)
         all_ids = self.ids()
         if key in all_ids:

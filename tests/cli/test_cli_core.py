@@ -1118,6 +1118,12 @@ def test_a_change_imports_no_more_than_it_needs(crm):
     assert crm.json("show", opp_id)["products"][0]["sku"] == "SRV-01"
 
 
+def python_lines(code: str) -> list[str]:
+    """The lines a fresh Python running ``code`` prints (it must succeed)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+
+
 def test_no_pydantic_plugin_in_opps_process_only():
     """The loader put in place of pydantic's finds no plugin, changes no environment
     variable (git's hooks, the editor and the pager see the user's), and hands anything
@@ -1134,8 +1140,7 @@ def test_no_pydantic_plugin_in_opps_process_only():
         "      'importlib.metadata' in sys.modules)\n"
         "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP\n"
         "print(PYDANTIC_ENTRY_POINT_GROUP, sys.modules['pydantic.plugin._loader'].__file__)\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = python_lines(probe)
     assert out[0] == "[] True False"
     assert out[1].startswith("pydantic ") and out[1].endswith("_loader.py")
 
@@ -1155,8 +1160,7 @@ def test_the_console_script_collects_garbage_every_100000_objects():
         "from oppcli.cli import main\n"
         "print(gc.get_threshold(), flush=True)\n"
         "main()\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = python_lines(probe)
     before = out[0].strip("()").split(", ")  # Python's own (700 until 3.13, then 2000)
     assert out[-1] == f"(100000, {before[1]}, {before[2]}) True 0"
 
