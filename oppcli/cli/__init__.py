@@ -110,6 +110,21 @@ def merge_driver(argv: list[str]) -> int | None:
         return failed(exc)
 
 
+def get_ready(argv: list[str], records: str) -> None:
+    """What a report does first that reads nothing of the data repo: the kept compiles,
+    the command line's modules, and the records kept whole (``read/ahead.py``)."""
+    from ..read.outputs import command_of
+    from . import compiled
+
+    compiled.install()
+    from ..read.index import kept
+    from . import app
+
+    command = command_of(argv)[0] or ""
+    app.load_commands(app.cli, [command])
+    kept.preload(records, tails=command == "agenda")
+
+
 def main() -> None:
     """The console script. Once the command is done, opp leaves at once (``os._exit``):
     its files are written and closed and its commits made, and the interpreter's
@@ -121,15 +136,20 @@ def main() -> None:
     if merged is not None:
         leave(merged)
     recorder: Recorder | None = None
+    installed = False
     # help and git's merge driver are never replayed: not loaded
     if argv and argv[0] != "merge-driver" and not {"-h", "--help"} & set(argv):
-        from ..read import outputs
+        from ..read import ahead, outputs
 
-        found = outputs.key_of(argv)
+        pending = ahead.start(argv)
+        if pending is not None and pending.forked:
+            get_ready(argv, pending.records)  # while the key's child walks the files
+            installed = True
+        found = pending.key() if pending is not None else None
         if found is not None and outputs.replay(found):
             os._exit(0)
         recorder = outputs.Recorder(found) if found is not None and found.trusted else None
-    if not {"-h", "--help", "--version"} & set(argv):  # help compiles next to nothing
+    if not installed and not {"-h", "--help", "--version"} & set(argv):  # help: no compiles
         from . import compiled
 
         compiled.install()  # after the replay: a replayed report compiles nothing

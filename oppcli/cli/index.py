@@ -47,9 +47,9 @@ def index_status(state: State, fmt: str) -> None:
     \b
     Example:  opp index status --format json
     """
-    from ..read.index import worktree
+    from ..read.index import db
 
-    _print(worktree.status(state.repo), fmt)
+    _print(db.status(state.repo), fmt)
 
 
 @index_group.command("rebuild")

@@ -206,19 +206,29 @@ def _code() -> list[str]:
     return out
 
 
+def wanted(argv: list[str]) -> bool:
+    """Whether this command line is a report this cache serves."""
+    if os.environ.get("OPP_NO_INDEX", "") not in ("", "0") or os.isatty(1):
+        return False
+    return command_of(argv)[0] in COMMANDS
+
+
+def root_of(argv: list[str]) -> str:
+    """The data repo of this command line; ``Unsure`` when it cannot be keyed."""
+    root = _root(command_of(argv)[1])
+    if not (root / ".git").is_dir():
+        raise Unsure
+    return str(root)
+
+
 def key_of(argv: list[str]) -> Key | None:
     """The key of this command line, or None when it is not a report this cache serves
     or cannot be keyed safely."""
-    if os.environ.get("OPP_NO_INDEX", "") not in ("", "0") or os.isatty(1):
-        return None
-    command, repo_arg = command_of(argv)
-    if command not in COMMANDS:
+    if not wanted(argv):
         return None
     try:
-        root = _root(repo_arg)
+        root = Path(root_of(argv))
         git_dir = root / ".git"
-        if not git_dir.is_dir():
-            raise Unsure
         files: list[tuple] = []
         newest = [0]
         seen: dict[str, dict[str, tuple]] = {}
@@ -236,6 +246,18 @@ def key_of(argv: list[str]) -> Key | None:
     digest.update(marshal.dumps(files))
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
+
+
+def lend(seen: dict[str, dict[str, tuple]]) -> None:
+    """Lend the stat data of these folders (a key taken in another process)."""
+    _seen.update(seen)
+
+
+def lent_all() -> dict[str, dict[str, tuple]]:
+    """Everything lent, taken back (to send to the process that takes the key's place)."""
+    out = dict(_seen)
+    _seen.clear()
+    return out
 
 
 def taken(folder: str) -> dict[str, tuple] | None:

@@ -16,6 +16,7 @@ from ..domain.records import Dated, Record, dated, record
 from ..domain.settings import Settings
 from .index import accounts, db, worktree
 from .index.accounts import names as account_names
+from .index.detail import working_detail
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -79,7 +80,7 @@ class WorkingTree:
     def detail(self, opp_id: str) -> dict[str, Any]:
         """``opp show --format json`` of one opportunity, as ``Repo.load`` checks it."""
         if db.enabled():
-            found = worktree.working_detail(self.repo, opp_id)
+            found = working_detail(self.repo, opp_id)
         else:
             from ..domain.views import detail  # pydantic's path: only without the index
 

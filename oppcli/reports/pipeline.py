@@ -12,8 +12,7 @@ from typing import Any
 from ..domain.money import money_str
 from ..domain.records import Record
 from ..domain.settings import Stage
-from .common import Sum, currencies_of, money_fields, percent_words, rate
-from .forecast import forecast_weighted
+from .common import Sum, cells, currencies_of, money_fields, percent_words, rate
 
 
 @dataclass(frozen=True)
@@ -92,15 +91,11 @@ def pipeline(records: Sequence[Record], stages: Sequence[Stage],
     currencies = currencies_of(records, default_currency)
 
     sums = {(s.id, c): Sum() for s in order for c in currencies}
-    # per currency and status (open, won, lost) too: one pass adds each record once, to
-    # its (stage, currency, status) cell, and the cells add up to both
+    # per currency and status (open, won, lost) too: each record is added once, to its
+    # (stage, currency, status) cell (a won deal is certain, a lost one gone), and the
+    # cells add up to both
     by_status = {(c, k): Sum() for c in currencies for k in ("open", "won", "lost")}
-    cells: dict[tuple[str, str, str], Sum] = {}
-    for r in records:
-        key = (r.stage, r.currency, r.status)
-        cell = cells.get(key) or cells.setdefault(key, Sum())
-        cell.add(r, forecast_weighted(r))  # a won deal is certain, a lost one gone
-    for (stage, currency, status), cell in cells.items():
+    for (stage, currency, status), cell in cells(records).items():
         sums[(stage, currency)].merge(cell)
         by_status[(currency, status)].merge(cell)
     rows = [PipelineRow(stage=s, currency=c, **sums[(s.id, c)].fields())

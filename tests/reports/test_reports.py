@@ -317,6 +317,25 @@ def test_pipeline_rows_add_up_to_the_totals_per_currency(book):
         assert r.weighted == r.weighted.quantize(D("0.01"))
 
 
+any_places = st.one_of(*(st.decimals(min_value=0, max_value=10**9, places=n)
+                         for n in range(4)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(a_record, any_places, st.none() | any_places), max_size=40))
+def test_the_cells_sum_each_record_as_it_is_weighted_alone(drawn):
+    """``common.cells`` sums by group in C: the same sums, to the last digit and exponent,
+    as adding each record's ``forecast_weighted`` one by one (amounts typed 12.5 or 12)."""
+    book = [r._replace(amount=amount, objective=objective) for r, amount, objective in drawn]
+    expected: dict[tuple[str, str, str], common.Sum] = {}
+    for r in book:
+        expected.setdefault((r.stage, r.currency, r.status), common.Sum()).add(
+            r, forecast.forecast_weighted(r))
+    found = common.cells(book)
+    assert {k: {f: str(v) for f, v in s.fields().items()} for k, s in found.items()} == \
+        {k: {f: str(v) for f, v in s.fields().items()} for k, s in expected.items()}
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(a_record, max_size=30), st.sampled_from(forecast.FORECAST_BY),
        st.none() | st.dates(date(2025, 1, 1), date(2028, 12, 31)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import sqlite3
 import zlib
@@ -15,10 +14,11 @@ from collections.abc import Callable, Iterable
 from importlib.util import find_spec
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from ...domain.settings import Settings
 from .entry import SEP, Entry
+from .stats import read_part, write_part
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
@@ -45,6 +45,7 @@ SNAPSHOT_PART = 10_000
 
 # the modules whose code decides what a file's entry holds: any change rebuilds the index
 _SOURCES = ("read/index/entry.py", "read/index/db.py", "read/index/worktree.py",
+            "read/index/kept.py", "read/index/stats.py",
             "domain/records.py", "domain/settings.py", "domain/stages.py", "domain/model.py",
             "domain/checks.py", "domain/products.py", "domain/quotes.py", "domain/views.py",
             "domain/money.py", "domain/categories.py", "read/deal_history.py",
@@ -126,27 +127,6 @@ def index_path(repo: Repo) -> Path:
         return git_dir / FILE_NAME
     tag = hashlib.sha1(str(Path(repo.root).resolve()).encode()).hexdigest()[:12]
     return git_dir / f"opp-index-{tag}.sqlite3"
-
-
-def _write_part(fh: BinaryIO, value: Any) -> None:
-    """One part of the files table's copy: its length, its CRC, then its marshal body."""
-    body = marshal.dumps(value)
-    fh.write(len(body).to_bytes(4, "big") + zlib.crc32(body).to_bytes(4, "big"))
-    fh.write(body)
-
-
-def _read_part(fh: BinaryIO, end: int) -> Any:
-    """The next part ``_write_part`` wrote, in a file of ``end`` bytes; ``ValueError`` when
-    it is cut short, its length runs past the file (a damaged length asks for no more
-    memory than the file holds) or its CRC does not hold."""
-    head = fh.read(8)
-    size = int.from_bytes(head[:4], "big")
-    if len(head) != 8 or size > end - fh.tell():
-        raise ValueError("cut short")
-    body = fh.read(size)
-    if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
-        raise ValueError("damaged")
-    return marshal.loads(body)
 
 
 class Index:
@@ -240,7 +220,7 @@ class Index:
         """Throw the file away (and SQLite's companions); the next open starts afresh."""
         self.close()
         paths: list[str | Path] = [f"{self.path}{s}" for s in ("", "-wal", "-shm", "-journal")]
-        for path in (*paths, self.snapshot_path()):
+        for path in (*paths, self.snapshot_path(), self.records_path()):
             try:
                 os.unlink(path)
             except OSError:
@@ -250,6 +230,10 @@ class Index:
 
     def snapshot_path(self) -> Path:
         return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".files")
+
+    def records_path(self) -> Path:
+        """The working tree's records kept whole (``kept.py``)."""
+        return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".records")
 
     def files_snapshot(self) -> dict[str, tuple] | None:
         """The files table as ``files`` gives it, from its whole copy; None when there is
@@ -262,12 +246,12 @@ class Index:
                 end = os.fstat(fh.fileno()).st_size
                 if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
                     return None
-                head = _read_part(fh, end)
+                head = read_part(fh, end)
                 if type(head) is not tuple or len(head) != 2 or head[0] != self.generation:
                     return None
                 rows: dict[str, tuple] = {}
                 for _ in range(head[1]):
-                    part = _read_part(fh, end)
+                    part = read_part(fh, end)
                     if type(part) is not dict:
                         return None
                     rows.update(part)
@@ -286,9 +270,9 @@ class Index:
         try:
             with open(tmp, "wb") as fh:
                 fh.write(SNAPSHOT_MAGIC)
-                _write_part(fh, (self.generation, parts))
+                write_part(fh, (self.generation, parts))
                 for _ in range(parts):
-                    _write_part(fh, dict(islice(items, SNAPSHOT_PART)))
+                    write_part(fh, dict(islice(items, SNAPSHOT_PART)))
             os.replace(tmp, path)
         except OSError:
             try:
@@ -546,3 +530,18 @@ def with_retry(repo: Repo, work: Callable[[Index | None], Any]) -> Any:
             index = Index.open(repo) if attempt == 0 else None
             repo.__dict__["_index"] = index
     return work(None)
+
+
+def status(repo: Repo) -> dict[str, Any]:
+    """What ``opp index status`` prints."""
+    path = index_path(repo)
+    out: dict[str, Any] = {"path": str(path), "enabled": enabled(),
+                           "exists": path.exists(),
+                           "bytes": path.stat().st_size if path.exists() else 0}
+    index = for_repo(repo)
+    if index is not None:
+        try:
+            out.update(index.counts())
+        except Corrupt:
+            out["corrupt"] = True
+    return out

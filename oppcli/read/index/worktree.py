@@ -6,7 +6,6 @@ only when its blob is new.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sqlite3
 import stat as stat_module
@@ -14,7 +13,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ...domain.categories import deal_category, stage_category
 from ...domain.records import (
     NOTHING_DATED,
     Dated,
@@ -26,19 +24,24 @@ from ...domain.settings import Settings
 from ...errors import DataError
 from ...store.files import MAX_FILE_BYTES, OPPORTUNITIES_DIR, read_plain
 from ...store.git import blob_id
+from ..ahead import Ahead, compared
 from ..outputs import taken
+from . import kept
 from .accounts import names as account_names
-from .db import Corrupt, Index, enabled, for_repo, index_path, with_retry
+from .db import Corrupt, Index, for_repo, index_path, with_retry
+from .db import status as index_status
 from .entry import (
     MARK,
     DatedReader,
     Entry,
     RecordBuilder,
-    make_record,
     parse,
     parse_all,
+    plans,
     workers_for,
 )
+from .stats import Compared, compare
+from .stats import lent_now as stats_now
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
@@ -136,7 +139,7 @@ def report_settings(repo: Repo) -> Settings:
         return cached
 
     def work(index: Index | None) -> Settings:
-
+        repo.__dict__.pop("settings_blob", None)
         data = repo.settings_bytes()
         if data is None or index is None:
             return repo.settings
@@ -145,6 +148,7 @@ def report_settings(repo: Repo) -> Settings:
         if found is None:
             found = repo.settings_from_bytes(data)
             index.write(settings=(blob, found))
+        repo.__dict__["settings_blob"] = blob  # the records kept whole depend on it
         return found
 
     settings = with_retry(repo, work)
@@ -215,7 +219,8 @@ def working_records(repo: Repo) -> list[Record]:
     """Every opportunity of the working tree, in id order, exactly as ``Repo.load_all``
     then ``records.record`` give them (the same first error when one is invalid)."""
     settings = report_settings(repo)
-    return with_retry(repo, lambda index: _working_records(repo, index, settings))
+    names = account_names(repo)  # before: its own retry may throw a damaged index away
+    return with_retry(repo, lambda index: _working_records(repo, index, settings, names))
 
 
 def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
@@ -225,7 +230,8 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     entries, so as fast as the records alone. Every file is checked as for a report."""
     settings = report_settings(repo)
     recs: list[str | None] = []
-    records = with_retry(repo, lambda index: _working_records(repo, index, settings, recs,
+    names = account_names(repo)
+    records = with_retry(repo, lambda index: _working_records(repo, index, settings, names, recs,
                                                               agenda=True))
     if len(recs) != len(records):  # read the careful way (a linked folder)
         recs = [None] * len(records)
@@ -246,38 +252,120 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     return out
 
 
+def _working_records(repo: Repo, index: Index | None, settings: Settings,
+                     accounts: dict[str, str], recs: list[str | None] | None = None,
+                     agenda: bool = False) -> list[Record]:
+    """The records; ``recs``, when given, receives each file's rec in the same order
+    (None for a file read the careful way; for a record kept whole, only the dated part
+    of its rec). With ``agenda``, a closed deal with no activity to do gets None instead
+    of its record (the agenda has nothing of it)."""
+
+    folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
+    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
+    lent = taken(folder)  # the stat data the replay key took, when it walked the folder
+    pre = compared(folder)  # which files differ from the kept records, when it compared
+    if os.path.islink(folder):  # never read through a link: the careful path refuses it
+        return [_careful(repo, n[:-5], settings) for n in sorted(_entries(folder, lent))
+                if n.endswith(".yaml") and not n.startswith(".")]
+    build = RecordBuilder(settings, accounts, agenda)
+    key = _kept_key(repo, index, build)
+    found = kept.load(index, key, tails=agenda) if index is not None and key is not None \
+        else None
+    if recs is None:
+        recs = []
+    if found is not None:
+        assert index is not None and key is not None
+        out = _from_kept(repo, index, key, found, build, lent, pre, racy_after, recs)
+        if out is not None:
+            return out
+        lent = None  # (lent to the kept records' comparison: taken out)
+    names = sorted(n[:-5] for n in _entries(folder, lent)
+                   if n.endswith(".yaml") and not n.startswith("."))
+    stats, recent, seen = _stats(folder, names, lent, racy_after)
+    out = _records_of(repo, index, build, names, stats, recent, recs, whole=True)
+    if index is not None and key is not None and not agenda:
+        kept.write(index, key, [f"{n}.yaml" for n in names], kept.trusted(seen, recent, recs),
+                   out, kept.tails(recs))
+    return out
+
+
+def _kept_key(repo: Repo, index: Index | None, build: RecordBuilder) -> kept.Key | None:
+    blob = repo.__dict__.get("settings_blob")  # the opp.yaml the settings came from
+    if index is None or index.generation is None or blob is None:
+        return None
+    return kept.Key(index.generation, blob, build.names)
+
+
+def _entries(folder: str, lent: dict[str, tuple] | None) -> Any:
+    """The folder's names: those lent, else listed now (none when it is gone)."""
+    if lent is not None:
+        return lent
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
+
+
+def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
+               build: RecordBuilder, lent: dict[str, tuple] | None, pre: Ahead | None,
+               racy_after: int, recs: list[str | None]) -> list[Record] | None:
+    """The records kept whole, with those of the files changed, new or gone since built
+    again; kept whole again once more than 1 % of the files (at least 32) differ. None
+    when the stat data cannot be compared (the full way then)."""
+    folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
+    if pre is not None and pre.token == found.head[4]:  # compared by the key's child
+        compared: Compared | None = Compared(sorted({*pre.changed, *found.moved}), pre.gone,
+                                             pre.new)
+        lent = pre.lent  # (of the files changed: those of moved accounts are stat now)
+    else:
+        now = stats_now(lent, found.files) if lent is not None \
+            else kept.stat_all(folder, found.files)
+        compared = compare(found.files, found.stats, now, _entries(folder, lent))
+    if compared is None:
+        return None
+    names = sorted([found.records[i].id for i in compared.changed if i not in compared.gone]
+                   + compared.new)
+    if lent is not None:
+        lent = {name: lent[name] for name in map("{}.yaml".format, names) if name in lent}
+    stats, recent, seen = _stats(folder, names, lent, racy_after)
+    part_recs: list[str | None] = []
+    part = _records_of(repo, index, build, names, stats, recent, part_recs, whole=False)
+    again = not build.agenda and len(names) + len(compared.gone) > max(
+        SNAPSHOT_SLACK, len(found.files) // 100)
+    if again and found.tails is None:
+        found = found._replace(tails=kept.tails_of(index, found))
+        again = found.tails is not None
+    files, kept_stats, records, tails = kept.merged(
+        found, compared, names, kept.trusted(seen, recent, part_recs) if again else None,
+        part, kept.tails(part_recs))
+    if again and tails is not None:
+        kept.write(index, key, files, kept_stats, records, tails)
+    if not build.agenda:
+        return records
+    assert tails is not None  # loaded for the agenda
+    recs[:] = tails
+    # the agenda: a closed deal with nothing to do has no record (as RecordBuilder)
+    return [r if r is None or r.status == "open" or plans(tail or "", 0 if tail else -1)
+            else None  # type: ignore[misc]  # Record | None would burden every report
+            for r, tail in zip(records, tails, strict=True)]
+
+
 # Two passes on purpose: the first keeps of each file only its stat data as one string
 # (the replay key's stat data, lent whole, goes as it is read), the second compares it
 # with the files table's copy and builds the records, letting go of each row it used.
 # At 100,000 files that keeps the copy (56 MB of rows), the key's stat data (33 MB) and
 # the records (53 MB) from being held all at once (#25: the peak memory of a report).
-def _working_records(repo: Repo, index: Index | None, settings: Settings,
-                     recs: list[str | None] | None = None, agenda: bool = False
-                     ) -> list[Record]:
-    """The records; ``recs``, when given, receives each file's rec in the same order
-    (None for a file read the careful way). With ``agenda``, a closed deal with no
-    activity to do gets None instead of its record (the agenda has nothing of it)."""
-
-    folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
-    racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
-    lent = taken(folder)  # the stat data the replay key took, when it walked the folder
-    try:
-        names = sorted(n[:-5] for n in (os.listdir(folder) if lent is None else lent)
-                       if n.endswith(".yaml") and not n.startswith("."))
-    except FileNotFoundError:
-        names = []
-    if os.path.islink(folder):  # never read through a link: the careful path refuses it
-        return [_careful(repo, opp_id, settings) for opp_id in names]
-    stats, recent = _stats(folder, names, lent, racy_after)
-    keep_recs = recs is not None
-    if recs is None:
-        recs = []
+def _records_of(repo: Repo, index: Index | None, build: RecordBuilder, names: list[str],
+                stats: list[str | None], recent: set[int], recs: list[str | None],
+                whole: bool) -> list[Record]:
+    """The records of these files (``stats``, ``recent``: as ``_stats`` gives them);
+    ``recs`` receives each file's rec (None: read the careful way). ``whole``: these are
+    all the files (the files table's rows of others are gone, its copy is kept up)."""
     recs[:] = [None] * len(names)
-    snapshot = index.files_snapshot() if index is not None else None
-    known = snapshot if snapshot is not None else index.files() if index is not None else {}
-    build = RecordBuilder(settings, account_names(repo), agenda)
+    snapshot = index.files_snapshot() if index is not None and whole else None
+    known = snapshot if snapshot is not None else {} if index is None else \
+        index.files() if whole else index.file_rows(names)
     prefix = f"{OPPORTUNITIES_DIR}/"
-
     out: list[Any] = [None] * len(names)
     # files not taken from the index as they are, in id order: (position, id, stat data
     # to keep or '' when too recent to trust or None when unreadable, blob, rec, err)
@@ -293,8 +381,7 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             if row[3] is None:
                 try:
                     out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
-                    if keep_recs:
-                        recs[pos] = row[2]
+                    recs[pos] = row[2]
                     if snapshot is not None:
                         del known[opp_id]
                         used += 1
@@ -309,25 +396,33 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
     looked_up = _from_table(index, pending) if snapshot is not None else 0
     # read (after the stat above: a write in between only makes the stat stale) and hash
     to_read = [item for item in pending if item[2] is not None and item[3] is None]
-    found = _read_files(index, folder, to_read)
+    found = _read_files(index, os.path.join(repo.root, OPPORTUNITIES_DIR), to_read)
     reread = {item[1] for item in to_read}
     if index is not None:
-        gone = set(known) - set(names)
+        gone = set(known) - set(names) if whole else set()
         _remember(index, known, gone, to_read, found)
-        if index.generation is not None and (snapshot is None or gone or looked_up > max(
-                SNAPSHOT_SLACK, len(names) // 100)):
-            whole = _whole(index, known) if used else known
-            if whole is not None:
-                index.write_snapshot(_rows_now(whole, gone, pending, reread, found))
+        if whole and index.generation is not None and (
+                snapshot is None or gone or looked_up > max(SNAPSHOT_SLACK, len(names) // 100)):
+            rows = _whole(index, known) if used else known
+            if rows is not None:
+                index.write_snapshot(_rows_now(rows, gone, pending, reread, found))
     # the rows, read or written, and the files read are let go before the records grow
-    snapshot = known = whole = {}
+    snapshot = known = rows = {}
     to_read = []
+    _build_pending(repo, build, pending, reread, found, out, recs)
+    return out
 
-    for i, item in enumerate(pending):  # in id order: the first invalid file is named
+
+def _build_pending(repo: Repo, build: RecordBuilder, pending: list[list], reread: set[str],
+                   found: dict[str, Entry], out: list[Any], recs: list[str | None]) -> None:
+    """The records of the files not taken from the index as they were, in id order (the
+    first invalid file is named)."""
+    prefix = f"{OPPORTUNITIES_DIR}/"
+    for i, item in enumerate(pending):
         pending[i] = _DONE  # each item let go as its record takes its place
         pos, opp_id, keep, blob = item[:4]
         if keep is None:
-            out[pos] = _careful(repo, opp_id, settings)
+            out[pos] = _careful(repo, opp_id, build.settings)
             recs[pos] = None
         elif opp_id in reread:
             # each entry let go once its record is made (#25: a cold report's peak
@@ -335,40 +430,41 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             # (the id is in it), and the careful path words that
             entry = found.pop(blob, None)
             if entry is None:
-                out[pos] = _careful(repo, opp_id, settings)
+                out[pos] = _careful(repo, opp_id, build.settings)
                 recs[pos] = None
                 continue
             out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
-            if keep_recs:
-                recs[pos] = entry.rec
+            recs[pos] = entry.rec
         else:
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
-            if keep_recs:
-                recs[pos] = item[4]
-    return out
-
-
+            recs[pos] = item[4]
 def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_after: int
-           ) -> tuple[list[str | None], set[int]]:
+           ) -> tuple[list[str | None], set[int], list[tuple | None]]:
     """Each file's stat data as the files table keeps it (``size:mtime:ctime:inode``),
     None for one the careful path must read (gone, a link, a FIFO, a folder, too big);
-    and the positions of those too recent to trust. From ``lent`` (the replay key's stat
-    data, taken out as it is used) when given, else one ``stat`` per file."""
+    the positions of those too recent to trust; and each file's stat data as
+    ``outputs.taken`` lends it (None: gone). From ``lent`` (the replay key's stat data,
+    taken out as it is used) when given, else one ``stat`` per file."""
     stats: list[str | None] = [None] * len(names)
+    seen: list[tuple | None] = [None] * len(names)
     recent: set[int] = set()
     S_ISREG = stat_module.S_ISREG
-    dir_fd = os.open(folder, os.O_RDONLY) if names and lent is None else -1
+    rel = f"{OPPORTUNITIES_DIR}/"
+    dir_fd = -1
     try:
         for pos, opp_id in enumerate(names):
-            if lent is None:
+            item = lent.pop(f"{opp_id}.yaml", None) if lent is not None else None
+            if item is None:  # not lent: stat now
+                if dir_fd < 0:
+                    dir_fd = os.open(folder, os.O_RDONLY)
                 try:
                     info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
                 except OSError:
                     continue
-                mode, size, mtime, ctime, ino = info.st_mode, info.st_size, \
-                    info.st_mtime_ns, info.st_ctime_ns, info.st_ino
-            else:
-                _, _, mode, size, mtime, ctime, ino = lent.pop(f"{opp_id}.yaml")
+                item = (rel, f"{opp_id}.yaml", info.st_mode, info.st_size,
+                        info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            seen[pos] = item
+            _, _, mode, size, mtime, ctime, ino = item
             if not S_ISREG(mode) or size > MAX_FILE_BYTES:
                 continue
             stats[pos] = f"{size}:{mtime}:{ctime}:{ino}"
@@ -377,7 +473,7 @@ def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_af
     finally:
         if dir_fd >= 0:
             os.close(dir_fd)
-    return stats, recent
+    return stats, recent, seen
 
 
 def _whole(index: Index, known: dict[str, tuple]) -> dict[str, tuple] | None:
@@ -467,77 +563,10 @@ def _from_table(index: Index | None, pending: list[list]) -> int:
     return len(wanted)
 
 
-def working_detail(repo: Repo, opp_id: str) -> dict:
-    """``opp show --format json`` of a working-tree file: from the index when it has the
-    file's content (else parsed and remembered), after the checks ``Repo.load`` makes."""
-    settings = report_settings(repo)
-    return with_retry(repo, lambda index: _working_detail(repo, index, opp_id, settings))
-
-
-def _working_detail(repo: Repo, index: Index | None, opp_id: str,
-                    settings: Settings) -> dict:
-
-
-    relpath = f"{OPPORTUNITIES_DIR}/{opp_id}.yaml"
-    path = os.path.join(repo.root, relpath)
-    try:
-        info = os.lstat(path)
-        if (index is None or not stat_module.S_ISREG(info.st_mode)
-                or info.st_size > MAX_FILE_BYTES
-                or os.path.islink(os.path.join(repo.root, OPPORTUNITIES_DIR))):
-            raise OSError
-        stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
-        row = index.file_row(opp_id)
-        data = None
-        if row is not None and row[0] == stat:
-            blob, entry = row[1], row[2]
-        else:
-            data = read_plain(path)
-            blob, entry = blob_id(data), None
-        text = index.detail(blob)
-        if entry is None:
-            entry = index.entries([blob]).get(blob)
-        if entry is None or (text is None and entry.rec is not None and entry.err is None):
-            if data is None:
-                data = read_plain(path)
-                blob = blob_id(data)
-            entry = parse(data)
-            index.write(entries={blob: entry})
-            text = entry.detail
-    except OSError:  # gone, unreadable, not a file: the careful path words it
-        from ...domain.views import detail as full_detail
-
-        return full_detail(repo.load(opp_id), repo.settings)
-    make_record(entry, opp_id, relpath, settings)  # the checks Repo.load makes
-    assert text is not None  # make_record refused an entry without a detail
-    out = json.loads(text)
-    stage = settings.stage(out["stage"])
-    out.update(stage_label=stage.label, status=stage.kind, probability=stage.probability)
-    out["category"], out["category_source"] = deal_category(
-        stage.kind, stage_category(stage.id, stage.kind, stage.category),
-        out["category"] if out["category_source"] == "set" else None)
-    return out  # every key whatever the modules, as views.detail gives it
-
-
 def _careful(repo: Repo, opp_id: str, settings: Settings) -> Record:
     """One file the fast way could not read: loaded as without an index."""
 
     return record(repo.load(opp_id), repo.settings, account_names(repo))
-
-
-def status(repo: Repo) -> dict[str, Any]:
-    """What ``opp index status`` prints."""
-    path = index_path(repo)
-    out: dict[str, Any] = {"path": str(path), "enabled": enabled(),
-                           "exists": path.exists(),
-                           "bytes": path.stat().st_size if path.exists() else 0}
-    index = for_repo(repo)
-    if index is not None:
-        try:
-            out.update(index.counts())
-        except Corrupt:
-            out["corrupt"] = True
-    return out
 
 
 def rebuild(repo: Repo) -> dict[str, Any]:
@@ -550,4 +579,4 @@ def rebuild(repo: Repo) -> dict[str, Any]:
     repo.__dict__.pop("_index", None)
     repo.__dict__.pop("settings", None)  # read again, and kept in the new index
     working_records(repo)
-    return status(repo)
+    return index_status(repo)

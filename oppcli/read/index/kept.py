@@ -1,0 +1,272 @@
+"""The working tree's records kept whole between reports (``.git/opp-index.records``).
+
+At 100,000 files a report after one change used to build 100,000 records again from the
+files table (~0.4 s). The records are kept instead, as columns, each with the stat data
+of the file it was built from; a report compares that stat data with the files' (in C,
+a tuple against a tuple) and builds again only the records of the files that differ,
+are new or are gone.
+
+It is a cache of facts: a file with this stat data gives this record under these
+settings and these account names. So:
+
+- it belongs to one SQLite file of the index (its random generation, which a new format
+  or a new version of the parsing code changes) and to one ``opp.yaml`` content:
+  anything else and it is not used;
+- it records the account names it was built with: the records of a customer whose
+  account was added, renamed or removed since are built again;
+- stat data younger than 3 seconds (racy-clean, as for the files table) is never kept:
+  such a file is built again at each report until it is kept;
+- it holds valid records only: it is written by a report that read every file without
+  an error;
+- damaged, cut short or foreign, it is ignored (a CRC covers each part).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ...domain.records import Record
+from ...store.files import OPPORTUNITIES_DIR
+from .entry import MARK
+from .stats import (
+    MISSING,
+    RECORDS_MAGIC,
+    STAT,
+    STATED,
+    UNTRUSTED,
+    Compared,
+    read_head,
+    read_part,
+    write_part,
+)
+
+if TYPE_CHECKING:
+    from .db import Index
+
+__all__ = ["MISSING", "STAT", "UNTRUSTED", "Compared", "Kept", "Key"]
+
+_new = tuple.__new__
+_AMOUNT = Record._fields.index("amount")
+_TYPED = ((Record._fields.index("objective"), Decimal),
+          (Record._fields.index("close_date"), date.fromisoformat),
+          (Record._fields.index("created"), date.fromisoformat))
+
+
+class Kept(NamedTuple):
+    """The records of the working tree, in id order, with each file's name and the stat
+    data (``STAT``, one after the other) of the file each record was built from (or
+    ``UNTRUSTED``); ``tails`` (when asked for) the dated part of each file's entry
+    (``entry.MARK`` on), "" when it has none, None when it was read the careful way;
+    ``head``: what they were kept for, and a token that tells one writing of the copy
+    from another; ``moved``: the positions of records whose customer's account was
+    added, renamed or removed since (their stat data is ``UNTRUSTED`` here)."""
+
+    files: list[str]
+    stats: bytes
+    records: list[Record]
+    tails: list[str | None] | None
+    head: tuple
+    moved: tuple[int, ...] = ()
+
+
+class Key(NamedTuple):
+    """What the records depend on beyond each file: the index's generation, the blob of
+    ``opp.yaml`` the settings were read from, and the account names."""
+
+    generation: str
+    settings: str
+    names: dict[str, str]
+
+
+def load(index: Index, key: Key, tails: bool = False) -> Kept | None:
+    """The records kept for ``key`` (with their tails when asked); None when there are
+    none (or they are damaged). Those ``preload`` read already, when they are these."""
+    global _preloaded
+    found, _preloaded = _preloaded, None
+    path = str(index.records_path())
+    if found is None or found[0] != path or found[1] is None or (tails and found[1].tails is None):
+        found = (path, _read(path, tails))
+    kept = found[1]
+    if kept is None or kept.head[:2] != (key.generation, key.settings):
+        return None
+    if kept.head[2] != key.names:
+        moved = _renamed(kept.head[2], key.names, kept.records)
+        stats = bytearray(kept.stats)
+        for i in moved:
+            stats[i * STAT.size:(i + 1) * STAT.size] = UNTRUSTED
+        kept = kept._replace(stats=bytes(stats), moved=moved)
+    return kept
+
+
+_preloaded: tuple[str, Kept | None] | None = None
+
+
+def preload(path: str, tails: bool = False) -> None:
+    """Read the records kept at ``path`` ahead, while the replay key's walk runs in its own
+    process: ``load`` takes them if they are the ones it wants (a cache of facts, each
+    checked against the files' stat data the walk took, so reading it early is safe)."""
+    global _preloaded
+    _preloaded = (path, _read(path, tails))
+
+
+def _read(path: str, tails: bool) -> Kept | None:
+    try:
+        with open(path, "rb") as fh:
+            start = read_head(fh)
+            if start is None:
+                return None
+            end = os.fstat(fh.fileno()).st_size
+            columns = [read_part(fh, end) for _ in Record._fields]
+            kept_tails = read_part(fh, end) if tails else None
+            if tails and fh.read(1) != b"":
+                return None
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    n = len(start.files)
+    if start.head[3] != len(Record._fields) or any(len(c) != n for c in columns) or (
+            kept_tails is not None and len(kept_tails) != n):
+        return None
+    columns[_AMOUNT] = list(map(Decimal, columns[_AMOUNT]))
+    for i, make in _TYPED:
+        columns[i] = _typed(columns[i], make)
+    # tuple.__new__ in C, row by row: Record's own __new__ is a Python call
+    records = list(map(_new, repeat(Record), zip(*columns, strict=True)))
+    return Kept(start.files, start.stats, records, kept_tails, start.head)
+
+
+def tails_of(index: Index, found: Kept) -> list[str | None] | None:
+    """The tails of the records ``found`` holds, read now; None when the copy was
+    written again since (or cannot be read)."""
+    try:
+        with open(index.records_path(), "rb") as fh:
+            start = read_head(fh)
+            if start is None or start.head[4] != found.head[4]:
+                return None
+            end = os.fstat(fh.fileno()).st_size
+            for _ in Record._fields:
+                read_part(fh, end)
+            out = read_part(fh, end)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return out if type(out) is list and len(out) == len(found.files) else None
+
+
+def _renamed(then: dict[str, str], now: dict[str, str], records: list[Record]
+             ) -> tuple[int, ...]:
+    """The positions of the records of a customer whose account was added, renamed or
+    removed since they were kept: those are built again, the others stay (an account
+    added for a new deal costs one record, not all of them)."""
+    moved = {k for k in then.keys() | now.keys() if then.get(k) != now.get(k)}
+    return tuple(i for i, r in enumerate(records)
+                 if (r.customer if r.customer_id is None else r.customer_id) in moved)
+
+
+def _typed(column: list, make: Any) -> list:
+    """A column of texts (or None) as values, equal texts sharing one value."""
+    values = {text: make(text) for text in set(column) if text is not None}
+    return list(map(values.get, column))
+
+
+def write(index: Index, key: Key, files: list[str], stats: list[bytes],
+          records: list[Record], tails: list[str | None]) -> None:
+    """Keep these records for ``key`` (atomically); best effort."""
+    path = index.records_path()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    columns: list[Any] = [list(c) for c in zip(*records, strict=True)] or \
+        [[] for _ in Record._fields]
+    for i in (_AMOUNT, *(i for i, _ in _TYPED)):
+        columns[i] = [None if v is None else str(v) for v in columns[i]]
+    head = (key.generation, key.settings, key.names, len(Record._fields),
+            os.urandom(8).hex())
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(RECORDS_MAGIC)
+            for part in (head, files, b"".join(stats), *columns, tails):
+                write_part(fh, part)
+        os.replace(tmp, path)
+    except (OSError, ValueError):  # ValueError: a value marshal cannot write
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def merged(found: Kept, compared: Compared, ids: list[str], stats: list[bytes] | None,
+           records: list[Record], tails: list[str | None]
+           ) -> tuple[list[str], list[bytes], list[Record], list[str | None] | None]:
+    """The kept files, stat data (when ``stats`` is given: cut per file only to keep the
+    records again), records and tails (when ``found`` has them) with those of ``ids``
+    (the changed and new files, built again) in their place, and those of the files
+    gone left out; in id order."""
+    size, old = STAT.size, found.stats
+    all_files, all_records = found.files.copy(), found.records.copy()
+    all_stats = [old[i:i + size] for i in range(0, len(old), size)] if stats is not None \
+        else None
+    all_tails = found.tails.copy() if found.tails is not None else None
+    at = {found.records[i].id: i for i in compared.changed if i not in compared.gone}
+    for k, opp_id in enumerate(ids):
+        i = at.get(opp_id, len(all_files))
+        if i == len(all_files):
+            all_files.append(f"{opp_id}.yaml")
+            all_records.append(records[k])
+            for column in (all_stats, all_tails):
+                if column is not None:
+                    column.append(None)  # type: ignore[arg-type]  # set just below
+        all_records[i] = records[k]
+        if all_stats is not None and stats is not None:
+            all_stats[i] = stats[k]
+        if all_tails is not None:
+            all_tails[i] = tails[k]
+    if compared.new or compared.gone:
+        order = sorted((i for i in range(len(all_files)) if i not in compared.gone),
+                       key=lambda i: all_files[i][:-5])  # by id (a record may be None)
+        all_files, all_records = _picked(all_files, order), _picked(all_records, order)
+        all_stats = _picked(all_stats, order) if all_stats is not None else None
+        all_tails = _picked(all_tails, order) if all_tails is not None else None
+    return all_files, all_stats or [], all_records, all_tails
+
+
+def _picked(column: list, order: list[int]) -> list:
+    return list(map(column.__getitem__, order))
+
+
+def trusted(seen: list[tuple | None], recent: set[int], recs: list[str | None]
+            ) -> list[bytes]:
+    """The stat data to keep with each record: none for a file too recent to trust or
+    read the careful way."""
+    return [UNTRUSTED if stat is None or pos in recent or recs[pos] is None
+            else STAT.pack(*STATED(stat)) for pos, stat in enumerate(seen)]
+
+
+def tails(recs: list[str | None]) -> list[str | None]:
+    """The dated part of each rec (from ``MARK`` on), "" when it has none, None for a
+    file read the careful way."""
+    return [rec if rec is None else rec[rec.find(MARK):] if MARK in rec else ""
+            for rec in recs]
+
+
+def stat_all(folder: str, files: list[str]) -> list[tuple]:
+    """The stat data of these files of ``folder``, as ``outputs.taken`` lends it
+    (``MISSING`` for a file gone)."""
+    rel = f"{OPPORTUNITIES_DIR}/"
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # no folder: no file
+        return [MISSING] * len(files)
+    out: list[tuple] = []
+    try:
+        for name in files:
+            try:
+                info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                out.append(MISSING)
+                continue
+            out.append((rel, name, info.st_mode, info.st_size, info.st_mtime_ns,
+                        info.st_ctime_ns, info.st_ino))
+    finally:
+        os.close(dir_fd)
+    return out

@@ -1,0 +1,123 @@
+"""The stat data the records kept whole (``kept.py``) were built from, read on its own:
+the replay key's walk compares it with the files' in its own process, before the report
+needs it, so this module imports nothing of opp's models.
+
+Also the parts the index's copies are written in (its files table's, ``db.py``, and the
+records', ``kept.py``): a length, a CRC and a marshal body each.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import zlib
+from itertools import repeat, starmap
+from operator import itemgetter
+from typing import Any, BinaryIO, NamedTuple
+
+RECORDS_MAGIC = b"opp-records 2\n"
+# a file's stat data as kept: mode, size, mtime, ctime (ns), inode; 40 bytes a file, the
+# files' one after the other (4 MB at 100,000: read at once, compared 64 files at a time)
+STAT = struct.Struct("<qqqqQ")
+STATED = itemgetter(2, 3, 4, 5, 6)  # of the stat data ``outputs.taken`` lends
+MISSING = ("", "", -1, 0, 0, 0, 0)  # a file gone, as lent
+UNTRUSTED = STAT.pack(-2, 0, 0, 0, 0)  # kept for a file too recent to trust: no file's
+_RUN = 64  # files compared at once
+
+
+def write_part(fh: BinaryIO, value: Any) -> None:
+    """One part of a copy: its length, its CRC, then its marshal body."""
+    body = marshal.dumps(value)
+    fh.write(len(body).to_bytes(4, "big") + zlib.crc32(body).to_bytes(4, "big"))
+    fh.write(body)
+
+
+def read_part(fh: BinaryIO, end: int) -> Any:
+    """The next part ``write_part`` wrote, in a file of ``end`` bytes; ``ValueError`` when
+    it is cut short, its length runs past the file (a damaged length asks for no more
+    memory than the file holds) or its CRC does not hold."""
+    head = fh.read(8)
+    size = int.from_bytes(head[:4], "big")
+    if len(head) != 8 or size > end - fh.tell():
+        raise ValueError("cut short")
+    body = fh.read(size)
+    if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
+        raise ValueError("damaged")
+    return marshal.loads(body)
+
+
+class Head(NamedTuple):
+    """The start of the records' copy: its head (generation, settings blob, account
+    names, record width, token), its files' names and their stat data."""
+
+    head: tuple
+    files: list[str]
+    stats: bytes
+
+
+def read_head(fh: BinaryIO) -> Head | None:
+    """The head of the records' copy open in ``fh``; None when it is none (or damaged)."""
+    try:
+        end = os.fstat(fh.fileno()).st_size
+        if fh.read(len(RECORDS_MAGIC)) != RECORDS_MAGIC:
+            return None
+        head, files, stats = read_part(fh, end), read_part(fh, end), read_part(fh, end)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if type(head) is not tuple or len(head) != 5 or type(head[2]) is not dict or \
+            type(files) is not list or type(stats) is not bytes or \
+            len(stats) != STAT.size * len(files):
+        return None
+    return Head(head, files, stats)
+
+
+def peek(path: str) -> Head | None:
+    """The head of the records' copy at ``path``, None when there is none."""
+    try:
+        with open(path, "rb") as fh:
+            return read_head(fh)
+    except OSError:
+        return None
+
+
+class Compared(NamedTuple):
+    """How the files stand against the kept records: the positions of those whose stat
+    data differs (``gone`` among them: no longer there), and the names of files not kept
+    (ids, in the folder's order)."""
+
+    changed: list[int]
+    gone: set[int]
+    new: list[str]
+
+
+def compare(files: list[str], stats: bytes, now: list[tuple], entries: Any
+            ) -> Compared | None:
+    """``now[i]``: the stat data of ``files[i]`` today, as lent (``MISSING`` when it is
+    gone); ``entries``: the folder's names (a file ``ID.yaml`` not kept is new). None
+    when some stat data cannot be packed (the full way reads every file then)."""
+    try:
+        packed = b"".join(starmap(STAT.pack, map(STATED, now)))
+    except struct.error:
+        return None
+    size = STAT.size
+    changed: list[int] = []
+    if packed != stats:
+        run = size * _RUN
+        for start in range(0, len(packed), run):
+            if packed[start:start + run] != stats[start:start + run]:
+                changed.extend(at // size for at in range(start, min(start + run, len(packed)),
+                                                          size)
+                               if packed[at:at + size] != stats[at:at + size])
+    gone = {i for i in changed if now[i] is MISSING}
+    new: list[str] = []
+    if len(entries) != len(now) - len(gone):  # another entry than the kept files
+        known = set(files)
+        new = [name[:-5] for name in entries
+               if name.endswith(".yaml") and not name.startswith(".") and name not in known]
+    return Compared(changed, gone, new)
+
+
+def lent_now(lent: dict[str, tuple], files: list[str]) -> list[tuple]:
+    """The stat data lent for each of ``files`` (``MISSING`` for one gone)."""
+    return list(map(lent.get, files, repeat(MISSING)))

@@ -1,0 +1,124 @@
+"""The replay key taken in a child process while the report gets ready (``read/ahead.py``,
+#25): the same key as taken at once, the kept records compared in the child, and the
+answer of a full parse whatever changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_index import deals, edit_objective, run
+
+from oppcli.read import ahead, outputs
+from oppcli.read.index import stats, worktree
+
+__all__ = ["deals"]  # a fixture, shared with test_index
+
+ARGV = ["pipeline", "--format", "json"]
+# the console script with the key taken in a child whatever the size of the kept records
+FORKING = ("import sys; from oppcli.read import ahead; ahead.FORK_BYTES = 0; "
+           "from oppcli.cli import main; main()")
+REPORTS = (ARGV, ["forecast", "--format", "json"], ["list", "--format", "json"],
+           ["agenda", "--format", "json"], ["pipeline"])
+
+
+def opp(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", FORKING, *args], cwd=root,
+                          capture_output=True, env={**os.environ, **env})
+
+
+def same_through_the_child(root: Path) -> None:
+    for argv in REPORTS:
+        reference = opp(root, *argv, OPP_NO_INDEX="1")
+        for _ in range(2):
+            found = opp(root, *argv)
+            assert (found.returncode, found.stdout, found.stderr) == (
+                reference.returncode, reference.stdout, reference.stderr), argv
+
+
+@pytest.fixture
+def ready(deals, monkeypatch):
+    """The deals' records kept whole, every stat datum trusted, the key taken in a child."""
+    monkeypatch.chdir(deals.root)
+    monkeypatch.setattr(outputs, "RACY_SECONDS", 0)
+    monkeypatch.setattr(worktree, "RACY_SECONDS", -60)
+    monkeypatch.setattr(ahead, "FORK_BYTES", 0)
+    run("pipeline")
+    assert (deals.root / ".git" / "opp-index.records").is_file()
+    time.sleep(0.01)
+    return deals
+
+
+def test_the_key_taken_in_a_child_is_the_key(ready):
+    folder = str(ready.root / "opportunities")
+    pending = ahead.start(ARGV)
+    assert pending is not None and pending.forked
+    found = pending.key()
+    assert found == outputs.key_of(ARGV)
+    head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
+    assert head is not None
+    compared = ahead.compared(folder)
+    assert compared is not None and compared.token == head.head[4]
+    assert compared.changed == [] and compared.new == [] and compared.lent == {}
+    assert ahead.compared(folder) is None  # once
+    a, b, c, d = ready.ids
+    edit_objective(ready.file(b), "4321.00")
+    ready.file(d).unlink()
+    new = ready.new("Hooli", "--amount", "10")
+    outputs.lent_all()  # (what the in-process key lent, not the child)
+    pending = ahead.start(ARGV)
+    assert pending is not None and pending.key() == outputs.key_of(ARGV)
+    compared = ahead.compared(folder)
+    assert compared is not None
+    assert [head.files[i] for i in compared.changed] == sorted([f"{b}.yaml", f"{d}.yaml"])
+    assert [head.files[i] for i in compared.gone] == [f"{d}.yaml"]
+    assert compared.new == [new] and set(compared.lent) == {f"{b}.yaml", f"{new}.yaml"}
+
+
+def test_no_key_when_the_child_fails(ready, monkeypatch):
+    def boom(*args):
+        raise RuntimeError("the child failed")
+    monkeypatch.setattr(ahead, "_child", boom)
+    pending = ahead.start(ARGV)
+    assert pending is not None and pending.forked and pending.key() is None
+
+
+def test_a_replay_needs_nothing_of_the_walk(ready):
+    found = outputs.key_of(ARGV)
+    assert found is not None
+    outputs.lent_all()
+    outputs.keep(found.folder, found.digest, b"kept\n", b"")
+    pending = ahead.start(ARGV)
+    assert pending is not None and pending.key() == found
+    assert outputs.taken(str(ready.root / "opportunities")) is None
+    assert ahead.compared(str(ready.root / "opportunities")) is None
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_reports_through_the_child_give_a_full_parses_answer(ready, trusted, monkeypatch):
+    """The console script, the key taken in a child, after each kind of change; with
+    the records kept trusted, or every one of them too recent to trust (built again)."""
+    root, (a, b, c, d) = ready.root, ready.ids
+    if not trusted:
+        monkeypatch.setattr(worktree, "RACY_SECONDS", 3)
+        (root / ".git" / "opp-index.records").unlink()
+        run("pipeline")  # kept again: every file younger than 3 s
+        found = stats.peek(str(root / ".git" / "opp-index.records"))
+        assert found is not None and found.stats == stats.UNTRUSTED * len(found.files)
+    same_through_the_child(root)
+    ready("note", b, "called back")
+    ready("add-product", a, "SRV-01")
+    same_through_the_child(root)
+    ready.new("Hooli", "--customer", "Hooli", "--amount", "10")
+    ready.file(d).unlink()
+    same_through_the_child(root)
+    ready("account", "edit", "Globex", "--name", "Globex Corporation")
+    same_through_the_child(root)
+    ready.file(c).write_text(ready.file(c).read_text().replace("stage: ", "stage: nowhere-"))
+    refused = opp(root, *ARGV)
+    assert refused.returncode == 1 and f"opportunities/{c}.yaml" in refused.stderr.decode()
+    same_through_the_child(root)
