@@ -127,15 +127,16 @@ def _child(argv: list[str], root: str, records: str) -> dict[str, Any] | None:
     seen = outputs.lent_all()
     folder = os.path.join(root, _OPPORTUNITIES)
     lent = seen.get(folder)
-    if lent is not None:
-        head = stats.peek(records)
-        now = stats.lent_now(lent, head.files) if head is not None else []
-        diff = stats.compare(head.files, head.stats, now, lent) if head is not None else None
-        if head is not None and diff is not None:
-            names = [head.files[i] for i in diff.changed if i not in diff.gone]
-            names += [f"{opp_id}.yaml" for opp_id in diff.new]
-            out["compared"][folder] = (head.head[4], diff.changed, list(diff.gone),
-                                       diff.new, {name: lent[name] for name in names})
-            del seen[folder]
+    head = stats.peek(records) if lent is not None else None
+    packed = stats.packed_now(lent, head.files) if lent is not None and head is not None \
+        else None
+    if head is not None and packed is not None:
+        assert lent is not None
+        diff = stats.compare(head.files, head.stats, packed, lent)
+        names = [head.files[i] for i in diff.changed if i not in diff.gone]
+        names += [f"{opp_id}.yaml" for opp_id in diff.new]
+        out["compared"][folder] = (head.head[4], diff.changed, list(diff.gone), diff.new,
+                                   {name: lent[name] for name in names})
+        del seen[folder]
     out["seen"] = seen
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter, methodcaller
@@ -65,25 +65,36 @@ def _percent(value: Decimal) -> str:
 
 
 _AMOUNT, _OBJECTIVE = attrgetter("amount"), attrgetter("objective")
-_CELL = attrgetter("stage", "currency", "status", "probability")
+_WEIGHING = attrgetter("status", "probability")
+_CELL = attrgetter("stage", "currency", "status")
 _CENTS = methodcaller("quantize", CENT, ROUND_HALF_UP)  # as ``money.cents``
 
 
 def cells(records: Sequence[Record]) -> dict[tuple[str, str, str], Sum]:
-    """The sums of each (stage, currency, status) cell, every record's weighted amount
-    as ``forecast.forecast_weighted`` gives it (all of a won one, none of a lost one, an
-    open one's amount x its stage's probability, rounded half-up per record): the
-    records grouped first, then each group summed in C (at 100,000 records, 30 ms
-    instead of 100)."""
+    """The sums of each (stage, currency, status) cell (``sums``)."""
+    return sums(records, map(_CELL, records))
+
+
+def sums(records: Sequence[Record], keys: Iterable[Hashable],
+         probabilities: Mapping[str, Decimal] | None = None) -> dict[Any, Sum]:
+    """The sums of the records of each key (``keys``: one per record, in order), every
+    record's weighted amount as ``forecast.forecast_weighted`` gives it: all of a won
+    one, none of a lost one, an open one's amount x its stage's probability (or its
+    stage's in ``probabilities``), rounded half-up per record. The records are grouped
+    first, then each group summed in C (at 100,000 records, 0.05 s instead of 0.1)."""
+    weighing: Iterable[tuple] = map(_WEIGHING, records)
+    if probabilities:
+        weighing = ((status, probabilities.get(r.stage, probability))
+                    for (status, probability), r in zip(weighing, records, strict=True))
     groups: dict[tuple, list[Record]] = {}
-    for key, r in zip(map(_CELL, records), records, strict=True):
+    for key, r in zip(zip(keys, weighing, strict=True), records, strict=True):
         found = groups.get(key)
         if found is None:
             groups[key] = [r]
         else:
             found.append(r)
-    out: dict[tuple[str, str, str], Sum] = {}
-    for (stage, currency, status, probability), group in groups.items():
+    out: dict[Any, Sum] = {}
+    for (key, (status, probability)), group in groups.items():
         amounts = list(map(_AMOUNT, group))
         objectives = [o for o in map(_OBJECTIVE, group) if o is not None]
         part = Sum()
@@ -94,9 +105,9 @@ def cells(records: Sequence[Record]) -> dict[tuple[str, str, str], Sum]:
         elif status != "lost":  # exact products (60 digits), then rounded per record
             factor = Decimal(probability) / 100
             part.weighted = sum(map(_CENTS, map(factor.__mul__, amounts)), ZERO)
-        cell = out.get((stage, currency, status))
+        cell = out.get(key)
         if cell is None:
-            out[(stage, currency, status)] = part
+            out[key] = part
         else:
             cell.merge(part)
     return out

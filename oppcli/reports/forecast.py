@@ -4,16 +4,18 @@ or stage, as amount and weighted amount, with the objective beside them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from ..domain.categories import CLOSED, GROUPS
 from ..domain.money import ZERO, money_str, weighted
 from ..domain.records import Record
 from .common import Sum, currencies_of, iso_day, money_fields
+from .common import sums as sums_by
 
 FORECAST_BY = ("month", "quarter", "owner", "stage", "category", "customer")
 
@@ -129,6 +131,20 @@ def _in_window(records: Sequence[Record], start: date | None, end: date | None
     return chosen, left_out
 
 
+_CURRENCY, _CLOSE = attrgetter("currency"), attrgetter("close_date")
+
+
+def _groups(chosen: Sequence[Record], by: str) -> Iterable[str]:
+    """The group of each record: its owner, customer, stage, category, or close period."""
+    if by in ("owner", "customer", "stage"):
+        return map(attrgetter(by), chosen)
+    if by == "category":
+        return (category or "pipeline" for category in map(attrgetter("category"), chosen))
+    days = list(map(_CLOSE, chosen))  # a few hundred close dates among many deals
+    named = {day: UNSCHEDULED if day is None else period(day, by) for day in set(days)}
+    return map(named.__getitem__, days)
+
+
 def forecast(records: Sequence[Record], by: str = "month", *, start: date | None = None,
              end: date | None = None, default_currency: str = "EUR",
              probabilities: Mapping[str, Decimal] | None = None) -> Forecast:
@@ -144,26 +160,7 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
     if by not in FORECAST_BY:
         raise ValueError(f"forecast by {by!r}: expected one of {', '.join(FORECAST_BY)}")
     chosen, left_out = _in_window(records, start, end)
-    periods: dict[date, str] = {}  # a few hundred close dates among many deals
-
     account_ids = {r.customer: r.customer_id for r in chosen} if by == "customer" else {}
-
-    def group_of(r: Record) -> str:
-        if by == "owner":
-            return r.owner
-        if by == "customer":
-            return r.customer
-        if by == "stage":
-            return r.stage
-        if by == "category":
-            return r.category or "pipeline"
-        day = r.close_date
-        if day is None:
-            return UNSCHEDULED
-        found = periods.get(day)
-        if found is None:
-            found = periods[day] = period(day, by)
-        return found
 
     ranks = {r.stage: r.stage_rank for r in chosen}
 
@@ -176,11 +173,8 @@ def forecast(records: Sequence[Record], by: str = "month", *, start: date | None
             return (GROUPS.index(group) if group in GROUPS else len(GROUPS), group)
         return (group == UNSCHEDULED, group)
 
-    sums: dict[tuple[str, str], Sum] = {}
-    for r in chosen:
-        key = (group_of(r), r.currency)
-        cell = sums.get(key) or sums.setdefault(key, Sum())
-        cell.add(r, forecast_weighted(r, probabilities))
+    sums = sums_by(chosen, zip(_groups(chosen, by), map(_CURRENCY, chosen), strict=True),
+                   probabilities)
     totals = {c: Sum() for c in currencies_of(chosen, default_currency)}
     for (_, currency), cell in sums.items():
         totals[currency].merge(cell)

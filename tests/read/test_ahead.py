@@ -122,3 +122,4 @@ def test_reports_through_the_child_give_a_full_parses_answer(ready, trusted, mon
     refused = opp(root, *ARGV)
     assert refused.returncode == 1 and f"opportunities/{c}.yaml" in refused.stderr.decode()
     same_through_the_child(root)
+

@@ -322,18 +322,29 @@ any_places = st.one_of(*(st.decimals(min_value=0, max_value=10**9, places=n)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(a_record, any_places, st.none() | any_places), max_size=40))
-def test_the_cells_sum_each_record_as_it_is_weighted_alone(drawn):
-    """``common.cells`` sums by group in C: the same sums, to the last digit and exponent,
-    as adding each record's ``forecast_weighted`` one by one (amounts typed 12.5 or 12)."""
+@given(st.lists(st.tuples(a_record, any_places, st.none() | any_places), max_size=40),
+       st.none() | st.dictionaries(st.sampled_from([s.id for s in STAGES]),
+                                   st.decimals(min_value=0, max_value=100, places=1)))
+def test_the_sums_add_each_record_as_it_is_weighted_alone(drawn, probabilities):
+    """``common.sums`` sums by group in C: the same sums, to the last digit and exponent,
+    as adding each record's ``forecast_weighted`` one by one (amounts typed 12.5 or 12,
+    probabilities of the stages replaced or not)."""
     book = [r._replace(amount=amount, objective=objective) for r, amount, objective in drawn]
-    expected: dict[tuple[str, str, str], common.Sum] = {}
+    expected: dict[tuple[str, str], common.Sum] = {}
     for r in book:
-        expected.setdefault((r.stage, r.currency, r.status), common.Sum()).add(
-            r, forecast.forecast_weighted(r))
-    found = common.cells(book)
-    assert {k: {f: str(v) for f, v in s.fields().items()} for k, s in found.items()} == \
-        {k: {f: str(v) for f, v in s.fields().items()} for k, s in expected.items()}
+        expected.setdefault((r.owner, r.currency), common.Sum()).add(
+            r, forecast.forecast_weighted(r, probabilities))
+    found = common.sums(book, ((r.owner, r.currency) for r in book), probabilities)
+
+    def shown(sums):
+        return {k: {f: str(v) for f, v in s.fields().items()} for k, s in sums.items()}
+    assert shown(found) == shown(expected)
+    if probabilities is None:
+        cells = {}
+        for r in book:
+            cells.setdefault((r.stage, r.currency, r.status), common.Sum()).add(
+                r, forecast.forecast_weighted(r))
+        assert shown(common.cells(book)) == shown(cells)
 
 
 @settings(max_examples=200, deadline=None)

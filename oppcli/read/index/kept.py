@@ -249,24 +249,23 @@ def tails(recs: list[str | None]) -> list[str | None]:
             for rec in recs]
 
 
-def stat_all(folder: str, files: list[str]) -> list[tuple]:
-    """The stat data of these files of ``folder``, as ``outputs.taken`` lends it
-    (``MISSING`` for a file gone)."""
+def stat_all(folder: str, names: Any) -> dict[str, tuple]:
+    """The stat data of these names of ``folder`` (those there), as ``outputs.taken``
+    lends it."""
     rel = f"{OPPORTUNITIES_DIR}/"
+    out: dict[str, tuple] = {}
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:  # no folder: no file
-        return [MISSING] * len(files)
-    out: list[tuple] = []
+        return out
     try:
-        for name in files:
+        for name in names:
             try:
                 info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
             except OSError:
-                out.append(MISSING)
                 continue
-            out.append((rel, name, info.st_mode, info.st_size, info.st_mtime_ns,
-                        info.st_ctime_ns, info.st_ino))
+            out[name] = (rel, name, info.st_mode, info.st_size, info.st_mtime_ns,
+                         info.st_ctime_ns, info.st_ino)
     finally:
         os.close(dir_fd)
     return out

@@ -91,15 +91,19 @@ class Compared(NamedTuple):
     new: list[str]
 
 
-def compare(files: list[str], stats: bytes, now: list[tuple], entries: Any
-            ) -> Compared | None:
-    """``now[i]``: the stat data of ``files[i]`` today, as lent (``MISSING`` when it is
-    gone); ``entries``: the folder's names (a file ``ID.yaml`` not kept is new). None
-    when some stat data cannot be packed (the full way reads every file then)."""
+def packed_now(lent: dict[str, tuple], files: list[str]) -> bytes | None:
+    """The stat data lent of ``files``, packed one after the other (a file gone as
+    ``MISSING``); None when some cannot be packed (the full way reads every file then)."""
     try:
-        packed = b"".join(starmap(STAT.pack, map(STATED, now)))
+        return b"".join(starmap(STAT.pack, map(STATED, map(lent.get, files, repeat(MISSING)))))
     except struct.error:
         return None
+
+
+def compare(files: list[str], stats: bytes, packed: bytes, entries: Any) -> Compared:
+    """``packed``: the stat data of ``files`` today (``packed_now``, ``packed_of``);
+    ``entries``: the folder's names, a set or a dict (a file ``ID.yaml`` not kept is
+    new, a kept one not among them gone)."""
     size = STAT.size
     changed: list[int] = []
     if packed != stats:
@@ -109,15 +113,10 @@ def compare(files: list[str], stats: bytes, now: list[tuple], entries: Any
                 changed.extend(at // size for at in range(start, min(start + run, len(packed)),
                                                           size)
                                if packed[at:at + size] != stats[at:at + size])
-    gone = {i for i in changed if now[i] is MISSING}
+    gone = {i for i in changed if files[i] not in entries}
     new: list[str] = []
-    if len(entries) != len(now) - len(gone):  # another entry than the kept files
+    if len(entries) != len(files) - len(gone):  # another entry than the kept files
         known = set(files)
         new = [name[:-5] for name in entries
                if name.endswith(".yaml") and not name.startswith(".") and name not in known]
     return Compared(changed, gone, new)
-
-
-def lent_now(lent: dict[str, tuple], files: list[str]) -> list[tuple]:
-    """The stat data lent for each of ``files`` (``MISSING`` for one gone)."""
-    return list(map(lent.get, files, repeat(MISSING)))

@@ -40,8 +40,7 @@ from .entry import (
     plans,
     workers_for,
 )
-from .stats import Compared, compare
-from .stats import lent_now as stats_now
+from .stats import Compared, compare, packed_now
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
@@ -314,15 +313,16 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
     when the stat data cannot be compared (the full way then)."""
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     if pre is not None and pre.token == found.head[4]:  # compared by the key's child
-        compared: Compared | None = Compared(sorted({*pre.changed, *found.moved}), pre.gone,
+        compared = Compared(sorted({*pre.changed, *found.moved}), pre.gone,
                                              pre.new)
         lent = pre.lent  # (of the files changed: those of moved accounts are stat now)
     else:
-        now = stats_now(lent, found.files) if lent is not None \
-            else kept.stat_all(folder, found.files)
-        compared = compare(found.files, found.stats, now, _entries(folder, lent))
-    if compared is None:
-        return None
+        entries = lent if lent is not None else set(_entries(folder, None))
+        packed = packed_now(lent if lent is not None else kept.stat_all(folder, entries),
+                            found.files)
+        if packed is None:
+            return None
+        compared = compare(found.files, found.stats, packed, entries)
     names = sorted([found.records[i].id for i in compared.changed if i not in compared.gone]
                    + compared.new)
     if lent is not None:
