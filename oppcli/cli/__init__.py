@@ -143,9 +143,13 @@ def main() -> None:
 
         pending = ahead.start(argv)
         if pending is not None and pending.forked:
-            get_ready(argv, pending.records)  # while the key's child walks the files
-            installed = True
-        found = pending.key() if pending is not None else None
+            try:
+                get_ready(argv, pending.records)  # while the key's child walks the files
+                installed = True
+            finally:
+                found = pending.key()  # (waited for, whatever happened)
+        else:
+            found = pending.key() if pending is not None else None
         if found is not None and outputs.replay(found):
             os._exit(0)
         recorder = outputs.Recorder(found) if found is not None and found.trusted else None

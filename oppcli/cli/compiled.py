@@ -17,7 +17,9 @@ level, which its first line repeats; one of another Python, damaged, truncated o
 foreign is ignored. It is written only where Python would write bytecode (not under
 ``PYTHONDONTWRITEBYTECODE``), whole, under a temporary name then renamed. Only the
 console script's own process installs it, for a command that runs (not a replayed
-report, nor help), never opp used as a library nor the tests' in-process runs; and
+report, nor help; but while a report's key is taken in a child, read/ahead.py, before
+it knows whether it replays), never opp used as a library nor the tests' in-process
+runs; and
 only those two modules' own calls go through it.
 
 This module has no ``from __future__`` import on purpose: ``compile`` and ``exec``

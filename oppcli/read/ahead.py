@@ -73,14 +73,18 @@ class Pending:
             os.close(self.fd)
             os.waitpid(self.pid, 0)
         self.forked = False
+        if not chunks:
+            return None  # the child failed, or found no key: the usual way
         try:
             found = marshal.loads(b"".join(chunks))
             folder, digest, trusted = found["key"]
-            outputs.lend(found["seen"])
-            for path, (token, changed, gone, new, lent) in found["compared"].items():
-                _compared[path] = Ahead(token, changed, set(gone), new, lent)
+            compared = {path: Ahead(token, changed, set(gone), new, lent) for
+                        path, (token, changed, gone, new, lent) in found["compared"].items()}
+            seen = found["seen"]
         except (EOFError, ValueError, TypeError, KeyError):
-            return None  # the child failed: no key, the usual way
+            return None  # cut short (a child killed): no key, the usual way
+        outputs.lend(seen)
+        _compared.update(compared)
         self.done = outputs.Key(Path(folder), digest, trusted)
         return self.done
 
@@ -101,12 +105,21 @@ def start(argv: list[str]) -> Pending | None:
         large = False
     if not large or not hasattr(os, "fork"):
         return Pending(outputs.key_of(argv))
-    read, write = os.pipe()
-    pid = os.fork()
+    try:
+        read, write = os.pipe()
+    except OSError:  # no file descriptor left: the key at once
+        return Pending(outputs.key_of(argv))
+    try:
+        pid = os.fork()
+    except OSError:  # no process left (a limit, no memory): the key at once
+        os.close(read)
+        os.close(write)
+        return Pending(outputs.key_of(argv))
     if pid == 0:  # the child: never returns
         try:
             os.close(read)
-            data = marshal.dumps(_child(argv, root, records))
+            found = _child(argv, root, records)
+            data = marshal.dumps(found) if found is not None else b""
             view = memoryview(data)
             while view:
                 view = view[os.write(write, view):]

@@ -87,6 +87,16 @@ def test_no_key_when_the_child_fails(ready, monkeypatch):
     assert pending is not None and pending.forked and pending.key() is None
 
 
+@pytest.mark.parametrize("failing", ["fork", "pipe"])
+def test_without_a_process_or_a_pipe_the_key_is_taken_at_once(ready, failing, monkeypatch):
+    def refused(*args):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(os, failing, refused)
+    pending = ahead.start(ARGV)
+    assert pending is not None and not pending.forked
+    assert pending.key() == outputs.key_of(ARGV)
+
+
 def test_a_replay_needs_nothing_of_the_walk(ready):
     found = outputs.key_of(ARGV)
     assert found is not None

@@ -21,6 +21,7 @@ from test_index import (
     trusting,
 )
 
+from oppcli.domain.records import Record
 from oppcli.read.index import db, entry, kept, stats, worktree
 from oppcli.store.repo import Repo
 
@@ -135,7 +136,8 @@ def test_stat_data_too_recent_is_never_kept(deals, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a folder",
                                     "another index", "an older copy", "settings",
-                                    "an account renamed", "a bit flipped"])
+                                    "an account renamed", "a bit flipped", "foreign values",
+                                    "a fifo"])
 def test_the_records_kept_whole_are_only_a_cache(deals, damage, trusting, monkeypatch):
     """Damaged, of another index, older than the files, or kept under other settings
     or other account names: it costs time, never a wrong answer."""
@@ -156,6 +158,22 @@ def test_the_records_kept_whole_are_only_a_cache(deals, damage, trusting, monkey
                                                          "probability: 55"))
     elif damage == "an account renamed":
         deals("account", "edit", "Globex", "--name", "Globex Corporation")
+    elif damage == "foreign values":  # sound CRCs, values this opp never writes
+        with open(copy, "rb") as fh:
+            fh.read(len(stats.RECORDS_MAGIC))
+            end = os.fstat(fh.fileno()).st_size
+            parts = []
+            while fh.tell() < end:
+                parts.append(stats.read_part(fh, end))
+        created = 3 + Record._fields.index("created")
+        parts[created] = [1] * len(parts[created])
+        with open(copy, "wb") as fh:
+            fh.write(stats.RECORDS_MAGIC)
+            for part in parts:
+                stats.write_part(fh, part)
+    elif damage == "a fifo":
+        copy.unlink()
+        os.mkfifo(copy)
     elif damage == "a bit flipped":
         data = bytearray(copy.read_bytes())
         data[-5] ^= 1

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...domain.settings import Settings
 from .entry import SEP, Entry
-from .stats import read_part, write_part
+from .stats import open_copy, read_part, write_part
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
@@ -242,7 +242,7 @@ class Index:
         if self.generation is None:
             return None
         try:
-            with open(self.snapshot_path(), "rb") as fh:
+            with open_copy(self.snapshot_path()) as fh:
                 end = os.fstat(fh.fileno()).st_size
                 if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
                     return None

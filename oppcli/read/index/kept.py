@@ -15,7 +15,8 @@ settings and these account names. So:
 - it records the account names it was built with: the records of a customer whose
   account was added, renamed or removed since are built again;
 - stat data younger than 3 seconds (racy-clean, as for the files table) is never kept:
-  such a file is built again at each report until it is kept;
+  such a file's record is built again (from the files table) at each report until the
+  records are kept again (past 1 % of the files, at least 32, changed);
 - it holds valid records only: it is written by a report that read every file without
   an error;
 - damaged, cut short or foreign, it is ignored (a CRC covers each part).
@@ -33,12 +34,13 @@ from ...domain.records import Record
 from ...store.files import OPPORTUNITIES_DIR
 from .entry import MARK
 from .stats import (
-    MISSING,
     RECORDS_MAGIC,
     STAT,
     STATED,
     UNTRUSTED,
     Compared,
+    Head,
+    open_copy,
     read_head,
     read_part,
     write_part,
@@ -47,7 +49,7 @@ from .stats import (
 if TYPE_CHECKING:
     from .db import Index
 
-__all__ = ["MISSING", "STAT", "UNTRUSTED", "Compared", "Kept", "Key"]
+__all__ = ["STAT", "UNTRUSTED", "Kept", "Key"]
 
 _new = tuple.__new__
 _AMOUNT = Record._fields.index("amount")
@@ -115,7 +117,7 @@ def preload(path: str, tails: bool = False) -> None:
 
 def _read(path: str, tails: bool) -> Kept | None:
     try:
-        with open(path, "rb") as fh:
+        with open_copy(path) as fh:
             start = read_head(fh)
             if start is None:
                 return None
@@ -124,25 +126,32 @@ def _read(path: str, tails: bool) -> Kept | None:
             kept_tails = read_part(fh, end) if tails else None
             if tails and fh.read(1) != b"":
                 return None
-    except (OSError, ValueError, EOFError, TypeError):
+        return _decoded(start, columns, kept_tails)
+    # a copy cut short, damaged, or (behind a sound CRC) of values this opp does not
+    # write: only slower, never a refusal (ArithmeticError: Decimal's InvalidOperation)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, ArithmeticError):
         return None
+
+
+def _decoded(start: Head, columns: list, tails: list | None) -> Kept | None:
     n = len(start.files)
-    if start.head[3] != len(Record._fields) or any(len(c) != n for c in columns) or (
-            kept_tails is not None and len(kept_tails) != n):
+    if start.head[3] != len(Record._fields) or any(
+            type(c) is not list or len(c) != n for c in columns) or (
+            tails is not None and (type(tails) is not list or len(tails) != n)):
         return None
     columns[_AMOUNT] = list(map(Decimal, columns[_AMOUNT]))
     for i, make in _TYPED:
         columns[i] = _typed(columns[i], make)
     # tuple.__new__ in C, row by row: Record's own __new__ is a Python call
     records = list(map(_new, repeat(Record), zip(*columns, strict=True)))
-    return Kept(start.files, start.stats, records, kept_tails, start.head)
+    return Kept(start.files, start.stats, records, tails, start.head)
 
 
 def tails_of(index: Index, found: Kept) -> list[str | None] | None:
     """The tails of the records ``found`` holds, read now; None when the copy was
     written again since (or cannot be read)."""
     try:
-        with open(index.records_path(), "rb") as fh:
+        with open_copy(index.records_path()) as fh:
             start = read_head(fh)
             if start is None or start.head[4] != found.head[4]:
                 return None

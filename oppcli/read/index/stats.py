@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat as stat_module
 import struct
 import zlib
 from itertools import repeat, starmap
@@ -75,10 +76,23 @@ def read_head(fh: BinaryIO) -> Head | None:
 def peek(path: str) -> Head | None:
     """The head of the records' copy at ``path``, None when there is none."""
     try:
-        with open(path, "rb") as fh:
+        with open_copy(path) as fh:
             return read_head(fh)
     except OSError:
         return None
+
+
+def open_copy(path: Any) -> BinaryIO:
+    """One of the index's copies, opened to read; ``OSError`` when it is no regular file
+    (a FIFO there would block the open, a folder the read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class Compared(NamedTuple):

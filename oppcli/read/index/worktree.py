@@ -277,7 +277,6 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
         out = _from_kept(repo, index, key, found, build, lent, pre, racy_after, recs)
         if out is not None:
             return out
-        lent = None  # (lent to the kept records' comparison: taken out)
     names = sorted(n[:-5] for n in _entries(folder, lent)
                    if n.endswith(".yaml") and not n.startswith("."))
     stats, recent, seen = _stats(folder, names, lent, racy_after)
@@ -345,7 +344,8 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
     assert tails is not None  # loaded for the agenda
     recs[:] = tails
     # the agenda: a closed deal with nothing to do has no record (as RecordBuilder)
-    return [r if r is None or r.status == "open" or plans(tail or "", 0 if tail else -1)
+    # (a record read the careful way, tail None: its dated items are read the same way)
+    return [r if r is None or tail is None or r.status == "open" or plans(tail, 0 if tail else -1)
             else None  # type: ignore[misc]  # Record | None would burden every report
             for r, tail in zip(records, tails, strict=True)]
 
@@ -438,6 +438,8 @@ def _build_pending(repo: Repo, build: RecordBuilder, pending: list[list], reread
         else:
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
             recs[pos] = item[4]
+
+
 def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_after: int
            ) -> tuple[list[str | None], set[int], list[tuple | None]]:
     """Each file's stat data as the files table keeps it (``size:mtime:ctime:inode``),
