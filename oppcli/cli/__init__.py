@@ -11,6 +11,7 @@ import types
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from ..read.ahead import Pending
     from ..read.outputs import Recorder
 
 
@@ -110,19 +111,24 @@ def merge_driver(argv: list[str]) -> int | None:
         return failed(exc)
 
 
-def get_ready(argv: list[str], records: str) -> None:
-    """What a report does first that reads nothing of the data repo: the kept compiles,
-    the command line's modules, and the records kept whole (``read/ahead.py``)."""
+def get_ready(argv: list[str], pending: Pending) -> None:
+    """What a report does first that reads nothing of the data repo, while the key's child
+    walks the files (``read/ahead.py``): the kept compiles, the command line's modules,
+    and the records kept whole; each only while the child has not answered (a replay
+    needs none of them)."""
     from ..read.outputs import command_of
     from . import compiled
 
     compiled.install()
+    if pending.answered():
+        return
     from ..read.index import kept
     from . import app
 
     command = command_of(argv)[0] or ""
     app.load_commands(app.cli, [command])
-    kept.preload(records, tails=command == "agenda")
+    if not pending.answered():
+        kept.preload(pending.records, tails=command == "agenda")
 
 
 def main() -> None:
@@ -144,7 +150,7 @@ def main() -> None:
         pending = ahead.start(argv)
         if pending is not None and pending.forked:
             try:
-                get_ready(argv, pending.records)  # while the key's child walks the files
+                get_ready(argv, pending)  # while the key's child walks the files
                 installed = True
             finally:
                 found = pending.key()  # (waited for, whatever happened)

@@ -22,13 +22,15 @@ from __future__ import annotations
 import gc
 import marshal
 import os
+import select
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import outputs
 from .index import stats
 
-FORK_BYTES = 1 << 20  # the records kept whole from which the key is taken in a child
+# the records kept whole (~35,000 deals) from which the key is taken in a child
+FORK_BYTES = 8 << 20
 _OPPORTUNITIES = "opportunities"
 
 
@@ -59,6 +61,13 @@ class Pending:
                  records: str = ""):
         self.done, self.pid, self.fd, self.records = key, pid, fd, records
         self.forked = pid > 0
+
+    def answered(self) -> bool:
+        """Whether the child has answered (then whatever is done ahead is better left
+        to the report, which may be a replay)."""
+        if not self.forked:
+            return True
+        return bool(select.select([self.fd], [], [], 0)[0])
 
     def key(self) -> outputs.Key | None:
         if not self.forked:

@@ -29,6 +29,7 @@ import os
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...domain.records import Record
@@ -37,7 +38,6 @@ from .entry import MARK
 from .stats import (
     RECORDS_MAGIC,
     STAT,
-    STATED,
     UNTRUSTED,
     Compared,
     Head,
@@ -54,6 +54,8 @@ __all__ = ["STAT", "UNTRUSTED", "Kept", "Key"]
 
 _new = tuple.__new__
 _AMOUNT = Record._fields.index("amount")
+_TEXTS = (_AMOUNT, Record._fields.index("objective"), Record._fields.index("close_date"),
+          Record._fields.index("created"))  # kept as text: marshal writes no Decimal, no date
 _TYPED = ((Record._fields.index("objective"), Decimal),
           (Record._fields.index("close_date"), date.fromisoformat),
           (Record._fields.index("created"), date.fromisoformat))
@@ -193,22 +195,25 @@ def _typed(column: list, make: Any) -> list:
     return list(map(values.get, column))
 
 
-def write(index: Index, key: Key, files: list[str], stats: list[bytes],
-          records: list[Record], tails: list[str | None]) -> None:
-    """Keep these records for ``key`` (atomically); best effort."""
+def write(index: Index, key: Key, files: str, stats: bytes, records: list[Record],
+          tails: list[str | None]) -> None:
+    """Keep these records for ``key`` (atomically; ``files``: their files' names, one a
+    line; ``stats``: their stat data, one after the other); best effort."""
     path = index.records_path()
     tmp = f"{path}.{os.getpid()}.tmp"
-    columns: list[Any] = [list(c) for c in zip(*records, strict=True)] or \
-        [[] for _ in Record._fields]
-    for i in (_AMOUNT, *(i for i, _ in _TYPED)):
-        columns[i] = [None if v is None else str(v) for v in columns[i]]
     head = (key.generation, key.settings, key.names, len(Record._fields),
             os.urandom(8).hex())
     try:
         with open(tmp, "wb") as fh:
             fh.write(RECORDS_MAGIC)
-            for part in (head, files, b"".join(stats), *columns, tails):
+            for part in (head, files, stats):
                 write_part(fh, part)
+            texts = {*_TEXTS}
+            for i in range(len(Record._fields)):  # a column at a time (#25: memory)
+                column = list(map(itemgetter(i), records))
+                write_part(fh, [None if v is None else str(v) for v in column]
+                           if i in texts else column)
+            write_part(fh, tails)
         os.replace(tmp, path)
     except (OSError, ValueError):  # ValueError: a value marshal cannot write
         try:
@@ -217,13 +222,13 @@ def write(index: Index, key: Key, files: list[str], stats: list[bytes],
             pass
 
 
-def merged(found: Kept, compared: Compared, ids: list[str], stats: list[bytes] | None,
+def merged(found: Kept, compared: Compared, ids: list[str], stats: bytes | None,
            records: list[Record], tails: list[str | None]
-           ) -> tuple[list[str], list[bytes], list[Record], list[str | None] | None]:
-    """The kept files, stat data (when ``stats`` is given: cut per file only to keep the
-    records again), records and tails (when ``found`` has them) with those of ``ids``
-    (the changed and new files, built again) in their place, and those of the files
-    gone left out; in id order."""
+           ) -> tuple[list[str], bytes, list[Record], list[str | None] | None]:
+    """The kept files, stat data (when ``stats`` is given: to keep the records again),
+    records and tails (when ``found`` has them) with those of ``ids`` (the changed and
+    new files, built again) in their place, and those of the files gone left out; in
+    id order."""
     size, old = STAT.size, found.stats
     all_files, all_records = found.files.copy(), found.records.copy()
     all_stats = [old[i:i + size] for i in range(0, len(old), size)] if stats is not None \
@@ -240,7 +245,7 @@ def merged(found: Kept, compared: Compared, ids: list[str], stats: list[bytes] |
                     column.append(None)  # type: ignore[arg-type]  # set just below
         all_records[i] = records[k]
         if all_stats is not None and stats is not None:
-            all_stats[i] = stats[k]
+            all_stats[i] = stats[k * size:(k + 1) * size]
         if all_tails is not None:
             all_tails[i] = tails[k]
     if compared.new or compared.gone:
@@ -249,26 +254,28 @@ def merged(found: Kept, compared: Compared, ids: list[str], stats: list[bytes] |
         all_files, all_records = _picked(all_files, order), _picked(all_records, order)
         all_stats = _picked(all_stats, order) if all_stats is not None else None
         all_tails = _picked(all_tails, order) if all_tails is not None else None
-    return all_files, all_stats or [], all_records, all_tails
+    return all_files, b"".join(all_stats or ()), all_records, all_tails
 
 
 def _picked(column: list, order: list[int]) -> list:
     return list(map(column.__getitem__, order))
 
 
-def trusted(seen: list[tuple | None], recent: set[int], recs: list[str | None]
-            ) -> list[bytes]:
-    """The stat data to keep with each record: none for a file too recent to trust or
-    read the careful way."""
-    return [UNTRUSTED if stat is None or pos in recent or recs[pos] is None
-            else STAT.pack(*STATED(stat)) for pos, stat in enumerate(seen)]
+def trusted(stats: bytearray, recs: list[str | None]) -> bytes:
+    """The stat data to keep with the records (``_stats`` in worktree.py packed it, or
+    left it untrusted: too recent): none for a file read the careful way either."""
+    size = STAT.size
+    for pos in [pos for pos, rec in enumerate(recs) if rec is None]:
+        stats[pos * size:(pos + 1) * size] = UNTRUSTED
+    return bytes(stats)
 
 
-def tails(recs: list[str | None]) -> list[str | None]:
-    """The dated part of each rec (from ``MARK`` on), "" when it has none, None for a
-    file read the careful way."""
-    return [rec if rec is None else rec[rec.find(MARK):] if MARK in rec else ""
-            for rec in recs]
+def tail(rec: str | None) -> str | None:
+    """The dated part of a rec (from ``MARK`` on), "" when it has none (most deals: one
+    string for all, #25: the memory of a cold report); None stays None."""
+    if rec is None or MARK not in rec:
+        return rec and ""
+    return rec[rec.find(MARK):]
 
 
 def stat_all(folder: str, names: Any) -> dict[str, tuple]:

@@ -17,7 +17,7 @@ from itertools import repeat, starmap
 from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
-RECORDS_MAGIC = b"opp-records 2\n"
+RECORDS_MAGIC = b"opp-records 3\n"
 # a file's stat data as kept: mode, size, mtime, ctime (ns), inode; 40 bytes a file, the
 # files' one after the other (4 MB at 100,000: read at once, compared 64 files at a time)
 STAT = struct.Struct("<qqqqQ")
@@ -63,12 +63,14 @@ def read_head(fh: BinaryIO) -> Head | None:
         end = os.fstat(fh.fileno()).st_size
         if fh.read(len(RECORDS_MAGIC)) != RECORDS_MAGIC:
             return None
-        head, files, stats = read_part(fh, end), read_part(fh, end), read_part(fh, end)
+        head, names, stats = read_part(fh, end), read_part(fh, end), read_part(fh, end)
     except (OSError, ValueError, EOFError, TypeError):
         return None
+    if type(names) is not str:
+        return None
+    files = names.split("\n") if names else []  # one text: no 100,000 strings to write
     if type(head) is not tuple or len(head) != 5 or type(head[2]) is not dict or \
-            type(files) is not list or type(stats) is not bytes or \
-            len(stats) != STAT.size * len(files):
+            type(stats) is not bytes or len(stats) != STAT.size * len(files):
         return None
     return Head(head, files, stats)
 

@@ -40,7 +40,8 @@ from .entry import (
     plans,
     workers_for,
 )
-from .stats import Compared, compare, packed_now
+from .kept import tail
+from .stats import STAT, UNTRUSTED, Compared, compare, packed_now
 
 if TYPE_CHECKING:
     from ...store.repo import Repo
@@ -254,9 +255,9 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
 def _working_records(repo: Repo, index: Index | None, settings: Settings,
                      accounts: dict[str, str], recs: list[str | None] | None = None,
                      agenda: bool = False) -> list[Record]:
-    """The records; ``recs``, when given, receives each file's rec in the same order
-    (None for a file read the careful way; for a record kept whole, only the dated part
-    of its rec). With ``agenda``, a closed deal with no activity to do gets None instead
+    """The records; ``recs``, when given, receives the dated part of each file's rec
+    (``kept.tail``) in the same order (None for a file read the careful way). With
+    ``agenda``, a closed deal with no activity to do gets None instead
     of its record (the agenda has nothing of it)."""
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
@@ -279,11 +280,18 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
             return out
     names = sorted(n[:-5] for n in _entries(folder, lent)
                    if n.endswith(".yaml") and not n.startswith("."))
-    stats, recent, seen = _stats(folder, names, lent, racy_after)
-    out = _records_of(repo, index, build, names, stats, recent, recs, whole=True)
-    if index is not None and key is not None and not agenda:
-        kept.write(index, key, [f"{n}.yaml" for n in names], kept.trusted(seen, recent, recs),
-                   out, kept.tails(recs))
+    # kept whole unless this is a cold report (no files table kept: most files to read;
+    # #25, its memory): the next report keeps them
+    keeping = index is not None and key is not None and not agenda and \
+        index.snapshot_path().is_file()
+    stats, recent, seen = _stats(folder, names, lent, racy_after, keeping)
+    lent = None  # taken out: its table let go (5 MB at 100,000 files, #25: memory)
+    out = _records_of(repo, index, build, names, stats, recent, recs, whole=True,
+                      tails=keeping or agenda)
+    if keeping:
+        assert index is not None and key is not None
+        files = ".yaml\n".join(names) + ".yaml" if names else ""
+        kept.write(index, key, files, kept.trusted(seen, recs), out, recs)
     return out
 
 
@@ -328,17 +336,18 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
         lent = {name: lent[name] for name in map("{}.yaml".format, names) if name in lent}
     stats, recent, seen = _stats(folder, names, lent, racy_after)
     part_recs: list[str | None] = []
-    part = _records_of(repo, index, build, names, stats, recent, part_recs, whole=False)
+    part = _records_of(repo, index, build, names, stats, recent, part_recs, whole=False,
+                          tails=True)
     again = not build.agenda and len(names) + len(compared.gone) > max(
         SNAPSHOT_SLACK, len(found.files) // 100)
     if again and found.tails is None:
         found = found._replace(tails=kept.tails_of(index, found))
         again = found.tails is not None
     files, kept_stats, records, tails = kept.merged(
-        found, compared, names, kept.trusted(seen, recent, part_recs) if again else None,
-        part, kept.tails(part_recs))
+        found, compared, names, kept.trusted(seen, part_recs) if again else None,
+        part, part_recs)
     if again and tails is not None:
-        kept.write(index, key, files, kept_stats, records, tails)
+        kept.write(index, key, "\n".join(files), kept_stats, records, tails)
     if not build.agenda:
         return records
     assert tails is not None  # loaded for the agenda
@@ -357,11 +366,13 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
 # the records (53 MB) from being held all at once (#25: the peak memory of a report).
 def _records_of(repo: Repo, index: Index | None, build: RecordBuilder, names: list[str],
                 stats: list[str | None], recent: set[int], recs: list[str | None],
-                whole: bool) -> list[Record]:
+                whole: bool, tails: bool) -> list[Record]:
     """The records of these files (``stats``, ``recent``: as ``_stats`` gives them);
-    ``recs`` receives each file's rec (None: read the careful way). ``whole``: these are
-    all the files (the files table's rows of others are gone, its copy is kept up)."""
-    recs[:] = [None] * len(names)
+    ``recs`` receives the dated part of each file's rec (None:
+    read the careful way; with ``tails`` False, None for all: they are not wanted).
+    ``whole``: these are all the files (the files table's rows of others are gone, its
+    copy is kept up)."""
+    recs[:] = [None] * len(names) if tails else ()  # (not wanted: no 100,000 Nones held)
     snapshot = index.files_snapshot() if index is not None and whole else None
     known = snapshot if snapshot is not None else {} if index is None else \
         index.files() if whole else index.file_rows(names)
@@ -381,7 +392,8 @@ def _records_of(repo: Repo, index: Index | None, build: RecordBuilder, names: li
             if row[3] is None:
                 try:
                     out[pos] = build.record(row[2], None, opp_id, f"{prefix}{opp_id}.yaml")
-                    recs[pos] = row[2]
+                    if tails:
+                        recs[pos] = tail(row[2])
                     if snapshot is not None:
                         del known[opp_id]
                         used += 1
@@ -409,12 +421,13 @@ def _records_of(repo: Repo, index: Index | None, build: RecordBuilder, names: li
     # the rows, read or written, and the files read are let go before the records grow
     snapshot = known = rows = {}
     to_read = []
-    _build_pending(repo, build, pending, reread, found, out, recs)
+    _build_pending(repo, build, pending, reread, found, out, recs if tails else None)
     return out
 
 
 def _build_pending(repo: Repo, build: RecordBuilder, pending: list[list], reread: set[str],
-                   found: dict[str, Entry], out: list[Any], recs: list[str | None]) -> None:
+                   found: dict[str, Entry], out: list[Any], recs: list[str | None] | None
+                   ) -> None:
     """The records of the files not taken from the index as they were, in id order (the
     first invalid file is named)."""
     prefix = f"{OPPORTUNITIES_DIR}/"
@@ -422,8 +435,7 @@ def _build_pending(repo: Repo, build: RecordBuilder, pending: list[list], reread
         pending[i] = _DONE  # each item let go as its record takes its place
         pos, opp_id, keep, blob = item[:4]
         if keep is None:
-            out[pos] = _careful(repo, opp_id, build.settings)
-            recs[pos] = None
+            out[pos] = _careful(repo, opp_id, build.settings)  # (its rec stays None)
         elif opp_id in reread:
             # each entry let go once its record is made (#25: a cold report's peak
             # memory): two files can share a content only when one of them is misnamed
@@ -431,27 +443,29 @@ def _build_pending(repo: Repo, build: RecordBuilder, pending: list[list], reread
             entry = found.pop(blob, None)
             if entry is None:
                 out[pos] = _careful(repo, opp_id, build.settings)
-                recs[pos] = None
                 continue
             out[pos] = build.record(entry.rec, entry.err, opp_id, f"{prefix}{opp_id}.yaml")
-            recs[pos] = entry.rec
+            if recs is not None:
+                recs[pos] = tail(entry.rec)
         else:
             out[pos] = build.record(item[4], item[5], opp_id, f"{prefix}{opp_id}.yaml")
-            recs[pos] = item[4]
+            if recs is not None:
+                recs[pos] = tail(item[4])
 
 
-def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_after: int
-           ) -> tuple[list[str | None], set[int], list[tuple | None]]:
+def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_after: int,
+           packing: bool = True) -> tuple[list[str | None], set[int], bytearray]:
     """Each file's stat data as the files table keeps it (``size:mtime:ctime:inode``),
     None for one the careful path must read (gone, a link, a FIFO, a folder, too big);
-    the positions of those too recent to trust; and each file's stat data as
-    ``outputs.taken`` lends it (None: gone). From ``lent`` (the replay key's stat data,
-    taken out as it is used) when given, else one ``stat`` per file."""
+    the positions of those too recent to trust; and each file's stat data as the
+    records kept whole keep it (``kept.STAT``; ``kept.UNTRUSTED`` for those, and those
+    too recent). From ``lent`` (the replay key's stat data, taken out as it is used)
+    when given, else (and for a file it does not lend) one ``stat`` per file."""
     stats: list[str | None] = [None] * len(names)
-    seen: list[tuple | None] = [None] * len(names)
+    # packed into one buffer (#25: no 100,000 small objects in a cold report's memory)
+    packed = bytearray(UNTRUSTED * len(names) if packing else b"")
     recent: set[int] = set()
-    S_ISREG = stat_module.S_ISREG
-    rel = f"{OPPORTUNITIES_DIR}/"
+    S_ISREG, pack, width = stat_module.S_ISREG, STAT.pack_into, STAT.size
     dir_fd = -1
     try:
         for pos, opp_id in enumerate(names):
@@ -463,19 +477,20 @@ def _stats(folder: str, names: list[str], lent: dict[str, tuple] | None, racy_af
                     info = os.stat(f"{opp_id}.yaml", dir_fd=dir_fd, follow_symlinks=False)
                 except OSError:
                     continue
-                item = (rel, f"{opp_id}.yaml", info.st_mode, info.st_size,
-                        info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-            seen[pos] = item
+                item = (None, None, info.st_mode, info.st_size, info.st_mtime_ns,
+                        info.st_ctime_ns, info.st_ino)
             _, _, mode, size, mtime, ctime, ino = item
             if not S_ISREG(mode) or size > MAX_FILE_BYTES:
                 continue
             stats[pos] = f"{size}:{mtime}:{ctime}:{ino}"
             if max(mtime, ctime) >= racy_after:
                 recent.add(pos)
+            elif packing:
+                pack(packed, pos * width, mode, size, mtime, ctime, ino)
     finally:
         if dir_fd >= 0:
             os.close(dir_fd)
-    return stats, recent, seen
+    return stats, recent, packed
 
 
 def _whole(index: Index, known: dict[str, tuple]) -> dict[str, tuple] | None:
