@@ -95,15 +95,16 @@ def sums(records: Sequence[Record], keys: Iterable[Hashable],
             found.append(r)
     out: dict[Any, Sum] = {}
     for (key, (status, probability)), group in groups.items():
+        amounts = list(map(_AMOUNT, group))
         objectives = [o for o in map(_OBJECTIVE, group) if o is not None]
-        part = Sum()  # (the amounts read twice rather than held: a cold report's memory)
-        part.count, part.amount = len(group), sum(map(_AMOUNT, group), ZERO)
+        part = Sum()
+        part.count, part.amount = len(group), sum(amounts, ZERO)
         part.objective, part.objective_count = sum(objectives, ZERO), len(objectives)
         if status == "won":
             part.weighted = part.amount
         elif status != "lost":  # exact products (60 digits), then rounded per record
             factor = Decimal(probability) / 100
-            part.weighted = sum(map(_CENTS, map(factor.__mul__, map(_AMOUNT, group))), ZERO)
+            part.weighted = sum(map(_CENTS, map(factor.__mul__, amounts)), ZERO)
         cell = out.get(key)
         if cell is None:
             out[key] = part
