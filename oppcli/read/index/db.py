@@ -231,6 +231,21 @@ class Index:
     def snapshot_path(self) -> Path:
         return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".files")
 
+    def snapshot_kept(self) -> bool:
+        """Whether this SQLite file's files table is kept whole (its copy's head read
+        alone): a report that finds none is a cold one."""
+        if self.generation is None:
+            return False
+        try:
+            with open_copy(self.snapshot_path()) as fh:
+                end = os.fstat(fh.fileno()).st_size
+                if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
+                    return False
+                head = read_part(fh, end)
+        except (OSError, ValueError, EOFError, TypeError):
+            return False
+        return type(head) is tuple and len(head) == 2 and head[0] == self.generation
+
     def records_path(self) -> Path:
         """The working tree's records kept whole (``kept.py``)."""
         return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".records")

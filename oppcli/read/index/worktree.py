@@ -282,8 +282,7 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
                    if n.endswith(".yaml") and not n.startswith("."))
     # kept whole unless this is a cold report (no files table kept: most files to read;
     # #25, its memory): the next report keeps them
-    keeping = index is not None and key is not None and not agenda and \
-        index.snapshot_path().is_file()
+    keeping = index is not None and key is not None and not agenda and index.snapshot_kept()
     stats, recent, seen = _stats(folder, names, lent, racy_after, keeping)
     lent = None  # taken out: its table let go (5 MB at 100,000 files, #25: memory)
     out = _records_of(repo, index, build, names, stats, recent, recs, whole=True,
