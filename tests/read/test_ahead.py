@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_index import deals, edit_objective, run
 
+from conftest import needs_real_file_times
 from oppcli.read import ahead, outputs
 from oppcli.read.index import stats, worktree
 
@@ -109,7 +110,7 @@ def test_a_replay_needs_nothing_of_the_walk(ready):
     assert ahead.compared(str(ready.root / "opportunities")) is None
 
 
-@pytest.mark.parametrize("trusted", [True, False])
+@pytest.mark.parametrize("trusted", [True, pytest.param(False, marks=needs_real_file_times)])
 def test_reports_through_the_child_give_a_full_parses_answer(ready, trusted, monkeypatch):
     """The console script, the key taken in a child, after each kind of change; with
     the records kept trusted, or every one of them too recent to trust (built again)."""

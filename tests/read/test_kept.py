@@ -21,6 +21,7 @@ from test_index import (
     trusting,
 )
 
+from conftest import needs_real_file_times
 from oppcli.domain.records import Record
 from oppcli.read.index import db, entry, kept, stats, worktree
 from oppcli.store.repo import Repo
@@ -119,6 +120,7 @@ def test_many_changes_keep_the_records_whole_again(deals, trusting, built_record
     assert built_records == []
 
 
+@needs_real_file_times
 def test_stat_data_too_recent_is_never_kept(deals, monkeypatch):
     """Files written within RACY_SECONDS of a report are built again at every report
     (a same-size rewrite in the same tick of the clock would leave the same stat data)."""
