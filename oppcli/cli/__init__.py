@@ -148,13 +148,11 @@ def main() -> None:
         from ..read import ahead, outputs
 
         pending = ahead.start(argv)
-        if pending is not None and pending.forked:
-            try:
+        try:
+            if pending is not None and pending.forked:
                 get_ready(argv, pending)  # while the key's child walks the files
                 installed = True
-            finally:
-                found = pending.key()  # (waited for, whatever happened)
-        else:
+        finally:  # (the child waited for, whatever happened)
             found = pending.key() if pending is not None else None
         if found is not None and outputs.replay(found):
             os._exit(0)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from importlib.util import find_spec
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ...domain.settings import Settings
 from .entry import SEP, Entry
@@ -228,44 +228,47 @@ class Index:
 
     # -------------------------------------------------------- the files, whole
 
+    def _beside(self, suffix: str) -> Path:
+        return self.path.with_name(self.path.name.replace(".sqlite3", "") + suffix)
+
     def snapshot_path(self) -> Path:
-        return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".files")
+        return self._beside(".files")
+
+    def records_path(self) -> Path:
+        """The working tree's records kept whole (``kept.py``)."""
+        return self._beside(".records")
+
+    def _snapshot_parts(self, fh: BinaryIO, end: int) -> int | None:
+        """How many parts the files table's copy open in ``fh`` has after its head; None
+        when it is no copy of this SQLite file's (``ValueError`` when damaged)."""
+        if self.generation is None or fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
+            return None
+        head = read_part(fh, end)
+        if type(head) is not tuple or len(head) != 2 or head[0] != self.generation:
+            return None
+        return head[1]
 
     def snapshot_kept(self) -> bool:
         """Whether this SQLite file's files table is kept whole (its copy's head read
         alone): a report that finds none is a cold one."""
-        if self.generation is None:
-            return False
         try:
             with open_copy(self.snapshot_path()) as fh:
-                end = os.fstat(fh.fileno()).st_size
-                if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
-                    return False
-                head = read_part(fh, end)
+                return self._snapshot_parts(fh, os.fstat(fh.fileno()).st_size) is not None
         except (OSError, ValueError, EOFError, TypeError):
             return False
-        return type(head) is tuple and len(head) == 2 and head[0] == self.generation
-
-    def records_path(self) -> Path:
-        """The working tree's records kept whole (``kept.py``)."""
-        return self.path.with_name(self.path.name.replace(".sqlite3", "") + ".records")
 
     def files_snapshot(self) -> dict[str, tuple] | None:
         """The files table as ``files`` gives it, from its whole copy; None when there is
         none of this SQLite file (or it is damaged: a CRC covers each part, and the head
         says how many parts there are)."""
-        if self.generation is None:
-            return None
         try:
             with open_copy(self.snapshot_path()) as fh:
                 end = os.fstat(fh.fileno()).st_size
-                if fh.read(len(SNAPSHOT_MAGIC)) != SNAPSHOT_MAGIC:
-                    return None
-                head = read_part(fh, end)
-                if type(head) is not tuple or len(head) != 2 or head[0] != self.generation:
+                parts = self._snapshot_parts(fh, end)
+                if parts is None:
                     return None
                 rows: dict[str, tuple] = {}
-                for _ in range(head[1]):
+                for _ in range(parts):
                     part = read_part(fh, end)
                     if type(part) is not dict:
                         return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from itertools import repeat
@@ -54,11 +55,11 @@ __all__ = ["STAT", "UNTRUSTED", "Kept", "Key"]
 
 _new = tuple.__new__
 _AMOUNT = Record._fields.index("amount")
-_TEXTS = (_AMOUNT, Record._fields.index("objective"), Record._fields.index("close_date"),
-          Record._fields.index("created"))  # kept as text: marshal writes no Decimal, no date
 _TYPED = ((Record._fields.index("objective"), Decimal),
           (Record._fields.index("close_date"), date.fromisoformat),
           (Record._fields.index("created"), date.fromisoformat))
+# kept as text: marshal writes no Decimal, no date
+_TEXTS = frozenset((_AMOUNT, *(i for i, _ in _TYPED)))
 
 
 class Kept(NamedTuple):
@@ -100,10 +101,7 @@ def load(index: Index, key: Key, tails: bool = False) -> Kept | None:
         return None
     if kept.head[2] != key.names:
         moved = _renamed(kept.head[2], key.names, kept.records)
-        stats = bytearray(kept.stats)
-        for i in moved:
-            stats[i * STAT.size:(i + 1) * STAT.size] = UNTRUSTED
-        kept = kept._replace(stats=bytes(stats), moved=moved)
+        kept = kept._replace(stats=_untrusted(bytearray(kept.stats), moved), moved=moved)
     return kept
 
 
@@ -208,11 +206,10 @@ def write(index: Index, key: Key, files: str, stats: bytes, records: list[Record
             fh.write(RECORDS_MAGIC)
             for part in (head, files, stats):
                 write_part(fh, part)
-            texts = {*_TEXTS}
             for i in range(len(Record._fields)):  # a column at a time (#25: memory)
                 column = list(map(itemgetter(i), records))
                 write_part(fh, [None if v is None else str(v) for v in column]
-                           if i in texts else column)
+                           if i in _TEXTS else column)
             write_part(fh, tails)
         os.replace(tmp, path)
     except (OSError, ValueError):  # ValueError: a value marshal cannot write
@@ -244,7 +241,8 @@ def merged(found: Kept, compared: Compared, ids: list[str], stats: bytes | None,
                 if column is not None:
                     column.append(None)  # type: ignore[arg-type]  # set just below
         all_records[i] = records[k]
-        if all_stats is not None and stats is not None:
+        if all_stats is not None:
+            assert stats is not None  # (all_stats is made of it)
             all_stats[i] = stats[k * size:(k + 1) * size]
         if all_tails is not None:
             all_tails[i] = tails[k]
@@ -264,8 +262,13 @@ def _picked(column: list, order: list[int]) -> list:
 def trusted(stats: bytearray, recs: list[str | None]) -> bytes:
     """The stat data to keep with the records (``_stats`` in worktree.py packed it, or
     left it untrusted: too recent): none for a file read the careful way either."""
+    return _untrusted(stats, [pos for pos, rec in enumerate(recs) if rec is None])
+
+
+def _untrusted(stats: bytearray, positions: Iterable[int]) -> bytes:
+    """The stat data with those of ``positions`` no longer trusted."""
     size = STAT.size
-    for pos in [pos for pos, rec in enumerate(recs) if rec is None]:
+    for pos in positions:
         stats[pos * size:(pos + 1) * size] = UNTRUSTED
     return bytes(stats)
 
