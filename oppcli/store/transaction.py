@@ -336,11 +336,12 @@ class Transaction:
         return re.sub(r"[^a-z0-9-]+", "-", word.lower()).strip("-") or "change"
 
 
-# Every commit writes the tree of opportunities/ anew, as a loose object of about 30
-# bytes per deal (level 1): 2.9 MB at 100,000 deals. git gc --auto waits for 6,700
-# loose objects, some 1,700 changes and gigabytes at that size, so opp packs them by
-# size too: once about LOOSE_BUDGET bytes have been written, on average (#9).
-LOOSE_BUDGET = 64 << 20
+# Every commit writes the tree of opportunities/ anew, as a loose object of about 41
+# bytes per deal (uncompressed, ``Repo.quick_objects``): 4.1 MB at 100,000 deals. git gc
+# --auto waits for 6,700 loose objects, some 1,700 changes and gigabytes at that size,
+# so opp packs them by size too: once about LOOSE_BUDGET bytes have been written, on
+# average (#9, #25).
+LOOSE_BUDGET = 96 << 20
 
 
 def _index_bytes(git_dir: Path) -> int:
@@ -360,10 +361,10 @@ def _index_bytes(git_dir: Path) -> int:
 
 
 def pack_chance(index_bytes: int) -> float:
-    """The chance that a change packs the loose objects: the bytes it wrote (about 0.3 of
+    """The chance that a change packs the loose objects: the bytes it wrote (about 0.4 of
     the index's size, 96 bytes per file there) over ``LOOSE_BUDGET``. A repack takes
-    ~1 s at 100,000 deals, once in ~22 changes; at 1,000 deals it is left to git gc."""
-    return min(1.0, index_bytes * 3 / 10 / LOOSE_BUDGET)
+    ~1 s at 100,000 deals, once in ~26 changes; at 1,000 deals it is left to git gc."""
+    return min(1.0, index_bytes * 4 / 10 / LOOSE_BUDGET)
 
 
 def _stage_many(repo: Repo, writes: dict[str, bytes | None]) -> None:
