@@ -150,6 +150,7 @@ def main() -> None:
         pending = ahead.start(argv)
         try:
             if pending is not None and pending.forked:
+                pending.share()  # the parent's share of the walk, which the child awaits
                 get_ready(argv, pending)  # while the key's child walks the files
                 installed = True
         finally:  # (the child waited for, whatever happened)

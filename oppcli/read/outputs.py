@@ -30,7 +30,10 @@ import time
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 COMMANDS = frozenset({"pipeline", "forecast", "list", "changes", "agenda", "insights", "backtest",
                       "attainment"})
@@ -48,7 +51,8 @@ _ENV_NAMES = frozenset({"LANG", "LANGUAGE", "TZ", "HOME", "USER", "LOGNAME", "EM
 _FORMAT = b"opp-outputs 1\n"
 # the folders whose stat data the walk lends the report: the deals', and the accounts'
 # (the signature of the directory of accounts, read_directory in read/index/accounts.py)
-SHARED = ("opportunities/", "accounts/")
+DEALS = "opportunities/"
+SHARED = (DEALS, "accounts/")
 
 # folder path -> {name: (folder, name, mode, size, mtime, ctime, inode)} of each entry
 # of the opportunities folder, as the key's walk saw it (before the report reads
@@ -117,13 +121,15 @@ def _holds_settings(folder: Path) -> bool:
 
 
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
-          seen: dict[str, dict[str, tuple]] | None = None) -> None:
+          seen: dict[str, dict[str, tuple]] | None = None,
+          share: frozenset[str] = frozenset()) -> None:
     """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
     ``folder`` relative, in the order the folders list them; ``newest`` receives the
     latest time seen. A link stops it (``Unsure``). ``seen[F]`` receives the stat data
     of each entry of each folder F of ``SHARED`` in that form (a folder's as mode alone:
     the report only needs to know it is no file). The tuple shares the folder's and the
-    name's strings: memory."""
+    name's strings: memory. ``share``: names of the deals' folder left out (another
+    process takes their stat data, ``share_of``)."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         # in the folder's own order, not sorted (30 ms at 100,000 names): an unchanged
@@ -132,6 +138,8 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
         names = os.listdir(fd)
         if not rel:
             names = [name for name in names if name not in SKIPPED]
+        elif share and rel == DEALS:
+            names = [name for name in names if name not in share]
         # per file, at 100,000 files: the type by a mask and the newest time by two
         # comparisons (no calls), the lent entries kept by a dict made in C afterwards
         stat, append, is_dir, kind, regular = os.stat, out.append, stat_module.S_ISDIR, \
@@ -156,7 +164,7 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
                     _lend(lend, out[first:])
                     lend[name] = (rel, name, mode, 0, 0, 0, 0)
                 newest[0] = top
-                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen)
+                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen, share)
                 top = newest[0]
                 first = len(out)
             else:
@@ -221,9 +229,12 @@ def root_of(argv: list[str]) -> str:
     return str(root)
 
 
-def key_of(argv: list[str]) -> Key | None:
+def key_of(argv: list[str], share: Sequence[str] = (),
+           shared: Callable[[], tuple[bytes, int]] | None = None) -> Key | None:
     """The key of this command line, or None when it is not a report this cache serves
-    or cannot be keyed safely."""
+    or cannot be keyed safely. ``share``: names of the deals' folder whose stat data
+    another process takes meanwhile (``read/ahead.py``); ``shared`` gives their digest
+    and newest time (``share_digest``), which by default this process takes itself."""
     if not wanted(argv):
         return None
     try:
@@ -232,20 +243,58 @@ def key_of(argv: list[str]) -> Key | None:
         files: list[tuple] = []
         newest = [0]
         seen: dict[str, dict[str, tuple]] = {}
-        _walk(str(root), "", files, newest, seen)
+        _walk(str(root), "", files, newest, seen, frozenset(share))
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
                      if k.startswith(("OPP_", "GIT_", "LC_")) or k in _ENV_NAMES)
         parts = [_FORMAT.decode(), repr(argv), str(root), os.getcwd(), today,
                  str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
+        shared_digest = b""
+        if share and shared is not None:
+            shared_digest, top = shared()
+        elif share:
+            taken_here = share_of(str(root), share)
+            shared_digest, top = share_digest(taken_here)
+            if DEALS in seen:
+                _lend(seen[DEALS], taken_here)
+        if share:
+            newest[0] = max(newest[0], top)
     except (Unsure, OSError, ValueError):
         return None
     for rel, lent in seen.items():
         _seen[os.path.join(str(root), rel[:-1])] = lent
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
     digest.update(marshal.dumps(files))
+    digest.update(shared_digest)
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
+
+
+def share_of(root: str, names: Sequence[str]) -> list[tuple]:
+    """The stat data of these files of the deals' folder, as the walk takes it (those
+    gone left out); ``Unsure`` when one is no regular file (a link, a folder…)."""
+    fd = os.open(os.path.join(root, DEALS), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        stat, out, regular = os.stat, [], stat_module.S_IFREG
+        kind = stat_module.S_IFMT(0o177777)
+        for name in names:
+            try:
+                info = stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone: left out, as a walk would
+            if info.st_mode & kind != regular:
+                raise Unsure
+            out.append((DEALS, name, info.st_mode, info.st_size, info.st_mtime_ns,
+                        info.st_ctime_ns, info.st_ino))
+        return out
+    finally:
+        os.close(fd)
+
+
+def share_digest(entries: list[tuple]) -> tuple[bytes, int]:
+    """The digest of a share's stat data (``share_of``) and its newest time."""
+    newest = max((max(entry[4], entry[5]) for entry in entries), default=0)
+    return hashlib.sha256(marshal.dumps(entries)).digest(), newest
 
 
 def lend(seen: dict[str, dict[str, tuple]]) -> None:
@@ -282,21 +331,22 @@ def replay(key: Key) -> bool:
             fh.seek(len(head) + int(head))
             err = fh.read()
             os.utime(path)  # recently used
-            _write_all(2, err)
+            write_all(2, err)
             fh.seek(len(head))
             left = int(head)
             while left:
                 chunk = fh.read(min(left, CHUNK))
                 if not chunk:  # cut short under us (it never is: files are replaced whole)
                     break
-                _write_all(1, chunk)
+                write_all(1, chunk)
                 left -= len(chunk)
     except OSError:
         return False
     return True
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to the file descriptor ``fd`` (a pipe takes a piece at a time)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]

@@ -55,57 +55,117 @@ def ready(deals, monkeypatch):
     return deals
 
 
-def test_the_key_taken_in_a_child_is_the_key(ready):
-    folder = str(ready.root / "opportunities")
+def started() -> ahead.Pending:
+    """The key being taken in a child, the parent's share taken."""
     pending = ahead.start(ARGV)
     assert pending is not None and pending.forked
-    found = pending.key()
-    assert found == outputs.key_of(ARGV)
+    pending.share()
+    return pending
+
+
+def key_here(root: Path) -> outputs.Key | None:
+    """The key as the child and the parent take it together, taken in this process."""
+    head = stats.peek(str(root / ".git" / "opp-index.records"))
+    return outputs.key_of(ARGV, ahead.share_names(head))
+
+
+def test_the_key_taken_in_a_child_is_the_key(ready):
+    folder = str(ready.root / "opportunities")
     head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
-    assert head is not None
+    assert head is not None and ahead.share_names(head) == head.files[:1]  # 1 deal in 4
+    found = started().key()
+    assert found == key_here(ready.root)
+    assert found != outputs.key_of(ARGV)  # the share's stat data hashed on its own
     compared = ahead.compared(folder)
     assert compared is not None and compared.token == head.head[4]
     assert compared.changed == [] and compared.new == [] and compared.lent == {}
     assert ahead.compared(folder) is None  # once
-    a, b, c, d = ready.ids
+    # a: the parent's share (the first kept file); b edited and d deleted: the child's
+    a = head.files[0][:-5]
+    b, d = [opp_id for opp_id in ready.ids if opp_id != a][:2]
     edit_objective(ready.file(b), "4321.00")
     ready.file(d).unlink()
     new = ready.new("Hooli", "--amount", "10")
+    ready.file(a).write_text(ready.file(a).read_text() + "# in the parent's share\n")
     outputs.lent_all()  # (what the in-process key lent, not the child)
-    pending = ahead.start(ARGV)
-    assert pending is not None and pending.key() == outputs.key_of(ARGV)
+    assert started().key() == key_here(ready.root)
     compared = ahead.compared(folder)
     assert compared is not None
-    assert [head.files[i] for i in compared.changed] == sorted([f"{b}.yaml", f"{d}.yaml"])
+    assert [head.files[i] for i in compared.changed] == sorted(
+        [f"{a}.yaml", f"{b}.yaml", f"{d}.yaml"])
     assert [head.files[i] for i in compared.gone] == [f"{d}.yaml"]
-    assert compared.new == [new] and set(compared.lent) == {f"{b}.yaml", f"{new}.yaml"}
+    assert compared.new == [new]
+    assert set(compared.lent) == {f"{a}.yaml", f"{b}.yaml", f"{new}.yaml"}
+    ready.file(a).unlink()  # gone from the parent's share
+    outputs.lent_all()
+    assert started().key() == key_here(ready.root)
+    compared = ahead.compared(folder)
+    assert compared is not None
+    assert [head.files[i] for i in sorted(compared.gone)] == sorted([f"{a}.yaml", f"{d}.yaml"])
+
+
+def test_no_key_without_the_parents_share(ready):
+    """A child is never left waiting for the share: without it, no key."""
+    pending = ahead.start(ARGV)
+    assert pending is not None and pending.forked and pending.key() is None
+
+
+def test_no_key_when_the_share_is_of_another_writing_of_the_kept_records(ready, monkeypatch):
+    real = stats.peek
+
+    def other(path):  # the kept records written again between the child's and the parent's
+        head = real(path)
+        return head._replace(head=(*head.head[:4], "another token"))
+    monkeypatch.setattr(stats, "peek", other)
+    pending = ahead.start(ARGV)
+    monkeypatch.setattr(stats, "peek", real)
+    assert pending is not None
+    pending.share()
+    assert pending.key() is None
+
+
+def test_no_key_when_a_file_of_the_share_is_no_file(ready):
+    head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
+    assert head is not None
+    shared = ready.root / "opportunities" / head.files[0]
+    shared.unlink()
+    shared.symlink_to(ready.root / "opportunities" / head.files[1])
+    assert started().key() is None
+    assert key_here(ready.root) is None
 
 
 def test_no_key_when_the_child_fails(ready, monkeypatch):
     def boom(*args):
         raise RuntimeError("the child failed")
     monkeypatch.setattr(ahead, "_child", boom)
-    pending = ahead.start(ARGV)
-    assert pending is not None and pending.forked and pending.key() is None
+    assert started().key() is None
 
 
-@pytest.mark.parametrize("failing", ["fork", "pipe"])
+@pytest.mark.parametrize("failing", ["fork", "pipe", "second pipe"])
 def test_without_a_process_or_a_pipe_the_key_is_taken_at_once(ready, failing, monkeypatch):
+    opened: list[int] = []
+    real = os.pipe
+
     def refused(*args):
+        if failing == "second pipe" and not opened:
+            opened.extend(real())
+            return tuple(opened)
         raise BlockingIOError(11, "Resource temporarily unavailable")
-    monkeypatch.setattr(os, failing, refused)
+    monkeypatch.setattr(os, failing.split()[-1], refused)
     pending = ahead.start(ARGV)
     assert pending is not None and not pending.forked
     assert pending.key() == outputs.key_of(ARGV)
+    for fd in opened:  # the first pipe closed again
+        with pytest.raises(OSError):
+            os.fstat(fd)
 
 
 def test_a_replay_needs_nothing_of_the_walk(ready):
-    found = outputs.key_of(ARGV)
+    found = key_here(ready.root)
     assert found is not None
     outputs.lent_all()
     outputs.keep(found.folder, found.digest, b"kept\n", b"")
-    pending = ahead.start(ARGV)
-    assert pending is not None and pending.key() == found
+    assert started().key() == found
     assert outputs.taken(str(ready.root / "opportunities")) is None
     assert ahead.compared(str(ready.root / "opportunities")) is None
 
@@ -122,6 +182,11 @@ def test_reports_through_the_child_give_a_full_parses_answer(ready, trusted, mon
         found = stats.peek(str(root / ".git" / "opp-index.records"))
         assert found is not None and found.stats == stats.UNTRUSTED * len(found.files)
     same_through_the_child(root)
+    first = stats.peek(str(root / ".git" / "opp-index.records"))
+    assert first is not None  # its first file is in the parent's share: edited by hand
+    edit_objective(root / "opportunities" / first.files[0], "777.00")
+    same_through_the_child(root)
+    ready.git("checkout", "--", f"opportunities/{first.files[0]}")  # (changes follow)
     ready("note", b, "called back")
     ready("add-product", a, "SRV-01")
     same_through_the_child(root)
