@@ -83,8 +83,10 @@ class Pending:
         self.done, self.pid, self.fd, self.records = key, pid, fd, records
         self.forked = pid > 0
         self.share_fd, self.root = share_fd, root
-        self.head: stats.Head | None = None  # the kept records' head the share is of
-        self.taken: list[tuple] = []  # the share's stat data, as the walk takes it
+        self.shared = 0  # how many files the parent's share holds (once sent)
+        # how they stand against the kept records: the positions changed (gone among
+        # them) and the stat data of the changed ones; None when not compared
+        self.diff: tuple[list[int], set[int], dict[str, tuple]] | None = None
 
     def answered(self) -> bool:
         """Whether the child has answered (then whatever is done ahead is better left
@@ -101,15 +103,16 @@ class Pending:
         if self.share_fd < 0:
             return
         message = b""
+        names: list[str] = []
+        taken: list[tuple] = []
         try:
-            self.head = stats.peek(self.records)
-            self.taken = outputs.share_of(self.root, share_names(self.head)) \
-                if self.head is not None else []
-            digest, newest = outputs.share_digest(self.taken)
-            token = self.head.head[4] if self.head is not None else None
-            message = marshal.dumps((token, digest, newest))
+            head = stats.peek_first(self.records, SHARE)  # (share_names of its head)
+            names, kept = (head.files, head.stats) if head else ([], b"")
+            taken = outputs.share_of(self.root, names) if names else []
+            digest, newest = outputs.share_digest(taken)
+            message = marshal.dumps((head.head[4] if head else None, digest, newest))
         except (outputs.Unsure, OSError, ValueError):
-            self.head = None
+            pass  # nothing sent: no key
         finally:
             try:
                 outputs.write_all(self.share_fd, message)
@@ -117,6 +120,15 @@ class Pending:
                 pass  # the child is gone (it needed no share): its answer tells
             os.close(self.share_fd)
             self.share_fd = -1
+        if message and names:  # compared now, the share let go before the report grows
+            self.shared = len(names)
+            lent = dict(zip(map(itemgetter(1), taken), taken, strict=True))
+            packed = stats.packed_now(lent, names)
+            if packed is not None:
+                diff = stats.compare(names, kept, packed, lent)
+                self.diff = (diff.changed, diff.gone,
+                             {names[i]: lent[names[i]] for i in diff.changed
+                              if i not in diff.gone})
 
     def key(self) -> outputs.Key | None:
         if not self.forked:
@@ -142,11 +154,11 @@ class Pending:
             folder, digest, trusted = found["key"]
             compared = {path: Ahead(token, changed, set(gone), new, lent) for
                         path, (token, changed, gone, new, lent) in found["compared"].items()}
-            seen = found["seen"]
+            seen, share = found["seen"], found["share"]
         except (EOFError, ValueError, TypeError, KeyError):
             return None  # cut short (a child killed): no key, the usual way
-        if not self._joined(compared, seen):
-            return None
+        if share != self.shared or not self._joined(compared, seen):
+            return None  # the child left out another share than the parent took
         outputs.lend(seen)
         _compared.update(compared)
         self.done = outputs.Key(Path(folder), digest, trusted)
@@ -155,26 +167,17 @@ class Pending:
     def _joined(self, compared: dict[str, Ahead], seen: dict[str, dict[str, tuple]]) -> bool:
         """The parent's share put in with what the child found of the rest of the deals'
         folder; False when it cannot be compared (no key then: the usual way)."""
-        names = share_names(self.head)
         folder = os.path.join(self.root, _OPPORTUNITIES)
-        if not names:
+        if not self.shared:
             return True
-        lent = dict(zip(map(itemgetter(1), self.taken), self.taken, strict=True))
         rest = compared.get(folder)
-        if rest is None:  # the child lends the folder's stat data (or nothing: a replay)
-            if folder in seen:
-                seen[folder].update(lent)
-            return True
-        assert self.head is not None  # (names are of it)
-        packed = stats.packed_now(lent, names)
-        if packed is None:
+        if rest is None:  # a replay (nothing of the walk), or a child that lends the
+            return folder not in seen  # folder's stat data: it could not compare (no key)
+        if self.diff is None:
             return False
-        diff = stats.compare(names, self.head.stats[:len(names) * stats.STAT.size], packed,
-                             lent)
-        changed = [names[i] for i in diff.changed if i not in diff.gone]
-        compared[folder] = Ahead(rest.token, diff.changed + rest.changed,
-                                 diff.gone | rest.gone, rest.new,
-                                 {**rest.lent, **{name: lent[name] for name in changed}})
+        changed, gone, lent = self.diff
+        compared[folder] = Ahead(rest.token, changed + rest.changed, gone | rest.gone,
+                                 rest.new, {**rest.lent, **lent})
         return True
 
 
@@ -225,7 +228,7 @@ def _child(argv: list[str], root: str, records: str, share_fd: int) -> dict[str,
     if found is None:
         return None
     out: dict[str, Any] = {"key": (str(found.folder), found.digest, found.trusted),
-                           "seen": {}, "compared": {}}
+                           "seen": {}, "compared": {}, "share": len(share)}
     if (found.folder / found.digest).exists():
         return out  # a replay: nothing of the walk is needed
     seen = outputs.lent_all()

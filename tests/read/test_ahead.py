@@ -73,6 +73,8 @@ def test_the_key_taken_in_a_child_is_the_key(ready):
     folder = str(ready.root / "opportunities")
     head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
     assert head is not None and ahead.share_names(head) == head.files[:1]  # 1 deal in 4
+    first = stats.peek_first(str(ready.root / ".git" / "opp-index.records"), ahead.SHARE)
+    assert first == head._replace(files=head.files[:1], stats=head.stats[:stats.STAT.size])
     found = started().key()
     assert found == key_here(ready.root)
     assert found != outputs.key_of(ARGV)  # the share's stat data hashed on its own
@@ -110,12 +112,15 @@ def test_no_key_without_the_parents_share(ready):
     assert pending is not None and pending.forked and pending.key() is None
 
 
-def test_no_key_when_the_share_is_of_another_writing_of_the_kept_records(ready, monkeypatch):
+@pytest.mark.parametrize("child_saw", ["another writing", "none"])
+def test_no_key_when_the_share_is_of_another_writing_of_the_kept_records(ready, child_saw,
+                                                                        monkeypatch):
     real = stats.peek
 
     def other(path):  # the kept records written again between the child's and the parent's
         head = real(path)
-        return head._replace(head=(*head.head[:4], "another token"))
+        return head._replace(head=(*head.head[:4], "another token")) \
+            if child_saw == "another writing" else None
     monkeypatch.setattr(stats, "peek", other)
     pending = ahead.start(ARGV)
     monkeypatch.setattr(stats, "peek", real)

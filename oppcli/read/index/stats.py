@@ -59,6 +59,15 @@ class Head(NamedTuple):
 
 def read_head(fh: BinaryIO) -> Head | None:
     """The head of the records' copy open in ``fh``; None when it is none (or damaged)."""
+    found = _read_head(fh)
+    if found is None:
+        return None
+    head, names, stats = found
+    return Head(head, names.split("\n") if names else [], stats)  # (one text written)
+
+
+def _read_head(fh: BinaryIO) -> tuple[tuple, str, bytes] | None:
+    """The head, the files' names as one text, and their stat data."""
     try:
         end = os.fstat(fh.fileno()).st_size
         if fh.read(len(RECORDS_MAGIC)) != RECORDS_MAGIC:
@@ -68,11 +77,11 @@ def read_head(fh: BinaryIO) -> Head | None:
         return None
     if type(names) is not str:
         return None
-    files = names.split("\n") if names else []  # one text: no 100,000 strings to write
+    count = names.count("\n") + 1 if names else 0
     if type(head) is not tuple or len(head) != 5 or type(head[2]) is not dict or \
-            type(stats) is not bytes or len(stats) != STAT.size * len(files):
+            type(stats) is not bytes or len(stats) != STAT.size * count:
         return None
-    return Head(head, files, stats)
+    return head, names, stats
 
 
 def peek(path: str) -> Head | None:
@@ -82,6 +91,22 @@ def peek(path: str) -> Head | None:
             return read_head(fh)
     except OSError:
         return None
+
+
+def peek_first(path: str, part: float) -> Head | None:
+    """The head of the records' copy at ``path`` with only the first ``part`` of its
+    files (``int(files * part)``) and their stat data: no string made for the others."""
+    try:
+        with open_copy(path) as fh:
+            found = _read_head(fh)
+    except OSError:
+        return None
+    if found is None:
+        return None
+    head, names, stats = found
+    first = int((names.count("\n") + 1 if names else 0) * part)
+    return Head(head, names.split("\n", first)[:first] if first else [],
+                stats[:first * STAT.size])
 
 
 def open_copy(path: Any) -> BinaryIO:
