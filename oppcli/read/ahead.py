@@ -102,7 +102,7 @@ class Pending:
         nothing, and then sends no key."""
         if self.share_fd < 0:
             return
-        message = b""
+        message, kept = b"", b""
         names: list[str] = []
         taken: list[tuple] = []
         try:
@@ -111,8 +111,8 @@ class Pending:
             taken = outputs.share_of(self.root, names) if names else []
             digest, newest = outputs.share_digest(taken)
             message = marshal.dumps((head.head[4] if head else None, digest, newest))
-        except (outputs.Unsure, OSError, ValueError):
-            pass  # nothing sent: no key
+        except Exception:  # whatever it is (a link among them…): no key, the careful way
+            message = b""
         finally:
             try:
                 outputs.write_all(self.share_fd, message)
@@ -122,13 +122,10 @@ class Pending:
             self.share_fd = -1
         if message and names:  # compared now, the share let go before the report grows
             self.shared = len(names)
-            lent = dict(zip(map(itemgetter(1), taken), taken, strict=True))
-            packed = stats.packed_now(lent, names)
-            if packed is not None:
-                diff = stats.compare(names, kept, packed, lent)
-                self.diff = (diff.changed, diff.gone,
-                             {names[i]: lent[names[i]] for i in diff.changed
-                              if i not in diff.gone})
+            try:
+                self.diff = _differing(names, kept, taken)
+            except Exception:  # whatever it is: not compared, no key (``_joined``)
+                self.diff = None
 
     def key(self) -> outputs.Key | None:
         if not self.forked:
@@ -179,6 +176,19 @@ class Pending:
         compared[folder] = Ahead(rest.token, changed + rest.changed, gone | rest.gone,
                                  rest.new, {**rest.lent, **lent})
         return True
+
+
+def _differing(names: list[str], kept: bytes, taken: list[tuple]
+               ) -> tuple[list[int], set[int], dict[str, tuple]] | None:
+    """How the share's files (``taken`` now) stand against their kept stat data: the
+    positions changed (``gone`` among them) and the stat data of the changed ones."""
+    lent = dict(zip(map(itemgetter(1), taken), taken, strict=True))
+    packed = stats.packed_now(lent, names)
+    if packed is None:
+        return None
+    diff = stats.compare(names, kept, packed, lent)
+    return diff.changed, diff.gone, {names[i]: lent[names[i]] for i in diff.changed
+                                     if i not in diff.gone}
 
 
 def start(argv: list[str]) -> Pending | None:

@@ -129,6 +129,17 @@ def test_no_key_when_the_share_is_of_another_writing_of_the_kept_records(ready, 
     assert pending.key() is None
 
 
+@pytest.mark.parametrize("where", ["share_of", "compare"])
+def test_no_key_when_the_share_fails_whatever_the_error(ready, where, monkeypatch):
+    def boom(*args):
+        raise RuntimeError("unexpected")
+    pending = ahead.start(ARGV)
+    assert pending is not None
+    monkeypatch.setattr(outputs if where == "share_of" else stats, where, boom)
+    pending.share()  # raises nothing
+    assert pending.key() is None
+
+
 def test_no_key_when_a_file_of_the_share_is_no_file(ready):
     head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
     assert head is not None
