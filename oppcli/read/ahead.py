@@ -71,7 +71,7 @@ def compared(folder: str) -> Ahead | None:
 
 def share_names(head: stats.Head | None) -> list[str]:
     """The parent's share of the key's walk: the first ``SHARE`` of the kept files."""
-    return head.files[:int(len(head.files) * SHARE)] if head is not None else []
+    return head.files[:stats.first_of(len(head.files), SHARE)] if head is not None else []
 
 
 class Pending:
@@ -84,9 +84,8 @@ class Pending:
         self.forked = pid > 0
         self.share_fd, self.root = share_fd, root
         self.shared = 0  # how many files the parent's share holds (once sent)
-        # how they stand against the kept records: the positions changed (gone among
-        # them) and the stat data of the changed ones; None when not compared
-        self.diff: tuple[list[int], set[int], dict[str, tuple]] | None = None
+        # how they stand against the kept records (``_against``); None: not compared
+        self.diff: tuple[list[int], set[int], list[str], dict[str, tuple]] | None = None
 
     def answered(self) -> bool:
         """Whether the child has answered (then whatever is done ahead is better left
@@ -123,7 +122,8 @@ class Pending:
         if message and names:  # compared now, the share let go before the report grows
             self.shared = len(names)
             try:
-                self.diff = _differing(names, kept, taken)
+                self.diff = _against(names, kept, dict(
+                    zip(map(itemgetter(1), taken), taken, strict=True)))
             except Exception:  # whatever it is: not compared, no key (``_joined``)
                 self.diff = None
 
@@ -133,21 +133,16 @@ class Pending:
         if self.share_fd >= 0:  # no share taken: the child waits no more, sends no key
             os.close(self.share_fd)
             self.share_fd = -1
-        chunks = []
         try:
-            while True:
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            answer = _read_all(self.fd)
         finally:
             os.close(self.fd)
             os.waitpid(self.pid, 0)
         self.forked = False
-        if not chunks:
+        if not answer:
             return None  # the child failed, or found no key: the usual way
         try:
-            found = marshal.loads(b"".join(chunks))
+            found = marshal.loads(answer)
             folder, digest, trusted = found["key"]
             compared = {path: Ahead(token, changed, set(gone), new, lent) for
                         path, (token, changed, gone, new, lent) in found["compared"].items()}
@@ -168,27 +163,30 @@ class Pending:
         if not self.shared:
             return True
         rest = compared.get(folder)
-        if rest is None:  # a replay (nothing of the walk), or a child that lends the
-            return folder not in seen  # folder's stat data: it could not compare (no key)
+        if rest is None:  # a replay needs nothing of the walk; a child that lends the
+            # folder's stat data could not compare it: no key
+            return folder not in seen
         if self.diff is None:
             return False
-        changed, gone, lent = self.diff
+        changed, gone, _, lent = self.diff  # (no new file: the share is of kept names)
         compared[folder] = Ahead(rest.token, changed + rest.changed, gone | rest.gone,
                                  rest.new, {**rest.lent, **lent})
         return True
 
 
-def _differing(names: list[str], kept: bytes, taken: list[tuple]
-               ) -> tuple[list[int], set[int], dict[str, tuple]] | None:
-    """How the share's files (``taken`` now) stand against their kept stat data: the
-    positions changed (``gone`` among them) and the stat data of the changed ones."""
-    lent = dict(zip(map(itemgetter(1), taken), taken, strict=True))
-    packed = stats.packed_now(lent, names)
+def _against(files: list[str], kept: bytes, lent: dict[str, tuple]
+             ) -> tuple[list[int], set[int], list[str], dict[str, tuple]] | None:
+    """How these kept files (``kept``: their stat data) stand against the stat data
+    ``lent`` now (the folder's entries): the positions changed (``gone`` among them),
+    the ids of new files, and the stat data of the changed and new ones; None when it
+    cannot be packed."""
+    packed = stats.packed_now(lent, files)
     if packed is None:
         return None
-    diff = stats.compare(names, kept, packed, lent)
-    return diff.changed, diff.gone, {names[i]: lent[names[i]] for i in diff.changed
-                                     if i not in diff.gone}
+    diff = stats.compare(files, kept, packed, lent)
+    names = [files[i] for i in diff.changed if i not in diff.gone]
+    names += [f"{opp_id}.yaml" for opp_id in diff.new]
+    return diff.changed, diff.gone, diff.new, {name: lent[name] for name in names}
 
 
 def start(argv: list[str]) -> Pending | None:
@@ -245,32 +243,32 @@ def _child(argv: list[str], root: str, records: str, share_fd: int) -> dict[str,
     folder = os.path.join(root, _OPPORTUNITIES)
     lent = seen.get(folder)
     skip = len(share)
-    rest = head.files[skip:] if head is not None else []
-    packed = stats.packed_now(lent, rest) if lent is not None and head is not None else None
-    if head is not None and packed is not None:
-        assert lent is not None
-        diff = stats.compare(rest, head.stats[skip * stats.STAT.size:], packed, lent)
-        names = [rest[i] for i in diff.changed if i not in diff.gone]
-        names += [f"{opp_id}.yaml" for opp_id in diff.new]
-        out["compared"][folder] = (head.head[4], [i + skip for i in diff.changed],
-                                   [i + skip for i in diff.gone], diff.new,
-                                   {name: lent[name] for name in names})
+    found_rest = _against(head.files[skip:], head.stats[skip * stats.STAT.size:], lent) \
+        if lent is not None and head is not None else None
+    if head is not None and found_rest is not None:  # positions after the parent's share
+        changed, gone, new, rest_lent = found_rest
+        out["compared"][folder] = (head.head[4], [i + skip for i in changed],
+                                   [i + skip for i in gone], new, rest_lent)
         del seen[folder]
     out["seen"] = seen
     return out
 
 
+def _read_all(fd: int) -> bytes:
+    """What comes through the pipe ``fd`` until the other end is closed."""
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 def _shared(fd: int, head: stats.Head | None) -> tuple[bytes, int]:
     """The digest and newest time of the parent's share, once it sent them; ``Unsure``
     when it sent nothing, or took them from another writing of the kept records."""
-    chunks = []
-    while True:
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            break
-        chunks.append(chunk)
     try:
-        token, digest, newest = marshal.loads(b"".join(chunks))
+        token, digest, newest = marshal.loads(_read_all(fd))
     except (EOFError, ValueError, TypeError):
         raise outputs.Unsure from None
     if head is None or token != head.head[4] or type(digest) is not bytes or \

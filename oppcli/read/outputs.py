@@ -250,14 +250,14 @@ def key_of(argv: list[str], share: Sequence[str] = (),
         parts = [_FORMAT.decode(), repr(argv), str(root), os.getcwd(), today,
                  str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
         shared_digest = b""
-        if share and shared is not None:
-            shared_digest, top = shared()
-        elif share:
-            taken_here = share_of(str(root), share)
-            shared_digest, top = share_digest(taken_here)
-            if DEALS in seen:
-                _lend(seen[DEALS], taken_here)
         if share:
+            if shared is None:  # taken here
+                here = share_of(str(root), share)
+                if DEALS in seen:
+                    _lend(seen[DEALS], here)
+                shared_digest, top = share_digest(here)
+            else:
+                shared_digest, top = shared()
             newest[0] = max(newest[0], top)
     except (Unsure, OSError, ValueError):
         return None
@@ -292,9 +292,11 @@ def share_of(root: str, names: Sequence[str]) -> list[tuple]:
 
 
 def share_digest(entries: list[tuple]) -> tuple[bytes, int]:
-    """The digest of a share's stat data (``share_of``) and its newest time."""
+    """The digest of a share's stat data (``share_of``) and its newest time. Marshal's
+    version 2: later ones mark the objects referred to more than once as they go, so
+    their bytes depend on who else holds the same tuples (the walk's lent folders)."""
     newest = max((max(entry[4], entry[5]) for entry in entries), default=0)
-    return hashlib.sha256(marshal.dumps(entries)).digest(), newest
+    return hashlib.sha256(marshal.dumps(entries, 2)).digest(), newest
 
 
 def lend(seen: dict[str, dict[str, tuple]]) -> None:

@@ -95,7 +95,7 @@ def peek(path: str) -> Head | None:
 
 def peek_first(path: str, part: float) -> Head | None:
     """The head of the records' copy at ``path`` with only the first ``part`` of its
-    files (``int(files * part)``) and their stat data: no string made for the others."""
+    files (``first_of``) and their stat data: no string made for the others."""
     try:
         with open_copy(path) as fh:
             found = _read_head(fh)
@@ -104,9 +104,14 @@ def peek_first(path: str, part: float) -> Head | None:
     if found is None:
         return None
     head, names, stats = found
-    first = int((names.count("\n") + 1 if names else 0) * part)
+    first = first_of(names.count("\n") + 1 if names else 0, part)
     return Head(head, names.split("\n", first)[:first] if first else [],
                 stats[:first * STAT.size])
+
+
+def first_of(count: int, part: float) -> int:
+    """How many files the first ``part`` of ``count`` files are."""
+    return int(count * part)
 
 
 def open_copy(path: Any) -> BinaryIO:

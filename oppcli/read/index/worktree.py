@@ -336,7 +336,7 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
     stats, recent, seen = _stats(folder, names, lent, racy_after)
     part_recs: list[str | None] = []
     part = _records_of(repo, index, build, names, stats, recent, part_recs, whole=False,
-                          tails=True)
+                       tails=True)
     again = not build.agenda and len(names) + len(compared.gone) > max(
         SNAPSHOT_SLACK, len(found.files) // 100)
     if again and found.tails is None:
