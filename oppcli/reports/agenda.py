@@ -121,20 +121,24 @@ class Agenda(NamedTuple):
                 for e in self.section(name)]
 
 
-def last_touch(r: Record, items: Dated, committed: date | None, today: date) -> date:
-    """The latest of the file's last commit day (else its creation day) and the days of
-    its activities up to today."""
-    touch = committed or r.created
-    for day in items.done_days:
-        if touch < day <= today:
-            touch = day
-    for a in items.planned:
-        if touch < a.date <= today:
-            touch = a.date
-    return touch
-
-
 _DAYS_LATE, _LAST_TOUCH, _WAITED = itemgetter(3), itemgetter(1), itemgetter(2)
+
+
+def _by_activity(e: ActivityEntry) -> tuple:
+    return e.item.date, e.record.name.casefold(), e.record.id, e.item.id
+
+
+class _DaysAgo(dict):
+    """day -> whole days from it to ``today`` (negative after it), each distinct day
+    computed once: the agenda asks for tens of thousands of a few hundred days."""
+
+    def __init__(self, today: date):
+        super().__init__()
+        self.today = today
+
+    def __missing__(self, day: date) -> int:
+        self[day] = days = (self.today - day).days
+        return days
 _new = tuple.__new__
 
 
@@ -156,42 +160,46 @@ def agenda(items: Iterable[tuple[Record, Dated]], committed: Mapping[str, date],
     stale: list[DealEntry] = []
     waiting: list[QuoteEntry] = []
     last_commit = committed.get
-    for r, dated in items:  # 10,000 deals and more: the common case costs least
-        if owner and not matches(r, owner=owner):
-            continue
-        for a in dated.planned:
-            if a.date < today:
-                overdue.append(ActivityEntry(r, a))
-            elif a.date == today:
-                due_today.append(ActivityEntry(r, a))
-            elif a.date <= horizon:
-                upcoming.append(ActivityEntry(r, a))
-        if r.status != "open":
-            continue
+    ago = _DaysAgo(today)  # (today - day).days, once per distinct day
+    if owner:
+        items = [item for item in items if matches(item[0], owner=owner)]
+    for r, dated in items:  # 100,000 deals and more: the common case costs least
+        # its last touch: the latest of the last commit day (else the creation day) and
+        # the days of its activities, done or to do, up to today
         touch = last_commit(r.id) or r.created
-        if dated is not NOTHING_DATED:
-            touch = last_touch(r, dated, touch, today)
+        if dated is not NOTHING_DATED:  # (most deals have no activity to do, no quote)
+            for a in dated.planned:
+                day = a.date
+                if day > today:
+                    if day <= horizon:
+                        upcoming.append(_new(ActivityEntry, (r, a)))
+                    continue
+                (overdue if day < today else due_today).append(_new(ActivityEntry, (r, a)))
+                if touch < day:
+                    touch = day
+            if r.status != "open":
+                continue
+            for day in dated.done_days:
+                if touch < day <= today:
+                    touch = day
             for q in dated.sent:
                 if q.sent <= sent_by:
-                    waiting.append(QuoteEntry(r, q, (today - q.sent).days))
+                    waiting.append(QuoteEntry(r, q, ago[q.sent]))
+        elif r.status != "open":
+            continue
         close = r.close_date
-        late = close is not None and close < today
-        if late or touch <= stale_from:
-            # tuple.__new__ straight: thousands of late or stale deals at 10,000, and
-            # DealEntry's own __new__ is a Python call
-            entry = _new(DealEntry, (r, touch, (today - touch).days,
-                                     (today - close).days if late and close else None))
-            if late:
-                past_close.append(entry)
+        # tuple.__new__ straight: tens of thousands of late or stale deals at 100,000,
+        # and DealEntry's own __new__ is a Python call
+        if close is not None and close < today:
+            entry = _new(DealEntry, (r, touch, ago[touch], ago[close]))
+            past_close.append(entry)
             if touch <= stale_from:
                 stale.append(entry)
-
-    def by_activity(e: ActivityEntry) -> tuple:
-        return e.item.date, e.record.name.casefold(), e.record.id, e.item.id
-
-    overdue.sort(key=by_activity)
-    due_today.sort(key=by_activity)
-    upcoming.sort(key=by_activity)
+        elif touch <= stale_from:
+            stale.append(_new(DealEntry, (r, touch, ago[touch], None)))
+    overdue.sort(key=_by_activity)
+    due_today.sort(key=_by_activity)
+    upcoming.sort(key=_by_activity)
     # deals come in id order, and sorts are stable: the sections of deals, thousands of
     # entries at 10,000 deals, sort on one number each, and equal days stay in id order
     past_close.sort(key=_DAYS_LATE, reverse=True)  # the longest late first
