@@ -29,6 +29,8 @@ from .index import db
 if TYPE_CHECKING:
     from ..store.repo import Repo
 
+ROWS = 64  # rows of days added to the index's since it wrote them whole, at most
+
 _LOG = ("-c", "log.showSignature=false", "log", "-z", "--no-renames", "--relative",
         "--name-only", "--format=%x1e%as")
 
@@ -75,9 +77,10 @@ class Pending:
         self.index = db.for_repo(repo)
         self.known: str | None = None
         self.cached: dict[str, str] = {}
+        self.rows = 0  # rows of days the index added since it wrote them whole
         if self.index is not None:
             try:
-                self.known, self.cached = self.index.touches()
+                self.known, self.cached, self.rows = self.index.touches()
             except db.Corrupt:
                 self.known, self.cached = None, {}
         self.head: str | None = None
@@ -127,7 +130,10 @@ class Pending:
                 if day > days.get(key, ""):
                     days[key] = day
         if self.index is not None and self.known != self.head:
-            self.index.write(touches=(self.head, days))
+            if self.whole or self.rows >= ROWS:
+                self.index.write(touches=(self.head, days))
+            else:  # a row of the days read since (#25: not 100,000 again)
+                self.index.write(touched=(self.head, self.read))
         as_date: dict[str, date] = {}  # a few hundred distinct days for 10,000 files
         distinct = set(days.values())
         for day in distinct:

@@ -500,6 +500,34 @@ def test_new_commits_and_a_rewritten_history_are_read(book, monkeypatch):
 
 
 
+def test_each_run_adds_a_row_of_the_days_read_since_then_all_again(book, monkeypatch):
+    """A change's days go in as a row of their own, not 100,000 days again; past
+    ``ROWS`` rows the days are written whole. Whatever the rows, they give the days one
+    read of the whole history gives, and the agenda is the one the files give."""
+    from oppcli.read import touches
+    from oppcli.read.index import db
+    from oppcli.store.repo import Repo
+
+    monkeypatch.setattr(touches, "ROWS", 2)
+    on(monkeypatch, TODAY)
+    repo = Repo(book.root)
+    book.json("agenda")
+    seen = []
+    for i, key in enumerate(["OLD", "S30", "TOUCH", "OLD"]):
+        book("note", book.ids[key], f"Called them back {i}")
+        indexed = book.json("agenda", "--stale-days", "1")
+        index = db.for_repo(repo)
+        assert index is not None
+        head, days, rows = index.touches()
+        seen.append(rows)
+        assert head == book.git("rev-parse", "HEAD").strip()
+        assert days == touches._days(repo, head)  # the whole history, read again
+        monkeypatch.setenv("OPP_NO_INDEX", "1")
+        assert book.json("agenda", "--stale-days", "1") == indexed
+        monkeypatch.delenv("OPP_NO_INDEX")
+    assert seen == [1, 2, 0, 1]
+
+
 def test_head_is_read_from_gits_own_files_or_left_to_git(tmp_path):
     from oppcli.store.git import head_commit
 

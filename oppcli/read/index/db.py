@@ -420,21 +420,33 @@ class Index:
         return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
                 for table in ("blobs", "files", "settings", "details", "touches")}
 
-    def touches(self) -> tuple[str | None, dict[str, str]]:
-        """(commit, opp id -> day): the author day of the last commit that changed each
-        opportunity file, in the history of that commit; (None, {}) when never read. One
-        row: 10,000 files read in a few milliseconds."""
-        rows = self._rows("SELECT head, data, crc FROM touches")
+    def touches(self) -> tuple[str | None, dict[str, str], int]:
+        """(commit, opp id -> day, later rows): the author day of the last commit that
+        changed each opportunity file, in the history of that commit; (None, {}, 0) when
+        never read. The first row holds every file's day, each later one the days a run
+        read since (the files of the commits since the previous row's), so that a change
+        adds a few names rather than writing 100,000 again; the last row's commit is the
+        one they hold up to."""
+        rows = self._rows("SELECT head, data, crc FROM touches ORDER BY rowid")
         if not rows:
-            return None, {}
-        head, data, crc = rows[0]
-        if len(rows) > 1 or _crc(head, data) != crc:
-            raise Corrupt("touches")
-        names, _, days = data.partition(SEP)  # the ids, then their days, a line each
-        names_list, days_list = names.split("\n"), days.split("\n")
-        if len(names_list) != len(days_list):
-            raise Corrupt("touches")
-        return head, dict(zip(names_list, days_list, strict=True)) if names else {}
+            return None, {}, 0
+        days: dict[str, str] = {}
+        for head, data, crc in rows:
+            if _crc(head, data) != crc:
+                raise Corrupt("touches")
+            names, _, values = data.partition(SEP)  # the ids, then their days, a line each
+            if not names:
+                continue
+            names_list, days_list = names.split("\n"), values.split("\n")
+            if len(names_list) != len(days_list):
+                raise Corrupt("touches")
+            if not days:
+                days = dict(zip(names_list, days_list, strict=True))
+                continue
+            for name, day in zip(names_list, days_list, strict=True):
+                if day > days.get(name, ""):
+                    days[name] = day
+        return rows[-1][0], days, len(rows) - 1
 
     def history(self) -> tuple[str | None, list[str]]:
         """(commit, lines): the log of the deals' versions up to that commit, as
@@ -453,10 +465,12 @@ class Index:
               files: dict[str, tuple[str, str, Entry] | None] | None = None,
               settings: tuple[str, Settings] | None = None,
               touches: tuple[str, dict[str, str]] | None = None,
+              touched: tuple[str, dict[str, str]] | None = None,
               history: tuple[str, list[str]] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings,
-        replace the touches (``(commit, opp id -> day)``). One transaction; False when it
-        could not be made."""
+        replace the touches (``(commit, opp id -> day)``) or add a row of them (``touched``:
+        the days read since the last row). One transaction; False when it could not be
+        made."""
 
         if self.con is None:
             return False
@@ -486,12 +500,14 @@ class Index:
                     data = json.dumps(value.as_data())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
-                if touches:
-                    head = touches[0]
-                    data = "\n".join(touches[1]) + SEP + "\n".join(touches[1].values())
-                    con.execute("DELETE FROM touches")
-                    con.execute("INSERT INTO touches VALUES (?, ?, ?)",
-                                (head, data, _crc(head, data)))
+                for row, whole in ((touches, True), (touched, False)):
+                    if row:
+                        head = row[0]
+                        data = "\n".join(row[1]) + SEP + "\n".join(row[1].values())
+                        if whole:
+                            con.execute("DELETE FROM touches")
+                        con.execute("INSERT INTO touches VALUES (?, ?, ?)",
+                                    (head, data, _crc(head, data)))
                 if history:
                     head, data = history[0], "\n".join(history[1])
                     con.execute("DELETE FROM history")
