@@ -129,6 +129,8 @@ def get_ready(argv: list[str], pending: Pending) -> None:
     app.load_commands(app.cli, [command])
     if not pending.answered():
         kept.preload(pending.records, tails=command == "agenda")
+        if command == "agenda":  # its dated items too, while the child has not answered
+            kept.parse_ahead(pending.answered)
 
 
 def main() -> None:

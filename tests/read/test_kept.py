@@ -211,3 +211,39 @@ def test_the_agenda_reads_the_kept_records(deals, trusting, built_records):
     assert built_records in ([], [c])
     assert with_index == run("agenda", "--format", "json", no_index=True)
     assert c in with_index[1] and d not in with_index[1]
+
+
+def test_the_agendas_dated_items_parsed_ahead_are_the_ones_read_later(deals, trusting,
+                                                                      monkeypatch):
+    """While the key's child walks, the agenda's parent parses the kept tails' dated
+    items ahead, a chunk at a time, and stops once the child answers; the agenda takes
+    those it finds by tail, and is the one the files give."""
+    root, (a, _b, c, _d) = deals.root, deals.ids
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    for deal in (a, c):  # an open deal and a won one, each with an activity to do
+        deals("activity", "add", deal, "--type", "call", "--subject", "Call", "--date", soon)
+    run("pipeline")
+    run("pipeline")  # keeps the records
+    found = kept._read(str(copy_of(root)), tails=True)
+    assert found is not None and found.tails is not None
+    reader = entry.DatedReader()
+    dated = {(t, r.status != "open") for r, t in zip(found.records, found.tails, strict=True)
+             if t}
+    assert len(dated) == 2
+    monkeypatch.setattr(kept, "AHEAD_CHUNK", 1)
+    for looks, wanted in ((0, 0), (2, 2), (99, len(found.tails))):  # looks at the pipe
+        monkeypatch.setattr(kept, "_ahead", ({}, {}))
+        kept.preload(str(copy_of(root)), tails=True)
+        seen: list[int] = []
+        kept.parse_ahead(lambda: len(seen) >= looks or bool(seen.append(1)))  # noqa: B023  (called at once)
+        opened, closed = kept.dated_ahead()
+        assert {**opened, **closed} == {t: reader.dated(t, shut) for t, shut in dated
+                                        if found.tails.index(t) < wanted}
+    read_again = []  # the agenda takes the items parsed ahead by tail
+    real = entry.DatedReader.dated
+    monkeypatch.setattr(entry.DatedReader, "dated", lambda self, rec, shut=False:
+                        read_again.append(rec) or real(self, rec, shut))
+    kept.preload(str(copy_of(root)), tails=True)
+    assert run("agenda", "--format", "json") == run("agenda", "--format", "json",
+                                                    no_index=True)
+    assert not set(read_again) & {t for t, _ in dated}

@@ -33,9 +33,9 @@ from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ...domain.records import Record
+from ...domain.records import Dated, Record
 from ...store.files import OPPORTUNITIES_DIR
-from .entry import MARK
+from .entry import MARK, DatedReader
 from .stats import (
     RECORDS_MAGIC,
     STAT,
@@ -49,6 +49,8 @@ from .stats import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .db import Index
 
 __all__ = ["STAT", "UNTRUSTED", "Kept", "Key"]
@@ -114,6 +116,43 @@ def preload(path: str, tails: bool = False) -> None:
     checked against the files' stat data the walk took, so reading it early is safe)."""
     global _preloaded
     _preloaded = (path, _read(path, tails))
+
+
+# the agenda's dated items of the preloaded tails, parsed ahead (``parse_ahead``): those
+# of open deals, then those of closed ones, by tail
+_ahead: tuple[dict[str, Dated], dict[str, Dated]] = ({}, {})
+AHEAD_CHUNK = 2048  # records parsed ahead between two looks for the child's answer
+
+
+def parse_ahead(answered: Callable[[], bool]) -> None:
+    """Parse the dated items of the preloaded tails ahead, for the agenda, a chunk at a
+    time while the replay key's child has not answered (the parent would only wait;
+    a replay then needs none of them). The items are a pure function of the tail and of
+    whether the deal is closed, so ``dated_ahead`` gives them by tail: a tail changed
+    since only misses."""
+    found = _preloaded[1] if _preloaded is not None else None
+    if found is None or found.tails is None:
+        return
+    read = DatedReader().dated
+    opened, closed = _ahead
+    records, tails = found.records, found.tails
+    try:
+        for start in range(0, len(tails), AHEAD_CHUNK):
+            if answered():
+                return
+            for i in range(start, min(start + AHEAD_CHUNK, len(tails))):
+                text = tails[i]
+                if text:  # most deals have no dated item ("")
+                    shut = records[i].status != "open"
+                    (closed if shut else opened)[text] = read(text, shut)
+    except ValueError:  # a tail this opp does not read: the report reads it the careful way
+        return
+
+
+def dated_ahead() -> tuple[dict[str, Dated], dict[str, Dated]]:
+    """The dated items ``parse_ahead`` parsed, by tail: of open deals, then of closed
+    ones (empty when nothing was parsed ahead)."""
+    return _ahead
 
 
 def _read(path: str, tails: bool) -> Kept | None:

@@ -236,6 +236,7 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     if len(recs) != len(records):  # read the careful way (a linked folder)
         recs = [None] * len(records)
     read = DatedReader().dated
+    opened, shut = kept.dated_ahead()  # most, parsed while the key's child walked
     out: list[tuple[Record, Dated]] = []
     add = out.append
     for r, rec in zip(records, recs, strict=True):
@@ -246,7 +247,10 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
             if not closed:
                 add((r, NOTHING_DATED))
             continue
-        items = read(rec, closed) if rec is not None else dated(repo.load(r.id), closed)
+        if rec is None:
+            items = dated(repo.load(r.id), closed)
+        else:
+            items = (shut if closed else opened).get(rec) or read(rec, closed)
         if items.planned or not closed:
             add((r, items))
     return out
