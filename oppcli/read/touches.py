@@ -23,7 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..store.files import OPPORTUNITIES_DIR
-from ..store.git import git, git_raw, head_commit
+from ..store.git import git, git_raw, head_commit, loose_parents
 from .index import db
 
 if TYPE_CHECKING:
@@ -104,8 +104,9 @@ class Pending:
             if known == self.head:
                 self.whole = False
                 return
-            if known and git(self.repo.root, "merge-base", "--is-ancestor", known, self.head,
-                             check=False).returncode == 0:
+            if known and (known in (loose_parents(self.repo.git_dir, self.head) or ()) or git(
+                    self.repo.root, "merge-base", "--is-ancestor", known, self.head,
+                    check=False).returncode == 0):  # (a change's commit: its parent, read)
                 self.whole = False
                 self.read = _days(self.repo, f"{known}..{self.head}")
                 return

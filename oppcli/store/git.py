@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import subprocess
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -305,6 +306,31 @@ def head_commit(git_dir: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         pass
     return None
+
+
+def loose_parents(git_dir: Path, commit: str) -> list[str] | None:
+    """The parents of a commit stored loose (as a change just wrote it), read from its
+    object file without starting git; None when it is not plain (packed, a linked work
+    tree, not a commit, damaged): ask git then."""
+    if not _OBJECT_ID.fullmatch(commit) or (git_dir / "commondir").exists():
+        return None
+    inflate = zlib.decompressobj()
+    try:
+        data = inflate.decompress(
+            (git_dir / "objects" / commit[:2] / commit[2:]).read_bytes(), 1 << 16)
+    except (OSError, zlib.error):
+        return None
+    if inflate.unconsumed_tail or hashlib.sha1(data).hexdigest() != commit:
+        return None  # (too long, cut short, or not this commit: the whole object vouches)
+    head, _, body = data.partition(b"\0")
+    if not head.startswith(b"commit "):
+        return None
+    parents = []
+    for line in body.split(b"\n")[1:]:  # after its tree
+        if not line.startswith(b"parent "):
+            break
+        parents.append(line[7:].decode("ascii", "replace"))
+    return parents
 
 
 INDEX_LOCK_HELP = ("git's lock .git/index.lock exists: another git command is running here, or "

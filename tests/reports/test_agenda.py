@@ -485,6 +485,11 @@ def test_one_git_log_reads_every_last_commit(book, monkeypatch):
     calls.clear()
     book.json("agenda")  # warm: the index has the days as of HEAD
     assert not [c for c in calls if "log" in c], calls
+    book("note", book.ids["OLD"], "Called them back")
+    calls.clear()
+    book.json("agenda")  # the change's commit: its parent read from its file, one log
+    assert [c for c in calls if "log" in c or "merge-base" in c] == \
+        [c for c in calls if "log" in c] and len(calls) == 1, calls
 
 
 def test_new_commits_and_a_rewritten_history_are_read(book, monkeypatch):
@@ -550,6 +555,42 @@ def test_head_is_read_from_gits_own_files_or_left_to_git(tmp_path):
     git("worktree", "add", "-q", str(tmp_path / "w"), "HEAD")
     linked = git("rev-parse", "--absolute-git-dir", cwd=tmp_path / "w")
     assert head_commit(Path(linked)) is None  # its refs live elsewhere: ask git
+
+
+def test_a_loose_commits_parents_are_read_from_its_file_or_left_to_git(tmp_path):
+    from oppcli.store.git import loose_parents
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=x", "-c", "user.email=x@x", *args],
+                              cwd=tmp_path, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def parents(commit):
+        return git("rev-parse", f"{commit}^@").split()
+
+    git("init", "-q")
+    dot_git = tmp_path / ".git"
+    git("commit", "-q", "--allow-empty", "-m", "root")
+    assert loose_parents(dot_git, git("rev-parse", "HEAD")) == []
+    git("commit", "-q", "--allow-empty", "-m", "one")
+    one = git("rev-parse", "HEAD")
+    assert loose_parents(dot_git, one) == parents(one) != []
+    git("checkout", "-q", "-b", "side", "HEAD~1")
+    git("commit", "-q", "--allow-empty", "-m", "side")
+    git("merge", "-q", "--no-ff", "-m", "merge", one)
+    merge = git("rev-parse", "HEAD")
+    assert loose_parents(dot_git, merge) == parents(merge) and len(parents(merge)) == 2
+    tree = git("rev-parse", "HEAD^{tree}")
+    assert loose_parents(dot_git, tree) is None  # not a commit
+    assert loose_parents(dot_git, "0" * 40) is None  # no such object
+    loose = dot_git / "objects" / merge[:2] / merge[2:]
+    data = loose.read_bytes()
+    loose.chmod(0o644)
+    loose.write_bytes(data[:len(data) // 2])
+    assert loose_parents(dot_git, merge) is None  # damaged: only the whole object vouches
+    loose.write_bytes(data)
+    git("gc", "-q")
+    assert loose_parents(dot_git, merge) is None  # packed: git is asked
 
 
 def test_agenda_and_calendar_are_reports_in_the_help(book):
