@@ -31,13 +31,11 @@ from .accounts import names as account_names
 from .db import Corrupt, Index, for_repo, index_path, with_retry
 from .db import status as index_status
 from .entry import (
-    MARK,
     DatedReader,
     Entry,
     RecordBuilder,
     parse,
     parse_all,
-    plans,
     workers_for,
 )
 from .kept import tail
@@ -242,11 +240,11 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
     for r, rec in zip(records, recs, strict=True):
         if r is None:
             continue  # a closed deal with nothing to do: no record
-        closed = r.status != "open"
-        if rec is not None and MARK not in rec:  # most deals: nothing dated
-            if not closed:
+        if rec == "":  # most deals: nothing dated (a tail starts with MARK, kept.tail)
+            if r.status == "open":
                 add((r, NOTHING_DATED))
             continue
+        closed = r.status != "open"
         if rec is None:
             items = dated(repo.load(r.id), closed)
         else:
@@ -261,8 +259,9 @@ def _working_records(repo: Repo, index: Index | None, settings: Settings,
                      agenda: bool = False) -> list[Record]:
     """The records; ``recs``, when given, receives the dated part of each file's rec
     (``kept.tail``) in the same order (None for a file read the careful way). With
-    ``agenda``, a closed deal with no activity to do gets None instead
-    of its record (the agenda has nothing of it)."""
+    ``agenda``, a closed deal with no activity to do gets None instead of its record
+    when it is built (the agenda has nothing of it), and keeps it when it was kept
+    whole (``working_dated`` leaves it out as it reads the dated items)."""
 
     folder = os.path.join(repo.root, OPPORTUNITIES_DIR)
     racy_after = time.time_ns() - RACY_SECONDS * 1_000_000_000
@@ -355,11 +354,9 @@ def _from_kept(repo: Repo, index: Index, key: kept.Key, found: kept.Kept,
         return records
     assert tails is not None  # loaded for the agenda
     recs[:] = tails
-    # the agenda: a closed deal with nothing to do has no record (as RecordBuilder)
-    # (a record read the careful way, tail None: its dated items are read the same way)
-    return [r if r is None or tail is None or r.status == "open" or plans(tail, 0 if tail else -1)
-            else None  # type: ignore[misc]  # Record | None would burden every report
-            for r, tail in zip(records, tails, strict=True)]
+    # the agenda: every record, a closed deal with nothing to do among them, which
+    # working_dated leaves out as it reads the dated items (one pass, not two)
+    return records
 
 
 # Two passes on purpose: the first keeps of each file only its stat data as one string
