@@ -131,10 +131,10 @@ class Pending:
                 if day > days.get(key, ""):
                     days[key] = day
         if self.index is not None and self.known != self.head:
-            if self.whole or self.rows >= ROWS:
+            if self.whole or self.rows >= ROWS or self.known is None:
                 self.index.write(touches=(self.head, days))
             else:  # a row of the days read since (#25: not 100,000 again)
-                self.index.write(touched=(self.head, self.read))
+                self.index.write(touched=(self.known, self.head, self.read))
         as_date: dict[str, date] = {}  # a few hundred distinct days for 10,000 files
         distinct = set(days.values())
         for day in distinct:

@@ -311,8 +311,9 @@ def head_commit(git_dir: Path) -> str | None:
 def loose_parents(git_dir: Path, commit: str) -> list[str] | None:
     """The parents of a commit stored loose (as a change just wrote it), read from its
     object file without starting git; None when it is not plain (packed, a linked work
-    tree, not a commit, damaged): ask git then."""
-    if not _OBJECT_ID.fullmatch(commit) or (git_dir / "commondir").exists():
+    tree, not a commit, damaged) or when git would see other parents than the object
+    holds (a shallow clone's boundary, grafts, replace refs): ask git then."""
+    if not _OBJECT_ID.fullmatch(commit) or _rewritten_parents(git_dir):
         return None
     inflate = zlib.decompressobj()
     try:
@@ -331,6 +332,29 @@ def loose_parents(git_dir: Path, commit: str) -> list[str] | None:
             break
         parents.append(line[7:].decode("ascii", "replace"))
     return parents
+
+
+def _rewritten_parents(git_dir: Path) -> bool:
+    """Whether git may see a commit's parents otherwise than its object holds them, or
+    this is no plain git folder (a linked work tree): then only git can tell."""
+    if any(name in os.environ for name in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
+                                           "GIT_NO_REPLACE_OBJECTS", "GIT_SHALLOW_FILE")):
+        return True
+    if any((git_dir / name).exists() for name in ("commondir", "shallow", "info/grafts")):
+        return True
+    try:
+        if any((git_dir / "refs" / "replace").iterdir()):
+            return True
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return True
+    try:
+        return b" refs/replace/" in (git_dir / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 INDEX_LOCK_HELP = ("git's lock .git/index.lock exists: another git command is running here, or "

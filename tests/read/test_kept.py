@@ -239,6 +239,12 @@ def test_the_agendas_dated_items_parsed_ahead_are_the_ones_read_later(deals, tru
         opened, closed = kept.dated_ahead()
         assert {**opened, **closed} == {t: reader.dated(t, shut) for t, shut in dated
                                         if found.tails.index(t) < wanted}
+    # a copy of another opp (its tails another form): parsed ahead, never a refusal
+    odd = found._replace(tails=["\x1eq\x1fq9\x1f2026-01-01\x1fnot-a-number", 7, "\x1ep"])
+    for tails in ([odd.tails[0]], [odd.tails[1]], [odd.tails[2]]):
+        monkeypatch.setattr(kept, "_preloaded", (str(copy_of(root)), odd._replace(
+            records=found.records[:1], tails=tails)))
+        kept.parse_ahead(lambda: False)
     read_again = []  # the agenda takes the items parsed ahead by tail
     real = entry.DatedReader.dated
     monkeypatch.setattr(entry.DatedReader, "dated", lambda self, rec, shut=False:

@@ -557,6 +557,35 @@ def test_head_is_read_from_gits_own_files_or_left_to_git(tmp_path):
     assert head_commit(Path(linked)) is None  # its refs live elsewhere: ask git
 
 
+def test_a_row_of_days_goes_only_onto_the_row_it_was_read_from(book, monkeypatch):
+    """Two agendas at once, on two histories: the one that ends last leaves its row out
+    when the other's came in between, so the rows always hold one history's days."""
+    from oppcli.read import touches
+    from oppcli.read.index import db
+    from oppcli.store.repo import Repo
+
+    on(monkeypatch, TODAY)
+    repo = Repo(book.root)
+    book.json("agenda")
+    base = book.git("rev-parse", "HEAD").strip()
+    book.git("checkout", "-q", "-b", "y")
+    book("note", book.ids["S30"], "On y")
+    slow = touches.start(repo)  # reads the days up to base, then the commits since
+    book.git("checkout", "-q", "-b", "x", base)
+    book("note", book.ids["OLD"], "On x")
+    book.json("agenda")  # meanwhile: a row up to x
+    slow.result()  # its row (base..y) would fold y's days into x's: left out
+    index = db.for_repo(repo)
+    assert index is not None
+    head, days, _ = index.touches()
+    assert head == book.git("rev-parse", "x").strip()
+    assert days == touches._days(repo, head)
+    book.git("checkout", "-q", "y")
+    indexed = book.json("agenda", "--stale-days", "1")
+    monkeypatch.setenv("OPP_NO_INDEX", "1")
+    assert book.json("agenda", "--stale-days", "1") == indexed
+
+
 def test_a_loose_commits_parents_are_read_from_its_file_or_left_to_git(tmp_path):
     from oppcli.store.git import loose_parents
 
@@ -589,6 +618,17 @@ def test_a_loose_commits_parents_are_read_from_its_file_or_left_to_git(tmp_path)
     loose.write_bytes(data[:len(data) // 2])
     assert loose_parents(dot_git, merge) is None  # damaged: only the whole object vouches
     loose.write_bytes(data)
+    # where git sees other parents than the object holds: git is asked
+    for rewritten in ("shallow", "info/grafts"):
+        (dot_git / rewritten).write_text(f"{merge}\n")
+        assert loose_parents(dot_git, merge) is None
+        (dot_git / rewritten).unlink()
+    git("replace", "--graft", merge, one)
+    assert loose_parents(dot_git, merge) is None  # a replace ref
+    git("pack-refs", "--all")
+    assert loose_parents(dot_git, merge) is None  # a packed replace ref
+    git("replace", "-d", merge)
+    assert loose_parents(dot_git, merge) == parents(merge)
     git("gc", "-q")
     assert loose_parents(dot_git, merge) is None  # packed: git is asked
 

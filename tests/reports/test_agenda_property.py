@@ -24,7 +24,8 @@ def deals(draw) -> tuple[list[tuple[Record, Dated]], dict[str, date]]:
         deal_id = f"d{i:02d}"
         status = draw(st.sampled_from(["open", "open", "won", "lost"]))
         r = Record(id=deal_id, name=draw(st.sampled_from(["Alpha", "beta", "ALPHA", "Gamma"])),
-                   customer="Acme", owner=draw(st.sampled_from(["alice", "Bob", "bob"])),
+                   customer="Acme",
+                   owner=draw(st.sampled_from(["alice", "Bob", "bob", "Bobby", "jim bob"])),
                    stage=status, stage_label=status, stage_rank=0, status=status,
                    probability=10, amount=Decimal("1.00"), objective=None, currency="EUR",
                    close_date=draw(st.none() | DAYS), created=draw(DAYS))
@@ -46,7 +47,8 @@ def deals(draw) -> tuple[list[tuple[Record, Dated]], dict[str, date]]:
 
 def plainly(items, committed, *, today, owner, days, stale_days, quote_days):
     """The rules, one at a time."""
-    mine = [(r, d) for r, d in items if not owner or r.owner.casefold() == owner.casefold()]
+    # --owner NAME: a deal whose owner holds NAME, case-insensitive (as every filter)
+    mine = [(r, d) for r, d in items if not owner or owner.casefold() in r.owner.casefold()]
     activities = [(r, a) for r, d in mine for a in d.planned]
 
     def by_activity(e):

@@ -417,8 +417,11 @@ class Index:
             return False
 
     def counts(self) -> dict[str, int]:
-        return {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
-                for table in ("blobs", "files", "settings", "details", "touches")}
+        """Rows of each table; for the touches, the files whose day they hold."""
+        out = {table: self._rows(f"SELECT count(*) FROM {table}")[0][0]
+               for table in ("blobs", "files", "settings", "details")}
+        out["touches"] = len(self.touches()[1])
+        return out
 
     def touches(self) -> tuple[str | None, dict[str, str], int]:
         """(commit, opp id -> day, later rows): the author day of the last commit that
@@ -465,12 +468,14 @@ class Index:
               files: dict[str, tuple[str, str, Entry] | None] | None = None,
               settings: tuple[str, Settings] | None = None,
               touches: tuple[str, dict[str, str]] | None = None,
-              touched: tuple[str, dict[str, str]] | None = None,
+              touched: tuple[str, str, dict[str, str]] | None = None,
               history: tuple[str, list[str]] | None = None) -> bool:
         """Add entries, set (``(stat, blob, entry)``) or forget (None) file rows, add settings,
         replace the touches (``(commit, opp id -> day)``) or add a row of them (``touched``:
-        the days read since the last row). One transaction; False when it could not be
-        made."""
+        ``(commit read up to, commit, days read since)``, added only while the last row
+        is still of the commit read up to: another run may have added or rewritten rows
+        meanwhile, and a row on top of another history would fold in days that are not
+        HEAD's). One transaction; False when it could not be made."""
 
         if self.con is None:
             return False
@@ -500,7 +505,9 @@ class Index:
                     data = json.dumps(value.as_data())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
-                for row, whole in ((touches, True), (touched, False)):
+                if touched and self._last_touch(con) != touched[0]:
+                    touched = None  # another run's rows since: they stand, this one is left
+                for row, whole in ((touches, True), (touched[1:] if touched else None, False)):
                     if row:
                         head = row[0]
                         data = "\n".join(row[1]) + SEP + "\n".join(row[1].values())
@@ -522,6 +529,12 @@ class Index:
             return False
         self._trim_wal()
         return True
+
+    @staticmethod
+    def _last_touch(con: sqlite3.Connection) -> str | None:
+        """The commit the touches' last row holds the days up to (None: no row)."""
+        row = con.execute("SELECT head FROM touches ORDER BY rowid DESC LIMIT 1").fetchone()
+        return row[0] if row else None
 
     def _trim_wal(self) -> None:
         """Fold SQLite's write-ahead log into the file once it holds ``WAL_TRIM`` bytes,

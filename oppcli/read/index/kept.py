@@ -145,8 +145,8 @@ def parse_ahead(answered: Callable[[], bool]) -> None:
                 if text:  # most deals have no dated item ("")
                     shut = records[i].status != "open"
                     (closed if shut else opened)[text] = read(text, shut)
-    except ValueError:  # a tail this opp does not read: the report reads it the careful way
-        return
+    except Exception:  # a tail this opp does not read (the copy is checked later, by
+        return  # load): the report reads its own tails, never a refusal from here
 
 
 def dated_ahead() -> tuple[dict[str, Dated], dict[str, Dated]]:
