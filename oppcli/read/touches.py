@@ -23,7 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..store.files import OPPORTUNITIES_DIR
-from ..store.git import git, git_raw, head_commit, loose_parents
+from ..store.git import git, git_raw, head_commit, history_view, loose_parents
 from .index import db
 
 if TYPE_CHECKING:
@@ -78,11 +78,20 @@ class Pending:
         self.known: str | None = None
         self.cached: dict[str, str] = {}
         self.rows = 0  # rows of days the index added since it wrote them whole
+        # the days are of a commit as git shows its history: in a shallow clone, with
+        # grafts or replace refs, of that view too (a new one reads the history again)
+        self.view = history_view(repo.git_dir)
+        self.stamp: str | None = None  # the last row's, as read
         if self.index is not None:
             try:
-                self.known, self.cached, self.rows = self.index.touches()
+                self.stamp, self.cached, self.rows = self.index.touches()
             except db.Corrupt:
-                self.known, self.cached = None, {}
+                self.cached = {}
+            known, _, view = (self.stamp or "").partition(" ")
+            if self.stamp and view == self.view:
+                self.known = known
+            else:
+                self.cached = {}
         self.head: str | None = None
         self.read: dict[str, str] = {}
         self.whole = True
@@ -131,10 +140,11 @@ class Pending:
                 if day > days.get(key, ""):
                     days[key] = day
         if self.index is not None and self.known != self.head:
-            if self.whole or self.rows >= ROWS or self.known is None:
-                self.index.write(touches=(self.head, days))
+            stamp = f"{self.head} {self.view}" if self.view else self.head
+            if self.whole or self.rows >= ROWS or self.stamp is None:
+                self.index.write(touches=(stamp, days))
             else:  # a row of the days read since (#25: not 100,000 again)
-                self.index.write(touched=(self.known, self.head, self.read))
+                self.index.write(touched=(self.stamp, stamp, self.read))
         as_date: dict[str, date] = {}  # a few hundred distinct days for 10,000 files
         distinct = set(days.values())
         for day in distinct:

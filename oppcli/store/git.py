@@ -334,13 +334,17 @@ def loose_parents(git_dir: Path, commit: str) -> list[str] | None:
     return parents
 
 
+_VIEW_VARIABLES = ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS",
+                   "GIT_SHALLOW_FILE")  # they change the parents git sees
+
+
 def _rewritten_parents(git_dir: Path) -> bool:
     """Whether git may see a commit's parents otherwise than its object holds them, or
-    this is no plain git folder (a linked work tree): then only git can tell."""
-    if any(name in os.environ for name in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
-                                           "GIT_NO_REPLACE_OBJECTS", "GIT_SHALLOW_FILE")):
+    this is no plain git folder (a linked work tree, reftable): then only git can tell."""
+    if any(name in os.environ for name in _VIEW_VARIABLES):
         return True
-    if any((git_dir / name).exists() for name in ("commondir", "shallow", "info/grafts")):
+    if any((git_dir / name).exists() for name in ("commondir", "shallow", "info/grafts",
+                                                  "reftable")):
         return True
     try:
         if any((git_dir / "refs" / "replace").iterdir()):
@@ -355,6 +359,45 @@ def _rewritten_parents(git_dir: Path) -> bool:
         return False
     except OSError:
         return True
+
+
+def history_view(git_dir: Path) -> str:
+    """What, besides a commit's id, decides the history git shows of it: "" in a plain
+    repo; else a digest of the shallow boundary, the grafts, the replace refs and the
+    variables that change them, so that days read under one view are never taken for
+    another's (a shallow clone deepened, a graft added); where this cannot look
+    (reftable), a value never the same twice."""
+    common = git_dir
+    try:
+        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError):
+        return os.urandom(8).hex()
+    if not _rewritten_parents(common):
+        return ""
+    if (common / "reftable").exists():
+        return os.urandom(8).hex()
+    digest = hashlib.sha1()
+    for name in _VIEW_VARIABLES:
+        digest.update(f"{name}={os.environ.get(name)}\0".encode("utf-8", "surrogateescape"))
+    files = [common / "shallow", common / "info" / "grafts", common / "packed-refs"]
+    if os.environ.get("GIT_GRAFT_FILE"):
+        files.append(Path(os.environ["GIT_GRAFT_FILE"]))
+    replace = common / "refs" / "replace"
+    if replace.is_dir():
+        files += sorted(p for p in replace.rglob("*") if p.is_file())
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            data = b"-"
+        except OSError:
+            return os.urandom(8).hex()
+        if path.name == "packed-refs" and path.parent == common:  # its replace refs only
+            data = b"\n".join(line for line in data.splitlines() if b" refs/replace/" in line)
+        digest.update(b"%s\0%s\0" % (str(path).encode("utf-8", "surrogateescape"), data))
+    return digest.hexdigest()
 
 
 INDEX_LOCK_HELP = ("git's lock .git/index.lock exists: another git command is running here, or "

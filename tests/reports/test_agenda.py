@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
@@ -586,8 +587,35 @@ def test_a_row_of_days_goes_only_onto_the_row_it_was_read_from(book, monkeypatch
     assert book.json("agenda", "--stale-days", "1") == indexed
 
 
+def test_days_read_under_one_view_of_the_history_are_not_taken_for_another(book, tmp_path,
+                                                                          monkeypatch):
+    """The days are of a commit as git shows its history: a shallow clone deepened, or
+    a graft added, at the same HEAD, reads the history again."""
+    import sys
+
+    on(monkeypatch, TODAY)
+
+    def agenda(root: Path, **env: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "oppcli", "--repo", str(root), "agenda", "--format", "json",
+             "--stale-days", "1"], capture_output=True, text=True, check=True,
+            env={**os.environ, **env}).stdout
+
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{book.root}", str(shallow)],
+                   check=True)
+    agenda(shallow)  # the days as the shallow clone shows them: every file at its one commit
+    subprocess.run(["git", "-C", str(shallow), "fetch", "-q", "--unshallow"], check=True)
+    assert agenda(shallow) == agenda(shallow, OPP_NO_INDEX="1")
+    agenda(book.root)
+    book.git("-c", "user.name=x", "-c", "user.email=x@x", "replace", "--graft", "HEAD")
+    assert agenda(book.root) == agenda(book.root, OPP_NO_INDEX="1")  # HEAD a root now
+    book.git("replace", "-d", book.git("rev-parse", "HEAD").strip())
+    assert agenda(book.root) == agenda(book.root, OPP_NO_INDEX="1")
+
+
 def test_a_loose_commits_parents_are_read_from_its_file_or_left_to_git(tmp_path):
-    from oppcli.store.git import loose_parents
+    from oppcli.store.git import history_view, loose_parents
 
     def git(*args):
         return subprocess.run(["git", "-c", "user.name=x", "-c", "user.email=x@x", *args],
@@ -618,17 +646,29 @@ def test_a_loose_commits_parents_are_read_from_its_file_or_left_to_git(tmp_path)
     loose.write_bytes(data[:len(data) // 2])
     assert loose_parents(dot_git, merge) is None  # damaged: only the whole object vouches
     loose.write_bytes(data)
-    # where git sees other parents than the object holds: git is asked
+    # where git sees other parents than the object holds: git is asked, and the view
+    # of the history (what the days are of, besides HEAD) tells them apart
+    assert history_view(dot_git) == ""
+    views = set()
     for rewritten in ("shallow", "info/grafts"):
         (dot_git / rewritten).write_text(f"{merge}\n")
         assert loose_parents(dot_git, merge) is None
+        views.add(history_view(dot_git))
+        assert history_view(dot_git) in views  # the same view, the same value
         (dot_git / rewritten).unlink()
     git("replace", "--graft", merge, one)
     assert loose_parents(dot_git, merge) is None  # a replace ref
+    views.add(history_view(dot_git))
     git("pack-refs", "--all")
     assert loose_parents(dot_git, merge) is None  # a packed replace ref
+    views.add(history_view(dot_git))
+    assert len(views) == 4 and "" not in views
     git("replace", "-d", merge)
     assert loose_parents(dot_git, merge) == parents(merge)
+    assert history_view(dot_git) == ""
+    (dot_git / "reftable").mkdir()  # replace refs this cannot read: never the same view
+    assert history_view(dot_git) != history_view(dot_git)
+    (dot_git / "reftable").rmdir()
     git("gc", "-q")
     assert loose_parents(dot_git, merge) is None  # packed: git is asked
 
