@@ -182,7 +182,9 @@ def _lend(lend: dict[str, tuple], entries: list[tuple]) -> None:
 
 
 def _git_state(git_dir: Path) -> list[str]:
-    """HEAD as it resolves, and the stat data of the configuration opp reads."""
+    """HEAD as it resolves, the stat data of the configuration opp reads, and that of
+    what changes the history git shows of HEAD (a shallow boundary, grafts, replace
+    refs: reports of the history, and the agenda's last touches, depend on it)."""
     if (git_dir / "opp-journal").exists():
         raise Unsure  # a change is under way or was interrupted: Repo.find settles it
     head = (git_dir / "HEAD").read_text(errors="replace").strip()
@@ -193,7 +195,9 @@ def _git_state(git_dir: Path) -> list[str]:
     home = Path(os.environ.get("HOME", "~")).expanduser()
     xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
     for path in (git_dir / "packed-refs", git_dir / "config", git_dir / "MERGE_HEAD",
-                 home / ".gitconfig", xdg / "git" / "config"):
+                 home / ".gitconfig", xdg / "git" / "config", git_dir / "shallow",
+                 git_dir / "info" / "grafts", git_dir / "refs" / "replace",
+                 git_dir / "reftable"):
         try:
             info = os.stat(path)
             parts.append(f"{path}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}")
