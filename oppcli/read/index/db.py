@@ -505,16 +505,12 @@ class Index:
                     data = json.dumps(value.as_data())
                     con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?)",
                                 (blob, data, _crc(blob, data)))
-                if touched and self._last_touch(con) != touched[0]:
-                    touched = None  # another run's rows since: they stand, this one is left
-                for row, whole in ((touches, True), (touched[1:] if touched else None, False)):
-                    if row:
-                        head = row[0]
-                        data = "\n".join(row[1]) + SEP + "\n".join(row[1].values())
-                        if whole:
-                            con.execute("DELETE FROM touches")
-                        con.execute("INSERT INTO touches VALUES (?, ?, ?)",
-                                    (head, data, _crc(head, data)))
+                if touches:
+                    con.execute("DELETE FROM touches")
+                    self._add_touches(con, *touches)
+                # another run's rows since: they stand, and this one is left out
+                if touched and self._last_touch(con) == touched[0]:
+                    self._add_touches(con, *touched[1:])
                 if history:
                     head, data = history[0], "\n".join(history[1])
                     con.execute("DELETE FROM history")
@@ -529,6 +525,12 @@ class Index:
             return False
         self._trim_wal()
         return True
+
+    @staticmethod
+    def _add_touches(con: sqlite3.Connection, head: str, days: dict[str, str]) -> None:
+        """One row of touches: the days (opp id -> day) up to ``head``."""
+        data = "\n".join(days) + SEP + "\n".join(days.values())
+        con.execute("INSERT INTO touches VALUES (?, ?, ?)", (head, data, _crc(head, data)))
 
     @staticmethod
     def _last_touch(con: sqlite3.Connection) -> str | None:
