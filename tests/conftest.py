@@ -51,6 +51,27 @@ def unfaked(env: dict[str, str] | None = None) -> dict[str, str]:
         out["LD_PRELOAD"] = " ".join(kept)
     return out
 
+def fake_git(tmp_path: Path, body: str) -> dict:
+    """A ``git`` first on PATH running ``body`` (sh; $sub is the git command, $real the
+    real git) before handing over to the real one; the environment to use it."""
+    folder = tmp_path / "fakebin"
+    folder.mkdir(exist_ok=True)
+    script = folder / "git"
+    script.write_text(f"""#!/bin/sh
+real={shutil.which("git")}
+sub=""
+skip=0
+for a in "$@"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
+  case "$a" in -c) skip=1;; -*) ;; *) sub="$a"; break;; esac
+done
+{body}
+exec "$real" "$@"
+""")
+    script.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
 # libfaketime shifts what the clock and stat() say, but not the ctime the kernel stamps
 # on a file when os.utime sets its mtime: a test comparing the two needs the real clock.
 needs_real_clock = pytest.mark.skipif(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import files_outside_git, needs_real_clock, unfaked
+from conftest import fake_git, files_outside_git, needs_real_clock, unfaked
 from oppcli.store import files, journal, transaction
 from oppcli.store import repo as store_repo
 from oppcli.store.repo import Repo
@@ -51,27 +51,6 @@ class State:
         assert now.status == self.status
         assert not (self.crm.root / ".git" / journal.JOURNAL).exists()
         assert not (self.crm.root / ".git" / "index.lock").exists()
-
-
-def fake_git(tmp_path: Path, body: str) -> dict:
-    """A ``git`` first on PATH running ``body`` (sh; $sub is the git command, $real the
-    real git) before handing over to the real one; the environment to use it."""
-    folder = tmp_path / "fakebin"
-    folder.mkdir(exist_ok=True)
-    script = folder / "git"
-    script.write_text(f"""#!/bin/sh
-real={REAL_GIT}
-sub=""
-skip=0
-for a in "$@"; do
-  if [ $skip = 1 ]; then skip=0; continue; fi
-  case "$a" in -c) skip=1;; -*) ;; *) sub="$a"; break;; esac
-done
-{body}
-exec "$real" "$@"
-""")
-    script.chmod(0o755)
-    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
 
 
 def run_opp(cwd: Path, *args: str, env=None) -> subprocess.CompletedProcess:
