@@ -12,10 +12,15 @@ reads nothing of the data repo before it has the key, as before.
 
 The parent takes a share of the walk itself, first (``Pending.share``): the stat data
 of the first ``SHARE`` of the kept files, by name, whose digest it sends the child with
-the token of the kept records it read; the child's walk leaves those names out, and once
-done it waits for that digest, hashed into the key (``outputs.key_of``). A share of
-another writing of the kept records, or none, and the child sends no key. The parent
-compares its share with the kept records when the child has answered.
+the token of the kept records it read and how many of those files are there; the child
+takes the stat data of the other kept files, by name too, and only lists the folder:
+both take it in the kept records' order and packed as they keep it
+(``stats.in_order``), so that comparing it is one comparison of bytes, with no tuple
+and no lookup by name per file. A name the folder lists beyond the kept and shared
+files there is looked for and walked (a new file). Once done, the child waits for the
+parent's digest, hashed into the key (``outputs.key_of``). A share of another writing of
+the kept records, or none, and the child sends no key. The parent compares its share
+with the kept records when the child has answered.
 
 The child sends back the key and what the report needs of its walk: the stat data lent
 of the small folders (``outputs.taken``) and, for the opportunities, only which files
@@ -30,12 +35,14 @@ import gc
 import marshal
 import os
 import select
-from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import outputs
 from .index import stats
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # the records kept whole (~35,000 deals) from which the key is taken in a child
 FORK_BYTES = 8 << 20
@@ -44,7 +51,8 @@ FORK_BYTES = 8 << 20
 # ~0.25 s and the child's walk and comparison took ~0.45 s alone. A report after a
 # note there, six runs of each (2026-12-05, a noisy machine): 0.51-0.53 s and then
 # 0.54-0.65 s with 0.35; 0.55-0.64 s with 0.25; 0.54-0.63 s with 0.45 (an outlier
-# at 0.88-0.91 s aside)
+# at 0.88-0.91 s aside). With both taking the stat data in the kept order (the child
+# 90 ms faster), 0.35 still: 0.42 gave no better (nine runs of each, 2026-12-05)
 SHARE = 0.35
 _OPPORTUNITIES = "opportunities"
 
@@ -103,13 +111,14 @@ class Pending:
             return
         message, kept = b"", b""
         names: list[str] = []
-        taken: list[tuple] = []
+        taken = stats.InOrder(b"", [], 0)
         try:
             head = stats.peek_first(self.records, SHARE)  # (share_names of its head)
             names, kept = (head.files, head.stats) if head else ([], b"")
-            taken = outputs.share_of(self.root, names) if names else []
-            digest, newest = outputs.share_digest(taken)
-            message = marshal.dumps((head.head[4] if head else None, digest, newest))
+            taken = outputs.share_in_order(self.root, names)
+            message = marshal.dumps((head.head[4] if head else None,
+                                     outputs.share_digest(names, taken), taken.newest,
+                                     len(names) - len(taken.gone)))
         except Exception:  # whatever it is (a link among them…): no key, the careful way
             message = b""
         finally:
@@ -122,8 +131,7 @@ class Pending:
         if message and names:  # compared now, the share let go before the report grows
             self.shared = len(names)
             try:
-                self.diff = _against(names, kept, dict(
-                    zip(map(itemgetter(1), taken), taken, strict=True)))
+                self.diff = _against(names, kept, taken, [])
             except Exception:  # whatever it is: not compared, no key (``_joined``)
                 self.diff = None
 
@@ -174,19 +182,23 @@ class Pending:
         return True
 
 
-def _against(files: list[str], kept: bytes, lent: dict[str, tuple]
-             ) -> tuple[list[int], set[int], list[str], dict[str, tuple]] | None:
-    """How these kept files (``kept``: their stat data) stand against the stat data
-    ``lent`` now (the folder's entries): the positions changed (``gone`` among them),
-    the ids of new files, and the stat data of the changed and new ones; None when it
-    cannot be packed."""
-    packed = stats.packed_now(lent, files)
-    if packed is None:
-        return None
-    diff = stats.compare(files, kept, packed, lent)
-    names = [files[i] for i in diff.changed if i not in diff.gone]
-    names += [f"{opp_id}.yaml" for opp_id in diff.new]
-    return diff.changed, diff.gone, diff.new, {name: lent[name] for name in names}
+def _against(files: Sequence[str], kept: bytes, taken: stats.InOrder, others: list[tuple]
+             ) -> tuple[list[int], set[int], list[str], dict[str, tuple]]:
+    """How these kept files (``kept``: their stat data) stand against their stat data
+    ``taken`` now, in their order, and the folder's other entries (``others``, as the
+    walk takes them): the positions changed (``gone`` among them), the ids of new files,
+    and the stat data of the changed and new ones, as lent."""
+    changed = stats.changed_at(kept, taken.packed)
+    gone = set(taken.gone)
+    lent = {files[i]: stats.unpacked(outputs.DEALS, files[i], taken.packed, i)
+            for i in changed if i not in gone}
+    new: list[str] = []
+    for entry in others:
+        name = entry[1]
+        if entry[0] == outputs.DEALS and name.endswith(".yaml") and not name.startswith("."):
+            new.append(name[:-5])
+            lent[name] = entry
+    return changed, gone, new, lent
 
 
 def start(argv: list[str]) -> Pending | None:
@@ -232,25 +244,23 @@ def start(argv: list[str]) -> Pending | None:
 def _child(argv: list[str], root: str, records: str, share_fd: int) -> dict[str, Any] | None:
     head = stats.peek(records)
     share = share_names(head)
-    found = outputs.key_of(argv, share, lambda: _shared(share_fd, head))
+    skip = len(share)
+    found = outputs.key_of(argv, share, lambda: _shared(share_fd, head),
+                           head.files[skip:] if head is not None else ())
     if found is None:
         return None
     out: dict[str, Any] = {"key": (str(found.folder), found.digest, found.trusted),
-                           "seen": {}, "compared": {}, "share": len(share)}
+                           "seen": {}, "compared": {}, "share": skip}
     if (found.folder / found.digest).exists():
         return out  # a replay: nothing of the walk is needed
-    seen = outputs.lent_all()
+    out["seen"] = outputs.lent_all()
     folder = os.path.join(root, _OPPORTUNITIES)
-    lent = seen.get(folder)
-    skip = len(share)
-    found_rest = _against(head.files[skip:], head.stats[skip * stats.STAT.size:], lent) \
-        if lent is not None and head is not None else None
-    if head is not None and found_rest is not None:  # positions after the parent's share
-        changed, gone, new, rest_lent = found_rest
+    ordered = outputs.in_order(folder)
+    if head is not None and ordered is not None:  # positions after the parent's share
+        changed, gone, new, lent = _against(ordered.rest, head.stats[skip * stats.STAT.size:],
+                                            ordered.taken, ordered.others)
         out["compared"][folder] = (head.head[4], [i + skip for i in changed],
-                                   [i + skip for i in gone], new, rest_lent)
-        del seen[folder]
-    out["seen"] = seen
+                                   [i + skip for i in gone], new, lent)
     return out
 
 
@@ -264,14 +274,15 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _shared(fd: int, head: stats.Head | None) -> tuple[bytes, int]:
-    """The digest and newest time of the parent's share, once it sent them; ``Unsure``
-    when it sent nothing, or took them from another writing of the kept records."""
+def _shared(fd: int, head: stats.Head | None) -> tuple[bytes, int, int]:
+    """The digest, newest time and count of files there of the parent's share, once it
+    sent them; ``Unsure`` when it sent nothing, or took them from another writing of the
+    kept records."""
     try:
-        token, digest, newest = marshal.loads(_read_all(fd))
+        token, digest, newest, there = marshal.loads(_read_all(fd))
     except (EOFError, ValueError, TypeError):
         raise outputs.Unsure from None
     if head is None or token != head.head[4] or type(digest) is not bytes or \
-            type(newest) is not int:
+            type(newest) is not int or type(there) is not int:
         raise outputs.Unsure
-    return digest, newest
+    return digest, newest, there

@@ -32,6 +32,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from .index import stats
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -60,6 +62,7 @@ SHARED = (DEALS, "accounts/")
 # a second time. The tuples are the ones the key hashes (not ``os.stat_result``s, which
 # take twice the memory: 64 MB at 100,000 files)
 _seen: dict[str, dict[str, tuple]] = {}
+_in_order: dict[str, InOrder] = {}  # folder path -> what the key's walk found, in order
 
 
 class Key(NamedTuple):
@@ -120,26 +123,46 @@ def _holds_settings(folder: Path) -> bool:
     return True
 
 
+class InOrder:
+    """The deals' folder as a key taken in the kept records' order saw it: the kept
+    files after the parent's share (``rest``), their stat data (``taken``, of
+    ``stats.in_order``), the names the folder listed, and the walk's entries of those
+    neither kept nor shared (new files, a stray one…)."""
+
+    def __init__(self, rest: Sequence[str]):
+        self.rest = rest
+        self.taken = stats.InOrder(b"", [], 0)
+        self.listed: list[str] = []
+        self.others: list[tuple] = []
+
+
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
           seen: dict[str, dict[str, tuple]] | None = None,
-          share: frozenset[str] = frozenset()) -> None:
+          ordered: InOrder | None = None, only: list[str] | None = None) -> None:
     """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
     ``folder`` relative, in the order the folders list them; ``newest`` receives the
     latest time seen. A link stops it (``Unsure``). ``seen[F]`` receives the stat data
     of each entry of each folder F of ``SHARED`` in that form (a folder's as mode alone:
     the report only needs to know it is no file). The tuple shares the folder's and the
-    name's strings: memory. ``share``: names of the deals' folder left out (another
-    process takes their stat data, ``share_of``)."""
+    name's strings: memory. ``ordered``: the deals' folder is only listed, and its kept
+    files after the share taken in their order, into it (``key_of`` walks the others
+    then). ``only``: these names of ``folder`` rather than all it lists."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         # in the folder's own order, not sorted (30 ms at 100,000 names): an unchanged
         # folder lists the same order again, and a folder that lists another order can
         # only make the key miss, never match another state
-        names = os.listdir(fd)
+        names = os.listdir(fd) if only is None else only
         if not rel:
             names = [name for name in names if name not in SKIPPED]
-        elif share and rel == DEALS:
-            names = [name for name in names if name not in share]
+        elif ordered is not None and rel == DEALS:
+            ordered.listed = names
+            try:
+                ordered.taken = stats.in_order(fd, ordered.rest)
+            except stats.NoFile:
+                raise Unsure from None  # a link, a folder where a deal was: not keyed
+            newest[0] = max(newest[0], ordered.taken.newest)
+            return
         # per file, at 100,000 files: the type by a mask and the newest time by two
         # comparisons (no calls), the lent entries kept by a dict made in C afterwards
         stat, append, is_dir, kind, regular = os.stat, out.append, stat_module.S_ISDIR, \
@@ -164,7 +187,7 @@ def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
                     _lend(lend, out[first:])
                     lend[name] = (rel, name, mode, 0, 0, 0, 0)
                 newest[0] = top
-                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen, share)
+                _walk(os.path.join(folder, name), f"{rel}{name}/", out, newest, seen, ordered)
                 top = newest[0]
                 first = len(out)
             else:
@@ -234,11 +257,15 @@ def root_of(argv: list[str]) -> str:
 
 
 def key_of(argv: list[str], share: Sequence[str] = (),
-           shared: Callable[[], tuple[bytes, int]] | None = None) -> Key | None:
+           shared: Callable[[], tuple[bytes, int, int]] | None = None,
+           rest: Sequence[str] = ()) -> Key | None:
     """The key of this command line, or None when it is not a report this cache serves
-    or cannot be keyed safely. ``share``: names of the deals' folder whose stat data
-    another process takes meanwhile (``read/ahead.py``); ``shared`` gives their digest
-    and newest time (``share_digest``), which by default this process takes itself."""
+    or cannot be keyed safely. ``share``: the first kept files of the deals' folder,
+    whose stat data another process takes meanwhile (``read/ahead.py``); ``shared``
+    gives their digest, newest time and how many are there (``share_taken``), which by
+    default this process takes itself; ``rest``: the kept files after them, whose stat
+    data this process takes in their order (``stats.in_order``: what it found is
+    ``in_order()``'s), the deals' folder only listed."""
     if not wanted(argv):
         return None
     try:
@@ -247,60 +274,82 @@ def key_of(argv: list[str], share: Sequence[str] = (),
         files: list[tuple] = []
         newest = [0]
         seen: dict[str, dict[str, tuple]] = {}
-        _walk(str(root), "", files, newest, seen, frozenset(share))
+        ordered = InOrder(rest) if share else None
+        _walk(str(root), "", files, newest, seen, ordered)
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
                      if k.startswith(("OPP_", "GIT_", "LC_")) or k in _ENV_NAMES)
         parts = [_FORMAT.decode(), repr(argv), str(root), os.getcwd(), today,
                  str(os.isatty(2)), *env, *_git_state(git_dir), *_code()]
-        shared_digest = b""
-        if share:
-            if shared is None:  # taken here
-                here = share_of(str(root), share)
-                if DEALS in seen:
-                    _lend(seen[DEALS], here)
-                shared_digest, top = share_digest(here)
-            else:
-                shared_digest, top = shared()
+        digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+        if ordered is not None:
+            shared_digest, top, there = shared() if shared is not None else \
+                share_taken(str(root), share)
             newest[0] = max(newest[0], top)
+            _others(str(root), ordered, share, there, newest)
+            digest.update(shared_digest)
+            digest.update(_names_digest(ordered.rest))
+            digest.update(ordered.taken.packed)
+            files += ordered.others
     except (Unsure, OSError, ValueError):
         return None
     for rel, lent in seen.items():
         _seen[os.path.join(str(root), rel[:-1])] = lent
-    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+    if ordered is not None:
+        _in_order[os.path.join(str(root), DEALS[:-1])] = ordered
     digest.update(marshal.dumps(files))
-    digest.update(shared_digest)
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
 
 
-def share_of(root: str, names: Sequence[str]) -> list[tuple]:
-    """The stat data of these files of the deals' folder, as the walk takes it (those
-    gone left out); ``Unsure`` when one is no regular file (a link, a folder…)."""
+def _others(root: str, ordered: InOrder, share: Sequence[str], shared: int,
+            newest: list[int]) -> None:
+    """The entries of the deals' folder neither kept nor shared, walked (into
+    ``ordered.others``). The folder listed as many names as the kept and shared files
+    found there, the usual case, and there are none; else they are looked for by name."""
+    found = len(ordered.rest) - len(ordered.taken.gone) + shared
+    if len(ordered.listed) == found:
+        return
+    known = set(ordered.rest)
+    known.update(share)
+    others = [name for name in ordered.listed if name not in known]
+    if others:
+        _walk(os.path.join(root, DEALS[:-1]), DEALS, ordered.others, newest, only=others)
+
+
+def _names_digest(names: Sequence[str]) -> bytes:
+    return hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).digest()
+
+
+def share_taken(root: str, names: Sequence[str]) -> tuple[bytes, int, int]:
+    """The parent's share (these kept files of the deals' folder) taken in their order:
+    the digest of their names and stat data, the newest time, and how many are there
+    (``share_in_order`` and ``share_digest`` in one)."""
+    taken = share_in_order(root, names)
+    return share_digest(names, taken), taken.newest, len(names) - len(taken.gone)
+
+
+def share_in_order(root: str, names: Sequence[str]) -> stats.InOrder:
+    """The stat data of these kept files of the deals' folder, in their order;
+    ``Unsure`` when one is no regular file (a link, a folder…)."""
     fd = os.open(os.path.join(root, DEALS), os.O_RDONLY | os.O_DIRECTORY)
     try:
-        stat, out, regular = os.stat, [], stat_module.S_IFREG
-        kind = stat_module.S_IFMT(0o177777)
-        for name in names:
-            try:
-                info = stat(name, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # gone: left out, as a walk would
-            if info.st_mode & kind != regular:
-                raise Unsure
-            out.append((DEALS, name, info.st_mode, info.st_size, info.st_mtime_ns,
-                        info.st_ctime_ns, info.st_ino))
-        return out
+        return stats.in_order(fd, names)
+    except stats.NoFile:
+        raise Unsure from None
     finally:
         os.close(fd)
 
 
-def share_digest(entries: list[tuple]) -> tuple[bytes, int]:
-    """The digest of a share's stat data (``share_of``) and its newest time. Marshal's
-    version 2: later ones mark the objects referred to more than once as they go, so
-    their bytes depend on who else holds the same tuples (the walk's lent folders)."""
-    newest = max((max(entry[4], entry[5]) for entry in entries), default=0)
-    return hashlib.sha256(marshal.dumps(entries, 2)).digest(), newest
+def share_digest(names: Sequence[str], taken: stats.InOrder) -> bytes:
+    """The digest of a share's names and stat data (``share_in_order``)."""
+    return hashlib.sha256(_names_digest(names) + taken.packed).digest()
+
+
+def in_order(folder: str) -> InOrder | None:
+    """What the key found of ``folder`` (the deals') taken in the kept records' order
+    (``key_of``'s ``rest``), once; None when it was walked the usual way."""
+    return _in_order.pop(folder, None)
 
 
 def lend(seen: dict[str, dict[str, tuple]]) -> None:

@@ -66,7 +66,9 @@ def started() -> ahead.Pending:
 def key_here(root: Path) -> outputs.Key | None:
     """The key as the child and the parent take it together, taken in this process."""
     head = stats.peek(str(root / ".git" / "opp-index.records"))
-    return outputs.key_of(ARGV, ahead.share_names(head))
+    assert head is not None
+    share = ahead.share_names(head)
+    return outputs.key_of(ARGV, share, rest=head.files[len(share):])
 
 
 def test_the_key_taken_in_a_child_is_the_key(ready):
@@ -129,13 +131,13 @@ def test_no_key_when_the_share_is_of_another_writing_of_the_kept_records(ready, 
     assert pending.key() is None
 
 
-@pytest.mark.parametrize("where", ["share_of", "compare"])
+@pytest.mark.parametrize("where", ["share_in_order", "changed_at"])
 def test_no_key_when_the_share_fails_whatever_the_error(ready, where, monkeypatch):
     def boom(*args):
         raise RuntimeError("unexpected")
     pending = ahead.start(ARGV)
     assert pending is not None
-    monkeypatch.setattr(outputs if where == "share_of" else stats, where, boom)
+    monkeypatch.setattr(outputs if where == "share_in_order" else stats, where, boom)
     pending.share()  # raises nothing
     assert pending.key() is None
 
@@ -148,6 +150,61 @@ def test_no_key_when_a_file_of_the_share_is_no_file(ready):
     shared.symlink_to(ready.root / "opportunities" / head.files[1])
     assert started().key() is None
     assert key_here(ready.root) is None
+
+
+@pytest.mark.parametrize("where", ["share", "rest"])
+def test_no_key_when_a_kept_file_is_now_a_folder(ready, where):
+    head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
+    assert head is not None
+    name = head.files[0 if where == "share" else -1]
+    (ready.root / "opportunities" / name).unlink()
+    (ready.root / "opportunities" / name).mkdir()
+    assert started().key() is None
+    assert key_here(ready.root) is None
+
+
+def compared_now(ready) -> tuple[stats.Head, ahead.Ahead]:
+    """The key taken through a child, the same as taken here; what the child compared."""
+    head = stats.peek(str(ready.root / ".git" / "opp-index.records"))
+    assert head is not None
+    found = started().key()
+    assert found is not None and found == key_here(ready.root)
+    outputs.lent_all()  # (what the in-process key lent)
+    outputs.in_order(str(ready.root / "opportunities"))
+    compared = ahead.compared(str(ready.root / "opportunities"))
+    assert compared is not None
+    return head, compared
+
+
+def test_new_files_are_found_whatever_else_is_gone_or_there(ready):
+    """The child takes the kept files in their order and only lists the folder: a
+    name it listed beyond the kept and shared files there is looked for by name. A
+    shared file gone and a new one made (as many names listed as before), a stray file
+    and a folder of other files: each found, each a new key."""
+    root = ready.root
+    keys = {key_here(root)}
+    head, compared = compared_now(ready)
+    assert compared.changed == [] and compared.new == []
+    (root / "opportunities" / head.files[0]).unlink()  # in the parent's share
+    new = ready.new("Hooli", "--amount", "10")
+    head, compared = compared_now(ready)
+    assert [head.files[i] for i in compared.gone] == [head.files[0]]
+    assert compared.new == [new] and set(compared.lent) == {f"{new}.yaml"}
+    keys.add(key_here(root))
+    (root / "opportunities" / "README.txt").write_text("not a deal\n")
+    head, compared = compared_now(ready)
+    assert compared.new == [new]
+    keys.add(key_here(root))
+    (root / "opportunities" / "old").mkdir()
+    (root / "opportunities" / "old" / "x.yaml").write_text("id: x\n")
+    keys.add(key_here(root))
+    (root / "opportunities" / "old" / "x.yaml").write_text("id: y\n")
+    keys.add(key_here(root))
+    assert len(keys) == 5 and None not in keys
+    (root / "opportunities" / "old" / "x.yaml").unlink()
+    (root / "opportunities" / "old").rmdir()
+    (root / "opportunities" / "README.txt").unlink()
+    same_through_the_child(root)
 
 
 def test_no_key_when_the_child_fails(ready, monkeypatch):
