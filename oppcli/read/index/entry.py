@@ -173,7 +173,11 @@ def parse(data: bytes) -> Entry:
 
 def _dated_fields(opp: Opportunity) -> list[str]:
     """The tail of a rec: the deal's dated items (``records.dated``) as tagged fields."""
-    items = dated(opp)
+    return dated_fields(dated(opp))
+
+
+def dated_fields(items: Dated) -> list[str]:
+    """Dated items as the tagged fields ``DatedReader`` reads."""
     out: list[str] = []
     for a in items.planned:
         out += ["p", a.id, a.type, a.subject, a.date.isoformat()]
@@ -184,17 +188,23 @@ def _dated_fields(opp: Opportunity) -> list[str]:
     return out
 
 
+class _Days(dict):
+    """ISO day -> date, each distinct day made once (the agenda reads tens of thousands
+    of a few hundred days): looked up in C, made only when missing."""
+
+    def __missing__(self, text: str) -> date:
+        self[text] = found = date.fromisoformat(text)
+        return found
+
+
 class DatedReader:
     """The dated items of recs (``records.Dated``), equal days shared between them."""
 
     def __init__(self) -> None:
-        self.days: dict[str, date] = {}
+        self.days = _Days()
 
     def day(self, text: str) -> date:
-        found = self.days.get(text)
-        if found is None:
-            found = self.days[text] = date.fromisoformat(text)
-        return found
+        return self.days[text]
 
     def dated(self, rec: str, closed: bool = False) -> Dated:
         """The deal's dated items (of a closed one, only its activities to do, as
@@ -203,26 +213,28 @@ class DatedReader:
         if at < 0 or (closed and not plans(rec, at)):
             return NOTHING_DATED
         f = rec[at + 1:].split(SEP)
+        day = self.days.__getitem__
+        if not closed and len(f) == 2 * f.count("d"):  # only days done: most deals
+            return _new(Dated, ((), tuple(map(day, f[1::2])), ()))
         planned: list[PlannedActivity] = []
         done: list[date] = []
         sent: list[SentQuote] = []
-        # days shared through the cache, looked up inline; the tuples made with
+        # days shared through the cache, looked up in C; the tuples made with
         # tuple.__new__ (thousands of deals at 10,000: their own __new__ is a Python call)
-        i, end, day, known = 0, len(f), self.day, self.days.get
+        i, end = 0, len(f)
         while i < end:
             tag = f[i]
             if tag == "p":
                 planned.append(_new(PlannedActivity, (f[i + 1], f[i + 2], f[i + 3],
-                                                      known(f[i + 4]) or day(f[i + 4]))))
+                                                      day(f[i + 4]))))
                 i += 5
             elif tag == "d":
                 if not closed:
-                    done.append(known(f[i + 1]) or day(f[i + 1]))
+                    done.append(day(f[i + 1]))
                 i += 2
             elif tag == "q":
                 if not closed:
-                    sent.append(_new(SentQuote, (f[i + 1], known(f[i + 2]) or day(f[i + 2]),
-                                                 Decimal(f[i + 3]))))
+                    sent.append(_new(SentQuote, (f[i + 1], day(f[i + 2]), Decimal(f[i + 3]))))
                 i += 4
             else:
                 raise ValueError(f"unknown dated item {tag!r}")

