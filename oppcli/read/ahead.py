@@ -47,13 +47,12 @@ if TYPE_CHECKING:
 # the records kept whole (~35,000 deals) from which the key is taken in a child
 FORK_BYTES = 8 << 20
 # the part of the kept files whose stat data the parent takes itself, before it gets
-# ready, while the child walks the rest: at 100,000 deals the parent is ready after
-# ~0.25 s and the child's walk and comparison took ~0.45 s alone. A report after a
-# note there, six runs of each (2026-12-05, a noisy machine): 0.51-0.53 s and then
-# 0.54-0.65 s with 0.35; 0.55-0.64 s with 0.25; 0.54-0.63 s with 0.45 (an outlier
-# at 0.88-0.91 s aside). With both taking the stat data in the kept order (the child
-# 90 ms faster), 0.35 still: 0.42 gave no better (nine runs of each, 2026-12-05)
-SHARE = 0.35
+# ready, while the child takes the rest. At 100,000 deals, since both take it in the kept
+# order (the child's work 0.33 -> 0.23 s), the parent is the longer: the first report
+# after a note, nine runs of each (2026-12-05), pipeline / agenda 0.51 / 0.64 s with
+# 0.35, 0.47 / 0.59-0.61 s with 0.2, 0.51 / 0.59 s with 0.15, 0.51 / 0.59 s with 0.1;
+# a warm pipeline 0.37 s with 0.35, 0.33 s with 0.2
+SHARE = 0.2
 _OPPORTUNITIES = "opportunities"
 
 

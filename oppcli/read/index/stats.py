@@ -111,8 +111,9 @@ def peek_first(path: str, part: float) -> Head | None:
 
 
 def first_of(count: int, part: float) -> int:
-    """How many files the first ``part`` of ``count`` files are."""
-    return int(count * part)
+    """How many files the first ``part`` of ``count`` files are: one at least of two or
+    more (a share, and so a key taken in the kept order, whatever the part)."""
+    return max(int(count * part), 1) if count > 1 else 0
 
 
 def open_copy(path: Any) -> BinaryIO:
