@@ -6,6 +6,7 @@ always the one a full parse gives (``same`` compares every report with
 from __future__ import annotations
 
 import os
+import pickle
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from test_index import (
 )
 
 from conftest import needs_real_file_times
-from oppcli.domain.records import Record
 from oppcli.read.index import db, entry, kept, stats, worktree
 from oppcli.store.repo import Repo
 
@@ -138,13 +138,14 @@ def test_stat_data_too_recent_is_never_kept(deals, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a folder",
                                     "another index", "an older copy", "settings",
-                                    "an account renamed", "a bit flipped", "foreign values",
-                                    "a fifo"])
+                                    "an account renamed", "a bit flipped", "a foreign class",
+                                    "another width", "no rows", "a fifo"])
 def test_the_records_kept_whole_are_only_a_cache(deals, damage, trusting, monkeypatch):
     """Damaged, of another index, older than the files, or kept under other settings
     or other account names: it costs time, never a wrong answer."""
     monkeypatch.setattr(worktree, "SNAPSHOT_SLACK", 0)  # kept again after any change
     root, (a, b, c, d) = deals.root, deals.ids
+    witness = root.parent / "ran"
     same(root)
     copy = copy_of(root)
     older = copy.read_bytes()
@@ -160,19 +161,22 @@ def test_the_records_kept_whole_are_only_a_cache(deals, damage, trusting, monkey
                                                          "probability: 55"))
     elif damage == "an account renamed":
         deals("account", "edit", "Globex", "--name", "Globex Corporation")
-    elif damage == "foreign values":  # sound CRCs, values this opp never writes
+    elif damage in ("a foreign class", "another width", "no rows"):  # sound CRCs
         with open(copy, "rb") as fh:
             fh.read(len(stats.RECORDS_MAGIC))
             end = os.fstat(fh.fileno()).st_size
             parts = []
             while fh.tell() < end:
-                parts.append(stats.read_part(fh, end))
-        created = 3 + Record._fields.index("created")
-        parts[created] = [1] * len(parts[created])
+                parts.append(stats.read_raw(fh, end))
+        rows = pickle.loads(parts[3])  # (the head, the names, the stat data, the rows)
+        parts[3] = pickle.dumps({
+            "a foreign class": [*rows[:-1], Ran(witness)],
+            "another width": [*rows[:-1], rows[-1][:-1]],
+            "no rows": dict(enumerate(rows))}[damage], protocol=5)
         with open(copy, "wb") as fh:
             fh.write(stats.RECORDS_MAGIC)
             for part in parts:
-                stats.write_part(fh, part)
+                stats.write_raw(fh, part)
     elif damage == "a fifo":
         copy.unlink()
         os.mkfifo(copy)
@@ -195,6 +199,17 @@ def test_the_records_kept_whole_are_only_a_cache(deals, damage, trusting, monkey
     hand_git(root, "checkout", "-q", "--", ".")
     same(root)
     assert copy.is_file() == (damage != "a folder")  # (a folder in its place stays)
+    assert not witness.exists()  # a copy naming another class is refused unread
+
+
+class Ran:
+    """Unpickled, it would make a file: a kept copy never runs code."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.mkdir, (str(self.path),)
 
 
 def test_the_agenda_reads_the_kept_records(deals, trusting, built_records):

@@ -18,7 +18,7 @@ from itertools import repeat, starmap
 from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
-RECORDS_MAGIC = b"opp-records 3\n"
+RECORDS_MAGIC = b"opp-records 4\n"
 # a file's stat data as kept: mode, size, mtime, ctime (ns), inode; 40 bytes a file, the
 # files' one after the other (4 MB at 100,000: read at once, compared 64 files at a time)
 STAT = struct.Struct("<qqqqQ")
@@ -30,7 +30,11 @@ _RUN = 64  # files compared at once
 
 def write_part(fh: BinaryIO, value: Any) -> None:
     """One part of a copy: its length, its CRC, then its marshal body."""
-    body = marshal.dumps(value)
+    write_raw(fh, marshal.dumps(value))
+
+
+def write_raw(fh: BinaryIO, body: bytes) -> None:
+    """One part of a copy of these bytes: their length, their CRC, then them."""
     fh.write(len(body).to_bytes(4, "big") + zlib.crc32(body).to_bytes(4, "big"))
     fh.write(body)
 
@@ -39,6 +43,11 @@ def read_part(fh: BinaryIO, end: int) -> Any:
     """The next part ``write_part`` wrote, in a file of ``end`` bytes; ``ValueError`` when
     it is cut short, its length runs past the file (a damaged length asks for no more
     memory than the file holds) or its CRC does not hold."""
+    return marshal.loads(read_raw(fh, end))
+
+
+def read_raw(fh: BinaryIO, end: int) -> bytes:
+    """The bytes of the next part (``write_raw``), checked as ``read_part`` checks them."""
     head = fh.read(8)
     size = int.from_bytes(head[:4], "big")
     if len(head) != 8 or size > end - fh.tell():
@@ -46,7 +55,16 @@ def read_part(fh: BinaryIO, end: int) -> Any:
     body = fh.read(size)
     if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
         raise ValueError("damaged")
-    return marshal.loads(body)
+    return body
+
+
+def skip_part(fh: BinaryIO, end: int) -> None:
+    """Past the next part, unread."""
+    head = fh.read(8)
+    size = int.from_bytes(head[:4], "big")
+    if len(head) != 8 or size > end - fh.tell():
+        raise ValueError("cut short")
+    fh.seek(size, os.SEEK_CUR)
 
 
 class Head(NamedTuple):
