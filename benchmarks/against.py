@@ -121,6 +121,14 @@ def measure(sides: list[Side], runs: int, ids: list[str], only: tuple[str, ...] 
     turns("opp note ID TEXT (commit included)",
           lambda s, i: s.opp("note", ids[i * 19 % len(ids)], f"change {i}"))
     turns("opp pipeline, first run after opp note", after_note)
+
+    def after_hand_edit(side: Side, i: int) -> Run:  # as bench.py's: the objective
+        path = side.repo / "opportunities" / f"{ids[i * 11 % len(ids)]}.yaml"
+        path.write_text("".join(f"objective: {1000 + i}.00\n" if line.startswith("objective:")
+                                else line for line in path.read_text().splitlines(True)))
+        return side.opp("pipeline")
+
+    turns("opp pipeline, first run after a hand edit", after_hand_edit)
     return rows
 
 
