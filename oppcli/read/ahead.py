@@ -116,8 +116,7 @@ class Pending:
             names, kept = (head.files, head.stats) if head else ([], b"")
             taken = outputs.share_in_order(self.root, names)
             message = marshal.dumps((head.head[4] if head else None,
-                                     outputs.share_digest(names, taken), taken.newest,
-                                     len(names) - len(taken.gone)))
+                                     *outputs.shared_of(names, taken)))
         except Exception:  # whatever it is (a link among them…): no key, the careful way
             message = b""
         finally:
@@ -194,7 +193,7 @@ def _against(files: Sequence[str], kept: bytes, taken: stats.InOrder, others: li
     new: list[str] = []
     for entry in others:
         name = entry[1]
-        if entry[0] == outputs.DEALS and name.endswith(".yaml") and not name.startswith("."):
+        if entry[0] == outputs.DEALS and stats.deal_file(name):
             new.append(name[:-5])
             lent[name] = entry
     return changed, gone, new, lent
@@ -254,7 +253,7 @@ def _child(argv: list[str], root: str, records: str, share_fd: int) -> dict[str,
         return out  # a replay: nothing of the walk is needed
     out["seen"] = outputs.lent_all()
     folder = os.path.join(root, _OPPORTUNITIES)
-    ordered = outputs.in_order(folder)
+    ordered = outputs.taken_in_order(folder)
     if head is not None and ordered is not None:  # positions after the parent's share
         changed, gone, new, lent = _against(ordered.rest, head.stats[skip * stats.STAT.size:],
                                             ordered.taken, ordered.others)

@@ -62,7 +62,7 @@ SHARED = (DEALS, "accounts/")
 # a second time. The tuples are the ones the key hashes (not ``os.stat_result``s, which
 # take twice the memory: 64 MB at 100,000 files)
 _seen: dict[str, dict[str, tuple]] = {}
-_in_order: dict[str, InOrder] = {}  # folder path -> what the key's walk found, in order
+_ordered: dict[str, Ordered] = {}  # folder path -> what the key's walk found, in order
 
 
 class Key(NamedTuple):
@@ -123,7 +123,7 @@ def _holds_settings(folder: Path) -> bool:
     return True
 
 
-class InOrder:
+class Ordered:
     """The deals' folder as a key taken in the kept records' order saw it: the kept
     files after the parent's share (``rest``), their stat data (``taken``, of
     ``stats.in_order``), the names the folder listed, and the walk's entries of those
@@ -138,7 +138,7 @@ class InOrder:
 
 def _walk(folder: str, rel: str, out: list[tuple], newest: list[int],
           seen: dict[str, dict[str, tuple]] | None = None,
-          ordered: InOrder | None = None, only: list[str] | None = None) -> None:
+          ordered: Ordered | None = None, only: list[str] | None = None) -> None:
     """Every file below ``folder`` as (folder, name, mode, size, mtime, ctime, inode),
     ``folder`` relative, in the order the folders list them; ``newest`` receives the
     latest time seen. A link stops it (``Unsure``). ``seen[F]`` receives the stat data
@@ -262,10 +262,10 @@ def key_of(argv: list[str], share: Sequence[str] = (),
     """The key of this command line, or None when it is not a report this cache serves
     or cannot be keyed safely. ``share``: the first kept files of the deals' folder,
     whose stat data another process takes meanwhile (``read/ahead.py``); ``shared``
-    gives their digest, newest time and how many are there (``share_taken``), which by
+    gives their digest, newest time and how many are there (``shared_of``), which by
     default this process takes itself; ``rest``: the kept files after them, whose stat
     data this process takes in their order (``stats.in_order``: what it found is
-    ``in_order()``'s), the deals' folder only listed."""
+    ``taken_in_order()``'s), the deals' folder only listed."""
     if not wanted(argv):
         return None
     try:
@@ -274,7 +274,7 @@ def key_of(argv: list[str], share: Sequence[str] = (),
         files: list[tuple] = []
         newest = [0]
         seen: dict[str, dict[str, tuple]] = {}
-        ordered = InOrder(rest) if share else None
+        ordered = Ordered(rest) if share else None
         _walk(str(root), "", files, newest, seen, ordered)
         today = os.environ.get("OPP_TODAY", "").strip() or date.today().isoformat()
         env = sorted(f"{k}={v}" for k, v in os.environ.items()
@@ -284,7 +284,7 @@ def key_of(argv: list[str], share: Sequence[str] = (),
         digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
         if ordered is not None:
             shared_digest, top, there = shared() if shared is not None else \
-                share_taken(str(root), share)
+                shared_of(share, share_in_order(str(root), share))
             newest[0] = max(newest[0], top)
             _others(str(root), ordered, share, there, newest)
             digest.update(shared_digest)
@@ -296,13 +296,13 @@ def key_of(argv: list[str], share: Sequence[str] = (),
     for rel, lent in seen.items():
         _seen[os.path.join(str(root), rel[:-1])] = lent
     if ordered is not None:
-        _in_order[os.path.join(str(root), DEALS[:-1])] = ordered
+        _ordered[os.path.join(str(root), DEALS[:-1])] = ordered
     digest.update(marshal.dumps(files))
     trusted = newest[0] < time.time_ns() - RACY_SECONDS * 1_000_000_000
     return Key(git_dir / FOLDER, digest.hexdigest(), trusted)
 
 
-def _others(root: str, ordered: InOrder, share: Sequence[str], shared: int,
+def _others(root: str, ordered: Ordered, share: Sequence[str], shared: int,
             newest: list[int]) -> None:
     """The entries of the deals' folder neither kept nor shared, walked (into
     ``ordered.others``). The folder listed as many names as the kept and shared files
@@ -321,14 +321,6 @@ def _names_digest(names: Sequence[str]) -> bytes:
     return hashlib.sha256("\n".join(names).encode("utf-8", "surrogateescape")).digest()
 
 
-def share_taken(root: str, names: Sequence[str]) -> tuple[bytes, int, int]:
-    """The parent's share (these kept files of the deals' folder) taken in their order:
-    the digest of their names and stat data, the newest time, and how many are there
-    (``share_in_order`` and ``share_digest`` in one)."""
-    taken = share_in_order(root, names)
-    return share_digest(names, taken), taken.newest, len(names) - len(taken.gone)
-
-
 def share_in_order(root: str, names: Sequence[str]) -> stats.InOrder:
     """The stat data of these kept files of the deals' folder, in their order;
     ``Unsure`` when one is no regular file (a link, a folder…)."""
@@ -341,15 +333,17 @@ def share_in_order(root: str, names: Sequence[str]) -> stats.InOrder:
         os.close(fd)
 
 
-def share_digest(names: Sequence[str], taken: stats.InOrder) -> bytes:
-    """The digest of a share's names and stat data (``share_in_order``)."""
-    return hashlib.sha256(_names_digest(names) + taken.packed).digest()
+def shared_of(names: Sequence[str], taken: stats.InOrder) -> tuple[bytes, int, int]:
+    """What the key needs of a share (these kept files, ``share_in_order``): the digest
+    of their names and stat data, the newest time, and how many files are there."""
+    return (hashlib.sha256(_names_digest(names) + taken.packed).digest(), taken.newest,
+            len(names) - len(taken.gone))
 
 
-def in_order(folder: str) -> InOrder | None:
+def taken_in_order(folder: str) -> Ordered | None:
     """What the key found of ``folder`` (the deals') taken in the kept records' order
     (``key_of``'s ``rest``), once; None when it was walked the usual way."""
-    return _in_order.pop(folder, None)
+    return _ordered.pop(folder, None)
 
 
 def lend(seen: dict[str, dict[str, tuple]]) -> None:

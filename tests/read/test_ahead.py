@@ -170,7 +170,7 @@ def compared_now(ready) -> tuple[stats.Head, ahead.Ahead]:
     found = started().key()
     assert found is not None and found == key_here(ready.root)
     outputs.lent_all()  # (what the in-process key lent)
-    outputs.in_order(str(ready.root / "opportunities"))
+    outputs.taken_in_order(str(ready.root / "opportunities"))
     compared = ahead.compared(str(ready.root / "opportunities"))
     assert compared is not None
     return head, compared

@@ -48,23 +48,25 @@ def read_part(fh: BinaryIO, end: int) -> Any:
 
 def read_raw(fh: BinaryIO, end: int) -> bytes:
     """The bytes of the next part (``write_raw``), checked as ``read_part`` checks them."""
-    head = fh.read(8)
-    size = int.from_bytes(head[:4], "big")
-    if len(head) != 8 or size > end - fh.tell():
-        raise ValueError("cut short")
+    size, crc = _part_head(fh, end)
     body = fh.read(size)
-    if len(body) != size or zlib.crc32(body) != int.from_bytes(head[4:], "big"):
+    if len(body) != size or zlib.crc32(body) != crc:
         raise ValueError("damaged")
     return body
 
 
 def skip_part(fh: BinaryIO, end: int) -> None:
     """Past the next part, unread."""
+    fh.seek(_part_head(fh, end)[0], os.SEEK_CUR)
+
+
+def _part_head(fh: BinaryIO, end: int) -> tuple[int, int]:
+    """The length and CRC of the next part; ``ValueError`` when it runs past the file."""
     head = fh.read(8)
     size = int.from_bytes(head[:4], "big")
     if len(head) != 8 or size > end - fh.tell():
         raise ValueError("cut short")
-    fh.seek(size, os.SEEK_CUR)
+    return size, int.from_bytes(head[4:], "big")
 
 
 class Head(NamedTuple):
@@ -175,9 +177,13 @@ def compare(files: list[str], stats: bytes, packed: bytes, entries: Any) -> Comp
     new: list[str] = []
     if len(entries) != len(files) - len(gone):  # another entry than the kept files
         known = set(files)
-        new = [name[:-5] for name in entries
-               if name.endswith(".yaml") and not name.startswith(".") and name not in known]
+        new = [name[:-5] for name in entries if deal_file(name) and name not in known]
     return Compared(changed, gone, new)
+
+
+def deal_file(name: str) -> bool:
+    """Whether a name of the deals' folder is a deal's file (``ID.yaml``, not hidden)."""
+    return name.endswith(".yaml") and not name.startswith(".")
 
 
 def changed_at(stats: bytes, packed: bytes) -> list[int]:
